@@ -1,0 +1,215 @@
+package db_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"payoutdesk/db"
+)
+
+func appendEvents(t *testing.T, d *db.DB, n int) []db.Event {
+	t.Helper()
+	var out []db.Event
+	for i := range n {
+		e := db.Event{
+			Actor:      db.Actor{Type: db.ActorUser, ID: "7", Email: "a@example.com", Role: db.RoleAgent},
+			Action:     "test.event",
+			TargetType: "thing",
+			TargetID:   strconv.Itoa(i),
+			Origin:     db.Origin{IP: "192.0.2.1", UserAgent: "test", RequestID: "req-" + strconv.Itoa(i)},
+			Details:    map[string]any{"i": i, "note": "hello"},
+		}
+		err := d.InTx(context.Background(), func(tx *sql.Tx) error { return db.Append(context.Background(), tx, &e) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func TestAppendWritesEveryField(t *testing.T) {
+	d := newTestDB(t)
+	at := time.Date(2026, 11, 21, 10, 0, 0, 123456789, time.FixedZone("X", 3600))
+	e := db.Event{
+		At:         at,
+		Actor:      db.Actor{Type: db.ActorUser, ID: "3", Email: "m@example.com", Role: db.RoleManager},
+		Action:     "user.disabled",
+		TargetType: "user",
+		TargetID:   "9",
+		Outcome:    db.OutcomeFailure,
+		Origin:     db.Origin{IP: "198.51.100.2", UserAgent: "Firefox", RequestID: "r1"},
+		Reason:     "left the company",
+		Details:    map[string]any{"password": "hunter2", "nested": map[string]any{"api_key": "k"}, "kept": "yes"},
+	}
+	if err := d.InTx(context.Background(), func(tx *sql.Tx) error { return db.Append(context.Background(), tx, &e) }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.NewAudit(d).Get(context.Background(), e.Seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Seq != 1 {
+		t.Errorf("seq = %d, want 1", got.Seq)
+	}
+	if want := at.UTC().Truncate(time.Microsecond); !got.At.Equal(want) || got.At.Location() != time.UTC {
+		t.Errorf("at = %v, want %v in UTC", got.At, want)
+	}
+	if got.Actor != e.Actor || got.Action != e.Action || got.TargetType != "user" || got.TargetID != "9" ||
+		got.Outcome != db.OutcomeFailure || got.Origin != e.Origin || got.Reason != e.Reason {
+		t.Errorf("stored event %+v differs from appended %+v", got, e)
+	}
+	if strings.Contains(got.DetailsJSON, "hunter2") || strings.Contains(got.DetailsJSON, `"k"`) {
+		t.Errorf("details %s hold a secret", got.DetailsJSON)
+	}
+	if got.Details["kept"] != "yes" {
+		t.Errorf("details %s lost a plain value", got.DetailsJSON)
+	}
+	if got.Hash != e.Hash || len(got.Hash) != 64 {
+		t.Errorf("hash = %q, want %q (64 hex chars)", got.Hash, e.Hash)
+	}
+}
+
+// TestHashFollowsDocumentedEncoding recomputes the chain the way an outside
+// auditor would from the description in audit.go.
+func TestHashFollowsDocumentedEncoding(t *testing.T) {
+	d := newTestDB(t)
+	events := appendEvents(t, d, 3)
+	prev := make([]byte, 32)
+	for _, e := range events {
+		stored, err := db.NewAudit(d).Get(context.Background(), e.Seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields := []string{strconv.FormatInt(e.Seq, 10), stored.At.Format(db.TimeLayout), e.Actor.Type, e.Actor.ID,
+			e.Actor.Email, e.Actor.Role, e.Action, e.TargetType, e.TargetID, stored.Outcome, e.Origin.IP,
+			e.Origin.UserAgent, e.Origin.RequestID, e.Reason, stored.DetailsJSON}
+		h := sha256.New()
+		h.Write(prev)
+		for _, f := range fields {
+			h.Write(binary.AppendUvarint(nil, uint64(len(f))))
+			h.Write([]byte(f))
+		}
+		sum := h.Sum(nil)
+		if got := hex.EncodeToString(sum); got != stored.Hash {
+			t.Fatalf("seq %d: recomputed %s, stored %s", e.Seq, got, stored.Hash)
+		}
+		prev = sum
+	}
+}
+
+func TestAuditTableIsAppendOnly(t *testing.T) {
+	d := newTestDB(t)
+	appendEvents(t, d, 2)
+	for _, stmt := range []string{
+		`UPDATE audit_events SET reason = 'x' WHERE seq = 1`,
+		`DELETE FROM audit_events WHERE seq = 2`,
+		`DELETE FROM audit_events`,
+	} {
+		if _, err := d.W.Exec(stmt); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: err = %v, want the append-only refusal", stmt, err)
+		}
+	}
+	v, err := db.NewAudit(d).Verify(context.Background())
+	if err != nil || !v.OK() || v.Events != 2 {
+		t.Errorf("verify = %v, %v; want ok with 2 events", v, err)
+	}
+}
+
+func dropTriggers(t *testing.T, d *db.DB) {
+	t.Helper()
+	for _, s := range []string{`DROP TRIGGER audit_events_no_update`, `DROP TRIGGER audit_events_no_delete`} {
+		if _, err := d.W.Exec(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestVerifyNamesTamperedSeq(t *testing.T) {
+	tests := []struct {
+		name   string
+		tamper []string
+		want   int64
+	}{
+		{"one byte of details", []string{`UPDATE audit_events SET details = replace(details, 'hello', 'hellp') WHERE seq = 4`}, 4},
+		{"actor email", []string{`UPDATE audit_events SET actor_email = 'b@example.com' WHERE seq = 2`}, 2},
+		{"timestamp", []string{`UPDATE audit_events SET at = '2020-01-01T00:00:00.000000Z' WHERE seq = 5`}, 5},
+		{"outcome", []string{`UPDATE audit_events SET outcome = 'failure' WHERE seq = 1`}, 1},
+		{"deleted row", []string{`DELETE FROM audit_events WHERE seq = 3`}, 3},
+		{"swapped rows", []string{
+			`UPDATE audit_events SET seq = -1 WHERE seq = 3`,
+			`UPDATE audit_events SET seq = 3 WHERE seq = 4`,
+			`UPDATE audit_events SET seq = 4 WHERE seq = -1`,
+		}, 3},
+		{"row inserted in the middle", []string{
+			`UPDATE audit_events SET seq = seq + 100 WHERE seq >= 3`,
+			`UPDATE audit_events SET seq = seq - 99 WHERE seq >= 103`,
+			`INSERT INTO audit_events SELECT 3, at, actor_type, actor_id, actor_email, actor_role, 'forged', target_type,
+				target_id, outcome, ip, user_agent, request_id, reason, details, hash FROM audit_events WHERE seq = 2`,
+		}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := newTestDB(t)
+			appendEvents(t, d, 6)
+			dropTriggers(t, d)
+			for _, s := range tt.tamper {
+				if _, err := d.W.Exec(s); err != nil {
+					t.Fatalf("%s: %v", s, err)
+				}
+			}
+			v, err := db.NewAudit(d).Verify(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.BrokenAt != tt.want {
+				t.Errorf("broken at %d (%s), want %d", v.BrokenAt, v.Problem, tt.want)
+			}
+		})
+	}
+}
+
+func TestChangeRolledBackWhenAuditFails(t *testing.T) {
+	d := newTestDB(t)
+	ctx := context.Background()
+	// Make every audit append fail, as a full disk or a bug would.
+	_, err := d.W.Exec(`CREATE TRIGGER audit_fail BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := db.Event{Actor: db.Actor{Type: db.ActorCLI}, Action: "user.created"}
+	if _, err := db.NewUsers(d).Create(ctx, "x@example.com", db.RoleAgent, "correct horse battery", ev); err == nil {
+		t.Fatal("create succeeded although its audit event failed")
+	}
+	if _, err := db.NewUsers(d).ByEmail(ctx, "x@example.com"); err == nil {
+		t.Error("the user exists although its audit event was not written")
+	}
+	if _, err := d.W.Exec(`DROP TRIGGER audit_fail`); err != nil {
+		t.Fatal(err)
+	}
+	u, err := db.NewUsers(d).Create(ctx, "x@example.com", db.RoleAgent, "correct horse battery", ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.W.Exec(`CREATE TRIGGER audit_fail BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.NewUsers(d).Disable(ctx, u.ID, db.Event{Actor: db.Actor{Type: db.ActorCLI}, Action: "user.disabled"}); err == nil {
+		t.Fatal("disable succeeded although its audit event failed")
+	}
+	got, err := db.NewUsers(d).Get(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Disabled() {
+		t.Error("the user is disabled although its audit event was not written")
+	}
+}

@@ -1,0 +1,193 @@
+// Package db keeps Payout Desk's state in one SQLite file: opening it with
+// the right pragmas, embedded forward-only migrations, one store type per
+// aggregate with hand-written SQL, and the tamper-evident audit chain.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Sentinel errors returned by the stores.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrDuplicate = errors.New("already exists")
+)
+
+// DB is the database: one writer connection, so writers queue in Go rather
+// than fail with SQLITE_BUSY, and a pool of read-only connections, which WAL
+// lets run beside the writer.
+type DB struct {
+	W    *sql.DB
+	R    *sql.DB
+	Path string
+}
+
+// Open opens (creating if needed) the database at path and applies pending
+// migrations on the writer before returning.
+func Open(ctx context.Context, path string) (*DB, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	// synchronous=FULL: in WAL mode NORMAL can lose the last commits on power
+	// loss, and a payout the provider already received must not vanish.
+	w, err := sql.Open("sqlite", dsn(abs, url.Values{
+		"_busy_timeout": {"10000"},
+		"_journal_mode": {"WAL"},
+		"_synchronous":  {"FULL"},
+		"_foreign_keys": {"1"},
+		"_txlock":       {"immediate"},
+		"_time_format":  {"sqlite"},
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("db: open writer: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// The writer must exist (and have switched the file to WAL) before the
+	// readers open it.
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db: open writer %s: %w", abs, err)
+	}
+	r, err := sql.Open("sqlite", dsn(abs, url.Values{
+		"_busy_timeout": {"10000"},
+		"_foreign_keys": {"1"},
+		"_query_only":   {"1"},
+		"_time_format":  {"sqlite"},
+	}))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db: open readers: %w", err)
+	}
+	n := max(4, runtime.NumCPU())
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	db := &DB{W: w, R: r, Path: abs}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func dsn(path string, q url.Values) string {
+	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
+	return u.String()
+}
+
+// Close closes readers and the writer, checkpointing the WAL into the main file.
+func (db *DB) Close() error {
+	errR := db.R.Close()
+	if _, err := db.W.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil && errR == nil {
+		errR = err
+	}
+	return errors.Join(errR, db.W.Close())
+}
+
+// InTx runs fn in a write transaction (BEGIN IMMEDIATE on the writer),
+// committing if fn returns nil and rolling back otherwise.
+func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.W.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers a read.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.R.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("db: ping: %w", err)
+	}
+	return nil
+}
+
+// Backup writes a consistent copy of the database to path (VACUUM INTO),
+// which must not exist yet.
+func (db *DB) Backup(ctx context.Context, path string) error {
+	if _, err := db.W.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return fmt.Errorf("db: backup to %s: %w", path, err)
+	}
+	return nil
+}
+
+// isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
+func isUnique(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// TimeLayout is how every timestamp is stored: UTC, fixed width, so that
+// text order is time order.
+const TimeLayout = "2006-01-02T15:04:05.000000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(TimeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("db: bad timestamp %q: %w", s, err)
+	}
+	return t, nil
+}
+
+// nullTime scans an optional timestamp column.
+type nullTime struct{ t *time.Time }
+
+func (n nullTime) Scan(src any) error {
+	if src == nil {
+		*n.t = time.Time{}
+		return nil
+	}
+	s, ok := src.(string)
+	if !ok {
+		return fmt.Errorf("db: timestamp of type %T", src)
+	}
+	t, err := parseTime(s)
+	*n.t = t
+	return err
+}
+
+// timeCol scans a required timestamp column.
+type timeCol struct{ t *time.Time }
+
+func (c timeCol) Scan(src any) error {
+	s, ok := src.(string)
+	if !ok {
+		return fmt.Errorf("db: timestamp of type %T", src)
+	}
+	t, err := parseTime(s)
+	*c.t = t
+	return err
+}
+
+func optTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return formatTime(t)
+}

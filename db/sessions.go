@@ -1,0 +1,146 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Session is a server-side session row. The cookie holds the session id;
+// the row is keyed by its SHA-256 (IDHash).
+type Session struct {
+	IDHash     []byte
+	UserID     int64
+	Data       []byte
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	// User is the signed-in user, when UserID is set.
+	User User
+}
+
+// Sessions stores sessions.
+type Sessions struct{ db *DB }
+
+// NewSessions returns the session store of db.
+func NewSessions(db *DB) *Sessions { return &Sessions{db: db} }
+
+// Get returns the session with the given id hash, with its user.
+func (s *Sessions) Get(ctx context.Context, idHash []byte) (Session, error) {
+	var (
+		sess  Session
+		uid   sql.NullInt64
+		email sql.NullString
+		role  sql.NullString
+	)
+	err := s.db.R.QueryRowContext(ctx, `
+		SELECT s.id_hash, s.user_id, s.data, s.created_at, s.last_seen_at, u.email, u.role, u.disabled_at
+		FROM sessions s LEFT JOIN users u ON u.id = s.user_id
+		WHERE s.id_hash = ?`, idHash).Scan(&sess.IDHash, &uid, &sess.Data, timeCol{&sess.CreatedAt},
+		timeCol{&sess.LastSeenAt}, &email, &role, nullTime{&sess.User.DisabledAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return sess, fmt.Errorf("db: session: %w", ErrNotFound)
+	}
+	if err != nil {
+		return sess, fmt.Errorf("db: session: %w", err)
+	}
+	if uid.Valid {
+		sess.UserID = uid.Int64
+		sess.User.ID, sess.User.Email, sess.User.Role = uid.Int64, email.String, role.String
+	}
+	return sess, nil
+}
+
+// Save inserts or updates a session's data and last-seen time. The user and
+// creation time of an existing row never change: a new user means a new
+// session (see Login).
+func (s *Sessions) Save(ctx context.Context, sess Session) error {
+	_, err := s.db.W.ExecContext(ctx, `
+		INSERT INTO sessions (id_hash, user_id, data, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, last_seen_at = excluded.last_seen_at`,
+		sess.IDHash, nullID(sess.UserID), sess.Data, formatTime(sess.CreatedAt), formatTime(sess.LastSeenAt))
+	if err != nil {
+		return fmt.Errorf("db: save session: %w", err)
+	}
+	return nil
+}
+
+// Touch records activity on a session.
+func (s *Sessions) Touch(ctx context.Context, idHash []byte, at time.Time) error {
+	if _, err := s.db.W.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`, formatTime(at), idHash); err != nil {
+		return fmt.Errorf("db: touch session: %w", err)
+	}
+	return nil
+}
+
+// Delete removes a session without an audit event (an anonymous one).
+func (s *Sessions) Delete(ctx context.Context, idHash []byte) error {
+	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, idHash); err != nil {
+		return fmt.Errorf("db: delete session: %w", err)
+	}
+	return nil
+}
+
+// Login replaces the session oldHash (if any) with the new signed-in session
+// and appends ev, in one transaction: the session id changes at login, so an
+// id planted before login is worth nothing after it.
+func (s *Sessions) Login(ctx context.Context, oldHash []byte, sess Session, ev Event) error {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if len(oldHash) > 0 {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, oldHash); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, data, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)`,
+			sess.IDHash, nullID(sess.UserID), sess.Data, formatTime(sess.CreatedAt), formatTime(sess.LastSeenAt))
+		if err != nil {
+			return err
+		}
+		return Append(ctx, tx, &ev)
+	})
+	if err != nil {
+		return fmt.Errorf("db: login session: %w", err)
+	}
+	return nil
+}
+
+// End deletes a signed-in session and appends ev (logout or expiry) in one
+// transaction. It reports false, appending nothing, if the session was
+// already gone, so two racing requests record one event.
+func (s *Sessions) End(ctx context.Context, idHash []byte, ev Event) (bool, error) {
+	var ended bool
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, idHash)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		ended = true
+		return Append(ctx, tx, &ev)
+	})
+	if err != nil {
+		return false, fmt.Errorf("db: end session: %w", err)
+	}
+	return ended, nil
+}
+
+// Prune deletes sessions idle since before idleBefore or created before
+// createdBefore, without audit events: their users are long gone.
+func (s *Sessions) Prune(ctx context.Context, idleBefore, createdBefore time.Time) (int64, error) {
+	res, err := s.db.W.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?`,
+		formatTime(idleBefore), formatTime(createdBefore))
+	if err != nil {
+		return 0, fmt.Errorf("db: prune sessions: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}

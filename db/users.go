@@ -1,0 +1,224 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Roles, from least to most privileged.
+const (
+	RoleAgent   = "agent"
+	RoleManager = "manager"
+	RoleAdmin   = "admin"
+)
+
+// Roles lists the roles in order of privilege.
+var Roles = []string{RoleAgent, RoleManager, RoleAdmin}
+
+// RoleRank orders roles by privilege; an unknown role ranks below all.
+func RoleRank(role string) int {
+	for i, r := range Roles {
+		if r == role {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// ErrBadCredentials is returned by Authenticate for an unknown email, a wrong
+// password and a disabled account alike, so callers cannot tell them apart.
+var ErrBadCredentials = errors.New("email or password is incorrect")
+
+// User is a person who can sign in.
+type User struct {
+	ID         int64
+	Email      string
+	Role       string
+	CreatedAt  time.Time
+	DisabledAt time.Time
+}
+
+// Disabled reports whether the account has been disabled.
+func (u User) Disabled() bool { return !u.DisabledAt.IsZero() }
+
+// Users stores user accounts.
+type Users struct{ db *DB }
+
+// NewUsers returns the user store of db.
+func NewUsers(db *DB) *Users { return &Users{db: db} }
+
+const userColumns = `id, email, role, created_at, disabled_at`
+
+func scanUser(row interface{ Scan(...any) error }) (User, error) {
+	var u User
+	err := row.Scan(&u.ID, &u.Email, &u.Role, timeCol{&u.CreatedAt}, nullTime{&u.DisabledAt})
+	return u, err
+}
+
+// NormalizeEmail trims and lower-cases an email address.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// Create adds a user with the given password, hashed with argon2id, and
+// appends ev (its target set to the new user) in the same transaction.
+func (s *Users) Create(ctx context.Context, email, role, password string, ev Event) (User, error) {
+	if RoleRank(role) == 0 {
+		return User{}, fmt.Errorf("db: create user: unknown role %q", role)
+	}
+	if len(password) < MinPasswordLength {
+		return User{}, fmt.Errorf("db: create user: password shorter than %d characters", MinPasswordLength)
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return User{}, err
+	}
+	u := User{Email: NormalizeEmail(email), Role: role, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, role, password_hash, created_at) VALUES (?, ?, ?, ?)`,
+			u.Email, u.Role, hash, formatTime(u.CreatedAt))
+		if err != nil {
+			if isUnique(err) {
+				return ErrDuplicate
+			}
+			return err
+		}
+		if u.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		ev.TargetType, ev.TargetID = "user", strconv.FormatInt(u.ID, 10)
+		ev.Details = mergeDetails(ev.Details, map[string]any{"email": u.Email, "role": u.Role})
+		return Append(ctx, tx, &ev)
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("db: create user %s: %w", u.Email, err)
+	}
+	return u, nil
+}
+
+// Get returns the user with the given id.
+func (s *Users) Get(ctx context.Context, id int64) (User, error) {
+	u, err := scanUser(s.db.R.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, fmt.Errorf("db: user %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return u, fmt.Errorf("db: user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// ByEmail returns the user with the given email, whatever its case.
+func (s *Users) ByEmail(ctx context.Context, email string) (User, error) {
+	u, err := scanUser(s.db.R.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, NormalizeEmail(email)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, fmt.Errorf("db: user %s: %w", email, ErrNotFound)
+	}
+	if err != nil {
+		return u, fmt.Errorf("db: user %s: %w", email, err)
+	}
+	return u, nil
+}
+
+// List returns every user, oldest first.
+func (s *Users) List(ctx context.Context) ([]User, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("db: list users: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("db: list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// Count returns the number of users.
+func (s *Users) Count(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.R.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("db: count users: %w", err)
+	}
+	return n, nil
+}
+
+// Disable disables a user and revokes all of its sessions, appending ev in
+// the same transaction. Disabling a disabled user is ErrNotFound.
+func (s *Users) Disable(ctx context.Context, id int64, ev Event) error {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := time.Now()
+		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL`, formatTime(now), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		revoked, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+		if err != nil {
+			return err
+		}
+		n, _ := revoked.RowsAffected()
+		ev.TargetType, ev.TargetID = "user", strconv.FormatInt(id, 10)
+		ev.Details = mergeDetails(ev.Details, map[string]any{"sessions_revoked": n, "before": map[string]any{"disabled": false}, "after": map[string]any{"disabled": true}})
+		return Append(ctx, tx, &ev)
+	})
+	if err != nil {
+		return fmt.Errorf("db: disable user %d: %w", id, err)
+	}
+	return nil
+}
+
+// dummyHash is checked against when an email is unknown, so that such an
+// attempt costs the same time as a wrong password. Nobody knows its password.
+const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$JE9UcJz1oM5btbZNaFP2vw$fheLLNYXh7f1CY6Hm5AyNvxQGcdigdezzokSpJ+OFbo"
+
+// Authenticate checks an email and password. It takes the same time whether
+// or not the email exists, and returns ErrBadCredentials for an unknown email,
+// a wrong password and a disabled account alike.
+func (s *Users) Authenticate(ctx context.Context, email, password string) (User, error) {
+	var hash string
+	u, err := scanUserWithHash(s.db.R.QueryRowContext(ctx,
+		`SELECT `+userColumns+`, password_hash FROM users WHERE email = ?`, NormalizeEmail(email)), &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		checkPassword(dummyHash, password)
+		return User{}, ErrBadCredentials
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("db: authenticate: %w", err)
+	}
+	ok, err := checkPassword(hash, password)
+	if err != nil {
+		return User{}, fmt.Errorf("db: authenticate user %d: %w", u.ID, err)
+	}
+	if !ok || u.Disabled() {
+		return User{}, ErrBadCredentials
+	}
+	return u, nil
+}
+
+func scanUserWithHash(row *sql.Row, hash *string) (User, error) {
+	var u User
+	err := row.Scan(&u.ID, &u.Email, &u.Role, timeCol{&u.CreatedAt}, nullTime{&u.DisabledAt}, hash)
+	return u, err
+}
+
+// mergeDetails adds the store's details to the caller's.
+func mergeDetails(caller, store map[string]any) map[string]any {
+	out := make(map[string]any, len(caller)+len(store))
+	for k, v := range store {
+		out[k] = v
+	}
+	for k, v := range caller {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,185 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"payoutdesk/db"
+)
+
+var cliActor = db.Event{Actor: db.Actor{Type: db.ActorCLI, ID: "test"}, Action: "user.created"}
+
+func TestUsersCreateAuthenticateDisable(t *testing.T) {
+	d := newTestDB(t)
+	ctx := context.Background()
+	users := db.NewUsers(d)
+	u, err := users.Create(ctx, "  Agent@Example.COM ", db.RoleAgent, "correct horse battery", cliActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Email != "agent@example.com" || u.Role != db.RoleAgent || u.ID == 0 {
+		t.Errorf("created %+v, want normalized email, agent role and an id", u)
+	}
+	if _, err := users.Create(ctx, "AGENT@example.com", db.RoleManager, "another long password", cliActor); !errors.Is(err, db.ErrDuplicate) {
+		t.Errorf("duplicate email: err = %v, want ErrDuplicate", err)
+	}
+	if _, err := users.Create(ctx, "short@example.com", db.RoleAgent, "short", cliActor); err == nil {
+		t.Error("a short password was accepted")
+	}
+	if _, err := users.Create(ctx, "role@example.com", "root", "correct horse battery", cliActor); err == nil {
+		t.Error("an unknown role was accepted")
+	}
+
+	tests := []struct {
+		name, email, password string
+		wantErr               error
+	}{
+		{"right password, any case", "AGENT@example.com", "correct horse battery", nil},
+		{"wrong password", "agent@example.com", "wrong horse battery", db.ErrBadCredentials},
+		{"unknown email", "nobody@example.com", "correct horse battery", db.ErrBadCredentials},
+		{"empty password", "agent@example.com", "", db.ErrBadCredentials},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := users.Authenticate(ctx, tt.email, tt.password)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if err == nil && got.ID != u.ID {
+				t.Errorf("authenticated user %d, want %d", got.ID, u.ID)
+			}
+		})
+	}
+
+	sessions := db.NewSessions(d)
+	now := time.Now().UTC()
+	login := db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "1"}, Action: "auth.login.succeeded"}
+	if err := sessions.Login(ctx, nil, db.Session{IDHash: []byte("h1"), UserID: u.ID, Data: []byte{}, CreatedAt: now, LastSeenAt: now}, login); err != nil {
+		t.Fatal(err)
+	}
+	if err := users.Disable(ctx, u.ID, db.Event{Actor: db.Actor{Type: db.ActorCLI}, Action: "user.disabled"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sessions.Get(ctx, []byte("h1")); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("session of a disabled user: err = %v, want ErrNotFound (revoked)", err)
+	}
+	if _, err := users.Authenticate(ctx, "agent@example.com", "correct horse battery"); !errors.Is(err, db.ErrBadCredentials) {
+		t.Errorf("disabled user authenticates: err = %v, want ErrBadCredentials", err)
+	}
+	if err := users.Disable(ctx, u.ID, db.Event{Actor: db.Actor{Type: db.ActorCLI}, Action: "user.disabled"}); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("disabling twice: err = %v, want ErrNotFound", err)
+	}
+	events, err := db.NewAudit(d).ByActor(ctx, db.ActorCLI, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].Action != "user.disabled" || events[0].TargetID == "" || events[0].Details["sessions_revoked"] != float64(1) {
+		t.Errorf("disable events = %+v, want one user.disabled with one session revoked", events)
+	}
+}
+
+func TestSessionLoginRotatesAndEndsOnce(t *testing.T) {
+	d := newTestDB(t)
+	ctx := context.Background()
+	u, err := db.NewUsers(d).Create(ctx, "m@example.com", db.RoleManager, "correct horse battery", cliActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := db.NewSessions(d)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if err := s.Save(ctx, db.Session{IDHash: []byte("anon"), Data: []byte("flash"), CreatedAt: now, LastSeenAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	ev := db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "1"}, Action: "auth.login.succeeded"}
+	if err := s.Login(ctx, []byte("anon"), db.Session{IDHash: []byte("new"), UserID: u.ID, Data: []byte{}, CreatedAt: now, LastSeenAt: now}, ev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, []byte("anon")); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("pre-login session survived login: err = %v", err)
+	}
+	got, err := s.Get(ctx, []byte("new"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.User.Email != "m@example.com" || got.User.Role != db.RoleManager || !got.CreatedAt.Equal(now) {
+		t.Errorf("session = %+v, want the manager's, created at %v", got, now)
+	}
+	end := db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "1"}, Action: "auth.logout"}
+	for i, want := range []bool{true, false} {
+		ended, err := s.End(ctx, []byte("new"), end)
+		if err != nil || ended != want {
+			t.Errorf("End #%d = %v, %v; want %v", i+1, ended, err, want)
+		}
+	}
+	n, err := db.NewAudit(d).ByActor(ctx, db.ActorUser, "1", 10)
+	if err != nil || len(n) != 2 {
+		t.Errorf("events = %d, %v; want login and one logout", len(n), err)
+	}
+}
+
+func TestSessionsPrune(t *testing.T) {
+	d := newTestDB(t)
+	ctx := context.Background()
+	s := db.NewSessions(d)
+	now := time.Now().UTC()
+	rows := []db.Session{
+		{IDHash: []byte("fresh"), Data: []byte{}, CreatedAt: now, LastSeenAt: now},
+		{IDHash: []byte("idle"), Data: []byte{}, CreatedAt: now, LastSeenAt: now.Add(-time.Hour)},
+		{IDHash: []byte("old"), Data: []byte{}, CreatedAt: now.Add(-24 * time.Hour), LastSeenAt: now},
+	}
+	for _, r := range rows {
+		if err := s.Save(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.Prune(ctx, now.Add(-30*time.Minute), now.Add(-12*time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("pruned %d, %v; want 2", n, err)
+	}
+	if _, err := s.Get(ctx, []byte("fresh")); err != nil {
+		t.Errorf("fresh session pruned: %v", err)
+	}
+}
+
+func TestLoginThrottle(t *testing.T) {
+	d := newTestDB(t)
+	ctx := context.Background()
+	l := db.NewLogins(d)
+	policy := db.ThrottlePolicy{Limit: 3, Window: 15 * time.Minute, Lock: 30 * time.Second, MaxLock: 2 * time.Minute}
+	limits := []db.Limit{{Key: "account:a@example.com", Policy: policy}}
+	ev := db.Event{Actor: db.Actor{Type: db.ActorAnonymous}, Action: "auth.login.failed", Outcome: db.OutcomeFailure}
+	t0 := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	wants := []time.Duration{0, 0, 30 * time.Second, time.Minute, 2 * time.Minute, 2 * time.Minute}
+	for i, want := range wants {
+		now := t0.Add(time.Duration(i) * time.Second)
+		got, err := l.Failed(ctx, now, limits, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("failure %d: locked for %v, want %v", i+1, got, want)
+		}
+		if locked, _ := l.Locked(ctx, now, "account:a@example.com", "ip:192.0.2.1"); locked != want {
+			t.Errorf("failure %d: Locked = %v, want %v", i+1, locked, want)
+		}
+	}
+	if err := l.Succeeded(ctx, "account:a@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if locked, _ := l.Locked(ctx, t0, "account:a@example.com"); locked != 0 {
+		t.Errorf("after success: locked %v, want 0", locked)
+	}
+	// Failures spread wider than the window never lock.
+	for i := range 5 {
+		got, err := l.Failed(ctx, t0.Add(time.Duration(i)*20*time.Minute), limits, ev)
+		if err != nil || got != 0 {
+			t.Errorf("spread failure %d: locked %v, %v; want 0", i+1, got, err)
+		}
+	}
+	events, err := db.NewAudit(d).ByActor(ctx, db.ActorAnonymous, "", 100)
+	if err != nil || len(events) != len(wants)+5 {
+		t.Errorf("failed-login events = %d, %v; want %d", len(events), err, len(wants)+5)
+	}
+}

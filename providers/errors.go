@@ -1,0 +1,110 @@
+package providers
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Outcome says what a failed provider call means for the money.
+type Outcome int
+
+// Outcomes of a failed call.
+const (
+	// OutcomeRejected: the provider answered and refused; nothing was done.
+	OutcomeRejected Outcome = iota + 1
+	// OutcomeUnknown: the request may have been processed (network error
+	// after connecting, timeout, 5xx, unreadable success answer).
+	OutcomeUnknown
+	// OutcomeNotSent: the request never reached the provider.
+	OutcomeNotSent
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeRejected:
+		return "rejected"
+	case OutcomeUnknown:
+		return "unknown"
+	case OutcomeNotSent:
+		return "not sent"
+	}
+	return "invalid"
+}
+
+// Sentinel errors. errors.Is(err, ErrOutcomeUnknown) holds for any *Error
+// whose Outcome is OutcomeUnknown, and likewise for the others.
+var (
+	ErrOutcomeUnknown = errors.New("outcome unknown")
+	ErrRejected       = errors.New("rejected by provider")
+	ErrNotSent        = errors.New("not sent")
+	// ErrUnsupported: the provider has no such operation.
+	ErrUnsupported = errors.New("not supported by this provider")
+	// ErrSignature: a webhook's signature is missing, malformed, stale or wrong.
+	ErrSignature = errors.New("webhook signature invalid")
+	// ErrPayload: a webhook's body cannot be understood.
+	ErrPayload = errors.New("webhook payload invalid")
+)
+
+// Error is a failed call to a provider. It never holds credentials.
+type Error struct {
+	Provider Name
+	// Op is the step that failed, such as "create payout" or "start payout".
+	Op         string
+	Outcome    Outcome
+	HTTPStatus int
+	// Code and Message are the provider's own words, when it gave any.
+	Code    string
+	Message string
+	// Fields are per-field messages (FedaPay's errors, Kibramoa's list).
+	Fields map[string][]string
+	// Retryable marks a refusal that did not process the request and may be
+	// sent again later (HTTP 429).
+	Retryable bool
+	Err       error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", e.Provider, e.Op)
+	if e.HTTPStatus != 0 {
+		fmt.Fprintf(&b, ": http %d", e.HTTPStatus)
+	}
+	if e.Code != "" {
+		fmt.Fprintf(&b, ": %s", e.Code)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	fmt.Fprintf(&b, " (%s)", e.Outcome)
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches the outcome sentinels.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrOutcomeUnknown:
+		return e.Outcome == OutcomeUnknown
+	case ErrRejected:
+		return e.Outcome == OutcomeRejected
+	case ErrNotSent:
+		return e.Outcome == OutcomeNotSent
+	}
+	return false
+}
+
+// OutcomeOf returns the outcome of err: the *Error's, or OutcomeUnknown for
+// any other non-nil error, since an unexplained failure cannot prove that
+// nothing happened.
+func OutcomeOf(err error) Outcome {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.Outcome
+	}
+	return OutcomeUnknown
+}

@@ -1,0 +1,197 @@
+package providers
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/bojanz/currency"
+)
+
+// Money is an amount in integer minor units of an ISO 4217 currency.
+// It is never a float: a payout's amount goes from the agent's text to
+// minor units and from minor units to each provider's wire unit exactly.
+type Money struct {
+	Minor    int64
+	Currency string
+}
+
+// Errors returned by ParseMoney, worded for the agent who typed the amount.
+var (
+	ErrCurrency       = errors.New("is not a known ISO 4217 currency")
+	ErrAmountFormat   = errors.New("must be a number such as 150 or 150.25")
+	ErrAmountPositive = errors.New("must be greater than zero")
+	ErrAmountTooLarge = errors.New("is too large")
+)
+
+// maxMajorDigits bounds the integer part so that minor units always fit in
+// int64 and in a float64 mantissa at a provider's edge (2^53 ≈ 9.0e15).
+const maxMajorDigits = 12
+
+// Exponent returns the number of minor-unit digits of an ISO 4217 currency
+// (2 for USD, 0 for XOF, 3 for KWD), from the CLDR/ISO data of
+// github.com/bojanz/currency.
+func Exponent(code string) (int, error) {
+	d, ok := currency.GetDigits(code)
+	if !ok || code != strings.ToUpper(code) {
+		return 0, fmt.Errorf("%q %w", code, ErrCurrency)
+	}
+	return int(d), nil
+}
+
+// ParseMoney reads an amount typed in major units ("150", "150.25",
+// "1,500.25") for the currency code. It accepts "," only between groups of
+// three digits, never rounds, and refuses an amount that the currency cannot
+// represent ("1.005" USD, "10.5" XOF), a sign, an exponent, NaN, infinity and
+// zero.
+func ParseMoney(s, code string) (Money, error) {
+	intPart, frac, hasDot := strings.Cut(strings.TrimSpace(s), ".")
+	intPart, ok := stripGrouping(intPart)
+	if !ok {
+		return Money{}, ErrAmountFormat
+	}
+	m, err := parseDecimal(intPart, frac, hasDot, code)
+	if err == nil && m.Minor == 0 {
+		return Money{}, ErrAmountPositive
+	}
+	return m, err
+}
+
+// ParseDecimal reads a plain decimal amount in major units as providers send
+// it on the wire ("150.00", "2000"), with the same exactness as ParseMoney
+// but without grouping; zero is allowed.
+func ParseDecimal(s, code string) (Money, error) {
+	intPart, frac, hasDot := strings.Cut(s, ".")
+	return parseDecimal(intPart, frac, hasDot, code)
+}
+
+func parseDecimal(intPart, frac string, hasDot bool, code string) (Money, error) {
+	exp, err := Exponent(code)
+	if err != nil {
+		return Money{}, err
+	}
+	if intPart == "" || !allDigits(intPart) || (hasDot && (frac == "" || !allDigits(frac))) {
+		return Money{}, ErrAmountFormat
+	}
+	intPart = strings.TrimLeft(intPart, "0")
+	if len(intPart) > maxMajorDigits {
+		return Money{}, ErrAmountTooLarge
+	}
+	frac = strings.TrimRight(frac, "0")
+	if len(frac) > exp {
+		if exp == 0 {
+			return Money{}, fmt.Errorf("must be a whole number: %s has no minor unit", code)
+		}
+		return Money{}, fmt.Errorf("can have at most %d decimal places in %s", exp, code)
+	}
+	minor, err := strconv.ParseInt("0"+intPart+frac+strings.Repeat("0", exp-len(frac)), 10, 64)
+	if err != nil {
+		return Money{}, ErrAmountTooLarge
+	}
+	return Money{Minor: minor, Currency: code}, nil
+}
+
+// stripGrouping removes "," thousands separators, accepting them only in
+// well-formed positions ("1,000,000" but not "1,00").
+func stripGrouping(s string) (string, bool) {
+	if !strings.Contains(s, ",") {
+		return s, true
+	}
+	groups := strings.Split(s, ",")
+	if len(groups[0]) == 0 || len(groups[0]) > 3 {
+		return "", false
+	}
+	for _, g := range groups[1:] {
+		if len(g) != 3 {
+			return "", false
+		}
+	}
+	return strings.Join(groups, ""), true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Major formats m in major units with exactly the currency's number of
+// decimals and no grouping ("150.00", "2000"), the form used on the wire by
+// providers that take decimal amounts.
+func (m Money) Major() string {
+	exp, err := Exponent(m.Currency)
+	if err != nil {
+		exp = 0
+	}
+	neg := m.Minor < 0
+	u := uint64(m.Minor)
+	if neg {
+		u = uint64(-m.Minor)
+	}
+	s := strconv.FormatUint(u, 10)
+	if exp > 0 {
+		if len(s) <= exp {
+			s = strings.Repeat("0", exp-len(s)+1) + s
+		}
+		s = s[:len(s)-exp] + "." + s[len(s)-exp:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// String formats m for people: grouped major units and the code
+// ("1,500.00 USD", "2,000 XOF").
+func (m Money) String() string {
+	major := m.Major()
+	sign := ""
+	if strings.HasPrefix(major, "-") {
+		sign, major = "-", major[1:]
+	}
+	intPart, frac, hasDot := strings.Cut(major, ".")
+	var b strings.Builder
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if hasDot {
+		b.WriteByte('.')
+		b.WriteString(frac)
+	}
+	return sign + b.String() + " " + m.Currency
+}
+
+// WholeUnits returns m in whole major units, for providers whose wire amount
+// is an integer of major units (FedaPay). It fails if m has a fractional part.
+func (m Money) WholeUnits() (int64, error) {
+	exp, err := Exponent(m.Currency)
+	if err != nil {
+		return 0, err
+	}
+	scale := int64(math.Pow10(exp))
+	if m.Minor%scale != 0 {
+		return 0, fmt.Errorf("%s cannot be sent in whole units", m)
+	}
+	return m.Minor / scale, nil
+}
+
+// FromWholeUnits is the inverse of WholeUnits.
+func FromWholeUnits(units int64, code string) (Money, error) {
+	exp, err := Exponent(code)
+	if err != nil {
+		return Money{}, err
+	}
+	scale := int64(math.Pow10(exp))
+	if units > math.MaxInt64/scale || units < math.MinInt64/scale {
+		return Money{}, ErrAmountTooLarge
+	}
+	return Money{Minor: units * scale, Currency: code}, nil
+}

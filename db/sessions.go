@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -128,14 +129,65 @@ func (s *Sessions) End(ctx context.Context, idHash []byte, ev Event) (bool, erro
 }
 
 // Prune deletes sessions idle since before idleBefore or created before
-// createdBefore, without audit events: their users are long gone.
+// createdBefore. Each signed-in one gets an auth.session.expired event by the
+// system, in the same transaction.
 func (s *Sessions) Prune(ctx context.Context, idleBefore, createdBefore time.Time) (int64, error) {
-	res, err := s.db.W.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?`,
-		formatTime(idleBefore), formatTime(createdBefore))
+	var n int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT user_id, created_at, last_seen_at FROM sessions
+			WHERE last_seen_at < ? OR created_at < ?`, formatTime(idleBefore), formatTime(createdBefore))
+		if err != nil {
+			return err
+		}
+		var events []Event
+		for rows.Next() {
+			var (
+				uid               sql.NullInt64
+				created, lastSeen string
+			)
+			if err := rows.Scan(&uid, &created, &lastSeen); err != nil {
+				rows.Close()
+				return err
+			}
+			if uid.Valid {
+				events = append(events, ExpiryEvent(uid.Int64, created, lastSeen))
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?`,
+			formatTime(idleBefore), formatTime(createdBefore))
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		for i := range events {
+			if err := Append(ctx, tx, &events[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("db: prune sessions: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
+}
+
+// ExpiryEvent is the audit event of a signed-in session that timed out: the
+// system ends it; the target is its user.
+func ExpiryEvent(userID int64, signedInAt, lastSeenAt string) Event {
+	return Event{
+		Actor:      Actor{Type: ActorSystem},
+		Action:     "auth.session.expired",
+		TargetType: "user",
+		TargetID:   strconv.FormatInt(userID, 10),
+		Details:    map[string]any{"signed_in_at": signedInAt, "last_seen_at": lastSeenAt},
+	}
 }
 
 func nullID(id int64) any {

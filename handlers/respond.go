@@ -1,0 +1,77 @@
+package handlers
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+
+	"github.com/a-h/templ"
+
+	errorsview "payoutdesk/views/errors"
+)
+
+// render writes c with the given status. It renders into a buffer first, so
+// a template failure becomes a clean 500 rather than half a page.
+func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		serverError(w, r, log, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	buf.WriteTo(w)
+}
+
+// serverError logs err with the request's method, path and id, and renders
+// a generic 500 page that reveals nothing of it.
+func serverError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	ri := RequestInfoFrom(r.Context())
+	log.ErrorContext(r.Context(), "server error", slog.Any("error", err),
+		slog.Group("request", "method", r.Method, "path", r.URL.Path, "id", ri.ID))
+	ErrorPage(w, r, http.StatusInternalServerError)
+}
+
+var errorTexts = map[int][2]string{
+	http.StatusBadRequest:            {"Bad request", "The request could not be understood. Check the address or the form and try again."},
+	http.StatusForbidden:             {"Not allowed", "Your role does not give access to this page or action. Ask a manager or an administrator if you need it."},
+	http.StatusNotFound:              {"Page not found", "There is nothing at this address. It may have moved, or the link may be wrong."},
+	http.StatusMethodNotAllowed:      {"Method not allowed", "This address does not accept that kind of request."},
+	http.StatusRequestEntityTooLarge: {"Request too large", "The form sent was too large."},
+	http.StatusInternalServerError:   {"Something went wrong", "The server failed to handle this request. Nothing was changed unless a page says so. Try again, and give the reference below to support if it keeps happening."},
+	http.StatusServiceUnavailable:    {"Unavailable", "The service is not ready. Try again in a moment."},
+}
+
+// ErrorPage renders the friendly page for an HTTP error status.
+func ErrorPage(w http.ResponseWriter, r *http.Request, status int) {
+	t, ok := errorTexts[status]
+	if !ok {
+		t = [2]string{http.StatusText(status), ""}
+	}
+	var buf bytes.Buffer
+	p := errorsview.ErrorPage{Status: status, Title: t[0], Message: t[1], RequestID: RequestInfoFrom(r.Context()).ID}
+	if err := errorsview.Page(p).Render(r.Context(), &buf); err != nil {
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	buf.WriteTo(w)
+}
+
+// NotFound renders the 404 page.
+func NotFound(w http.ResponseWriter, r *http.Request) { ErrorPage(w, r, http.StatusNotFound) }
+
+// Forbidden renders the 403 page.
+func Forbidden(w http.ResponseWriter, r *http.Request) { ErrorPage(w, r, http.StatusForbidden) }
+
+// redirect sends a 303 to a local path; with htmx it asks for a full-page
+// navigation instead, since a fragment swap of a whole page would nest it.
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	if r.Header.Get("HX-Request") == "true" {
+		w.Header().Set("HX-Redirect", to)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}

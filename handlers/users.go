@@ -1,0 +1,133 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"payoutdesk/db"
+	"payoutdesk/views/components"
+	usersview "payoutdesk/views/users"
+)
+
+// UserStore manages accounts.
+type UserStore interface {
+	List(ctx context.Context) ([]db.User, error)
+	Create(ctx context.Context, email, role, password string, ev db.Event) (db.User, error)
+	Disable(ctx context.Context, id int64, ev db.Event) error
+}
+
+// Users is the administrators' user management.
+type Users struct {
+	Log      *slog.Logger
+	Store    UserStore
+	Sessions *SessionStore
+}
+
+type newUserForm struct {
+	Email string `form:"email" validate:"required,email,max=254"`
+	Role  string `form:"role" validate:"required,oneof=agent manager admin"`
+}
+
+// List shows every user and the form to add one (GET /users).
+func (h *Users) List(w http.ResponseWriter, r *http.Request) {
+	h.renderList(w, r, http.StatusOK, usersview.NewForm{Role: db.RoleAgent})
+}
+
+func (h *Users) renderList(w http.ResponseWriter, r *http.Request, status int, form usersview.NewForm) {
+	list, err := h.Store.List(r.Context())
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	me, _ := UserFrom(r.Context())
+	p := usersview.ListPage{Form: form, Roles: grantableRoles(me.Role)}
+	for _, u := range list {
+		p.Users = append(p.Users, usersview.Row{ID: u.ID, Email: u.Email, Role: u.Role, Created: u.CreatedAt, Disabled: u.Disabled(), Self: u.ID == me.ID})
+	}
+	render(w, r, h.Log, status, usersview.List(p))
+}
+
+// grantableRoles lists the roles a user of role may grant: those it holds
+// itself or below.
+func grantableRoles(role string) []components.Option {
+	var out []components.Option
+	for _, r := range db.Roles {
+		if db.RoleRank(r) <= db.RoleRank(role) {
+			out = append(out, components.Option{Value: r, Label: r})
+		}
+	}
+	return out
+}
+
+// Create adds a user with a random password shown once (POST /users).
+func (h *Users) Create(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		ErrorPage(w, r, http.StatusBadRequest)
+		return
+	}
+	f := newUserForm{Email: strings.TrimSpace(r.PostForm.Get("email")), Role: r.PostForm.Get("role")}
+	errs := fieldErrors(f)
+	me, _ := UserFrom(r.Context())
+	if errs == nil && db.RoleRank(f.Role) > db.RoleRank(me.Role) {
+		errs = map[string]string{"role": "You can only grant roles you hold yourself."}
+	}
+	form := usersview.NewForm{Email: f.Email, Role: f.Role, Errors: errs}
+	if errs != nil {
+		h.renderList(w, r, http.StatusUnprocessableEntity, form)
+		return
+	}
+	password := db.GeneratePassword()
+	u, err := h.Store.Create(r.Context(), f.Email, f.Role, password, event(r.Context(), r.UserAgent(), "user.created"))
+	if errors.Is(err, db.ErrDuplicate) {
+		form.Errors = map[string]string{"email": "A user with this email already exists."}
+		h.renderList(w, r, http.StatusUnprocessableEntity, form)
+		return
+	}
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	// The password is shown in this response only; it is not stored or
+	// redirected through a flash message.
+	render(w, r, h.Log, http.StatusOK, usersview.Created(usersview.CreatedPage{Email: u.Email, Role: u.Role, Password: password}))
+}
+
+// Disable disables a user and revokes its sessions at once
+// (POST /users/{id}/disable).
+func (h *Users) Disable(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		NotFound(w, r)
+		return
+	}
+	me, _ := UserFrom(r.Context())
+	s, err := h.Sessions.Session(r)
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	if id == me.ID {
+		AddFlash(s, "error", "You cannot disable your own account.")
+	} else {
+		err := h.Store.Disable(r.Context(), id, event(r.Context(), r.UserAgent(), "user.disabled"))
+		switch {
+		case errors.Is(err, db.ErrNotFound):
+			AddFlash(s, "warning", "That user does not exist or is already disabled.")
+		case err != nil:
+			serverError(w, r, h.Log, err)
+			return
+		default:
+			AddFlash(s, "success", "User disabled. Their sessions have ended.")
+		}
+	}
+	if err := s.Save(r, w); err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	redirect(w, r, "/users")
+}

@@ -1,0 +1,52 @@
+package handlers
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+
+	"github.com/go-playground/locales/en"
+	ut "github.com/go-playground/universal-translator"
+	"github.com/go-playground/validator/v10"
+	en_translations "github.com/go-playground/validator/v10/translations/en"
+)
+
+// validate and trans are created once: the validator caches struct metadata.
+var validate, trans = newValidator()
+
+func newValidator() (*validator.Validate, ut.Translator) {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	// Errors are keyed by the form field name, matching <input name>.
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("form"), ",")
+		if name == "-" {
+			return ""
+		}
+		return name
+	})
+	t, _ := ut.New(en.New()).GetTranslator("en")
+	if err := en_translations.RegisterDefaultTranslations(v, t); err != nil {
+		panic(err)
+	}
+	return v, t
+}
+
+// fieldErrors validates s and returns one English message per invalid field,
+// keyed by its form name; nil when s is valid.
+func fieldErrors(s any) map[string]string {
+	err := validate.Struct(s)
+	if err == nil {
+		return nil
+	}
+	var ves validator.ValidationErrors
+	if !errors.As(err, &ves) {
+		return map[string]string{"": err.Error()}
+	}
+	out := make(map[string]string, len(ves))
+	for _, fe := range ves {
+		if _, seen := out[fe.Field()]; !seen {
+			out[fe.Field()] = fe.Translate(trans)
+		}
+	}
+	return out
+}

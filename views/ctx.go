@@ -1,0 +1,51 @@
+package views
+
+import "context"
+
+// CurrentUser is the signed-in user as templates see it.
+type CurrentUser struct {
+	ID    int64
+	Email string
+	Role  string
+}
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	// Kind is success, error, info or warning.
+	Kind    string
+	Message string
+}
+
+// Chrome is what the layout needs from the request: who is signed in, the
+// flash messages to show, where we are, and the counts shown in navigation.
+type Chrome struct {
+	User    *CurrentUser
+	Flashes []Flash
+	Path    string
+	// Sandbox is true when at least one provider runs on the sandbox.
+	Sandbox bool
+}
+
+type chromeKey struct{}
+
+// WithChrome returns ctx carrying c.
+func WithChrome(ctx context.Context, c *Chrome) context.Context {
+	return context.WithValue(ctx, chromeKey{}, c)
+}
+
+// ChromeFrom returns the request's chrome, never nil.
+func ChromeFrom(ctx context.Context) *Chrome {
+	if c, ok := ctx.Value(chromeKey{}).(*Chrome); ok && c != nil {
+		return c
+	}
+	return &Chrome{}
+}
+
+// UserFrom returns the signed-in user, if any.
+func UserFrom(ctx context.Context) (CurrentUser, bool) {
+	c := ChromeFrom(ctx)
+	if c.User == nil {
+		return CurrentUser{}, false
+	}
+	return *c.User, true
+}

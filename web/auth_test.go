@@ -1,0 +1,244 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"payoutdesk/db"
+)
+
+const cookieName = "payoutdesk_session"
+
+func TestLoginLogout(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.client()
+
+	r := c.get("/")
+	wantStatus(t, r, http.StatusSeeOther)
+	wantLocation(t, r, "/login?next=%2F")
+
+	r = c.get("/login?next=%2F")
+	wantStatus(t, r, http.StatusOK)
+	if n := r.doc(t).Find(`[data-testid="login-form"] input[name="next"][value="/"]`).Length(); n != 1 {
+		t.Errorf("login form keeps next=/ in %d hidden inputs, want 1", n)
+	}
+
+	r = c.postForm("/login", url.Values{"email": {"Agent@Example.com"}, "password": {testPassword}, "next": {"/users"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	wantLocation(t, r, "/users")
+
+	r = c.get("/")
+	wantStatus(t, r, http.StatusOK)
+	doc := r.doc(t)
+	if got := doc.Find(`[data-testid="dashboard-email"]`).Text(); got != "agent@example.com" {
+		t.Errorf("dashboard email = %q, want agent@example.com", got)
+	}
+	if got := doc.Find(`[data-testid="dashboard-role"]`).Text(); got != "agent" {
+		t.Errorf("dashboard role = %q, want agent", got)
+	}
+	if got := doc.Find(`[data-testid="activity"] code`).First().Text(); got != "auth.login.succeeded" {
+		t.Errorf("latest activity = %q, want auth.login.succeeded", got)
+	}
+
+	r = c.postForm("/logout", nil)
+	wantStatus(t, r, http.StatusSeeOther)
+	wantLocation(t, r, "/login?signed_out=1")
+	if got := c.cookie(cookieName); got != "" {
+		t.Errorf("session cookie after logout = %q, want none", got)
+	}
+	wantStatus(t, c.get("/"), http.StatusSeeOther)
+
+	logins, logouts := ts.events("auth.login.succeeded"), ts.events("auth.logout")
+	agent := ts.Users[db.RoleAgent]
+	if len(logins) != 1 || len(logouts) != 1 {
+		t.Fatalf("got %d login and %d logout events, want 1 each", len(logins), len(logouts))
+	}
+	for _, e := range []db.Event{logins[0], logouts[0]} {
+		if e.Actor.Type != db.ActorUser || e.Actor.ID != strconv.FormatInt(agent.ID, 10) || e.Actor.Email != agent.Email ||
+			e.Actor.Role != db.RoleAgent || e.TargetType != "user" || e.Outcome != db.OutcomeSuccess ||
+			e.Origin.IP != "127.0.0.1" || e.Origin.UserAgent != "payoutdesk-test" || len(e.Origin.RequestID) != 16 {
+			t.Errorf("%s event = %+v, want the agent as actor and target, with IP, user agent and request id", e.Action, e)
+		}
+	}
+}
+
+func TestLoginFailureSaysNothingAboutTheEmail(t *testing.T) {
+	ts := newTestServer(t)
+	var texts []string
+	for _, email := range []string{"agent@example.com", "nobody@example.com"} {
+		r := ts.client().login(email, "wrong password!!")
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		texts = append(texts, strings.TrimSpace(r.doc(t).Find(`[data-testid="login-error"]`).Text()))
+	}
+	if texts[0] != "Email or password is incorrect." || texts[1] != texts[0] {
+		t.Errorf("errors for a known and an unknown email: %q, %q; want the same generic message", texts[0], texts[1])
+	}
+	failed := ts.events("auth.login.failed")
+	if len(failed) != 2 {
+		t.Fatalf("got %d failed-login events, want 2", len(failed))
+	}
+	if f := failed[1]; f.Outcome != db.OutcomeFailure || f.Actor.Type != db.ActorAnonymous || f.Details["email"] != "nobody@example.com" {
+		t.Errorf("failed-login event = %+v, want an anonymous failure naming the email tried", f)
+	}
+	if strings.Contains(failed[0].DetailsJSON, "wrong password") {
+		t.Error("the password tried was written to the audit log")
+	}
+
+	// An empty form and a malformed email are refused before any lookup.
+	for _, form := range []url.Values{{}, {"email": {"not-an-email"}, "password": {"x"}}} {
+		wantStatus(t, ts.client().postForm("/login", form), http.StatusUnprocessableEntity)
+	}
+}
+
+func TestLoginThrottledPerAccountAndIP(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.client()
+	for i := 1; i <= 4; i++ {
+		wantStatus(t, c.login("manager@example.com", "wrong password!!"), http.StatusUnprocessableEntity)
+	}
+	r := c.login("manager@example.com", "wrong password!!")
+	wantStatus(t, r, http.StatusTooManyRequests)
+	if msg := r.doc(t).Find(`[data-testid="login-error"]`).Text(); !strings.Contains(msg, "try again in 30 s") {
+		t.Errorf("fifth failure says %q, want it to say try again in 30 s", msg)
+	}
+	// Even the right password waits, and says for how long.
+	r = c.login("manager@example.com", testPassword)
+	wantStatus(t, r, http.StatusTooManyRequests)
+	if msg := r.doc(t).Find(`[data-testid="login-error"]`).Text(); !strings.Contains(msg, "Try again in 30 s") || r.Header.Get("Retry-After") != "30" {
+		t.Errorf("locked login says %q (Retry-After %q), want Try again in 30 s", msg, r.Header.Get("Retry-After"))
+	}
+	// Other accounts from the same IP are not locked yet.
+	wantStatus(t, ts.client().login("agent@example.com", testPassword), http.StatusSeeOther)
+
+	ts.Clock.Advance(31 * time.Second)
+	wantStatus(t, c.login("manager@example.com", testPassword), http.StatusSeeOther)
+
+	// Twenty failures from one IP across many accounts lock the IP.
+	for i := range 20 {
+		ts.client().login("someone"+strconv.Itoa(i)+"@example.com", "wrong password!!")
+	}
+	r = ts.client().login("admin@example.com", testPassword)
+	wantStatus(t, r, http.StatusTooManyRequests)
+}
+
+func TestSessionIdleAndAbsoluteExpiry(t *testing.T) {
+	ts := newTestServer(t)
+
+	// Activity every 20 minutes keeps a session alive past the idle limit.
+	c := ts.as(db.RoleAgent)
+	for range 3 {
+		ts.Clock.Advance(20 * time.Minute)
+		wantStatus(t, c.get("/"), http.StatusOK)
+	}
+	// 31 idle minutes end it.
+	ts.Clock.Advance(31 * time.Minute)
+	r := c.get("/")
+	wantStatus(t, r, http.StatusSeeOther)
+	wantLocation(t, r, "/login?expired=1&next=%2F")
+	if got := ts.events("auth.session.expired"); len(got) != 1 || got[0].TargetID != strconv.FormatInt(ts.Users[db.RoleAgent].ID, 10) {
+		t.Errorf("expiry events = %+v, want one for the agent", got)
+	}
+	r = c.get("/login?expired=1&next=%2F")
+	if msg := r.doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "session expired") {
+		t.Errorf("login page after expiry says %q, want a session-expired notice", msg)
+	}
+
+	// However active, a session ends 12 hours after sign-in.
+	c = ts.as(db.RoleManager)
+	for range 12*3 - 1 {
+		ts.Clock.Advance(20 * time.Minute)
+		wantStatus(t, c.get("/"), http.StatusOK)
+	}
+	ts.Clock.Advance(21 * time.Minute)
+	wantStatus(t, c.get("/"), http.StatusSeeOther)
+	if got := len(ts.events("auth.session.expired")); got != 2 {
+		t.Errorf("got %d expiry events, want 2", got)
+	}
+}
+
+func TestSessionIDChangesAtLogin(t *testing.T) {
+	ts := newTestServer(t)
+	victim := ts.client()
+	// An attacker plants a session id of their choosing before the login.
+	planted := strings.Repeat("A", 43)
+	victim.setCookie(cookieName, planted)
+	wantStatus(t, victim.login("admin@example.com", testPassword), http.StatusSeeOther)
+	got := victim.cookie(cookieName)
+	if got == "" || got == planted {
+		t.Fatalf("session cookie after login = %q, want a fresh id", got)
+	}
+	attacker := ts.client()
+	attacker.setCookie(cookieName, planted)
+	wantStatus(t, attacker.get("/users"), http.StatusSeeOther)
+
+	// A second login from the same browser rotates the id again and ends the
+	// earlier session.
+	first := got
+	wantStatus(t, victim.login("admin@example.com", testPassword), http.StatusSeeOther)
+	if victim.cookie(cookieName) == first {
+		t.Error("a second login kept the session id")
+	}
+	old := ts.client()
+	old.setCookie(cookieName, first)
+	wantStatus(t, old.get("/"), http.StatusSeeOther)
+}
+
+func TestDisabledUserSessionEndsAtOnce(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	wantStatus(t, agent.get("/"), http.StatusOK)
+
+	admin := ts.as(db.RoleAdmin)
+	id := strconv.FormatInt(ts.Users[db.RoleAgent].ID, 10)
+	r := admin.postForm("/users/"+id+"/disable", nil)
+	wantStatus(t, r, http.StatusSeeOther)
+	wantLocation(t, r, "/users")
+	r = admin.get("/users")
+	if msg := r.doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "User disabled") {
+		t.Errorf("flash after disabling = %q, want User disabled", msg)
+	}
+
+	wantStatus(t, agent.get("/"), http.StatusSeeOther)
+	wantStatus(t, ts.client().login("agent@example.com", testPassword), http.StatusUnprocessableEntity)
+
+	ev := ts.events("user.disabled")
+	if len(ev) != 1 || ev[0].TargetID != id || ev[0].Actor.Email != "admin@example.com" || ev[0].Details["sessions_revoked"] != float64(1) {
+		t.Errorf("disable events = %+v, want one by the admin revoking one session", ev)
+	}
+	// An admin cannot lock themselves out.
+	self := strconv.FormatInt(ts.Users[db.RoleAdmin].ID, 10)
+	wantStatus(t, admin.postForm("/users/"+self+"/disable", nil), http.StatusSeeOther)
+	wantStatus(t, admin.get("/"), http.StatusOK)
+}
+
+func TestCrossSitePostsRefused(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.as(db.RoleAdmin)
+	tests := []struct {
+		name    string
+		path    string
+		headers map[string]string
+	}{
+		{"cross-site login", "/login", map[string]string{"Sec-Fetch-Site": "cross-site"}},
+		{"cross-site logout", "/logout", map[string]string{"Sec-Fetch-Site": "cross-site"}},
+		{"foreign origin, no fetch metadata", "/users", map[string]string{"Origin": "https://evil.example"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := c.postWith(tt.path, url.Values{"email": {"x@example.com"}, "role": {"admin"}, "password": {testPassword}}, tt.headers)
+			wantStatus(t, r, http.StatusForbidden)
+			if r.doc(t).Find(`[data-testid="error-page"]`).Length() != 1 {
+				t.Error("the refusal is not the friendly 403 page")
+			}
+		})
+	}
+	// Nothing happened: still signed in, no user created.
+	wantStatus(t, c.get("/"), http.StatusOK)
+	if _, err := db.NewUsers(ts.DB).ByEmail(t.Context(), "x@example.com"); err == nil {
+		t.Error("a cross-site POST created a user")
+	}
+}

@@ -1,0 +1,257 @@
+package web
+
+import (
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"payoutdesk/db"
+	"payoutdesk/handlers"
+	"payoutdesk/views"
+)
+
+// chain wraps h in middleware, the first being the outermost.
+func chain(h http.Handler, mws ...func(http.Handler) http.Handler) http.Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}
+
+// statusWriter remembers the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// recoverPanic turns a panic into a logged 500 page instead of a dropped
+// connection. http.ErrAbortHandler keeps its meaning.
+func (s *Server) recoverPanic(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.ErrorContext(r.Context(), "panic", slog.Any("error", fmt.Errorf("%v", v)), "stack", string(debug.Stack()),
+				slog.Group("request", "method", r.Method, "path", r.URL.Path, "id", handlers.RequestInfoFrom(r.Context()).ID))
+			if sw.status == 0 {
+				w.Header().Set("Connection", "close")
+				handlers.ErrorPage(w, r, http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// requestInfo gives each request an id (echoed in X-Request-Id, logs and
+// audit events) and works out the client's IP.
+func (s *Server) requestInfo(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := rand.Text()[:16]
+		w.Header().Set("X-Request-Id", id)
+		ri := handlers.RequestInfo{ID: id, IP: s.clientIP(r)}
+		next.ServeHTTP(w, r.WithContext(handlers.WithRequestInfo(r.Context(), ri)))
+	})
+}
+
+func (s *Server) clientIP(r *http.Request) string {
+	if s.cfg.TrustProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			hops := strings.Split(xff, ",")
+			if ip := net.ParseIP(strings.TrimSpace(hops[len(hops)-1])); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// logRequests logs one line per request, and counts it in the metrics by
+// route pattern (never by raw path, which would explode the label set).
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		d := time.Since(start)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		s.metrics.observe(route, r.Method, sw.status, d)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
+			slog.Int("status", sw.status), slog.Int("bytes", sw.bytes), slog.Duration("duration", d),
+			slog.String("id", handlers.RequestInfoFrom(r.Context()).ID))
+	})
+}
+
+// csp allows only the app's own scripts, styles and forms; no inline script
+// or style, no framing.
+const csp = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
+func (s *Server) secureHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		if s.cfg.Secure() {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withSession loads the session, puts the signed-in user (if any) and the
+// page chrome in the context, and hands over pending flash messages.
+func (s *Server) withSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, err := s.sessions.Session(r)
+		if err != nil {
+			s.log.ErrorContext(r.Context(), "load session", slog.Any("error", err))
+			handlers.ErrorPage(w, r, http.StatusInternalServerError)
+			return
+		}
+		chrome := &views.Chrome{Path: r.URL.Path, Sandbox: s.sandboxed()}
+		ctx := r.Context()
+		if u, ok := handlers.SessionUser(sess); ok {
+			ctx = handlers.WithUser(ctx, u)
+			chrome.User = &views.CurrentUser{ID: u.ID, Email: u.Email, Role: u.Role}
+		}
+		if r.Method == http.MethodGet && r.Header.Get("HX-Request") == "" {
+			kinds, msgs := handlers.PopFlashes(sess)
+			for i := range kinds {
+				chrome.Flashes = append(chrome.Flashes, views.Flash{Kind: kinds[i], Message: msgs[i]})
+			}
+			if len(kinds) > 0 {
+				if err := sess.Save(r, w); err != nil {
+					s.log.ErrorContext(r.Context(), "save session", slog.Any("error", err))
+				}
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(views.WithChrome(ctx, chrome)))
+	})
+}
+
+// requireRole lets through signed-in users whose role ranks at least min;
+// visitors go to the login page, others get 403. Authenticated pages are
+// never cached.
+func (s *Server) requireRole(min string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "no-store")
+			u, ok := handlers.UserFrom(r.Context())
+			if !ok {
+				s.toLogin(w, r)
+				return
+			}
+			if db.RoleRank(u.Role) < db.RoleRank(min) {
+				handlers.Forbidden(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
+	q := url.Values{}
+	if r.Method == http.MethodGet {
+		q.Set("next", r.URL.RequestURI())
+	}
+	if sess, err := s.sessions.Session(r); err == nil && handlers.SessionExpired(sess) {
+		q.Set("expired", "1")
+	}
+	to := "/login"
+	if len(q) > 0 {
+		to += "?" + q.Encode()
+	}
+	if r.Header.Get("HX-Request") == "true" {
+		w.Header().Set("HX-Redirect", to)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// errorPages renders the friendly page for requests the mux cannot route
+// (404, or 405 with its Allow header), in place of the mux's plain text.
+func (s *Server) errorPages(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		probe := &headerProbe{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		if probe.status != http.StatusNotFound && probe.status != http.StatusMethodNotAllowed {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		if allow := probe.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		handlers.ErrorPage(w, r.WithContext(views.WithChrome(r.Context(), &views.Chrome{})), probe.status)
+	})
+}
+
+// headerProbe records what a handler would answer, discarding the body.
+type headerProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *headerProbe) Header() http.Header { return p.header }
+func (p *headerProbe) Write(b []byte) (int, error) {
+	if p.status == 0 {
+		p.status = http.StatusOK
+	}
+	return len(b), nil
+}
+func (p *headerProbe) WriteHeader(code int) {
+	if p.status == 0 {
+		p.status = code
+	}
+}

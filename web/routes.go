@@ -1,0 +1,127 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"payoutdesk/db"
+	"payoutdesk/handlers"
+	"payoutdesk/static"
+)
+
+// Access levels of routes besides the roles (db.RoleAgent, …).
+const (
+	// accessOpen routes skip sessions entirely: health, metrics, assets,
+	// webhooks and the provider sandbox.
+	accessOpen = "open"
+	// accessVisitor routes load the session but need no sign-in.
+	accessVisitor = "visitor"
+)
+
+// route is one entry of the routing table.
+type route struct {
+	pattern string
+	// access is accessOpen, accessVisitor or the least role allowed.
+	access  string
+	handler http.Handler
+}
+
+// RouteInfo describes a route for tests that walk every route × role.
+type RouteInfo struct {
+	Pattern string
+	Access  string
+}
+
+// Routes lists every route with its access level.
+func (s *Server) Routes() []RouteInfo {
+	out := make([]RouteInfo, len(s.routes))
+	for i, r := range s.routes {
+		out[i] = RouteInfo{Pattern: r.pattern, Access: r.access}
+	}
+	return out
+}
+
+// routeTable is every route of the application, in one place.
+func (s *Server) routeTable() []route {
+	auth := &handlers.Auth{
+		Log:      s.log,
+		Users:    db.NewUsers(s.db),
+		Logins:   db.NewLogins(s.db),
+		Sessions: s.sessions,
+		Account:  accountThrottle,
+		IP:       ipThrottle,
+		Now:      s.now,
+	}
+	dash := &handlers.Dashboard{Log: s.log, Activity: db.NewAudit(s.db), Users: db.NewUsers(s.db)}
+	users := &handlers.Users{Log: s.log, Store: db.NewUsers(s.db), Sessions: s.sessions}
+	health := &handlers.Health{Log: s.log, DB: s.db}
+
+	return []route{
+		// Infrastructure
+		{"GET /healthz", accessOpen, http.HandlerFunc(health.Check)},
+		{"GET /metrics", accessOpen, s.metrics.handler(s.cfg.MetricsToken)},
+		{"GET /static/", accessOpen, staticHandler()},
+
+		// Signing in and out
+		{"GET /login", accessVisitor, http.HandlerFunc(auth.LoginForm)},
+		{"POST /login", accessVisitor, http.HandlerFunc(auth.Login)},
+		{"POST /logout", db.RoleAgent, http.HandlerFunc(auth.Logout)},
+
+		// Dashboard
+		{"GET /{$}", db.RoleAgent, http.HandlerFunc(dash.Show)},
+
+		// Users (administrators)
+		{"GET /users", db.RoleAdmin, http.HandlerFunc(users.List)},
+		{"POST /users", db.RoleAdmin, http.HandlerFunc(users.Create)},
+		{"POST /users/{id}/disable", db.RoleAdmin, http.HandlerFunc(users.Disable)},
+	}
+}
+
+// buildHandler mounts the routes with their middleware. Outermost first:
+// recoverPanic → requestInfo → logRequests → secureHeaders →
+// CrossOriginProtection → (per route) session → role check.
+func (s *Server) buildHandler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.routes {
+		h := rt.handler
+		switch rt.access {
+		case accessOpen:
+		case accessVisitor:
+			h = s.withSession(h)
+		default:
+			h = chain(h, s.withSession, s.requireRole(rt.access))
+		}
+		mux.Handle(rt.pattern, h)
+	}
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(handlers.Forbidden))
+	return chain(s.errorPages(mux), s.recoverPanic, s.requestInfo, s.logRequests, s.secureHeaders, cop.Handler)
+}
+
+// Login throttling: an account locks for 30 s after 5 failures within 15
+// minutes, doubling with each further failure up to 15 minutes; an IP after
+// 20 failures (shared offices), up to 30 minutes.
+var (
+	accountThrottle = db.ThrottlePolicy{Limit: 5, Window: 15 * time.Minute, Lock: 30 * time.Second, MaxLock: 15 * time.Minute}
+	ipThrottle      = db.ThrottlePolicy{Limit: 20, Window: 15 * time.Minute, Lock: time.Minute, MaxLock: 30 * time.Minute}
+)
+
+// staticHandler serves the embedded assets; a request carrying the asset's
+// current content hash may be cached for a year.
+func staticHandler() http.Handler {
+	files := http.StripPrefix("/static/", http.FileServerFS(static.FS))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if name == "" || strings.HasSuffix(name, "/") {
+			handlers.NotFound(w, r)
+			return
+		}
+		if v := r.URL.Query().Get("v"); v != "" && v == static.Hash(name) {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		files.ServeHTTP(w, r)
+	})
+}

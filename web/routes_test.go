@@ -1,0 +1,243 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"payoutdesk/db"
+	"payoutdesk/static"
+)
+
+// access lists the expected status for a visitor, an agent, a manager and an
+// admin. Every route of the app must appear in accessMatrix: a new route
+// fails TestEveryRouteHasAnAccessRow until it joins the table.
+type access struct {
+	visitor, agent, manager, admin int
+}
+
+const (
+	ok        = http.StatusOK
+	see       = http.StatusSeeOther
+	forbidden = http.StatusForbidden
+	invalid   = http.StatusUnprocessableEntity
+	notFound  = http.StatusNotFound
+)
+
+var (
+	everyone   = access{ok, ok, ok, ok}
+	signedIn   = access{see, ok, ok, ok}
+	adminsOnly = access{see, forbidden, forbidden, ok}
+)
+
+type matrixRow struct {
+	pattern string
+	method  string
+	// path is a concrete request for the pattern; form is posted if set.
+	path string
+	form url.Values
+	want access
+}
+
+func accessMatrix(ts *testServer) []matrixRow {
+	agentID := strconv.FormatInt(ts.Users[db.RoleAgent].ID, 10)
+	return []matrixRow{
+		{"GET /healthz", "GET", "/healthz", nil, everyone},
+		{"GET /metrics", "GET", "/metrics", nil, everyone},
+		{"GET /static/", "GET", "/static/css/app.css", nil, everyone},
+		{"GET /login", "GET", "/login", nil, access{ok, see, see, see}},
+		{"POST /login", "POST", "/login", url.Values{"email": {"nobody@example.com"}, "password": {"wrong password!!"}}, access{invalid, invalid, invalid, invalid}},
+		{"GET /{$}", "GET", "/", nil, signedIn},
+		{"GET /users", "GET", "/users", nil, adminsOnly},
+		// An invalid form: the admin gets 422 rather than creating a user.
+		{"POST /users", "POST", "/users", url.Values{"email": {"bad"}, "role": {"agent"}}, access{see, forbidden, forbidden, invalid}},
+		// The admin disables the agent last, after the others were refused.
+		{"POST /users/{id}/disable", "POST", "/users/" + agentID + "/disable", nil, adminsOnly.withAdmin(see)},
+		// Signing out ends the session: checked last for each role.
+		{"POST /logout", "POST", "/logout", nil, access{see, see, see, see}},
+	}
+}
+
+func (a access) withAdmin(s int) access { a.admin = s; return a }
+
+func TestEveryRouteHasAnAccessRow(t *testing.T) {
+	ts := newTestServer(t)
+	rows := map[string]bool{}
+	for _, r := range accessMatrix(ts) {
+		rows[r.pattern] = true
+	}
+	for _, r := range ts.App.Routes() {
+		if !rows[r.Pattern] {
+			t.Errorf("route %q (access %s) has no row in accessMatrix", r.Pattern, r.Access)
+		}
+		delete(rows, r.Pattern)
+	}
+	for p := range rows {
+		t.Errorf("accessMatrix row %q matches no route", p)
+	}
+}
+
+func TestRouteRoleMatrix(t *testing.T) {
+	ts := newTestServer(t)
+	clients := map[string]*client{
+		"visitor":      ts.client(),
+		db.RoleAgent:   ts.as(db.RoleAgent),
+		db.RoleManager: ts.as(db.RoleManager),
+		db.RoleAdmin:   ts.as(db.RoleAdmin),
+	}
+	for _, row := range accessMatrix(ts) {
+		for _, who := range []string{"visitor", db.RoleAgent, db.RoleManager, db.RoleAdmin} {
+			want := map[string]int{"visitor": row.want.visitor, db.RoleAgent: row.want.agent, db.RoleManager: row.want.manager, db.RoleAdmin: row.want.admin}[who]
+			t.Run(row.pattern+"/"+who, func(t *testing.T) {
+				c := clients[who]
+				var r response
+				if row.method == "GET" {
+					r = c.get(row.path)
+				} else {
+					r = c.postForm(row.path, row.form)
+				}
+				if r.StatusCode != want {
+					t.Errorf("%s %s as %s: status %d, want %d", row.method, row.path, who, r.StatusCode, want)
+				}
+				if r.StatusCode == forbidden && !strings.Contains(r.Body, `data-testid="error-page"`) {
+					t.Errorf("403 is not the friendly error page")
+				}
+			})
+		}
+	}
+}
+
+func TestHeadersAndErrorPages(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.as(db.RoleAgent)
+
+	r := c.get("/")
+	wantStatus(t, r, ok)
+	want := map[string]string{
+		"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+		"X-Frame-Options":         "DENY",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "same-origin",
+		"Cache-Control":           "no-store",
+	}
+	for k, v := range want {
+		if got := r.Header.Get(k); got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+	if got := r.Header.Get("X-Request-Id"); len(got) != 16 {
+		t.Errorf("X-Request-Id = %q, want a 16-character id", got)
+	}
+	if strings.Contains(r.Body, "<script>") || strings.Contains(r.Body, " style=") || strings.Contains(r.Body, " onclick=") {
+		t.Error("the page has inline script or style, which the CSP blocks")
+	}
+
+	// Assets referenced with their content hash are cached for a year.
+	css := static.URL("css/app.css")
+	if !strings.Contains(r.Body, css) {
+		t.Fatalf("page does not reference %s", css)
+	}
+	r = c.get(css)
+	wantStatus(t, r, ok)
+	if got := r.Header.Get("Cache-Control"); got != "public, max-age=31536000, immutable" {
+		t.Errorf("hashed asset Cache-Control = %q, want a year, immutable", got)
+	}
+	if got := c.get("/static/css/app.css").Header.Get("Cache-Control"); got != "no-cache" {
+		t.Errorf("unhashed asset Cache-Control = %q, want no-cache", got)
+	}
+	wantStatus(t, c.get(static.URL("js/htmx.min.js")), ok)
+	wantStatus(t, c.get("/static/"), notFound)
+
+	tests := []struct {
+		method, path string
+		want         int
+		allow        string
+	}{
+		{"GET", "/no/such/page", notFound, ""},
+		{"DELETE", "/login", http.StatusMethodNotAllowed, "GET, HEAD, POST"},
+		{"PUT", "/users", http.StatusMethodNotAllowed, "GET, HEAD, POST"},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(tt.method, ts.URL+tt.path, nil)
+		r := c.do(req)
+		wantStatus(t, r, tt.want)
+		if r.Header.Get("Allow") != tt.allow {
+			t.Errorf("%s %s: Allow = %q, want %q", tt.method, tt.path, r.Header.Get("Allow"), tt.allow)
+		}
+		if r.doc(t).Find(`[data-testid="error-page"]`).Length() != 1 {
+			t.Errorf("%s %s: not the friendly error page", tt.method, tt.path)
+		}
+	}
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.client()
+	r := c.get("/healthz")
+	wantStatus(t, r, ok)
+	if r.Body != "ok\n" {
+		t.Errorf("healthz body = %q, want ok", r.Body)
+	}
+	c.get("/login")
+	r = c.get("/metrics")
+	wantStatus(t, r, ok)
+	for _, s := range []string{
+		`payoutdesk_http_requests_total{code="200",method="GET",route="GET /login"} 1`,
+		`payoutdesk_http_request_duration_seconds_bucket{route="GET /healthz"`,
+		"go_goroutines",
+	} {
+		if !strings.Contains(r.Body, s) {
+			t.Errorf("metrics lack %s", s)
+		}
+	}
+	ts.DB.R.Close()
+	wantStatus(t, c.get("/healthz"), http.StatusServiceUnavailable)
+}
+
+func TestAdminAddsUser(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.as(db.RoleAdmin)
+	r := admin.postForm("/users", url.Values{"email": {"New.Person@example.com"}, "role": {"manager"}})
+	wantStatus(t, r, ok)
+	password := r.doc(t).Find(`[data-testid="new-password"]`).Text()
+	if len(password) < db.MinPasswordLength {
+		t.Fatalf("shown password %q is too short", password)
+	}
+	c := ts.client()
+	wantStatus(t, c.login("new.person@example.com", password), see)
+	if got := c.get("/").doc(t).Find(`[data-testid="dashboard-role"]`).Text(); got != "manager" {
+		t.Errorf("new user's role = %q, want manager", got)
+	}
+	created := ts.events("user.created")
+	last := created[len(created)-1]
+	if last.Actor.Email != "admin@example.com" || last.Details["email"] != "new.person@example.com" || last.Details["role"] != "manager" {
+		t.Errorf("user.created event = %+v, want the admin creating the manager", last)
+	}
+	if strings.Contains(last.DetailsJSON, password) {
+		t.Error("the password reached the audit log")
+	}
+
+	tests := []struct {
+		name  string
+		form  url.Values
+		field string
+	}{
+		{"duplicate email", url.Values{"email": {"NEW.PERSON@example.com"}, "role": {"agent"}}, "email"},
+		{"bad email", url.Values{"email": {"<script>"}, "role": {"agent"}}, "email"},
+		{"unknown role", url.Values{"email": {"x@example.com"}, "role": {"root"}}, "role"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := admin.postForm("/users", tt.form)
+			wantStatus(t, r, invalid)
+			if r.doc(t).Find(`[data-testid="error-`+tt.field+`"]`).Text() == "" {
+				t.Errorf("no error next to %s", tt.field)
+			}
+			if !strings.Contains(r.Body, `value="`+tt.form.Get("email")+`"`) && !strings.Contains(tt.form.Get("email"), "<") {
+				t.Error("the form did not keep the typed email")
+			}
+		})
+	}
+}

@@ -1,0 +1,154 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"payoutdesk/db"
+	"payoutdesk/handlers"
+)
+
+// Deps are the server's collaborators, built by the caller.
+type Deps struct {
+	DB  *db.DB
+	Log *slog.Logger
+	// Now is the clock; tests move it to expire sessions (default time.Now).
+	Now func() time.Time
+}
+
+// Server is the Payout Desk web application.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	db       *db.DB
+	now      func() time.Time
+	sessions *handlers.SessionStore
+	metrics  *metrics
+	routes   []route
+	handler  http.Handler
+}
+
+// NewServer builds the application. cfg.BaseURL must be set.
+func NewServer(cfg Config, deps Deps) (*Server, error) {
+	if cfg.BaseURL == "" {
+		return nil, errors.New("web: base URL not set")
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:     cfg,
+		log:     deps.Log,
+		db:      deps.DB,
+		now:     deps.Now,
+		metrics: newMetrics(),
+	}
+	s.sessions = &handlers.SessionStore{
+		DB:       db.NewSessions(deps.DB),
+		Idle:     cfg.SessionIdle,
+		Absolute: cfg.SessionAbsolute,
+		Secure:   cfg.Secure(),
+		Now:      deps.Now,
+	}
+	s.routes = s.routeTable()
+	s.handler = s.buildHandler()
+	return s, nil
+}
+
+// Handler returns the application's root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// sandboxed reports whether any provider runs on the built-in sandbox.
+func (s *Server) sandboxed() bool { return false }
+
+// Serve listens on cfg.Addr and serves until ctx is done, then shuts down
+// gracefully: it stops accepting connections, lets in-flight requests
+// finish (up to cfg.ShutdownTimeout) and stops the background workers. ready,
+// if set, is called with the base URL once the server accepts connections.
+func Serve(ctx context.Context, cfg Config, deps Deps, ready func(baseURL string)) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("web: listen: %w", err)
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = baseURLFor(ln.Addr())
+	}
+	s, err := NewServer(cfg, deps)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(deps.Log.Handler(), slog.LevelWarn),
+	}
+	workCtx, stopWork := context.WithCancel(context.Background())
+	var workers sync.WaitGroup
+	s.startWorkers(workCtx, &workers)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	deps.Log.Info("serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL)
+	if ready != nil {
+		ready(cfg.BaseURL)
+	}
+
+	select {
+	case err := <-served:
+		stopWork()
+		workers.Wait()
+		return fmt.Errorf("web: serve: %w", err)
+	case <-ctx.Done():
+	}
+	deps.Log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(shutCtx)
+	stopWork()
+	workers.Wait()
+	if err != nil {
+		return fmt.Errorf("web: shutdown: %w", err)
+	}
+	deps.Log.Info("stopped")
+	return nil
+}
+
+// startWorkers runs the background jobs until ctx is done.
+func (s *Server) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
+	wg.Go(func() { s.pruneSessions(ctx) })
+}
+
+// pruneSessions deletes long-dead sessions every ten minutes; expiry itself
+// is enforced on every request, this only keeps the table small.
+func (s *Server) pruneSessions(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		now := s.now()
+		n, err := db.NewSessions(s.db).Prune(ctx, now.Add(-s.cfg.SessionIdle), now.Add(-s.cfg.SessionAbsolute))
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("prune sessions", slog.Any("error", err))
+		} else if n > 0 {
+			s.log.Info("pruned sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

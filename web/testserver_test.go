@@ -1,0 +1,235 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"payoutdesk/db"
+	"payoutdesk/web"
+)
+
+// clock is a settable clock for session expiry tests.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// testServer is the real router over a real SQLite file, served on loopback.
+type testServer struct {
+	*httptest.Server
+	t     *testing.T
+	DB    *db.DB
+	App   *web.Server
+	Clock *clock
+	Users map[string]db.User // by role
+}
+
+const testPassword = "correct horse battery staple"
+
+func testConfig() web.Config {
+	return web.Config{
+		SessionIdle:     30 * time.Minute,
+		SessionAbsolute: 12 * time.Hour,
+		ShutdownTimeout: 5 * time.Second,
+		LogLevel:        "info",
+		LogFormat:       "text",
+	}
+}
+
+func newTestServer(t *testing.T) *testServer {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	ts := &testServer{t: t, DB: d, Clock: &clock{t: time.Now().UTC()}, Users: map[string]db.User{}}
+	for _, role := range db.Roles {
+		u, err := db.NewUsers(d).Create(ctx, role+"@example.com", role, testPassword,
+			db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "user.created"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts.Users[role] = u
+	}
+	// The handler needs its base URL before the listener exists, so start
+	// an unstarted server, learn its address, then build the app.
+	ts.Server = httptest.NewUnstartedServer(nil)
+	cfg := testConfig()
+	cfg.BaseURL = "http://" + ts.Listener.Addr().String()
+	app, err := web.NewServer(cfg, web.Deps{DB: d, Now: ts.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.App = app
+	ts.Config.Handler = app.Handler()
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// client is a browser-like client: a cookie jar, no automatic redirects.
+type client struct {
+	ts *testServer
+	hc *http.Client
+}
+
+func (ts *testServer) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{ts: ts, hc: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       10 * time.Second,
+	}}
+}
+
+// response is a read response.
+type response struct {
+	*http.Response
+	Body string
+}
+
+func (r response) doc(t *testing.T) *goquery.Document {
+	t.Helper()
+	d, err := goquery.NewDocumentFromReader(strings.NewReader(r.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func (c *client) do(req *http.Request) response {
+	c.ts.t.Helper()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.ts.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.ts.t.Fatal(err)
+	}
+	return response{Response: resp, Body: string(b)}
+}
+
+func (c *client) get(path string) response {
+	c.ts.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, c.ts.URL+path, nil)
+	if err != nil {
+		c.ts.t.Fatal(err)
+	}
+	return c.do(req)
+}
+
+// postForm posts like a same-origin browser form.
+func (c *client) postForm(path string, form url.Values) response {
+	c.ts.t.Helper()
+	return c.postWith(path, form, map[string]string{"Origin": c.ts.URL, "Sec-Fetch-Site": "same-origin"})
+}
+
+func (c *client) postWith(path string, form url.Values, headers map[string]string) response {
+	c.ts.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, c.ts.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		c.ts.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", "payoutdesk-test")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	return c.do(req)
+}
+
+func (c *client) login(email, password string) response {
+	c.ts.t.Helper()
+	return c.postForm("/login", url.Values{"email": {email}, "password": {password}})
+}
+
+// as returns a client signed in as the test user of role.
+func (ts *testServer) as(role string) *client {
+	ts.t.Helper()
+	c := ts.client()
+	if r := c.login(role+"@example.com", testPassword); r.StatusCode != http.StatusSeeOther {
+		ts.t.Fatalf("login as %s: status %d, want 303", role, r.StatusCode)
+	}
+	return c
+}
+
+func (c *client) cookie(name string) string {
+	u, _ := url.Parse(c.ts.URL)
+	for _, ck := range c.hc.Jar.Cookies(u) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+func (c *client) setCookie(name, value string) {
+	u, _ := url.Parse(c.ts.URL)
+	c.hc.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
+}
+
+// events returns the audit events with the given action, oldest first.
+func (ts *testServer) events(action string) []db.Event {
+	ts.t.Helper()
+	rows, err := ts.DB.R.Query(`SELECT seq FROM audit_events WHERE action = ? ORDER BY seq`, action)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	var seqs []int64
+	for rows.Next() {
+		var s int64
+		rows.Scan(&s)
+		seqs = append(seqs, s)
+	}
+	rows.Close()
+	var out []db.Event
+	for _, s := range seqs {
+		e, err := db.NewAudit(ts.DB).Get(context.Background(), s)
+		if err != nil {
+			ts.t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func wantStatus(t *testing.T, r response, want int) {
+	t.Helper()
+	if r.StatusCode != want {
+		t.Fatalf("%s %s: status %d, want %d; body: %.300s", r.Request.Method, r.Request.URL.Path, r.StatusCode, want, r.Body)
+	}
+}
+
+func wantLocation(t *testing.T, r response, want string) {
+	t.Helper()
+	if got := r.Header.Get("Location"); got != want {
+		t.Fatalf("%s %s: Location %q, want %q", r.Request.Method, r.Request.URL.Path, got, want)
+	}
+}

@@ -12,7 +12,7 @@ import (
 func TestRecoverPanicRendersErrorPage(t *testing.T) {
 	var logs bytes.Buffer
 	s := &Server{log: slog.New(slog.NewTextHandler(&logs, nil)), metrics: newMetrics()}
-	h := chain(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }), s.recoverPanic, s.requestInfo)
+	h := chain(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }), s.requestInfo, s.recoverPanic)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
 	if rec.Code != http.StatusInternalServerError {

@@ -79,8 +79,9 @@ func (s *Server) routeTable() []route {
 }
 
 // buildHandler mounts the routes with their middleware. Outermost first:
-// recoverPanic → requestInfo → logRequests → secureHeaders →
-// CrossOriginProtection → (per route) session → role check.
+// requestInfo (so even a panic's log line and page carry the request id) →
+// recoverPanic → logRequests → secureHeaders → CrossOriginProtection →
+// (per route) session → role check.
 func (s *Server) buildHandler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range s.routes {
@@ -96,7 +97,7 @@ func (s *Server) buildHandler() http.Handler {
 	}
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(handlers.Forbidden))
-	return chain(s.errorPages(mux), s.recoverPanic, s.requestInfo, s.logRequests, s.secureHeaders, cop.Handler)
+	return chain(s.errorPages(mux), s.requestInfo, s.recoverPanic, s.logRequests, s.secureHeaders, cop.Handler)
 }
 
 // Login throttling: an account locks for 30 s after 5 failures within 15

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"payoutdesk/db"
+)
+
+// runCmd runs a command line in-process against the database at path.
+func runCmd(t *testing.T, path, stdin string, args ...string) (stdout string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	getenv := func(k string) string {
+		if k == "PAYOUTDESK_DB" {
+			return path
+		}
+		return ""
+	}
+	err = run(context.Background(), args, getenv, strings.NewReader(stdin), &out, &errOut)
+	return out.String(), err
+}
+
+func exitCode(err error) int {
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	if err != nil {
+		return 1
+	}
+	return 0
+}
+
+func TestUserCommandsAndAuditVerify(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cli.db")
+
+	out, err := runCmd(t, path, "", "user", "add", "--email", "Boss@Example.com", "--role", "manager")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(out)
+	if !strings.Contains(out, "added manager boss@example.com") || m == nil {
+		t.Fatalf("user add printed %q, want the new user and a password", out)
+	}
+	d, err := db.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := db.NewUsers(d).Authenticate(context.Background(), "boss@example.com", m[1]); err != nil {
+		t.Errorf("the printed password does not sign in: %v", err)
+	}
+
+	out, err = runCmd(t, path, "a password typed by hand\n", "user", "add", "--email", "agent@example.com", "--role", "agent", "--password-stdin")
+	if err != nil || strings.Contains(out, "password:") {
+		t.Fatalf("user add --password-stdin = %q, %v; want success without printing the password", out, err)
+	}
+	if _, err := db.NewUsers(d).Authenticate(context.Background(), "agent@example.com", "a password typed by hand"); err != nil {
+		t.Errorf("the stdin password does not sign in: %v", err)
+	}
+
+	bad := []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+	}{
+		{"duplicate", "", []string{"user", "add", "--email", "BOSS@example.com", "--role", "agent"}, 1},
+		{"unknown role", "", []string{"user", "add", "--email", "x@example.com", "--role", "root"}, 2},
+		{"no email", "", []string{"user", "add", "--role", "agent"}, 2},
+		{"short stdin password", "short\n", []string{"user", "add", "--email", "y@example.com", "--role", "agent", "--password-stdin"}, 2},
+		{"disable unknown", "", []string{"user", "disable", "--email", "nobody@example.com"}, 1},
+		{"unknown command", "", []string{"frobnicate"}, 2},
+		{"unknown user subcommand", "", []string{"user", "delete"}, 2},
+		{"bad flag value", "", []string{"migrate", "-session-idle", "soon"}, 2},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := runCmd(t, path, tt.stdin, tt.args...)
+			if got := exitCode(err); got != tt.code {
+				t.Errorf("exit code %d (%v), want %d", got, err, tt.code)
+			}
+		})
+	}
+
+	out, err = runCmd(t, path, "", "user", "disable", "--email", "agent@example.com")
+	if err != nil || !strings.Contains(out, "disabled agent@example.com") {
+		t.Fatalf("user disable = %q, %v", out, err)
+	}
+
+	out, err = runCmd(t, path, "", "audit", "verify")
+	if err != nil || !regexp.MustCompile(`^ok: 3 events, head [0-9a-f]{64}\n$`).MatchString(out) {
+		t.Fatalf("audit verify = %q, %v; want ok with 3 events", out, err)
+	}
+	created, err := db.NewAudit(d).Get(context.Background(), 1)
+	if err != nil || created.Action != "user.created" || created.Actor.Type != db.ActorCLI || created.Actor.ID == "" {
+		t.Errorf("first event = %+v, %v; want user.created by the CLI's OS user", created, err)
+	}
+
+	// One byte of event 2 changed behind the triggers' back.
+	tamper(t, d, `UPDATE audit_events SET details = replace(details, 'agent', 'agenT') WHERE seq = 2`)
+	_, err = runCmd(t, path, "", "audit", "verify")
+	if exitCode(err) != 1 || !strings.Contains(err.Error(), "broken at seq 2") {
+		t.Errorf("audit verify after tampering = %v, want exit 1 naming seq 2", err)
+	}
+}
+
+func tamper(t *testing.T, d *db.DB, stmts ...string) {
+	t.Helper()
+	for _, s := range append([]string{`DROP TRIGGER audit_events_no_update`, `DROP TRIGGER audit_events_no_delete`}, stmts...) {
+		if _, err := d.W.Exec(s); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestMigrateAndBackup(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.db")
+	out, err := runCmd(t, path, "", "migrate")
+	if err != nil || !strings.HasPrefix(out, "schema version ") {
+		t.Fatalf("migrate = %q, %v", out, err)
+	}
+	if _, err := runCmd(t, path, "", "user", "add", "--email", "a@example.com", "--role", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(dir, "copy.db")
+	if out, err := runCmd(t, path, "", "backup", copyPath); err != nil || !strings.Contains(out, copyPath) {
+		t.Fatalf("backup = %q, %v", out, err)
+	}
+	out, err = runCmd(t, copyPath, "", "audit", "verify")
+	if err != nil || !strings.HasPrefix(out, "ok: 1 events") {
+		t.Errorf("verify of the backup = %q, %v; want ok with the one event", out, err)
+	}
+	if _, err := runCmd(t, path, "", "backup"); exitCode(err) != 2 {
+		t.Errorf("backup without a path: exit %d, want 2", exitCode(err))
+	}
+}

@@ -1,0 +1,123 @@
+package providers
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestParseMoney(t *testing.T) {
+	tests := []struct {
+		in, cur string
+		want    int64
+		wantErr bool
+	}{
+		{"150", "USD", 15000, false},
+		{"150.5", "USD", 15050, false},
+		{"150.25", "USD", 15025, false},
+		{" 1,500.25 ", "USD", 150025, false},
+		{"1,000,000", "XOF", 1000000, false},
+		{"2000", "XOF", 2000, false},
+		{"10.000", "XOF", 10, false},
+		{"0.001", "KWD", 1, false},
+		{"12.50", "SLE", 1250, false},
+		{"1.005", "USD", 0, true},
+		{"10.5", "XOF", 0, true},
+		{"0", "USD", 0, true},
+		{"0.00", "USD", 0, true},
+		{"-5", "USD", 0, true},
+		{"+5", "USD", 0, true},
+		{"1e3", "USD", 0, true},
+		{"NaN", "USD", 0, true},
+		{"Inf", "USD", 0, true},
+		{"", "USD", 0, true},
+		{".5", "USD", 0, true},
+		{"5.", "USD", 0, true},
+		{"1,00", "USD", 0, true},
+		{"1 000", "USD", 0, true},
+		{"١٢", "USD", 0, true},
+		{"9999999999999", "USD", 0, true},
+		{"999999999999", "USD", 99999999999900, false},
+		{"10", "usd", 0, true},
+		{"10", "ABC", 0, true},
+		{"10", "", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseMoney(tt.in, tt.cur)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ParseMoney(%q, %s) error = %v, want error %v", tt.in, tt.cur, err, tt.wantErr)
+			continue
+		}
+		if err == nil && (got.Minor != tt.want || got.Currency != tt.cur) {
+			t.Errorf("ParseMoney(%q, %s) = %+v, want %d %s", tt.in, tt.cur, got, tt.want, tt.cur)
+		}
+	}
+	if _, err := ParseMoney("0", "USD"); !errors.Is(err, ErrAmountPositive) {
+		t.Errorf("zero: err = %v, want ErrAmountPositive", err)
+	}
+}
+
+func TestMoneyFormats(t *testing.T) {
+	tests := []struct {
+		m            Money
+		major, human string
+	}{
+		{Money{15000, "BRL"}, "150.00", "150.00 BRL"},
+		{Money{5, "USD"}, "0.05", "0.05 USD"},
+		{Money{123456789, "USD"}, "1234567.89", "1,234,567.89 USD"},
+		{Money{2000, "XOF"}, "2000", "2,000 XOF"},
+		{Money{1000000, "XOF"}, "1000000", "1,000,000 XOF"},
+		{Money{1, "KWD"}, "0.001", "0.001 KWD"},
+		{Money{-150, "USD"}, "-1.50", "-1.50 USD"},
+	}
+	for _, tt := range tests {
+		if got := tt.m.Major(); got != tt.major {
+			t.Errorf("%+v.Major() = %q, want %q", tt.m, got, tt.major)
+		}
+		if got := tt.m.String(); got != tt.human {
+			t.Errorf("%+v.String() = %q, want %q", tt.m, got, tt.human)
+		}
+		back, err := ParseDecimal(tt.m.Major(), tt.m.Currency)
+		if tt.m.Minor > 0 && (err != nil || back != tt.m) {
+			t.Errorf("ParseDecimal(%q) = %+v, %v; want the round trip %+v", tt.m.Major(), back, err, tt.m)
+		}
+	}
+}
+
+func TestWholeUnits(t *testing.T) {
+	if n, err := (Money{2000, "XOF"}).WholeUnits(); err != nil || n != 2000 {
+		t.Errorf("2000 XOF = %d, %v; want 2000", n, err)
+	}
+	if n, err := (Money{15000, "USD"}).WholeUnits(); err != nil || n != 150 {
+		t.Errorf("150.00 USD = %d, %v; want 150", n, err)
+	}
+	if _, err := (Money{15050, "USD"}).WholeUnits(); err == nil {
+		t.Error("150.50 USD converted to whole units")
+	}
+	if m, err := FromWholeUnits(150, "USD"); err != nil || m != (Money{15000, "USD"}) {
+		t.Errorf("FromWholeUnits(150, USD) = %+v, %v", m, err)
+	}
+	if _, err := FromWholeUnits(1<<62, "USD"); err == nil {
+		t.Error("an overflowing amount was accepted")
+	}
+}
+
+func FuzzParseMoney(f *testing.F) {
+	for _, s := range []string{"150", "1,500.25", "1.005", "0", "NaN", "9999999999999", "00001.10"} {
+		f.Add(s, "USD")
+		f.Add(s, "XOF")
+	}
+	f.Fuzz(func(t *testing.T, s, cur string) {
+		m, err := ParseMoney(s, cur)
+		if err != nil {
+			return
+		}
+		if m.Minor <= 0 || m.Currency != cur {
+			t.Fatalf("ParseMoney(%q, %q) = %+v", s, cur, m)
+		}
+		// Whatever was accepted formats back to the same amount.
+		back, err := ParseDecimal(m.Major(), cur)
+		if err != nil || back != m {
+			t.Fatalf("round trip of %+v via %q = %+v, %v", m, m.Major(), back, err)
+		}
+	})
+}

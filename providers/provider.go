@@ -159,10 +159,10 @@ type SignatureKind string
 
 // Webhook signature schemes.
 const (
-	SignatureHMACBase64 SignatureKind = "hmac-sha256-base64"  // Kibramoa x-signature
-	SignatureRSA        SignatureKind = "rsa-sha256"          // Smart Glocal X-PARTNER-SIGN
+	SignatureHMACBase64 SignatureKind = "hmac-sha256-base64"   // Kibramoa x-signature
+	SignatureRSA        SignatureKind = "rsa-sha256"           // Smart Glocal X-PARTNER-SIGN
 	SignatureSharedKey  SignatureKind = "shared-secret-header" // Monime (no published scheme)
-	SignatureTimedHMAC  SignatureKind = "hmac-sha256-timed"   // FedaPay X-FEDAPAY-SIGNATURE
+	SignatureTimedHMAC  SignatureKind = "hmac-sha256-timed"    // FedaPay X-FEDAPAY-SIGNATURE
 )
 
 // Capabilities is what differs between providers.

@@ -1,0 +1,118 @@
+package fedapay
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"payoutdesk/providers"
+)
+
+func TestGoldenAnswers(t *testing.T) {
+	tests := []struct {
+		name        string
+		create      cannedAnswer
+		start       cannedAnswer
+		wantStatus  providers.Status
+		wantRaw     string
+		wantErr     *providers.Error
+		wantOutcome providers.Outcome
+	}{
+		{name: "bare create, bare start sent (docs shapes)",
+			create:     cannedAnswer{201, readTestdata(t, "create_response_bare.json")},
+			start:      cannedAnswer{200, readTestdata(t, "start_response_bare.json")},
+			wantStatus: providers.StatusPaid, wantRaw: "sent"},
+		{name: "create answers 200 (SDK mocks)",
+			create:     cannedAnswer{200, readTestdata(t, "create_response.json")},
+			start:      cannedAnswer{200, readTestdata(t, "start_response.json")},
+			wantStatus: providers.StatusProcessing, wantRaw: "started"},
+		{name: "validation error envelope",
+			create: cannedAnswer{422, readTestdata(t, "error_422.json")},
+			wantErr: &providers.Error{Provider: providers.FedaPay, Op: opCreate, Outcome: providers.OutcomeRejected, HTTPStatus: 422,
+				Message: "The given data was invalid.",
+				Fields: map[string][]string{"mode": {"The mode field is required."},
+					"customer.lastname": {"The customer.lastname field is required."}}}},
+		{name: "message list and field string",
+			create: cannedAnswer{400, []byte(`{"message": ["Bad", "request"], "errors": {"amount": "too big"}}`)},
+			wantErr: &providers.Error{Provider: providers.FedaPay, Op: opCreate, Outcome: providers.OutcomeRejected, HTTPStatus: 400,
+				Message: "Bad; request", Fields: map[string][]string{"amount": {"too big"}}}},
+		{name: "rate limited is retryable",
+			create: cannedAnswer{429, []byte(`{"message": "Too Many Attempts."}`)},
+			wantErr: &providers.Error{Provider: providers.FedaPay, Op: opCreate, Outcome: providers.OutcomeRejected, HTTPStatus: 429,
+				Message: "Too Many Attempts.", Retryable: true}},
+		{name: "500 without body is unknown",
+			create: cannedAnswer{500, nil},
+			wantErr: &providers.Error{Provider: providers.FedaPay, Op: opCreate, Outcome: providers.OutcomeUnknown, HTTPStatus: 500,
+				Message: "Internal Server Error"}},
+		{name: "start refused after create",
+			create: cannedAnswer{201, readTestdata(t, "create_response.json")},
+			start:  cannedAnswer{422, []byte(`{"message": "Insufficient balance", "errors": {}}`)},
+			wantErr: &providers.Error{Provider: providers.FedaPay, Op: opStart, Outcome: providers.OutcomeRejected, HTTPStatus: 422,
+				Message: "Insufficient balance"}},
+		{name: "create 2xx without id", create: cannedAnswer{201, []byte(`{"v1/payout": {"status": "pending"}}`)},
+			wantOutcome: providers.OutcomeUnknown},
+		{name: "create 2xx not JSON", create: cannedAnswer{201, []byte(`<html>`)}, wantOutcome: providers.OutcomeUnknown},
+		{name: "create answers another amount", create: cannedAnswer{201, []byte(`{"id": 1, "status": "pending", "amount": 20000}`)},
+			wantOutcome: providers.OutcomeUnknown},
+		{name: "start answer without our payout",
+			create: cannedAnswer{201, readTestdata(t, "create_response.json")},
+			start:  cannedAnswer{200, []byte(`{"v1/payouts": [{"id": 2, "status": "started"}]}`)}, wantOutcome: providers.OutcomeUnknown},
+		{name: "redirect status is unknown", create: cannedAnswer{304, nil}, wantOutcome: providers.OutcomeUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			answers := map[string]cannedAnswer{"POST /v1/payouts": tt.create}
+			if tt.start.status != 0 {
+				answers["PUT /v1/payouts/start"] = tt.start
+			}
+			_, srv := startFake(t, answers)
+			c := New(Config{BaseURL: srv.URL + "/v1", SecretKey: "sk_sandbox_golden"})
+			res, err := c.Submit(context.Background(), examplePayout("97808080"), providers.Ref{})
+			if len(res.Exchanges) == 0 {
+				t.Errorf("got no exchanges, want them also on error")
+			}
+			switch {
+			case tt.wantErr != nil:
+				var pe *providers.Error
+				if !errors.As(err, &pe) {
+					t.Fatalf("got error %v, want *providers.Error", err)
+				}
+				if diff := cmp.Diff(tt.wantErr, pe); diff != "" {
+					t.Errorf("error mismatch (-want +got):\n%s", diff)
+				}
+			case tt.wantOutcome != 0:
+				if got := providers.OutcomeOf(err); err == nil || got != tt.wantOutcome {
+					t.Errorf("got error %v (outcome %v), want outcome %v", err, got, tt.wantOutcome)
+				}
+			default:
+				if err != nil {
+					t.Fatalf("Submit: %v", err)
+				}
+				if res.Status != tt.wantStatus || res.RawStatus != tt.wantRaw {
+					t.Errorf("got %q/%q, want %q/%q", res.RawStatus, res.Status, tt.wantRaw, tt.wantStatus)
+				}
+			}
+		})
+	}
+}
+
+func TestGoldenLookupFailed(t *testing.T) {
+	fake, srv := startFake(t, map[string]cannedAnswer{"GET /v1/payouts/1": {200, readTestdata(t, "payout_failed.json")}})
+	c := New(Config{BaseURL: srv.URL + "/v1", SecretKey: "sk_sandbox_golden"})
+	res, err := c.Lookup(context.Background(), providers.Ref{ProviderID: "1"})
+	if err != nil {
+		t.Fatalf("Lookup: %v", err)
+	}
+	if fake.got[0].Method != http.MethodGet {
+		t.Errorf("method: got %s, want GET", fake.got[0].Method)
+	}
+	res.Exchanges = nil
+	want := providers.Result{ProviderID: "1", ProviderReference: "pyt_8Xq2LmT4", RawStatus: "failed", Status: providers.StatusFailed,
+		ErrorCode: "payout_declined", ErrorMessage: "The mobile money operator declined the payout."}
+	if diff := cmp.Diff(want, res); diff != "" {
+		t.Errorf("Lookup mismatch (-want +got):\n%s", diff)
+	}
+}

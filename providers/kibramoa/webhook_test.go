@@ -1,0 +1,145 @@
+package kibramoa
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"payoutdesk/providers"
+)
+
+const testSecret = "whsec-test-kibramoa"
+
+func signed(sig string) http.Header {
+	h := http.Header{}
+	if sig != "" {
+		h.Set(SignatureHeader, sig)
+	}
+	return h
+}
+
+func compactJSON(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestWebhookSignature(t *testing.T) {
+	body := readFile(t, "notification.json")
+	compact := compactJSON(t, body)
+	sum := sha256.Sum256(body)
+	tooShort := base64.StdEncoding.EncodeToString(sum[:16])
+	tampered := bytes.Replace(body, []byte(`"COMPLETED"`), []byte(`"REFUNDED"`), 1)
+	tests := []struct {
+		name    string
+		cfg     Config
+		header  http.Header
+		body    []byte
+		wantErr error
+	}{
+		{"raw body", Config{WebhookSecret: testSecret}, signed(Sign(testSecret, body)), body, nil},
+		{"unpadded base64", Config{WebhookSecret: testSecret}, signed(base64.RawStdEncoding.EncodeToString(mac(testSecret, body))), body, nil},
+		{"compact re-serialisation accepted by default", Config{WebhookSecret: testSecret}, signed(Sign(testSecret, compact)), body, nil},
+		{"compact re-serialisation refused when raw only", Config{WebhookSecret: testSecret, WebhookRawOnly: true}, signed(Sign(testSecret, compact)), body, providers.ErrSignature},
+		{"raw body when raw only", Config{WebhookSecret: testSecret, WebhookRawOnly: true}, signed(Sign(testSecret, body)), body, nil},
+		{"tampered body", Config{WebhookSecret: testSecret}, signed(Sign(testSecret, body)), tampered, providers.ErrSignature},
+		{"wrong key", Config{WebhookSecret: testSecret}, signed(Sign("another-secret", body)), body, providers.ErrSignature},
+		{"API key is not the secret", Config{APIKey: testSecret}, signed(Sign(testSecret, body)), body, providers.ErrSignature},
+		{"missing header", Config{WebhookSecret: testSecret}, signed(""), body, providers.ErrSignature},
+		{"not base64", Config{WebhookSecret: testSecret}, signed("not*base64!"), body, providers.ErrSignature},
+		{"hex instead of base64", Config{WebhookSecret: testSecret}, signed(hex.EncodeToString(mac(testSecret, body))), body, providers.ErrSignature},
+		{"truncated MAC", Config{WebhookSecret: testSecret}, signed(tooShort), body, providers.ErrSignature},
+		{"signed but not JSON", Config{WebhookSecret: testSecret}, signed(Sign(testSecret, []byte("status=COMPLETED"))), []byte("status=COMPLETED"), providers.ErrPayload},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.cfg).Webhook(tt.header, tt.body, time.Now())
+			if tt.wantErr == nil && err != nil {
+				t.Fatalf("got error %v, want none", err)
+			}
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Fatalf("got error %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestWebhookParse(t *testing.T) {
+	docs := readFile(t, "notification.json")
+	hash := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+	declined := []byte(`{"internalId":"t-1","sessionId":"s-1","merchantReference":"ref-1","status":"DECINED","currency":"MXN","paymentAmount":"99.50","errors":{"code":301,"msg":"Account rejected"}}`)
+	errorList := []byte(`{"internalId":"t-1","status":"ERROR","errors":[{"code":"E1","msg":"PSP down"}]}`)
+	bare := []byte(`{"sessionId":"s-1","status":"ERROR"}`)
+	tests := []struct {
+		name    string
+		format  AmountFormat
+		body    []byte
+		want    providers.Update
+		wantErr error
+	}{
+		{"docs example", AmountDecimal, docs, providers.Update{
+			Provider: providers.Kibramoa, EventID: hash(docs), ProviderID: "ee40a31b-a14f-48e2-a272-e3fc013f4735",
+			PaymentID: "35eac8b8-e40b-447e-a214-8dd1f0e23996", Reference: "orde123", ProviderReference: "Invoice ABC123",
+			RawStatus: "COMPLETED", Status: providers.StatusPaid, Amount: &providers.Money{Minor: 13000, Currency: "BRL"},
+		}, nil},
+		{"docs example in minor units", AmountMinor, docs, providers.Update{
+			Provider: providers.Kibramoa, EventID: hash(docs), ProviderID: "ee40a31b-a14f-48e2-a272-e3fc013f4735",
+			PaymentID: "35eac8b8-e40b-447e-a214-8dd1f0e23996", Reference: "orde123", ProviderReference: "Invoice ABC123",
+			RawStatus: "COMPLETED", Status: providers.StatusPaid, Amount: &providers.Money{Minor: 130, Currency: "BRL"},
+		}, nil},
+		{"decline with numeric code and string amount", AmountDecimal, declined, providers.Update{
+			Provider: providers.Kibramoa, EventID: hash(declined), ProviderID: "t-1", PaymentID: "s-1", Reference: "ref-1",
+			RawStatus: "DECINED", Status: providers.StatusFailed, ErrorCode: "301", ErrorMessage: "Account rejected",
+			Amount: &providers.Money{Minor: 9950, Currency: "MXN"},
+		}, nil},
+		{"errors as a list", AmountDecimal, errorList, providers.Update{
+			Provider: providers.Kibramoa, EventID: hash(errorList), ProviderID: "t-1",
+			RawStatus: "ERROR", Status: providers.StatusFailed, ErrorCode: "E1", ErrorMessage: "PSP down",
+		}, nil},
+		{"error without details", AmountDecimal, bare, providers.Update{
+			Provider: providers.Kibramoa, EventID: hash(bare), PaymentID: "s-1", RawStatus: "ERROR", Status: providers.StatusFailed,
+			ErrorMessage: "Kibramoa reported an error while processing; the payout will not be processed",
+		}, nil},
+		{"no status", AmountDecimal, []byte(`{"internalId":"t-1"}`), providers.Update{}, providers.ErrPayload},
+		{"status not a string", AmountDecimal, []byte(`{"internalId":"t-1","status":3}`), providers.Update{}, providers.ErrPayload},
+		{"no identifier", AmountDecimal, []byte(`{"status":"COMPLETED"}`), providers.Update{}, providers.ErrPayload},
+		{"id not a string", AmountDecimal, []byte(`{"internalId":7,"status":"COMPLETED"}`), providers.Update{}, providers.ErrPayload},
+		{"amount too precise", AmountDecimal, []byte(`{"internalId":"t","status":"COMPLETED","currency":"BRL","paymentAmount":1.001}`), providers.Update{}, providers.ErrPayload},
+		{"amount negative", AmountDecimal, []byte(`{"internalId":"t","status":"COMPLETED","currency":"BRL","paymentAmount":-1}`), providers.Update{}, providers.ErrPayload},
+		{"amount without currency", AmountDecimal, []byte(`{"internalId":"t","status":"COMPLETED","paymentAmount":10}`), providers.Update{}, providers.ErrPayload},
+		{"minor units with a fraction", AmountMinor, []byte(`{"internalId":"t","status":"COMPLETED","currency":"BRL","paymentAmount":1.5}`), providers.Update{}, providers.ErrPayload},
+		{"array body", AmountDecimal, []byte(`[]`), providers.Update{}, providers.ErrPayload},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := New(Config{WebhookSecret: testSecret, AmountFormat: tt.format})
+			got, err := c.Webhook(signed(Sign(testSecret, tt.body)), tt.body, time.Now())
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("got error %v, want %v", err, tt.wantErr)
+				}
+				if errors.Is(err, providers.ErrSignature) {
+					t.Errorf("got a signature error %v for a correctly signed body", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("got error %v, want none", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("update mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

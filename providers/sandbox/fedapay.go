@@ -1,0 +1,234 @@
+package sandbox
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"payoutdesk/providers"
+)
+
+// fedapaySim simulates FedaPay's payout API: POST /payouts creates a pending
+// payout, PUT /payouts/start starts it, and the payout then moves to
+// processing (one step) and sent or failed (two steps), with a signed
+// webhook at each change. A payout never started stays pending and can be
+// deleted. Every request needs "Authorization: Bearer <FedaPaySecretKey>".
+type fedapaySim struct {
+	s *Sandbox
+
+	mu           sync.Mutex
+	lastID       int64
+	lastEvent    int64
+	lastCustomer int64
+	payouts      map[int64]*fpRecord
+	byRef        map[string]int64
+	customers    map[string]int64 // customer ids by email, as FedaPay dedupes them
+}
+
+// fpRecord is one simulated payout.
+type fpRecord struct {
+	obj   fpPayoutObject
+	fault Fault
+	phone string
+	// held is the processing webhook kept back under FaultOutOfOrder, to be
+	// delivered after the final one.
+	held *fpEvent
+}
+
+func newFedaPay(s *Sandbox) *fedapaySim {
+	return &fedapaySim{
+		s:         s,
+		payouts:   make(map[int64]*fpRecord),
+		byRef:     make(map[string]int64),
+		customers: make(map[string]int64),
+	}
+}
+
+func (f *fedapaySim) routes(mux *http.ServeMux, prefix string) {
+	mux.HandleFunc("POST "+prefix+"/payouts", f.create)
+	mux.HandleFunc("PUT "+prefix+"/payouts/start", f.start)
+	mux.HandleFunc("GET "+prefix+"/payouts/{id}", f.get)
+	mux.HandleFunc("DELETE "+prefix+"/payouts/{id}", f.delete)
+	mux.HandleFunc("GET "+prefix+"/payouts/merchant/{reference}", f.byMerchant)
+	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		if f.authorized(w, r) {
+			fpWriteError(w, http.StatusNotFound, "Not found.", nil)
+		}
+	})
+}
+
+// authorized checks the bearer secret key, answering FedaPay's 401 envelope
+// when it is missing or wrong.
+func (f *fedapaySim) authorized(w http.ResponseWriter, r *http.Request) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	want := f.s.cfg.Credentials.FedaPaySecretKey
+	if !ok || want == "" || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(want)) != 1 {
+		fpWriteError(w, http.StatusUnauthorized, "Unauthenticated.", nil)
+		return false
+	}
+	return true
+}
+
+func (f *fedapaySim) create(w http.ResponseWriter, r *http.Request) {
+	if !f.authorized(w, r) {
+		return
+	}
+	var req fpCreate
+	if !fpDecode(w, r, &req) {
+		return
+	}
+	if errs := f.validate(req); len(errs) > 0 {
+		fpWriteError(w, http.StatusUnprocessableEntity, "The given data was invalid.", errs)
+		return
+	}
+	amount, _ := fpPositiveInt(req.Amount)
+	phone := ""
+	if req.Customer.PhoneNumber != nil {
+		phone = req.Customer.PhoneNumber.Number
+	}
+	fault := FaultFor(providers.Money{Minor: amount, Currency: "XOF"}, phone)
+	if fault == FaultServerError {
+		fpWriteError(w, http.StatusInternalServerError, "Server Error", nil)
+		return
+	}
+	obj, errs := f.insert(req, amount, phone, fault)
+	if errs != nil {
+		fpWriteError(w, http.StatusUnprocessableEntity, "The given data was invalid.", errs)
+		return
+	}
+	if !f.s.answer(w, r, fault) {
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]fpPayoutObject{"v1/payout": obj})
+}
+
+// insert stores a new pending payout, refusing a merchant reference or
+// customer id it does not know what to do with.
+func (f *fedapaySim) insert(req fpCreate, amount int64, phone string, fault Fault) (fpPayoutObject, map[string][]string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ref := ""
+	if req.MerchantReference != nil {
+		ref = *req.MerchantReference
+	}
+	if _, dup := f.byRef[ref]; dup && ref != "" {
+		return fpPayoutObject{}, map[string][]string{"merchant_reference": {"The merchant reference has already been taken."}}
+	}
+	customerID, ok := f.customer(req)
+	if !ok {
+		return fpPayoutObject{}, map[string][]string{"customer.id": {"The selected customer.id is invalid."}}
+	}
+	f.lastID++
+	now := fpNow()
+	meta := req.CustomMetadata
+	if meta == nil {
+		meta = map[string]any{}
+	}
+	obj := fpPayoutObject{
+		Klass: "v1/payout", ID: f.lastID, Reference: "pyt_" + rand.Text()[:12],
+		Amount: amount, Status: "pending", CustomerID: customerID, CurrencyID: fpXOFCurrencyID,
+		Mode: req.Mode, AmountTransferred: amount, AmountDebited: amount,
+		CreatedAt: now, UpdatedAt: now, Metadata: map[string]any{}, CustomMetadata: meta,
+		Description: req.Description, AccountID: 1, BalanceID: 1,
+	}
+	if ref != "" {
+		obj.MerchantReference = &ref
+		f.byRef[ref] = obj.ID
+	}
+	f.payouts[obj.ID] = &fpRecord{obj: obj, fault: fault, phone: phone}
+	f.s.count(providers.FedaPay, "payout created")
+	return obj, nil
+}
+
+// customer finds or makes the payout's customer, by id or by email.
+func (f *fedapaySim) customer(req fpCreate) (int64, bool) {
+	if len(req.Customer.ID) > 0 {
+		id, ok := fpPositiveInt(req.Customer.ID)
+		return id, ok && id <= f.lastCustomer
+	}
+	email := strings.ToLower(req.Customer.Email)
+	if id, ok := f.customers[email]; ok && email != "" {
+		return id, true
+	}
+	f.lastCustomer++
+	if email != "" {
+		f.customers[email] = f.lastCustomer
+	}
+	return f.lastCustomer, true
+}
+
+func (f *fedapaySim) start(w http.ResponseWriter, r *http.Request) {
+	if !f.authorized(w, r) {
+		return
+	}
+	var req fpStart
+	if !fpDecode(w, r, &req) {
+		return
+	}
+	if len(req.Payouts) == 0 {
+		fpWriteError(w, http.StatusUnprocessableEntity, "The given data was invalid.",
+			map[string][]string{"payouts": {"The payouts field is required."}})
+		return
+	}
+	f.mu.Lock()
+	errs := map[string][]string{}
+	var recs []*fpRecord
+	seen := map[int64]bool{}
+	for i, item := range req.Payouts {
+		key := fmt.Sprintf("payouts.%d", i)
+		id, ok := fpPositiveInt(item.ID)
+		rec := f.payouts[id]
+		switch {
+		case !ok || rec == nil || rec.obj.DeletedAt != nil || seen[id]:
+			errs[key+".id"] = []string{fmt.Sprintf("The selected %s.id is invalid.", key)}
+		case rec.obj.Status != "pending":
+			errs[key+".id"] = []string{fmt.Sprintf("The payout %d has already been started.", id)}
+		case item.ScheduledAt != nil && !fpValidSchedule(*item.ScheduledAt):
+			errs[key+".scheduled_at"] = []string{"The scheduled_at does not match the format Y-m-d H:i:s."}
+		case item.PhoneNumber != nil && !fpValidNumber(item.PhoneNumber.Number):
+			errs[key+".phone_number.number"] = []string{"The phone number format is invalid."}
+		default:
+			recs = append(recs, rec)
+		}
+		seen[id] = true
+	}
+	if len(errs) > 0 {
+		f.mu.Unlock()
+		fpWriteError(w, http.StatusUnprocessableEntity, "The given data was invalid.", errs)
+		return
+	}
+	now := fpNow()
+	out := make([]fpPayoutObject, 0, len(recs))
+	events := make([]fpEvent, 0, len(recs))
+	for i, rec := range recs {
+		item := req.Payouts[i]
+		rec.obj.Status, rec.obj.StartedAt, rec.obj.UpdatedAt = "started", &now, now
+		if item.ScheduledAt != nil {
+			rec.obj.Status, rec.obj.ScheduledAt = "scheduled", item.ScheduledAt
+		}
+		if item.PhoneNumber != nil {
+			rec.phone = item.PhoneNumber.Number
+		}
+		out = append(out, rec.obj)
+		events = append(events, f.event("payout."+rec.obj.Status, rec.obj))
+		f.s.count(providers.FedaPay, "payout started")
+	}
+	f.mu.Unlock()
+	for i, ev := range events {
+		f.send(ev)
+		f.advance(out[i].ID)
+	}
+	writeJSON(w, http.StatusOK, map[string][]fpPayoutObject{"v1/payouts": out})
+}
+
+func fpValidSchedule(s string) bool {
+	_, err := time.Parse(time.DateTime, s)
+	return err == nil
+}
+
+// fpNow is FedaPay's timestamp format.
+func fpNow() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z") }

@@ -1,0 +1,178 @@
+package sandbox_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"payoutdesk/providers"
+	"payoutdesk/providers/fedapay"
+	"payoutdesk/providers/sandbox"
+	"payoutdesk/providers/sandbox/sandboxtest"
+)
+
+// fpCall sends one raw request to the FedaPay simulator and decodes the answer.
+func fpCall(t *testing.T, env *sandboxtest.Env, method, path, key, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, env.BaseURL(providers.FedaPay)+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("%s %s: answer %q is not a JSON object: %v", method, path, raw, err)
+	}
+	return resp.StatusCode, m
+}
+
+const fpBody = `{"amount": 2000, "currency": {"iso": "XOF"}, "mode": "mtn_open", "merchant_reference": "REF",
+	"customer": {"firstname": "John", "lastname": "Doe", "email": "john@example.com",
+	"phone_number": {"number": "97808080", "country": "bj"}}}`
+
+func TestFedaPaySimValidation(t *testing.T) {
+	env := sandboxtest.Start(t, sandbox.Config{})
+	key := env.Credentials.FedaPaySecretKey
+	if status, _ := fpCall(t, env, "POST", "/payouts", key, strings.Replace(fpBody, "REF", "dup", 1)); status != http.StatusCreated {
+		t.Fatalf("first create: got %d, want 201", status)
+	}
+	tests := []struct {
+		name       string
+		method     string
+		path       string
+		key        string
+		body       string
+		wantStatus int
+		wantErrors []string
+	}{
+		{"no key", "POST", "/payouts", "", fpBody, 401, nil},
+		{"wrong key", "GET", "/payouts/1", "sk_sandbox_nope", "", 401, nil},
+		{"missing mode", "POST", "/payouts", key, strings.Replace(fpBody, `"mode": "mtn_open",`, "", 1), 422, []string{"mode"}},
+		{"unknown mode", "POST", "/payouts", key, strings.Replace(fpBody, "mtn_open", "mtn", 1), 422, []string{"mode"}},
+		{"mode of another country", "POST", "/payouts", key, strings.Replace(fpBody, "mtn_open", "togocel", 1), 422, []string{"mode"}},
+		{"amount as string", "POST", "/payouts", key, strings.Replace(fpBody, "2000", `"2000"`, 1), 422, []string{"amount"}},
+		{"amount with decimals", "POST", "/payouts", key, strings.Replace(fpBody, "2000", "2000.5", 1), 422, []string{"amount"}},
+		{"amount over the limit", "POST", "/payouts", key, strings.Replace(fpBody, "2000", "1000001", 1), 422, []string{"amount"}},
+		{"other currency", "POST", "/payouts", key, strings.Replace(fpBody, "XOF", "EUR", 1), 422, []string{"currency.iso"}},
+		{"names missing", "POST", "/payouts", key, strings.NewReplacer(`"John"`, `""`, `"Doe"`, `" "`).Replace(fpBody), 422,
+			[]string{"customer.firstname", "customer.lastname"}},
+		{"name of the wrong type", "POST", "/payouts", key, strings.Replace(fpBody, `"John"`, `42`, 1), 422, []string{"customer.firstname"}},
+		{"duplicate merchant reference", "POST", "/payouts", key, strings.Replace(fpBody, "REF", "dup", 1), 422, []string{"merchant_reference"}},
+		{"not JSON", "POST", "/payouts", key, `{"amount":`, 400, nil},
+		{"start nothing", "PUT", "/payouts/start", key, `{"payouts": []}`, 422, []string{"payouts"}},
+		{"start unknown payout", "PUT", "/payouts/start", key, `{"payouts": [{"id": 999}]}`, 422, []string{"payouts.0.id"}},
+		{"unknown payout", "GET", "/payouts/999", key, "", 404, nil},
+		{"unknown path", "GET", "/transactions", key, "", 404, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, m := fpCall(t, env, tt.method, tt.path, tt.key, tt.body)
+			if status != tt.wantStatus {
+				t.Fatalf("got %d %v, want %d", status, m, tt.wantStatus)
+			}
+			if msg, _ := m["message"].(string); msg == "" {
+				t.Errorf("got %v, want a message", m)
+			}
+			errs, ok := m["errors"].(map[string]any)
+			if !ok {
+				t.Fatalf("got errors %v, want an object", m["errors"])
+			}
+			var fields []string
+			for k := range errs {
+				fields = append(fields, k)
+			}
+			if len(fields) != len(tt.wantErrors) || (len(fields) > 0 && !sameSet(fields, tt.wantErrors)) {
+				t.Errorf("error fields: got %v, want %v", fields, tt.wantErrors)
+			}
+		})
+	}
+	if got := env.Sandbox.Count(providers.FedaPay, "payout created"); got != 1 {
+		t.Errorf("payouts created: got %d, want 1", got)
+	}
+}
+
+func sameSet(a, b []string) bool {
+	seen := map[string]int{}
+	for _, s := range a {
+		seen[s]++
+	}
+	for _, s := range b {
+		seen[s]--
+	}
+	for _, n := range seen {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func TestFedaPaySimLifecycle(t *testing.T) {
+	env := sandboxtest.Start(t, sandbox.Config{})
+	key := env.Credentials.FedaPaySecretKey
+	status, created := fpCall(t, env, "POST", "/payouts", key, fpBody)
+	obj, _ := created["v1/payout"].(map[string]any)
+	if status != http.StatusCreated || obj["klass"] != "v1/payout" || obj["status"] != "pending" || obj["deleted_at"] != nil {
+		t.Fatalf("create: got %d %v, want 201 with a pending v1/payout", status, created)
+	}
+	idText := jsonNum(obj["id"].(float64))
+
+	time.Sleep(5 * 20 * time.Millisecond) // a payout never started stays pending
+	if _, got := fpCall(t, env, "GET", "/payouts/"+idText, key, ""); got["v1/payout"].(map[string]any)["status"] != "pending" {
+		t.Errorf("unstarted payout: got %v, want pending", got)
+	}
+
+	status, started := fpCall(t, env, "PUT", "/payouts/start", key, `{"payouts": [{"id": `+idText+`, "scheduled_at": "2030-01-02 03:04:05"}]}`)
+	list, _ := started["v1/payouts"].([]any)
+	if status != http.StatusOK || len(list) != 1 || list[0].(map[string]any)["status"] != "scheduled" {
+		t.Fatalf("start: got %d %v, want 200 with one scheduled payout", status, started)
+	}
+	if status, _ := fpCall(t, env, "PUT", "/payouts/start", key, `{"payouts": [{"id": `+idText+`}]}`); status != 422 {
+		t.Errorf("second start: got %d, want 422", status)
+	}
+	if status, _ := fpCall(t, env, "DELETE", "/payouts/"+idText, key, ""); status != 422 {
+		t.Errorf("delete of a started payout: got %d, want 422", status)
+	}
+
+	var names []string
+	for _, d := range env.Webhooks.Wait(t, providers.FedaPay, 3, 5*time.Second) {
+		if err := fedapay.Verify(env.Credentials.FedaPayWebhookSecret, d.Header.Get(fedapay.SignatureHeader), d.Body, time.Now(), time.Minute); err != nil {
+			t.Errorf("webhook signature: %v", err)
+		}
+		var ev struct{ Name, Object string }
+		json.Unmarshal(d.Body, &ev)
+		names = append(names, ev.Object+" "+ev.Name)
+	}
+	if diff := cmp.Diff([]string{"payout payout.scheduled", "payout payout.processing", "payout payout.sent"}, names); diff != "" {
+		t.Errorf("webhooks mismatch (-want +got):\n%s", diff)
+	}
+
+	_, second := fpCall(t, env, "POST", "/payouts", key, strings.Replace(fpBody, "REF", "REF-2", 1))
+	id2 := jsonNum(second["v1/payout"].(map[string]any)["id"].(float64))
+	status, deleted := fpCall(t, env, "DELETE", "/payouts/"+id2, key, "")
+	if status != http.StatusOK || deleted["v1/payout"].(map[string]any)["deleted_at"] == nil {
+		t.Errorf("delete: got %d %v, want 200 with deleted_at", status, deleted)
+	}
+	if status, _ := fpCall(t, env, "PUT", "/payouts/start", key, `{"payouts": [{"id": `+id2+`}]}`); status != 422 {
+		t.Errorf("start of a deleted payout: got %d, want 422", status)
+	}
+}
+
+func jsonNum(f float64) string {
+	b, _ := json.Marshal(f)
+	return string(b)
+}

@@ -1,0 +1,122 @@
+package smartglocal
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"testing"
+
+	"payoutdesk/providers"
+)
+
+func TestSignVerify(t *testing.T) {
+	partner, _, other := testKeys(t)
+	body := []byte(`{"session_id":"ps_3230"}`)
+	sig, err := Sign(partner, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(&partner.PublicKey, body, sig); err != nil {
+		t.Fatalf("round trip: got %v, want nil", err)
+	}
+	raw, _ := base64.StdEncoding.DecodeString(sig)
+	tests := []struct {
+		name string
+		key  bool // verify with the partner key, else the other key
+		body []byte
+		sig  string
+	}{
+		{name: "tampered body", key: true, body: []byte(`{"session_id":"ps_3231"}`), sig: sig},
+		{name: "extra space in body", key: true, body: []byte(`{"session_id": "ps_3230"}`), sig: sig},
+		{name: "wrong key", key: false, body: body, sig: sig},
+		{name: "missing", key: true, body: body, sig: ""},
+		{name: "not base64", key: true, body: body, sig: "%%%"},
+		{name: "hex placeholder as in the docs", key: true, body: body, sig: "721af394d5e4e3e1c4d0e2b4a6b5c8d9"},
+		{name: "truncated", key: true, body: body, sig: base64.StdEncoding.EncodeToString(raw[:len(raw)-1])},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pub := &other.PublicKey
+			if tt.key {
+				pub = &partner.PublicKey
+			}
+			err := Verify(pub, tt.body, tt.sig)
+			if !errors.Is(err, providers.ErrSignature) {
+				t.Errorf("got %v, want ErrSignature", err)
+			}
+		})
+	}
+	if err := Verify(&partner.PublicKey, body, base64.RawStdEncoding.EncodeToString(raw)); err != nil {
+		t.Errorf("unpadded base64: got %v, want nil", err)
+	}
+	if err := Verify(nil, body, sig); !errors.Is(err, providers.ErrSignature) {
+		t.Errorf("nil key: got %v, want ErrSignature", err)
+	}
+	if _, err := Sign(nil, body); err == nil {
+		t.Error("Sign with nil key: got nil error, want one")
+	}
+}
+
+func TestParseKeys(t *testing.T) {
+	partner, _, _ := testKeys(t)
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(partner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkix, err := x509.MarshalPKIXPublicKey(&partner.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ecPriv, _ := x509.MarshalPKCS8PrivateKey(ec)
+	ecPub, _ := x509.MarshalPKIXPublicKey(&ec.PublicKey)
+	enc := func(typ string, der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}) }
+
+	privTests := []struct {
+		name    string
+		pem     []byte
+		wantErr bool
+	}{
+		{"pkcs1", enc("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(partner)), false},
+		{"pkcs8", enc("PRIVATE KEY", pkcs8), false},
+		{"not pem", []byte("hello"), true},
+		{"ec key", enc("PRIVATE KEY", ecPriv), true},
+		{"garbage der", enc("PRIVATE KEY", []byte{1, 2, 3}), true},
+	}
+	for _, tt := range privTests {
+		t.Run("private "+tt.name, func(t *testing.T) {
+			k, err := ParsePrivateKey(tt.pem)
+			if gotErr := err != nil; gotErr != tt.wantErr {
+				t.Fatalf("got error %v, want error %v", err, tt.wantErr)
+			}
+			if err == nil && !k.Equal(partner) {
+				t.Error("got a different key")
+			}
+		})
+	}
+	pubTests := []struct {
+		name    string
+		pem     []byte
+		wantErr bool
+	}{
+		{"pkix", enc("PUBLIC KEY", pkix), false},
+		{"pkcs1", enc("RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(&partner.PublicKey)), false},
+		{"not pem", []byte("-----"), true},
+		{"ec key", enc("PUBLIC KEY", ecPub), true},
+	}
+	for _, tt := range pubTests {
+		t.Run("public "+tt.name, func(t *testing.T) {
+			k, err := ParsePublicKey(tt.pem)
+			if gotErr := err != nil; gotErr != tt.wantErr {
+				t.Fatalf("got error %v, want error %v", err, tt.wantErr)
+			}
+			if err == nil && !k.Equal(&partner.PublicKey) {
+				t.Error("got a different key")
+			}
+		})
+	}
+}

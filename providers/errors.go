@@ -44,6 +44,9 @@ var (
 	ErrSignature = errors.New("webhook signature invalid")
 	// ErrPayload: a webhook's body cannot be understood.
 	ErrPayload = errors.New("webhook payload invalid")
+	// ErrIgnored: a webhook is genuine but not about a payout (a pay-in, a
+	// customer update); it is acknowledged and not acted on.
+	ErrIgnored = errors.New("webhook not about a payout")
 )
 
 // Error is a failed call to a provider. It never holds credentials.

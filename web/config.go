@@ -32,6 +32,26 @@ type Config struct {
 	LogFormat string
 
 	ShutdownTimeout time.Duration
+
+	// Providers holds each provider's endpoint and credentials; a provider
+	// without credentials runs on the built-in sandbox.
+	Providers ProviderConfig
+	// SandboxStep is how long a sandbox payout takes per status change.
+	SandboxStep time.Duration
+}
+
+// ProviderConfig is the providers' part of the configuration.
+type ProviderConfig struct {
+	KibramoaURL, KibramoaAPIKey, KibramoaWebhookSecret, KibramoaAmountFormat string
+	KibramoaWebhookRawOnly                                                   bool
+
+	SmartGlocalURL, SmartGlocalProject, SmartGlocalPrivateKeyFile, SmartGlocalPublicKeyFile string
+	SmartGlocalIdempotencyHeader                                                            string
+
+	MonimeURL, MonimeToken, MonimeSpaceID, MonimeWebhookSecret, MonimeWebhookHeader, MonimeSourceAccount string
+
+	FedaPayURL, FedaPaySecretKey, FedaPayWebhookSecret string
+	FedaPayAllowCancel, FedaPayLookupByReference       bool
 }
 
 // setting is one configuration entry, for flags, environment and README.
@@ -53,6 +73,32 @@ var settings = []setting{
 	{flag: "log-format", env: "PAYOUTDESK_LOG_FORMAT", def: "text", usage: "text or json"},
 	{flag: "shutdown-timeout", env: "PAYOUTDESK_SHUTDOWN_TIMEOUT", def: "15s", usage: "how long in-flight requests may take to finish at shutdown"},
 	{env: "PAYOUTDESK_METRICS_TOKEN", usage: "bearer token required on /metrics (default: none)", secret: true},
+	{flag: "sandbox-step", env: "PAYOUTDESK_SANDBOX_STEP", def: "2s", usage: "time between two status changes of a sandbox payout"},
+
+	{env: "PAYOUTDESK_KIBRAMOA_URL", def: "https://api.sandbox.kibramoa.net", usage: "Kibramoa API base URL"},
+	{env: "PAYOUTDESK_KIBRAMOA_API_KEY", usage: "Kibramoa merchant API key (X-API-KEY); set it to go live", secret: true},
+	{env: "PAYOUTDESK_KIBRAMOA_WEBHOOK_SECRET", usage: "Kibramoa notification signature secret (x-signature)", secret: true},
+	{env: "PAYOUTDESK_KIBRAMOA_AMOUNT_FORMAT", def: "decimal", usage: "decimal (major units, current docs) or minor (integer cents, docs before 2022-12-12) — unconfirmed"},
+	{env: "PAYOUTDESK_KIBRAMOA_WEBHOOK_RAW_ONLY", def: "false", usage: "verify x-signature over the raw body only, not also over its compact re-serialisation — unconfirmed"},
+
+	{env: "PAYOUTDESK_SMARTGLOCAL_URL", def: "https://demo.smart-glocal.com/api/v1", usage: "Smart Glocal API base URL (ends in /api/v1)"},
+	{env: "PAYOUTDESK_SMARTGLOCAL_PROJECT", usage: "Smart Glocal project (X-PARTNER-PROJECT); set it and the key files to go live"},
+	{env: "PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE", usage: "PEM file of your RSA private key, which signs requests"},
+	{env: "PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE", usage: "PEM file of Smart Glocal's RSA public key, which verifies webhooks"},
+	{env: "PAYOUTDESK_SMARTGLOCAL_IDEMPOTENCY_HEADER", usage: "header carrying the idempotency key on session/create (default X-PARTNER-IDEMPOTENCY-KEY, \"none\" for none) — unconfirmed"},
+
+	{env: "PAYOUTDESK_MONIME_URL", def: "https://api.monime.io", usage: "Monime API base URL"},
+	{env: "PAYOUTDESK_MONIME_TOKEN", usage: "Monime access token (Bearer); set it and the space to go live", secret: true},
+	{env: "PAYOUTDESK_MONIME_SPACE_ID", usage: "Monime space (Monime-Space-Id, spc-…)"},
+	{env: "PAYOUTDESK_MONIME_WEBHOOK_SECRET", usage: "shared secret Monime's webhook sends in the webhook header", secret: true},
+	{env: "PAYOUTDESK_MONIME_WEBHOOK_HEADER", def: "X-Webhook-Secret", usage: "custom header configured on the Monime webhook to carry the secret"},
+	{env: "PAYOUTDESK_MONIME_SOURCE_ACCOUNT", usage: "financial account (fac-…) the form proposes to pay from (default: the space's main account)"},
+
+	{env: "PAYOUTDESK_FEDAPAY_URL", def: "https://sandbox-api.fedapay.com/v1", usage: "FedaPay API base URL (ends in /v1)"},
+	{env: "PAYOUTDESK_FEDAPAY_SECRET_KEY", usage: "FedaPay secret key (sk_…); set it to go live", secret: true},
+	{env: "PAYOUTDESK_FEDAPAY_WEBHOOK_SECRET", usage: "FedaPay webhook signing secret (wh_…)", secret: true},
+	{env: "PAYOUTDESK_FEDAPAY_ALLOW_CANCEL", def: "false", usage: "offer cancel through DELETE /payouts/{id} — semantics unconfirmed"},
+	{env: "PAYOUTDESK_FEDAPAY_LOOKUP_BY_REFERENCE", def: "false", usage: "look payouts up by merchant reference (GET /payouts/merchant/{ref}, seen only in community code) — unconfirmed"},
 }
 
 // Settings describes every configuration setting as rows of
@@ -78,7 +124,7 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		if e := getenv(s.env); e != "" {
 			v = e
 		}
-		if s.secret {
+		if s.secret || s.flag == "" {
 			values[s.env] = &v
 			continue
 		}
@@ -104,15 +150,45 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		{"PAYOUTDESK_SESSION_IDLE", &cfg.SessionIdle},
 		{"PAYOUTDESK_SESSION_MAX", &cfg.SessionAbsolute},
 		{"PAYOUTDESK_SHUTDOWN_TIMEOUT", &cfg.ShutdownTimeout},
+		{"PAYOUTDESK_SANDBOX_STEP", &cfg.SandboxStep},
 	}
 	for _, d := range durations {
 		if *d.dst, err = time.ParseDuration(get(d.env)); err != nil || *d.dst <= 0 {
 			return Config{}, fmt.Errorf("%s: want a positive duration such as 30m, got %q", d.env, get(d.env))
 		}
 	}
-	if cfg.TrustProxy, err = strconv.ParseBool(get("PAYOUTDESK_TRUST_PROXY")); err != nil {
-		return Config{}, fmt.Errorf("PAYOUTDESK_TRUST_PROXY: want true or false, got %q", get("PAYOUTDESK_TRUST_PROXY"))
+	bools := []struct {
+		env string
+		dst *bool
+	}{
+		{"PAYOUTDESK_TRUST_PROXY", &cfg.TrustProxy},
+		{"PAYOUTDESK_KIBRAMOA_WEBHOOK_RAW_ONLY", &cfg.Providers.KibramoaWebhookRawOnly},
+		{"PAYOUTDESK_FEDAPAY_ALLOW_CANCEL", &cfg.Providers.FedaPayAllowCancel},
+		{"PAYOUTDESK_FEDAPAY_LOOKUP_BY_REFERENCE", &cfg.Providers.FedaPayLookupByReference},
 	}
+	for _, b := range bools {
+		if *b.dst, err = strconv.ParseBool(get(b.env)); err != nil {
+			return Config{}, fmt.Errorf("%s: want true or false, got %q", b.env, get(b.env))
+		}
+	}
+	cfg.Providers.KibramoaURL = get("PAYOUTDESK_KIBRAMOA_URL")
+	cfg.Providers.KibramoaAPIKey = get("PAYOUTDESK_KIBRAMOA_API_KEY")
+	cfg.Providers.KibramoaWebhookSecret = get("PAYOUTDESK_KIBRAMOA_WEBHOOK_SECRET")
+	cfg.Providers.KibramoaAmountFormat = get("PAYOUTDESK_KIBRAMOA_AMOUNT_FORMAT")
+	cfg.Providers.SmartGlocalURL = get("PAYOUTDESK_SMARTGLOCAL_URL")
+	cfg.Providers.SmartGlocalProject = get("PAYOUTDESK_SMARTGLOCAL_PROJECT")
+	cfg.Providers.SmartGlocalPrivateKeyFile = get("PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE")
+	cfg.Providers.SmartGlocalPublicKeyFile = get("PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE")
+	cfg.Providers.SmartGlocalIdempotencyHeader = get("PAYOUTDESK_SMARTGLOCAL_IDEMPOTENCY_HEADER")
+	cfg.Providers.MonimeURL = get("PAYOUTDESK_MONIME_URL")
+	cfg.Providers.MonimeToken = get("PAYOUTDESK_MONIME_TOKEN")
+	cfg.Providers.MonimeSpaceID = get("PAYOUTDESK_MONIME_SPACE_ID")
+	cfg.Providers.MonimeWebhookSecret = get("PAYOUTDESK_MONIME_WEBHOOK_SECRET")
+	cfg.Providers.MonimeWebhookHeader = get("PAYOUTDESK_MONIME_WEBHOOK_HEADER")
+	cfg.Providers.MonimeSourceAccount = get("PAYOUTDESK_MONIME_SOURCE_ACCOUNT")
+	cfg.Providers.FedaPayURL = get("PAYOUTDESK_FEDAPAY_URL")
+	cfg.Providers.FedaPaySecretKey = get("PAYOUTDESK_FEDAPAY_SECRET_KEY")
+	cfg.Providers.FedaPayWebhookSecret = get("PAYOUTDESK_FEDAPAY_WEBHOOK_SECRET")
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return Config{}, fmt.Errorf("PAYOUTDESK_ADDR: want host:port, got %q", cfg.Addr)
 	}

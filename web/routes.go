@@ -56,12 +56,21 @@ func (s *Server) routeTable() []route {
 	dash := &handlers.Dashboard{Log: s.log, Activity: db.NewAudit(s.db), Users: db.NewUsers(s.db)}
 	users := &handlers.Users{Log: s.log, Store: db.NewUsers(s.db), Sessions: s.sessions}
 	health := &handlers.Health{Log: s.log, DB: s.db}
+	webhooks := &handlers.Webhooks{Log: s.log, Rails: s.provs.rails, Store: db.NewWebhooks(s.db), Now: s.now}
+	provs := &handlers.Providers{Log: s.log, Rails: s.provs.rails, BaseURLs: s.provs.baseURLs, AppURL: s.cfg.BaseURL}
 
 	return []route{
 		// Infrastructure
 		{"GET /healthz", accessOpen, http.HandlerFunc(health.Check)},
 		{"GET /metrics", accessOpen, s.metrics.handler(s.cfg.MetricsToken)},
 		{"GET /static/", accessOpen, staticHandler()},
+
+		// Providers: webhooks (signed by the provider, so exempt from the
+		// cross-origin check) and the built-in sandbox
+		{"POST /webhooks/{provider}", accessOpen, http.HandlerFunc(webhooks.Receive)},
+		{"/sandbox/", accessOpen, s.sandboxHandler()},
+		{"GET /cashier/done", accessVisitor, handlers.CashierDone(s.log)},
+		{"GET /providers", db.RoleAdmin, http.HandlerFunc(provs.List)},
 
 		// Signing in and out
 		{"GET /login", accessVisitor, http.HandlerFunc(auth.LoginForm)},
@@ -96,6 +105,7 @@ func (s *Server) buildHandler() http.Handler {
 		mux.Handle(rt.pattern, h)
 	}
 	cop := http.NewCrossOriginProtection()
+	cop.AddInsecureBypassPattern("POST /webhooks/{provider}")
 	cop.SetDenyHandler(http.HandlerFunc(handlers.Forbidden))
 	return chain(s.errorPages(mux), s.requestInfo, s.recoverPanic, s.logRequests, s.secureHeaders, cop.Handler)
 }
@@ -107,6 +117,14 @@ var (
 	accountThrottle = db.ThrottlePolicy{Limit: 5, Window: 15 * time.Minute, Lock: 30 * time.Second, MaxLock: 15 * time.Minute}
 	ipThrottle      = db.ThrottlePolicy{Limit: 20, Window: 15 * time.Minute, Lock: time.Minute, MaxLock: 30 * time.Minute}
 )
+
+// sandboxHandler serves the sandbox when some provider uses it.
+func (s *Server) sandboxHandler() http.Handler {
+	if s.provs.sandbox == nil {
+		return http.HandlerFunc(handlers.NotFound)
+	}
+	return http.StripPrefix("/sandbox", s.provs.sandbox.Handler())
+}
 
 // staticHandler serves the embedded assets; a request carrying the asset's
 // current content hash may be cached for a year.

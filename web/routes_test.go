@@ -24,6 +24,8 @@ const (
 	forbidden = http.StatusForbidden
 	invalid   = http.StatusUnprocessableEntity
 	notFound  = http.StatusNotFound
+	// unauthorized is a webhook whose signature does not verify.
+	unauthorized = http.StatusUnauthorized
 )
 
 var (
@@ -47,6 +49,10 @@ func accessMatrix(ts *testServer) []matrixRow {
 		{"GET /healthz", "GET", "/healthz", nil, everyone},
 		{"GET /metrics", "GET", "/metrics", nil, everyone},
 		{"GET /static/", "GET", "/static/css/app.css", nil, everyone},
+		{"POST /webhooks/{provider}", "POST", "/webhooks/kibramoa", url.Values{"status": {"COMPLETED"}}, access{unauthorized, unauthorized, unauthorized, unauthorized}},
+		{"/sandbox/", "GET", "/sandbox/", nil, everyone},
+		{"GET /cashier/done", "GET", "/cashier/done", nil, everyone},
+		{"GET /providers", "GET", "/providers", nil, adminsOnly},
 		{"GET /login", "GET", "/login", nil, access{ok, see, see, see}},
 		{"POST /login", "POST", "/login", url.Values{"email": {"nobody@example.com"}, "password": {"wrong password!!"}}, access{invalid, invalid, invalid, invalid}},
 		{"GET /{$}", "GET", "/", nil, signedIn},

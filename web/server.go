@@ -12,6 +12,8 @@ import (
 
 	"payoutdesk/db"
 	"payoutdesk/handlers"
+	"payoutdesk/providers"
+	"payoutdesk/providers/sandbox"
 )
 
 // Deps are the server's collaborators, built by the caller.
@@ -30,11 +32,13 @@ type Server struct {
 	now      func() time.Time
 	sessions *handlers.SessionStore
 	metrics  *metrics
+	provs    providerSet
 	routes   []route
 	handler  http.Handler
 }
 
-// NewServer builds the application. cfg.BaseURL must be set.
+// NewServer builds the application. cfg.BaseURL must be set. Close
+// releases what it started (the sandbox's timers and deliveries).
 func NewServer(cfg Config, deps Deps) (*Server, error) {
 	if cfg.BaseURL == "" {
 		return nil, errors.New("web: base URL not set")
@@ -59,16 +63,33 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		Secure:   cfg.Secure(),
 		Now:      deps.Now,
 	}
+	var err error
+	if s.provs, err = buildProviders(context.Background(), cfg, deps.DB); err != nil {
+		return nil, err
+	}
 	s.routes = s.routeTable()
 	s.handler = s.buildHandler()
 	return s, nil
 }
 
+// Close stops the sandbox's pending status changes and webhook deliveries.
+func (s *Server) Close() {
+	if s.provs.sandbox != nil {
+		s.provs.sandbox.Close()
+	}
+}
+
+// Sandbox returns the built-in sandbox, nil when every provider is live.
+func (s *Server) Sandbox() *sandbox.Sandbox { return s.provs.sandbox }
+
+// Rails returns the configured providers.
+func (s *Server) Rails() *providers.Registry { return s.provs.rails }
+
 // Handler returns the application's root handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // sandboxed reports whether any provider runs on the built-in sandbox.
-func (s *Server) sandboxed() bool { return false }
+func (s *Server) sandboxed() bool { return s.provs.sandbox != nil }
 
 // Serve listens on cfg.Addr and serves until ctx is done, then shuts down
 // gracefully: it stops accepting connections, lets in-flight requests
@@ -87,6 +108,7 @@ func Serve(ctx context.Context, cfg Config, deps Deps, ready func(baseURL string
 		ln.Close()
 		return err
 	}
+	defer s.Close()
 	srv := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -16,6 +16,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"payoutdesk/db"
+	"payoutdesk/providers/sandbox/sandboxtest"
 	"payoutdesk/web"
 )
 
@@ -54,6 +55,7 @@ func testConfig() web.Config {
 		SessionIdle:     30 * time.Minute,
 		SessionAbsolute: 12 * time.Hour,
 		ShutdownTimeout: 5 * time.Second,
+		SandboxStep:     20 * time.Millisecond,
 		LogLevel:        "info",
 		LogFormat:       "text",
 	}
@@ -76,6 +78,15 @@ func newTestServer(t *testing.T) *testServer {
 		}
 		ts.Users[role] = u
 	}
+	// Reuse one sandbox credential set per test binary: RSA key generation
+	// would otherwise dominate every test's set-up.
+	text, err := sandboxtest.Credentials(t).MarshalText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NewSettings(d).Init(ctx, web.SandboxCredentialsKey, text); err != nil {
+		t.Fatal(err)
+	}
 	// The handler needs its base URL before the listener exists, so start
 	// an unstarted server, learn its address, then build the app.
 	ts.Server = httptest.NewUnstartedServer(nil)
@@ -86,6 +97,7 @@ func newTestServer(t *testing.T) *testServer {
 		t.Fatal(err)
 	}
 	ts.App = app
+	t.Cleanup(app.Close)
 	ts.Config.Handler = app.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)

@@ -61,7 +61,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	if err := web.Bootstrap(ctx, d, true, e.stdout); err != nil {
+	if err := web.Bootstrap(ctx, d, cfg.AllSandbox(), e.stdout); err != nil {
 		return err
 	}
 	return web.Serve(ctx, cfg, web.Deps{DB: d, Log: log}, func(baseURL string) {

@@ -19,7 +19,7 @@ import (
 // "t=<unix seconds>,s=<hex HMAC-SHA256(secret, "<t>.<raw body>")>".
 const SignatureHeader = "X-FEDAPAY-SIGNATURE"
 
-// ErrNotPayoutEvent is returned, wrapped with providers.ErrPayload, for a
+// ErrNotPayoutEvent is returned, wrapped with providers.ErrIgnored, for a
 // verified event about something other than a payout (FedaPay sends
 // transaction and customer events to the same endpoint); the app may
 // acknowledge it and ignore it.
@@ -123,7 +123,7 @@ func parseEvent(body []byte) (providers.Update, error) {
 	}
 	json.Unmarshal(unwrap(ev.Entity, "v1/payout"), &klass)
 	if object != "payout" && string(klass.Klass) != "v1/payout" {
-		return providers.Update{}, fmt.Errorf("fedapay: event %q about %q: %w: %w", ev.Name, ev.Object, ErrNotPayoutEvent, providers.ErrPayload)
+		return providers.Update{}, fmt.Errorf("fedapay: event %q about %q: %w: %w", ev.Name, ev.Object, ErrNotPayoutEvent, providers.ErrIgnored)
 	}
 	po, err := decodePayout(ev.Entity)
 	if err != nil {

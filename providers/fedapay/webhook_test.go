@@ -128,8 +128,8 @@ func TestParseEvent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseEvent([]byte(tt.body))
 			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) || !errors.Is(err, providers.ErrPayload) {
-					t.Fatalf("got %v, want %v (and ErrPayload)", err, tt.wantErr)
+				if !errors.Is(err, tt.wantErr) || !(errors.Is(err, providers.ErrPayload) || errors.Is(err, providers.ErrIgnored)) {
+					t.Fatalf("got %v, want %v (and ErrPayload or ErrIgnored)", err, tt.wantErr)
 				}
 				return
 			}

@@ -63,7 +63,8 @@ func (c *Client) Webhook(h http.Header, body []byte, _ time.Time) (providers.Upd
 // community code, not published), leniently: the payout id comes from
 // object.id or data.id; the status from data.status, else from the event
 // name (payout.completed, payout.failed, payout.created, payout.processing).
-// Errors wrap providers.ErrPayload.
+// Errors wrap providers.ErrPayload, or providers.ErrIgnored for a genuine
+// event about something other than a payout.
 func ParseWebhook(body []byte) (providers.Update, error) {
 	m, ok := object(body)
 	if !ok {
@@ -78,11 +79,11 @@ func ParseWebhook(body []byte) (providers.Update, error) {
 		u.EventID = hex.EncodeToString(sum[:])
 	}
 	if t := text(obj["type"]); t != "" && t != "payout" {
-		return providers.Update{}, fmt.Errorf("monime webhook: object type %q is not a payout: %w", t, providers.ErrPayload)
+		return providers.Update{}, fmt.Errorf("monime webhook: object type %q is not a payout: %w", t, providers.ErrIgnored)
 	}
 	name := text(event["name"])
 	if name != "" && !strings.HasPrefix(strings.ToLower(name), "payout.") {
-		return providers.Update{}, fmt.Errorf("monime webhook: event %q is not a payout event: %w", name, providers.ErrPayload)
+		return providers.Update{}, fmt.Errorf("monime webhook: event %q is not a payout event: %w", name, providers.ErrIgnored)
 	}
 	p, err := readPayout(data)
 	if err != nil {

@@ -112,8 +112,8 @@ func TestParseWebhook(t *testing.T) {
 		{"not json", `{"event":`, providers.Update{}, providers.ErrPayload},
 		{"array", `[]`, providers.Update{}, providers.ErrPayload},
 		{"no id", `{"event": {"id": "e", "name": "payout.completed"}, "data": {"status": "completed"}}`, providers.Update{}, providers.ErrPayload},
-		{"other object", `{"object": {"id": "pay-1", "type": "payment"}, "data": {"id": "pay-1", "status": "completed"}}`, providers.Update{}, providers.ErrPayload},
-		{"other event", `{"event": {"name": "payment.completed"}, "data": {"id": "pay-1", "status": "completed"}}`, providers.Update{}, providers.ErrPayload},
+		{"other object", `{"object": {"id": "pay-1", "type": "payment"}, "data": {"id": "pay-1", "status": "completed"}}`, providers.Update{}, providers.ErrIgnored},
+		{"other event", `{"event": {"name": "payment.completed"}, "data": {"id": "pay-1", "status": "completed"}}`, providers.Update{}, providers.ErrIgnored},
 		{"ids differ", `{"object": {"id": "pyt-1"}, "data": {"id": "pyt-2", "status": "completed"}}`, providers.Update{}, providers.ErrPayload},
 		{"bad amount", `{"data": {"id": "pyt-1", "status": "completed", "amount": {"currency": "SLE", "value": "1"}}}`, providers.Update{}, providers.ErrPayload},
 	}

@@ -8,6 +8,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+
+	"payoutdesk/providers/smartglocal"
 )
 
 // Credentials are the keys shared by the sandbox and the app's clients when a
@@ -58,8 +60,12 @@ func GenerateCredentials() (Credentials, error) {
 	}, nil
 }
 
+// plainCredentials has Credentials' fields without its methods, so that
+// encoding it does not recurse into MarshalText.
+type plainCredentials Credentials
+
 type credentialsText struct {
-	Credentials
+	plainCredentials
 	PartnerKeyPEM  string `json:"smartglocal_partner_key_pem"`
 	ProviderKeyPEM string `json:"smartglocal_provider_key_pem"`
 }
@@ -77,7 +83,7 @@ func (c Credentials) MarshalText() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(credentialsText{Credentials: c, PartnerKeyPEM: partner, ProviderKeyPEM: provider})
+	return json.Marshal(credentialsText{plainCredentials: plainCredentials(c), PartnerKeyPEM: partner, ProviderKeyPEM: provider})
 }
 
 // UnmarshalText decodes what MarshalText produced.
@@ -86,15 +92,15 @@ func (c *Credentials) UnmarshalText(b []byte) error {
 	if err := json.Unmarshal(b, &t); err != nil {
 		return fmt.Errorf("sandbox: decode credentials: %w", err)
 	}
-	partner, err := ParseRSAPrivateKey([]byte(t.PartnerKeyPEM))
+	partner, err := smartglocal.ParsePrivateKey([]byte(t.PartnerKeyPEM))
 	if err != nil {
 		return err
 	}
-	provider, err := ParseRSAPrivateKey([]byte(t.ProviderKeyPEM))
+	provider, err := smartglocal.ParsePrivateKey([]byte(t.ProviderKeyPEM))
 	if err != nil {
 		return err
 	}
-	*c = t.Credentials
+	*c = Credentials(t.plainCredentials)
 	c.SmartGlocalPartnerKey, c.SmartGlocalProviderKey = partner, provider
 	return nil
 }
@@ -105,24 +111,4 @@ func privatePEM(k *rsa.PrivateKey) (string, error) {
 		return "", fmt.Errorf("sandbox: encode key: %w", err)
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), nil
-}
-
-// ParseRSAPrivateKey reads a PKCS#8 or PKCS#1 PEM RSA private key.
-func ParseRSAPrivateKey(b []byte) (*rsa.PrivateKey, error) {
-	block, _ := pem.Decode(b)
-	if block == nil {
-		return nil, errors.New("sandbox: no PEM block in key")
-	}
-	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
-		return k, nil
-	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: parse key: %w", err)
-	}
-	rk, ok := k.(*rsa.PrivateKey)
-	if !ok {
-		return nil, errors.New("sandbox: key is not RSA")
-	}
-	return rk, nil
 }

@@ -14,6 +14,7 @@ type navItem struct {
 var navItems = []navItem{
 	{"Dashboard", "/", "agent"},
 	{"Users", "/users", "admin"},
+	{"Providers", "/providers", "admin"},
 }
 
 var roleRank = map[string]int{"agent": 1, "manager": 2, "admin": 3}

@@ -1,0 +1,117 @@
+package handlers
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"payoutdesk/db"
+	"payoutdesk/providers"
+)
+
+// WebhookStore records webhook deliveries with their audit events.
+type WebhookStore interface {
+	Received(ctx context.Context, provider, eventID string, ev db.Event, apply func(tx *sql.Tx) error) (bool, error)
+	Rejected(ctx context.Context, ev db.Event) error
+}
+
+// Webhooks receives provider webhooks at POST /webhooks/{provider}. It
+// verifies each delivery on its raw body, drops duplicates and audits every
+// delivery, rejected ones included.
+type Webhooks struct {
+	Log   *slog.Logger
+	Rails *providers.Registry
+	Store WebhookStore
+	Now   func() time.Time
+}
+
+// maxWebhookBytes bounds a delivery's body; providers send a few KiB.
+const maxWebhookBytes = 1 << 20
+
+// Receive handles one delivery.
+func (h *Webhooks) Receive(w http.ResponseWriter, r *http.Request) {
+	name := providers.Name(r.PathValue("provider"))
+	rail, ok := h.Rails.Get(name)
+	if !ok {
+		http.Error(w, "unknown provider", http.StatusNotFound)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBytes))
+	if err != nil {
+		http.Error(w, "body too large or unreadable", http.StatusRequestEntityTooLarge)
+		return
+	}
+	ev := event(r.Context(), r.UserAgent(), "webhook.received")
+	ev.Actor = db.Actor{Type: db.ActorProvider, ID: string(name)}
+	sum := sha256.Sum256(body)
+	u, err := rail.Webhook(r.Header, body, h.Now())
+	switch {
+	case errors.Is(err, providers.ErrIgnored):
+		ev.Action = "webhook.ignored"
+		ev.Details = map[string]any{"reason": err.Error(), "body_sha256": hex.EncodeToString(sum[:])}
+		if err := h.Store.Rejected(r.Context(), ev); err != nil {
+			serverError(w, r, h.Log, err)
+			return
+		}
+		writeWebhookOK(w)
+		return
+	case err != nil:
+		status := http.StatusBadRequest
+		if errors.Is(err, providers.ErrSignature) {
+			status = http.StatusUnauthorized
+		}
+		ev.Action, ev.Outcome = "webhook.rejected", db.OutcomeFailure
+		ev.Details = map[string]any{"reason": err.Error(), "body_sha256": hex.EncodeToString(sum[:]), "bytes": len(body)}
+		if err := h.Store.Rejected(r.Context(), ev); err != nil {
+			serverError(w, r, h.Log, err)
+			return
+		}
+		h.Log.WarnContext(r.Context(), "webhook rejected", "provider", name, slog.Any("error", err))
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	ev.TargetType, ev.TargetID = "provider_event", u.EventID
+	ev.Details = updateDetails(u)
+	if _, err := h.Store.Received(r.Context(), string(name), u.EventID, ev, nil); err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	writeWebhookOK(w)
+}
+
+// updateDetails describes a verified update for the audit log.
+func updateDetails(u providers.Update) map[string]any {
+	d := map[string]any{
+		"event_id":   u.EventID,
+		"status":     string(u.Status),
+		"raw_status": u.RawStatus,
+	}
+	for k, v := range map[string]string{
+		"provider_id": u.ProviderID, "payment_id": u.PaymentID, "reference": u.Reference,
+		"provider_reference": u.ProviderReference, "next_action": u.NextAction,
+		"error_code": u.ErrorCode, "error_message": u.ErrorMessage,
+	} {
+		if v != "" {
+			d[k] = v
+		}
+	}
+	if u.Amount != nil {
+		d["amount"] = u.Amount.String()
+	}
+	if u.HintOnly {
+		d["hint_only"] = true
+	}
+	return d
+}
+
+// writeWebhookOK answers 200, which every provider takes as "delivered".
+func writeWebhookOK(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(`{"status":"ok"}`))
+}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -25,11 +26,18 @@ var (
 
 // DB is the database: one writer connection, so writers queue in Go rather
 // than fail with SQLITE_BUSY, and a pool of read-only connections, which WAL
-// lets run beside the writer.
+// lets run beside the writer. Write transactions go through InTx, which
+// commits the transactions that queue up together (group commit).
 type DB struct {
 	W    *sql.DB
 	R    *sql.DB
 	Path string
+
+	writes    chan writeRequest
+	closed    chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open opens (creating if needed) the database at path and applies pending
@@ -75,7 +83,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	n := max(4, runtime.NumCPU())
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	db := &DB{W: w, R: r, Path: abs}
+	db := &DB{W: w, R: r, Path: abs, writes: make(chan writeRequest), closed: make(chan struct{}), done: make(chan struct{})}
+	go db.commitLoop()
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -88,30 +97,19 @@ func dsn(path string, q url.Values) string {
 	return u.String()
 }
 
-// Close closes readers and the writer, checkpointing the WAL into the main file.
+// Close stops accepting writes, closes readers and the writer, and
+// checkpoints the WAL into the main file.
 func (db *DB) Close() error {
-	errR := db.R.Close()
-	if _, err := db.W.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil && errR == nil {
-		errR = err
-	}
-	return errors.Join(errR, db.W.Close())
-}
-
-// InTx runs fn in a write transaction (BEGIN IMMEDIATE on the writer),
-// committing if fn returns nil and rolling back otherwise.
-func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.W.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("db: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: commit: %w", err)
-	}
-	return nil
+	db.closeOnce.Do(func() {
+		close(db.closed)
+		<-db.done
+		errR := db.R.Close()
+		if _, err := db.W.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil && errR == nil {
+			errR = err
+		}
+		db.closeErr = errors.Join(errR, db.W.Close())
+	})
+	return db.closeErr
 }
 
 // Ping checks that the database answers a read.

@@ -2,6 +2,8 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -124,5 +126,53 @@ func TestConcurrentWritersQueue(t *testing.T) {
 	}
 	if n != writers*each {
 		t.Errorf("got %d rows, want %d", n, writers*each)
+	}
+}
+
+func TestGroupCommitIsolatesFailures(t *testing.T) {
+	d := newTestDB(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make([]error, 64)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = d.InTx(ctx, func(tx *sql.Tx) error {
+				if _, err := tx.Exec(`INSERT INTO settings (key, value) VALUES (?, x'76')`, fmt.Sprint("k", i)); err != nil {
+					return err
+				}
+				if i%4 == 0 {
+					// The write above must vanish with the failure.
+					return errors.New("planned failure")
+				}
+				if i%4 == 1 {
+					panic("planned panic")
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if (i%4 == 0 || i%4 == 1) != (err != nil) {
+			t.Errorf("request %d: err = %v", i, err)
+		}
+	}
+	var n int
+	d.R.QueryRow(`SELECT count(*) FROM settings`).Scan(&n)
+	if n != 32 {
+		t.Errorf("got %d rows, want the 32 of the requests that succeeded", n)
+	}
+
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	ran := false
+	if err := d.InTx(canceled, func(*sql.Tx) error { ran = true; return nil }); !errors.Is(err, context.Canceled) || ran {
+		t.Errorf("canceled request: err = %v, ran = %v; want context.Canceled without running", err, ran)
+	}
+	d.Close()
+	if err := d.InTx(ctx, func(*sql.Tx) error { return nil }); !errors.Is(err, db.ErrClosed) {
+		t.Errorf("write after Close: err = %v, want ErrClosed", err)
 	}
 }

@@ -113,7 +113,7 @@ func fail(ctx context.Context, tx *sql.Tx, now time.Time, lim Limit) (time.Durat
 
 // Succeeded clears the failures counted against key.
 func (l *Logins) Succeeded(ctx context.Context, key string) error {
-	if _, err := l.db.W.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = ?`, key); err != nil {
+	if err := l.db.exec(ctx, `DELETE FROM login_throttle WHERE key = ?`, key); err != nil {
 		return fmt.Errorf("db: clear login throttle: %w", err)
 	}
 	return nil

@@ -57,7 +57,7 @@ func (s *Sessions) Get(ctx context.Context, idHash []byte) (Session, error) {
 // creation time of an existing row never change: a new user means a new
 // session (see Login).
 func (s *Sessions) Save(ctx context.Context, sess Session) error {
-	_, err := s.db.W.ExecContext(ctx, `
+	err := s.db.exec(ctx, `
 		INSERT INTO sessions (id_hash, user_id, data, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, last_seen_at = excluded.last_seen_at`,
 		sess.IDHash, nullID(sess.UserID), sess.Data, formatTime(sess.CreatedAt), formatTime(sess.LastSeenAt))
@@ -69,7 +69,7 @@ func (s *Sessions) Save(ctx context.Context, sess Session) error {
 
 // Touch records activity on a session.
 func (s *Sessions) Touch(ctx context.Context, idHash []byte, at time.Time) error {
-	if _, err := s.db.W.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`, formatTime(at), idHash); err != nil {
+	if err := s.db.exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`, formatTime(at), idHash); err != nil {
 		return fmt.Errorf("db: touch session: %w", err)
 	}
 	return nil
@@ -77,7 +77,7 @@ func (s *Sessions) Touch(ctx context.Context, idHash []byte, at time.Time) error
 
 // Delete removes a session without an audit event (an anonymous one).
 func (s *Sessions) Delete(ctx context.Context, idHash []byte) error {
-	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, idHash); err != nil {
+	if err := s.db.exec(ctx, `DELETE FROM sessions WHERE id_hash = ?`, idHash); err != nil {
 		return fmt.Errorf("db: delete session: %w", err)
 	}
 	return nil

@@ -1,0 +1,136 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// ErrClosed is returned by InTx once the database is closing.
+var ErrClosed = errors.New("db: closed")
+
+// maxBatch bounds how many transactions share one commit.
+const maxBatch = 256
+
+type writeRequest struct {
+	ctx  context.Context
+	fn   func(tx *sql.Tx) error
+	done chan error
+}
+
+// InTx runs fn in a write transaction on the writer and returns once its
+// changes are durably committed, or fn's error with nothing of fn written.
+//
+// With synchronous=FULL every commit costs an fsync, which bounds a single
+// writer at a few thousand commits a second. So transactions that queue up
+// while a commit is under way are run together in one SQLite transaction,
+// each inside its own SAVEPOINT, and committed with one fsync: each fn is
+// still atomic (its savepoint is rolled back if it fails) and durable when
+// InTx returns, and fns run one after another, as if serially.
+func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	req := writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case db.writes <- req:
+	case <-db.closed:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued, wait for the outcome even if ctx ends: the work may
+	// already be committed, and the caller must not think otherwise.
+	return <-req.done
+}
+
+// commitLoop is the only goroutine that runs write transactions.
+func (db *DB) commitLoop() {
+	defer close(db.done)
+	for {
+		var first writeRequest
+		select {
+		case first = <-db.writes:
+		case <-db.closed:
+			return
+		}
+		batch := []writeRequest{first}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-db.writes:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		db.runBatch(batch)
+	}
+}
+
+func (db *DB) runBatch(batch []writeRequest) {
+	results := make([]error, len(batch))
+	finish := func(err error) {
+		for i, r := range batch {
+			if results[i] == nil {
+				results[i] = err
+			}
+			r.done <- results[i]
+		}
+	}
+	// The transaction does not use any caller's context: one caller giving
+	// up must not roll back the others' work.
+	tx, err := db.W.BeginTx(context.Background(), nil)
+	if err != nil {
+		finish(fmt.Errorf("db: begin: %w", err))
+		return
+	}
+	ran := 0
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		if err := runSaved(tx, r); err != nil {
+			results[i] = err
+			continue
+		}
+		ran++
+	}
+	if ran == 0 {
+		tx.Rollback()
+		finish(nil)
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		finish(fmt.Errorf("db: commit: %w", err))
+		return
+	}
+	finish(nil)
+}
+
+// runSaved runs one request inside a savepoint, undoing only its own writes
+// if it fails.
+func runSaved(tx *sql.Tx, r writeRequest) (err error) {
+	if _, err := tx.Exec(`SAVEPOINT w`); err != nil {
+		return fmt.Errorf("db: savepoint: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("db: write transaction panicked: %v", p)
+		}
+		if err != nil {
+			tx.Exec(`ROLLBACK TO w`)
+		}
+		if _, rerr := tx.Exec(`RELEASE w`); rerr != nil && err == nil {
+			err = fmt.Errorf("db: release savepoint: %w", rerr)
+		}
+	}()
+	return r.fn(tx)
+}
+
+// exec runs one statement as a write transaction of its own.
+func (db *DB) exec(ctx context.Context, query string, args ...any) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, query, args...)
+		return err
+	})
+}

@@ -212,17 +212,33 @@ func (a *Audit) Get(ctx context.Context, seq int64) (Event, error) {
 
 // ByActor returns the newest events caused by one actor, newest first.
 func (a *Audit) ByActor(ctx context.Context, actorType, actorID string, limit int) ([]Event, error) {
-	rows, err := a.db.R.QueryContext(ctx, `SELECT `+eventColumns+` FROM audit_events
-		WHERE actor_type = ? AND actor_id = ? ORDER BY seq DESC LIMIT ?`, actorType, actorID, limit)
+	out, err := a.query(ctx, `WHERE actor_type = ? AND actor_id = ? ORDER BY seq DESC LIMIT ?`, actorType, actorID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("db: audit events of %s %s: %w", actorType, actorID, err)
+	}
+	return out, nil
+}
+
+// ByTarget returns the events about one target, oldest first.
+func (a *Audit) ByTarget(ctx context.Context, targetType, targetID string) ([]Event, error) {
+	out, err := a.query(ctx, `WHERE target_type = ? AND target_id = ? ORDER BY seq`, targetType, targetID)
+	if err != nil {
+		return nil, fmt.Errorf("db: audit events of %s %s: %w", targetType, targetID, err)
+	}
+	return out, nil
+}
+
+func (a *Audit) query(ctx context.Context, rest string, args ...any) ([]Event, error) {
+	rows, err := a.db.R.QueryContext(ctx, `SELECT `+eventColumns+` FROM audit_events `+rest, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []Event
 	for rows.Next() {
 		e, err := scanEvent(rows)
 		if err != nil {
-			return nil, fmt.Errorf("db: audit events of %s %s: %w", actorType, actorID, err)
+			return nil, err
 		}
 		out = append(out, e)
 	}

@@ -28,7 +28,31 @@ func newValidator() (*validator.Validate, ut.Translator) {
 	if err := en_translations.RegisterDefaultTranslations(v, t); err != nil {
 		panic(err)
 	}
+	// Tags without an English default message.
+	extra := map[string]string{"http_url": "{0} must be a web address starting with http:// or https://"}
+	for tag, text := range extra {
+		err := v.RegisterTranslation(tag, t,
+			func(ut ut.Translator) error { return ut.Add(tag, text, true) },
+			func(ut ut.Translator, fe validator.FieldError) string { s, _ := ut.T(tag, fe.Field()); return s })
+		if err != nil {
+			panic(err)
+		}
+	}
 	return v, t
+}
+
+// varError validates one value against a validator tag and returns the
+// English message for it, prefixed with the field's label; "" if valid.
+func varError(label, value, tag string) string {
+	err := validate.Var(value, tag)
+	if err == nil {
+		return ""
+	}
+	var ves validator.ValidationErrors
+	if !errors.As(err, &ves) || len(ves) == 0 {
+		return label + " is not valid"
+	}
+	return label + ves[0].Translate(trans)
 }
 
 // fieldErrors validates s and returns one English message per invalid field,

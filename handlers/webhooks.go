@@ -28,6 +28,7 @@ type Webhooks struct {
 	Log   *slog.Logger
 	Rails *providers.Registry
 	Store WebhookStore
+	Flow  *Flow
 	Now   func() time.Time
 }
 
@@ -78,7 +79,8 @@ func (h *Webhooks) Receive(w http.ResponseWriter, r *http.Request) {
 	}
 	ev.TargetType, ev.TargetID = "provider_event", u.EventID
 	ev.Details = updateDetails(u)
-	if _, err := h.Store.Received(r.Context(), string(name), u.EventID, ev, nil); err != nil {
+	if err := h.Flow.ApplyWebhook(r.Context(), name, u, ev); err != nil {
+		// A 5xx makes the provider deliver again later.
 		serverError(w, r, h.Log, err)
 		return
 	}

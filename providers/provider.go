@@ -174,6 +174,10 @@ type Capabilities struct {
 	IdempotencyHeader bool
 	StatusLookup      bool
 	Cancel            bool
+	// Resumable: Submit with a Ref holding the provider's id from an
+	// earlier attempt never creates a second payout; it looks that payout up
+	// and finishes its flow (FedaPay's start, Smart Glocal's start).
+	Resumable bool
 	// HostedCashier: the customer completes the payout on a provider page.
 	HostedCashier bool
 	Signature     SignatureKind

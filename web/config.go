@@ -38,6 +38,14 @@ type Config struct {
 	Providers ProviderConfig
 	// SandboxStep is how long a sandbox payout takes per status change.
 	SandboxStep time.Duration
+
+	// SendTimeout bounds one call to a provider.
+	SendTimeout time.Duration
+	// ReconcileEvery is the first delay before asking a provider about an
+	// open payout again; it doubles up to ReconcileMax.
+	ReconcileEvery, ReconcileMax time.Duration
+	// SendParallel bounds the provider calls under way at once.
+	SendParallel int
 }
 
 // ProviderConfig is the providers' part of the configuration.
@@ -74,6 +82,10 @@ var settings = []setting{
 	{flag: "shutdown-timeout", env: "PAYOUTDESK_SHUTDOWN_TIMEOUT", def: "15s", usage: "how long in-flight requests may take to finish at shutdown"},
 	{env: "PAYOUTDESK_METRICS_TOKEN", usage: "bearer token required on /metrics (default: none)", secret: true},
 	{flag: "sandbox-step", env: "PAYOUTDESK_SANDBOX_STEP", def: "2s", usage: "time between two status changes of a sandbox payout"},
+	{flag: "send-timeout", env: "PAYOUTDESK_SEND_TIMEOUT", def: "30s", usage: "how long one call to a provider may take before its outcome counts as unknown"},
+	{flag: "reconcile-every", env: "PAYOUTDESK_RECONCILE_EVERY", def: "10s", usage: "first delay before asking a provider about an open payout again (doubles each time)"},
+	{flag: "reconcile-max", env: "PAYOUTDESK_RECONCILE_MAX", def: "15m", usage: "longest delay between two questions to a provider about an open payout"},
+	{flag: "send-parallel", env: "PAYOUTDESK_SEND_PARALLEL", def: "32", usage: "how many provider calls may be under way at once"},
 
 	{env: "PAYOUTDESK_KIBRAMOA_URL", def: "https://api.sandbox.kibramoa.net", usage: "Kibramoa API base URL"},
 	{env: "PAYOUTDESK_KIBRAMOA_API_KEY", usage: "Kibramoa merchant API key (X-API-KEY); set it to go live", secret: true},
@@ -151,6 +163,9 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		{"PAYOUTDESK_SESSION_MAX", &cfg.SessionAbsolute},
 		{"PAYOUTDESK_SHUTDOWN_TIMEOUT", &cfg.ShutdownTimeout},
 		{"PAYOUTDESK_SANDBOX_STEP", &cfg.SandboxStep},
+		{"PAYOUTDESK_SEND_TIMEOUT", &cfg.SendTimeout},
+		{"PAYOUTDESK_RECONCILE_EVERY", &cfg.ReconcileEvery},
+		{"PAYOUTDESK_RECONCILE_MAX", &cfg.ReconcileMax},
 	}
 	for _, d := range durations {
 		if *d.dst, err = time.ParseDuration(get(d.env)); err != nil || *d.dst <= 0 {
@@ -189,6 +204,9 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	cfg.Providers.FedaPayURL = get("PAYOUTDESK_FEDAPAY_URL")
 	cfg.Providers.FedaPaySecretKey = get("PAYOUTDESK_FEDAPAY_SECRET_KEY")
 	cfg.Providers.FedaPayWebhookSecret = get("PAYOUTDESK_FEDAPAY_WEBHOOK_SECRET")
+	if cfg.SendParallel, err = strconv.Atoi(get("PAYOUTDESK_SEND_PARALLEL")); err != nil || cfg.SendParallel < 1 || cfg.SendParallel > 1024 {
+		return Config{}, fmt.Errorf("PAYOUTDESK_SEND_PARALLEL: want a number from 1 to 1024, got %q", get("PAYOUTDESK_SEND_PARALLEL"))
+	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return Config{}, fmt.Errorf("PAYOUTDESK_ADDR: want host:port, got %q", cfg.Addr)
 	}

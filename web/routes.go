@@ -56,7 +56,9 @@ func (s *Server) routeTable() []route {
 	dash := &handlers.Dashboard{Log: s.log, Activity: db.NewAudit(s.db), Users: db.NewUsers(s.db)}
 	users := &handlers.Users{Log: s.log, Store: db.NewUsers(s.db), Sessions: s.sessions}
 	health := &handlers.Health{Log: s.log, DB: s.db}
-	webhooks := &handlers.Webhooks{Log: s.log, Rails: s.provs.rails, Store: db.NewWebhooks(s.db), Now: s.now}
+	webhooks := &handlers.Webhooks{Log: s.log, Rails: s.provs.rails, Store: db.NewWebhooks(s.db), Flow: s.flow, Now: s.now}
+	payouts := &handlers.Payouts{Log: s.log, Rails: s.provs.rails, Store: db.NewPayouts(s.db), Audit: db.NewAudit(s.db),
+		Users: db.NewUsers(s.db), Flow: s.flow, Sessions: s.sessions, Now: s.now}
 	provs := &handlers.Providers{Log: s.log, Rails: s.provs.rails, BaseURLs: s.provs.baseURLs, AppURL: s.cfg.BaseURL}
 
 	return []route{
@@ -79,6 +81,17 @@ func (s *Server) routeTable() []route {
 
 		// Dashboard
 		{"GET /{$}", db.RoleAgent, http.HandlerFunc(dash.Show)},
+
+		// Payouts
+		{"GET /payouts", db.RoleAgent, http.HandlerFunc(payouts.List)},
+		{"GET /payouts/new", db.RoleAgent, http.HandlerFunc(payouts.New)},
+		{"GET /payouts/new/{provider}", db.RoleAgent, http.HandlerFunc(payouts.NewForm)},
+		{"POST /payouts", db.RoleAgent, http.HandlerFunc(payouts.Create)},
+		{"GET /payouts/unknown", db.RoleManager, http.HandlerFunc(payouts.Unknown)},
+		{"GET /payouts/{id}", db.RoleAgent, http.HandlerFunc(payouts.Show)},
+		{"POST /payouts/{id}/refresh", db.RoleAgent, http.HandlerFunc(payouts.Refresh)},
+		{"POST /payouts/{id}/cashier", db.RoleAgent, http.HandlerFunc(payouts.LaunchCashier)},
+		{"POST /payouts/{id}/resolve", db.RoleManager, http.HandlerFunc(payouts.Resolve)},
 
 		// Users (administrators)
 		{"GET /users", db.RoleAdmin, http.HandlerFunc(users.List)},

@@ -32,6 +32,7 @@ var (
 	everyone   = access{ok, ok, ok, ok}
 	signedIn   = access{see, ok, ok, ok}
 	adminsOnly = access{see, forbidden, forbidden, ok}
+	managersUp = access{see, forbidden, ok, ok}
 )
 
 type matrixRow struct {
@@ -45,6 +46,7 @@ type matrixRow struct {
 
 func accessMatrix(ts *testServer) []matrixRow {
 	agentID := strconv.FormatInt(ts.Users[db.RoleAgent].ID, 10)
+	payout := "/payouts/" + strconv.FormatInt(ts.seedPayout().ID, 10)
 	return []matrixRow{
 		{"GET /healthz", "GET", "/healthz", nil, everyone},
 		{"GET /metrics", "GET", "/metrics", nil, everyone},
@@ -56,6 +58,17 @@ func accessMatrix(ts *testServer) []matrixRow {
 		{"GET /login", "GET", "/login", nil, access{ok, see, see, see}},
 		{"POST /login", "POST", "/login", url.Values{"email": {"nobody@example.com"}, "password": {"wrong password!!"}}, access{invalid, invalid, invalid, invalid}},
 		{"GET /{$}", "GET", "/", nil, signedIn},
+		{"GET /payouts", "GET", "/payouts", nil, signedIn},
+		{"GET /payouts/new", "GET", "/payouts/new", nil, signedIn},
+		{"GET /payouts/new/{provider}", "GET", "/payouts/new/monime", nil, signedIn},
+		// An incomplete form: 422 with messages, nothing created.
+		{"POST /payouts", "POST", "/payouts", url.Values{"provider": {"monime"}}, access{see, invalid, invalid, invalid}},
+		{"GET /payouts/unknown", "GET", "/payouts/unknown", nil, managersUp},
+		{"GET /payouts/{id}", "GET", payout, nil, signedIn},
+		{"POST /payouts/{id}/refresh", "POST", payout + "/refresh", nil, access{see, see, see, see}},
+		{"POST /payouts/{id}/cashier", "POST", payout + "/cashier", nil, access{see, see, see, see}},
+		// Without a reason: managers get 422, agents may not resolve at all.
+		{"POST /payouts/{id}/resolve", "POST", payout + "/resolve", url.Values{"outcome": {"paid"}}, access{see, forbidden, invalid, invalid}},
 		{"GET /users", "GET", "/users", nil, adminsOnly},
 		// An invalid form: the admin gets 422 rather than creating a user.
 		{"POST /users", "POST", "/users", url.Values{"email": {"bad"}, "role": {"agent"}}, access{see, forbidden, forbidden, invalid}},

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"payoutdesk/db"
@@ -33,6 +32,7 @@ type Server struct {
 	sessions *handlers.SessionStore
 	metrics  *metrics
 	provs    providerSet
+	flow     *handlers.Flow
 	routes   []route
 	handler  http.Handler
 }
@@ -66,6 +66,10 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	var err error
 	if s.provs, err = buildProviders(context.Background(), cfg, deps.DB); err != nil {
 		return nil, err
+	}
+	s.flow = &handlers.Flow{
+		Log: deps.Log, Rails: s.provs.rails, Payouts: db.NewPayouts(deps.DB), Webhooks: db.NewWebhooks(deps.DB), Now: deps.Now,
+		SendTimeout: cfg.SendTimeout, CheckEvery: cfg.ReconcileEvery, CheckMax: cfg.ReconcileMax, Parallel: cfg.SendParallel,
 	}
 	s.routes = s.routeTable()
 	s.handler = s.buildHandler()
@@ -119,8 +123,7 @@ func Serve(ctx context.Context, cfg Config, deps Deps, ready func(baseURL string
 		ErrorLog:          slog.NewLogLogger(deps.Log.Handler(), slog.LevelWarn),
 	}
 	workCtx, stopWork := context.WithCancel(context.Background())
-	var workers sync.WaitGroup
-	s.startWorkers(workCtx, &workers)
+	waitWork := s.StartWorkers(workCtx)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -132,7 +135,7 @@ func Serve(ctx context.Context, cfg Config, deps Deps, ready func(baseURL string
 	select {
 	case err := <-served:
 		stopWork()
-		workers.Wait()
+		waitWork()
 		return fmt.Errorf("web: serve: %w", err)
 	case <-ctx.Done():
 	}
@@ -141,36 +144,10 @@ func Serve(ctx context.Context, cfg Config, deps Deps, ready func(baseURL string
 	defer cancel()
 	err = srv.Shutdown(shutCtx)
 	stopWork()
-	workers.Wait()
+	waitWork()
 	if err != nil {
 		return fmt.Errorf("web: shutdown: %w", err)
 	}
 	deps.Log.Info("stopped")
 	return nil
-}
-
-// startWorkers runs the background jobs until ctx is done.
-func (s *Server) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
-	wg.Go(func() { s.pruneSessions(ctx) })
-}
-
-// pruneSessions deletes long-dead sessions every ten minutes; expiry itself
-// is enforced on every request, this only keeps the table small.
-func (s *Server) pruneSessions(ctx context.Context) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		now := s.now()
-		n, err := db.NewSessions(s.db).Prune(ctx, now.Add(-s.cfg.SessionIdle), now.Add(-s.cfg.SessionAbsolute))
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("prune sessions", slog.Any("error", err))
-		} else if n > 0 {
-			s.log.Info("pruned sessions", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,21 +21,21 @@ import (
 	"payoutdesk/web"
 )
 
-// clock is a settable clock for session expiry tests.
+// clock runs with real time, and can be moved ahead for expiry tests.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu     sync.Mutex
+	offset time.Duration
 }
 
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.t
+	return time.Now().Add(c.offset)
 }
 
 func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
-	c.t = c.t.Add(d)
+	c.offset += d
 	c.mu.Unlock()
 }
 
@@ -56,6 +57,10 @@ func testConfig() web.Config {
 		SessionAbsolute: 12 * time.Hour,
 		ShutdownTimeout: 5 * time.Second,
 		SandboxStep:     20 * time.Millisecond,
+		SendTimeout:     2 * time.Second,
+		ReconcileEvery:  50 * time.Millisecond,
+		ReconcileMax:    time.Second,
+		SendParallel:    8,
 		LogLevel:        "info",
 		LogFormat:       "text",
 	}
@@ -69,7 +74,7 @@ func newTestServer(t *testing.T) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	ts := &testServer{t: t, DB: d, Clock: &clock{t: time.Now().UTC()}, Users: map[string]db.User{}}
+	ts := &testServer{t: t, DB: d, Clock: &clock{}, Users: map[string]db.User{}}
 	for _, role := range db.Roles {
 		u, err := db.NewUsers(d).Create(ctx, role+"@example.com", role, testPassword,
 			db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "user.created"})
@@ -98,6 +103,12 @@ func newTestServer(t *testing.T) *testServer {
 	}
 	ts.App = app
 	t.Cleanup(app.Close)
+	workCtx, stopWork := context.WithCancel(context.Background())
+	waitWork := app.StartWorkers(workCtx)
+	t.Cleanup(func() {
+		stopWork()
+		waitWork()
+	})
 	ts.Config.Handler = app.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
@@ -244,4 +255,21 @@ func wantLocation(t *testing.T, r response, want string) {
 	if got := r.Header.Get("Location"); got != want {
 		t.Fatalf("%s %s: Location %q, want %q", r.Request.Method, r.Request.URL.Path, got, want)
 	}
+}
+
+// seedPayout stores a queued Monime payout created by the test agent,
+// straight through the store.
+func (ts *testServer) seedPayout() db.Payout {
+	ts.t.Helper()
+	key := "SEED" + strings.ToUpper(strconv.FormatInt(time.Now().UnixNano(), 32))
+	p, _, err := db.NewPayouts(ts.DB).Create(context.Background(), db.NewPayout{
+		Provider: "monime", Status: db.StatusQueued, AmountMinor: 1000, Currency: "SLE",
+		IdempotencyKey: key, Reference: "PD-" + key,
+		Fields:          map[string]string{"amount": "10.00", "currency": "SLE", "provider_code": "m17", "account_id": "+23278123456"},
+		BeneficiaryName: "+232 •••• 3456", BeneficiaryAccount: "•••• 3456", CreatedBy: ts.Users[db.RoleAgent].ID,
+	}, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.created"})
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return p
 }

@@ -116,6 +116,7 @@ func (c *Client) Capabilities() providers.Capabilities {
 	return providers.Capabilities{
 		StatusLookup: true,
 		Cancel:       c.cfg.AllowCancel,
+		Resumable:    true,
 		Signature:    providers.SignatureTimedHMAC,
 	}
 }

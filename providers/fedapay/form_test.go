@@ -132,7 +132,7 @@ func TestBeneficiary(t *testing.T) {
 func TestCapabilities(t *testing.T) {
 	for _, allow := range []bool{false, true} {
 		got := New(Config{AllowCancel: allow}).Capabilities()
-		want := providers.Capabilities{StatusLookup: true, Cancel: allow, Signature: providers.SignatureTimedHMAC}
+		want := providers.Capabilities{StatusLookup: true, Cancel: allow, Resumable: true, Signature: providers.SignatureTimedHMAC}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("AllowCancel %v: capabilities mismatch (-want +got):\n%s", allow, diff)
 		}

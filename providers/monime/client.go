@@ -103,6 +103,7 @@ func (c *Client) Capabilities() providers.Capabilities {
 		IdempotencyHeader: true,
 		StatusLookup:      true,
 		Cancel:            true,
+		Resumable:         true,
 		Signature:         providers.SignatureSharedKey,
 	}
 }

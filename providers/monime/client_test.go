@@ -17,7 +17,7 @@ import (
 
 func TestCapabilities(t *testing.T) {
 	c := New(Config{})
-	want := providers.Capabilities{IdempotencyHeader: true, StatusLookup: true, Cancel: true, Signature: providers.SignatureSharedKey}
+	want := providers.Capabilities{IdempotencyHeader: true, StatusLookup: true, Cancel: true, Resumable: true, Signature: providers.SignatureSharedKey}
 	if diff := cmp.Diff(want, c.Capabilities()); diff != "" {
 		t.Errorf("capabilities (-want +got):\n%s", diff)
 	}

@@ -101,6 +101,7 @@ func (c *Client) Capabilities() providers.Capabilities {
 		IdempotencyHeader: false,
 		StatusLookup:      true,
 		Cancel:            true,
+		Resumable:         true,
 		Signature:         providers.SignatureRSA,
 	}
 }

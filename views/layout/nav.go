@@ -13,6 +13,9 @@ type navItem struct {
 
 var navItems = []navItem{
 	{"Dashboard", "/", "agent"},
+	{"Payouts", "/payouts", "agent"},
+	{"New payout", "/payouts/new", "agent"},
+	{"Unknown outcomes", "/payouts/unknown", "manager"},
 	{"Users", "/users", "admin"},
 	{"Providers", "/providers", "admin"},
 }
@@ -30,16 +33,24 @@ func navFor(role string) []navItem {
 	return out
 }
 
-// current reports whether href is the section of the page at path.
-func current(href, path string) bool {
+// matches reports whether the page at path is within the section href.
+func matches(href, path string) bool {
 	if href == "/" {
 		return path == "/"
 	}
 	return path == href || strings.HasPrefix(path, href+"/")
 }
 
-func ariaCurrent(href, path string) string {
-	if current(href, path) {
+// ariaCurrent marks the link of the section the page at path belongs to:
+// the longest matching one, so /payouts/new is "New payout", not "Payouts".
+func ariaCurrent(items []navItem, href, path string) string {
+	best := ""
+	for _, it := range items {
+		if matches(it.Href, path) && len(it.Href) > len(best) {
+			best = it.Href
+		}
+	}
+	if best == href {
 		return "page"
 	}
 	return "false"

@@ -1,0 +1,228 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Payout is a payout as stored.
+type Payout struct {
+	ID                 int64
+	Provider           string
+	Status             Status
+	AmountMinor        int64
+	Currency           string
+	IdempotencyKey     string
+	Reference          string
+	Fields             map[string]string
+	BeneficiaryName    string
+	BeneficiaryAccount string
+	BeneficiaryCountry string
+	ProviderID         string
+	PaymentID          string
+	ProviderReference  string
+	RawStatus          string
+	ErrorCode          string
+	ErrorMessage       string
+	CashierURL         string
+	CreatedBy          int64
+	CreatedByEmail     string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	SubmittedAt        time.Time
+	ConfirmedAt        time.Time
+	FinishedAt         time.Time
+	NextCheckAt        time.Time
+	Checks             int
+	// SendAttempts counts the attempts to send it, while it is in the outbox.
+	SendAttempts int
+}
+
+// NewPayout is what creating a payout needs.
+type NewPayout struct {
+	Provider string
+	// Status is StatusQueued (sent at once) or StatusPendingApproval.
+	Status             Status
+	AmountMinor        int64
+	Currency           string
+	IdempotencyKey     string
+	Reference          string
+	Fields             map[string]string
+	BeneficiaryName    string
+	BeneficiaryAccount string
+	BeneficiaryCountry string
+	CreatedBy          int64
+}
+
+// Payouts stores payouts, their outbox and their provider exchanges.
+type Payouts struct{ db *DB }
+
+// NewPayouts returns the payout store of db.
+func NewPayouts(db *DB) *Payouts { return &Payouts{db: db} }
+
+const payoutColumns = `p.id, p.provider, p.status, p.amount_minor, p.currency, p.idempotency_key, p.reference,
+	p.fields, p.beneficiary_name, p.beneficiary_account, p.beneficiary_country, p.provider_id, p.payment_id,
+	p.provider_reference, p.raw_status, p.error_code, p.error_message, p.cashier_url, p.created_by, u.email,
+	p.created_at, p.updated_at, p.submitted_at, p.confirmed_at, p.finished_at, p.next_check_at, p.checks,
+	coalesce(o.attempts, 0)`
+
+const payoutFrom = ` FROM payouts p JOIN users u ON u.id = p.created_by LEFT JOIN outbox o ON o.payout_id = p.id`
+
+func scanPayout(row interface{ Scan(...any) error }) (Payout, error) {
+	var p Payout
+	var fields string
+	err := row.Scan(&p.ID, &p.Provider, &p.Status, &p.AmountMinor, &p.Currency, &p.IdempotencyKey, &p.Reference,
+		&fields, &p.BeneficiaryName, &p.BeneficiaryAccount, &p.BeneficiaryCountry, &p.ProviderID, &p.PaymentID,
+		&p.ProviderReference, &p.RawStatus, &p.ErrorCode, &p.ErrorMessage, &p.CashierURL, &p.CreatedBy, &p.CreatedByEmail,
+		timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt}, nullTime{&p.SubmittedAt}, nullTime{&p.ConfirmedAt},
+		nullTime{&p.FinishedAt}, nullTime{&p.NextCheckAt}, &p.Checks, &p.SendAttempts)
+	if err != nil {
+		return p, err
+	}
+	if err := json.Unmarshal([]byte(fields), &p.Fields); err != nil {
+		return p, fmt.Errorf("payout %d fields: %w", p.ID, err)
+	}
+	return p, nil
+}
+
+func searchText(parts ...string) string { return strings.ToLower(strings.Join(parts, " ")) }
+
+// Create stores a new payout (and, when it is queued, its outbox entry) and
+// appends ev, in one transaction. A payout with the same idempotency key
+// already stored is returned instead, with created false: the same form
+// submitted twice makes one payout.
+func (s *Payouts) Create(ctx context.Context, np NewPayout, ev Event) (p Payout, created bool, err error) {
+	if np.Status != StatusQueued && np.Status != StatusPendingApproval {
+		return p, false, fmt.Errorf("db: create payout: initial status %q", np.Status)
+	}
+	fields, err := json.Marshal(np.Fields)
+	if err != nil {
+		return p, false, fmt.Errorf("db: create payout: %w", err)
+	}
+	var id int64
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := formatTime(time.Now())
+		res, err := tx.ExecContext(ctx, `INSERT INTO payouts (provider, status, amount_minor, currency, idempotency_key,
+			reference, fields, beneficiary_name, beneficiary_account, beneficiary_country, created_by, created_at, updated_at, search)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			np.Provider, np.Status, np.AmountMinor, np.Currency, np.IdempotencyKey, np.Reference, string(fields),
+			np.BeneficiaryName, np.BeneficiaryAccount, np.BeneficiaryCountry, np.CreatedBy, now, now,
+			searchText(np.Reference, np.BeneficiaryName, np.BeneficiaryAccount))
+		if err != nil {
+			if isUnique(err) {
+				return ErrDuplicate
+			}
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if np.Status == StatusQueued {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (payout_id, available_at) VALUES (?, ?)`, id, now); err != nil {
+				return err
+			}
+		}
+		ev.TargetType, ev.TargetID = "payout", strconv.FormatInt(id, 10)
+		ev.Details = mergeDetails(ev.Details, map[string]any{
+			"provider": np.Provider, "amount_minor": np.AmountMinor, "currency": np.Currency, "status": string(np.Status),
+			"reference": np.Reference, "beneficiary": np.BeneficiaryName, "account": np.BeneficiaryAccount,
+		})
+		return Append(ctx, tx, &ev)
+	})
+	if errors.Is(err, ErrDuplicate) {
+		p, err = s.ByKey(ctx, np.IdempotencyKey)
+		return p, false, err
+	}
+	if err != nil {
+		return p, false, fmt.Errorf("db: create payout: %w", err)
+	}
+	p, err = s.Get(ctx, id)
+	return p, true, err
+}
+
+// Get returns the payout with the given id.
+func (s *Payouts) Get(ctx context.Context, id int64) (Payout, error) {
+	return s.one(ctx, `p.id = ?`, id)
+}
+
+// ByKey returns the payout made with an idempotency key.
+func (s *Payouts) ByKey(ctx context.Context, key string) (Payout, error) {
+	return s.one(ctx, `p.idempotency_key = ?`, key)
+}
+
+// Match finds a provider's payout by our reference, the provider's id or
+// its secondary id, in that order of trust.
+func (s *Payouts) Match(ctx context.Context, provider, reference, providerID, paymentID string) (Payout, error) {
+	tries := []struct {
+		where string
+		arg   string
+	}{
+		{`p.reference = ? AND p.provider = ?`, reference},
+		{`p.provider_id = ? AND p.provider = ?`, providerID},
+		{`p.payment_id = ? AND p.provider = ?`, paymentID},
+	}
+	for _, t := range tries {
+		if t.arg == "" {
+			continue
+		}
+		p, err := s.one(ctx, t.where, t.arg, provider)
+		if !errors.Is(err, ErrNotFound) {
+			return p, err
+		}
+	}
+	return Payout{}, fmt.Errorf("db: %s payout %q/%q/%q: %w", provider, reference, providerID, paymentID, ErrNotFound)
+}
+
+func (s *Payouts) one(ctx context.Context, where string, args ...any) (Payout, error) {
+	p, err := scanPayout(s.db.R.QueryRowContext(ctx, `SELECT `+payoutColumns+payoutFrom+` WHERE `+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("db: payout %v: %w", args[0], ErrNotFound)
+	}
+	if err != nil {
+		return p, fmt.Errorf("db: payout %v: %w", args[0], err)
+	}
+	return p, nil
+}
+
+func (s *Payouts) many(ctx context.Context, query string, args ...any) ([]Payout, error) {
+	rows, err := s.db.R.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Payout
+	for rows.Next() {
+		p, err := scanPayout(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Due returns payouts whose next reconciliation check is due, oldest first.
+func (s *Payouts) Due(ctx context.Context, now time.Time, limit int) ([]Payout, error) {
+	out, err := s.many(ctx, `SELECT `+payoutColumns+payoutFrom+`
+		WHERE p.next_check_at IS NOT NULL AND p.next_check_at <= ? ORDER BY p.next_check_at LIMIT ?`, formatTime(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("db: due payouts: %w", err)
+	}
+	return out, nil
+}
+
+// Interrupted returns payouts whose sending started and never finished:
+// the process stopped between recording the attempt and its outcome.
+func (s *Payouts) Interrupted(ctx context.Context) ([]Payout, error) {
+	out, err := s.many(ctx, `SELECT `+payoutColumns+payoutFrom+` WHERE p.status = ? ORDER BY p.id`, StatusSubmitting)
+	if err != nil {
+		return nil, fmt.Errorf("db: interrupted payouts: %w", err)
+	}
+	return out, nil
+}

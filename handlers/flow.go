@@ -1,0 +1,302 @@
+package handlers
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"payoutdesk/db"
+	"payoutdesk/providers"
+)
+
+// PayoutStore is the payout storage the workflow needs.
+type PayoutStore interface {
+	Create(ctx context.Context, np db.NewPayout, ev db.Event) (db.Payout, bool, error)
+	Get(ctx context.Context, id int64) (db.Payout, error)
+	Match(ctx context.Context, provider, reference, providerID, paymentID string) (db.Payout, error)
+	List(ctx context.Context, f db.PayoutFilter) ([]db.Payout, error)
+	ClaimOutbox(ctx context.Context, now time.Time, limit int, ev func(db.Payout) db.Event) ([]db.Payout, error)
+	Change(ctx context.Context, id int64, ch db.Change, ev db.Event) (db.Payout, error)
+	ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch db.Change, ev db.Event) error
+	Due(ctx context.Context, now time.Time, limit int) ([]db.Payout, error)
+	Interrupted(ctx context.Context) ([]db.Payout, error)
+	Exchanges(ctx context.Context, payoutID int64) ([]db.Exchange, error)
+}
+
+// Flow moves payouts through their lifecycle: it sends queued payouts,
+// applies what providers answer, and reconciles payouts whose outcome is
+// still open. Every status change goes through db's transition table and
+// is audited in the same transaction.
+type Flow struct {
+	Log      *slog.Logger
+	Rails    *providers.Registry
+	Payouts  PayoutStore
+	Webhooks WebhookStore
+	Now      func() time.Time
+	// SendTimeout bounds one provider call.
+	SendTimeout time.Duration
+	// CheckEvery is the first delay before asking a provider again; it
+	// doubles with each check up to CheckMax.
+	CheckEvery, CheckMax time.Duration
+	// Parallel bounds the provider calls under way at once.
+	Parallel int
+
+	wakeOnce sync.Once
+	wake     chan struct{}
+}
+
+// Wakeup returns a channel that receives when there may be new work.
+func (f *Flow) Wakeup() <-chan struct{} {
+	f.wakeOnce.Do(func() { f.wake = make(chan struct{}, 1) })
+	return f.wake
+}
+
+// Notify tells the workers that there may be new work, without blocking.
+func (f *Flow) Notify() {
+	f.Wakeup()
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// systemEvent is an audit event by the system (the workers).
+func systemEvent(action string) db.Event {
+	return db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: action}
+}
+
+func providerPayout(p db.Payout) providers.Payout {
+	return providers.Payout{
+		IdempotencyKey: p.IdempotencyKey,
+		Reference:      p.Reference,
+		Amount:         providers.Money{Minor: p.AmountMinor, Currency: p.Currency},
+		Fields:         p.Fields,
+	}
+}
+
+func refOf(p db.Payout) providers.Ref {
+	return providers.Ref{ProviderID: p.ProviderID, PaymentID: p.PaymentID, Reference: p.Reference, IdempotencyKey: p.IdempotencyKey}
+}
+
+// lifecycleStatus maps what a provider says onto the payout lifecycle.
+func lifecycleStatus(s providers.Status) db.Status {
+	switch s {
+	case providers.StatusProcessing:
+		return db.StatusProcessing
+	case providers.StatusAwaitingCustomer:
+		return db.StatusAwaitingCustomer
+	case providers.StatusAwaitingConfirmation:
+		return db.StatusAwaitingConfirmation
+	case providers.StatusPaid:
+		return db.StatusPaid
+	case providers.StatusFailed:
+		return db.StatusFailed
+	case providers.StatusCancelled:
+		return db.StatusCancelled
+	case providers.StatusExpired:
+		return db.StatusExpired
+	}
+	return db.StatusUnknown
+}
+
+func exchanges(xs []providers.Exchange) []db.Exchange {
+	out := make([]db.Exchange, len(xs))
+	for i, x := range xs {
+		out[i] = db.Exchange{At: x.Started, Op: x.Op, Method: x.Method, URL: x.URL, RequestHeaders: x.RequestHeader,
+			RequestBody: x.RequestBody, Status: x.Status, ResponseBody: x.ResponseBody, DurationMillis: x.DurationMillis, Error: x.Error}
+	}
+	return out
+}
+
+// withResult copies what a provider result says into a change.
+func withResult(ch db.Change, res providers.Result) db.Change {
+	ch.ProviderID, ch.PaymentID, ch.ProviderReference = res.ProviderID, res.PaymentID, res.ProviderReference
+	ch.RawStatus, ch.CashierURL = res.RawStatus, res.CashierURL
+	ch.ErrorCode, ch.ErrorMessage = res.ErrorCode, res.ErrorMessage
+	ch.Exchanges = append(ch.Exchanges, exchanges(res.Exchanges)...)
+	return ch
+}
+
+// nextCheck is when to ask the provider about p again: CheckEvery after the
+// first check, doubling up to CheckMax.
+func (f *Flow) nextCheck(checks int) time.Time {
+	d := f.CheckEvery << min(checks, 16)
+	if d <= 0 || d > f.CheckMax {
+		d = f.CheckMax
+	}
+	return f.Now().Add(d)
+}
+
+// finalFields masks the account numbers of a payout that will never be
+// sent again, so that the database keeps no more than the pages show.
+func (f *Flow) finalFields(p db.Payout, to db.Status) map[string]string {
+	if !to.Final() {
+		return nil
+	}
+	rail, ok := f.Rails.Get(providers.Name(p.Provider))
+	if !ok {
+		return nil
+	}
+	out := make(map[string]string, len(p.Fields))
+	for k, v := range p.Fields {
+		out[k] = v
+		if fl, ok := rail.Form().Field(k); ok && fl.Account && v != "" {
+			out[k] = providers.MaskAccount(v)
+		}
+	}
+	return out
+}
+
+// SendDue claims the payouts waiting in the outbox and sends them. It
+// returns how many it sent.
+func (f *Flow) SendDue(ctx context.Context) (int, error) {
+	batch, err := f.Payouts.ClaimOutbox(ctx, f.Now(), max(f.Parallel, 1), func(db.Payout) db.Event {
+		e := systemEvent("payout.submitting")
+		e.Details = map[string]any{"note": "attempt recorded before the request is sent"}
+		return e
+	})
+	if err != nil || len(batch) == 0 {
+		return 0, err
+	}
+	var wg sync.WaitGroup
+	for _, p := range batch {
+		wg.Go(func() { f.send(ctx, p) })
+	}
+	wg.Wait()
+	return len(batch), nil
+}
+
+// send makes the provider call for a claimed payout and records its
+// outcome. Anything that may have reached the provider and gave no clear
+// answer makes the payout unknown: it is never sent as a new payout again.
+func (f *Flow) send(ctx context.Context, p db.Payout) {
+	rail, ok := f.Rails.Get(providers.Name(p.Provider))
+	if !ok {
+		f.record(ctx, p, db.Change{To: db.StatusFailed, ErrorMessage: "provider not configured"}, systemEvent("payout.send_failed"))
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, f.SendTimeout)
+	res, err := rail.Submit(cctx, providerPayout(p), refOf(p))
+	cancel()
+	f.recordSubmit(ctx, p, res, err)
+}
+
+func (f *Flow) recordSubmit(ctx context.Context, p db.Payout, res providers.Result, err error) {
+	ch := withResult(db.Change{}, res)
+	var ev db.Event
+	switch {
+	case err == nil:
+		ch.To, ch.Dequeue, ch.Record = lifecycleStatus(res.Status), true, true
+		ev = systemEvent("payout.submitted")
+		switch {
+		case ch.To == db.StatusAwaitingConfirmation:
+			ch.CheckAt = f.Now()
+		case ch.To.InFlight():
+			ch.CheckAt = f.nextCheck(0)
+		}
+	case providers.OutcomeOf(err) == providers.OutcomeNotSent && !transient(err):
+		ch.To, ch.ErrorMessage = db.StatusFailed, "Not sent: "+err.Error()
+		ev = systemEvent("payout.send_failed")
+	case providers.OutcomeOf(err) == providers.OutcomeNotSent:
+		ch.To, ch.Requeue = db.StatusQueued, f.Now().Add(retryDelay(p.SendAttempts))
+		ev = systemEvent("payout.requeued")
+		ev.Details = map[string]any{"reason": "the provider could not be reached; nothing was sent", "error": err.Error()}
+	case providers.OutcomeOf(err) == providers.OutcomeRejected && providerError(err).Retryable:
+		ch.To, ch.Requeue = db.StatusQueued, f.Now().Add(retryDelay(p.SendAttempts))
+		ev = systemEvent("payout.requeued")
+		ev.Details = map[string]any{"reason": "the provider asked to retry later", "http_status": providerError(err).HTTPStatus}
+	case providers.OutcomeOf(err) == providers.OutcomeRejected:
+		pe := providerError(err)
+		ch.To, ch.ErrorCode, ch.ErrorMessage = db.StatusFailed, errorCode(pe), errorMessage(pe)
+		ev = systemEvent("payout.send_failed")
+	default:
+		ch.To, ch.Dequeue, ch.CheckAt = db.StatusUnknown, true, f.nextCheck(0)
+		ch.ErrorMessage = "No clear answer from the provider: " + err.Error()
+		ev = systemEvent("payout.outcome_unknown")
+	}
+	f.record(ctx, p, ch, ev)
+}
+
+// record applies a change worked out from a provider's answer; account
+// numbers are masked once the payout is final.
+func (f *Flow) record(ctx context.Context, p db.Payout, ch db.Change, ev db.Event) {
+	if ch.Fields == nil {
+		ch.Fields = f.finalFields(p, ch.To)
+	}
+	if _, err := f.Payouts.Change(ctx, p.ID, ch, ev); err != nil {
+		f.Log.ErrorContext(ctx, "record payout outcome", "payout", p.ID, "to", ch.To, slog.Any("error", err))
+	}
+}
+
+// transient reports whether a not-sent error is a network failure worth
+// retrying, rather than a request the client refused to build.
+func transient(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && !errors.Is(err, providers.ErrUnsupported)
+}
+
+// retryDelay spaces out attempts to reach a provider: 2 s doubling to 5 min.
+func retryDelay(attempts int) time.Duration {
+	return min(2*time.Second<<min(max(attempts-1, 0), 10), 5*time.Minute)
+}
+
+func providerError(err error) *providers.Error {
+	var pe *providers.Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return &providers.Error{Message: err.Error()}
+}
+
+func errorCode(pe *providers.Error) string {
+	if pe.Code != "" {
+		return pe.Code
+	}
+	if pe.HTTPStatus != 0 {
+		return fmt.Sprintf("http_%d", pe.HTTPStatus)
+	}
+	return ""
+}
+
+// errorMessage is the provider's own words, with its field errors.
+func errorMessage(pe *providers.Error) string {
+	msg := pe.Message
+	for field, msgs := range pe.Fields {
+		for _, m := range msgs {
+			if msg != "" {
+				msg += "; "
+			}
+			msg += field + ": " + m
+		}
+	}
+	if msg == "" && pe.Err != nil {
+		msg = pe.Err.Error()
+	}
+	return msg
+}
+
+// Recover makes every payout whose attempt was interrupted (the process
+// stopped after recording it and before recording its outcome) unknown,
+// to be settled by reconciliation, never re-sent as new.
+func (f *Flow) Recover(ctx context.Context) error {
+	list, err := f.Payouts.Interrupted(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range list {
+		ev := systemEvent("payout.outcome_unknown")
+		ev.Reason = "the server stopped while this payout was being sent"
+		ch := db.Change{To: db.StatusUnknown, Dequeue: true, CheckAt: f.Now(),
+			ErrorMessage: "Sending was interrupted by a restart; the provider may have received it."}
+		if _, err := f.Payouts.Change(ctx, p.ID, ch, ev); err != nil {
+			return err
+		}
+		f.Log.WarnContext(ctx, "interrupted payout marked unknown", "payout", p.ID)
+	}
+	return nil
+}

@@ -1,0 +1,223 @@
+package handlers
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"payoutdesk/db"
+	"payoutdesk/providers"
+)
+
+// ReconcileDue asks providers about every payout whose check is due and
+// returns how many it checked.
+func (f *Flow) ReconcileDue(ctx context.Context) (int, error) {
+	due, err := f.Payouts.Due(ctx, f.Now(), 4*max(f.Parallel, 1))
+	if err != nil || len(due) == 0 {
+		return 0, err
+	}
+	sem := make(chan struct{}, max(f.Parallel, 1))
+	var wg sync.WaitGroup
+	for _, p := range due {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			f.Reconcile(ctx, p, systemEvent("payout.status_changed"))
+		})
+	}
+	wg.Wait()
+	return len(due), nil
+}
+
+// Reconcile asks the provider where payout p stands and applies the answer.
+// A Smart Glocal payout waiting for confirmation is checked against the
+// provider's session and confirmed or cancelled. An unknown outcome is
+// settled by replaying the create where that is safe (an idempotency key,
+// or the provider's id from the first attempt), else by a lookup. ev is
+// the audit event to record a status change with.
+func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) {
+	rail, ok := f.Rails.Get(providers.Name(p.Provider))
+	if !ok || !p.Status.InFlight() {
+		return
+	}
+	caps := rail.Capabilities()
+	cctx, cancel := context.WithTimeout(ctx, f.SendTimeout)
+	defer cancel()
+	var (
+		res providers.Result
+		err error
+	)
+	switch {
+	case p.Status == db.StatusAwaitingConfirmation && caps.ConfirmStep && p.ConfirmedAt.IsZero():
+		f.confirm(cctx, rail, p)
+		return
+	case p.Status == db.StatusUnknown && (caps.IdempotencyHeader || (caps.Resumable && p.ProviderID != "")):
+		res, err = rail.Submit(cctx, providerPayout(p), refOf(p))
+	case caps.StatusLookup:
+		res, err = rail.Lookup(cctx, refOf(p))
+	default:
+		err = providers.ErrUnsupported
+	}
+	ch := withResult(db.Change{CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1)}, res)
+	if err != nil {
+		// Nothing learnt: keep the status, keep what was exchanged, ask again later.
+		ch.ErrorCode, ch.ErrorMessage = "", ""
+		f.record(ctx, p, ch, db.Event{})
+		if !errors.Is(err, providers.ErrUnsupported) {
+			f.Log.InfoContext(ctx, "reconcile: no answer", "payout", p.ID, slog.Any("error", err))
+		}
+		return
+	}
+	to := lifecycleStatus(res.Status)
+	if to == db.StatusUnknown || to == p.Status || !db.CanTransition(p.Status, to) {
+		// The provider still does not settle it, or says something older
+		// than what we know: record the exchange only.
+		ch.ErrorCode, ch.ErrorMessage = "", ""
+		f.record(ctx, p, ch, db.Event{})
+		return
+	}
+	ch.To = to
+	if to == db.StatusAwaitingConfirmation {
+		ch.CheckAt = f.Now()
+	}
+	ev.Details = map[string]any{"source": "reconciliation", "raw_status": res.RawStatus}
+	f.record(ctx, p, ch, ev)
+}
+
+// confirm answers Smart Glocal's confirm step: the provider's session must
+// still hold the payout's amount, currency and recipient, else the session
+// is cancelled and the payout says why.
+func (f *Flow) confirm(ctx context.Context, rail providers.Rail, p db.Payout) {
+	res, err := rail.Lookup(ctx, refOf(p))
+	if err != nil {
+		f.record(ctx, p, db.Change{CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1), Exchanges: exchanges(res.Exchanges)}, db.Event{})
+		return
+	}
+	if lifecycleStatus(res.Status) != db.StatusAwaitingConfirmation {
+		// Already moved on (confirmed elsewhere, cancelled by the provider).
+		f.Reconcile(ctx, p, systemEvent("payout.status_changed"))
+		return
+	}
+	seen := exchanges(res.Exchanges)
+	if diffs := sessionDiffs(p, res); len(diffs) > 0 {
+		cres, cerr := rail.Cancel(ctx, refOf(p))
+		ch := withResult(db.Change{Exchanges: seen, CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1)}, cres)
+		ch.ErrorCode = "session_mismatch"
+		ch.ErrorMessage = "Cancelled instead of confirmed: the provider's session differs from the payout (" + strings.Join(diffs, "; ") + ")."
+		ev := systemEvent("payout.confirmation_refused")
+		ev.Outcome, ev.Reason = db.OutcomeFailure, strings.Join(diffs, "; ")
+		if cerr == nil && lifecycleStatus(cres.Status) == db.StatusCancelled {
+			ch.To = db.StatusCancelled
+		}
+		f.record(ctx, p, ch, ev)
+		return
+	}
+	cres, cerr := rail.Confirm(ctx, refOf(p))
+	ch := withResult(db.Change{Exchanges: seen}, cres)
+	if cerr != nil {
+		// Whether the confirm arrived is unknown: look again soon; a second
+		// confirm of a confirmed session is refused harmlessly.
+		ch.CountCheck, ch.CheckAt = true, f.nextCheck(p.Checks+1)
+		f.record(ctx, p, ch, db.Event{})
+		return
+	}
+	ch.Confirmed = true
+	ch.To = lifecycleStatus(cres.Status)
+	if ch.To == db.StatusAwaitingConfirmation || ch.To == db.StatusUnknown {
+		ch.To = db.StatusProcessing
+	}
+	ch.CheckAt = f.nextCheck(0)
+	ev := systemEvent("payout.confirmed")
+	ev.Details = map[string]any{"checked": "amount, currency and recipient match the payout"}
+	f.record(ctx, p, ch, ev)
+}
+
+// sessionDiffs lists how the provider's view of a payout differs from ours.
+func sessionDiffs(p db.Payout, res providers.Result) []string {
+	var diffs []string
+	want := providers.Money{Minor: p.AmountMinor, Currency: p.Currency}
+	switch {
+	case res.Amount == nil:
+		diffs = append(diffs, "the provider did not say the amount")
+	case !strings.EqualFold(res.Amount.Currency, want.Currency) || res.Amount.Minor != want.Minor:
+		diffs = append(diffs, fmt.Sprintf("amount %s, expected %s", res.Amount, want))
+	}
+	if !strings.EqualFold(strings.TrimSpace(res.Beneficiary.Name), strings.TrimSpace(p.BeneficiaryName)) {
+		diffs = append(diffs, fmt.Sprintf("recipient %q, expected %q", res.Beneficiary.Name, p.BeneficiaryName))
+	}
+	if res.Beneficiary.AccountMasked != p.BeneficiaryAccount {
+		diffs = append(diffs, fmt.Sprintf("account %s, expected %s", res.Beneficiary.AccountMasked, p.BeneficiaryAccount))
+	}
+	return diffs
+}
+
+// ApplyWebhook records a verified webhook and applies its status to the
+// payout it names, in one transaction; a duplicate is recorded and not
+// applied, and a status older than what we know changes nothing. For
+// providers whose webhooks are only hints, the payout is re-read first.
+func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u providers.Update, ev db.Event) error {
+	if ev.Details == nil {
+		ev.Details = map[string]any{}
+	}
+	p, err := f.Payouts.Match(ctx, string(name), u.Reference, u.ProviderID, u.PaymentID)
+	if errors.Is(err, db.ErrNotFound) {
+		ev.Details["payout"] = "none matches"
+		_, err := f.Webhooks.Received(ctx, string(name), u.EventID, ev, nil)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	ev.Details["payout_id"] = p.ID
+	ch := db.Change{ProviderID: u.ProviderID, PaymentID: u.PaymentID, ProviderReference: u.ProviderReference,
+		RawStatus: u.RawStatus, ErrorCode: u.ErrorCode, ErrorMessage: u.ErrorMessage}
+	to := lifecycleStatus(u.Status)
+	if u.HintOnly {
+		rail, _ := f.Rails.Get(name)
+		cctx, cancel := context.WithTimeout(ctx, f.SendTimeout)
+		res, lerr := rail.Lookup(cctx, refOf(p))
+		cancel()
+		if lerr != nil {
+			// Unverified: keep the exchange, leave the status to reconciliation.
+			ch = db.Change{Exchanges: exchanges(res.Exchanges), CheckAt: f.Now()}
+			to = db.StatusUnknown
+			ev.Details["lookup"] = "failed: " + lerr.Error()
+		} else {
+			ch = withResult(db.Change{}, res)
+			to = lifecycleStatus(res.Status)
+			ev.Details["lookup"] = string(res.Status)
+		}
+	}
+	if p.ProviderID != "" {
+		ch.ProviderID = "" // never overwrite an id we already hold
+	}
+	_, err = f.Webhooks.Received(ctx, string(name), u.EventID, ev, func(tx *sql.Tx) error {
+		change := ch
+		pe := systemEvent("payout.status_changed")
+		pe.Actor = db.Actor{Type: db.ActorProvider, ID: string(name)}
+		pe.Details = map[string]any{"source": "webhook", "event_id": u.EventID}
+		if to != db.StatusUnknown && to != p.Status {
+			change.To = to
+			change.Fields = f.finalFields(p, to)
+			if to == db.StatusAwaitingConfirmation {
+				change.CheckAt = f.Now()
+			}
+		}
+		err := f.Payouts.ChangeTx(ctx, tx, p.ID, change, pe)
+		if errors.Is(err, db.ErrIllegalTransition) {
+			ev.Details["ignored"] = fmt.Sprintf("stale: %s cannot follow %s", to, p.Status)
+			change.To, change.Fields = "", nil
+			change.ErrorCode, change.ErrorMessage, change.RawStatus = "", "", ""
+			return f.Payouts.ChangeTx(ctx, tx, p.ID, change, db.Event{})
+		}
+		return err
+	})
+	if err == nil && to == db.StatusAwaitingConfirmation {
+		f.Notify()
+	}
+	return err
+}

@@ -1,0 +1,227 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/a-h/templ"
+
+	"payoutdesk/providers"
+	"payoutdesk/views/components"
+	payoutsview "payoutdesk/views/payouts"
+)
+
+// idempotencyKeyPattern is the shape of keys minted by newIdempotencyKey
+// (crypto/rand.Text: 26 base32 characters).
+var idempotencyKeyPattern = regexp.MustCompile(`^[A-Z2-7]{26}$`)
+
+func newIdempotencyKey() string { return rand.Text() }
+
+// referenceFor derives the merchant reference providers see from the
+// idempotency key: the same key always makes the same reference (29
+// characters, within Kibramoa's 36).
+func referenceFor(key string) string { return "PD-" + key }
+
+// payoutForm is a submitted payout form after checking.
+type payoutForm struct {
+	rail   providers.Rail
+	key    string
+	values map[string]string
+	errors map[string]string
+	payout providers.Payout
+}
+
+// parsePayoutForm checks a submitted form against the provider's form spec,
+// then against the provider's own rules. Values outside the spec are
+// ignored; fields that do not apply (a card number on a bank payout) are
+// dropped.
+func parsePayoutForm(rail providers.Rail, form url.Values) payoutForm {
+	f := payoutForm{rail: rail, key: form.Get("idempotency_key"), values: map[string]string{}, errors: map[string]string{}}
+	spec := rail.Form()
+	for _, fl := range spec.Fields {
+		v := form.Get(fl.Name)
+		if fl.Type != providers.FieldTextarea {
+			v = strings.TrimSpace(v)
+		}
+		f.values[fl.Name] = v
+	}
+	for _, fl := range spec.Fields {
+		if !fl.Applies(f.values) {
+			delete(f.values, fl.Name)
+			continue
+		}
+		if msg := checkField(fl, f.values[fl.Name]); msg != "" {
+			f.errors[fl.Name] = msg
+		}
+	}
+	currency := f.values[providers.FieldNameCurrency]
+	if _, bad := f.errors[providers.FieldNameCurrency]; !bad {
+		amount, err := providers.ParseMoney(f.values[providers.FieldNameAmount], currency)
+		if _, bad := f.errors[providers.FieldNameAmount]; !bad && err != nil {
+			f.errors[providers.FieldNameAmount] = "Amount " + err.Error() + "."
+		}
+		f.payout.Amount = amount
+	}
+	if !idempotencyKeyPattern.MatchString(f.key) {
+		f.errors[""] = "This form is out of date. It has been refreshed: check the values and submit again."
+		f.key = newIdempotencyKey()
+	}
+	f.payout.IdempotencyKey, f.payout.Reference = f.key, referenceFor(f.key)
+	f.payout.Fields = f.values
+	// The provider's own rules run even when some fields are wrong, so the
+	// agent sees every problem at once; a field keeps its first message.
+	for k, msg := range rail.Check(f.payout) {
+		if _, seen := f.errors[k]; !seen {
+			f.errors[k] = msg
+		}
+	}
+	return f
+}
+
+// checkField checks one value against its field spec and returns what is
+// wrong with it, worded for the agent; "" if nothing.
+func checkField(fl providers.Field, v string) string {
+	if !utf8.ValidString(v) {
+		return fl.Label + " contains characters that are not text."
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) && !(fl.Type == providers.FieldTextarea && (r == '\n' || r == '\r' || r == '\t')) {
+			return fl.Label + " must not contain control characters."
+		}
+	}
+	if v == "" {
+		if fl.Required {
+			return fl.Label + " is required."
+		}
+		return ""
+	}
+	tags := []string{}
+	if fl.MaxLen > 0 {
+		tags = append(tags, "max="+strconv.Itoa(fl.MaxLen))
+	}
+	if fl.MinLen > 0 {
+		tags = append(tags, "min="+strconv.Itoa(fl.MinLen))
+	}
+	switch fl.Type {
+	case providers.FieldEmail:
+		tags = append(tags, "email")
+	case providers.FieldURL:
+		tags = append(tags, "http_url")
+	case providers.FieldIP:
+		tags = append(tags, "ip")
+	}
+	for _, tag := range tags {
+		if msg := varError(fl.Label, v, tag); msg != "" {
+			return msg + "."
+		}
+	}
+	if len(fl.Options) > 0 && !hasOption(fl.Options, v) {
+		return fl.Label + ": choose one of the listed values."
+	}
+	if fl.Pattern != "" {
+		re, err := regexp.Compile(`^(?:` + fl.Pattern + `)$`)
+		if err == nil && !re.MatchString(v) {
+			if fl.PatternMessage != "" {
+				return fl.PatternMessage
+			}
+			return fl.Label + " is not in the expected format."
+		}
+	}
+	return ""
+}
+
+func hasOption(opts []providers.Option, v string) bool {
+	for _, o := range opts {
+		if o.Value == v {
+			return true
+		}
+	}
+	return false
+}
+
+// formPage builds the form's view model from the provider's spec, with the
+// given values (defaults on first render) and errors.
+func formPage(rail providers.Rail, sandbox bool, key string, values, errs map[string]string) payoutsview.FormPage {
+	spec := rail.Form()
+	p := payoutsview.FormPage{
+		Provider: string(rail.Name()), Title: rail.Name().Title(), Intro: spec.Intro, Sandbox: sandbox,
+		Key: key, Error: errs[""],
+	}
+	index := map[string]int{}
+	for _, fl := range spec.Fields {
+		group := fl.Group
+		if group == "" {
+			group = "Payout"
+		}
+		i, ok := index[group]
+		if !ok {
+			i = len(p.Groups)
+			index[group] = i
+			p.Groups = append(p.Groups, payoutsview.FieldGroup{Legend: group})
+		}
+		p.Groups[i].Fields = append(p.Groups[i].Fields, fieldProps(spec, fl, values[fl.Name], errs[fl.Name]))
+	}
+	return p
+}
+
+func fieldProps(spec providers.FormSpec, fl providers.Field, value, errMsg string) components.FieldProps {
+	fp := components.FieldProps{
+		Name: fl.Name, Label: fl.Label, Hint: fl.Hint, Placeholder: fl.Placeholder, Value: value, Error: errMsg,
+		Required: fl.Required, MaxLen: fl.MaxLen, Attributes: templ.Attributes{},
+	}
+	switch fl.Type {
+	case providers.FieldSelect:
+		fp.Type = "select"
+		for _, o := range fl.Options {
+			fp.Options = append(fp.Options, components.Option{Value: o.Value, Label: o.Label})
+		}
+	case providers.FieldTextarea:
+		fp.Type = "textarea"
+	case providers.FieldEmail:
+		fp.Type = "email"
+	case providers.FieldTel:
+		fp.Type = "tel"
+	case providers.FieldURL:
+		fp.Type = "url"
+	case providers.FieldAmount:
+		fp.Type = "text"
+		fp.Attributes["inputmode"] = "decimal"
+		fp.Attributes["autocomplete"] = "off"
+	default:
+		fp.Type = "text"
+	}
+	if fl.When != nil {
+		fp.Hint = strings.TrimSpace(fp.Hint + " " + conditionText(spec, fl.When))
+		// Required only under its condition, which the browser cannot know.
+		fp.Required = false
+	}
+	if fl.Account {
+		fp.Attributes["autocomplete"] = "off"
+	}
+	return fp
+}
+
+// conditionText says when a conditional field applies: "Only when Payment
+// method is Card."
+func conditionText(spec providers.FormSpec, c *providers.Condition) string {
+	label := c.Field
+	var values []string
+	if other, ok := spec.Field(c.Field); ok {
+		label = other.Label
+		for _, v := range c.Values {
+			for _, o := range other.Options {
+				if o.Value == v {
+					v = o.Label
+				}
+			}
+			values = append(values, v)
+		}
+	}
+	return fmt.Sprintf("Only when %s is %s.", label, strings.Join(values, " or "))
+}

@@ -1,0 +1,277 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"payoutdesk/db"
+	"payoutdesk/providers"
+	payoutsview "payoutdesk/views/payouts"
+)
+
+// payout loads the payout named in the path; it has answered (404 or 500)
+// when ok is false.
+func (h *Payouts) payout(w http.ResponseWriter, r *http.Request) (db.Payout, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		NotFound(w, r)
+		return db.Payout{}, false
+	}
+	p, err := h.Store.Get(r.Context(), id)
+	if errors.Is(err, db.ErrNotFound) {
+		NotFound(w, r)
+		return p, false
+	}
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return p, false
+	}
+	return p, true
+}
+
+// Show renders one payout with its timeline (GET /payouts/{id}).
+func (h *Payouts) Show(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.payout(w, r)
+	if !ok {
+		return
+	}
+	page, err := h.showPage(r, p)
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	h.renderShow(w, r, http.StatusOK, page)
+}
+
+func (h *Payouts) renderShow(w http.ResponseWriter, r *http.Request, status int, page payoutsview.ShowPage) {
+	if page.CashierURL != "" {
+		allowFormTarget(w, page.CashierURL)
+	}
+	render(w, r, h.Log, status, payoutsview.Show(page))
+}
+
+// allowFormTarget lets the page's "Open cashier" form be redirected to the
+// cashier's origin, which the CSP's form-action would otherwise block.
+func allowFormTarget(w http.ResponseWriter, target string) {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return
+	}
+	csp := w.Header().Get("Content-Security-Policy")
+	w.Header().Set("Content-Security-Policy", strings.Replace(csp, "form-action 'self'", "form-action 'self' "+u.Scheme+"://"+u.Host, 1))
+}
+
+func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, error) {
+	me, _ := UserFrom(r.Context())
+	name := providers.Name(p.Provider)
+	page := payoutsview.ShowPage{
+		ID: p.ID, Provider: p.Provider, ProviderTitle: name.Title(), Sandbox: h.Rails.Mode(name) == providers.ModeSandbox,
+		Status: string(p.Status), StatusLabel: p.Status.Label(), Final: p.Status.Final(),
+		Amount: providers.Money{Minor: p.AmountMinor, Currency: p.Currency}.String(), Reference: p.Reference,
+		BeneficiaryName: p.BeneficiaryName, BeneficiaryAccount: p.BeneficiaryAccount, BeneficiaryCountry: p.BeneficiaryCountry,
+		ProviderID: p.ProviderID, PaymentID: p.PaymentID, ProviderReference: p.ProviderReference, RawStatus: p.RawStatus,
+		ErrorCode: p.ErrorCode, ErrorMessage: p.ErrorMessage, CashierURL: p.CashierURL, CreatedBy: p.CreatedByEmail,
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, NextCheckAt: p.NextCheckAt,
+		CanResolve: p.Status == db.StatusUnknown && db.RoleRank(me.Role) >= db.RoleRank(db.RoleManager),
+	}
+	if rail, ok := h.Rails.Get(name); ok {
+		for _, fl := range rail.Form().Fields {
+			v, ok := p.Fields[fl.Name]
+			if !ok || v == "" || fl.Name == providers.FieldNameAmount || fl.Name == providers.FieldNameCurrency {
+				continue
+			}
+			if fl.Account {
+				v = providers.MaskAccount(v)
+			}
+			page.Details = append(page.Details, payoutsview.Detail{Label: fl.Label, Value: optionLabel(fl, v)})
+		}
+	}
+	events, err := h.Audit.ByTarget(r.Context(), "payout", strconv.FormatInt(p.ID, 10))
+	if err != nil {
+		return page, err
+	}
+	xs, err := h.Store.Exchanges(r.Context(), p.ID)
+	if err != nil {
+		return page, err
+	}
+	page.Timeline = timeline(events, xs)
+	return page, nil
+}
+
+// optionLabel shows a select's value by its label.
+func optionLabel(fl providers.Field, v string) string {
+	for _, o := range fl.Options {
+		if o.Value == v {
+			return o.Label
+		}
+	}
+	return v
+}
+
+// timeline merges audit events and provider exchanges by time.
+func timeline(events []db.Event, xs []db.Exchange) []payoutsview.TimelineItem {
+	var items []payoutsview.TimelineItem
+	for _, e := range events {
+		it := payoutsview.TimelineItem{At: e.At, Title: eventTitle(e.Action), Who: actorLabel(e.Actor), Outcome: e.Outcome}
+		var parts []string
+		if before, after := statusChange(e.Details); before != after && after != "" {
+			parts = append(parts, db.Status(before).Label()+" → "+db.Status(after).Label())
+		}
+		if e.Reason != "" {
+			parts = append(parts, "Reason: "+e.Reason)
+		}
+		for _, k := range []string{"error_message", "raw_status"} {
+			if after, ok := e.Details["after"].(map[string]any); ok {
+				if v, ok := after[k].(string); ok && v != "" {
+					parts = append(parts, k+": "+v)
+				}
+			}
+		}
+		it.Summary = strings.Join(parts, " · ")
+		items = append(items, it)
+	}
+	for _, x := range xs {
+		it := payoutsview.TimelineItem{At: x.At, Title: "Provider call: " + x.Op, Who: "provider API",
+			Request: x.Method + " " + x.URL + "\n" + x.RequestBody, Response: x.ResponseBody}
+		it.Summary = fmt.Sprintf("HTTP %d in %d ms", x.Status, x.DurationMillis)
+		if x.Error != "" {
+			it.Summary, it.Outcome = "no answer: "+x.Error, db.OutcomeFailure
+		}
+		items = append(items, it)
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].At.Before(items[j].At) })
+	return items
+}
+
+func statusChange(d map[string]any) (before, after string) {
+	if b, ok := d["before"].(map[string]any); ok {
+		before, _ = b["status"].(string)
+	}
+	if a, ok := d["after"].(map[string]any); ok {
+		after, _ = a["status"].(string)
+	}
+	return before, after
+}
+
+var eventTitles = map[string]string{
+	"payout.created":              "Created",
+	"payout.submitting":           "Sending started",
+	"payout.submitted":            "Accepted by the provider",
+	"payout.send_failed":          "Refused by the provider",
+	"payout.requeued":             "Will retry sending",
+	"payout.outcome_unknown":      "Outcome unknown",
+	"payout.status_changed":       "Status changed",
+	"payout.confirmed":            "Confirmed with the provider",
+	"payout.confirmation_refused": "Not confirmed: session differs",
+	"payout.resolved":             "Settled by hand",
+	"payout.cashier_launched":     "Cashier opened",
+}
+
+func eventTitle(action string) string {
+	if t, ok := eventTitles[action]; ok {
+		return t
+	}
+	return action
+}
+
+func actorLabel(a db.Actor) string {
+	switch a.Type {
+	case db.ActorUser:
+		return a.Email
+	case db.ActorProvider:
+		return "provider " + a.ID
+	}
+	return a.Type
+}
+
+// Refresh asks the provider now (POST /payouts/{id}/refresh): the "Refresh
+// status" button, which works without JavaScript.
+func (h *Payouts) Refresh(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.payout(w, r)
+	if !ok {
+		return
+	}
+	h.Flow.Reconcile(r.Context(), p, event(r.Context(), r.UserAgent(), "payout.status_changed"))
+	after, err := h.Store.Get(r.Context(), p.ID)
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	h.flash(w, r, "info", "Asked the provider. Status: "+after.Status.Label()+".")
+	redirect(w, r, "/payouts/"+strconv.FormatInt(p.ID, 10))
+}
+
+// LaunchCashier records that an agent opened the Kibramoa cashier, then
+// sends the browser there (POST /payouts/{id}/cashier).
+func (h *Payouts) LaunchCashier(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.payout(w, r)
+	if !ok {
+		return
+	}
+	if p.CashierURL == "" || p.Status.Final() {
+		h.flash(w, r, "warning", "This payout has no open cashier session.")
+		redirect(w, r, "/payouts/"+strconv.FormatInt(p.ID, 10))
+		return
+	}
+	ev := event(r.Context(), r.UserAgent(), "payout.cashier_launched")
+	if _, err := h.Store.Change(r.Context(), p.ID, db.Change{Record: true}, ev); err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	http.Redirect(w, r, p.CashierURL, http.StatusSeeOther)
+}
+
+// Resolve settles an unknown outcome by hand, with a mandatory reason
+// (POST /payouts/{id}/resolve, managers).
+func (h *Payouts) Resolve(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.payout(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		ErrorPage(w, r, http.StatusBadRequest)
+		return
+	}
+	outcome := db.Status(r.PostForm.Get("outcome"))
+	reason := strings.TrimSpace(r.PostForm.Get("reason"))
+	errs := map[string]string{}
+	if outcome != db.StatusPaid && outcome != db.StatusFailed {
+		errs["outcome"] = "Say whether the money was paid out."
+	}
+	if n := len([]rune(reason)); n < 10 || n > 1000 {
+		errs["reason"] = "Give a reason of 10 to 1000 characters: how do you know?"
+	}
+	if strings.ContainsFunc(reason, func(c rune) bool { return c < ' ' && c != '\n' && c != '\r' && c != '\t' }) {
+		errs["reason"] = "The reason must not contain control characters."
+	}
+	if len(errs) > 0 {
+		page, err := h.showPage(r, p)
+		if err != nil {
+			serverError(w, r, h.Log, err)
+			return
+		}
+		page.ResolveOutcome, page.ResolveReason, page.ResolveErrors = string(outcome), reason, errs
+		h.renderShow(w, r, http.StatusUnprocessableEntity, page)
+		return
+	}
+	ev := event(r.Context(), r.UserAgent(), "payout.resolved")
+	ev.Reason = reason
+	ch := db.Change{Only: []db.Status{db.StatusUnknown}, To: outcome, Fields: h.Flow.finalFields(p, outcome)}
+	_, err := h.Store.Change(r.Context(), p.ID, ch, ev)
+	switch {
+	case errors.Is(err, db.ErrIllegalTransition):
+		h.flash(w, r, "warning", "This payout is no longer unknown; nothing was changed.")
+	case err != nil:
+		serverError(w, r, h.Log, err)
+		return
+	default:
+		h.flash(w, r, "success", "Decision recorded: "+outcome.Label()+".")
+	}
+	redirect(w, r, "/payouts/"+strconv.FormatInt(p.ID, 10))
+}

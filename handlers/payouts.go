@@ -1,0 +1,256 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"payoutdesk/db"
+	"payoutdesk/providers"
+	payoutsview "payoutdesk/views/payouts"
+)
+
+// TimelineReader reads the audit events about one target.
+type TimelineReader interface {
+	ByTarget(ctx context.Context, targetType, targetID string) ([]db.Event, error)
+}
+
+// UserLister lists users, for the "created by" filter.
+type UserLister interface {
+	List(ctx context.Context) ([]db.User, error)
+}
+
+// Payouts is where agents create and follow payouts.
+type Payouts struct {
+	Log      *slog.Logger
+	Rails    *providers.Registry
+	Store    PayoutStore
+	Audit    TimelineReader
+	Users    UserLister
+	Flow     *Flow
+	Sessions *SessionStore
+	Now      func() time.Time
+}
+
+// maxPayoutForm bounds a payout form's body. Generous, so that an
+// over-long value is answered with a message next to its field.
+const maxPayoutForm = 1 << 20
+
+// New shows the provider picker (GET /payouts/new).
+func (h *Payouts) New(w http.ResponseWriter, r *http.Request) {
+	render(w, r, h.Log, http.StatusOK, payoutsview.Picker(h.picker("")))
+}
+
+func (h *Payouts) picker(errMsg string) payoutsview.PickerPage {
+	p := payoutsview.PickerPage{Error: errMsg}
+	for _, n := range h.Rails.Names() {
+		rail, _ := h.Rails.Get(n)
+		p.Providers = append(p.Providers, payoutsview.ProviderChoice{
+			Name: string(n), Title: n.Title(), Intro: rail.Form().Intro, Sandbox: h.Rails.Mode(n) == providers.ModeSandbox,
+		})
+	}
+	return p
+}
+
+// NewForm shows a provider's form with its defaults and a fresh
+// idempotency key (GET /payouts/new/{provider}).
+func (h *Payouts) NewForm(w http.ResponseWriter, r *http.Request) {
+	rail, ok := h.Rails.Get(providers.Name(r.PathValue("provider")))
+	if !ok {
+		NotFound(w, r)
+		return
+	}
+	page := formPage(rail, h.sandbox(rail), newIdempotencyKey(), rail.Form().Defaults(), nil)
+	render(w, r, h.Log, http.StatusOK, payoutsview.Form(page))
+}
+
+func (h *Payouts) sandbox(rail providers.Rail) bool {
+	return h.Rails.Mode(rail.Name()) == providers.ModeSandbox
+}
+
+// Create validates a payout form and creates the payout, queued for sending
+// (POST /payouts). The same idempotency key twice makes one payout.
+func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxPayoutForm)
+	if err := r.ParseForm(); err != nil {
+		ErrorPage(w, r, http.StatusRequestEntityTooLarge)
+		return
+	}
+	rail, ok := h.Rails.Get(providers.Name(r.PostForm.Get("provider")))
+	if !ok {
+		render(w, r, h.Log, http.StatusUnprocessableEntity, payoutsview.Picker(h.picker("Choose a provider from the list.")))
+		return
+	}
+	f := parsePayoutForm(rail, r.PostForm)
+	if len(f.errors) > 0 {
+		render(w, r, h.Log, http.StatusUnprocessableEntity, payoutsview.Form(formPage(rail, h.sandbox(rail), f.key, f.values, f.errors)))
+		return
+	}
+	me, _ := UserFrom(r.Context())
+	b := rail.Beneficiary(f.payout)
+	np := db.NewPayout{
+		Provider: string(rail.Name()), Status: db.StatusQueued,
+		AmountMinor: f.payout.Amount.Minor, Currency: f.payout.Amount.Currency,
+		IdempotencyKey: f.payout.IdempotencyKey, Reference: f.payout.Reference, Fields: f.payout.Fields,
+		BeneficiaryName: b.Name, BeneficiaryAccount: b.AccountMasked, BeneficiaryCountry: b.Country, CreatedBy: me.ID,
+	}
+	p, created, err := h.Store.Create(r.Context(), np, event(r.Context(), r.UserAgent(), "payout.created"))
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	if created {
+		h.Flow.Notify()
+		h.flash(w, r, "success", "Payout created and queued for sending.")
+	} else {
+		h.flash(w, r, "info", "This form was already submitted: here is the payout it created.")
+	}
+	redirect(w, r, "/payouts/"+strconv.FormatInt(p.ID, 10))
+}
+
+// flash queues a message for the next page; failing to, it only logs.
+func (h *Payouts) flash(w http.ResponseWriter, r *http.Request, kind, msg string) {
+	s, err := h.Sessions.Session(r)
+	if err == nil {
+		AddFlash(s, kind, msg)
+		err = s.Save(r, w)
+	}
+	if err != nil {
+		h.Log.WarnContext(r.Context(), "flash", slog.Any("error", err))
+	}
+}
+
+// List shows payouts with filters, newest first (GET /payouts). Agents see
+// their own unless they ask for everyone's.
+func (h *Payouts) List(w http.ResponseWriter, r *http.Request) {
+	me, _ := UserFrom(r.Context())
+	q := r.URL.Query()
+	page := payoutsview.ListPage{Title: "Payouts"}
+	f := db.PayoutFilter{Limit: 50}
+	var problems []string
+	if v := q.Get("provider"); v != "" {
+		if _, ok := h.Rails.Get(providers.Name(v)); ok {
+			f.Provider, page.Provider = v, v
+		} else {
+			problems = append(problems, "unknown provider")
+		}
+	}
+	if v := db.Status(q.Get("status")); v != "" {
+		if containsStatus(db.Statuses, v) {
+			f.Status, page.Status = v, string(v)
+		} else {
+			problems = append(problems, "unknown status")
+		}
+	}
+	page.CreatedBy = q.Get("created_by")
+	if page.CreatedBy == "" {
+		page.CreatedBy = "anyone"
+		if me.Role == db.RoleAgent {
+			page.CreatedBy = "me"
+		}
+	}
+	switch page.CreatedBy {
+	case "me":
+		f.CreatedBy = me.ID
+	case "anyone":
+	default:
+		id, err := strconv.ParseInt(page.CreatedBy, 10, 64)
+		if err != nil || id <= 0 {
+			problems = append(problems, "unknown creator")
+			page.CreatedBy = "anyone"
+		} else {
+			f.CreatedBy = id
+		}
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Time
+		view *string
+		add  time.Duration
+	}{{"from", &f.From, &page.From, 0}, {"to", &f.To, &page.To, 24 * time.Hour}} {
+		if v := q.Get(d.name); v != "" {
+			t, err := time.Parse("2006-01-02", v)
+			if err != nil {
+				problems = append(problems, "dates must look like 2026-11-21")
+				continue
+			}
+			*d.dst, *d.view = t.Add(d.add), v
+		}
+	}
+	if v := q.Get("q"); v != "" {
+		page.Text = truncate(v, 100)
+		f.Text = page.Text
+	}
+	if v := q.Get("before"); v != "" {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
+			f.Before = id
+		}
+	}
+	if len(problems) > 0 {
+		page.FilterError = "Some filters were ignored: " + strings.Join(problems, ", ") + "."
+	}
+	h.renderList(w, r, page, f, q)
+}
+
+// Unknown is the queue of payouts whose outcome is unknown, for managers
+// to settle (GET /payouts/unknown).
+func (h *Payouts) Unknown(w http.ResponseWriter, r *http.Request) {
+	page := payoutsview.ListPage{Title: "Unknown outcomes", Queue: true}
+	f := db.PayoutFilter{Status: db.StatusUnknown, Limit: 50}
+	if id, err := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64); err == nil && id > 0 {
+		f.Before = id
+	}
+	h.renderList(w, r, page, f, r.URL.Query())
+}
+
+func (h *Payouts) renderList(w http.ResponseWriter, r *http.Request, page payoutsview.ListPage, f db.PayoutFilter, q url.Values) {
+	list, err := h.Store.List(r.Context(), f)
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	for _, p := range list {
+		page.Rows = append(page.Rows, payoutsview.Row{
+			ID: p.ID, CreatedAt: p.CreatedAt, Provider: providers.Name(p.Provider).Title(),
+			Sandbox: h.Rails.Mode(providers.Name(p.Provider)) == providers.ModeSandbox,
+			Amount:  providers.Money{Minor: p.AmountMinor, Currency: p.Currency}.String(), Beneficiary: p.BeneficiaryName,
+			Account: p.BeneficiaryAccount, Status: string(p.Status), StatusLabel: p.Status.Label(), Reference: p.Reference,
+			CreatedBy: p.CreatedByEmail,
+		})
+	}
+	if len(list) == f.Limit {
+		next := url.Values{}
+		for k, v := range q {
+			next[k] = v
+		}
+		next.Set("before", strconv.FormatInt(list[len(list)-1].ID, 10))
+		page.NextURL = r.URL.Path + "?" + next.Encode()
+	}
+	page.Providers = []payoutsview.Option{}
+	for _, n := range h.Rails.Names() {
+		page.Providers = append(page.Providers, payoutsview.Option{Value: string(n), Label: n.Title()})
+	}
+	for _, s := range db.Statuses {
+		page.Statuses = append(page.Statuses, payoutsview.Option{Value: string(s), Label: s.Label()})
+	}
+	page.Creators = []payoutsview.Option{{Value: "me", Label: "Me"}, {Value: "anyone", Label: "Anyone"}}
+	if users, err := h.Users.List(r.Context()); err == nil {
+		for _, u := range users {
+			page.Creators = append(page.Creators, payoutsview.Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Email})
+		}
+	}
+	render(w, r, h.Log, http.StatusOK, payoutsview.List(page))
+}
+
+func containsStatus(list []db.Status, s db.Status) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,137 @@
+// Package payouts holds the payout pages: the provider picker, the
+// per-provider form, the list, the payout page and the unknown-outcome queue.
+package payouts
+
+import (
+	"time"
+
+	"payoutdesk/views/components"
+)
+
+// ProviderChoice is one provider on the picker.
+type ProviderChoice struct {
+	Name    string
+	Title   string
+	Intro   string
+	Sandbox bool
+}
+
+// PickerPage lets the agent choose a provider.
+type PickerPage struct {
+	Providers []ProviderChoice
+	// Error says why a submitted form came back here.
+	Error string
+}
+
+// FormPage is a provider's payout form with its values and errors.
+type FormPage struct {
+	Provider string
+	Title    string
+	Intro    string
+	Sandbox  bool
+	// Key is the idempotency key minted when the form was first rendered.
+	Key    string
+	Groups []FieldGroup
+	// Error is a message about the whole form.
+	Error string
+}
+
+// FieldGroup is a fieldset of the form.
+type FieldGroup struct {
+	Legend string
+	Fields []components.FieldProps
+}
+
+// Row is one payout in a list.
+type Row struct {
+	ID          int64
+	CreatedAt   time.Time
+	Provider    string
+	Sandbox     bool
+	Amount      string
+	Beneficiary string
+	Account     string
+	Status      string
+	StatusLabel string
+	Reference   string
+	CreatedBy   string
+}
+
+// Option is a choice in a filter.
+type Option = components.Option
+
+// ListPage is the payout list with its filters.
+type ListPage struct {
+	Title string
+	// Queue is set on the unknown-outcomes queue.
+	Queue     bool
+	Rows      []Row
+	Provider  string
+	Status    string
+	CreatedBy string
+	From      string
+	To        string
+	Text      string
+	Providers []Option
+	Statuses  []Option
+	Creators  []Option
+	// NextURL continues the list after its last row; "" at the end.
+	NextURL string
+	// FilterError explains a filter value that was ignored.
+	FilterError string
+}
+
+// ShowPage is one payout.
+type ShowPage struct {
+	ID                 int64
+	Provider           string
+	ProviderTitle      string
+	Sandbox            bool
+	Status             string
+	StatusLabel        string
+	Final              bool
+	Amount             string
+	Reference          string
+	BeneficiaryName    string
+	BeneficiaryAccount string
+	BeneficiaryCountry string
+	ProviderID         string
+	PaymentID          string
+	ProviderReference  string
+	RawStatus          string
+	ErrorCode          string
+	ErrorMessage       string
+	CashierURL         string
+	CreatedBy          string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	NextCheckAt        time.Time
+	// Details are the submitted form values, account numbers masked.
+	Details []Detail
+	// Timeline merges the payout's audit events and provider exchanges.
+	Timeline []TimelineItem
+	// CanResolve: a manager may settle this unknown outcome by hand.
+	CanResolve bool
+	// Resolve holds the resolve form's values and errors.
+	ResolveOutcome string
+	ResolveReason  string
+	ResolveErrors  map[string]string
+}
+
+// Detail is one labelled value.
+type Detail struct {
+	Label string
+	Value string
+}
+
+// TimelineItem is an audit event or a provider exchange.
+type TimelineItem struct {
+	At      time.Time
+	Title   string
+	Who     string
+	Summary string
+	// Payload is a request or answer body, shown folded.
+	Request  string
+	Response string
+	Outcome  string
+}

@@ -1,0 +1,235 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"payoutdesk/db"
+	"payoutdesk/providers"
+)
+
+// validForms are complete, valid payout forms, one per provider.
+func validForms(ts *testServer) map[providers.Name]url.Values {
+	return map[providers.Name]url.Values{
+		providers.Kibramoa: {
+			"amount": {"150.00"}, "currency": {"BRL"}, "country": {"BR"}, "redirect_url": {ts.URL + "/cashier/done"},
+			"user_id": {"customer-42"}, "description": {"Refund of order 1001"}, "user_device": {"MOBILE"}, "ip": {"203.0.113.7"},
+		},
+		providers.SmartGlocal: {
+			"amount": {"10.00"}, "currency": {"USD"}, "payment_method": {"bank_account"}, "iban": {"BE68 5390 0754 7034"},
+			"remittance_description": {"Refund"}, "recipient_first_name": {"John"}, "recipient_last_name": {"Johnson"},
+			"recipient_bank_name": {"All Banks Belgium"}, "recipient_currency": {"EUR"}, "recipient_country_iso3": {"BEL"},
+		},
+		providers.Monime: {
+			"amount": {"25.50"}, "currency": {"SLE"}, "provider_code": {"m17"}, "account_id": {"+23278123456"},
+			"metadata": {"ticket=SUP-123"},
+		},
+		providers.FedaPay: {
+			"amount": {"2000"}, "currency": {"XOF"}, "mode": {"mtn_open"}, "firstname": {"Ama"}, "lastname": {"Koffi"},
+			"phone_country": {"bj"}, "phone_number": {"97808080"}, "email": {"ama@example.com"},
+		},
+	}
+}
+
+// openForm renders a provider's form and returns its idempotency key.
+func (c *client) openForm(provider providers.Name) string {
+	c.ts.t.Helper()
+	r := c.get("/payouts/new/" + string(provider))
+	wantStatus(c.ts.t, r, http.StatusOK)
+	key, _ := r.doc(c.ts.t).Find(`input[name="idempotency_key"]`).Attr("value")
+	if len(key) != 26 {
+		c.ts.t.Fatalf("form of %s: idempotency key %q", provider, key)
+	}
+	return key
+}
+
+// submit posts a payout form and returns the payout's id.
+func (c *client) submit(provider providers.Name, key string, form url.Values) int64 {
+	c.ts.t.Helper()
+	v := url.Values{"provider": {string(provider)}, "idempotency_key": {key}}
+	for k, vs := range form {
+		v[k] = vs
+	}
+	r := c.postForm("/payouts", v)
+	wantStatus(c.ts.t, r, http.StatusSeeOther)
+	m := regexp.MustCompile(`^/payouts/(\d+)$`).FindStringSubmatch(r.Header.Get("Location"))
+	if m == nil {
+		c.ts.t.Fatalf("created payout redirects to %q", r.Header.Get("Location"))
+	}
+	id, _ := strconv.ParseInt(m[1], 10, 64)
+	return id
+}
+
+// waitStatus waits until payout id reaches want, failing if it settles on
+// another final status or takes too long.
+func (ts *testServer) waitStatus(id int64, want db.Status) db.Payout {
+	ts.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		p, err := db.NewPayouts(ts.DB).Get(context.Background(), id)
+		if err != nil {
+			ts.t.Fatal(err)
+		}
+		if p.Status == want {
+			return p
+		}
+		if p.Status.Final() || time.Now().After(deadline) {
+			ts.t.Fatalf("payout %d is %s (%s %s), want %s", id, p.Status, p.ErrorCode, p.ErrorMessage, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// completeCashier plays the Kibramoa customer: opens the cashier link,
+// picks the first payout option and completes.
+func (ts *testServer) completeCashier(cashierURL, account string) {
+	ts.t.Helper()
+	customer := ts.client()
+	r := customer.get(strings.TrimPrefix(cashierURL, ts.URL))
+	wantStatus(ts.t, r, http.StatusOK)
+	doc := r.doc(ts.t)
+	session, _ := doc.Find(`input[name="sessionId"]`).Attr("value")
+	option, _ := doc.Find(`[data-testid="cashier-option"]`).First().Attr("value")
+	u, _ := url.Parse(cashierURL)
+	r = customer.postForm(u.Path, url.Values{"sessionId": {session}, "option": {option}, "account": {account}, "action": {"complete"}})
+	wantStatus(ts.t, r, http.StatusSeeOther)
+}
+
+// trail returns a payout's audit trail: the statuses it went through, in
+// order, and every action recorded.
+func (ts *testServer) trail(id int64) (statuses []string, actions map[string]bool) {
+	ts.t.Helper()
+	events, err := db.NewAudit(ts.DB).ByTarget(context.Background(), "payout", strconv.FormatInt(id, 10))
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	actions = map[string]bool{}
+	for _, e := range events {
+		actions[e.Action] = true
+		if e.Action == "payout.created" {
+			statuses = append(statuses, e.Details["status"].(string))
+			continue
+		}
+		before, _ := e.Details["before"].(map[string]any)
+		after, _ := e.Details["after"].(map[string]any)
+		if after != nil && before["status"] != after["status"] {
+			statuses = append(statuses, after["status"].(string))
+		}
+	}
+	return statuses, actions
+}
+
+func TestPayoutJourneyPerProvider(t *testing.T) {
+	ts := newTestServer(t)
+	forms := validForms(ts)
+	tests := []struct {
+		provider providers.Name
+		// invalid is a variation of the valid form and the fields it breaks.
+		invalid    map[string]string
+		wantErrors []string
+		statuses   []string
+		actions    []string
+	}{
+		{providers.Kibramoa, map[string]string{"amount": "150.005", "redirect_url": "javascript:alert(1)", "user_id": ""},
+			[]string{"amount", "redirect_url", "user_id"},
+			[]string{"queued", "submitting", "awaiting_customer", "processing", "paid"},
+			[]string{"payout.created", "payout.submitting", "payout.submitted", "payout.cashier_launched", "payout.status_changed"}},
+		{providers.SmartGlocal, map[string]string{"iban": "BE00 0000 0000 0001", "currency": "XXX", "recipient_country_iso3": "be"},
+			[]string{"iban", "currency", "recipient_country_iso3"},
+			[]string{"queued", "submitting", "processing", "awaiting_confirmation", "processing", "paid"},
+			[]string{"payout.created", "payout.submitting", "payout.submitted", "payout.confirmed", "payout.status_changed"}},
+		{providers.Monime, map[string]string{"amount": "-5", "provider_code": "m99", "metadata": "no equals sign"},
+			[]string{"amount", "provider_code", "metadata"},
+			[]string{"queued", "submitting", "processing", "paid"},
+			[]string{"payout.created", "payout.submitting", "payout.submitted", "payout.status_changed"}},
+		{providers.FedaPay, map[string]string{"amount": "10.5", "firstname": "", "email": "not-an-email"},
+			[]string{"amount", "firstname", "email"},
+			[]string{"queued", "submitting", "processing", "paid"},
+			[]string{"payout.created", "payout.submitting", "payout.submitted", "payout.status_changed"}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.provider), func(t *testing.T) {
+			agent := ts.as(db.RoleAgent)
+			key := agent.openForm(tt.provider)
+
+			bad := url.Values{"provider": {string(tt.provider)}, "idempotency_key": {key}}
+			for k, v := range forms[tt.provider] {
+				bad[k] = v
+			}
+			for k, v := range tt.invalid {
+				bad.Set(k, v)
+			}
+			r := agent.postForm("/payouts", bad)
+			wantStatus(t, r, http.StatusUnprocessableEntity)
+			doc := r.doc(t)
+			for _, field := range tt.wantErrors {
+				if doc.Find(`[data-testid="error-`+field+`"]`).Text() == "" {
+					t.Errorf("no error message next to %s", field)
+				}
+			}
+			if got, _ := doc.Find(`input[name="idempotency_key"]`).Attr("value"); got != key {
+				t.Errorf("the re-rendered form changed the idempotency key")
+			}
+			for k, v := range tt.invalid {
+				if k != "currency" && k != "provider_code" && !fieldKeeps(doc, k, v) {
+					t.Errorf("the re-rendered form lost the typed %s %q", k, v)
+				}
+			}
+
+			id := agent.submit(tt.provider, key, forms[tt.provider])
+			page := agent.get("/payouts/" + strconv.FormatInt(id, 10))
+			if msg := page.doc(t).Find(`[data-testid="flash"]`).Text(); msg != "Payout created and queued for sending." {
+				t.Errorf("after submitting the page says %q", msg)
+			}
+			if tt.provider == providers.Kibramoa {
+				p := ts.waitStatus(id, db.StatusAwaitingCustomer)
+				r := agent.postForm("/payouts/"+strconv.FormatInt(id, 10)+"/cashier", nil)
+				wantStatus(t, r, http.StatusSeeOther)
+				wantLocation(t, r, p.CashierURL)
+				ts.completeCashier(p.CashierURL, "customer42@pix.example")
+			}
+			p := ts.waitStatus(id, db.StatusPaid)
+			if p.ProviderID == "" || p.FinishedAt.IsZero() {
+				t.Errorf("paid payout %+v lacks the provider's id or its finish time", p)
+			}
+			statuses, actions := ts.trail(id)
+			if strings.Join(statuses, " ") != strings.Join(tt.statuses, " ") {
+				t.Errorf("audited statuses\n got %v\nwant %v", statuses, tt.statuses)
+			}
+			for _, a := range tt.actions {
+				if !actions[a] {
+					t.Errorf("no %s event in the trail", a)
+				}
+			}
+			show := agent.get("/payouts/" + strconv.FormatInt(id, 10)).doc(t)
+			if st, _ := show.Find(`[data-testid="status"]`).Attr("data-status"); st != "paid" {
+				t.Errorf("the payout page shows status %q", st)
+			}
+			if show.Find(`[data-testid="timeline-item"]`).Length() < len(tt.statuses) {
+				t.Error("the timeline lacks events")
+			}
+			if _, polling := show.Find(`#live`).Attr("hx-trigger"); polling {
+				t.Error("a paid payout's page still polls")
+			}
+			if n := ts.App.Sandbox().Count(tt.provider, "payout created"); n != 1 {
+				t.Errorf("the sandbox saw %d payouts, want 1", n)
+			}
+		})
+	}
+}
+
+func fieldKeeps(doc *goquery.Document, name, value string) bool {
+	sel := doc.Find(`[name="` + name + `"]`)
+	if v, ok := sel.Attr("value"); ok {
+		return v == value
+	}
+	return sel.Text() == value
+}

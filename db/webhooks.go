@@ -27,13 +27,15 @@ func (s *Webhooks) Received(ctx context.Context, provider, eventID string, ev Ev
 		}
 		n, _ := res.RowsAffected()
 		duplicate = n == 0
-		ev.Details = mergeDetails(ev.Details, map[string]any{"duplicate": duplicate})
 		if !duplicate && apply != nil {
+			// apply may add to ev.Details (what it did with the delivery).
 			if err := apply(tx); err != nil {
 				return err
 			}
 		}
-		return Append(ctx, tx, &ev)
+		e := ev
+		e.Details = mergeDetails(ev.Details, map[string]any{"duplicate": duplicate})
+		return Append(ctx, tx, &e)
 	})
 	if err != nil {
 		return false, fmt.Errorf("db: record %s webhook %s: %w", provider, eventID, err)

@@ -1,0 +1,352 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"payoutdesk/db"
+	"payoutdesk/providers"
+	"payoutdesk/providers/fedapay"
+	"payoutdesk/providers/sandbox/sandboxtest"
+)
+
+func withValues(base url.Values, set map[string]string) url.Values {
+	out := url.Values{}
+	for k, v := range base {
+		out[k] = append([]string(nil), v...)
+	}
+	for k, v := range set {
+		out.Set(k, v)
+	}
+	return out
+}
+
+func countPayouts(t *testing.T, ts *testServer) int {
+	t.Helper()
+	var n int
+	if err := ts.DB.R.QueryRow(`SELECT count(*) FROM payouts`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestSameKeyMakesOnePayout(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	key := agent.openForm(providers.Monime)
+	form := withValues(validForms(ts)[providers.Monime], map[string]string{"provider": "monime", "idempotency_key": key})
+
+	const n = 20
+	locations := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			r := agent.postForm("/payouts", form)
+			if r.StatusCode != http.StatusSeeOther {
+				t.Errorf("POST %d: status %d", i, r.StatusCode)
+			}
+			locations[i] = r.Header.Get("Location")
+		})
+	}
+	wg.Wait()
+	for _, l := range locations {
+		if l != locations[0] {
+			t.Fatalf("the same key led to different payouts: %v", locations)
+		}
+	}
+	id, _ := strconv.ParseInt(strings.TrimPrefix(locations[0], "/payouts/"), 10, 64)
+	ts.waitStatus(id, db.StatusPaid)
+	if got := countPayouts(t, ts); got != 1 {
+		t.Errorf("%d payouts stored, want 1", got)
+	}
+	if got := ts.App.Sandbox().Count(providers.Monime, "payout created"); got != 1 {
+		t.Errorf("the sandbox created %d payouts, want 1", got)
+	}
+	if got := ts.App.Sandbox().Count(providers.Monime, "replayed"); got != 0 {
+		t.Errorf("the sandbox got %d repeated requests, want none", got)
+	}
+	if got := len(ts.events("payout.created")); got != 1 {
+		t.Errorf("%d payout.created events, want 1", got)
+	}
+	// The back button's resubmit says what happened.
+	r := agent.postForm("/payouts", form)
+	wantLocation(t, r, locations[0])
+	if msg := agent.get(locations[0]).doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "already submitted") {
+		t.Errorf("resubmitting says %q", msg)
+	}
+}
+
+func TestHostilePayoutInputsGet422(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	fedapay := validForms(ts)[providers.FedaPay]
+	key := agent.openForm(providers.FedaPay)
+	base := withValues(fedapay, map[string]string{"provider": "fedapay", "idempotency_key": key})
+	huge := strings.Repeat("A", 100_000)
+	tests := []struct {
+		name  string
+		set   map[string]string
+		field string // where the message must appear; "" for the form
+	}{
+		{"huge name", map[string]string{"firstname": huge}, "firstname"},
+		{"huge amount", map[string]string{"amount": huge}, "amount"},
+		{"control characters", map[string]string{"lastname": "Koffi\x00\x1b[31m"}, "lastname"},
+		{"invalid UTF-8", map[string]string{"lastname": "Ko\xff\xfeffi"}, "lastname"},
+		{"HTML in a name is fine, HTML as email is not", map[string]string{"email": `<script>alert(1)</script>`}, "email"},
+		{"SQL fragment as phone", map[string]string{"phone_number": "97'; DROP TABLE payouts; --"}, "phone_number"},
+		{"negative amount", map[string]string{"amount": "-2000"}, "amount"},
+		{"NaN amount", map[string]string{"amount": "NaN"}, "amount"},
+		{"infinite amount", map[string]string{"amount": "Inf"}, "amount"},
+		{"exponent amount", map[string]string{"amount": "2e3"}, "amount"},
+		{"huge number", map[string]string{"amount": "999999999999999999999"}, "amount"},
+		{"zero", map[string]string{"amount": "0"}, "amount"},
+		{"wrong currency for the provider", map[string]string{"currency": "USD"}, "currency"},
+		{"unknown currency", map[string]string{"currency": "ZZZ"}, "currency"},
+		{"unknown mode", map[string]string{"mode": "paypal"}, "mode"},
+		{"forged idempotency key", map[string]string{"idempotency_key": "../../etc/passwd"}, ""},
+		{"missing idempotency key", map[string]string{"idempotency_key": ""}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := agent.postForm("/payouts", withValues(base, tt.set))
+			wantStatus(t, r, http.StatusUnprocessableEntity)
+			sel := `[data-testid="form-error"]`
+			if tt.field != "" {
+				sel = `[data-testid="error-` + tt.field + `"]`
+			}
+			if strings.TrimSpace(r.doc(t).Find(sel).Text()) == "" {
+				t.Errorf("no message at %s", sel)
+			}
+		})
+	}
+	// HTML in a free-text field is kept as text and escaped on the page.
+	r := agent.postForm("/payouts", withValues(base, map[string]string{"firstname": `<b onmouseover="x()">Ama</b>`, "amount": "oops"}))
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	if strings.Contains(r.Body, `<b onmouseover`) {
+		t.Error("a typed value was rendered as HTML")
+	}
+	unknown := agent.postForm("/payouts", url.Values{"provider": {"paypal"}, "amount": {"10"}})
+	wantStatus(t, unknown, http.StatusUnprocessableEntity)
+	if unknown.doc(t).Find(`[data-testid="form-error"]`).Text() == "" {
+		t.Error("an unknown provider gets no message")
+	}
+	if got := countPayouts(t, ts); got != 0 {
+		t.Errorf("%d payouts were created from hostile input", got)
+	}
+}
+
+func TestAmountAndProviderLimits(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	forms := validForms(ts)
+	tests := []struct {
+		provider providers.Name
+		set      map[string]string
+		field    string
+		want     string
+	}{
+		{providers.SmartGlocal, map[string]string{"amount": "1.005"}, "amount", "at most 2 decimal places"},
+		{providers.FedaPay, map[string]string{"amount": "10.5"}, "amount", "whole number"},
+		{providers.FedaPay, map[string]string{"amount": "1,000,001"}, "amount", "1,000,000"},
+		{providers.Monime, map[string]string{"metadata": strings.Repeat("k", 65) + "=v"}, "metadata", "64"},
+		{providers.Monime, map[string]string{"metadata": "ticket=" + strings.Repeat("v", 101)}, "metadata", "100"},
+		{providers.Kibramoa, map[string]string{"country": "MX", "currency": "BRL"}, "currency", ""},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.provider)+"/"+tt.field, func(t *testing.T) {
+			key := agent.openForm(tt.provider)
+			form := withValues(forms[tt.provider], tt.set)
+			form.Set("provider", string(tt.provider))
+			form.Set("idempotency_key", key)
+			r := agent.postForm("/payouts", form)
+			wantStatus(t, r, http.StatusUnprocessableEntity)
+			msg := r.doc(t).Find(`[data-testid="error-` + tt.field + `"]`).Text()
+			if msg == "" || !strings.Contains(msg, tt.want) {
+				t.Errorf("message next to %s = %q, want one mentioning %q", tt.field, msg, tt.want)
+			}
+		})
+	}
+	// The largest FedaPay payout allowed goes through.
+	key := agent.openForm(providers.FedaPay)
+	id := agent.submit(providers.FedaPay, key, withValues(forms[providers.FedaPay], map[string]string{"amount": "1,000,000"}))
+	if p := ts.waitStatus(id, db.StatusPaid); p.AmountMinor != 1_000_000 || p.Currency != "XOF" {
+		t.Errorf("payout = %d %s, want 1000000 XOF", p.AmountMinor, p.Currency)
+	}
+}
+
+func TestDeclineShowsTheProvidersWords(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	key := agent.openForm(providers.FedaPay)
+	id := agent.submit(providers.FedaPay, key, withValues(validForms(ts)[providers.FedaPay], map[string]string{"amount": "666"}))
+	p := ts.waitStatus(id, db.StatusFailed)
+	if p.ErrorCode == "" || p.ErrorMessage == "" {
+		t.Fatalf("failed payout has no provider error: %+v", p)
+	}
+	page := agent.get("/payouts/" + strconv.FormatInt(id, 10)).doc(t)
+	if got := page.Find(`[data-testid="provider-error"]`).Text(); !strings.Contains(got, p.ErrorCode) || !strings.Contains(got, p.ErrorMessage) {
+		t.Errorf("the page shows %q, want the provider's code %q and message %q", got, p.ErrorCode, p.ErrorMessage)
+	}
+	// Account numbers are masked in the stored form once the payout is final.
+	if p.Fields["phone_number"] == "97808080" || !strings.HasSuffix(p.Fields["phone_number"], "8080") {
+		t.Errorf("stored phone number %q: want it masked to its last digits", p.Fields["phone_number"])
+	}
+	// A refusal at creation (over the provider's own limit) fails with the
+	// provider's field errors.
+	key = agent.openForm(providers.Kibramoa)
+	id = agent.submit(providers.Kibramoa, key, withValues(validForms(ts)[providers.Kibramoa], map[string]string{"amount": "500"}))
+	if p := ts.waitStatus(id, db.StatusUnknown); !strings.Contains(p.ErrorMessage, "No clear answer") {
+		t.Errorf("a 500 from the provider: %q, want the outcome unknown", p.ErrorMessage)
+	}
+}
+
+func TestAgentsCannotResolveManagersMust(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	key := agent.openForm(providers.Kibramoa)
+	// 408: Kibramoa creates the session but never answers; it has no
+	// idempotency key or lookup by reference, so only a person can settle it.
+	id := agent.submit(providers.Kibramoa, key, withValues(validForms(ts)[providers.Kibramoa], map[string]string{"amount": "408"}))
+	p := ts.waitStatus(id, db.StatusUnknown)
+	path := "/payouts/" + strconv.FormatInt(id, 10)
+	form := url.Values{"outcome": {"failed"}, "reason": {"Kibramoa support confirmed the session was never completed."}}
+	wantStatus(t, agent.postForm(path+"/resolve", form), http.StatusForbidden)
+	if agent.get(path).doc(t).Find(`[data-testid="resolve"]`).Length() != 0 {
+		t.Error("an agent is offered the resolve form")
+	}
+
+	manager := ts.as(db.RoleManager)
+	queue := manager.get("/payouts/unknown").doc(t)
+	if queue.Find(`[data-testid="payout-`+strconv.FormatInt(id, 10)+`"]`).Length() != 1 {
+		t.Error("the unknown payout is not in the managers' queue")
+	}
+	r := manager.postForm(path+"/resolve", url.Values{"outcome": {"failed"}, "reason": {"short"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	if r.doc(t).Find(`[data-testid="error-reason"]`).Text() == "" {
+		t.Error("a too-short reason gets no message")
+	}
+	wantStatus(t, manager.postForm(path+"/resolve", form), http.StatusSeeOther)
+	got, _ := db.NewPayouts(ts.DB).Get(context.Background(), p.ID)
+	if got.Status != db.StatusFailed {
+		t.Fatalf("after resolving: %s, want failed", got.Status)
+	}
+	ev := ts.events("payout.resolved")
+	if len(ev) != 1 || ev[0].Reason != form.Get("reason") || ev[0].Actor.Email != "manager@example.com" {
+		t.Errorf("resolve events = %+v, want one by the manager with the reason", ev)
+	}
+	// Settled is settled: a second decision changes nothing.
+	manager.postForm(path+"/resolve", url.Values{"outcome": {"paid"}, "reason": {"Changed my mind about it entirely."}})
+	if again, _ := db.NewPayouts(ts.DB).Get(context.Background(), p.ID); again.Status != db.StatusFailed {
+		t.Errorf("a resolved payout moved to %s", again.Status)
+	}
+}
+
+func TestTimeoutSettledByReconciliation(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	key := agent.openForm(providers.Monime)
+	// 408: Monime creates the payout and never answers; the worker gives up
+	// after the send timeout and marks the payout unknown. Reconciliation
+	// replays the same request with the same Idempotency-Key.
+	id := agent.submit(providers.Monime, key, withValues(validForms(ts)[providers.Monime], map[string]string{"amount": "408"}))
+	ts.waitStatus(id, db.StatusPaid)
+	// Depending on how far the provider got by the time of the replay, the
+	// payout goes through processing or straight to paid.
+	statuses, _ := ts.trail(id)
+	if got := strings.Join(statuses, " "); got != "queued submitting unknown processing paid" && got != "queued submitting unknown paid" {
+		t.Errorf("statuses %v, want queued submitting unknown [processing] paid", statuses)
+	}
+	sb := ts.App.Sandbox()
+	if sb.Count(providers.Monime, "payout created") != 1 || sb.Count(providers.Monime, "replayed") < 1 {
+		t.Errorf("sandbox: %d created, %d replayed; want 1 created and at least one replay",
+			sb.Count(providers.Monime, "payout created"), sb.Count(providers.Monime, "replayed"))
+	}
+}
+
+func TestSessionMismatchCancelsInsteadOfConfirming(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	key := agent.openForm(providers.SmartGlocal)
+	// The worker is stopped from confirming by a payout whose recipient was
+	// changed after it was sent: the session no longer matches it.
+	form := validForms(ts)[providers.SmartGlocal]
+	id := agent.submit(providers.SmartGlocal, key, form)
+	ts.waitStatus(id, db.StatusProcessing)
+	if _, err := ts.DB.W.Exec(`UPDATE payouts SET beneficiary_name = 'Someone Else' WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	p := ts.waitStatus(id, db.StatusCancelled)
+	if p.ErrorCode != "session_mismatch" || !strings.Contains(p.ErrorMessage, "recipient") {
+		t.Errorf("cancelled payout says %s %q, want why", p.ErrorCode, p.ErrorMessage)
+	}
+	if ev := ts.events("payout.confirmation_refused"); len(ev) != 1 || ev[0].Outcome != db.OutcomeFailure {
+		t.Errorf("refusal events = %+v", ev)
+	}
+	if n := ts.App.Sandbox().Count(providers.SmartGlocal, "payout created"); n != 1 {
+		t.Errorf("%d payouts at Smart Glocal, want 1", n)
+	}
+}
+
+func TestWebhooksCannotRewriteAFinalPayout(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	key := agent.openForm(providers.FedaPay)
+	// 333: the sandbox sends the final "sent" webhook, then a stale
+	// "processing" one.
+	id := agent.submit(providers.FedaPay, key, withValues(validForms(ts)[providers.FedaPay], map[string]string{"amount": "333"}))
+	p := ts.waitStatus(id, db.StatusPaid)
+	stale := ts.waitEvents("webhook.received", 1, func(e db.Event) bool {
+		_, ignored := e.Details["ignored"]
+		return ignored && e.Details["raw_status"] == "processing"
+	})
+	if !strings.Contains(stale[0].Details["ignored"].(string), "stale") {
+		t.Errorf("stale webhook recorded as %v", stale[0].Details)
+	}
+
+	seen := ts.events("webhook.received")
+	firstID := seen[0].Details["event_id"].(string)
+	secret := sandboxtest.Credentials(t).FedaPayWebhookSecret
+	post := func(body, signature string) int {
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/webhooks/fedapay", strings.NewReader(body))
+		req.Header.Set(fedapay.SignatureHeader, signature)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	body := func(eventID, status string) string {
+		return `{"id":` + eventID + `,"name":"payout.` + status + `","object":"payout","entity":{"id":` + p.ProviderID +
+			`,"status":"` + status + `","merchant_reference":"` + p.Reference + `","amount":2000}}`
+	}
+	failed := body("987654", "failed")
+	if got := post(failed, fedapay.Sign("not-the-secret", []byte(failed), time.Now())); got != http.StatusUnauthorized {
+		t.Errorf("forged webhook: status %d, want 401", got)
+	}
+	replay := body(firstID, "failed")
+	if got := post(replay, fedapay.Sign(secret, []byte(replay), time.Now())); got != http.StatusOK {
+		t.Errorf("replayed event id: status %d, want 200 (acknowledged, ignored)", got)
+	}
+	if got := post(failed, fedapay.Sign(secret, []byte(failed), time.Now())); got != http.StatusOK {
+		t.Errorf("genuine late failure: status %d, want 200", got)
+	}
+	after, _ := db.NewPayouts(ts.DB).Get(context.Background(), id)
+	if after.Status != db.StatusPaid || after.ErrorCode != "" {
+		t.Errorf("after forged, replayed and late webhooks the payout is %s %q, want paid untouched", after.Status, after.ErrorCode)
+	}
+	if n := len(ts.events("webhook.rejected")); n != 1 {
+		t.Errorf("%d rejected webhooks audited, want 1", n)
+	}
+	all := ts.events("webhook.received")
+	last, dup := all[len(all)-1], all[len(all)-2]
+	if dup.Details["duplicate"] != true || last.Details["ignored"] == nil {
+		t.Errorf("replay audited as %v and late failure as %v; want duplicate and ignored", dup.Details, last.Details)
+	}
+}

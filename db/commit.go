@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 )
 
 // ErrClosed is returned by InTx once the database is closing.
@@ -12,6 +14,33 @@ var ErrClosed = errors.New("db: closed")
 
 // maxBatch bounds how many transactions share one commit.
 const maxBatch = 256
+
+// CommitStats counts the work of the commit loop, for metrics and load
+// reports.
+type CommitStats struct {
+	// Commits is the number of SQLite commits (fsyncs), Transactions the
+	// number of InTx calls they carried.
+	Commits      int64
+	Transactions int64
+	// CommitNanos is the time spent in COMMIT; BusyNanos the time spent in
+	// whole batches, from BEGIN to COMMIT.
+	CommitNanos int64
+	BusyNanos   int64
+}
+
+// Stats returns the commit loop's counters so far.
+func (db *DB) Stats() CommitStats {
+	return CommitStats{
+		Commits:      db.stats.commits.Load(),
+		Transactions: db.stats.transactions.Load(),
+		CommitNanos:  db.stats.commitNanos.Load(),
+		BusyNanos:    db.stats.busyNanos.Load(),
+	}
+}
+
+type commitCounters struct {
+	commits, transactions, commitNanos, busyNanos atomic.Int64
+}
 
 type writeRequest struct {
 	ctx  context.Context
@@ -67,6 +96,8 @@ func (db *DB) commitLoop() {
 }
 
 func (db *DB) runBatch(batch []writeRequest) {
+	start := time.Now()
+	defer func() { db.stats.busyNanos.Add(int64(time.Since(start))) }()
 	results := make([]error, len(batch))
 	finish := func(err error) {
 		for i, r := range batch {
@@ -100,10 +131,15 @@ func (db *DB) runBatch(batch []writeRequest) {
 		finish(nil)
 		return
 	}
-	if err := tx.Commit(); err != nil {
+	commitStart := time.Now()
+	err = tx.Commit()
+	db.stats.commitNanos.Add(int64(time.Since(commitStart)))
+	if err != nil {
 		finish(fmt.Errorf("db: commit: %w", err))
 		return
 	}
+	db.stats.commits.Add(1)
+	db.stats.transactions.Add(int64(ran))
 	finish(nil)
 }
 

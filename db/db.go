@@ -38,6 +38,7 @@ type DB struct {
 	done      chan struct{}
 	closeOnce sync.Once
 	closeErr  error
+	stats     commitCounters
 }
 
 // Open opens (creating if needed) the database at path and applies pending
@@ -49,7 +50,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	// synchronous=FULL: in WAL mode NORMAL can lose the last commits on power
 	// loss, and a payout the provider already received must not vanish.
-	w, err := sql.Open("sqlite", dsn(abs, url.Values{
+	w, err := open(dsn(abs, url.Values{
 		"_busy_timeout": {"10000"},
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {"FULL"},
@@ -70,7 +71,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db: open writer %s: %w", abs, err)
 	}
-	r, err := sql.Open("sqlite", dsn(abs, url.Values{
+	r, err := open(dsn(abs, url.Values{
 		"_busy_timeout": {"10000"},
 		"_foreign_keys": {"1"},
 		"_query_only":   {"1"},
@@ -90,6 +91,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+func open(dsn string) (*sql.DB, error) {
+	c, err := newConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(c), nil
 }
 
 func dsn(path string, q url.Values) string {

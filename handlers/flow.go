@@ -48,6 +48,10 @@ type Flow struct {
 
 	wakeOnce sync.Once
 	wake     chan struct{}
+
+	slotsOnce sync.Once
+	slots     chan struct{}
+	sending   sync.WaitGroup
 }
 
 // Wakeup returns a channel that receives when there may be new work.
@@ -152,24 +156,48 @@ func (f *Flow) finalFields(p db.Payout, to db.Status) map[string]string {
 	return out
 }
 
-// SendDue claims the payouts waiting in the outbox and sends them. It
-// returns how many it sent.
+// SendDue claims as many payouts waiting in the outbox as there are free
+// sending slots (Parallel in all), waiting for one to free up if none is,
+// and starts sending them. It returns how many it claimed; Wait waits for
+// the sends under way.
 func (f *Flow) SendDue(ctx context.Context) (int, error) {
-	batch, err := f.Payouts.ClaimOutbox(ctx, f.Now(), max(f.Parallel, 1), func(db.Payout) db.Event {
+	f.slotsOnce.Do(func() { f.slots = make(chan struct{}, max(f.Parallel, 1)) })
+	select {
+	case f.slots <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	free := 1
+	for free < cap(f.slots) {
+		select {
+		case f.slots <- struct{}{}:
+			free++
+			continue
+		default:
+		}
+		break
+	}
+	batch, err := f.Payouts.ClaimOutbox(ctx, f.Now(), free, func(db.Payout) db.Event {
 		e := systemEvent("payout.submitting")
 		e.Details = map[string]any{"note": "attempt recorded before the request is sent"}
 		return e
 	})
-	if err != nil || len(batch) == 0 {
-		return 0, err
+	for range free - len(batch) {
+		<-f.slots
 	}
-	var wg sync.WaitGroup
 	for _, p := range batch {
-		wg.Go(func() { f.send(ctx, p) })
+		f.sending.Go(func() {
+			defer func() { <-f.slots }()
+			// A send is not cut short by shutdown: it would turn an answer
+			// on its way into an unknown outcome. It is bounded by SendTimeout.
+			f.send(context.WithoutCancel(ctx), p)
+		})
 	}
-	wg.Wait()
-	return len(batch), nil
+	return len(batch), err
 }
+
+// Wait waits for the sends under way to record their outcome.
+func (f *Flow) Wait() { f.sending.Wait() }
 
 // send makes the provider call for a claimed payout and records its
 // outcome. Anything that may have reached the provider and gave no clear

@@ -11,6 +11,7 @@ import (
 
 	"payoutdesk/db"
 	"payoutdesk/providers"
+	"payoutdesk/views"
 	payoutsview "payoutdesk/views/payouts"
 )
 
@@ -44,6 +45,10 @@ func (h *Payouts) Show(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		serverError(w, r, h.Log, err)
 		return
+	}
+	if n, ok := notices[r.URL.Query().Get("notice")]; ok && r.Header.Get("HX-Request") == "" {
+		c := views.ChromeFrom(r.Context())
+		c.Flashes = append(c.Flashes, n)
 	}
 	h.renderShow(w, r, http.StatusOK, page)
 }

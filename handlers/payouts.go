@@ -11,6 +11,7 @@ import (
 
 	"payoutdesk/db"
 	"payoutdesk/providers"
+	"payoutdesk/views"
 	payoutsview "payoutdesk/views/payouts"
 )
 
@@ -103,13 +104,20 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 		serverError(w, r, h.Log, err)
 		return
 	}
+	// The message rides in the URL rather than in the session: no second
+	// write on the busiest path.
+	notice := "duplicate"
 	if created {
 		h.Flow.Notify()
-		h.flash(w, r, "success", "Payout created and queued for sending.")
-	} else {
-		h.flash(w, r, "info", "This form was already submitted: here is the payout it created.")
+		notice = "created"
 	}
-	redirect(w, r, "/payouts/"+strconv.FormatInt(p.ID, 10))
+	redirect(w, r, "/payouts/"+strconv.FormatInt(p.ID, 10)+"?notice="+notice)
+}
+
+// notices are the messages a payout page shows for its ?notice= value.
+var notices = map[string]views.Flash{
+	"created":   {Kind: "success", Message: "Payout created and queued for sending."},
+	"duplicate": {Kind: "info", Message: "This form was already submitted: here is the payout it created."},
 }
 
 // flash queues a message for the next page; failing to, it only logs.

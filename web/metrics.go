@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"payoutdesk/db"
 )
 
 // metrics holds the server's Prometheus registry; a registry per server
@@ -35,6 +37,18 @@ func newMetrics() *metrics {
 	m.reg.MustRegister(m.requests, m.duration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// watchDB exports the database's group-commit counters.
+func (m *metrics) watchDB(d *db.DB) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_commits_total", Help: "SQLite commits (fsyncs) made."},
+			func() float64 { return float64(d.Stats().Commits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_transactions_total", Help: "Write transactions committed; several share a commit under load."},
+			func() float64 { return float64(d.Stats().Transactions) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_commit_seconds_total", Help: "Time spent in COMMIT."},
+			func() float64 { return time.Duration(d.Stats().CommitNanos).Seconds() }),
+	)
 }
 
 func (m *metrics) observe(route, method string, code int, d time.Duration) {

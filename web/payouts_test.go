@@ -60,7 +60,7 @@ func (c *client) submit(provider providers.Name, key string, form url.Values) in
 	}
 	r := c.postForm("/payouts", v)
 	wantStatus(c.ts.t, r, http.StatusSeeOther)
-	m := regexp.MustCompile(`^/payouts/(\d+)$`).FindStringSubmatch(r.Header.Get("Location"))
+	m := regexp.MustCompile(`^/payouts/(\d+)\?notice=created$`).FindStringSubmatch(r.Header.Get("Location"))
 	if m == nil {
 		c.ts.t.Fatalf("created payout redirects to %q", r.Header.Get("Location"))
 	}
@@ -185,7 +185,7 @@ func TestPayoutJourneyPerProvider(t *testing.T) {
 			}
 
 			id := agent.submit(tt.provider, key, forms[tt.provider])
-			page := agent.get("/payouts/" + strconv.FormatInt(id, 10))
+			page := agent.get("/payouts/" + strconv.FormatInt(id, 10) + "?notice=created")
 			if msg := page.doc(t).Find(`[data-testid="flash"]`).Text(); msg != "Payout created and queued for sending." {
 				t.Errorf("after submitting the page says %q", msg)
 			}

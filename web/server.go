@@ -56,6 +56,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		now:     deps.Now,
 		metrics: newMetrics(),
 	}
+	s.metrics.watchDB(deps.DB)
 	s.sessions = &handlers.SessionStore{
 		DB:       db.NewSessions(deps.DB),
 		Idle:     cfg.SessionIdle,

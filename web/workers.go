@@ -20,7 +20,10 @@ func (s *Server) StartWorkers(ctx context.Context) (wait func()) {
 	wg.Go(func() { s.loop(ctx, "send", s.flow.SendDue) })
 	wg.Go(func() { s.loop(ctx, "reconcile", s.flow.ReconcileDue) })
 	wg.Go(func() { s.pruneSessions(ctx) })
-	return wg.Wait
+	return func() {
+		wg.Wait()
+		s.flow.Wait()
+	}
 }
 
 // idleWait is how long a worker sleeps when it found nothing to do and is

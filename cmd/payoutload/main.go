@@ -1,0 +1,259 @@
+// Command payoutload measures Payout Desk under load: it starts the server
+// in-process on a fresh database (durable commits, the built-in sandbox),
+// signs in N agents and has each submit payout forms through HTTP as fast
+// as the server answers, then reports throughput, latency percentiles and
+// where the database's time went.
+//
+//	go run ./cmd/payoutload -agents 32 -duration 10s
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"payoutdesk/db"
+	"payoutdesk/web"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "payoutload:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	agents   int
+	duration time.Duration
+	warmup   time.Duration
+	provider string
+	step     time.Duration
+	dir      string
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	var o options
+	fs := flag.NewFlagSet("payoutload", flag.ContinueOnError)
+	fs.IntVar(&o.agents, "agents", 32, "concurrent agents")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before it")
+	fs.StringVar(&o.provider, "provider", "mix", "kibramoa, smartglocal, monime, fedapay, or mix (round robin)")
+	fs.DurationVar(&o.step, "sandbox-step", 2*time.Second, "sandbox time between status changes")
+	fs.StringVar(&o.dir, "dir", "", "directory for the database (default: a new temporary one)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured time to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.dir == "" {
+		dir, err := os.MkdirTemp("", "payoutload")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		o.dir = dir
+	}
+	d, err := db.Open(ctx, filepath.Join(o.dir, "load.db"))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	cfg := web.Config{
+		Addr: ln.Addr().String(), BaseURL: base, SessionIdle: time.Hour, SessionAbsolute: 12 * time.Hour,
+		ShutdownTimeout: 5 * time.Second, SandboxStep: o.step, SendTimeout: 30 * time.Second,
+		ReconcileEvery: 10 * time.Second, ReconcileMax: 15 * time.Minute, SendParallel: 32,
+	}
+	app, err := web.NewServer(cfg, web.Deps{DB: d, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	srv := &http.Server{Handler: app.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	workCtx, stopWork := context.WithCancel(context.Background())
+	waitWork := app.StartWorkers(workCtx)
+	defer func() { stopWork(); waitWork() }()
+
+	agents, err := signIn(ctx, d, base, o.agents)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "payoutload: %d agents, provider %s, %v warm-up, %v measured, sandbox step %v\n",
+		o.agents, o.provider, o.warmup, o.duration, o.step)
+
+	warmEnd := time.Now().Add(o.warmup)
+	end := warmEnd.Add(o.duration)
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		failures  int
+		statsAt   db.CommitStats
+		wg        sync.WaitGroup
+	)
+	go func() {
+		time.Sleep(time.Until(warmEnd))
+		statsAt = d.Stats()
+		if *cpuProfile != "" {
+			if f, err := os.Create(*cpuProfile); err == nil {
+				pprof.StartCPUProfile(f)
+				time.AfterFunc(o.duration, func() { pprof.StopCPUProfile(); f.Close() })
+			}
+		}
+	}()
+	for i, hc := range agents {
+		wg.Go(func() {
+			for n := 0; ctx.Err() == nil; n++ {
+				start := time.Now()
+				if start.After(end) {
+					return
+				}
+				ok := submit(hc, base, providerFor(o.provider, i+n))
+				took := time.Since(start)
+				if start.Before(warmEnd) {
+					continue
+				}
+				mu.Lock()
+				if ok {
+					latencies = append(latencies, took)
+				} else {
+					failures++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	statsEnd := d.Stats()
+	report(out, o, latencies, failures, statsAt, statsEnd)
+	return backlog(ctx, out, d)
+}
+
+// signIn creates n agents and signs each in with its own cookie jar.
+func signIn(ctx context.Context, d *db.DB, base string, n int) ([]*http.Client, error) {
+	const password = "load test password"
+	transport := &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: n}
+	var clients []*http.Client
+	for i := range n {
+		email := "agent" + strconv.Itoa(i) + "@load.test"
+		if _, err := db.NewUsers(d).Create(ctx, email, db.RoleAgent, password,
+			db.Event{Actor: db.Actor{Type: db.ActorCLI, ID: "payoutload"}, Action: "user.created"}); err != nil {
+			return nil, err
+		}
+		jar, _ := cookiejar.New(nil)
+		hc := &http.Client{Jar: jar, Transport: transport, Timeout: 30 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := hc.PostForm(base+"/login", url.Values{"email": {email}, "password": {password}})
+		if err != nil {
+			return nil, err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			return nil, fmt.Errorf("sign in %s: status %d", email, resp.StatusCode)
+		}
+		clients = append(clients, hc)
+	}
+	return clients, nil
+}
+
+var providerNames = []string{"kibramoa", "smartglocal", "monime", "fedapay"}
+
+func providerFor(choice string, n int) string {
+	if choice == "mix" {
+		return providerNames[n%len(providerNames)]
+	}
+	return choice
+}
+
+// forms are valid payout forms, one per provider.
+var forms = map[string]url.Values{
+	"kibramoa": {"amount": {"150.00"}, "currency": {"BRL"}, "country": {"BR"}, "redirect_url": {"https://example.com/done"},
+		"user_id": {"customer-42"}},
+	"smartglocal": {"amount": {"10.00"}, "currency": {"USD"}, "payment_method": {"bank_account"}, "iban": {"BE68539007547034"},
+		"recipient_first_name": {"John"}, "recipient_last_name": {"Johnson"}, "recipient_country_iso3": {"BEL"}},
+	"monime":  {"amount": {"25.50"}, "currency": {"SLE"}, "provider_code": {"m17"}, "account_id": {"+23278123456"}},
+	"fedapay": {"amount": {"2000"}, "currency": {"XOF"}, "mode": {"mtn_open"}, "firstname": {"Ama"}, "lastname": {"Koffi"}, "phone_country": {"bj"}, "phone_number": {"97808080"}},
+}
+
+// submit posts one payout form with a fresh idempotency key, as the form
+// page would have minted it, and reports whether it was created.
+func submit(hc *http.Client, base, provider string) bool {
+	form := url.Values{"provider": {provider}, "idempotency_key": {rand.Text()}}
+	for k, v := range forms[provider] {
+		form[k] = v
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/payouts", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusSeeOther
+}
+
+func report(out io.Writer, o options, lat []time.Duration, failures int, before, after db.CommitStats) {
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(float64(len(lat))*p))]
+	}
+	secs := o.duration.Seconds()
+	fmt.Fprintf(out, "submitted: %d payouts in %v = %.0f payouts/s (%d failed)\n", len(lat), o.duration, float64(len(lat))/secs, failures)
+	fmt.Fprintf(out, "latency:   p50 %v  p95 %v  p99 %v  max %v\n",
+		pct(.50).Round(time.Microsecond), pct(.95).Round(time.Microsecond), pct(.99).Round(time.Microsecond), pct(1).Round(time.Microsecond))
+	commits := after.Commits - before.Commits
+	txs := after.Transactions - before.Transactions
+	if commits > 0 {
+		fmt.Fprintf(out, "database:  %d write transactions in %d commits (%.1f per commit), %.0f commits/s;\n",
+			txs, commits, float64(txs)/float64(commits), float64(commits)/secs)
+		fmt.Fprintf(out, "           the writer was busy %.0f%% of the time, %.0f%% of it in COMMIT (fsync), %.2f ms per commit\n",
+			100*time.Duration(after.BusyNanos-before.BusyNanos).Seconds()/secs,
+			100*float64(after.CommitNanos-before.CommitNanos)/float64(max(after.BusyNanos-before.BusyNanos, 1)),
+			time.Duration((after.CommitNanos-before.CommitNanos)/commits).Seconds()*1000)
+	}
+}
+
+// backlog reports how far sending and the providers got.
+func backlog(ctx context.Context, out io.Writer, d *db.DB) error {
+	counts, err := db.NewPayouts(d).CountByStatus(ctx)
+	if err != nil {
+		return err
+	}
+	var parts []string
+	for _, s := range db.Statuses {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", s, counts[s]))
+		}
+	}
+	fmt.Fprintf(out, "at the end: %v\n", parts)
+	return nil
+}

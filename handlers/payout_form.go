@@ -60,13 +60,18 @@ func parsePayoutForm(rail providers.Rail, form url.Values) payoutForm {
 			f.errors[fl.Name] = msg
 		}
 	}
+	// The provider's rules below see the chosen currency even when the
+	// amount is wrong, so that they do not blame the currency for it.
 	currency := f.values[providers.FieldNameCurrency]
+	f.payout.Amount.Currency = currency
 	if _, bad := f.errors[providers.FieldNameCurrency]; !bad {
 		amount, err := providers.ParseMoney(f.values[providers.FieldNameAmount], currency)
 		if _, bad := f.errors[providers.FieldNameAmount]; !bad && err != nil {
 			f.errors[providers.FieldNameAmount] = "Amount " + err.Error() + "."
 		}
-		f.payout.Amount = amount
+		if err == nil {
+			f.payout.Amount = amount
+		}
 	}
 	if !idempotencyKeyPattern.MatchString(f.key) {
 		f.errors[""] = "This form is out of date. It has been refreshed: check the values and submit again."
@@ -77,7 +82,9 @@ func parsePayoutForm(rail providers.Rail, form url.Values) payoutForm {
 	// The provider's own rules run even when some fields are wrong, so the
 	// agent sees every problem at once; a field keeps its first message.
 	for k, msg := range rail.Check(f.payout) {
-		if _, seen := f.errors[k]; !seen {
+		// Without a valid amount (a wrong amount or currency, already said),
+		// the provider's amount rules have nothing to judge.
+		if _, seen := f.errors[k]; !seen && (k != providers.FieldNameAmount || f.payout.Amount.Minor > 0) {
 			f.errors[k] = msg
 		}
 	}

@@ -229,7 +229,7 @@ func TestCrossSitePostsRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := c.postWith(tt.path, url.Values{"email": {"x@example.com"}, "role": {"admin"}, "password": {testPassword}}, tt.headers)
+			r := c.forT(t).postWith(tt.path, url.Values{"email": {"x@example.com"}, "role": {"admin"}, "password": {testPassword}}, tt.headers)
 			wantStatus(t, r, http.StatusForbidden)
 			if r.doc(t).Find(`[data-testid="error-page"]`).Length() != 1 {
 				t.Error("the refusal is not the friendly 403 page")

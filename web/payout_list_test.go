@@ -95,7 +95,7 @@ func TestPayoutListFiltersAndPages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := tt.c.get("/payouts?" + tt.query.Encode())
+			r := tt.c.forT(t).get("/payouts?" + tt.query.Encode())
 			wantStatus(t, r, ok)
 			if got := len(rowIDs(t, r)); got != tt.want {
 				t.Errorf("%d rows, want %d", got, tt.want)

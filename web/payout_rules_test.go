@@ -114,7 +114,7 @@ func TestHostilePayoutInputsGet422(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := agent.postForm("/payouts", withValues(base, tt.set))
+			r := agent.forT(t).postForm("/payouts", withValues(base, tt.set))
 			wantStatus(t, r, http.StatusUnprocessableEntity)
 			sel := `[data-testid="form-error"]`
 			if tt.field != "" {
@@ -160,6 +160,7 @@ func TestAmountAndProviderLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.provider)+"/"+tt.field, func(t *testing.T) {
+			agent := agent.forT(t)
 			key := agent.openForm(tt.provider)
 			form := withValues(forms[tt.provider], tt.set)
 			form.Set("provider", string(tt.provider))

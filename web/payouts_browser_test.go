@@ -44,7 +44,8 @@ func TestBrowserPayoutPerProvider(t *testing.T) {
 	)
 
 	ids := map[providers.Name]int64{}
-	for _, name := range []providers.Name{providers.Kibramoa, providers.SmartGlocal, providers.Monime, providers.FedaPay} {
+	providerOrder := []providers.Name{providers.Kibramoa, providers.SmartGlocal, providers.Monime, providers.FedaPay}
+	for _, name := range providerOrder {
 		t.Run(string(name), func(t *testing.T) {
 			form := forms[name]
 			id := createPayoutInBrowser(t, ctx, ts, name, form)
@@ -74,8 +75,8 @@ func TestBrowserPayoutPerProvider(t *testing.T) {
 			if !value(t, ctx, "page mark", chromedp.Evaluate[bool](`window.__payoutPageMark === true`)) {
 				t.Errorf("the payout page was reloaded to show paid; it should update in place by polling")
 			}
-			if loc := value(t, ctx, "location", chromedp.Location()); loc != ts.URL+"/payouts/"+strconv.FormatInt(id, 10) {
-				t.Errorf("the back-office tab is on %s, want the payout page", loc)
+			if loc := value(t, ctx, "location", chromedp.Location()); payoutIDFromURL(ts, loc) != id {
+				t.Errorf("the back-office tab is on %s, want the page of payout %d", loc, id)
 			}
 			if pid := value(t, ctx, "provider id", chromedp.Text(chromedp.CSS(`[data-testid="provider-id"]`))); pid == "" || pid == "—" {
 				t.Errorf("the paid payout's page shows no provider id (%q)", pid)
@@ -83,8 +84,13 @@ func TestBrowserPayoutPerProvider(t *testing.T) {
 			if polls := value(t, ctx, "polling", chromedp.AttributeValue(chromedp.CSS(`#live`), "hx-trigger")); polls.Exists {
 				t.Errorf("the paid payout's page still polls (hx-trigger=%q)", polls.Value)
 			}
-			if p := ts.waitStatus(id, db.StatusPaid); p.Provider != string(name) {
-				t.Errorf("payout %d was stored for provider %q, want %q", id, p.Provider, name)
+			// Not ts.waitStatus: it fails through the parent test.
+			p, err := db.NewPayouts(ts.DB).Get(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Status != db.StatusPaid || p.Provider != string(name) {
+				t.Errorf("payout %d is stored as %s for provider %q, want paid for %q", id, p.Status, p.Provider, name)
 			}
 		})
 	}
@@ -103,8 +109,8 @@ func TestBrowserPayoutPerProvider(t *testing.T) {
 			t.Errorf("%s payouts in the database: %v, want exactly the one created (%d)", name, got, id)
 		}
 	}
-	if len(all) != len(ids) {
-		t.Errorf("%d payouts in the database, want %d (one per provider): %v", len(all), len(ids), perProvider)
+	if len(all) != len(providerOrder) {
+		t.Errorf("%d payouts in the database, want %d (one per provider): %v", len(all), len(providerOrder), perProvider)
 	}
 	if kib, ok := ids[providers.Kibramoa]; ok {
 		var launched []db.Event
@@ -155,13 +161,16 @@ func createPayoutInBrowser(t *testing.T, ctx context.Context, ts *testServer, na
 			t.Errorf("the %s form has no field %q (it has %v)", name, field, controls)
 			continue
 		case "SELECT":
-			step(t, ctx, "choose "+field, chromedp.SetValue(sel, v))
+			step(t, ctx, fmt.Sprintf("choose %q in the %s select (is it one of its options?)", v, field), chromedp.SetValue(sel, v))
 		default:
-			// Empty it first: some fields come with a default.
-			_, err := chromedp.Run(ctx, chromedp.SetValue(sel, ""))
-			got, _ := chromedp.Run(ctx, chromedp.Value(sel))
-			t.Logf("DEBUG SetValue empty on %s: err=%v value now %q", field, err, got)
-			step(t, ctx, "type "+field, chromedp.SendKeys(sel, v))
+			// Empty it first (some fields come with a default), then type
+			// as the agent would. Not chromedp.SetValue(sel, ""): in
+			// chromedp v0.22.1 it sends no argument for "" (omitempty on
+			// the call argument) and the field ends up holding "undefined".
+			step(t, ctx, "type "+field,
+				chromedp.Evaluate[chromedp.Void](`document.getElementById(`+strconv.Quote("f-"+field)+`).value = ""`),
+				chromedp.SendKeys(sel, v),
+			)
 		}
 		if got := value(t, ctx, "read "+field, chromedp.Value(sel)); got != v {
 			t.Errorf("after filling, the %s field %q holds %q, want %q", name, field, got, v)
@@ -173,11 +182,10 @@ func createPayoutInBrowser(t *testing.T, ctx context.Context, ts *testServer, na
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="status"], [data-testid="form-error"], [data-testid^="error-"]`)),
 	)
 	loc := value(t, ctx, "location", chromedp.Location())
-	m := regexp.MustCompile(`^` + regexp.QuoteMeta(ts.URL) + `/payouts/(\d+)$`).FindStringSubmatch(loc)
-	if m == nil {
+	id := payoutIDFromURL(ts, loc)
+	if id == 0 {
 		t.Fatalf("submitting the %s form led to %s, want /payouts/{id}; %s", name, loc, pageDiag(ctx))
 	}
-	id, _ := strconv.ParseInt(m[1], 10, 64)
 	if got := value(t, ctx, "flash", chromedp.Text(chromedp.CSS(`[data-testid="flash"]`))); got != "Payout created and queued for sending." {
 		t.Errorf("after submitting, the page says %q, want %q", got, "Payout created and queued for sending.")
 	}
@@ -225,6 +233,19 @@ func completeCashierInNewTab(t *testing.T, ctx context.Context, ts *testServer, 
 	}
 	tab, closeTab := chromedp.NewContext(ctx, chromedp.WithTargetID(id))
 	defer closeTab()
+	// Attach to the tab before any step: the first run on a context binds
+	// the tab's event loop to its context, so it must not be a step's
+	// context with a time limit (see newBrowser). Bound it from outside.
+	attached := make(chan error, 1)
+	go func() { attached <- chromedp.Do(tab) }()
+	select {
+	case err := <-attached:
+		if err != nil {
+			t.Fatalf("attach to the cashier tab: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("attaching to the cashier tab took over 10 s")
+	}
 
 	step(t, tab, "load the cashier in the new tab", chromedp.WaitVisible(chromedp.CSS(`[data-testid="cashier-amount"]`)))
 	if loc := value(t, tab, "cashier location", chromedp.Location()); !strings.HasPrefix(loc, ts.URL+"/sandbox/") {
@@ -242,6 +263,22 @@ func completeCashierInNewTab(t *testing.T, ctx context.Context, ts *testServer, 
 	if loc := value(t, tab, "cashier done location", chromedp.Location()); loc != ts.URL+"/cashier/done" {
 		t.Fatalf("after completing, the customer is on %s, want %s/cashier/done; %s", loc, ts.URL, pageDiag(tab))
 	}
+}
+
+// payoutIDFromURL returns the id of the payout page at u (its query, such
+// as ?notice=created, aside), or 0 if u is not a payout page of ts.
+func payoutIDFromURL(ts *testServer, u string) int64 {
+	rest, ok := strings.CutPrefix(u, ts.URL)
+	if !ok {
+		return 0
+	}
+	path, _, _ := strings.Cut(rest, "?")
+	m := regexp.MustCompile(`^/payouts/(\d+)$`).FindStringSubmatch(path)
+	if m == nil {
+		return 0
+	}
+	id, _ := strconv.ParseInt(m[1], 10, 64)
+	return id
 }
 
 // wantAmount is how the payout page writes the form's amount.

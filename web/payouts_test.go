@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -157,6 +158,7 @@ func TestPayoutJourneyPerProvider(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.provider), func(t *testing.T) {
+			ts := ts.forT(t)
 			agent := ts.as(db.RoleAgent)
 			key := agent.openForm(tt.provider)
 
@@ -175,6 +177,14 @@ func TestPayoutJourneyPerProvider(t *testing.T) {
 					t.Errorf("no error message next to %s", field)
 				}
 			}
+			// Only the broken fields are blamed (a bad amount is not a bad currency).
+			doc.Find(`[data-testid^="error-"]`).Each(func(_ int, e *goquery.Selection) {
+				field, _ := e.Attr("data-testid")
+				field = strings.TrimPrefix(field, "error-")
+				if !slices.Contains(tt.wantErrors, field) {
+					t.Errorf("unexpected error next to %s: %q", field, e.Text())
+				}
+			})
 			if got, _ := doc.Find(`input[name="idempotency_key"]`).Attr("value"); got != key {
 				t.Errorf("the re-rendered form changed the idempotency key")
 			}

@@ -110,7 +110,7 @@ func TestRouteRoleMatrix(t *testing.T) {
 		for _, who := range []string{"visitor", db.RoleAgent, db.RoleManager, db.RoleAdmin} {
 			want := map[string]int{"visitor": row.want.visitor, db.RoleAgent: row.want.agent, db.RoleManager: row.want.manager, db.RoleAdmin: row.want.admin}[who]
 			t.Run(row.pattern+"/"+who, func(t *testing.T) {
-				c := clients[who]
+				c := clients[who].forT(t)
 				var r response
 				if row.method == "GET" {
 					r = c.get(row.path)
@@ -249,7 +249,7 @@ func TestAdminAddsUser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := admin.postForm("/users", tt.form)
+			r := admin.forT(t).postForm("/users", tt.form)
 			wantStatus(t, r, invalid)
 			if r.doc(t).Find(`[data-testid="error-`+tt.field+`"]`).Text() == "" {
 				t.Errorf("no error next to %s", tt.field)

@@ -273,3 +273,16 @@ func (ts *testServer) seedPayout() db.Payout {
 	}
 	return p
 }
+
+// forT returns the server bound to a subtest's t, so that helpers fail the
+// subtest that called them.
+func (ts *testServer) forT(t *testing.T) *testServer {
+	cp := *ts
+	cp.t = t
+	return &cp
+}
+
+// forT returns the client bound to a subtest's t.
+func (c *client) forT(t *testing.T) *client {
+	return &client{ts: c.ts.forT(t), hc: c.hc}
+}

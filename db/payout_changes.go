@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -113,24 +114,23 @@ func (s *Payouts) ClaimOutbox(ctx context.Context, now time.Time, limit int, ev 
 	if err != nil {
 		return nil, fmt.Errorf("db: claim outbox: %w", err)
 	}
-	out := make([]Payout, 0, len(ids))
-	for _, id := range ids {
-		p, err := s.Get(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	out, err := s.many(ctx, `SELECT `+payoutColumns+payoutFrom+` WHERE p.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY p.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: claimed payouts: %w", err)
 	}
 	return out, nil
 }
 
 // Change applies ch to payout id and appends ev, in one transaction.
-func (s *Payouts) Change(ctx context.Context, id int64, ch Change, ev Event) (Payout, error) {
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error { return s.ChangeTx(ctx, tx, id, ch, ev) })
-	if err != nil {
-		return Payout{}, err
-	}
-	return s.Get(ctx, id)
+func (s *Payouts) Change(ctx context.Context, id int64, ch Change, ev Event) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error { return s.ChangeTx(ctx, tx, id, ch, ev) })
 }
 
 // ChangeTx applies ch inside the caller's transaction. A status change must

@@ -142,8 +142,9 @@ func (s *Payouts) Create(ctx context.Context, np NewPayout, ev Event) (p Payout,
 	if err != nil {
 		return p, false, fmt.Errorf("db: create payout: %w", err)
 	}
-	p, err = s.Get(ctx, id)
-	return p, true, err
+	return Payout{ID: id, Provider: np.Provider, Status: np.Status, AmountMinor: np.AmountMinor, Currency: np.Currency,
+		IdempotencyKey: np.IdempotencyKey, Reference: np.Reference, Fields: np.Fields, BeneficiaryName: np.BeneficiaryName,
+		BeneficiaryAccount: np.BeneficiaryAccount, BeneficiaryCountry: np.BeneficiaryCountry, CreatedBy: np.CreatedBy}, true, nil
 }
 
 // Get returns the payout with the given id.

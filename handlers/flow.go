@@ -21,7 +21,7 @@ type PayoutStore interface {
 	Match(ctx context.Context, provider, reference, providerID, paymentID string) (db.Payout, error)
 	List(ctx context.Context, f db.PayoutFilter) ([]db.Payout, error)
 	ClaimOutbox(ctx context.Context, now time.Time, limit int, ev func(db.Payout) db.Event) ([]db.Payout, error)
-	Change(ctx context.Context, id int64, ch db.Change, ev db.Event) (db.Payout, error)
+	Change(ctx context.Context, id int64, ch db.Change, ev db.Event) error
 	ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch db.Change, ev db.Event) error
 	Due(ctx context.Context, now time.Time, limit int) ([]db.Payout, error)
 	Interrupted(ctx context.Context) ([]db.Payout, error)
@@ -167,13 +167,26 @@ func (f *Flow) SendDue(ctx context.Context) (int, error) {
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
+	// Claiming costs a write transaction: gather a few free slots first,
+	// waiting a moment at most, so that one claim serves several payouts.
 	free := 1
+	gather := time.NewTimer(2 * time.Millisecond)
+	defer gather.Stop()
 	for free < cap(f.slots) {
+		if free >= max(cap(f.slots)/8, 1) {
+			select {
+			case f.slots <- struct{}{}:
+				free++
+				continue
+			default:
+			}
+			break
+		}
 		select {
 		case f.slots <- struct{}{}:
 			free++
 			continue
-		default:
+		case <-gather.C:
 		}
 		break
 	}
@@ -256,7 +269,16 @@ func (f *Flow) record(ctx context.Context, p db.Payout, ch db.Change, ev db.Even
 	if ch.Fields == nil {
 		ch.Fields = f.finalFields(p, ch.To)
 	}
-	if _, err := f.Payouts.Change(ctx, p.ID, ch, ev); err != nil {
+	err := f.Payouts.Change(ctx, p.ID, ch, ev)
+	if errors.Is(err, db.ErrIllegalTransition) && ch.To != "" {
+		// A webhook moved the payout further meanwhile (it is paid while
+		// the answer to our call was on its way): keep what we learnt and
+		// the record of what we did, leave the newer status.
+		f.Log.InfoContext(ctx, "outcome older than the payout's status", "payout", p.ID, "to", ch.To, slog.Any("error", err))
+		ch.To, ch.Fields = "", nil
+		err = f.Payouts.Change(ctx, p.ID, ch, ev)
+	}
+	if err != nil {
 		f.Log.ErrorContext(ctx, "record payout outcome", "payout", p.ID, "to", ch.To, slog.Any("error", err))
 	}
 }
@@ -321,7 +343,7 @@ func (f *Flow) Recover(ctx context.Context) error {
 		ev.Reason = "the server stopped while this payout was being sent"
 		ch := db.Change{To: db.StatusUnknown, Dequeue: true, CheckAt: f.Now(),
 			ErrorMessage: "Sending was interrupted by a restart; the provider may have received it."}
-		if _, err := f.Payouts.Change(ctx, p.ID, ch, ev); err != nil {
+		if err := f.Payouts.Change(ctx, p.ID, ch, ev); err != nil {
 			return err
 		}
 		f.Log.WarnContext(ctx, "interrupted payout marked unknown", "payout", p.ID)

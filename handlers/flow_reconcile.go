@@ -105,7 +105,8 @@ func (f *Flow) confirm(ctx context.Context, rail providers.Rail, p db.Payout) {
 	seen := exchanges(res.Exchanges)
 	if diffs := sessionDiffs(p, res); len(diffs) > 0 {
 		cres, cerr := rail.Cancel(ctx, refOf(p))
-		ch := withResult(db.Change{Exchanges: seen, CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1)}, cres)
+		// Recorded even if the provider's webhook reports the cancellation first.
+		ch := withResult(db.Change{Exchanges: seen, CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1), Record: true}, cres)
 		ch.ErrorCode = "session_mismatch"
 		ch.ErrorMessage = "Cancelled instead of confirmed: the provider's session differs from the payout (" + strings.Join(diffs, "; ") + ")."
 		ev := systemEvent("payout.confirmation_refused")
@@ -125,7 +126,7 @@ func (f *Flow) confirm(ctx context.Context, rail providers.Rail, p db.Payout) {
 		f.record(ctx, p, ch, db.Event{})
 		return
 	}
-	ch.Confirmed = true
+	ch.Confirmed, ch.Record = true, true
 	ch.To = lifecycleStatus(cres.Status)
 	if ch.To == db.StatusAwaitingConfirmation || ch.To == db.StatusUnknown {
 		ch.To = db.StatusProcessing
@@ -195,6 +196,7 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 	if p.ProviderID != "" {
 		ch.ProviderID = "" // never overwrite an id we already hold
 	}
+	ch = unchangedDropped(ch, p)
 	_, err = f.Webhooks.Received(ctx, string(name), u.EventID, ev, func(tx *sql.Tx) error {
 		change := ch
 		pe := systemEvent("payout.status_changed")
@@ -206,6 +208,9 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 			if to == db.StatusAwaitingConfirmation {
 				change.CheckAt = f.Now()
 			}
+		}
+		if noChange(change) {
+			return nil
 		}
 		err := f.Payouts.ChangeTx(ctx, tx, p.ID, change, pe)
 		if errors.Is(err, db.ErrIllegalTransition) {
@@ -220,4 +225,28 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 		f.Notify()
 	}
 	return err
+}
+
+// unchangedDropped clears the values of ch that the payout already holds,
+// so that a webhook repeating what we know writes nothing but its record.
+func unchangedDropped(ch db.Change, p db.Payout) db.Change {
+	for _, f := range []struct {
+		v    *string
+		have string
+	}{
+		{&ch.ProviderID, p.ProviderID}, {&ch.PaymentID, p.PaymentID}, {&ch.ProviderReference, p.ProviderReference},
+		{&ch.RawStatus, p.RawStatus}, {&ch.ErrorCode, p.ErrorCode}, {&ch.ErrorMessage, p.ErrorMessage}, {&ch.CashierURL, p.CashierURL},
+	} {
+		if *f.v == f.have {
+			*f.v = ""
+		}
+	}
+	return ch
+}
+
+// noChange reports whether ch would write nothing.
+func noChange(ch db.Change) bool {
+	return ch.To == "" && ch.ProviderID == "" && ch.PaymentID == "" && ch.ProviderReference == "" && ch.RawStatus == "" &&
+		ch.ErrorCode == "" && ch.ErrorMessage == "" && ch.CashierURL == "" && ch.Fields == nil && !ch.Confirmed &&
+		len(ch.Exchanges) == 0 && ch.CheckAt.IsZero() && !ch.ClearCheck && !ch.CountCheck && ch.Requeue.IsZero() && !ch.Dequeue
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -132,7 +133,7 @@ func checkField(fl providers.Field, v string) string {
 		return fl.Label + ": choose one of the listed values."
 	}
 	if fl.Pattern != "" {
-		re, err := regexp.Compile(`^(?:` + fl.Pattern + `)$`)
+		re, err := fieldPattern(fl.Pattern)
 		if err == nil && !re.MatchString(v) {
 			if fl.PatternMessage != "" {
 				return fl.PatternMessage
@@ -141,6 +142,21 @@ func checkField(fl providers.Field, v string) string {
 		}
 	}
 	return ""
+}
+
+// patterns caches the compiled field patterns: the specs are fixed, and
+// compiling on every submitted form showed in profiles.
+var patterns sync.Map
+
+func fieldPattern(p string) (*regexp.Regexp, error) {
+	if re, ok := patterns.Load(p); ok {
+		return re.(*regexp.Regexp), nil
+	}
+	re, err := regexp.Compile(`^(?:` + p + `)$`)
+	if err == nil {
+		patterns.Store(p, re)
+	}
+	return re, err
 }
 
 func hasOption(opts []providers.Option, v string) bool {

@@ -224,7 +224,7 @@ func (h *Payouts) LaunchCashier(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev := event(r.Context(), r.UserAgent(), "payout.cashier_launched")
-	if _, err := h.Store.Change(r.Context(), p.ID, db.Change{Record: true}, ev); err != nil {
+	if err := h.Store.Change(r.Context(), p.ID, db.Change{Record: true}, ev); err != nil {
 		serverError(w, r, h.Log, err)
 		return
 	}
@@ -268,7 +268,7 @@ func (h *Payouts) Resolve(w http.ResponseWriter, r *http.Request) {
 	ev := event(r.Context(), r.UserAgent(), "payout.resolved")
 	ev.Reason = reason
 	ch := db.Change{Only: []db.Status{db.StatusUnknown}, To: outcome, Fields: h.Flow.finalFields(p, outcome)}
-	_, err := h.Store.Change(r.Context(), p.ID, ch, ev)
+	err := h.Store.Change(r.Context(), p.ID, ch, ev)
 	switch {
 	case errors.Is(err, db.ErrIllegalTransition):
 		h.flash(w, r, "warning", "This payout is no longer unknown; nothing was changed.")

@@ -85,7 +85,7 @@ var settings = []setting{
 	{flag: "send-timeout", env: "PAYOUTDESK_SEND_TIMEOUT", def: "30s", usage: "how long one call to a provider may take before its outcome counts as unknown"},
 	{flag: "reconcile-every", env: "PAYOUTDESK_RECONCILE_EVERY", def: "10s", usage: "first delay before asking a provider about an open payout again (doubles each time)"},
 	{flag: "reconcile-max", env: "PAYOUTDESK_RECONCILE_MAX", def: "15m", usage: "longest delay between two questions to a provider about an open payout"},
-	{flag: "send-parallel", env: "PAYOUTDESK_SEND_PARALLEL", def: "32", usage: "how many provider calls may be under way at once"},
+	{flag: "send-parallel", env: "PAYOUTDESK_SEND_PARALLEL", def: "64", usage: "how many payouts may be in the middle of being sent at once"},
 
 	{env: "PAYOUTDESK_KIBRAMOA_URL", def: "https://api.sandbox.kibramoa.net", usage: "Kibramoa API base URL"},
 	{env: "PAYOUTDESK_KIBRAMOA_API_KEY", usage: "Kibramoa merchant API key (X-API-KEY); set it to go live", secret: true},

@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	cfg := web.Config{
 		Addr: ln.Addr().String(), BaseURL: base, SessionIdle: time.Hour, SessionAbsolute: 12 * time.Hour,
 		ShutdownTimeout: 5 * time.Second, SandboxStep: o.step, SendTimeout: 30 * time.Second,
-		ReconcileEvery: 10 * time.Second, ReconcileMax: 15 * time.Minute, SendParallel: 32,
+		ReconcileEvery: 10 * time.Second, ReconcileMax: 15 * time.Minute, SendParallel: 64,
 	}
 	app, err := web.NewServer(cfg, web.Deps{DB: d, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {

@@ -78,7 +78,11 @@ func New(cfg Config) *Sandbox {
 		cfg.SlowDelay = 3 * time.Second
 	}
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: 10 * time.Second}
+		// Deliveries run concurrently: keep enough idle connections that
+		// they do not each pay for a new one.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		cfg.Client = &http.Client{Timeout: 10 * time.Second, Transport: t}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

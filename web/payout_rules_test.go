@@ -351,3 +351,29 @@ func TestWebhooksCannotRewriteAFinalPayout(t *testing.T) {
 		t.Errorf("replay audited as %v and late failure as %v; want duplicate and ignored", dup.Details, last.Details)
 	}
 }
+
+func TestRefreshStatusWithoutJavaScript(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	key := agent.openForm(providers.Kibramoa)
+	id := agent.submit(providers.Kibramoa, key, validForms(ts)[providers.Kibramoa])
+	ts.waitStatus(id, db.StatusAwaitingCustomer)
+	path := "/payouts/" + strconv.FormatInt(id, 10)
+	page := agent.get(path).doc(t)
+	if page.Find(`form[action="` + path + `/refresh"][method="post"] [data-testid="refresh"]`).Length() != 1 {
+		t.Fatal("no plain refresh form on an open payout")
+	}
+	r := agent.postForm(path+"/refresh", nil)
+	wantStatus(t, r, http.StatusSeeOther)
+	wantLocation(t, r, path)
+	if msg := agent.get(path).doc(t).Find(`[data-testid="flash"]`).Text(); msg != "Asked the provider. Status: waiting for customer." {
+		t.Errorf("after refreshing the page says %q", msg)
+	}
+	if link, _ := page.Find(`[data-testid="cashier-link"]`).Attr("value"); link == "" {
+		t.Error("no cashier link to copy")
+	}
+	csp := agent.get(path).Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "form-action 'self' "+ts.URL) {
+		t.Errorf("CSP %q does not let the Open cashier form reach the cashier", csp)
+	}
+}

@@ -105,15 +105,15 @@ func List(p ListPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "provider", Label: "Provider", Type: "select", Value: p.Provider, Options: p.Providers}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "provider", Label: "Provider", Type: "select", Value: p.Provider, Options: p.Providers, EmptyLabel: "Any"}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "status", Label: "Status", Type: "select", Value: p.Status, Options: p.Statuses}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "status", Label: "Status", Type: "select", Value: p.Status, Options: p.Statuses, EmptyLabel: "Any"}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "created_by", Label: "Created by", Type: "select", Value: p.CreatedBy, Options: p.Creators, Required: true}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "created_by", Label: "Created by", Type: "select", Value: p.CreatedBy, Options: p.Creators, NoEmpty: true}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -56,7 +56,10 @@ type Event struct {
 	Outcome    string
 	Origin     Origin
 	Reason     string
-	Details    map[string]any
+	// Provider is the payout provider the event concerns, if any; it is
+	// what the audit log's provider filter looks at.
+	Provider string
+	Details  map[string]any
 	// DetailsJSON is the stored details text, as hashed.
 	DetailsJSON string
 	Hash        string
@@ -96,11 +99,11 @@ func Append(ctx context.Context, tx *sql.Tx, e *Event) error {
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit_events
 		(seq, at, actor_type, actor_id, actor_email, actor_role, action, target_type, target_id,
-		 outcome, ip, user_agent, request_id, reason, details, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		 outcome, ip, user_agent, request_id, reason, details, provider, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Seq, formatTime(e.At), e.Actor.Type, e.Actor.ID, e.Actor.Email, e.Actor.Role, e.Action,
 		e.TargetType, e.TargetID, e.Outcome, e.Origin.IP, e.Origin.UserAgent, e.Origin.RequestID,
-		e.Reason, e.DetailsJSON, e.Hash)
+		e.Reason, e.DetailsJSON, e.Provider, e.Hash)
 	if err != nil {
 		return fmt.Errorf("db: append audit event %s: %w", e.Action, err)
 	}
@@ -109,22 +112,27 @@ func Append(ctx context.Context, tx *sql.Tx, e *Event) error {
 
 // canonical encodes e for hashing: every field in a fixed order, each as an
 // unsigned varint byte length followed by its UTF-8 bytes, so that no two
-// different events encode alike. Anyone can re-implement it to check the
-// chain independently of this code.
+// different events encode alike. The provider, added later, comes last and
+// only when set, so events recorded before it existed hash as they did.
+// Anyone can re-implement this to check the chain independently of this
+// code.
 func canonical(at string, e *Event) []byte {
 	fields := [...]string{
 		strconv.FormatInt(e.Seq, 10), at,
 		e.Actor.Type, e.Actor.ID, e.Actor.Email, e.Actor.Role,
 		e.Action, e.TargetType, e.TargetID, e.Outcome,
 		e.Origin.IP, e.Origin.UserAgent, e.Origin.RequestID,
-		e.Reason, e.DetailsJSON,
+		e.Reason, e.DetailsJSON, e.Provider,
 	}
 	n := 0
 	for _, f := range fields {
 		n += binary.MaxVarintLen64 + len(f)
 	}
 	b := make([]byte, 0, n)
-	for _, f := range fields {
+	for i, f := range fields {
+		if i == len(fields)-1 && f == "" {
+			break
+		}
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
@@ -173,13 +181,13 @@ func redact(v any) any {
 }
 
 const eventColumns = `seq, at, actor_type, actor_id, actor_email, actor_role, action, target_type,
-	target_id, outcome, ip, user_agent, request_id, reason, details, hash`
+	target_id, outcome, ip, user_agent, request_id, reason, details, provider, hash`
 
 func scanEvent(row interface{ Scan(...any) error }) (Event, error) {
 	var e Event
 	err := row.Scan(&e.Seq, timeCol{&e.At}, &e.Actor.Type, &e.Actor.ID, &e.Actor.Email, &e.Actor.Role,
 		&e.Action, &e.TargetType, &e.TargetID, &e.Outcome, &e.Origin.IP, &e.Origin.UserAgent,
-		&e.Origin.RequestID, &e.Reason, &e.DetailsJSON, &e.Hash)
+		&e.Origin.RequestID, &e.Reason, &e.DetailsJSON, &e.Provider, &e.Hash)
 	if err != nil {
 		return e, err
 	}

@@ -26,6 +26,9 @@ func appendEvents(t *testing.T, d *db.DB, n int) []db.Event {
 			Origin:     db.Origin{IP: "192.0.2.1", UserAgent: "test", RequestID: "req-" + strconv.Itoa(i)},
 			Details:    map[string]any{"i": i, "note": "hello"},
 		}
+		if i%2 == 1 {
+			e.Provider = "monime"
+		}
 		err := d.InTx(context.Background(), func(tx *sql.Tx) error { return db.Append(context.Background(), tx, &e) })
 		if err != nil {
 			t.Fatal(err)
@@ -91,6 +94,9 @@ func TestHashFollowsDocumentedEncoding(t *testing.T) {
 		fields := []string{strconv.FormatInt(e.Seq, 10), stored.At.Format(db.TimeLayout), e.Actor.Type, e.Actor.ID,
 			e.Actor.Email, e.Actor.Role, e.Action, e.TargetType, e.TargetID, stored.Outcome, e.Origin.IP,
 			e.Origin.UserAgent, e.Origin.RequestID, e.Reason, stored.DetailsJSON}
+		if stored.Provider != "" {
+			fields = append(fields, stored.Provider)
+		}
 		h := sha256.New()
 		h.Write(prev)
 		for _, f := range fields {
@@ -142,6 +148,8 @@ func TestVerifyNamesTamperedSeq(t *testing.T) {
 		{"actor email", []string{`UPDATE audit_events SET actor_email = 'b@example.com' WHERE seq = 2`}, 2},
 		{"timestamp", []string{`UPDATE audit_events SET at = '2020-01-01T00:00:00.000000Z' WHERE seq = 5`}, 5},
 		{"outcome", []string{`UPDATE audit_events SET outcome = 'failure' WHERE seq = 1`}, 1},
+		{"provider cleared", []string{`UPDATE audit_events SET provider = '' WHERE seq = 2`}, 2},
+		{"provider added", []string{`UPDATE audit_events SET provider = 'fedapay' WHERE seq = 3`}, 3},
 		{"deleted row", []string{`DELETE FROM audit_events WHERE seq = 3`}, 3},
 		{"swapped rows", []string{
 			`UPDATE audit_events SET seq = -1 WHERE seq = 3`,
@@ -152,7 +160,7 @@ func TestVerifyNamesTamperedSeq(t *testing.T) {
 			`UPDATE audit_events SET seq = seq + 100 WHERE seq >= 3`,
 			`UPDATE audit_events SET seq = seq - 99 WHERE seq >= 103`,
 			`INSERT INTO audit_events SELECT 3, at, actor_type, actor_id, actor_email, actor_role, 'forged', target_type,
-				target_id, outcome, ip, user_agent, request_id, reason, details, hash FROM audit_events WHERE seq = 2`,
+				target_id, outcome, ip, user_agent, request_id, reason, details, provider, hash FROM audit_events WHERE seq = 2`,
 		}, 3},
 	}
 	for _, tt := range tests {

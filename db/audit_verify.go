@@ -1,8 +1,18 @@
 package db
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"runtime"
+	"sort"
+	"strconv"
+	"sync"
 )
 
 // Verification is the result of recomputing the audit chain.
@@ -11,8 +21,10 @@ type Verification struct {
 	Events int64
 	// Head is the hash of the last event that checked out.
 	Head string
-	// BrokenAt is the sequence number where the chain first breaks, 0 if it
-	// does not; Problem says how.
+	// Checkpoints is how many signed checkpoints were checked.
+	Checkpoints int
+	// BrokenAt is the sequence number where the history first breaks, 0 if
+	// it does not; Problem says how.
 	BrokenAt int64
 	Problem  string
 }
@@ -22,56 +34,243 @@ func (v Verification) OK() bool { return v.BrokenAt == 0 }
 
 func (v Verification) String() string {
 	if v.OK() {
-		return fmt.Sprintf("ok: %d events, head %s", v.Events, v.Head)
+		s := fmt.Sprintf("ok: %d events, head %s", v.Events, v.Head)
+		if v.Checkpoints > 0 {
+			s += fmt.Sprintf(", %d signed checkpoints match", v.Checkpoints)
+		}
+		return s
 	}
-	return fmt.Sprintf("broken at seq %d: %s (%d events checked before it)", v.BrokenAt, v.Problem, v.Events)
+	return fmt.Sprintf("broken at seq %d: %s", v.BrokenAt, v.Problem)
 }
 
-// Verify recomputes the hash chain from the first event, streaming rows in
-// sequence order, and reports the first sequence number where a stored hash
-// does not match (an edited row, or a row inserted or swapped in) or where a
-// sequence number is missing (a deleted row).
+// VerifyOptions adds signed checkpoints to a verification.
+type VerifyOptions struct {
+	// Checkpoints, typically from the checkpoint file outside the database
+	// and from the database, are each checked against the chain.
+	Checkpoints []Checkpoint
+	// PublicKey verifies the checkpoints' signatures.
+	PublicKey ed25519.PublicKey
+}
+
+// Verify recomputes the hash chain. See VerifyWith.
 func (a *Audit) Verify(ctx context.Context) (Verification, error) {
-	rows, err := a.db.R.QueryContext(ctx, `SELECT `+eventColumns+` FROM audit_events ORDER BY seq`)
-	if err != nil {
+	return a.VerifyWith(ctx, VerifyOptions{})
+}
+
+// VerifyWith recomputes the hash chain and checks it against signed
+// checkpoints. It names the first sequence number where the history
+// breaks: an edited row, or one inserted or swapped in (its hash does not
+// match), a deleted row (its number is missing), a history rewritten with
+// recomputed hashes (a checkpoint's hash does not match), or a cut tail (a
+// checkpoint names an event that is gone).
+//
+// Each event's stored hash is checked against its predecessor's stored
+// hash, so the work splits into ranges checked in parallel; every event
+// matching means the chain recomputed from the start matches too.
+func (a *Audit) VerifyWith(ctx context.Context, o VerifyOptions) (Verification, error) {
+	var lo, hi sql.NullInt64
+	var n int64
+	if err := a.db.R.QueryRowContext(ctx, `SELECT min(seq), max(seq), count(*) FROM audit_events`).Scan(&lo, &hi, &n); err != nil {
 		return Verification{}, fmt.Errorf("db: verify audit chain: %w", err)
 	}
-	defer rows.Close()
 	v := Verification{Head: GenesisHash}
-	for rows.Next() {
-		var e Event
-		var at string
-		err := rows.Scan(&e.Seq, &at, &e.Actor.Type, &e.Actor.ID, &e.Actor.Email, &e.Actor.Role,
-			&e.Action, &e.TargetType, &e.TargetID, &e.Outcome, &e.Origin.IP, &e.Origin.UserAgent,
-			&e.Origin.RequestID, &e.Reason, &e.DetailsJSON, &e.Hash)
-		if err != nil {
-			// A row whose columns no longer scan (a timestamp overwritten with
-			// garbage) is tampering too, not an operational error.
-			return v.broken(v.Events+1, "row unreadable: "+err.Error()), nil
-		}
-		want := v.Events + 1
-		if e.Seq != want {
-			if e.Seq > want {
-				return v.broken(want, fmt.Sprintf("event missing (next stored event is %d)", e.Seq)), nil
-			}
-			return v.broken(want, fmt.Sprintf("sequence out of order (found %d)", e.Seq)), nil
-		}
-		h, err := chainHash(v.Head, at, &e)
-		if err != nil {
-			return v.broken(e.Seq, err.Error()), nil
-		}
-		if h != e.Hash {
-			return v.broken(e.Seq, "hash does not match the event's contents or its predecessor"), nil
-		}
-		v.Events, v.Head = e.Seq, e.Hash
+	if lo.Valid && lo.Int64 < 1 {
+		return v.broken(1, fmt.Sprintf("unexpected sequence number %d", lo.Int64)), nil
 	}
-	if err := rows.Err(); err != nil {
-		return v, fmt.Errorf("db: verify audit chain: %w", err)
+	marks := map[int64]bool{}
+	for _, c := range o.Checkpoints {
+		marks[c.Seq] = true
 	}
-	return v, nil
+	var last int64
+	hashes := map[int64]string{}
+	if hi.Valid {
+		res, err := a.verifyParallel(ctx, hi.Int64, marks)
+		if err != nil {
+			return Verification{}, fmt.Errorf("db: verify audit chain: %w", err)
+		}
+		if res.brokenAt != 0 {
+			v = v.broken(res.brokenAt, res.problem)
+		}
+		last, hashes = res.verified, res.marked
+		v.Events, v.Head = res.verified, res.head
+	}
+	return checkCheckpoints(v, last, hashes, o), nil
+}
+
+// checkCheckpoints compares the chain, valid up to seq last, with the
+// checkpoints, keeping the earliest break found.
+func checkCheckpoints(v Verification, last int64, hashes map[int64]string, o VerifyOptions) Verification {
+	cps := append([]Checkpoint(nil), o.Checkpoints...)
+	sort.Slice(cps, func(i, j int) bool { return cps[i].Seq < cps[j].Seq })
+	prev := int64(0)
+	for _, c := range cps {
+		var seq int64
+		var problem string
+		switch {
+		case o.PublicKey == nil || !c.Valid(o.PublicKey):
+			seq, problem = c.Seq, fmt.Sprintf("the checkpoint at seq %d is not validly signed by key %s (forged or damaged)", c.Seq, keyIDOf(o.PublicKey))
+		case c.Seq > last && v.OK():
+			seq, problem = last+1, fmt.Sprintf("events after seq %d are missing: a signed checkpoint records seq %d with hash %s", last, c.Seq, c.Hash)
+		case c.Seq > last:
+			continue
+		case hashes[c.Seq] != c.Hash:
+			seq, problem = prev+1, fmt.Sprintf("history between seq %d and %d was rewritten: the hash at seq %d is not the signed checkpoint's %s", prev+1, c.Seq, c.Seq, c.Hash)
+		default:
+			v.Checkpoints++
+			prev = c.Seq
+			continue
+		}
+		if v.OK() || seq < v.BrokenAt {
+			v = v.broken(seq, problem)
+		}
+	}
+	return v
+}
+
+func keyIDOf(pub ed25519.PublicKey) string {
+	if pub == nil {
+		return "(none given)"
+	}
+	return KeyID(pub)
 }
 
 func (v Verification) broken(seq int64, problem string) Verification {
 	v.BrokenAt, v.Problem = seq, problem
 	return v
+}
+
+type rangeResult struct {
+	// verified is the last seq checked before any break; head its hash.
+	verified int64
+	head     string
+	brokenAt int64
+	problem  string
+	marked   map[int64]string
+}
+
+// parallelFrom is the log size from which verification splits the work:
+// below it, starting goroutines costs more than it saves.
+var parallelFrom int64 = 50_000
+
+// verifyParallel checks seqs 1..hi in ranges, one per CPU.
+func (a *Audit) verifyParallel(ctx context.Context, hi int64, marks map[int64]bool) (rangeResult, error) {
+	workers := max(int64(runtime.NumCPU()), 2)
+	if hi < parallelFrom {
+		workers = 1
+	}
+	size := (hi + workers - 1) / workers
+	results := make([]rangeResult, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := int64(0); w < workers; w++ {
+		from, to := w*size+1, min((w+1)*size, hi)
+		wg.Go(func() { results[w], errs[w] = a.verifyRange(ctx, from, to, marks) })
+	}
+	wg.Wait()
+	out := rangeResult{head: GenesisHash, marked: map[int64]string{}}
+	for w := range results {
+		if errs[w] != nil {
+			return out, errs[w]
+		}
+		r := results[w]
+		for k, h := range r.marked {
+			out.marked[k] = h
+		}
+		if out.brokenAt != 0 {
+			continue
+		}
+		out.verified, out.head = max(out.verified, r.verified), r.head
+		if r.brokenAt != 0 {
+			out.brokenAt, out.problem = r.brokenAt, r.problem
+		}
+	}
+	return out, nil
+}
+
+// verifyRange checks the events from..to against their predecessors'
+// stored hashes, reading raw column bytes to keep the work per event small.
+func (a *Audit) verifyRange(ctx context.Context, from, to int64, marks map[int64]bool) (rangeResult, error) {
+	res := rangeResult{verified: from - 1, head: GenesisHash, marked: map[int64]string{}}
+	prev := make([]byte, sha256.Size)
+	if from > 1 {
+		var h string
+		err := a.db.R.QueryRowContext(ctx, `SELECT hash FROM audit_events WHERE seq = ?`, from-1).Scan(&h)
+		if err != nil {
+			// The range before reports the missing event; nothing to add here.
+			return rangeResult{verified: from - 1, marked: res.marked}, nil
+		}
+		if prev, err = decodeHash(h); err != nil {
+			return rangeResult{verified: from - 1, marked: res.marked}, nil
+		}
+		res.head = h
+	}
+	rows, err := a.db.R.QueryContext(ctx, `SELECT `+eventColumns+` FROM audit_events WHERE seq BETWEEN ? AND ? ORDER BY seq`, from, to)
+	if err != nil {
+		return res, err
+	}
+	defer rows.Close()
+	var cols [17]sql.RawBytes
+	dest := make([]any, len(cols))
+	for i := range cols {
+		dest[i] = &cols[i]
+	}
+	h := sha256.New()
+	canon := make([]byte, 0, 1024)
+	sum := make([]byte, 0, sha256.Size)
+	want := res.verified + 1
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return res.stop(want, "row unreadable: "+err.Error()), nil
+		}
+		seq, err := strconv.ParseInt(string(cols[0]), 10, 64)
+		if err != nil || seq != want {
+			if err == nil && seq > want {
+				return res.stop(want, fmt.Sprintf("event missing (next stored event is %d)", seq)), nil
+			}
+			return res.stop(want, fmt.Sprintf("sequence out of order (found %s)", cols[0])), nil
+		}
+		canon = canon[:0]
+		for i := 0; i < 16; i++ {
+			// The provider (column 15) is encoded only when set.
+			if i == 15 && len(cols[i]) == 0 {
+				break
+			}
+			canon = binary.AppendUvarint(canon, uint64(len(cols[i])))
+			canon = append(canon, cols[i]...)
+		}
+		h.Reset()
+		h.Write(prev)
+		h.Write(canon)
+		sum = h.Sum(sum[:0])
+		stored, err := decodeHash(string(cols[16]))
+		if err != nil || !bytes.Equal(sum, stored) {
+			return res.stop(seq, "hash does not match the event's contents or its predecessor"), nil
+		}
+		prev = stored
+		res.verified, res.head = seq, string(cols[16])
+		if marks[seq] {
+			res.marked[seq] = res.head
+		}
+		want++
+	}
+	if err := rows.Err(); err != nil {
+		return res, err
+	}
+	if res.verified < to {
+		return res.stop(res.verified+1, fmt.Sprintf("event missing (the log ends at %d)", res.verified)), nil
+	}
+	return res, nil
+}
+
+func (r rangeResult) stop(seq int64, problem string) rangeResult {
+	r.brokenAt, r.problem = seq, problem
+	return r
+}
+
+func decodeHash(s string) ([]byte, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != sha256.Size {
+		return nil, fmt.Errorf("malformed hash %q", s)
+	}
+	return b, nil
 }

@@ -141,7 +141,8 @@ func (s *Payouts) Change(ctx context.Context, id int64, ch Change, ev Event) err
 func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change, ev Event) error {
 	var cur Status
 	var confirmed sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT status, confirmed_at FROM payouts WHERE id = ?`, id).Scan(&cur, &confirmed)
+	var provider string
+	err := tx.QueryRowContext(ctx, `SELECT status, confirmed_at, provider FROM payouts WHERE id = ?`, id).Scan(&cur, &confirmed, &provider)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("db: change payout %d: %w", id, ErrNotFound)
 	}
@@ -227,7 +228,7 @@ func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change,
 	if ev.Action == "" || (!moving && !ch.Record) {
 		return nil
 	}
-	ev.TargetType, ev.TargetID = "payout", strconv.FormatInt(id, 10)
+	ev.TargetType, ev.TargetID, ev.Provider = "payout", strconv.FormatInt(id, 10), provider
 	change := map[string]any{"before": map[string]any{"status": string(cur)}, "after": map[string]any{"status": string(to)}}
 	for k, v := range map[string]string{"provider_id": ch.ProviderID, "raw_status": ch.RawStatus, "error_code": ch.ErrorCode, "error_message": ch.ErrorMessage} {
 		if v != "" {

@@ -128,7 +128,7 @@ func (s *Payouts) Create(ctx context.Context, np NewPayout, ev Event) (p Payout,
 				return err
 			}
 		}
-		ev.TargetType, ev.TargetID = "payout", strconv.FormatInt(id, 10)
+		ev.TargetType, ev.TargetID, ev.Provider = "payout", strconv.FormatInt(id, 10), np.Provider
 		ev.Details = mergeDetails(ev.Details, map[string]any{
 			"provider": np.Provider, "amount_minor": np.AmountMinor, "currency": np.Currency, "status": string(np.Status),
 			"reference": np.Reference, "beneficiary": np.BeneficiaryName, "account": np.BeneficiaryAccount,

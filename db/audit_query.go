@@ -1,0 +1,246 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// AuditFilter selects audit events. Zero values select everything.
+type AuditFilter struct {
+	// From and To bound the time: From ≤ at < To.
+	From, To time.Time
+	// ActorType and ActorID name who acted (ActorID alone is not used).
+	ActorType, ActorID string
+	// Action is an exact action, or a prefix ending in "." ("payout.").
+	Action   string
+	Provider string
+	PayoutID int64
+	Outcome  string
+	// Text is matched as a phrase in the details and the actor's email.
+	Text string
+	// Before continues a listing: only events with a smaller seq. Keyset
+	// pagination stays stable while new events arrive.
+	Before int64
+	Limit  int
+}
+
+// ErrBadFilter is returned for a filter value the search cannot use.
+var ErrBadFilter = errors.New("bad audit filter")
+
+// Search returns the events matching f, newest first, at most f.Limit
+// (default 50, at most 1000).
+func (a *Audit) Search(ctx context.Context, f AuditFilter) ([]Event, error) {
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 50
+	}
+	var out []Event
+	err := a.scan(ctx, f, func(e Event) error {
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: search audit events: %w", err)
+	}
+	return out, nil
+}
+
+// Stream calls fn with every event matching f, newest first, reading rows
+// one at a time so that memory stays constant however many there are.
+// f.Limit is ignored.
+func (a *Audit) Stream(ctx context.Context, f AuditFilter, fn func(Event) error) error {
+	f.Limit = -1
+	if err := a.scan(ctx, f, fn); err != nil {
+		return fmt.Errorf("db: stream audit events: %w", err)
+	}
+	return nil
+}
+
+func (a *Audit) scan(ctx context.Context, f AuditFilter, fn func(Event) error) error {
+	if f.Text != "" {
+		if _, err := a.IndexText(ctx); err != nil {
+			return err
+		}
+	}
+	q, args, empty, err := a.buildQuery(ctx, f)
+	if err != nil || empty {
+		return err
+	}
+	rows, err := a.db.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// buildQuery builds the SQL for f. A time range becomes a range of sequence
+// numbers first (time grows with seq), so that every other filter can use
+// its (…, seq) index and stop at the page's end. empty reports a filter
+// that can match nothing.
+func (a *Audit) buildQuery(ctx context.Context, f AuditFilter) (q string, args []any, empty bool, err error) {
+	var where []string
+	add := func(cond string, vals ...any) {
+		where = append(where, cond)
+		args = append(args, vals...)
+	}
+	if !f.From.IsZero() {
+		var lo sql.NullInt64
+		if err := a.db.R.QueryRowContext(ctx, `SELECT min(seq) FROM audit_events WHERE at >= ?`, formatTime(f.From)).Scan(&lo); err != nil {
+			return "", nil, false, err
+		}
+		if !lo.Valid {
+			return "", nil, true, nil
+		}
+		add("e.seq >= ?", lo.Int64)
+	}
+	if !f.To.IsZero() {
+		var hi sql.NullInt64
+		if err := a.db.R.QueryRowContext(ctx, `SELECT max(seq) FROM audit_events WHERE at < ?`, formatTime(f.To)).Scan(&hi); err != nil {
+			return "", nil, false, err
+		}
+		if !hi.Valid {
+			return "", nil, true, nil
+		}
+		add("e.seq <= ?", hi.Int64)
+	}
+	if f.ActorType != "" {
+		add("e.actor_type = ? AND e.actor_id = ?", f.ActorType, f.ActorID)
+	}
+	switch {
+	case strings.HasSuffix(f.Action, "."):
+		// A prefix as a range, which the (action, seq) index serves.
+		add("e.action >= ? AND e.action < ?", f.Action, f.Action[:len(f.Action)-1]+"/")
+	case f.Action != "":
+		add("e.action = ?", f.Action)
+	}
+	if f.Provider != "" {
+		add("e.provider = ?", f.Provider)
+	}
+	if f.PayoutID != 0 {
+		add("e.target_type = 'payout' AND e.target_id = ?", fmt.Sprint(f.PayoutID))
+	}
+	if f.Outcome != "" {
+		add("e.outcome = ?", f.Outcome)
+	}
+	if f.Before > 0 {
+		add("e.seq < ?", f.Before)
+	}
+	from := ` FROM audit_events e`
+	if f.Text != "" {
+		phrase, err := ftsPhrase(f.Text)
+		if err != nil {
+			return "", nil, false, err
+		}
+		from = ` FROM audit_text t JOIN audit_events e ON e.seq = t.rowid`
+		where = append([]string{"audit_text MATCH ?"}, where...)
+		args = append([]any{phrase}, args...)
+	}
+	q = `SELECT ` + prefixed(eventColumns, "e.") + from
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY e.seq DESC`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
+	}
+	return q, args, false, nil
+}
+
+// ftsPhrase quotes free text as one FTS5 phrase, so that no character the
+// user types is read as query syntax.
+func ftsPhrase(text string) (string, error) {
+	text = strings.TrimSpace(text)
+	if text == "" || len(text) > 200 {
+		return "", fmt.Errorf("%w: text must be 1 to 200 characters", ErrBadFilter)
+	}
+	return `"` + strings.ReplaceAll(text, `"`, `""`) + `"`, nil
+}
+
+// prefixed qualifies a comma-separated column list with a table alias.
+func prefixed(cols, alias string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = alias + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Actions lists the distinct actions recorded, for the audit log's filter.
+func (a *Audit) Actions(ctx context.Context) ([]string, error) {
+	// A skip-scan over the (action, seq) index: one step per action.
+	rows, err := a.db.R.QueryContext(ctx, `
+		WITH RECURSIVE acts(action) AS (
+			SELECT min(action) FROM audit_events
+			UNION ALL
+			SELECT (SELECT min(action) FROM audit_events WHERE action > acts.action) FROM acts WHERE acts.action IS NOT NULL
+		)
+		SELECT action FROM acts WHERE action IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("db: audit actions: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("db: audit actions: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// indexChunk bounds the events one text-indexing transaction takes.
+const indexChunk = 20_000
+
+// IndexText adds the events recorded since the last call to the full-text
+// index, in transactions of at most indexChunk events, and returns how many
+// it added. A text search calls it first, so it always sees every event; a
+// background worker calls it too, so that searches rarely wait.
+func (a *Audit) IndexText(ctx context.Context) (int64, error) {
+	var total int64
+	for {
+		var n int64
+		err := a.db.InTx(ctx, func(tx *sql.Tx) error {
+			var from int64
+			if err := tx.QueryRowContext(ctx, `SELECT seq FROM audit_text_position WHERE id = 1`).Scan(&from); err != nil {
+				return err
+			}
+			var to sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT max(seq) FROM (SELECT seq FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?)`,
+				from, indexChunk).Scan(&to); err != nil || !to.Valid {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO audit_text (rowid, details, actor_email)
+				SELECT seq, details, actor_email FROM audit_events WHERE seq > ? AND seq <= ?`, from, to.Int64)
+			if err != nil {
+				return err
+			}
+			if n, err = res.RowsAffected(); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE audit_text_position SET seq = ? WHERE id = 1`, to.Int64)
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("db: index audit text: %w", err)
+		}
+		total += n
+		if n < indexChunk {
+			return total, nil
+		}
+	}
+}

@@ -1,0 +1,193 @@
+package db_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"payoutdesk/db"
+)
+
+var (
+	seedActions   = []string{"payout.created", "payout.status_changed", "payout.submitted", "webhook.received", "auth.login.failed", "auth.login.succeeded", "audit.viewed"}
+	seedProviders = []string{"", "kibramoa", "smartglocal", "monime", "fedapay"}
+	seedStart     = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// seedAudit appends n varied events, their times spread over 30 days in
+// sequence order, and returns them as stored.
+func seedAudit(t testing.TB, d *db.DB, n int) []db.Event {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	ctx := context.Background()
+	var out []db.Event
+	for start := 0; start < n; start += 2000 {
+		err := d.InTx(ctx, func(tx *sql.Tx) error {
+			for i := start; i < min(start+2000, n); i++ {
+				e := db.Event{
+					At:       seedStart.Add(time.Duration(float64(i) / float64(n) * float64(30*24*time.Hour))),
+					Actor:    db.Actor{Type: db.ActorUser, ID: fmt.Sprint(rng.IntN(5) + 1), Email: fmt.Sprintf("user%d@example.com", rng.IntN(5)+1)},
+					Action:   seedActions[rng.IntN(len(seedActions))],
+					Outcome:  db.OutcomeSuccess,
+					Provider: seedProviders[rng.IntN(len(seedProviders))],
+					Details:  map[string]any{"note": fmt.Sprintf("word%d", rng.IntN(500)), "i": i},
+				}
+				if rng.IntN(10) == 0 {
+					e.Outcome = db.OutcomeFailure
+				}
+				if rng.IntN(3) == 0 {
+					e.TargetType, e.TargetID = "payout", fmt.Sprint(rng.IntN(200)+1)
+				}
+				if rng.IntN(4) == 0 {
+					e.Actor = db.Actor{Type: db.ActorProvider, ID: "monime"}
+				}
+				if err := db.Append(ctx, tx, &e); err != nil {
+					return err
+				}
+				out = append(out, e)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// matches is the straightforward reading of a filter, applied in Go.
+func matches(e db.Event, f db.AuditFilter) bool {
+	switch {
+	case !f.From.IsZero() && e.At.Before(f.From), !f.To.IsZero() && !e.At.Before(f.To):
+		return false
+	case f.ActorType != "" && (e.Actor.Type != f.ActorType || e.Actor.ID != f.ActorID):
+		return false
+	case strings.HasSuffix(f.Action, ".") && !strings.HasPrefix(e.Action, f.Action):
+		return false
+	case f.Action != "" && !strings.HasSuffix(f.Action, ".") && e.Action != f.Action:
+		return false
+	case f.Provider != "" && e.Provider != f.Provider:
+		return false
+	case f.PayoutID != 0 && (e.TargetType != "payout" || e.TargetID != fmt.Sprint(f.PayoutID)):
+		return false
+	case f.Outcome != "" && e.Outcome != f.Outcome:
+		return false
+	case f.Text != "" && !strings.Contains(e.DetailsJSON+" "+e.Actor.Email, `"`+f.Text+`"`) && !strings.Contains(e.Actor.Email, f.Text):
+		return false
+	}
+	return true
+}
+
+func TestAuditSearchMatchesAStraightforwardFilter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates 100,000 events")
+	}
+	d := newTestDB(t)
+	all := seedAudit(t, d, 100_000)
+	a := db.NewAudit(d)
+	week := seedStart.Add(7 * 24 * time.Hour)
+	filters := []db.AuditFilter{
+		{},
+		{Action: "webhook.received", Provider: "monime"},
+		{Action: "payout."},
+		{Outcome: db.OutcomeFailure, From: week, To: week.Add(7 * 24 * time.Hour)},
+		{ActorType: db.ActorUser, ActorID: "3", Outcome: db.OutcomeFailure},
+		{ActorType: db.ActorProvider, ActorID: "monime", Action: "auth."},
+		{PayoutID: 42},
+		{Text: "word123"},
+		{Text: "word77", Provider: "fedapay", From: week},
+		{Text: "user4@example.com", Action: "audit.viewed"},
+		{From: seedStart.Add(29 * 24 * time.Hour)},
+		{To: seedStart.Add(time.Hour)},
+		{From: seedStart.AddDate(1, 0, 0)},
+		{Text: "nothing-like-this"},
+	}
+	for _, f := range filters {
+		t.Run(fmt.Sprintf("%+v", f), func(t *testing.T) {
+			var want []int64
+			for i := len(all) - 1; i >= 0; i-- {
+				if matches(all[i], f) {
+					want = append(want, all[i].Seq)
+				}
+			}
+			var got []int64
+			page := f
+			page.Limit = 500
+			for {
+				events, err := a.Search(context.Background(), page)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range events {
+					got = append(got, e.Seq)
+				}
+				if len(events) < page.Limit {
+					break
+				}
+				page.Before = events[len(events)-1].Seq
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("got %d events, want %d (first got %v, first want %v)", len(got), len(want), head(got), head(want))
+			}
+		})
+	}
+}
+
+func head(s []int64) []int64 { return s[:min(len(s), 5)] }
+
+func TestAuditPagesNeverSkipOrRepeatWhileEventsArrive(t *testing.T) {
+	d := newTestDB(t)
+	seedAudit(t, d, 3000)
+	a := db.NewAudit(d)
+	f := db.AuditFilter{Action: "webhook.received", Limit: 50}
+	first, err := a.Search(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	err = a.Stream(context.Background(), db.AuditFilter{Action: "webhook.received"}, func(e db.Event) error {
+		want = append(want, e.Seq)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []int64{}
+	for _, e := range first {
+		got = append(got, e.Seq)
+	}
+	// New webhooks arrive between every page.
+	for page := first; len(page) == f.Limit; {
+		appendEvents(t, d, 3)
+		seedAudit(t, d, 20)
+		f.Before = page[len(page)-1].Seq
+		if page, err = a.Search(context.Background(), f); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page {
+			got = append(got, e.Seq)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("paging while events arrive returned %d events, want the %d present at the start", len(got), len(want))
+	}
+}
+
+func TestAuditActions(t *testing.T) {
+	d := newTestDB(t)
+	seedAudit(t, d, 500)
+	got, err := db.NewAudit(d).Actions(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Clone(seedActions)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("actions %v, want %v", got, want)
+	}
+}

@@ -1,0 +1,177 @@
+package db_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"payoutdesk/db"
+)
+
+func TestCheckpointSignAndFileRoundTrip(t *testing.T) {
+	pub, key, _ := ed25519.GenerateKey(nil)
+	c := db.SignCheckpoint(key, 42, strings.Repeat("ab", 32), time.Now())
+	if !c.Valid(pub) {
+		t.Fatal("a fresh checkpoint does not verify")
+	}
+	var file bytes.Buffer
+	file.Write(c.Line())
+	file.WriteString("\n")
+	other := db.SignCheckpoint(key, 43, strings.Repeat("cd", 32), time.Now())
+	file.Write(other.Line())
+	got, err := db.ReadCheckpoints(&file)
+	if err != nil || len(got) != 2 || !got[0].Valid(pub) || got[1].Seq != 43 {
+		t.Fatalf("read back %+v, %v", got, err)
+	}
+	tampered := c
+	tampered.Seq = 41
+	otherPub, _, _ := ed25519.GenerateKey(nil)
+	if tampered.Valid(pub) || c.Valid(otherPub) {
+		t.Error("a changed checkpoint or another key verifies")
+	}
+	if _, err := db.ReadCheckpoints(strings.NewReader("{not json}\n")); err == nil {
+		t.Error("a malformed checkpoint file was accepted")
+	}
+}
+
+// recompute rewrites every hash from seq on, as a tamperer who knows the
+// encoding would after editing a row.
+func recompute(t *testing.T, d *db.DB, from int64) {
+	t.Helper()
+	prevHex := db.GenesisHash
+	if from > 1 {
+		if err := d.R.QueryRow(`SELECT hash FROM audit_events WHERE seq = ?`, from-1).Scan(&prevHex); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := d.R.Query(`SELECT seq, at, actor_type, actor_id, actor_email, actor_role, action, target_type, target_id,
+		outcome, ip, user_agent, request_id, reason, details, provider FROM audit_events WHERE seq >= ? ORDER BY seq`, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		seq  int64
+		hash string
+	}
+	var updates []row
+	for rows.Next() {
+		var f [16]string
+		var seq int64
+		dest := []any{&seq}
+		for i := 1; i < 16; i++ {
+			dest = append(dest, &f[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			t.Fatal(err)
+		}
+		f[0] = strconv.FormatInt(seq, 10)
+		prev, _ := hex.DecodeString(prevHex)
+		h := sha256.New()
+		h.Write(prev)
+		for i, v := range f {
+			if i == 15 && v == "" {
+				break
+			}
+			h.Write(binary.AppendUvarint(nil, uint64(len(v))))
+			h.Write([]byte(v))
+		}
+		prevHex = hex.EncodeToString(h.Sum(nil))
+		updates = append(updates, row{seq, prevHex})
+	}
+	rows.Close()
+	for _, u := range updates {
+		if _, err := d.W.Exec(`UPDATE audit_events SET hash = ? WHERE seq = ?`, u.hash, u.seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestCheckpointsCatchRewritesAndCutTails(t *testing.T) {
+	pub, key, _ := ed25519.GenerateKey(nil)
+	ctx := context.Background()
+	setup := func(t *testing.T) (*db.DB, []db.Checkpoint) {
+		d := newTestDB(t)
+		events := appendEvents(t, d, 12)
+		// Checkpoints at 4 and 8, as the server makes every N events.
+		var cps []db.Checkpoint
+		for _, e := range []db.Event{events[3], events[7]} {
+			c := db.SignCheckpoint(key, e.Seq, e.Hash, time.Now())
+			if err := db.NewAudit(d).AddCheckpoint(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			cps = append(cps, c)
+		}
+		dropTriggers(t, d)
+		return d, cps
+	}
+	tests := []struct {
+		name    string
+		tamper  func(t *testing.T, d *db.DB)
+		want    int64
+		problem string
+	}{
+		{"untouched", func(*testing.T, *db.DB) {}, 0, ""},
+		{"edited row, hashes recomputed", func(t *testing.T, d *db.DB) {
+			d.W.Exec(`UPDATE audit_events SET details = replace(details, 'hello', 'HELLO') WHERE seq = 6`)
+			recompute(t, d, 6)
+		}, 5, "rewritten"},
+		{"deleted row, renumbered and recomputed", func(t *testing.T, d *db.DB) {
+			d.W.Exec(`DELETE FROM audit_events WHERE seq = 2`)
+			d.W.Exec(`UPDATE audit_events SET seq = seq - 1 WHERE seq > 2`)
+			recompute(t, d, 2)
+		}, 1, "rewritten"},
+		{"tail cut after the last checkpoint's seq", func(t *testing.T, d *db.DB) {
+			d.W.Exec(`DELETE FROM audit_events WHERE seq >= 7`)
+		}, 7, "missing"},
+		{"tail cut after the last checkpoint", func(t *testing.T, d *db.DB) {
+			d.W.Exec(`DELETE FROM audit_events WHERE seq >= 11`)
+		}, 0, ""},
+		{"edited row, hashes not recomputed", func(t *testing.T, d *db.DB) {
+			d.W.Exec(`UPDATE audit_events SET actor_role = 'admin' WHERE seq = 10`)
+		}, 10, "hash does not match"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, cps := setup(t)
+			tt.tamper(t, d)
+			v, err := db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: cps, PublicKey: pub})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.BrokenAt != tt.want || !strings.Contains(v.Problem, tt.problem) {
+				t.Errorf("verify = %v; want broken at %d (%s)", v, tt.want, tt.problem)
+			}
+			if tt.want == 0 && v.Checkpoints == 0 && tt.name == "untouched" {
+				t.Error("no checkpoint was checked")
+			}
+		})
+	}
+
+	t.Run("forged checkpoint", func(t *testing.T) {
+		d, cps := setup(t)
+		_, otherKey, _ := ed25519.GenerateKey(nil)
+		forged := db.SignCheckpoint(otherKey, 12, cps[1].Hash, time.Now())
+		forged.KeyID = cps[0].KeyID
+		v, _ := db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: append(cps, forged), PublicKey: pub})
+		if v.BrokenAt != 12 || !strings.Contains(v.Problem, "not validly signed") {
+			t.Errorf("verify = %v; want the forged checkpoint named", v)
+		}
+	})
+	t.Run("stored checkpoints round trip", func(t *testing.T) {
+		d, cps := setup(t)
+		got, err := db.NewAudit(d).Checkpoints(ctx)
+		if err != nil || len(got) != 2 || got[0].Seq != cps[0].Seq || !got[1].Valid(pub) {
+			t.Errorf("stored checkpoints %+v, %v", got, err)
+		}
+		if _, err := d.W.Exec(`UPDATE audit_checkpoints SET hash = 'x'`); err == nil {
+			t.Error("a stored checkpoint was updated")
+		}
+	})
+}

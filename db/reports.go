@@ -1,0 +1,170 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Reports reads aggregates of payouts for the manager's overview. Every
+// period is [from, to) on the creation time and goes through the
+// payouts_created_at index, so a short period reads only its own rows.
+type Reports struct{ db *DB }
+
+// NewReports returns the report reader of db.
+func NewReports(db *DB) *Reports { return &Reports{db: db} }
+
+// Total is the number and the sum of the amounts of the payouts of one
+// provider, status and currency.
+type Total struct {
+	Provider    string
+	Status      Status
+	Currency    string
+	Count       int64
+	AmountMinor int64
+}
+
+// Backlog counts the payouts that wait for a person, whatever their age.
+type Backlog struct {
+	PendingApproval int64
+	Unknown         int64
+}
+
+// FailureReason is one reason providers gave for failed payouts, with how
+// many payouts failed with it.
+type FailureReason struct {
+	Provider     string
+	ErrorCode    string
+	ErrorMessage string
+	Count        int64
+}
+
+// DayCount is the number of payouts a provider was given on one UTC day.
+type DayCount struct {
+	// Day is midnight UTC of the day.
+	Day      time.Time
+	Provider string
+	Count    int64
+}
+
+const totalsSQL = `SELECT provider, status, currency, count(*), sum(amount_minor)
+	FROM payouts
+	WHERE created_at >= ? AND created_at < ?
+	GROUP BY provider, status, currency
+	ORDER BY provider, status, currency`
+
+// Totals returns the payouts created in [from, to) grouped by provider,
+// status and currency. Amounts of different currencies are never added up.
+func (r *Reports) Totals(ctx context.Context, from, to time.Time) ([]Total, error) {
+	rows, err := r.db.R.QueryContext(ctx, totalsSQL, formatTime(from), formatTime(to))
+	if err != nil {
+		return nil, fmt.Errorf("db: payout totals: %w", err)
+	}
+	defer rows.Close()
+	var out []Total
+	for rows.Next() {
+		var t Total
+		if err := rows.Scan(&t.Provider, &t.Status, &t.Currency, &t.Count, &t.AmountMinor); err != nil {
+			return nil, fmt.Errorf("db: payout totals: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: payout totals: %w", err)
+	}
+	return out, nil
+}
+
+const backlogSQL = `SELECT status, count(*) FROM payouts WHERE status IN (?, ?) GROUP BY status`
+
+// Backlog counts the payouts now waiting for approval and those whose
+// outcome is unknown.
+func (r *Reports) Backlog(ctx context.Context) (Backlog, error) {
+	var b Backlog
+	rows, err := r.db.R.QueryContext(ctx, backlogSQL, StatusPendingApproval, StatusUnknown)
+	if err != nil {
+		return b, fmt.Errorf("db: payout backlog: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s Status
+		var n int64
+		if err := rows.Scan(&s, &n); err != nil {
+			return b, fmt.Errorf("db: payout backlog: %w", err)
+		}
+		switch s {
+		case StatusPendingApproval:
+			b.PendingApproval = n
+		case StatusUnknown:
+			b.Unknown = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return b, fmt.Errorf("db: payout backlog: %w", err)
+	}
+	return b, nil
+}
+
+// The unary + keeps the planner off payouts_status, which would read every
+// failed payout ever made instead of the period's payouts.
+const failuresSQL = `SELECT provider, error_code, error_message, count(*) AS n
+	FROM payouts
+	WHERE created_at >= ? AND created_at < ? AND +status = ?
+	GROUP BY provider, error_code, error_message
+	ORDER BY n DESC, provider, error_code, error_message
+	LIMIT ?`
+
+// FailureReasons returns the most frequent reasons of failure among the
+// payouts created in [from, to), most frequent first, at most limit.
+func (r *Reports) FailureReasons(ctx context.Context, from, to time.Time, limit int) ([]FailureReason, error) {
+	rows, err := r.db.R.QueryContext(ctx, failuresSQL, formatTime(from), formatTime(to), StatusFailed, limit)
+	if err != nil {
+		return nil, fmt.Errorf("db: failure reasons: %w", err)
+	}
+	defer rows.Close()
+	var out []FailureReason
+	for rows.Next() {
+		var f FailureReason
+		if err := rows.Scan(&f.Provider, &f.ErrorCode, &f.ErrorMessage, &f.Count); err != nil {
+			return nil, fmt.Errorf("db: failure reasons: %w", err)
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: failure reasons: %w", err)
+	}
+	return out, nil
+}
+
+// The first ten characters of a stored timestamp are its UTC date.
+const dailySQL = `SELECT substr(created_at, 1, 10) AS day, provider, count(*)
+	FROM payouts
+	WHERE created_at >= ? AND created_at < ?
+	GROUP BY day, provider
+	ORDER BY day, provider`
+
+// Daily returns how many payouts each provider was given per UTC day in
+// [from, to), by day then provider. Days without payouts are left out.
+func (r *Reports) Daily(ctx context.Context, from, to time.Time) ([]DayCount, error) {
+	rows, err := r.db.R.QueryContext(ctx, dailySQL, formatTime(from), formatTime(to))
+	if err != nil {
+		return nil, fmt.Errorf("db: daily payouts: %w", err)
+	}
+	defer rows.Close()
+	var out []DayCount
+	for rows.Next() {
+		var d DayCount
+		var day string
+		if err := rows.Scan(&day, &d.Provider, &d.Count); err != nil {
+			return nil, fmt.Errorf("db: daily payouts: %w", err)
+		}
+		if d.Day, err = time.Parse(time.DateOnly, day); err != nil {
+			return nil, fmt.Errorf("db: daily payouts: bad day %q: %w", day, err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: daily payouts: %w", err)
+	}
+	return out, nil
+}

@@ -63,6 +63,11 @@ type Change struct {
 	Requeue time.Time
 	// Dequeue removes the payout from the outbox.
 	Dequeue bool
+	// Enqueue puts a payout that was waiting for approval in the outbox.
+	Enqueue bool
+	// Approval records who approved the payout and the hash of what they saw.
+	ApprovalHash string
+	ApprovedBy   int64
 
 	// Record appends the event even when the status does not change (an
 	// agent opening the cashier, the provider's answer to a payout that a
@@ -172,12 +177,14 @@ func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change,
 		sets = append(sets, col+" = ?")
 		args = append(args, v)
 	}
-	for col, v := range map[string]string{
-		"provider_id": ch.ProviderID, "payment_id": ch.PaymentID, "provider_reference": ch.ProviderReference,
-		"raw_status": ch.RawStatus, "error_code": ch.ErrorCode, "error_message": ch.ErrorMessage, "cashier_url": ch.CashierURL,
+	// A fixed column order keeps the number of distinct UPDATE statements,
+	// and so of cached prepared statements, small.
+	for _, c := range [...]struct{ col, v string }{
+		{"provider_id", ch.ProviderID}, {"payment_id", ch.PaymentID}, {"provider_reference", ch.ProviderReference},
+		{"raw_status", ch.RawStatus}, {"error_code", ch.ErrorCode}, {"error_message", ch.ErrorMessage}, {"cashier_url", ch.CashierURL},
 	} {
-		if v != "" {
-			set(col, v)
+		if c.v != "" {
+			set(c.col, c.v)
 		}
 	}
 	if ch.Fields != nil {
@@ -189,6 +196,11 @@ func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change,
 	}
 	if ch.Confirmed {
 		set("confirmed_at", now)
+	}
+	if ch.ApprovedBy != 0 {
+		set("approval_hash", ch.ApprovalHash)
+		set("approved_by", ch.ApprovedBy)
+		set("approved_at", now)
 	}
 	to := cur
 	if moving {
@@ -217,6 +229,8 @@ func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change,
 		}
 	}
 	switch {
+	case ch.Enqueue:
+		_, err = tx.ExecContext(ctx, `INSERT INTO outbox (payout_id, available_at) VALUES (?, ?)`, id, now)
 	case !ch.Requeue.IsZero():
 		_, err = tx.ExecContext(ctx, `UPDATE outbox SET available_at = ? WHERE payout_id = ?`, formatTime(ch.Requeue), id)
 	case ch.Dequeue || to.Final():

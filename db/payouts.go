@@ -42,6 +42,12 @@ type Payout struct {
 	Checks             int
 	// SendAttempts counts the attempts to send it, while it is in the outbox.
 	SendAttempts int
+	// ApprovalHash is the hash of what its approver saw; empty when it
+	// needed no approval.
+	ApprovalHash    string
+	ApprovedBy      int64
+	ApprovedByEmail string
+	ApprovedAt      time.Time
 }
 
 // NewPayout is what creating a payout needs.
@@ -70,9 +76,10 @@ const payoutColumns = `p.id, p.provider, p.status, p.amount_minor, p.currency, p
 	p.fields, p.beneficiary_name, p.beneficiary_account, p.beneficiary_country, p.provider_id, p.payment_id,
 	p.provider_reference, p.raw_status, p.error_code, p.error_message, p.cashier_url, p.created_by, u.email,
 	p.created_at, p.updated_at, p.submitted_at, p.confirmed_at, p.finished_at, p.next_check_at, p.checks,
-	coalesce(o.attempts, 0)`
+	coalesce(o.attempts, 0), p.approval_hash, coalesce(p.approved_by, 0), coalesce(ap.email, ''), p.approved_at`
 
-const payoutFrom = ` FROM payouts p JOIN users u ON u.id = p.created_by LEFT JOIN outbox o ON o.payout_id = p.id`
+const payoutFrom = ` FROM payouts p JOIN users u ON u.id = p.created_by LEFT JOIN outbox o ON o.payout_id = p.id
+	LEFT JOIN users ap ON ap.id = p.approved_by`
 
 func scanPayout(row interface{ Scan(...any) error }) (Payout, error) {
 	var p Payout
@@ -81,7 +88,8 @@ func scanPayout(row interface{ Scan(...any) error }) (Payout, error) {
 		&fields, &p.BeneficiaryName, &p.BeneficiaryAccount, &p.BeneficiaryCountry, &p.ProviderID, &p.PaymentID,
 		&p.ProviderReference, &p.RawStatus, &p.ErrorCode, &p.ErrorMessage, &p.CashierURL, &p.CreatedBy, &p.CreatedByEmail,
 		timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt}, nullTime{&p.SubmittedAt}, nullTime{&p.ConfirmedAt},
-		nullTime{&p.FinishedAt}, nullTime{&p.NextCheckAt}, &p.Checks, &p.SendAttempts)
+		nullTime{&p.FinishedAt}, nullTime{&p.NextCheckAt}, &p.Checks, &p.SendAttempts, &p.ApprovalHash, &p.ApprovedBy,
+		&p.ApprovedByEmail, nullTime{&p.ApprovedAt})
 	if err != nil {
 		return p, err
 	}

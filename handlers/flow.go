@@ -221,6 +221,15 @@ func (f *Flow) send(ctx context.Context, p db.Payout) {
 		f.record(ctx, p, db.Change{To: db.StatusFailed, ErrorMessage: "provider not configured"}, systemEvent("payout.send_failed"))
 		return
 	}
+	if p.ApprovalHash != "" && approvalHash(p) != p.ApprovalHash {
+		// Someone changed the payout after its approval: what would go out
+		// is not what the approver saw.
+		ev := systemEvent("payout.send_refused")
+		ev.Outcome, ev.Reason = db.OutcomeFailure, "the payout differs from what was approved"
+		f.record(ctx, p, db.Change{To: db.StatusFailed, ErrorCode: "approval_mismatch",
+			ErrorMessage: "Not sent: the payout differs from what its approver saw."}, ev)
+		return
+	}
 	cctx, cancel := context.WithTimeout(ctx, f.SendTimeout)
 	res, err := rail.Submit(cctx, providerPayout(p), refOf(p))
 	cancel()
@@ -328,6 +337,29 @@ func errorMessage(pe *providers.Error) string {
 		msg = pe.Err.Error()
 	}
 	return msg
+}
+
+// ExpireApprovals expires the payouts that have waited for approval longer
+// than ttl, and returns how many.
+func (f *Flow) ExpireApprovals(ctx context.Context, ttl time.Duration) (int, error) {
+	old, err := f.Payouts.List(ctx, db.PayoutFilter{Status: db.StatusPendingApproval, To: f.Now().Add(-ttl), Limit: 100})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, p := range old {
+		ev := systemEvent("payout.expired")
+		ev.Reason = fmt.Sprintf("not approved within %v", ttl)
+		err := f.Payouts.Change(ctx, p.ID, db.Change{Only: []db.Status{db.StatusPendingApproval}, To: db.StatusExpired,
+			ErrorMessage: "Expired: nobody approved it within " + ttl.String() + "."}, ev)
+		if err != nil && !errors.Is(err, db.ErrIllegalTransition) {
+			return n, err
+		}
+		if err == nil {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Recover makes every payout whose attempt was interrupted (the process

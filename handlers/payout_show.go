@@ -84,6 +84,15 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, NextCheckAt: p.NextCheckAt,
 		CanResolve: p.Status == db.StatusUnknown && db.RoleRank(me.Role) >= db.RoleRank(db.RoleManager),
 	}
+	switch {
+	case p.Status == db.StatusPendingApproval:
+		_, why := h.Approvals.Needs(p.Provider, providers.Money{Minor: p.AmountMinor, Currency: p.Currency})
+		manager := db.RoleRank(me.Role) >= db.RoleRank(db.RoleManager)
+		page.Approval = payoutsview.Approval{Pending: true, Why: why, ExpiresAt: p.CreatedAt.Add(h.ApprovalTTL),
+			Own: p.CreatedBy == me.ID, CanDecide: manager && p.CreatedBy != me.ID, Hash: approvalHash(p)}
+	case p.ApprovedBy != 0:
+		page.Approval = payoutsview.Approval{ApprovedBy: p.ApprovedByEmail, ApprovedAt: p.ApprovedAt}
+	}
 	if rail, ok := h.Rails.Get(name); ok {
 		for _, fl := range rail.Form().Fields {
 			v, ok := p.Fields[fl.Name]
@@ -164,6 +173,11 @@ func statusChange(d map[string]any) (before, after string) {
 }
 
 var eventTitles = map[string]string{
+	"payout.approved":             "Approved",
+	"payout.rejected":             "Rejected",
+	"payout.expired":              "Expired waiting for approval",
+	"payout.approval_refused":     "Approval refused",
+	"payout.send_refused":         "Not sent: differs from the approval",
 	"payout.created":              "Created",
 	"payout.submitting":           "Sending started",
 	"payout.submitted":            "Accepted by the provider",

@@ -34,7 +34,11 @@ type Payouts struct {
 	Users    UserLister
 	Flow     *Flow
 	Sessions *SessionStore
-	Now      func() time.Time
+	// Approvals decides which payouts wait for a second person.
+	Approvals ApprovalRules
+	// ApprovalTTL is how long a payout may wait for approval.
+	ApprovalTTL time.Duration
+	Now         func() time.Time
 }
 
 // maxPayoutForm bounds a payout form's body. Generous, so that an
@@ -93,13 +97,19 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 	}
 	me, _ := UserFrom(r.Context())
 	b := rail.Beneficiary(f.payout)
+	ev := event(r.Context(), r.UserAgent(), "payout.created")
+	status := db.StatusQueued
+	if needs, why := h.Approvals.Needs(string(rail.Name()), f.payout.Amount); needs {
+		status = db.StatusPendingApproval
+		ev.Details = map[string]any{"needs_approval": why}
+	}
 	np := db.NewPayout{
-		Provider: string(rail.Name()), Status: db.StatusQueued,
+		Provider: string(rail.Name()), Status: status,
 		AmountMinor: f.payout.Amount.Minor, Currency: f.payout.Amount.Currency,
 		IdempotencyKey: f.payout.IdempotencyKey, Reference: f.payout.Reference, Fields: f.payout.Fields,
 		BeneficiaryName: b.Name, BeneficiaryAccount: b.AccountMasked, BeneficiaryCountry: b.Country, CreatedBy: me.ID,
 	}
-	p, created, err := h.Store.Create(r.Context(), np, event(r.Context(), r.UserAgent(), "payout.created"))
+	p, created, err := h.Store.Create(r.Context(), np, ev)
 	if err != nil {
 		serverError(w, r, h.Log, err)
 		return
@@ -107,7 +117,10 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 	// The message rides in the URL rather than in the session: no second
 	// write on the busiest path.
 	notice := "duplicate"
-	if created {
+	switch {
+	case created && p.Status == db.StatusPendingApproval:
+		notice = "pending"
+	case created:
 		h.Flow.Notify()
 		notice = "created"
 	}
@@ -118,6 +131,7 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 var notices = map[string]views.Flash{
 	"created":   {Kind: "success", Message: "Payout created and queued for sending."},
 	"duplicate": {Kind: "info", Message: "This form was already submitted: here is the payout it created."},
+	"pending":   {Kind: "info", Message: "Payout created. It needs a manager's approval before it is sent."},
 }
 
 // flash queues a message for the next page; failing to, it only logs.

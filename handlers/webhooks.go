@@ -49,7 +49,7 @@ func (h *Webhooks) Receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev := event(r.Context(), r.UserAgent(), "webhook.received")
-	ev.Actor = db.Actor{Type: db.ActorProvider, ID: string(name)}
+	ev.Actor, ev.Provider = db.Actor{Type: db.ActorProvider, ID: string(name)}, string(name)
 	sum := sha256.Sum256(body)
 	u, err := rail.Webhook(r.Header, body, h.Now())
 	switch {

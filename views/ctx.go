@@ -24,6 +24,8 @@ type Chrome struct {
 	Path    string
 	// Sandbox is true when at least one provider runs on the sandbox.
 	Sandbox bool
+	// Counts shown next to navigation links, by link (managers only).
+	Counts map[string]int
 }
 
 type chromeKey struct{}

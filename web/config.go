@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"payoutdesk/handlers"
 )
 
 // Config is the server's configuration. Every setting has a default that
@@ -46,6 +48,11 @@ type Config struct {
 	ReconcileEvery, ReconcileMax time.Duration
 	// SendParallel bounds the provider calls under way at once.
 	SendParallel int
+
+	// ApprovalThresholds is "[provider:]CUR=amount, …" (see
+	// handlers.ParseApprovalRules); ApprovalTTL how long approval may take.
+	ApprovalThresholds string
+	ApprovalTTL        time.Duration
 }
 
 // ProviderConfig is the providers' part of the configuration.
@@ -86,6 +93,9 @@ var settings = []setting{
 	{flag: "reconcile-every", env: "PAYOUTDESK_RECONCILE_EVERY", def: "10s", usage: "first delay before asking a provider about an open payout again (doubles each time)"},
 	{flag: "reconcile-max", env: "PAYOUTDESK_RECONCILE_MAX", def: "15m", usage: "longest delay between two questions to a provider about an open payout"},
 	{flag: "send-parallel", env: "PAYOUTDESK_SEND_PARALLEL", def: "64", usage: "how many payouts may be in the middle of being sent at once"},
+	{flag: "approval-thresholds", env: "PAYOUTDESK_APPROVAL_THRESHOLDS", def: handlers.DefaultApprovalThresholds,
+		usage: "amounts above which a payout needs a manager's approval: [provider:]CUR=amount, comma-separated; a currency without one always needs approval"},
+	{flag: "approval-ttl", env: "PAYOUTDESK_APPROVAL_TTL", def: "72h", usage: "how long a payout may wait for approval before it expires"},
 
 	{env: "PAYOUTDESK_KIBRAMOA_URL", def: "https://api.sandbox.kibramoa.net", usage: "Kibramoa API base URL"},
 	{env: "PAYOUTDESK_KIBRAMOA_API_KEY", usage: "Kibramoa merchant API key (X-API-KEY); set it to go live", secret: true},
@@ -147,12 +157,13 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	}
 	get := func(env string) string { return strings.TrimSpace(*values[env]) }
 	cfg := Config{
-		Addr:         get("PAYOUTDESK_ADDR"),
-		DBPath:       get("PAYOUTDESK_DB"),
-		BaseURL:      strings.TrimRight(get("PAYOUTDESK_BASE_URL"), "/"),
-		MetricsToken: get("PAYOUTDESK_METRICS_TOKEN"),
-		LogLevel:     get("PAYOUTDESK_LOG_LEVEL"),
-		LogFormat:    get("PAYOUTDESK_LOG_FORMAT"),
+		ApprovalThresholds: get("PAYOUTDESK_APPROVAL_THRESHOLDS"),
+		Addr:               get("PAYOUTDESK_ADDR"),
+		DBPath:             get("PAYOUTDESK_DB"),
+		BaseURL:            strings.TrimRight(get("PAYOUTDESK_BASE_URL"), "/"),
+		MetricsToken:       get("PAYOUTDESK_METRICS_TOKEN"),
+		LogLevel:           get("PAYOUTDESK_LOG_LEVEL"),
+		LogFormat:          get("PAYOUTDESK_LOG_FORMAT"),
 	}
 	var err error
 	durations := []struct {
@@ -166,6 +177,7 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		{"PAYOUTDESK_SEND_TIMEOUT", &cfg.SendTimeout},
 		{"PAYOUTDESK_RECONCILE_EVERY", &cfg.ReconcileEvery},
 		{"PAYOUTDESK_RECONCILE_MAX", &cfg.ReconcileMax},
+		{"PAYOUTDESK_APPROVAL_TTL", &cfg.ApprovalTTL},
 	}
 	for _, d := range durations {
 		if *d.dst, err = time.ParseDuration(get(d.env)); err != nil || *d.dst <= 0 {
@@ -204,6 +216,9 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	cfg.Providers.FedaPayURL = get("PAYOUTDESK_FEDAPAY_URL")
 	cfg.Providers.FedaPaySecretKey = get("PAYOUTDESK_FEDAPAY_SECRET_KEY")
 	cfg.Providers.FedaPayWebhookSecret = get("PAYOUTDESK_FEDAPAY_WEBHOOK_SECRET")
+	if _, err := handlers.ParseApprovalRules(cfg.ApprovalThresholds); err != nil {
+		return Config{}, fmt.Errorf("PAYOUTDESK_APPROVAL_THRESHOLDS: %v", err)
+	}
 	if cfg.SendParallel, err = strconv.Atoi(get("PAYOUTDESK_SEND_PARALLEL")); err != nil || cfg.SendParallel < 1 || cfg.SendParallel > 1024 {
 		return Config{}, fmt.Errorf("PAYOUTDESK_SEND_PARALLEL: want a number from 1 to 1024, got %q", get("PAYOUTDESK_SEND_PARALLEL"))
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
@@ -158,6 +159,9 @@ func (s *Server) withSession(next http.Handler) http.Handler {
 		if u, ok := handlers.SessionUser(sess); ok {
 			ctx = handlers.WithUser(ctx, u)
 			chrome.User = &views.CurrentUser{ID: u.ID, Email: u.Email, Role: u.Role}
+			if db.RoleRank(u.Role) >= db.RoleRank(db.RoleManager) && r.Header.Get("HX-Request") == "" {
+				chrome.Counts = s.managerCounts(r.Context())
+			}
 		}
 		if r.Method == http.MethodGet && r.Header.Get("HX-Request") == "" {
 			kinds, msgs := handlers.PopFlashes(sess)
@@ -172,6 +176,22 @@ func (s *Server) withSession(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(views.WithChrome(ctx, chrome)))
 	})
+}
+
+// managerCounts are the numbers shown next to the managers' links: what
+// waits for a decision. A failure only loses the numbers.
+func (s *Server) managerCounts(ctx context.Context) map[string]int {
+	out := map[string]int{}
+	store := db.NewPayouts(s.db)
+	for href, st := range map[string]db.Status{"/approvals": db.StatusPendingApproval, "/payouts/unknown": db.StatusUnknown} {
+		n, err := store.CountStatus(ctx, st)
+		if err != nil {
+			s.log.WarnContext(ctx, "navigation counts", slog.Any("error", err))
+			continue
+		}
+		out[href] = n
+	}
+	return out
 }
 
 // requireRole lets through signed-in users whose role ranks at least min;

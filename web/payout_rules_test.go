@@ -173,9 +173,12 @@ func TestAmountAndProviderLimits(t *testing.T) {
 			}
 		})
 	}
-	// The largest FedaPay payout allowed goes through.
+	// The largest FedaPay payout allowed goes through, once a manager
+	// approves it (it is above the approval threshold).
 	key := agent.openForm(providers.FedaPay)
 	id := agent.submit(providers.FedaPay, key, withValues(forms[providers.FedaPay], map[string]string{"amount": "1,000,000"}))
+	ts.waitStatus(id, db.StatusPendingApproval)
+	ts.as(db.RoleManager).approve(id)
 	if p := ts.waitStatus(id, db.StatusPaid); p.AmountMinor != 1_000_000 || p.Currency != "XOF" {
 		t.Errorf("payout = %d %s, want 1000000 XOF", p.AmountMinor, p.Currency)
 	}
@@ -360,7 +363,7 @@ func TestRefreshStatusWithoutJavaScript(t *testing.T) {
 	ts.waitStatus(id, db.StatusAwaitingCustomer)
 	path := "/payouts/" + strconv.FormatInt(id, 10)
 	page := agent.get(path).doc(t)
-	if page.Find(`form[action="` + path + `/refresh"][method="post"] [data-testid="refresh"]`).Length() != 1 {
+	if page.Find(`form[action="`+path+`/refresh"][method="post"] [data-testid="refresh"]`).Length() != 1 {
 		t.Fatal("no plain refresh form on an open payout")
 	}
 	r := agent.postForm(path+"/refresh", nil)

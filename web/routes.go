@@ -56,9 +56,10 @@ func (s *Server) routeTable() []route {
 	dash := &handlers.Dashboard{Log: s.log, Activity: db.NewAudit(s.db), Users: db.NewUsers(s.db)}
 	users := &handlers.Users{Log: s.log, Store: db.NewUsers(s.db), Sessions: s.sessions}
 	health := &handlers.Health{Log: s.log, DB: s.db}
+	overview := &handlers.Overview{Log: s.log, Reports: db.NewReports(s.db), Now: s.now}
 	webhooks := &handlers.Webhooks{Log: s.log, Rails: s.provs.rails, Store: db.NewWebhooks(s.db), Flow: s.flow, Now: s.now}
 	payouts := &handlers.Payouts{Log: s.log, Rails: s.provs.rails, Store: db.NewPayouts(s.db), Audit: db.NewAudit(s.db),
-		Users: db.NewUsers(s.db), Flow: s.flow, Sessions: s.sessions, Now: s.now}
+		Users: db.NewUsers(s.db), Flow: s.flow, Sessions: s.sessions, Approvals: s.rules, ApprovalTTL: s.cfg.ApprovalTTL, Now: s.now}
 	provs := &handlers.Providers{Log: s.log, Rails: s.provs.rails, BaseURLs: s.provs.baseURLs, AppURL: s.cfg.BaseURL}
 
 	return []route{
@@ -81,6 +82,7 @@ func (s *Server) routeTable() []route {
 
 		// Dashboard
 		{"GET /{$}", db.RoleAgent, http.HandlerFunc(dash.Show)},
+		{"GET /overview", db.RoleManager, http.HandlerFunc(overview.Show)},
 
 		// Payouts
 		{"GET /payouts", db.RoleAgent, http.HandlerFunc(payouts.List)},
@@ -92,6 +94,11 @@ func (s *Server) routeTable() []route {
 		{"POST /payouts/{id}/refresh", db.RoleAgent, http.HandlerFunc(payouts.Refresh)},
 		{"POST /payouts/{id}/cashier", db.RoleAgent, http.HandlerFunc(payouts.LaunchCashier)},
 		{"POST /payouts/{id}/resolve", db.RoleManager, http.HandlerFunc(payouts.Resolve)},
+
+		// Approvals (maker-checker)
+		{"GET /approvals", db.RoleManager, http.HandlerFunc(payouts.Inbox)},
+		{"POST /payouts/{id}/approve", db.RoleManager, http.HandlerFunc(payouts.Approve)},
+		{"POST /payouts/{id}/reject", db.RoleManager, http.HandlerFunc(payouts.Reject)},
 
 		// Users (administrators)
 		{"GET /users", db.RoleAdmin, http.HandlerFunc(users.List)},

@@ -58,6 +58,7 @@ func accessMatrix(ts *testServer) []matrixRow {
 		{"GET /login", "GET", "/login", nil, access{ok, see, see, see}},
 		{"POST /login", "POST", "/login", url.Values{"email": {"nobody@example.com"}, "password": {"wrong password!!"}}, access{invalid, invalid, invalid, invalid}},
 		{"GET /{$}", "GET", "/", nil, signedIn},
+		{"GET /overview", "GET", "/overview", nil, managersUp},
 		{"GET /payouts", "GET", "/payouts", nil, signedIn},
 		{"GET /payouts/new", "GET", "/payouts/new", nil, signedIn},
 		{"GET /payouts/new/{provider}", "GET", "/payouts/new/monime", nil, signedIn},
@@ -69,6 +70,10 @@ func accessMatrix(ts *testServer) []matrixRow {
 		{"POST /payouts/{id}/cashier", "POST", payout + "/cashier", nil, access{see, see, see, see}},
 		// Without a reason: managers get 422, agents may not resolve at all.
 		{"POST /payouts/{id}/resolve", "POST", payout + "/resolve", url.Values{"outcome": {"paid"}}, access{see, forbidden, invalid, invalid}},
+		{"GET /approvals", "GET", "/approvals", nil, managersUp},
+		// The payout is not waiting for approval: nothing changes, back to it.
+		{"POST /payouts/{id}/approve", "POST", payout + "/approve", nil, access{see, forbidden, see, see}},
+		{"POST /payouts/{id}/reject", "POST", payout + "/reject", nil, access{see, forbidden, invalid, invalid}},
 		{"GET /users", "GET", "/users", nil, adminsOnly},
 		// An invalid form: the admin gets 422 rather than creating a user.
 		{"POST /users", "POST", "/users", url.Values{"email": {"bad"}, "role": {"agent"}}, access{see, forbidden, forbidden, invalid}},

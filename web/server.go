@@ -33,6 +33,7 @@ type Server struct {
 	metrics  *metrics
 	provs    providerSet
 	flow     *handlers.Flow
+	rules    handlers.ApprovalRules
 	routes   []route
 	handler  http.Handler
 }
@@ -65,6 +66,9 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		Now:      deps.Now,
 	}
 	var err error
+	if s.rules, err = handlers.ParseApprovalRules(cfg.ApprovalThresholds); err != nil {
+		return nil, fmt.Errorf("web: approval thresholds: %w", err)
+	}
 	if s.provs, err = buildProviders(context.Background(), cfg, deps.DB); err != nil {
 		return nil, err
 	}

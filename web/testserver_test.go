@@ -17,6 +17,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"payoutdesk/db"
+	"payoutdesk/handlers"
 	"payoutdesk/providers/sandbox/sandboxtest"
 	"payoutdesk/web"
 )
@@ -53,20 +54,29 @@ const testPassword = "correct horse battery staple"
 
 func testConfig() web.Config {
 	return web.Config{
-		SessionIdle:     30 * time.Minute,
-		SessionAbsolute: 12 * time.Hour,
-		ShutdownTimeout: 5 * time.Second,
-		SandboxStep:     20 * time.Millisecond,
-		SendTimeout:     2 * time.Second,
-		ReconcileEvery:  50 * time.Millisecond,
-		ReconcileMax:    time.Second,
-		SendParallel:    8,
-		LogLevel:        "info",
-		LogFormat:       "text",
+		SessionIdle:        30 * time.Minute,
+		SessionAbsolute:    12 * time.Hour,
+		ShutdownTimeout:    5 * time.Second,
+		SandboxStep:        20 * time.Millisecond,
+		SendTimeout:        2 * time.Second,
+		ReconcileEvery:     50 * time.Millisecond,
+		ReconcileMax:       time.Second,
+		SendParallel:       8,
+		ApprovalThresholds: handlers.DefaultApprovalThresholds,
+		ApprovalTTL:        72 * time.Hour,
+		LogLevel:           "info",
+		LogFormat:          "text",
 	}
 }
 
 func newTestServer(t *testing.T) *testServer {
+	t.Helper()
+	return newTestServerWith(t, true)
+}
+
+// newTestServerWith builds the test server, with or without its background
+// workers (sending, reconciliation), for tests that step them by hand.
+func newTestServerWith(t *testing.T, workers bool) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
@@ -103,12 +113,9 @@ func newTestServer(t *testing.T) *testServer {
 	}
 	ts.App = app
 	t.Cleanup(app.Close)
-	workCtx, stopWork := context.WithCancel(context.Background())
-	waitWork := app.StartWorkers(workCtx)
-	t.Cleanup(func() {
-		stopWork()
-		waitWork()
-	})
+	if workers {
+		ts.startWorkers()
+	}
 	ts.Config.Handler = app.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
@@ -285,4 +292,28 @@ func (ts *testServer) forT(t *testing.T) *testServer {
 // forT returns the client bound to a subtest's t.
 func (c *client) forT(t *testing.T) *client {
 	return &client{ts: c.ts.forT(t), hc: c.hc}
+}
+
+// approve approves payout id as this client, from its page, as a manager
+// would: the form posts the hash of what the page showed.
+func (c *client) approve(id int64) response {
+	c.ts.t.Helper()
+	path := "/payouts/" + strconv.FormatInt(id, 10)
+	seen, ok := c.get(path).doc(c.ts.t).Find(`form[action="` + path + `/approve"] input[name="seen"]`).Attr("value")
+	if !ok {
+		c.ts.t.Fatalf("no approve form on payout %d", id)
+	}
+	r := c.postForm(path+"/approve", url.Values{"seen": {seen}})
+	wantStatus(c.ts.t, r, http.StatusSeeOther)
+	return r
+}
+
+// startWorkers runs the server's workers until the test ends.
+func (ts *testServer) startWorkers() {
+	workCtx, stopWork := context.WithCancel(context.Background())
+	waitWork := ts.App.StartWorkers(workCtx)
+	ts.t.Cleanup(func() {
+		stopWork()
+		waitWork()
+	})
 }

@@ -18,12 +18,23 @@ func (s *Server) StartWorkers(ctx context.Context) (wait func()) {
 		s.log.Error("recover interrupted payouts", slog.Any("error", err))
 	}
 	wg.Go(func() { s.loop(ctx, "send", s.flow.SendDue) })
-	wg.Go(func() { s.loop(ctx, "reconcile", s.flow.ReconcileDue) })
+	wg.Go(func() { s.loop(ctx, "reconcile", s.reconcile) })
 	wg.Go(func() { s.pruneSessions(ctx) })
 	return func() {
 		wg.Wait()
 		s.flow.Wait()
 	}
+}
+
+// reconcile asks providers about open payouts and expires approvals that
+// waited too long.
+func (s *Server) reconcile(ctx context.Context) (int, error) {
+	n, err := s.flow.ReconcileDue(ctx)
+	if err != nil {
+		return n, err
+	}
+	expired, err := s.flow.ExpireApprovals(ctx, s.cfg.ApprovalTTL)
+	return n + expired, err
 }
 
 // idleWait is how long a worker sleeps when it found nothing to do and is

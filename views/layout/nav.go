@@ -13,8 +13,10 @@ type navItem struct {
 
 var navItems = []navItem{
 	{"Dashboard", "/", "agent"},
+	{"Overview", "/overview", "manager"},
 	{"Payouts", "/payouts", "agent"},
 	{"New payout", "/payouts/new", "agent"},
+	{"Approvals", "/approvals", "manager"},
 	{"Unknown outcomes", "/payouts/unknown", "manager"},
 	{"Users", "/users", "admin"},
 	{"Providers", "/providers", "admin"},

@@ -116,6 +116,45 @@ type ShowPage struct {
 	ResolveOutcome string
 	ResolveReason  string
 	ResolveErrors  map[string]string
+	Approval       Approval
+}
+
+// Approval is the payout's maker-checker state as the viewer sees it.
+type Approval struct {
+	// Pending: the payout waits for approval.
+	Pending bool
+	// CanDecide: the viewer is a manager and not the payout's creator.
+	CanDecide bool
+	Own       bool
+	// Hash is the hash of what this page shows, posted with the approval.
+	Hash      string
+	Why       string
+	ExpiresAt time.Time
+	// Error and Reason are the decision form's message and typed reason.
+	Error  string
+	Reason string
+	// ApprovedBy and ApprovedAt are set once approved.
+	ApprovedBy string
+	ApprovedAt time.Time
+}
+
+// ApprovalRow is one payout in the approvals inbox.
+type ApprovalRow struct {
+	ID          int64
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	Provider    string
+	Amount      string
+	Beneficiary string
+	Account     string
+	CreatedBy   string
+	Own         bool
+	Why         string
+}
+
+// ApprovalsPage is the inbox of payouts waiting for approval.
+type ApprovalsPage struct {
+	Rows []ApprovalRow
 }
 
 // Detail is one labelled value.

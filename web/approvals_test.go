@@ -1,0 +1,175 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"payoutdesk/db"
+	"payoutdesk/providers"
+)
+
+// bigFedaPay is a FedaPay payout above the default XOF approval threshold.
+func bigFedaPay(ts *testServer) url.Values {
+	return withValues(validForms(ts)[providers.FedaPay], map[string]string{"amount": "600000"})
+}
+
+func TestMakerChecker(t *testing.T) {
+	ts := newTestServer(t)
+	agent, manager, admin := ts.as(db.RoleAgent), ts.as(db.RoleManager), ts.as(db.RoleAdmin)
+
+	// Over the threshold: it waits, and nothing reaches the provider.
+	id := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
+	path := "/payouts/" + strconv.FormatInt(id, 10)
+	page := agent.get(path + "?notice=pending").doc(t)
+	if got := page.Find(`[data-testid="status"]`).Text(); strings.TrimSpace(got) != "waiting for approval" {
+		t.Errorf("the agent sees %q, want waiting for approval", got)
+	}
+	if !strings.Contains(page.Find(`[data-testid="flash"]`).Text(), "needs a manager's approval") {
+		t.Error("the agent is not told the payout needs approval")
+	}
+	if page.Find(`[data-testid="approve"]`).Length() != 0 {
+		t.Error("the agent is offered the approve button")
+	}
+	// Below it, the same provider sends at once.
+	small := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), validForms(ts)[providers.FedaPay])
+	ts.waitStatus(small, db.StatusPaid)
+	time.Sleep(100 * time.Millisecond)
+	if p, _ := db.NewPayouts(ts.DB).Get(t.Context(), id); p.Status != db.StatusPendingApproval {
+		t.Fatalf("the big payout is %s, want still pending_approval", p.Status)
+	}
+	if n := ts.App.Sandbox().Count(providers.FedaPay, "payout created"); n != 1 {
+		t.Errorf("FedaPay saw %d payouts, want only the small one", n)
+	}
+
+	// The inbox and the navigation show it to managers.
+	inbox := manager.get("/approvals")
+	if inbox.doc(t).Find(`[data-testid="approval-`+strconv.FormatInt(id, 10)+`"]`).Length() != 1 {
+		t.Error("the payout is not in the approvals inbox")
+	}
+	if got := inbox.doc(t).Find(`[data-testid="count/approvals"]`).Text(); got != "1" {
+		t.Errorf("navigation count %q, want 1", got)
+	}
+	wantStatus(t, agent.get("/approvals"), http.StatusForbidden)
+
+	// An agent cannot approve, whatever it posts.
+	seen, _ := manager.get(path).doc(t).Find(`input[name="seen"]`).Attr("value")
+	wantStatus(t, agent.postForm(path+"/approve", url.Values{"seen": {seen}}), http.StatusForbidden)
+
+	// Nobody approves their own payout: a manager's own large payout.
+	own := manager.submit(providers.FedaPay, manager.openForm(providers.FedaPay), bigFedaPay(ts))
+	ownPath := "/payouts/" + strconv.FormatInt(own, 10)
+	ownPage := manager.get(ownPath).doc(t)
+	if ownPage.Find(`[data-testid="approval-own"]`).Length() != 1 || ownPage.Find(`[data-testid="approve"]`).Length() != 0 {
+		t.Error("a manager's own payout offers them the approve button")
+	}
+	ownSeen := admin.approveHash(own)
+	r := manager.postForm(ownPath+"/approve", url.Values{"seen": {ownSeen}})
+	wantStatus(t, r, http.StatusForbidden)
+	if !strings.Contains(r.doc(t).Find(`[data-testid="approval-error"]`).Text(), "own payout") {
+		t.Error("the refusal does not say why")
+	}
+	// Another manager (here the admin) may.
+	admin.approve(own)
+	ts.waitStatus(own, db.StatusPaid)
+
+	// An approval of details that changed since the page was opened is refused.
+	if _, err := ts.DB.W.Exec(`UPDATE payouts SET fields = replace(fields, 'Koffi', 'Koffee') WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	r = manager.postForm(path+"/approve", url.Values{"seen": {seen}})
+	wantStatus(t, r, http.StatusConflict)
+	if p, _ := db.NewPayouts(ts.DB).Get(t.Context(), id); p.Status != db.StatusPendingApproval {
+		t.Errorf("a stale approval moved the payout to %s", p.Status)
+	}
+	// Approved as now shown, it is sent.
+	manager.approve(id)
+	p := ts.waitStatus(id, db.StatusPaid)
+	if p.ApprovedByEmail != "manager@example.com" || p.ApprovalHash == "" {
+		t.Errorf("approval recorded as %q %q", p.ApprovedByEmail, p.ApprovalHash)
+	}
+	if got := agent.get(path).doc(t).Find(`[data-testid="approved-by"]`).Text(); !strings.Contains(got, "manager@example.com") {
+		t.Errorf("the payout page says %q about its approval", got)
+	}
+
+	refused := ts.events("payout.approval_refused")
+	if len(refused) != 2 || refused[0].Outcome != db.OutcomeFailure || !strings.Contains(refused[0].Reason, "own payout") || !strings.Contains(refused[1].Reason, "changed") {
+		t.Errorf("refused approvals audited as %+v", refused)
+	}
+	approved := ts.events("payout.approved")
+	if len(approved) != 2 || approved[1].Actor.Email != "manager@example.com" || approved[1].Details["approval_hash"] != p.ApprovalHash {
+		t.Errorf("approvals audited as %+v", approved)
+	}
+	statuses, _ := ts.trail(id)
+	if got := strings.Join(statuses, " "); got != "pending_approval queued submitting processing paid" {
+		t.Errorf("statuses %q", got)
+	}
+}
+
+// approveHash reads the hash an approver's page carries.
+func (c *client) approveHash(id int64) string {
+	c.ts.t.Helper()
+	seen, ok := c.get("/payouts/" + strconv.FormatInt(id, 10)).doc(c.ts.t).Find(`input[name="seen"]`).Attr("value")
+	if !ok {
+		c.ts.t.Fatalf("no approval form for payout %d", id)
+	}
+	return seen
+}
+
+func TestRejectAndExpire(t *testing.T) {
+	ts := newTestServer(t)
+	agent, manager := ts.as(db.RoleAgent), ts.as(db.RoleManager)
+	a := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
+	b := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
+	path := "/payouts/" + strconv.FormatInt(a, 10)
+
+	wantStatus(t, manager.postForm(path+"/reject", url.Values{"reason": {"too short"}}), http.StatusUnprocessableEntity)
+	reason := "The customer's account is under review by compliance."
+	wantStatus(t, manager.postForm(path+"/reject", url.Values{"reason": {reason}}), http.StatusSeeOther)
+	p := ts.waitStatus(a, db.StatusRejected)
+	if !strings.Contains(p.ErrorMessage, reason) {
+		t.Errorf("the rejected payout says %q", p.ErrorMessage)
+	}
+	if got := agent.get(path).doc(t).Find(`[data-testid="provider-error"]`).Text(); !strings.Contains(got, reason) {
+		t.Errorf("the agent sees %q, want the reason", got)
+	}
+	if ev := ts.events("payout.rejected"); len(ev) != 1 || ev[0].Reason != reason {
+		t.Errorf("rejections audited as %+v", ev)
+	}
+
+	// 72 hours later the other one has expired on its own.
+	ts.Clock.Advance(73 * time.Hour)
+	ts.waitStatus(b, db.StatusExpired)
+	if ev := ts.events("payout.expired"); len(ev) != 1 || ev[0].Actor.Type != db.ActorSystem {
+		t.Errorf("expiry audited as %+v", ev)
+	}
+	if n := ts.App.Sandbox().Count(providers.FedaPay, "payout created"); n != 0 {
+		t.Errorf("FedaPay saw %d payouts, want none", n)
+	}
+}
+
+func TestWorkerRefusesWhatWasNotApproved(t *testing.T) {
+	ts := newTestServerWith(t, false)
+	agent, manager := ts.as(db.RoleAgent), ts.as(db.RoleManager)
+	id := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
+	manager.approve(id)
+	// After the approval and before the worker sends it, the payout is
+	// changed behind the application's back.
+	if _, err := ts.DB.W.Exec(`UPDATE payouts SET amount_minor = 900000, fields = replace(fields, '600000', '900000') WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	ts.startWorkers()
+	p := ts.waitStatus(id, db.StatusFailed)
+	if p.ErrorCode != "approval_mismatch" {
+		t.Errorf("failed with %s %q, want approval_mismatch", p.ErrorCode, p.ErrorMessage)
+	}
+	if n := ts.App.Sandbox().Count(providers.FedaPay, "payout created"); n != 0 {
+		t.Errorf("FedaPay saw %d payouts, want none", n)
+	}
+	if ev := ts.events("payout.send_refused"); len(ev) != 1 || ev[0].Outcome != db.OutcomeFailure {
+		t.Errorf("refusal audited as %+v", ev)
+	}
+}

@@ -184,10 +184,7 @@ const eventColumns = `seq, at, actor_type, actor_id, actor_email, actor_role, ac
 	target_id, outcome, ip, user_agent, request_id, reason, details, provider, hash`
 
 func scanEvent(row interface{ Scan(...any) error }) (Event, error) {
-	var e Event
-	err := row.Scan(&e.Seq, timeCol{&e.At}, &e.Actor.Type, &e.Actor.ID, &e.Actor.Email, &e.Actor.Role,
-		&e.Action, &e.TargetType, &e.TargetID, &e.Outcome, &e.Origin.IP, &e.Origin.UserAgent,
-		&e.Origin.RequestID, &e.Reason, &e.DetailsJSON, &e.Provider, &e.Hash)
+	e, err := scanEventRaw(row)
 	if err != nil {
 		return e, err
 	}
@@ -198,6 +195,24 @@ func scanEvent(row interface{ Scan(...any) error }) (Event, error) {
 		}
 	}
 	return e, nil
+}
+
+// scanEventRaw scans an event without decoding its details.
+func scanEventRaw(row interface{ Scan(...any) error }) (Event, error) {
+	var e Event
+	err := row.Scan(&e.Seq, timeCol{&e.At}, &e.Actor.Type, &e.Actor.ID, &e.Actor.Email, &e.Actor.Role,
+		&e.Action, &e.TargetType, &e.TargetID, &e.Outcome, &e.Origin.IP, &e.Origin.UserAgent,
+		&e.Origin.RequestID, &e.Reason, &e.DetailsJSON, &e.Provider, &e.Hash)
+	return e, err
+}
+
+// Record appends one event on its own, for actions that change nothing
+// else (viewing or exporting the log).
+func (a *Audit) Record(ctx context.Context, e Event) error {
+	if err := a.db.InTx(ctx, func(tx *sql.Tx) error { return Append(ctx, tx, &e) }); err != nil {
+		return fmt.Errorf("db: record %s: %w", e.Action, err)
+	}
+	return nil
 }
 
 // Audit reads the audit chain.

@@ -49,8 +49,9 @@ func (a *Audit) Search(ctx context.Context, f AuditFilter) ([]Event, error) {
 }
 
 // Stream calls fn with every event matching f, newest first, reading rows
-// one at a time so that memory stays constant however many there are.
-// f.Limit is ignored.
+// one at a time so that memory stays constant however many there are. The
+// events' Details are not decoded (DetailsJSON holds them); f.Limit is
+// ignored.
 func (a *Audit) Stream(ctx context.Context, f AuditFilter, fn func(Event) error) error {
 	f.Limit = -1
 	if err := a.scan(ctx, f, fn); err != nil {
@@ -74,8 +75,12 @@ func (a *Audit) scan(ctx context.Context, f AuditFilter, fn func(Event) error) e
 		return err
 	}
 	defer rows.Close()
+	scan := scanEvent
+	if f.Limit < 0 {
+		scan = scanEventRaw
+	}
 	for rows.Next() {
-		e, err := scanEvent(rows)
+		e, err := scan(rows)
 		if err != nil {
 			return err
 		}

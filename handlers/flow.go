@@ -47,25 +47,29 @@ type Flow struct {
 	Parallel int
 
 	wakeOnce sync.Once
-	wake     chan struct{}
+	wake     [2]chan struct{}
 
 	slotsOnce sync.Once
 	slots     chan struct{}
 	sending   sync.WaitGroup
 }
 
-// Wakeup returns a channel that receives when there may be new work.
-func (f *Flow) Wakeup() <-chan struct{} {
-	f.wakeOnce.Do(func() { f.wake = make(chan struct{}, 1) })
-	return f.wake
+// Wakeups returns one channel per worker (sending, reconciliation) that
+// receives when there may be new work for it.
+func (f *Flow) Wakeups() (send, check <-chan struct{}) {
+	f.wakeOnce.Do(func() { f.wake = [2]chan struct{}{make(chan struct{}, 1), make(chan struct{}, 1)} })
+	return f.wake[0], f.wake[1]
 }
 
 // Notify tells the workers that there may be new work, without blocking.
+// Each worker has its own channel, so one never takes another's signal.
 func (f *Flow) Notify() {
-	f.Wakeup()
-	select {
-	case f.wake <- struct{}{}:
-	default:
+	f.Wakeups()
+	for _, c := range f.wake {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
 	}
 }
 

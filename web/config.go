@@ -53,6 +53,14 @@ type Config struct {
 	// handlers.ParseApprovalRules); ApprovalTTL how long approval may take.
 	ApprovalThresholds string
 	ApprovalTTL        time.Duration
+
+	// CheckpointKey and CheckpointFile are where the audit checkpoints'
+	// signing key and their copy outside the database live (default: next
+	// to the database); CheckpointEvery is how many events a checkpoint
+	// covers at most.
+	CheckpointKey   string
+	CheckpointFile  string
+	CheckpointEvery int64
 }
 
 // ProviderConfig is the providers' part of the configuration.
@@ -96,6 +104,9 @@ var settings = []setting{
 	{flag: "approval-thresholds", env: "PAYOUTDESK_APPROVAL_THRESHOLDS", def: handlers.DefaultApprovalThresholds,
 		usage: "amounts above which a payout needs a manager's approval: [provider:]CUR=amount, comma-separated; a currency without one always needs approval"},
 	{flag: "approval-ttl", env: "PAYOUTDESK_APPROVAL_TTL", def: "72h", usage: "how long a payout may wait for approval before it expires"},
+	{flag: "checkpoint-key", env: "PAYOUTDESK_CHECKPOINT_KEY", def: "", usage: "Ed25519 key (PKCS#8 PEM) that signs audit checkpoints, created if absent (default DB.checkpoint-key); keep it off the database's disk if you can"},
+	{flag: "checkpoint-file", env: "PAYOUTDESK_CHECKPOINT_FILE", def: "", usage: "file outside the database where signed audit checkpoints are appended (default DB.checkpoints)"},
+	{flag: "checkpoint-every", env: "PAYOUTDESK_CHECKPOINT_EVERY", def: "1000", usage: "sign an audit checkpoint every this many events (and at least daily)"},
 
 	{env: "PAYOUTDESK_KIBRAMOA_URL", def: "https://api.sandbox.kibramoa.net", usage: "Kibramoa API base URL"},
 	{env: "PAYOUTDESK_KIBRAMOA_API_KEY", usage: "Kibramoa merchant API key (X-API-KEY); set it to go live", secret: true},
@@ -157,6 +168,8 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	}
 	get := func(env string) string { return strings.TrimSpace(*values[env]) }
 	cfg := Config{
+		CheckpointKey:      get("PAYOUTDESK_CHECKPOINT_KEY"),
+		CheckpointFile:     get("PAYOUTDESK_CHECKPOINT_FILE"),
 		ApprovalThresholds: get("PAYOUTDESK_APPROVAL_THRESHOLDS"),
 		Addr:               get("PAYOUTDESK_ADDR"),
 		DBPath:             get("PAYOUTDESK_DB"),
@@ -216,6 +229,9 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	cfg.Providers.FedaPayURL = get("PAYOUTDESK_FEDAPAY_URL")
 	cfg.Providers.FedaPaySecretKey = get("PAYOUTDESK_FEDAPAY_SECRET_KEY")
 	cfg.Providers.FedaPayWebhookSecret = get("PAYOUTDESK_FEDAPAY_WEBHOOK_SECRET")
+	if cfg.CheckpointEvery, err = strconv.ParseInt(get("PAYOUTDESK_CHECKPOINT_EVERY"), 10, 64); err != nil || cfg.CheckpointEvery < 1 {
+		return Config{}, fmt.Errorf("PAYOUTDESK_CHECKPOINT_EVERY: want a positive number, got %q", get("PAYOUTDESK_CHECKPOINT_EVERY"))
+	}
 	if _, err := handlers.ParseApprovalRules(cfg.ApprovalThresholds); err != nil {
 		return Config{}, fmt.Errorf("PAYOUTDESK_APPROVAL_THRESHOLDS: %v", err)
 	}

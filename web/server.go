@@ -34,6 +34,7 @@ type Server struct {
 	provs    providerSet
 	flow     *handlers.Flow
 	rules    handlers.ApprovalRules
+	checks   *checkpointer
 	routes   []route
 	handler  http.Handler
 }
@@ -69,6 +70,15 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	if s.rules, err = handlers.ParseApprovalRules(cfg.ApprovalThresholds); err != nil {
 		return nil, fmt.Errorf("web: approval thresholds: %w", err)
 	}
+	if cfg.DBPath == "" {
+		s.cfg.DBPath = deps.DB.Path
+	}
+	keyPath, filePath := checkpointPaths(s.cfg)
+	key, err := loadSigningKey(keyPath)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s.checks = &checkpointer{audit: db.NewAudit(deps.DB), key: key, file: filePath, every: max(cfg.CheckpointEvery, 1), now: deps.Now}
 	if s.provs, err = buildProviders(context.Background(), cfg, deps.DB); err != nil {
 		return nil, err
 	}

@@ -17,9 +17,12 @@ func (s *Server) StartWorkers(ctx context.Context) (wait func()) {
 	if err := s.flow.Recover(ctx); err != nil {
 		s.log.Error("recover interrupted payouts", slog.Any("error", err))
 	}
-	wg.Go(func() { s.loop(ctx, "send", s.flow.SendDue) })
-	wg.Go(func() { s.loop(ctx, "reconcile", s.reconcile) })
+	sendWake, checkWake := s.flow.Wakeups()
+	wg.Go(func() { s.loop(ctx, "send", sendWake, s.flow.SendDue) })
+	wg.Go(func() { s.loop(ctx, "reconcile", checkWake, s.reconcile) })
 	wg.Go(func() { s.pruneSessions(ctx) })
+	wg.Go(func() { s.loop(ctx, "checkpoint", nil, s.checks.run) })
+	wg.Go(func() { s.loop(ctx, "index audit text", nil, s.indexAuditText) })
 	return func() {
 		wg.Wait()
 		s.flow.Wait()
@@ -37,13 +40,27 @@ func (s *Server) reconcile(ctx context.Context) (int, error) {
 	return n + expired, err
 }
 
+// indexAuditText keeps the audit log's full-text index close to its head,
+// so that text searches seldom have much to index first.
+func (s *Server) indexAuditText(ctx context.Context) (int, error) {
+	n, err := db.NewAudit(s.db).IndexText(ctx)
+	if n > 0 && err == nil {
+		// Index in batches, not event by event: wait before looking again.
+		select {
+		case <-ctx.Done():
+		case <-time.After(idleWait):
+		}
+	}
+	return 0, err
+}
+
 // idleWait is how long a worker sleeps when it found nothing to do and is
 // not woken earlier by new work.
 const idleWait = time.Second
 
 // loop runs job until ctx is done: again at once while it finds work, else
-// after idleWait or when the flow signals new work.
-func (s *Server) loop(ctx context.Context, name string, job func(context.Context) (int, error)) {
+// after idleWait or when wake (which may be nil) signals new work.
+func (s *Server) loop(ctx context.Context, name string, wake <-chan struct{}, job func(context.Context) (int, error)) {
 	for ctx.Err() == nil {
 		n, err := job(ctx)
 		if err != nil && ctx.Err() == nil {
@@ -54,7 +71,7 @@ func (s *Server) loop(ctx context.Context, name string, job func(context.Context
 		}
 		select {
 		case <-ctx.Done():
-		case <-s.flow.Wakeup():
+		case <-wake:
 		case <-time.After(idleWait):
 		}
 	}

@@ -1,0 +1,224 @@
+package web
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"payoutdesk/db"
+)
+
+// checkpointPaths returns where the signing key and the checkpoint file
+// live: as configured, else next to the database.
+func checkpointPaths(cfg Config) (key, file string) {
+	key, file = cfg.CheckpointKey, cfg.CheckpointFile
+	if key == "" {
+		key = cfg.DBPath + ".checkpoint-key"
+	}
+	if file == "" {
+		file = cfg.DBPath + ".checkpoints"
+	}
+	return key, file
+}
+
+// loadSigningKey reads the Ed25519 checkpoint key (PKCS#8 PEM), creating it
+// (mode 0600, with its public half beside it in KEY.pub) if it does not
+// exist. The key never goes into the database: whoever can rewrite the
+// database must not be able to sign a matching checkpoint.
+func loadSigningKey(path string) (ed25519.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return createSigningKey(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint key: %w", err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, fmt.Errorf("checkpoint key %s: no PEM block", path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint key %s: %w", path, err)
+	}
+	key, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("checkpoint key %s: not an Ed25519 key", path)
+	}
+	return key, nil
+}
+
+func createSigningKey(path string) (ed25519.PrivateKey, error) {
+	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create checkpoint key: %w", err)
+	}
+	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write checkpoint key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("write checkpoint key: %w", err)
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path+".pub", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o644); err != nil {
+		return nil, fmt.Errorf("write checkpoint public key: %w", err)
+	}
+	return key, nil
+}
+
+// readPublicKey reads the checkpoint key's public half from the private key
+// file or from a public key file (PKIX PEM).
+func readPublicKey(path string) (ed25519.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint key: %w", err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, fmt.Errorf("checkpoint key %s: no PEM block", path)
+	}
+	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+		if key, ok := k.(ed25519.PrivateKey); ok {
+			return key.Public().(ed25519.PublicKey), nil
+		}
+	}
+	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint key %s: %w", path, err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("checkpoint key %s: not an Ed25519 key", path)
+	}
+	return pub, nil
+}
+
+// checkpointer signs the audit chain's head every Every events and at
+// least daily, storing each checkpoint in the database and appending it to
+// the checkpoint file.
+type checkpointer struct {
+	audit *db.Audit
+	key   ed25519.PrivateKey
+	file  string
+	every int64
+	now   func() time.Time
+}
+
+// daily is the longest time between two checkpoints while events arrive.
+const daily = 24 * time.Hour
+
+// run makes a checkpoint if one is due, and reports 1 if it made one.
+func (c *checkpointer) run(ctx context.Context) (int, error) {
+	seq, hash, err := c.audit.Head(ctx)
+	if err != nil || seq == 0 {
+		return 0, err
+	}
+	cps, err := c.audit.Checkpoints(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var last db.Checkpoint
+	if len(cps) > 0 {
+		last = cps[len(cps)-1]
+	}
+	due := seq-last.Seq >= c.every || (seq > last.Seq && c.now().Sub(last.At) >= daily)
+	if !due {
+		return 0, nil
+	}
+	cp := db.SignCheckpoint(c.key, seq, hash, c.now())
+	// The file first: a checkpoint in the database only is the weaker copy.
+	if err := appendLine(c.file, cp.Line()); err != nil {
+		return 0, err
+	}
+	if err := c.audit.AddCheckpoint(ctx, cp); err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
+
+// appendLine appends to a file and syncs it.
+func appendLine(path string, line []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("checkpoint file: %w", err)
+	}
+	if _, err := f.Write(line); err != nil {
+		f.Close()
+		return fmt.Errorf("checkpoint file: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("checkpoint file: %w", err)
+	}
+	return f.Close()
+}
+
+// VerifyAudit recomputes the audit chain of d and checks it against the
+// checkpoints in the checkpoint file and in the database, with the public
+// half of the key at keyPath. A missing key or file means fewer checks,
+// said in the returned note, not an error.
+func VerifyAudit(ctx context.Context, d *db.DB, keyPath, filePath string) (v db.Verification, note string, err error) {
+	audit := db.NewAudit(d)
+	var o db.VerifyOptions
+	stored, err := audit.Checkpoints(ctx)
+	if err != nil {
+		return v, "", err
+	}
+	o.Checkpoints = stored
+	f, err := os.Open(filePath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		note = "no checkpoint file at " + filePath + "; checked the database's checkpoints only"
+	case err != nil:
+		return v, "", err
+	default:
+		fromFile, err := db.ReadCheckpoints(f)
+		f.Close()
+		if err != nil {
+			return v, "", err
+		}
+		o.Checkpoints = mergeCheckpoints(fromFile, stored)
+	}
+	if len(o.Checkpoints) > 0 {
+		if o.PublicKey, err = readPublicKey(keyPath); err != nil {
+			return v, "", err
+		}
+	}
+	v, err = audit.VerifyWith(ctx, o)
+	return v, note, err
+}
+
+// mergeCheckpoints joins the file's checkpoints and the database's. Both
+// are checked: one the file lacks is still signed and binding, and one
+// that differs between them fails its own check.
+func mergeCheckpoints(fromFile, stored []db.Checkpoint) []db.Checkpoint {
+	seen := map[db.Checkpoint]bool{}
+	var out []db.Checkpoint
+	for _, c := range append(fromFile, stored...) {
+		c.At = c.At.UTC()
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -207,6 +207,38 @@ func VerifyAudit(ctx context.Context, d *db.DB, keyPath, filePath string) (v db.
 	return v, note, err
 }
 
+// CheckpointNow signs the audit chain's current head at once, with the key
+// and file of cfg (the key is created if absent), whether or not one is due.
+func CheckpointNow(ctx context.Context, d *db.DB, cfg Config) (db.Checkpoint, error) {
+	if cfg.DBPath == "" {
+		cfg.DBPath = d.Path
+	}
+	keyPath, filePath := checkpointPaths(cfg)
+	key, err := loadSigningKey(keyPath)
+	if err != nil {
+		return db.Checkpoint{}, err
+	}
+	audit := db.NewAudit(d)
+	seq, hash, err := audit.Head(ctx)
+	if err != nil {
+		return db.Checkpoint{}, err
+	}
+	cp := db.SignCheckpoint(key, seq, hash, time.Now())
+	if err := appendLine(filePath, cp.Line()); err != nil {
+		return cp, err
+	}
+	return cp, audit.AddCheckpoint(ctx, cp)
+}
+
+// VerifyAuditConfig is VerifyAudit with the key and file of cfg.
+func VerifyAuditConfig(ctx context.Context, d *db.DB, cfg Config) (db.Verification, string, error) {
+	if cfg.DBPath == "" {
+		cfg.DBPath = d.Path
+	}
+	key, file := checkpointPaths(cfg)
+	return VerifyAudit(ctx, d, key, file)
+}
+
 // mergeCheckpoints joins the file's checkpoints and the database's. Both
 // are checked: one the file lacks is still signed and binding, and one
 // that differs between them fails its own check.

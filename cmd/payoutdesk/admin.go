@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"payoutdesk/db"
+	"payoutdesk/web"
 )
 
 // cliActor is the audit actor of administration commands: the OS account
@@ -107,19 +108,54 @@ func userDisable(ctx context.Context, e env, args []string) error {
 }
 
 func auditVerify(ctx context.Context, e env, args []string) error {
-	d, _, err := openDB(ctx, e, "audit verify", args, nil)
+	var file, key string
+	cfg, _, err := config(e, "audit verify", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&file, "checkpoints", "", "checkpoint file to check the chain against (default: the configured one, DB.checkpoints)")
+		fs.StringVar(&key, "key", "", "checkpoint key, private or public PEM (default: the configured one, DB.checkpoint-key)")
+	})
+	if err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, cfg.DBPath)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	v, err := db.NewAudit(d).Verify(ctx)
+	if file != "" {
+		cfg.CheckpointFile = file
+	}
+	if key != "" {
+		cfg.CheckpointKey = key
+	}
+	v, note, err := web.VerifyAuditConfig(ctx, d, cfg)
 	if err != nil {
 		return err
+	}
+	if note != "" {
+		fmt.Fprintln(e.stderr, "note:", note)
 	}
 	if !v.OK() {
 		return exitError{code: 1, msg: v.String()}
 	}
 	fmt.Fprintln(e.stdout, v.String())
+	return nil
+}
+
+func auditCheckpoint(ctx context.Context, e env, args []string) error {
+	cfg, _, err := config(e, "audit checkpoint", args, nil)
+	if err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, cfg.DBPath)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	cp, err := web.CheckpointNow(ctx, d, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "checkpoint: seq %d, hash %s, key %s\n", cp.Seq, cp.Hash, cp.KeyID)
 	return nil
 }
 

@@ -83,8 +83,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		switch s, rest := sub(); s {
 		case "verify":
 			return auditVerify(ctx, e, rest)
+		case "checkpoint":
+			return auditCheckpoint(ctx, e, rest)
 		default:
-			return usageError("payoutdesk audit: want \"verify\", got %q", s)
+			return usageError("payoutdesk audit: want \"verify\" or \"checkpoint\", got %q", s)
 		}
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -101,7 +103,10 @@ Usage:
                                              add a user (agent, manager or admin); prints a
                                              random password unless one is read from stdin
   payoutdesk user disable --email E          disable a user and end their sessions
-  payoutdesk audit verify                    recompute the audit hash chain
+  payoutdesk audit verify [--checkpoints PATH] [--key PATH]
+                                             recompute the audit hash chain and check it
+                                             against the signed checkpoints
+  payoutdesk audit checkpoint                sign a checkpoint of the audit chain now
   payoutdesk migrate                         apply database migrations and exit
   payoutdesk backup PATH                     write a consistent copy of the database
   payoutdesk help                            this text

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -57,6 +58,8 @@ func (s *Server) routeTable() []route {
 	users := &handlers.Users{Log: s.log, Store: db.NewUsers(s.db), Sessions: s.sessions}
 	health := &handlers.Health{Log: s.log, DB: s.db}
 	overview := &handlers.Overview{Log: s.log, Reports: db.NewReports(s.db), Now: s.now}
+	audit := &handlers.Audit{Log: s.log, Store: db.NewAudit(s.db), Users: db.NewUsers(s.db), Rails: s.provs.rails,
+		Verify: func(ctx context.Context) (db.Verification, string, error) { return VerifyAuditConfig(ctx, s.db, s.cfg) }}
 	webhooks := &handlers.Webhooks{Log: s.log, Rails: s.provs.rails, Store: db.NewWebhooks(s.db), Flow: s.flow, Now: s.now}
 	payouts := &handlers.Payouts{Log: s.log, Rails: s.provs.rails, Store: db.NewPayouts(s.db), Audit: db.NewAudit(s.db),
 		Users: db.NewUsers(s.db), Flow: s.flow, Sessions: s.sessions, Approvals: s.rules, ApprovalTTL: s.cfg.ApprovalTTL, Now: s.now}
@@ -99,6 +102,12 @@ func (s *Server) routeTable() []route {
 		{"GET /approvals", db.RoleManager, http.HandlerFunc(payouts.Inbox)},
 		{"POST /payouts/{id}/approve", db.RoleManager, http.HandlerFunc(payouts.Approve)},
 		{"POST /payouts/{id}/reject", db.RoleManager, http.HandlerFunc(payouts.Reject)},
+
+		// Audit log (managers and admins)
+		{"GET /audit", db.RoleManager, http.HandlerFunc(audit.List)},
+		{"GET /audit/export", db.RoleManager, http.HandlerFunc(audit.Export)},
+		{"GET /audit/{seq}", db.RoleManager, http.HandlerFunc(audit.Show)},
+		{"POST /audit/verify", db.RoleManager, http.HandlerFunc(audit.VerifyIntegrity)},
 
 		// Users (administrators)
 		{"GET /users", db.RoleAdmin, http.HandlerFunc(users.List)},

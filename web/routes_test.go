@@ -74,6 +74,10 @@ func accessMatrix(ts *testServer) []matrixRow {
 		// The payout is not waiting for approval: nothing changes, back to it.
 		{"POST /payouts/{id}/approve", "POST", payout + "/approve", nil, access{see, forbidden, see, see}},
 		{"POST /payouts/{id}/reject", "POST", payout + "/reject", nil, access{see, forbidden, invalid, invalid}},
+		{"GET /audit", "GET", "/audit", nil, managersUp},
+		{"GET /audit/export", "GET", "/audit/export?format=csv", nil, managersUp},
+		{"GET /audit/{seq}", "GET", "/audit/1", nil, managersUp},
+		{"POST /audit/verify", "POST", "/audit/verify", nil, managersUp},
 		{"GET /users", "GET", "/users", nil, adminsOnly},
 		// An invalid form: the admin gets 422 rather than creating a user.
 		{"POST /users", "POST", "/users", url.Values{"email": {"bad"}, "role": {"agent"}}, access{see, forbidden, forbidden, invalid}},

@@ -64,6 +64,7 @@ func testConfig() web.Config {
 		SendParallel:       8,
 		ApprovalThresholds: handlers.DefaultApprovalThresholds,
 		ApprovalTTL:        72 * time.Hour,
+		CheckpointEvery:    10,
 		LogLevel:           "info",
 		LogFormat:          "text",
 	}

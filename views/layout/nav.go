@@ -18,6 +18,7 @@ var navItems = []navItem{
 	{"New payout", "/payouts/new", "agent"},
 	{"Approvals", "/approvals", "manager"},
 	{"Unknown outcomes", "/payouts/unknown", "manager"},
+	{"Audit log", "/audit", "manager"},
 	{"Users", "/users", "admin"},
 	{"Providers", "/providers", "admin"},
 }

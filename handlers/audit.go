@@ -1,0 +1,350 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"payoutdesk/db"
+	"payoutdesk/providers"
+	"payoutdesk/views/components"
+	auditview "payoutdesk/views/audit"
+)
+
+// AuditLog reads and records audit events.
+type AuditLog interface {
+	Search(ctx context.Context, f db.AuditFilter) ([]db.Event, error)
+	Stream(ctx context.Context, f db.AuditFilter, fn func(db.Event) error) error
+	Get(ctx context.Context, seq int64) (db.Event, error)
+	Actions(ctx context.Context) ([]string, error)
+	Record(ctx context.Context, e db.Event) error
+}
+
+// UserFinder finds a user by email.
+type UserFinder interface {
+	ByEmail(ctx context.Context, email string) (db.User, error)
+}
+
+// Audit is the audit log for managers and admins: a filtered list, one
+// event, exports and the integrity check. Viewing and exporting the log
+// are audit events themselves.
+type Audit struct {
+	Log   *slog.Logger
+	Store AuditLog
+	Users UserFinder
+	Rails *providers.Registry
+	// Verify recomputes the chain and checks it against the checkpoints,
+	// with a note on what could not be checked.
+	Verify func(ctx context.Context) (db.Verification, string, error)
+}
+
+// pageSizes are the page sizes offered.
+var pageSizes = map[string]int{"25": 25, "50": 50, "100": 100, "200": 200}
+
+// parseFilter reads the list's filters from the query. Values it cannot use
+// are dropped and listed in problems, so a typo never becomes a 500.
+func (h *Audit) parseFilter(ctx context.Context, q url.Values) (f db.AuditFilter, v auditview.Filters, problems []string) {
+	v = auditview.Filters{From: q.Get("from"), To: q.Get("to"), Actor: strings.TrimSpace(q.Get("actor")),
+		Action: q.Get("action"), Provider: q.Get("provider"), Payout: strings.TrimSpace(q.Get("payout")),
+		Outcome: q.Get("outcome"), Text: strings.TrimSpace(q.Get("q")), Size: q.Get("size")}
+	f.Limit = 50
+	if n, ok := pageSizes[v.Size]; ok {
+		f.Limit = n
+	} else {
+		v.Size = "50"
+	}
+	for _, t := range []struct {
+		in  *string
+		out *time.Time
+	}{{&v.From, &f.From}, {&v.To, &f.To}} {
+		if *t.in == "" {
+			continue
+		}
+		var err error
+		if *t.out, err = parseWhen(*t.in); err != nil {
+			problems = append(problems, "times must look like 2026-11-21T14:30")
+			*t.in = ""
+		}
+	}
+	if v.Actor != "" {
+		var err error
+		if f.ActorType, f.ActorID, err = h.parseActor(ctx, v.Actor); err != nil {
+			problems = append(problems, err.Error())
+			f.ActorType, f.ActorID = db.ActorUser, "none"
+		}
+	}
+	f.Action = v.Action
+	if v.Provider != "" {
+		if _, ok := h.Rails.Get(providers.Name(v.Provider)); ok {
+			f.Provider = v.Provider
+		} else {
+			problems = append(problems, "unknown provider")
+			v.Provider = ""
+		}
+	}
+	if v.Payout != "" {
+		id, err := strconv.ParseInt(strings.TrimPrefix(v.Payout, "#"), 10, 64)
+		if err != nil || id <= 0 {
+			problems = append(problems, "a payout is a number")
+			v.Payout = ""
+		} else {
+			f.PayoutID = id
+		}
+	}
+	switch v.Outcome {
+	case "", db.OutcomeSuccess, db.OutcomeFailure:
+		f.Outcome = v.Outcome
+	default:
+		problems = append(problems, "outcome is success or failure")
+		v.Outcome = ""
+	}
+	if len(v.Text) > 200 {
+		problems = append(problems, "text is at most 200 characters")
+		v.Text = ""
+	}
+	f.Text = v.Text
+	if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && b > 0 {
+		f.Before = b
+	}
+	keep := url.Values{}
+	for k, val := range map[string]string{"from": v.From, "to": v.To, "actor": v.Actor, "action": v.Action,
+		"provider": v.Provider, "payout": v.Payout, "outcome": v.Outcome, "q": v.Text} {
+		if val != "" {
+			keep.Set(k, val)
+		}
+	}
+	v.Query = keep.Encode()
+	return f, v, problems
+}
+
+// parseWhen reads a UTC time from a datetime-local field or a date.
+func parseWhen(s string) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("bad time")
+}
+
+// parseActor reads "system", "anonymous", "provider:NAME", "cli:NAME", a
+// user's email or a user's id.
+func (h *Audit) parseActor(ctx context.Context, s string) (kind, id string, err error) {
+	if kind, id, ok := strings.Cut(s, ":"); ok && (kind == db.ActorProvider || kind == db.ActorCLI) {
+		return kind, id, nil
+	}
+	switch s {
+	case db.ActorSystem, db.ActorAnonymous:
+		return s, "", nil
+	}
+	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return db.ActorUser, s, nil
+	}
+	u, err := h.Users.ByEmail(ctx, s)
+	if err != nil {
+		return "", "", fmt.Errorf("no user %s", s)
+	}
+	return db.ActorUser, strconv.FormatInt(u.ID, 10), nil
+}
+
+// List shows the audit log, newest first (GET /audit).
+func (h *Audit) List(w http.ResponseWriter, r *http.Request) {
+	f, v, problems := h.parseFilter(r.Context(), r.URL.Query())
+	events, err := h.Store.Search(r.Context(), f)
+	if errors.Is(err, db.ErrBadFilter) {
+		problems, f.Text, v.Text = append(problems, "the text could not be searched"), "", ""
+		events, err = h.Store.Search(r.Context(), f)
+	}
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	ev := event(r.Context(), r.UserAgent(), "audit.viewed")
+	ev.Details = map[string]any{"filter": v.Query, "before": f.Before, "shown": len(events)}
+	if err := h.Store.Record(r.Context(), ev); err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	page := auditview.ListPage{Filters: v}
+	if len(problems) > 0 {
+		page.Problem = "Some filters were ignored: " + strings.Join(problems, "; ") + "."
+	}
+	for _, e := range events {
+		page.Rows = append(page.Rows, auditRow(e))
+	}
+	if len(events) == f.Limit {
+		next := r.URL.Query()
+		next.Set("before", strconv.FormatInt(events[len(events)-1].Seq, 10))
+		page.NextURL = "/audit?" + next.Encode()
+	}
+	if page.Filters.Actions, err = h.actionOptions(r.Context()); err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	for _, n := range h.Rails.Names() {
+		page.Filters.Providers = append(page.Filters.Providers, components.Option{Value: string(n), Label: n.Title()})
+	}
+	render(w, r, h.Log, http.StatusOK, auditview.List(page))
+}
+
+// actionOptions lists each recorded action and, first, each family of them
+// ("payout.*").
+func (h *Audit) actionOptions(ctx context.Context) ([]components.Option, error) {
+	actions, err := h.Store.Actions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	families := map[string]bool{}
+	var opts []components.Option
+	for _, a := range actions {
+		if fam, _, ok := strings.Cut(a, "."); ok {
+			families[fam+"."] = true
+		}
+		opts = append(opts, components.Option{Value: a, Label: a})
+	}
+	var fams []components.Option
+	for fam := range families {
+		fams = append(fams, components.Option{Value: fam, Label: fam + "* (all)"})
+	}
+	sort.Slice(fams, func(i, j int) bool { return fams[i].Value < fams[j].Value })
+	return append(fams, opts...), nil
+}
+
+func actorName(a db.Actor) string {
+	switch a.Type {
+	case db.ActorUser:
+		return a.Email
+	case db.ActorProvider, db.ActorCLI:
+		return a.Type + ":" + a.ID
+	}
+	return a.Type
+}
+
+func payoutTarget(e db.Event) int64 {
+	if e.TargetType != "payout" {
+		return 0
+	}
+	id, _ := strconv.ParseInt(e.TargetID, 10, 64)
+	return id
+}
+
+func auditRow(e db.Event) auditview.Row {
+	row := auditview.Row{Seq: e.Seq, At: e.At, Actor: actorName(e.Actor), Action: e.Action, Outcome: e.Outcome,
+		Provider: e.Provider, PayoutID: payoutTarget(e)}
+	if e.TargetType != "" {
+		row.Target = strings.TrimSpace(e.TargetType + " " + e.TargetID)
+	}
+	var parts []string
+	if before, after := statusChange(e.Details); after != "" && before != after {
+		parts = append(parts, before+" → "+after)
+	}
+	if e.Reason != "" {
+		parts = append(parts, e.Reason)
+	}
+	row.Summary = truncate(strings.Join(parts, " · "), 200)
+	return row
+}
+
+// Show renders one event with its before/after diff (GET /audit/{seq}).
+func (h *Audit) Show(w http.ResponseWriter, r *http.Request) {
+	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
+	if err != nil || seq <= 0 {
+		NotFound(w, r)
+		return
+	}
+	e, err := h.Store.Get(r.Context(), seq)
+	if errors.Is(err, db.ErrNotFound) {
+		NotFound(w, r)
+		return
+	}
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	ev := event(r.Context(), r.UserAgent(), "audit.viewed")
+	ev.TargetType, ev.TargetID = "audit_event", strconv.FormatInt(seq, 10)
+	if err := h.Store.Record(r.Context(), ev); err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	page := auditview.EventPage{
+		Seq: e.Seq, At: e.At, Actor: actorName(e.Actor), Role: e.Actor.Role, Action: e.Action,
+		Target: strings.TrimSpace(e.TargetType + " " + e.TargetID), PayoutID: payoutTarget(e), Outcome: e.Outcome,
+		Provider: e.Provider, IP: e.Origin.IP, UserAgent: e.Origin.UserAgent, RequestID: e.Origin.RequestID,
+		Reason: e.Reason, Details: indentJSON(e.DetailsJSON), Hash: e.Hash, PrevSeq: e.Seq - 1, NextSeq: e.Seq + 1,
+		Changes: diff(e.Details),
+	}
+	if _, err := h.Store.Get(r.Context(), e.Seq+1); err == nil {
+		page.HasNext = true
+	}
+	page.ActorLink = "/audit?" + url.Values{"actor": {actorFilter(e.Actor)}}.Encode()
+	render(w, r, h.Log, http.StatusOK, auditview.Event(page))
+}
+
+// actorFilter is how the list's actor filter names an actor.
+func actorFilter(a db.Actor) string {
+	switch a.Type {
+	case db.ActorUser:
+		return a.ID
+	case db.ActorProvider, db.ActorCLI:
+		return a.Type + ":" + a.ID
+	}
+	return a.Type
+}
+
+// diff lists the values an event's details record before and after.
+func diff(d map[string]any) []auditview.Change {
+	before, _ := d["before"].(map[string]any)
+	after, _ := d["after"].(map[string]any)
+	keys := map[string]bool{}
+	for k := range before {
+		keys[k] = true
+	}
+	for k := range after {
+		keys[k] = true
+	}
+	var out []auditview.Change
+	for k := range keys {
+		out = append(out, auditview.Change{Field: k, Before: valueText(before[k]), After: valueText(after[k])})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return out
+}
+
+func valueText(v any) string {
+	if v == nil {
+		return "—"
+	}
+	return fmt.Sprint(v)
+}
+
+// VerifyIntegrity runs the same check as "payoutdesk audit verify" and
+// shows its result; the check itself is audited (POST /audit/verify).
+func (h *Audit) VerifyIntegrity(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	v, note, err := h.Verify(r.Context())
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	took := time.Since(start)
+	ev := event(r.Context(), r.UserAgent(), "audit.verified")
+	ev.Details = map[string]any{"events": v.Events, "checkpoints": v.Checkpoints, "head": v.Head, "took_ms": took.Milliseconds()}
+	if !v.OK() {
+		ev.Outcome = db.OutcomeFailure
+		ev.Details["broken_at"], ev.Details["problem"] = v.BrokenAt, v.Problem
+	}
+	if err := h.Store.Record(r.Context(), ev); err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	render(w, r, h.Log, http.StatusOK, auditview.Verify(auditview.VerifyPage{OK: v.OK(), Events: v.Events, Head: v.Head,
+		Checkpoints: v.Checkpoints, BrokenAt: v.BrokenAt, Problem: v.Problem, Note: note, Took: took.Round(time.Millisecond)}))
+}

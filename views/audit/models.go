@@ -1,0 +1,88 @@
+// Package audit holds the audit log pages: the filtered list, one event
+// with its before/after diff, and the integrity check's result.
+package audit
+
+import (
+	"time"
+
+	"payoutdesk/views/components"
+)
+
+// Filters are the list's filter values as typed, and their choices.
+type Filters struct {
+	From, To  string
+	Actor     string
+	Action    string
+	Provider  string
+	Payout    string
+	Outcome   string
+	Text      string
+	Size      string
+	Actions   []components.Option
+	Providers []components.Option
+	// Query is the encoded filter, for export links.
+	Query string
+}
+
+// Row is one event in the list.
+type Row struct {
+	Seq      int64
+	At       time.Time
+	Actor    string
+	Action   string
+	Target   string
+	PayoutID int64
+	Outcome  string
+	Provider string
+	Summary  string
+}
+
+// ListPage is the audit log.
+type ListPage struct {
+	Filters Filters
+	Rows    []Row
+	NextURL string
+	// Problem explains filter values that were ignored.
+	Problem string
+}
+
+// Change is one value an event changed.
+type Change struct {
+	Field, Before, After string
+}
+
+// EventPage is one event.
+type EventPage struct {
+	Seq        int64
+	At         time.Time
+	Actor      string
+	ActorLink  string
+	Role       string
+	Action     string
+	Target     string
+	PayoutID   int64
+	Outcome    string
+	Provider   string
+	IP         string
+	UserAgent  string
+	RequestID  string
+	Reason     string
+	Changes    []Change
+	Details    string
+	Hash       string
+	PrevSeq    int64
+	NextSeq    int64
+	HasNext    bool
+}
+
+// VerifyPage is the result of the integrity check.
+type VerifyPage struct {
+	OK          bool
+	Events      int64
+	Head        string
+	Checkpoints int
+	BrokenAt    int64
+	Problem     string
+	Note        string
+	Took        time.Duration
+}

@@ -1,0 +1,275 @@
+package web_test
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"payoutdesk/db"
+	"payoutdesk/providers"
+)
+
+// rejectWith creates a payout awaiting approval and has the manager reject
+// it with reason.
+func rejectWith(t *testing.T, ts *testServer, agent, manager *client, reason string) int64 {
+	t.Helper()
+	id := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
+	r := manager.postForm("/payouts/"+strconv.FormatInt(id, 10)+"/reject", url.Values{"reason": {reason}})
+	wantStatus(t, r, http.StatusSeeOther)
+	return id
+}
+
+func TestAuditLogFiltersAndEventPage(t *testing.T) {
+	ts := newTestServer(t)
+	agent, manager := ts.as(db.RoleAgent), ts.as(db.RoleManager)
+	paid := agent.submit(providers.Monime, agent.openForm(providers.Monime), validForms(ts)[providers.Monime])
+	ts.waitStatus(paid, db.StatusPaid)
+	rejected := rejectWith(t, ts, agent, manager, "Beneficiary flagged by compliance review")
+	agent.login("agent@example.com", "wrong password!!")
+
+	tests := []struct {
+		name  string
+		query url.Values
+		check func(t *testing.T, rows []db.Event)
+	}{
+		{"payout's events", url.Values{"payout": {strconv.FormatInt(rejected, 10)}}, func(t *testing.T, rows []db.Event) {
+			if len(rows) != 2 || rows[0].Action != "payout.rejected" || rows[1].Action != "payout.created" {
+				t.Errorf("got %v, want rejected then created", actions(rows))
+			}
+		}},
+		{"webhooks from monime", url.Values{"action": {"webhook.received"}, "provider": {"monime"}}, func(t *testing.T, rows []db.Event) {
+			if len(rows) == 0 {
+				t.Error("no Monime webhooks listed")
+			}
+			for _, e := range rows {
+				if e.Action != "webhook.received" || e.Provider != "monime" {
+					t.Errorf("listed %s from %s", e.Action, e.Provider)
+				}
+			}
+		}},
+		{"failures", url.Values{"outcome": {"failure"}}, func(t *testing.T, rows []db.Event) {
+			if len(rows) != 1 || rows[0].Action != "auth.login.failed" {
+				t.Errorf("got %v, want the failed login", actions(rows))
+			}
+		}},
+		{"by the manager", url.Values{"actor": {"manager@example.com"}, "action": {"payout."}}, func(t *testing.T, rows []db.Event) {
+			if len(rows) != 1 || rows[0].Action != "payout.rejected" {
+				t.Errorf("got %v, want the manager's rejection", actions(rows))
+			}
+		}},
+		{"text in details", url.Values{"q": {"compliance"}}, func(t *testing.T, rows []db.Event) {
+			if len(rows) != 1 || rows[0].Action != "payout.rejected" {
+				t.Errorf("got %v, want the rejection whose reason says compliance", actions(rows))
+			}
+		}},
+		{"time range in the future", url.Values{"from": {time.Now().Add(48 * time.Hour).UTC().Format("2006-01-02T15:04")}}, func(t *testing.T, rows []db.Event) {
+			if len(rows) != 0 {
+				t.Errorf("got %d events from the future", len(rows))
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := manager.forT(t).get("/audit?" + tt.query.Encode())
+			wantStatus(t, r, http.StatusOK)
+			var rows []db.Event
+			r.doc(t).Find(`[data-testid="events"] tbody tr`).Each(func(_ int, s *goquery.Selection) {
+				id, _ := s.Attr("data-testid")
+				seq, _ := strconv.ParseInt(strings.TrimPrefix(id, "event-"), 10, 64)
+				e, err := db.NewAudit(ts.DB).Get(t.Context(), seq)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows = append(rows, e)
+			})
+			// The manager's own "viewed" events are listed too; leave them out.
+			var kept []db.Event
+			for _, e := range rows {
+				if e.Action != "audit.viewed" {
+					kept = append(kept, e)
+				}
+			}
+			tt.check(t, kept)
+		})
+	}
+	// Viewing is audited, with the filter.
+	viewed := ts.events("audit.viewed")
+	if len(viewed) < len(tests) || viewed[0].Actor.Email != "manager@example.com" || !strings.Contains(viewed[0].Details["filter"].(string), "payout=") {
+		t.Errorf("views audited as %+v", viewed[:min(len(viewed), 1)])
+	}
+	// Bad filters are ignored with a message, never a 500.
+	r := manager.get("/audit?from=yesterday&provider=paypal&payout=abc&outcome=maybe&actor=nobody@example.com&size=7")
+	wantStatus(t, r, http.StatusOK)
+	if msg := r.doc(t).Find(`[data-testid="filter-problem"]`).Text(); !strings.Contains(msg, "no user nobody@example.com") {
+		t.Errorf("bad filters say %q", msg)
+	}
+
+	// One event: the before/after diff and the links.
+	ev := ts.events("payout.rejected")[0]
+	page := manager.get("/audit/" + strconv.FormatInt(ev.Seq, 10)).doc(t)
+	diff := page.Find(`[data-testid="diff"]`).Text()
+	if !strings.Contains(diff, "pending_approval") || !strings.Contains(diff, "rejected") {
+		t.Errorf("diff %q lacks the status change", diff)
+	}
+	if href, _ := page.Find(`[data-testid="payout-link"]`).Attr("href"); href != "/payouts/"+strconv.FormatInt(rejected, 10) {
+		t.Errorf("payout link %q", href)
+	}
+	if got := page.Find(`[data-testid="event-reason"]`).Text(); got != "Beneficiary flagged by compliance review" {
+		t.Errorf("reason shown as %q", got)
+	}
+	wantStatus(t, manager.get("/audit/999999"), http.StatusNotFound)
+	wantStatus(t, manager.get("/audit/abc"), http.StatusNotFound)
+}
+
+func actions(rows []db.Event) []string {
+	var out []string
+	for _, e := range rows {
+		out = append(out, e.Action)
+	}
+	return out
+}
+
+func TestAuditExportEscapesFormulas(t *testing.T) {
+	ts := newTestServer(t)
+	agent, manager := ts.as(db.RoleAgent), ts.as(db.RoleManager)
+	reasons := []string{
+		"=HYPERLINK(\"http://evil.example\")",
+		"+1+1 would be summed by a spreadsheet",
+		"-2+3 would be computed as well",
+		"@SUM(A1:A9) is a formula too",
+		"plain reason that needs nothing",
+	}
+	for _, reason := range reasons {
+		rejectWith(t, ts, agent, manager, reason)
+	}
+	// Forms trim leading blanks, so tab and carriage return reach the log
+	// only from elsewhere; record them directly.
+	for _, reason := range []string{"\tstarts with a tab character", "\rstarts with a carriage return"} {
+		err := db.NewAudit(ts.DB).Record(t.Context(), db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.rejected", Reason: reason})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reasons = append(reasons, reason)
+	}
+
+	r := manager.get("/audit/export?format=csv&action=payout.rejected")
+	wantStatus(t, r, http.StatusOK)
+	if ct := r.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" || !strings.Contains(r.Header.Get("Content-Disposition"), "attachment") {
+		t.Errorf("export headers %q / %q", ct, r.Header.Get("Content-Disposition"))
+	}
+	records, err := csv.NewReader(strings.NewReader(r.Body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 1+len(reasons) || records[0][14] != "reason" {
+		t.Fatalf("got %d CSV records, header %v", len(records), records[0])
+	}
+	got := map[string]bool{}
+	for _, rec := range records[1:] {
+		got[rec[14]] = true
+		if rec[6] != "payout.rejected" {
+			t.Errorf("exported %s, want only payout.rejected", rec[6])
+		}
+	}
+	for _, reason := range reasons {
+		want := reason
+		if strings.ContainsRune("=+-@\t\r", rune(reason[0])) {
+			want = "'" + reason
+		}
+		if !got[want] {
+			t.Errorf("reason %q not exported as %q", reason, want)
+		}
+	}
+
+	r = manager.get("/audit/export?format=jsonl&action=payout.")
+	wantStatus(t, r, http.StatusOK)
+	sc := bufio.NewScanner(strings.NewReader(r.Body))
+	lines := 0
+	for sc.Scan() {
+		var line struct {
+			Seq     int64          `json:"seq"`
+			Action  string         `json:"action"`
+			Details map[string]any `json:"details"`
+			Hash    string         `json:"hash"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatalf("line %d: %v", lines+1, err)
+		}
+		if !strings.HasPrefix(line.Action, "payout.") || line.Details == nil || len(line.Hash) != 64 {
+			t.Errorf("line %+v", line)
+		}
+		lines++
+	}
+	// Each rejected payout has a created and a rejected event; two
+	// rejections were recorded without a payout.
+	if want := 2*len(reasons) - 2; lines != want {
+		t.Errorf("%d JSON lines, want %d", lines, want)
+	}
+	exported := ts.events("audit.exported")
+	if len(exported) != 2 || exported[0].Details["format"] != "csv" || exported[1].Details["filter"] != "action=payout." {
+		t.Errorf("exports audited as %+v", exported)
+	}
+	wantStatus(t, manager.get("/audit/export?format=xlsx"), http.StatusBadRequest)
+	wantStatus(t, manager.get("/audit/export?format=csv&payout=abc"), http.StatusBadRequest)
+}
+
+func TestVerifyIntegrityAndCheckpoints(t *testing.T) {
+	ts := newTestServer(t)
+	manager := ts.as(db.RoleManager)
+	for range 12 {
+		ts.client().login("agent@example.com", "wrong password!!")
+	}
+	// The worker signs a checkpoint every 10 events (test configuration).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cps, err := db.NewAudit(ts.DB).Checkpoints(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cps) >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint was signed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	file, err := os.ReadFile(ts.DB.Path + ".checkpoints")
+	if err != nil || !strings.Contains(string(file), `"signature"`) {
+		t.Fatalf("checkpoint file: %q, %v", file, err)
+	}
+	if _, err := os.Stat(ts.DB.Path + ".checkpoint-key.pub"); err != nil {
+		t.Errorf("no public key beside the signing key: %v", err)
+	}
+
+	r := manager.postForm("/audit/verify", nil)
+	wantStatus(t, r, http.StatusOK)
+	if ok := r.doc(t).Find(`[data-testid="verify-ok"]`).Text(); !strings.Contains(ok, "intact") || strings.Contains(ok, " 0 signed") {
+		t.Errorf("verify says %q, want intact with checkpoints", ok)
+	}
+
+	// Behind the application's back, one byte of event 3 changes.
+	for _, s := range []string{`DROP TRIGGER audit_events_no_update`, `UPDATE audit_events SET details = details || ' ' WHERE seq = 3`} {
+		if _, err := ts.DB.W.Exec(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = manager.postForm("/audit/verify", nil)
+	wantStatus(t, r, http.StatusOK)
+	if broken := r.doc(t).Find(`[data-testid="verify-broken"]`).Text(); !strings.Contains(broken, "broken at event 3") {
+		t.Errorf("verify after tampering says %q", broken)
+	}
+	verified := ts.events("audit.verified")
+	if len(verified) != 2 || verified[0].Outcome != db.OutcomeSuccess || verified[1].Outcome != db.OutcomeFailure || verified[1].Details["broken_at"] != float64(3) {
+		t.Errorf("checks audited as %+v", verified)
+	}
+}

@@ -14,8 +14,8 @@ import (
 
 	"payoutdesk/db"
 	"payoutdesk/providers"
-	"payoutdesk/views/components"
 	auditview "payoutdesk/views/audit"
+	"payoutdesk/views/components"
 )
 
 // AuditLog reads and records audit events.

@@ -53,26 +53,26 @@ type Change struct {
 
 // EventPage is one event.
 type EventPage struct {
-	Seq        int64
-	At         time.Time
-	Actor      string
-	ActorLink  string
-	Role       string
-	Action     string
-	Target     string
-	PayoutID   int64
-	Outcome    string
-	Provider   string
-	IP         string
-	UserAgent  string
-	RequestID  string
-	Reason     string
-	Changes    []Change
-	Details    string
-	Hash       string
-	PrevSeq    int64
-	NextSeq    int64
-	HasNext    bool
+	Seq       int64
+	At        time.Time
+	Actor     string
+	ActorLink string
+	Role      string
+	Action    string
+	Target    string
+	PayoutID  int64
+	Outcome   string
+	Provider  string
+	IP        string
+	UserAgent string
+	RequestID string
+	Reason    string
+	Changes   []Change
+	Details   string
+	Hash      string
+	PrevSeq   int64
+	NextSeq   int64
+	HasNext   bool
 }
 
 // VerifyPage is the result of the integrity check.

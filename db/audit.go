@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -93,62 +92,54 @@ func Append(ctx context.Context, tx *sql.Tx, e *Event) error {
 		return fmt.Errorf("db: audit head: %w", err)
 	}
 	e.Seq++
-	e.Hash, err = chainHash(prev, formatTime(e.At), e)
+	canon, err := canonical(formatTime(e.At), e)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO audit_events
-		(seq, at, actor_type, actor_id, actor_email, actor_role, action, target_type, target_id,
-		 outcome, ip, user_agent, request_id, reason, details, provider, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, formatTime(e.At), e.Actor.Type, e.Actor.ID, e.Actor.Email, e.Actor.Role, e.Action,
-		e.TargetType, e.TargetID, e.Outcome, e.Origin.IP, e.Origin.UserAgent, e.Origin.RequestID,
-		e.Reason, e.DetailsJSON, e.Provider, e.Hash)
+	if e.Hash, err = chainHash(prev, canon); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (seq, canon, hash) VALUES (?, ?, ?)`, e.Seq, canon, e.Hash)
 	if err != nil {
 		return fmt.Errorf("db: append audit event %s: %w", e.Action, err)
 	}
 	return nil
 }
 
-// canonical encodes e for hashing: every field in a fixed order, each as an
-// unsigned varint byte length followed by its UTF-8 bytes, so that no two
-// different events encode alike. The provider, added later, comes last and
-// only when set, so events recorded before it existed hash as they did.
-// Anyone can re-implement this to check the chain independently of this
-// code.
-func canonical(at string, e *Event) []byte {
-	fields := [...]string{
+// canonical encodes e as the bytes its hash covers: a JSON array of its
+// fields as strings, in a fixed order — seq, at, actor type, id, email and
+// role, action, target type and id, outcome, IP, user agent, request id,
+// reason, details (itself JSON text), and the provider last, only when set,
+// so that events recorded before the provider existed encode as they did.
+// Anyone can re-create it to check the chain independently of this code.
+func canonical(at string, e *Event) (string, error) {
+	fields := []string{
 		strconv.FormatInt(e.Seq, 10), at,
 		e.Actor.Type, e.Actor.ID, e.Actor.Email, e.Actor.Role,
 		e.Action, e.TargetType, e.TargetID, e.Outcome,
 		e.Origin.IP, e.Origin.UserAgent, e.Origin.RequestID,
-		e.Reason, e.DetailsJSON, e.Provider,
+		e.Reason, e.DetailsJSON,
 	}
-	n := 0
-	for _, f := range fields {
-		n += binary.MaxVarintLen64 + len(f)
+	if e.Provider != "" {
+		fields = append(fields, e.Provider)
 	}
-	b := make([]byte, 0, n)
-	for i, f := range fields {
-		if i == len(fields)-1 && f == "" {
-			break
-		}
-		b = binary.AppendUvarint(b, uint64(len(f)))
-		b = append(b, f...)
+	b, err := json.Marshal(fields)
+	if err != nil {
+		return "", fmt.Errorf("db: encode audit event: %w", err)
 	}
-	return b
+	return string(b), nil
 }
 
-// chainHash returns hex(SHA-256(prev ‖ canonical(e))), prev being the raw
-// 32 bytes of the previous event's hash and at the stored timestamp text.
-func chainHash(prevHex, at string, e *Event) (string, error) {
+// chainHash returns hex(SHA-256(prev ‖ canon)), prev being the raw 32 bytes
+// of the previous event's hash.
+func chainHash(prevHex, canon string) (string, error) {
 	prev, err := hex.DecodeString(prevHex)
 	if err != nil || len(prev) != sha256.Size {
-		return "", fmt.Errorf("db: audit event %d follows a malformed hash", e.Seq)
+		return "", errors.New("db: audit event follows a malformed hash")
 	}
 	h := sha256.New()
 	h.Write(prev)
-	h.Write(canonical(at, e))
+	h.Write([]byte(canon))
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 

@@ -3,8 +3,10 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -77,7 +79,7 @@ func (a *Audit) scan(ctx context.Context, f AuditFilter, fn func(Event) error) e
 	defer rows.Close()
 	scan := scanEvent
 	if f.Limit < 0 {
-		scan = scanEventRaw
+		scan = scanCanon
 	}
 	for rows.Next() {
 		e, err := scan(rows)
@@ -143,6 +145,12 @@ func (a *Audit) buildQuery(ctx context.Context, f AuditFilter) (q string, args [
 	if f.Before > 0 {
 		add("e.seq < ?", f.Before)
 	}
+	if f.Text != "" {
+		// The same bounds on the full-text index's rowid, which it can use.
+		for i, w := range where {
+			where[i] = strings.ReplaceAll(w, "e.seq ", "t.rowid ")
+		}
+	}
 	from := ` FROM audit_events e`
 	if f.Text != "" {
 		phrase, err := ftsPhrase(f.Text)
@@ -153,11 +161,23 @@ func (a *Audit) buildQuery(ctx context.Context, f AuditFilter) (q string, args [
 		where = append([]string{"audit_text MATCH ?"}, where...)
 		args = append([]any{phrase}, args...)
 	}
-	q = `SELECT ` + prefixed(eventColumns, "e.") + from
+	cols := prefixed(eventColumns, "e.")
+	if f.Limit < 0 {
+		// A stream decodes canon itself: reading sixteen generated columns
+		// would extract each from the JSON again, row after row.
+		cols = "e.canon, e.hash"
+	}
+	q = `SELECT ` + cols + from
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	q += ` ORDER BY e.seq DESC`
+	if f.Text != "" {
+		// FTS5 walks its document list newest first itself when asked to
+		// order by its rowid, and stops at the page's end.
+		q += ` ORDER BY t.rowid DESC`
+	} else {
+		q += ` ORDER BY e.seq DESC`
+	}
 	if f.Limit > 0 {
 		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
 	}
@@ -248,4 +268,32 @@ func (a *Audit) IndexText(ctx context.Context) (int64, error) {
 			return total, nil
 		}
 	}
+}
+
+// scanCanon reads an event from its canonical encoding (canon, hash),
+// without decoding its details.
+func scanCanon(row interface{ Scan(...any) error }) (Event, error) {
+	var canon, hash string
+	if err := row.Scan(&canon, &hash); err != nil {
+		return Event{}, err
+	}
+	var f []string
+	if err := json.Unmarshal([]byte(canon), &f); err != nil || len(f) < 15 {
+		return Event{}, fmt.Errorf("event encoding unreadable: %v", err)
+	}
+	seq, err := strconv.ParseInt(f[0], 10, 64)
+	if err != nil {
+		return Event{}, fmt.Errorf("event encoding: seq %q", f[0])
+	}
+	at, err := parseTime(f[1])
+	if err != nil {
+		return Event{}, err
+	}
+	e := Event{Seq: seq, At: at, Actor: Actor{Type: f[2], ID: f[3], Email: f[4], Role: f[5]}, Action: f[6],
+		TargetType: f[7], TargetID: f[8], Outcome: f[9], Origin: Origin{IP: f[10], UserAgent: f[11], RequestID: f[12]},
+		Reason: f[13], DetailsJSON: f[14], Hash: hash}
+	if len(f) > 15 {
+		e.Provider = f[15]
+	}
+	return e, nil
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,17 +97,16 @@ func TestHashFollowsDocumentedEncoding(t *testing.T) {
 		if stored.Provider != "" {
 			fields = append(fields, stored.Provider)
 		}
-		h := sha256.New()
-		h.Write(prev)
-		for _, f := range fields {
-			h.Write(binary.AppendUvarint(nil, uint64(len(f))))
-			h.Write([]byte(f))
+		canon, _ := json.Marshal(fields)
+		var inDB string
+		if err := d.R.QueryRow(`SELECT canon FROM audit_events WHERE seq = ?`, e.Seq).Scan(&inDB); err != nil || inDB != string(canon) {
+			t.Fatalf("seq %d: stored encoding %s, documented %s (%v)", e.Seq, inDB, canon, err)
 		}
-		sum := h.Sum(nil)
-		if got := hex.EncodeToString(sum); got != stored.Hash {
+		sum := sha256.Sum256(append(prev, canon...))
+		if got := hex.EncodeToString(sum[:]); got != stored.Hash {
 			t.Fatalf("seq %d: recomputed %s, stored %s", e.Seq, got, stored.Hash)
 		}
-		prev = sum
+		prev = sum[:]
 	}
 }
 
@@ -115,7 +114,8 @@ func TestAuditTableIsAppendOnly(t *testing.T) {
 	d := newTestDB(t)
 	appendEvents(t, d, 2)
 	for _, stmt := range []string{
-		`UPDATE audit_events SET reason = 'x' WHERE seq = 1`,
+		`UPDATE audit_events SET canon = replace(canon, 'hello', 'HELLO') WHERE seq = 1`,
+		`UPDATE audit_events SET hash = 'x' WHERE seq = 1`,
 		`DELETE FROM audit_events WHERE seq = 2`,
 		`DELETE FROM audit_events`,
 	} {
@@ -144,12 +144,13 @@ func TestVerifyNamesTamperedSeq(t *testing.T) {
 		tamper []string
 		want   int64
 	}{
-		{"one byte of details", []string{`UPDATE audit_events SET details = replace(details, 'hello', 'hellp') WHERE seq = 4`}, 4},
-		{"actor email", []string{`UPDATE audit_events SET actor_email = 'b@example.com' WHERE seq = 2`}, 2},
-		{"timestamp", []string{`UPDATE audit_events SET at = '2020-01-01T00:00:00.000000Z' WHERE seq = 5`}, 5},
-		{"outcome", []string{`UPDATE audit_events SET outcome = 'failure' WHERE seq = 1`}, 1},
-		{"provider cleared", []string{`UPDATE audit_events SET provider = '' WHERE seq = 2`}, 2},
-		{"provider added", []string{`UPDATE audit_events SET provider = 'fedapay' WHERE seq = 3`}, 3},
+		{"one byte of details", []string{`UPDATE audit_events SET canon = replace(canon, 'hello', 'hellp') WHERE seq = 4`}, 4},
+		{"actor email", []string{`UPDATE audit_events SET canon = json_set(canon, '$[4]', 'b@example.com') WHERE seq = 2`}, 2},
+		{"timestamp", []string{`UPDATE audit_events SET canon = json_set(canon, '$[1]', '2020-01-01T00:00:00.000000Z') WHERE seq = 5`}, 5},
+		{"outcome", []string{`UPDATE audit_events SET canon = json_set(canon, '$[9]', 'failure') WHERE seq = 1`}, 1},
+		{"provider cleared", []string{`UPDATE audit_events SET canon = json_remove(canon, '$[15]') WHERE seq = 2`}, 2},
+		{"provider added", []string{`UPDATE audit_events SET canon = json_insert(canon, '$[#]', 'fedapay') WHERE seq = 3`}, 3},
+		{"hash replaced", []string{`UPDATE audit_events SET hash = (SELECT hash FROM audit_events WHERE seq = 1) WHERE seq = 4`}, 4},
 		{"deleted row", []string{`DELETE FROM audit_events WHERE seq = 3`}, 3},
 		{"swapped rows", []string{
 			`UPDATE audit_events SET seq = -1 WHERE seq = 3`,
@@ -159,8 +160,7 @@ func TestVerifyNamesTamperedSeq(t *testing.T) {
 		{"row inserted in the middle", []string{
 			`UPDATE audit_events SET seq = seq + 100 WHERE seq >= 3`,
 			`UPDATE audit_events SET seq = seq - 99 WHERE seq >= 103`,
-			`INSERT INTO audit_events SELECT 3, at, actor_type, actor_id, actor_email, actor_role, 'forged', target_type,
-				target_id, outcome, ip, user_agent, request_id, reason, details, provider, hash FROM audit_events WHERE seq = 2`,
+			`INSERT INTO audit_events (seq, canon, hash) SELECT 3, json_set(canon, '$[0]', '3', '$[6]', 'forged'), hash FROM audit_events WHERE seq = 2`,
 		}, 3},
 	}
 	for _, tt := range tests {

@@ -5,8 +5,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,8 +41,8 @@ func TestCheckpointSignAndFileRoundTrip(t *testing.T) {
 	}
 }
 
-// recompute rewrites every hash from seq on, as a tamperer who knows the
-// encoding would after editing a row.
+// recompute rewrites every event's encoding and hash from seq on, as a
+// tamperer who knows the format would after editing or renumbering rows.
 func recompute(t *testing.T, d *db.DB, from int64) {
 	t.Helper()
 	prevHex := db.GenesisHash
@@ -51,43 +51,35 @@ func recompute(t *testing.T, d *db.DB, from int64) {
 			t.Fatal(err)
 		}
 	}
-	rows, err := d.R.Query(`SELECT seq, at, actor_type, actor_id, actor_email, actor_role, action, target_type, target_id,
-		outcome, ip, user_agent, request_id, reason, details, provider FROM audit_events WHERE seq >= ? ORDER BY seq`, from)
+	rows, err := d.R.Query(`SELECT seq, canon FROM audit_events WHERE seq >= ? ORDER BY seq`, from)
 	if err != nil {
 		t.Fatal(err)
 	}
 	type row struct {
-		seq  int64
-		hash string
+		seq         int64
+		canon, hash string
 	}
 	var updates []row
 	for rows.Next() {
-		var f [16]string
-		var seq int64
-		dest := []any{&seq}
-		for i := 1; i < 16; i++ {
-			dest = append(dest, &f[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
+		var r row
+		if err := rows.Scan(&r.seq, &r.canon); err != nil {
 			t.Fatal(err)
 		}
-		f[0] = strconv.FormatInt(seq, 10)
-		prev, _ := hex.DecodeString(prevHex)
-		h := sha256.New()
-		h.Write(prev)
-		for i, v := range f {
-			if i == 15 && v == "" {
-				break
-			}
-			h.Write(binary.AppendUvarint(nil, uint64(len(v))))
-			h.Write([]byte(v))
+		var fields []string
+		if err := json.Unmarshal([]byte(r.canon), &fields); err != nil {
+			t.Fatal(err)
 		}
-		prevHex = hex.EncodeToString(h.Sum(nil))
-		updates = append(updates, row{seq, prevHex})
+		fields[0] = strconv.FormatInt(r.seq, 10)
+		canon, _ := json.Marshal(fields)
+		prev, _ := hex.DecodeString(prevHex)
+		sum := sha256.Sum256(append(prev, canon...))
+		r.canon, r.hash = string(canon), hex.EncodeToString(sum[:])
+		prevHex = r.hash
+		updates = append(updates, r)
 	}
 	rows.Close()
 	for _, u := range updates {
-		if _, err := d.W.Exec(`UPDATE audit_events SET hash = ? WHERE seq = ?`, u.hash, u.seq); err != nil {
+		if _, err := d.W.Exec(`UPDATE audit_events SET canon = ?, hash = ? WHERE seq = ?`, u.canon, u.hash, u.seq); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -119,7 +111,7 @@ func TestCheckpointsCatchRewritesAndCutTails(t *testing.T) {
 	}{
 		{"untouched", func(*testing.T, *db.DB) {}, 0, ""},
 		{"edited row, hashes recomputed", func(t *testing.T, d *db.DB) {
-			d.W.Exec(`UPDATE audit_events SET details = replace(details, 'hello', 'HELLO') WHERE seq = 6`)
+			d.W.Exec(`UPDATE audit_events SET canon = replace(canon, 'hello', 'HELLO') WHERE seq = 6`)
 			recompute(t, d, 6)
 		}, 5, "rewritten"},
 		{"deleted row, renumbered and recomputed", func(t *testing.T, d *db.DB) {
@@ -134,7 +126,7 @@ func TestCheckpointsCatchRewritesAndCutTails(t *testing.T) {
 			d.W.Exec(`DELETE FROM audit_events WHERE seq >= 11`)
 		}, 0, ""},
 		{"edited row, hashes not recomputed", func(t *testing.T, d *db.DB) {
-			d.W.Exec(`UPDATE audit_events SET actor_role = 'admin' WHERE seq = 10`)
+			d.W.Exec(`UPDATE audit_events SET canon = json_set(canon, '$[5]', 'admin') WHERE seq = 10`)
 		}, 10, "hash does not match"},
 	}
 	for _, tt := range tests {

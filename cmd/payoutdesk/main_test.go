@@ -105,7 +105,7 @@ func TestUserCommandsAndAuditVerify(t *testing.T) {
 	}
 
 	// One byte of event 2 changed behind the triggers' back.
-	tamper(t, d, `UPDATE audit_events SET details = replace(details, 'agent', 'agenT') WHERE seq = 2`)
+	tamper(t, d, `UPDATE audit_events SET canon = replace(canon, 'agent', 'agenT') WHERE seq = 2`)
 	_, err = runCmd(t, path, "", "audit", "verify")
 	if exitCode(err) != 1 || !strings.Contains(err.Error(), "broken at seq 2") {
 		t.Errorf("audit verify after tampering = %v, want exit 1 naming seq 2", err)

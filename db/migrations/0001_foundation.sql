@@ -34,25 +34,31 @@ CREATE TABLE settings (
 	value BLOB NOT NULL
 ) STRICT, WITHOUT ROWID;
 
--- hash = SHA-256(previous event's hash ‖ canonical encoding of this event);
--- see db/audit.go for the encoding.
+-- Each event is stored as canon, its canonical encoding: a JSON array of
+-- strings [seq, at, actor_type, actor_id, actor_email, actor_role, action,
+-- target_type, target_id, outcome, ip, user_agent, request_id, reason,
+-- details] (plus the provider, when set, from migration 4), and
+-- hash = SHA-256(previous event's hash ‖ canon). The readable columns are
+-- generated from canon, so they can never say something the hash does not
+-- cover, and checking the chain reads only seq, canon and hash.
 CREATE TABLE audit_events (
 	seq         INTEGER PRIMARY KEY,
-	at          TEXT NOT NULL,
-	actor_type  TEXT NOT NULL,
-	actor_id    TEXT NOT NULL,
-	actor_email TEXT NOT NULL,
-	actor_role  TEXT NOT NULL,
-	action      TEXT NOT NULL,
-	target_type TEXT NOT NULL,
-	target_id   TEXT NOT NULL,
-	outcome     TEXT NOT NULL CHECK (outcome IN ('success', 'failure')),
-	ip          TEXT NOT NULL,
-	user_agent  TEXT NOT NULL,
-	request_id  TEXT NOT NULL,
-	reason      TEXT NOT NULL,
-	details     TEXT NOT NULL,
-	hash        TEXT NOT NULL
+	canon       TEXT NOT NULL,
+	hash        TEXT NOT NULL,
+	at          TEXT GENERATED ALWAYS AS (json_extract(canon, '$[1]')) VIRTUAL,
+	actor_type  TEXT GENERATED ALWAYS AS (json_extract(canon, '$[2]')) VIRTUAL,
+	actor_id    TEXT GENERATED ALWAYS AS (json_extract(canon, '$[3]')) VIRTUAL,
+	actor_email TEXT GENERATED ALWAYS AS (json_extract(canon, '$[4]')) VIRTUAL,
+	actor_role  TEXT GENERATED ALWAYS AS (json_extract(canon, '$[5]')) VIRTUAL,
+	action      TEXT GENERATED ALWAYS AS (json_extract(canon, '$[6]')) VIRTUAL,
+	target_type TEXT GENERATED ALWAYS AS (json_extract(canon, '$[7]')) VIRTUAL,
+	target_id   TEXT GENERATED ALWAYS AS (json_extract(canon, '$[8]')) VIRTUAL,
+	outcome     TEXT GENERATED ALWAYS AS (json_extract(canon, '$[9]')) VIRTUAL,
+	ip          TEXT GENERATED ALWAYS AS (json_extract(canon, '$[10]')) VIRTUAL,
+	user_agent  TEXT GENERATED ALWAYS AS (json_extract(canon, '$[11]')) VIRTUAL,
+	request_id  TEXT GENERATED ALWAYS AS (json_extract(canon, '$[12]')) VIRTUAL,
+	reason      TEXT GENERATED ALWAYS AS (json_extract(canon, '$[13]')) VIRTUAL,
+	details     TEXT GENERATED ALWAYS AS (json_extract(canon, '$[14]')) VIRTUAL
 ) STRICT;
 
 CREATE INDEX audit_events_actor ON audit_events (actor_type, actor_id, seq);

@@ -1,8 +1,9 @@
--- Audit search and verifiable history: the provider an event concerns (part
--- of the event's hash when set), indexes for the audit log's filters, a
--- full-text index over details, and signed checkpoints of the chain.
+-- Audit search and verifiable history: the provider an event concerns (the
+-- canonical encoding's 16th element, present only when set), indexes for
+-- the audit log's filters, a full-text index over details, and signed
+-- checkpoints of the chain.
 
-ALTER TABLE audit_events ADD COLUMN provider TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_events ADD COLUMN provider TEXT GENERATED ALWAYS AS (coalesce(json_extract(canon, '$[15]'), '')) VIRTUAL;
 
 CREATE INDEX audit_events_action ON audit_events (action, seq);
 CREATE INDEX audit_events_provider ON audit_events (provider, action, seq);

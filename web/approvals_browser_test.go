@@ -1,0 +1,539 @@
+package web_test
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"payoutdesk/db"
+	"payoutdesk/providers"
+)
+
+// TestBrowserApprovalJourney is the maker-checker journey in a real browser:
+// an agent creates a FedaPay payout above the approval threshold, a manager
+// approves it from the approvals inbox and watches it get paid, then finds
+// the whole story in the audit log and exports it as CSV.
+//
+// The agent and the manager each need their own cookie jar. The agent uses
+// the browser's first tab (default browser context); the manager uses a tab
+// in a second browser context (chromedp.WithNewBrowserContext, like an
+// incognito profile), which shares no cookies with the first. Both stay
+// signed in at once, so the agent's tab can keep polling its payout page
+// while the manager works, which signing out and in again would not allow.
+func TestBrowserApprovalJourney(t *testing.T) {
+	began := time.Now()
+	ts := newTestServer(t)
+	agent := newBrowser(t)
+	manager := newBrowserContextTab(t, agent)
+
+	form := bigFedaPay(ts)
+	amount := wantAmount(t, form.Get("amount"), form.Get("currency"))
+	if amount == "" {
+		t.FailNow()
+	}
+	var id int64
+	var path string // /payouts/{id}
+
+	if !t.Run("agent creates the large payout", func(t *testing.T) {
+		signInInBrowser(t, agent, ts, "agent@example.com", db.RoleAgent)
+		step(t, agent, "open New payout from the navigation",
+			chromedp.Click(chromedp.CSS(`nav.nav a[href="/payouts/new"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="pick-fedapay"]`)),
+		)
+		step(t, agent, "pick FedaPay",
+			chromedp.Click(chromedp.CSS(`[data-testid="pick-fedapay"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="payout-form"]`)),
+		)
+		// Filled as in createPayoutInBrowser (payouts_browser_test.go), which
+		// cannot be called here: it expects the flash of a payout that is
+		// sent at once.
+		controls := value(t, agent, "form controls", chromedp.Evaluate[map[string]string](
+			`Object.fromEntries([...document.querySelectorAll('[data-testid="payout-form"] [id^="f-"]')].map(e => [e.id, e.tagName]))`))
+		fields := make([]string, 0, len(form))
+		for k := range form {
+			fields = append(fields, k)
+		}
+		slices.Sort(fields)
+		for _, field := range fields {
+			v := form.Get(field)
+			sel := chromedp.CSS("#f-" + field)
+			switch tag := controls["f-"+field]; tag {
+			case "":
+				t.Fatalf("the FedaPay form has no field %q (it has %v)", field, controls)
+			case "SELECT":
+				step(t, agent, fmt.Sprintf("choose %q in the %s select", v, field), chromedp.SetValue(sel, v))
+			default:
+				// Not chromedp.SetValue(sel, ""): broken in v0.22.1 (the
+				// field ends up holding "undefined").
+				step(t, agent, "type "+field,
+					chromedp.Evaluate[chromedp.Void](`document.getElementById(`+strconv.Quote("f-"+field)+`).value = ""`),
+					chromedp.SendKeys(sel, v),
+				)
+			}
+			if got := value(t, agent, "read "+field, chromedp.Value(sel)); got != v {
+				t.Errorf("after filling, the FedaPay field %q holds %q, want %q", field, got, v)
+			}
+		}
+		step(t, agent, "submit the FedaPay form",
+			chromedp.Click(chromedp.CSS(`[data-testid="payout-submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="status"], [data-testid="form-error"], [data-testid^="error-"]`)),
+		)
+		loc := value(t, agent, "location", chromedp.Location())
+		if id = payoutIDFromURL(ts, loc); id == 0 {
+			t.Fatalf("submitting the form led to %s, want /payouts/{id}; %s", loc, pageDiag(agent))
+		}
+		path = "/payouts/" + strconv.FormatInt(id, 10)
+		t.Logf("payout %d created (%s)", id, loc)
+
+		if got := attrOf(t, agent, `[data-testid="status"]`, "data-status"); got != string(db.StatusPendingApproval) {
+			t.Errorf("the new payout's page shows data-status=%q, want pending_approval; %s", got, pageDiag(agent))
+		}
+		if got := textOf(t, agent, `[data-testid="status"]`); got != "waiting for approval" {
+			t.Errorf("the status badge reads %q, want %q", got, "waiting for approval")
+		}
+		if got := textOf(t, agent, `[data-testid="flash"]`); !strings.Contains(got, "needs a manager's approval") {
+			t.Errorf("the agent is told %q, want the message that the payout needs a manager's approval", got)
+		}
+		if got := textOf(t, agent, `[data-testid="payout-amount"]`); got != amount {
+			t.Errorf("the payout page shows the amount %q, want %q", got, amount)
+		}
+		if got := textOf(t, agent, `[data-testid="approval"]`); !strings.Contains(got, "This payout needs a second person") {
+			t.Errorf("the agent's approval card reads %q, want it to say the payout needs a second person", got)
+		}
+		if got := textOf(t, agent, `[data-testid="approve"]`); got != notOnPage {
+			t.Errorf("the agent is offered an approve button (%q)", got)
+		}
+	}) {
+		return
+	}
+
+	if !t.Run("manager approves it from the inbox", func(t *testing.T) {
+		signInInBrowser(t, manager, ts, "manager@example.com", db.RoleManager)
+		if got := textOf(t, manager, `[data-testid="count/approvals"]`); got != "1" {
+			t.Errorf("the manager's navigation shows the approvals count %q, want 1", got)
+		}
+		row := `[data-testid="approval-` + strconv.FormatInt(id, 10) + `"]`
+		step(t, manager, "open Approvals from the navigation",
+			chromedp.Click(chromedp.CSS(`nav.nav a[href="/approvals"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="approvals"], [data-testid="no-approvals"]`)),
+		)
+		if got := textOf(t, manager, row); got == notOnPage {
+			t.Fatalf("payout %d is not in the approvals inbox, which shows: %q", id, textOf(t, manager, `main`))
+		} else if !strings.Contains(got, amount) || !strings.Contains(got, "agent@example.com") {
+			t.Errorf("the inbox row of payout %d reads %q, want the amount %s and the creator agent@example.com", id, got, amount)
+		}
+		step(t, manager, "click Review",
+			chromedp.Click(chromedp.CSS(row+` [data-testid="review"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="approval"]`)),
+		)
+		if loc := value(t, manager, "location", chromedp.Location()); loc != ts.URL+path {
+			t.Fatalf("Review led to %s, want %s%s", loc, ts.URL, path)
+		}
+		if got := textOf(t, manager, `[data-testid="payout-amount"]`); got != amount {
+			t.Errorf("the page the manager approves shows the amount %q, want exactly %q", got, amount)
+		}
+		card := textOf(t, manager, `[data-testid="approval"]`)
+		if !strings.Contains(card, "above the approval threshold") || !strings.Contains(card, "You approve exactly what this page shows") {
+			t.Errorf("the approval card reads %q, want why it needs approval and what is approved", card)
+		}
+		if got := textOf(t, manager, `[data-testid="approve"]`); got == notOnPage {
+			t.Fatalf("the manager is offered no approve button; the approval card reads %q", card)
+		}
+
+		step(t, manager, "click Approve",
+			chromedp.Click(chromedp.CSS(`[data-testid="approve"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="approved-by"], [data-testid="approval-error"]`)),
+		)
+		if got := textOf(t, manager, `[data-testid="approval-error"]`); got != notOnPage {
+			t.Fatalf("the approval was refused: %q", got)
+		}
+		if got := textOf(t, manager, `[data-testid="flash"]`); got != "Approved. The payout is queued for sending." {
+			t.Errorf("after approving, the page says %q, want %q", got, "Approved. The payout is queued for sending.")
+		}
+		if loc := value(t, manager, "location", chromedp.Location()); payoutIDFromURL(ts, loc) != id {
+			t.Fatalf("after approving, the manager is on %s, want the page of payout %d", loc, id)
+		}
+		// A full reload would drop this mark: it proves the page reaches
+		// paid through htmx polling, not by navigation.
+		step(t, manager, "mark the page", chromedp.Evaluate[chromedp.Void](`window.__approvalPageMark = true`))
+		first := attrOf(t, manager, `[data-testid="status"]`, "data-status")
+		t.Logf("after approval the payout page first showed %s", first)
+		if first != string(db.StatusPaid) && !value(t, manager, "htmx", chromedp.Evaluate[bool](`typeof window.htmx === "object"`)) {
+			t.Errorf("htmx is not loaded on the payout page, so it cannot poll; %s", pageDiag(manager))
+		}
+		waitPageStatus(t, manager, db.StatusPaid)
+		if !value(t, manager, "page mark", chromedp.Evaluate[bool](`window.__approvalPageMark === true`)) {
+			t.Errorf("the payout page was reloaded to show paid; it should update in place by polling")
+		}
+		if got := textOf(t, manager, `[data-testid="approved-by"]`); !strings.Contains(got, "Approved by manager@example.com") {
+			t.Errorf("the paid payout's approval line reads %q, want it approved by manager@example.com", got)
+		}
+		if polls := value(t, manager, "polling", chromedp.AttributeValue(chromedp.CSS(`#live`), "hx-trigger")); polls.Exists {
+			t.Errorf("the paid payout's page still polls (hx-trigger=%q)", polls.Value)
+		}
+		// The agent's tab, left open on the payout, follows it too.
+		waitPageStatus(t, agent, db.StatusPaid)
+		if got := textOf(t, agent, `[data-testid="approved-by"]`); !strings.Contains(got, "manager@example.com") {
+			t.Errorf("the agent's payout page says %q about its approval, want manager@example.com", got)
+		}
+	}) {
+		return
+	}
+
+	// The table of the audit log filtered on the payout, newest first.
+	var listed []auditTableRow
+	if !t.Run("manager finds the story in the audit log", func(t *testing.T) {
+		step(t, manager, "open the audit log from the navigation",
+			chromedp.Click(chromedp.CSS(`nav.nav a[href="/audit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="audit-filters"]`)),
+		)
+		ids := strconv.FormatInt(id, 10)
+		step(t, manager, "filter by payout "+ids,
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("f-payout").value = ""`),
+			chromedp.SendKeys(chromedp.CSS(`#f-payout`), ids),
+			chromedp.Click(chromedp.CSS(`[data-testid="audit-filters"] button[type="submit"]`)),
+			// The value attribute is the server's rendering of the filter:
+			// it is there only once the filtered page has loaded.
+			chromedp.WaitVisible(chromedp.CSS(`#f-payout[value="`+ids+`"]`)),
+		)
+		if loc := value(t, manager, "location", chromedp.Location()); !strings.Contains(loc, "payout="+ids) {
+			t.Errorf("the filtered audit log is at %s, want a payout=%s filter in its URL", loc, ids)
+		}
+		if got := textOf(t, manager, `[data-testid="filter-problem"]`); got != notOnPage {
+			t.Errorf("the audit log ignored filters: %q", got)
+		}
+		listed = auditTable(t, manager)
+		t.Logf("the audit log lists for payout %d: %s", id, describeRows(listed))
+		checkPayoutStory(t, ts, id, listed)
+
+		approved := rowWith(listed, "payout.approved")
+		if approved == nil {
+			t.FailNow() // reported by checkPayoutStory
+		}
+		seq := strconv.FormatInt(approved.Seq, 10)
+		step(t, manager, "open the payout.approved event",
+			chromedp.Click(chromedp.CSS(`[data-testid="event-`+seq+`"] a[href="/audit/`+seq+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="event-action"]`)),
+		)
+		if got := textOf(t, manager, `[data-testid="event-action"]`); got != "payout.approved" {
+			t.Fatalf("event %s's page shows the action %q, want payout.approved", seq, got)
+		}
+		if got := textOf(t, manager, `[data-testid="event-actor"]`); !strings.Contains(got, "manager@example.com") {
+			t.Errorf("the approval event's actor reads %q, want manager@example.com", got)
+		}
+		if got := attrOf(t, manager, `[data-testid="payout-link"]`, "href"); got != path {
+			t.Errorf("the approval event links to %q, want the payout %s", got, path)
+		}
+		diff := value(t, manager, "diff", chromedp.Evaluate[[][]string](
+			`[...document.querySelectorAll('[data-testid="diff"] tbody tr')].map(tr => [...tr.cells].map(c => c.textContent.trim()))`))
+		if !slices.ContainsFunc(diff, func(r []string) bool {
+			return len(r) == 3 && r[0] == "status" && r[1] == string(db.StatusPendingApproval) && r[2] == string(db.StatusQueued)
+		}) {
+			t.Errorf("the approval event's diff is %q, want status pending_approval → queued", diff)
+		}
+	}) {
+		return
+	}
+
+	if !t.Run("manager exports the filtered log as CSV", func(t *testing.T) {
+		ids := strconv.FormatInt(id, 10)
+		step(t, manager, "follow the event's link to its payout's audit events",
+			chromedp.Click(chromedp.CSS(`a[href="/audit?payout=`+ids+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#f-payout[value="`+ids+`"]`)),
+		)
+		shown := auditTable(t, manager)
+		if got, want := describeRows(withoutViews(shown)), describeRows(withoutViews(listed)); got != want {
+			t.Errorf("the payout's audit events changed between two views:\nfirst  %s\nsecond %s", want, got)
+		}
+		if got := textOf(t, manager, `[data-testid="next-page"]`); got != notOnPage {
+			t.Errorf("the payout's events do not fit on one page; this test compares one page with the export")
+		}
+		href := attrOf(t, manager, `[data-testid="export-csv"]`, "href")
+		if !strings.HasPrefix(href, "/audit/export?") || !strings.Contains(href, "format=csv") || !strings.Contains(href, "payout="+ids) {
+			t.Fatalf("the Export CSV link is %q, want /audit/export with format=csv and payout=%s", href, ids)
+		}
+		// Headless Chromium does not easily save downloads: fetch the link
+		// from the page instead, with the manager's session cookie, as the
+		// download would.
+		res := value(t, manager, "fetch the CSV export", chromedp.Evaluate[fetchedExport](`fetch(`+strconv.Quote(href)+`, {credentials: "same-origin"})
+			.then(async r => ({status: r.status, type: r.headers.get("Content-Type") || "", disposition: r.headers.get("Content-Disposition") || "", body: await r.text()}))`,
+			chromedp.EvalAwaitPromise))
+		if res.Status != 200 || res.Type != "text/csv; charset=utf-8" || !strings.Contains(res.Disposition, "attachment") {
+			t.Fatalf("the export answered %d, %q, %q; body: %.300s", res.Status, res.Type, res.Disposition, res.Body)
+		}
+		records, err := csv.NewReader(strings.NewReader(res.Body)).ReadAll()
+		if err != nil {
+			t.Fatalf("the export is not valid CSV: %v; body: %.500s", err, res.Body)
+		}
+		if len(records) == 0 {
+			t.Fatal("the CSV export is empty, without even a header")
+		}
+		col := map[string]int{}
+		for i, name := range records[0] {
+			col[name] = i
+		}
+		for _, name := range []string{"seq", "at", "actor_email", "action", "target_type", "target_id", "hash"} {
+			if _, ok := col[name]; !ok {
+				t.Fatalf("the CSV header %q has no column %q", records[0], name)
+			}
+		}
+		var exported []auditTableRow
+		for i, rec := range records[1:] {
+			if len(rec) != len(records[0]) {
+				t.Fatalf("CSV line %d has %d cells, the header %d", i+2, len(rec), len(records[0]))
+			}
+			if rec[col["target_type"]] != "payout" || rec[col["target_id"]] != ids {
+				t.Errorf("CSV line %d is about %s %s, want only payout %s", i+2, rec[col["target_type"]], rec[col["target_id"]], ids)
+			}
+			seq, _ := strconv.ParseInt(rec[col["seq"]], 10, 64)
+			exported = append(exported, auditTableRow{Seq: seq, Actor: rec[col["actor_email"]], Action: rec[col["action"]]})
+		}
+		// One line per listed event, in the same order (newest first); the
+		// manager's own audit.viewed events are not the payout's story.
+		if got, want := seqsOf(withoutViews(exported)), seqsOf(withoutViews(shown)); !slices.Equal(got, want) {
+			t.Errorf("the CSV has %d event lines %v, the page listed %d %v:\nCSV  %s\npage %s",
+				len(got), got, len(want), want, describeRows(withoutViews(exported)), describeRows(withoutViews(shown)))
+		}
+
+		var mine []db.Event
+		for _, e := range ts.forT(t).events("audit.exported") {
+			if e.Details["filter"] == "payout="+ids {
+				mine = append(mine, e)
+			}
+		}
+		if len(mine) != 1 {
+			t.Errorf("%d audit.exported events for the filter payout=%s, want 1 (all exports: %+v)", len(mine), ids, ts.forT(t).events("audit.exported"))
+		} else if e := mine[0]; e.Actor.Email != "manager@example.com" || e.Details["format"] != "csv" {
+			t.Errorf("the export is audited as by %q in format %v, want by manager@example.com in csv", e.Actor.Email, e.Details["format"])
+		}
+	}) {
+		return
+	}
+
+	t.Run("database and provider agree", func(t *testing.T) {
+		p, err := db.NewPayouts(ts.DB).Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Status != db.StatusPaid {
+			t.Errorf("payout %d is stored as %s, want paid", id, p.Status)
+		}
+		if p.ApprovedBy != ts.Users[db.RoleManager].ID || p.ApprovedByEmail != "manager@example.com" || p.ApprovalHash == "" {
+			t.Errorf("payout %d is stored as approved by %d %q (hash %q), want the manager %d", id, p.ApprovedBy, p.ApprovedByEmail, p.ApprovalHash, ts.Users[db.RoleManager].ID)
+		}
+		if p.CreatedBy != ts.Users[db.RoleAgent].ID {
+			t.Errorf("payout %d is stored as created by user %d, want the agent %d", id, p.CreatedBy, ts.Users[db.RoleAgent].ID)
+		}
+		if n := ts.App.Sandbox().Count(providers.FedaPay, "payout created"); n != 1 {
+			t.Errorf("the FedaPay sandbox saw %d payouts created, want exactly 1", n)
+		}
+	})
+	t.Logf("journey took %s", time.Since(began).Round(time.Millisecond))
+}
+
+// notOnPage is what textOf and attrOf return for an element that is not there.
+const notOnPage = "(not on the page)"
+
+// newBrowserContextTab opens a tab in a new browser context of parent's
+// browser: its own cookies, so a second user can be signed in at once.
+func newBrowserContextTab(t *testing.T, parent context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel) // runs before newBrowser's clean-up stops the browser
+	// The first run creates the browser context and the tab, and binds the
+	// tab to ctx: it must not run with a step's time limit (see
+	// completeCashierInNewTab). Bound it from outside.
+	created := make(chan error, 1)
+	go func() { created <- chromedp.Do(ctx) }()
+	select {
+	case err := <-created:
+		if err != nil {
+			t.Fatalf("open a tab in a new browser context: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("opening a tab in a new browser context took over 10 s")
+	}
+	return ctx
+}
+
+// signInInBrowser signs in through the login page and checks who the
+// dashboard says is signed in.
+func signInInBrowser(t *testing.T, ctx context.Context, ts *testServer, email, role string) {
+	t.Helper()
+	step(t, ctx, "open the login page",
+		chromedp.Navigate(ts.URL+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
+	)
+	step(t, ctx, "sign in as "+email,
+		chromedp.SendKeys(chromedp.CSS(`#f-email`), email),
+		chromedp.SendKeys(chromedp.CSS(`#f-password`), testPassword),
+		chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="dashboard-email"], [data-testid="flash"]`)),
+	)
+	if got, want := textOf(t, ctx, `[data-testid="whoami"]`), email+" · "+role; got != want {
+		t.Fatalf("after signing in as %s the page shows %q signed in, want %q; flash %q", email, got, want, textOf(t, ctx, `[data-testid="flash"]`))
+	}
+}
+
+// textOf returns the trimmed text of the first element matching sel, or
+// notOnPage, without waiting: for checks whose failure should say what the
+// page shows.
+func textOf(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	return value(t, ctx, "read "+sel, chromedp.Evaluate[string](`(() => {
+		const e = document.querySelector(`+strconv.Quote(sel)+`);
+		return e ? e.textContent.trim().replace(/\s+/g, " ") : `+strconv.Quote(notOnPage)+`;
+	})()`))
+}
+
+// attrOf returns attribute name of the first element matching sel, or notOnPage,
+// without waiting.
+func attrOf(t *testing.T, ctx context.Context, sel, name string) string {
+	t.Helper()
+	return value(t, ctx, "read "+name+" of "+sel, chromedp.Evaluate[string](`(() => {
+		const e = document.querySelector(`+strconv.Quote(sel)+`);
+		const v = e && e.getAttribute(`+strconv.Quote(name)+`);
+		return v === null ? `+strconv.Quote(notOnPage)+` : v;
+	})()`))
+}
+
+// auditTableRow is a row of the audit log's table (or a line of its export).
+type auditTableRow struct {
+	Seq     int64  `json:"seq"`
+	Actor   string `json:"actor"`
+	Action  string `json:"action"`
+	Target  string `json:"target"`
+	Summary string `json:"summary"`
+}
+
+// auditTable reads the rows of the audit log's table on the page.
+func auditTable(t *testing.T, ctx context.Context) []auditTableRow {
+	t.Helper()
+	return value(t, ctx, "read the audit table", chromedp.Evaluate[[]auditTableRow](
+		`[...document.querySelectorAll('[data-testid="events"] tbody tr')].map(tr => {
+			const cell = i => tr.cells[i].textContent.trim().replace(/\s+/g, " ");
+			return {seq: Number(tr.getAttribute("data-testid").replace("event-", "")), actor: cell(2), action: cell(3), target: cell(4), summary: cell(7)};
+		})`))
+}
+
+// checkPayoutStory checks that the rows, newest first, tell payout id's
+// story: created by the agent, approved by the manager, sent, paid; and
+// that they are all of its events.
+func checkPayoutStory(t *testing.T, ts *testServer, id int64, rows []auditTableRow) {
+	t.Helper()
+	story := withoutViews(rows)
+	if len(story) == 0 {
+		t.Fatalf("the audit log filtered by payout %d lists no events", id)
+	}
+	for i, r := range rows {
+		if i > 0 && r.Seq >= rows[i-1].Seq {
+			t.Errorf("the audit log is not newest first: event %d after %d", r.Seq, rows[i-1].Seq)
+		}
+	}
+	for _, r := range story {
+		if r.Target != "payout "+strconv.FormatInt(id, 10) {
+			t.Errorf("the audit log filtered by payout %d lists event %d (%s) about %q", id, r.Seq, r.Action, r.Target)
+		}
+	}
+	var seqs []int64
+	for _, want := range []struct{ action, actor string }{
+		{"payout.created", "agent@example.com"},
+		{"payout.approved", "manager@example.com"},
+		{"payout.submitting", ""},
+		{"payout.submitted", ""},
+	} {
+		r := rowWith(story, want.action)
+		switch {
+		case r == nil:
+			t.Errorf("the audit log of payout %d has no %s event: %s", id, want.action, describeRows(story))
+			continue
+		case want.actor != "" && r.Actor != want.actor:
+			t.Errorf("the %s event is by %q, want %s", want.action, r.Actor, want.actor)
+		}
+		seqs = append(seqs, r.Seq)
+	}
+	paid := slices.IndexFunc(story, func(r auditTableRow) bool { return strings.HasSuffix(r.Summary, "→ paid") })
+	if paid < 0 {
+		t.Errorf("the audit log of payout %d shows no status change to paid: %s", id, describeRows(story))
+	} else {
+		seqs = append(seqs, story[paid].Seq)
+	}
+	// Created, approved, then claimed for sending; after that the worker's
+	// payout.submitted and the provider's webhooks race (a webhook can be
+	// recorded before the submit's answer is), so they are not ordered.
+	if len(seqs) == 5 && !(seqs[0] < seqs[1] && seqs[1] < seqs[2] && seqs[2] < seqs[3] && seqs[2] < seqs[4]) {
+		t.Errorf("the payout's events are out of order (created, approved, submitting, then submitted and paid): seqs %v; %s", seqs, describeRows(story))
+	}
+	// Everything the database holds about the payout is listed.
+	all, err := db.NewAudit(ts.DB).ByTarget(context.Background(), "payout", strconv.FormatInt(id, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	for i := len(all) - 1; i >= 0; i-- {
+		want = append(want, all[i].Seq)
+	}
+	if got := seqsOf(story); !slices.Equal(got, want) {
+		t.Errorf("the audit log lists events %v for payout %d, the database holds %v", got, id, want)
+	}
+}
+
+// rowWith returns the oldest row with action, or nil.
+func rowWith(rows []auditTableRow, action string) *auditTableRow {
+	for i := len(rows) - 1; i >= 0; i-- {
+		if rows[i].Action == action {
+			return &rows[i]
+		}
+	}
+	return nil
+}
+
+// withoutViews leaves out the audit.viewed events: the manager's own
+// viewing of the log.
+func withoutViews(rows []auditTableRow) []auditTableRow {
+	var out []auditTableRow
+	for _, r := range rows {
+		if r.Action != "audit.viewed" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func seqsOf(rows []auditTableRow) []int64 {
+	out := make([]int64, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.Seq)
+	}
+	return out
+}
+
+func describeRows(rows []auditTableRow) string {
+	parts := make([]string, 0, len(rows))
+	for _, r := range rows {
+		s := strconv.FormatInt(r.Seq, 10) + " " + r.Action
+		if r.Actor != "" {
+			s += " by " + r.Actor
+		}
+		if r.Summary != "" {
+			s += " (" + r.Summary + ")"
+		}
+		parts = append(parts, s)
+	}
+	return "[" + strings.Join(parts, "; ") + "]"
+}
+
+// fetchedExport is what the page's fetch of a URL answered.
+type fetchedExport struct {
+	Status      int    `json:"status"`
+	Type        string `json:"type"`
+	Disposition string `json:"disposition"`
+	Body        string `json:"body"`
+}

@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -50,14 +49,63 @@ func (a *Audit) Search(ctx context.Context, f AuditFilter) ([]Event, error) {
 	return out, nil
 }
 
-// Stream calls fn with every event matching f, newest first, reading rows
-// one at a time so that memory stays constant however many there are. The
-// events' Details are not decoded (DetailsJSON holds them); f.Limit is
-// ignored.
+// Stream calls fn with every event matching f, newest first, in constant
+// memory however many there are. The events' Details are not decoded
+// (DetailsJSON holds them); f.Limit is ignored. Reading runs on its own
+// goroutine, a few batches ahead of fn, so that decoding rows and writing
+// them out use two cores.
 func (a *Audit) Stream(ctx context.Context, f AuditFilter, fn func(Event) error) error {
 	f.Limit = -1
-	if err := a.scan(ctx, f, fn); err != nil {
-		return fmt.Errorf("db: stream audit events: %w", err)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	const batchSize, ahead = 256, 4
+	full := make(chan []Event, ahead)
+	free := make(chan []Event, ahead+2)
+	for range ahead + 2 {
+		free <- make([]Event, 0, batchSize)
+	}
+	var scanErr error
+	go func() {
+		defer close(full)
+		batch := <-free
+		send := func() error {
+			select {
+			case full <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			select {
+			case batch = <-free:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			return nil
+		}
+		scanErr = a.scan(ctx, f, func(e Event) error {
+			if batch = append(batch, e); len(batch) == batchSize {
+				return send()
+			}
+			return nil
+		})
+		if scanErr == nil && len(batch) > 0 {
+			scanErr = send()
+		}
+	}()
+	var fnErr error
+	for batch := range full {
+		for i := 0; i < len(batch) && fnErr == nil; i++ {
+			if fnErr = fn(batch[i]); fnErr != nil {
+				cancel()
+			}
+		}
+		free <- batch[:0]
+	}
+	// full is closed only after scanErr was written.
+	if fnErr != nil {
+		return fnErr
+	}
+	if scanErr != nil {
+		return fmt.Errorf("db: stream audit events: %w", scanErr)
 	}
 	return nil
 }
@@ -103,25 +151,28 @@ func (a *Audit) buildQuery(ctx context.Context, f AuditFilter) (q string, args [
 		where = append(where, cond)
 		args = append(args, vals...)
 	}
+	// The bounds come from the (at) index, not min(seq)/max(seq), which
+	// SQLite would answer by walking the table in seq order.
+	bound := func(q string, t time.Time) (seq int64, ok bool, err error) {
+		err = a.db.R.QueryRowContext(ctx, q, formatTime(t)).Scan(&seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, false, nil
+		}
+		return seq, err == nil, err
+	}
 	if !f.From.IsZero() {
-		var lo sql.NullInt64
-		if err := a.db.R.QueryRowContext(ctx, `SELECT min(seq) FROM audit_events WHERE at >= ?`, formatTime(f.From)).Scan(&lo); err != nil {
-			return "", nil, false, err
+		lo, ok, err := bound(`SELECT seq FROM audit_events WHERE at >= ? ORDER BY at, seq LIMIT 1`, f.From)
+		if err != nil || !ok {
+			return "", nil, !ok, err
 		}
-		if !lo.Valid {
-			return "", nil, true, nil
-		}
-		add("e.seq >= ?", lo.Int64)
+		add("e.seq >= ?", lo)
 	}
 	if !f.To.IsZero() {
-		var hi sql.NullInt64
-		if err := a.db.R.QueryRowContext(ctx, `SELECT max(seq) FROM audit_events WHERE at < ?`, formatTime(f.To)).Scan(&hi); err != nil {
-			return "", nil, false, err
+		hi, ok, err := bound(`SELECT seq FROM audit_events WHERE at < ? ORDER BY at DESC, seq DESC LIMIT 1`, f.To)
+		if err != nil || !ok {
+			return "", nil, !ok, err
 		}
-		if !hi.Valid {
-			return "", nil, true, nil
-		}
-		add("e.seq <= ?", hi.Int64)
+		add("e.seq <= ?", hi)
 	}
 	if f.ActorType != "" {
 		add("e.actor_type = ? AND e.actor_id = ?", f.ActorType, f.ActorID)
@@ -277,8 +328,8 @@ func scanCanon(row interface{ Scan(...any) error }) (Event, error) {
 	if err := row.Scan(&canon, &hash); err != nil {
 		return Event{}, err
 	}
-	var f []string
-	if err := json.Unmarshal([]byte(canon), &f); err != nil || len(f) < 15 {
+	f, err := decodeCanon(canon, make([]string, 0, 16))
+	if err != nil || len(f) < 15 {
 		return Event{}, fmt.Errorf("event encoding unreadable: %v", err)
 	}
 	seq, err := strconv.ParseInt(f[0], 10, 64)

@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -189,5 +190,66 @@ func TestAuditActions(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("actions %v, want %v", got, want)
+	}
+}
+
+func TestAuditStreamMatchesSearchAndStopsEarly(t *testing.T) {
+	d := newTestDB(t)
+	seedAudit(t, d, 3000)
+	a := db.NewAudit(d)
+	ctx := context.Background()
+	f := db.AuditFilter{Outcome: db.OutcomeSuccess}
+	var want []db.Event
+	for page := []db.Event(nil); ; {
+		var err error
+		if page, err = a.Search(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, page...)
+		if len(page) < 50 {
+			break
+		}
+		f.Before = page[len(page)-1].Seq
+	}
+	f.Before = 0
+	var got []db.Event
+	if err := a.Stream(ctx, f, func(e db.Event) error { got = append(got, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || len(got) < 1000 {
+		t.Fatalf("stream gave %d events, search %d", len(got), len(want))
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if g.Seq != w.Seq || !g.At.Equal(w.At) || g.Actor != w.Actor || g.Action != w.Action || g.Provider != w.Provider ||
+			g.Outcome != w.Outcome || g.TargetID != w.TargetID || g.Hash != w.Hash || g.DetailsJSON == "" {
+			t.Fatalf("event %d: stream %+v, search %+v", i, g, w)
+		}
+	}
+
+	// A consumer that fails stops the stream, however far reading got ahead.
+	stop := errors.New("client went away")
+	n := 0
+	err := a.Stream(ctx, f, func(db.Event) error {
+		if n++; n == 700 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || n != 700 {
+		t.Errorf("stream after the consumer failed: %d events, error %v", n, err)
+	}
+
+	// So does a cancelled request.
+	cctx, cancel := context.WithCancel(ctx)
+	n = 0
+	err = a.Stream(cctx, f, func(db.Event) error {
+		if n++; n == 10 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("stream after cancel: %d events, error %v", n, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os/user"
+	"runtime/debug"
 	"strings"
 
 	"payoutdesk/db"
@@ -127,6 +128,10 @@ func auditVerify(ctx context.Context, e env, args []string) error {
 	if key != "" {
 		cfg.CheckpointKey = key
 	}
+	// Verification reads every event once and keeps none: collecting that
+	// garbage less often makes it about a tenth faster, at the cost of a
+	// few megabytes in a process that exits right after.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	v, note, err := web.VerifyAuditConfig(ctx, d, cfg)
 	if err != nil {
 		return err

@@ -89,7 +89,7 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 		_, why := h.Approvals.Needs(p.Provider, providers.Money{Minor: p.AmountMinor, Currency: p.Currency})
 		manager := db.RoleRank(me.Role) >= db.RoleRank(db.RoleManager)
 		page.Approval = payoutsview.Approval{Pending: true, Why: why, ExpiresAt: p.CreatedAt.Add(h.ApprovalTTL),
-			Own: p.CreatedBy == me.ID, CanDecide: manager && p.CreatedBy != me.ID, Hash: approvalHash(p)}
+			Own: manager && p.CreatedBy == me.ID, CanDecide: manager && p.CreatedBy != me.ID, Hash: approvalHash(p)}
 	case p.ApprovedBy != 0:
 		page.Approval = payoutsview.Approval{ApprovedBy: p.ApprovedByEmail, ApprovedAt: p.ApprovedAt}
 	}

@@ -34,6 +34,9 @@ func TestMakerChecker(t *testing.T) {
 	if page.Find(`[data-testid="approve"]`).Length() != 0 {
 		t.Error("the agent is offered the approve button")
 	}
+	if page.Find(`[data-testid="approval-wait"]`).Length() != 1 || page.Find(`[data-testid="approval-own"]`).Length() != 0 {
+		t.Error("the agent is not told that a manager will review it")
+	}
 	// Below it, the same provider sends at once.
 	small := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), validForms(ts)[providers.FedaPay])
 	ts.waitStatus(small, db.StatusPaid)
@@ -55,8 +58,14 @@ func TestMakerChecker(t *testing.T) {
 	}
 	wantStatus(t, agent.get("/approvals"), http.StatusForbidden)
 
+	// The manager sees what they are approving next to the button.
+	decide := manager.get(path).doc(t)
+	if got := decide.Find(`[data-testid="approval-summary"]`).Text(); !strings.Contains(got, "600,000") || !strings.Contains(got, "XOF") {
+		t.Errorf("the approval card shows %q, want the amount", got)
+	}
+
 	// An agent cannot approve, whatever it posts.
-	seen, _ := manager.get(path).doc(t).Find(`input[name="seen"]`).Attr("value")
+	seen, _ := decide.Find(`input[name="seen"]`).Attr("value")
 	wantStatus(t, agent.postForm(path+"/approve", url.Values{"seen": {seen}}), http.StatusForbidden)
 
 	// Nobody approves their own payout: a manager's own large payout.

@@ -57,6 +57,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		"_foreign_keys": {"1"},
 		"_txlock":       {"immediate"},
 		"_time_format":  {"sqlite"},
+		// Each queued transaction runs in a savepoint (see commit.go),
+		// whose sub-journal would otherwise be a temporary file: a write
+		// system call for every page a transaction first touches.
+		"_pragma": {"temp_store(memory)"},
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("db: open writer: %w", err)

@@ -35,6 +35,7 @@ func TestOpenSetsPragmasAndMigrates(t *testing.T) {
 		{"writer synchronous FULL", false, "synchronous", "2"},
 		{"writer foreign keys", false, "foreign_keys", "1"},
 		{"writer busy timeout", false, "busy_timeout", "10000"},
+		{"writer savepoint journals in memory", false, "temp_store", "2"},
 		{"reader query only", true, "query_only", "1"},
 		{"reader foreign keys", true, "foreign_keys", "1"},
 	}

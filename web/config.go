@@ -148,6 +148,16 @@ func Settings() [][4]string {
 	return out
 }
 
+// DefaultConfig is the configuration with every default and nothing from
+// flags or the environment: what tools that embed the server start from.
+func DefaultConfig() Config {
+	cfg, err := LoadConfig(flag.NewFlagSet("defaults", flag.ContinueOnError), nil, func(string) string { return "" })
+	if err != nil {
+		panic("web: the defaults do not parse: " + err.Error())
+	}
+	return cfg
+}
+
 // LoadConfig registers the configuration flags on fs, parses args and
 // returns the configuration with environment and defaults applied.
 func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {

@@ -53,3 +53,11 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultConfig(t *testing.T) {
+	cfg := web.DefaultConfig()
+	if cfg.Addr != "127.0.0.1:8080" || cfg.DBPath != "./payoutdesk.db" || cfg.ApprovalTTL != 72*time.Hour ||
+		cfg.ApprovalThresholds == "" || cfg.SessionIdle != 30*time.Minute || cfg.SendParallel < 1 {
+		t.Errorf("defaults: %+v", cfg)
+	}
+}

@@ -175,9 +175,11 @@ func serve(ctx context.Context, d *db.DB) (base string, client *http.Client, sto
 		return "", nil, nil, err
 	}
 	base = "http://" + ln.Addr().String()
-	cfg := web.Config{Addr: ln.Addr().String(), BaseURL: base, SessionIdle: time.Hour, SessionAbsolute: time.Hour,
-		SandboxStep: time.Second, SendTimeout: 10 * time.Second, ReconcileEvery: time.Minute, ReconcileMax: time.Hour,
-		SendParallel: 8, ApprovalTTL: time.Hour, CheckpointEvery: 1 << 40}
+	cfg := web.DefaultConfig()
+	cfg.Addr, cfg.BaseURL, cfg.DBPath = ln.Addr().String(), base, d.Path
+	// The generated log is not signed as it grows; checkpoints are not
+	// what this measures.
+	cfg.CheckpointEvery = 1 << 40
 	app, err := web.NewServer(cfg, web.Deps{DB: d, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return "", nil, nil, err

@@ -82,11 +82,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	cfg := web.Config{
-		Addr: ln.Addr().String(), BaseURL: base, SessionIdle: time.Hour, SessionAbsolute: 12 * time.Hour,
-		ShutdownTimeout: 5 * time.Second, SandboxStep: o.step, SendTimeout: 30 * time.Second,
-		ReconcileEvery: 10 * time.Second, ReconcileMax: 15 * time.Minute, SendParallel: 64,
-	}
+	// The defaults, approval thresholds included: the load's amounts are
+	// below them, as most payouts are.
+	cfg := web.DefaultConfig()
+	cfg.Addr, cfg.BaseURL, cfg.DBPath, cfg.SandboxStep = ln.Addr().String(), base, d.Path, o.step
 	app, err := web.NewServer(cfg, web.Deps{DB: d, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err

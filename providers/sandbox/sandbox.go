@@ -13,6 +13,7 @@ import (
 	"embed"
 	"encoding/json"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -54,6 +55,9 @@ type Sandbox struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// senders bounds the webhooks in flight, as a provider's delivery
+	// workers do: unbounded, a burst opens a connection per webhook.
+	senders chan struct{}
 
 	mu     sync.Mutex
 	timers map[*time.Timer]struct{}
@@ -78,10 +82,10 @@ func New(cfg Config) *Sandbox {
 		cfg.SlowDelay = 3 * time.Second
 	}
 	if cfg.Client == nil {
-		// Deliveries run concurrently: keep enough idle connections that
-		// they do not each pay for a new one.
+		// Deliveries run concurrently: keep an idle connection for each
+		// sender, so that none pays for a new one.
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 64
+		t.MaxIdleConnsPerHost = webhookSenders
 		cfg.Client = &http.Client{Timeout: 10 * time.Second, Transport: t}
 	}
 	if cfg.Logger == nil {
@@ -93,13 +97,14 @@ func New(cfg Config) *Sandbox {
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Sandbox{
-		cfg:    cfg,
-		mux:    http.NewServeMux(),
-		log:    cfg.Logger.With("component", "sandbox"),
-		ctx:    ctx,
-		cancel: cancel,
-		timers: make(map[*time.Timer]struct{}),
-		counts: make(map[string]int),
+		cfg:     cfg,
+		mux:     http.NewServeMux(),
+		log:     cfg.Logger.With("component", "sandbox"),
+		ctx:     ctx,
+		cancel:  cancel,
+		timers:  make(map[*time.Timer]struct{}),
+		counts:  make(map[string]int),
+		senders: make(chan struct{}, webhookSenders),
 	}
 	s.mux.HandleFunc("GET /{$}", s.index)
 	s.mux.HandleFunc("GET /sandbox.css", func(w http.ResponseWriter, r *http.Request) {
@@ -208,7 +213,16 @@ func (s *Sandbox) deliver(p providers.Name, header http.Header, body []byte) {
 	}()
 }
 
+// webhookSenders is how many webhooks the sandbox delivers at once.
+const webhookSenders = 32
+
 func (s *Sandbox) post(url string, header http.Header, body []byte) bool {
+	select {
+	case s.senders <- struct{}{}:
+		defer func() { <-s.senders }()
+	case <-s.ctx.Done():
+		return false
+	}
 	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return false
@@ -223,6 +237,8 @@ func (s *Sandbox) post(url string, header http.Header, body []byte) bool {
 	if err != nil {
 		return false
 	}
+	// Read to the end, or the connection cannot be used again.
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	return resp.StatusCode >= 200 && resp.StatusCode < 300
 }

@@ -1,10 +1,17 @@
 // Command payoutload measures Payout Desk under load: it starts the server
 // in-process on a fresh database (durable commits, the built-in sandbox),
-// signs in N agents and has each submit payout forms through HTTP as fast
-// as the server answers, then reports throughput, latency percentiles and
-// where the database's time went.
+// signs in N agents and has them submit payout forms through HTTP, then
+// reports throughput, latency percentiles and where the database's time
+// went.
+//
+// By default each agent submits again as soon as it is answered, which
+// finds the most the server can take (and, 32 agents always waiting, makes
+// latency 32 / throughput). With -rate the agents share a fixed schedule
+// instead: latency then counts from when a submission was due, so a server
+// falling behind shows as growing latency rather than a slower schedule.
 //
 //	go run ./cmd/payoutload -agents 32 -duration 10s
+//	go run ./cmd/payoutload -agents 32 -duration 30s -rate 1000
 package main
 
 import (
@@ -48,6 +55,7 @@ type options struct {
 	provider string
 	step     time.Duration
 	dir      string
+	rate     int
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -59,6 +67,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.provider, "provider", "mix", "kibramoa, smartglocal, monime, fedapay, or mix (round robin)")
 	fs.DurationVar(&o.step, "sandbox-step", 2*time.Second, "sandbox time between status changes")
 	fs.StringVar(&o.dir, "dir", "", "directory for the database (default: a new temporary one)")
+	fs.IntVar(&o.rate, "rate", 0, "submissions per second, all agents together, on a fixed schedule (default: as fast as answered)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured time to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -102,8 +111,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "payoutload: %d agents, provider %s, %v warm-up, %v measured, sandbox step %v\n",
-		o.agents, o.provider, o.warmup, o.duration, o.step)
+	pace := "as fast as answered"
+	if o.rate > 0 {
+		pace = fmt.Sprintf("%d a second on a fixed schedule", o.rate)
+	}
+	fmt.Fprintf(out, "payoutload: %d agents, provider %s, %s, %v warm-up, %v measured, sandbox step %v\n",
+		o.agents, o.provider, pace, o.warmup, o.duration, o.step)
 
 	warmEnd := time.Now().Add(o.warmup)
 	end := warmEnd.Add(o.duration)
@@ -124,10 +137,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			}
 		}
 	}()
+	due := schedule(ctx, o.rate, end)
 	for i, hc := range agents {
 		wg.Go(func() {
 			for n := 0; ctx.Err() == nil; n++ {
 				start := time.Now()
+				if due != nil {
+					var ok bool
+					if start, ok = <-due; !ok {
+						return
+					}
+				}
 				if start.After(end) {
 					return
 				}
@@ -150,6 +170,33 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	statsEnd := d.Stats()
 	report(out, o, latencies, failures, statsAt, statsEnd)
 	return backlog(ctx, out, d)
+}
+
+// schedule returns, for a positive rate, a channel of the times at which
+// submissions are due, rate a second until end; nil for no schedule. Due
+// times queue up when the agents fall behind, and keep their value.
+func schedule(ctx context.Context, rate int, end time.Time) <-chan time.Time {
+	if rate <= 0 {
+		return nil
+	}
+	due := make(chan time.Time, 1<<20)
+	go func() {
+		defer close(due)
+		interval := time.Second / time.Duration(rate)
+		next := time.Now()
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for ctx.Err() == nil {
+			now := <-tick.C
+			for ; !next.After(now); next = next.Add(interval) {
+				if next.After(end) {
+					return
+				}
+				due <- next
+			}
+		}
+	}()
+	return due
 }
 
 // signIn creates n agents and signs each in with its own cookie jar.

@@ -237,7 +237,7 @@ func payoutTarget(e db.Event) int64 {
 
 func auditRow(e db.Event) auditview.Row {
 	row := auditview.Row{Seq: e.Seq, At: e.At, Actor: actorName(e.Actor), Action: e.Action, Outcome: e.Outcome,
-		Provider: e.Provider, PayoutID: payoutTarget(e)}
+		Provider: providers.Name(e.Provider).Title(), PayoutID: payoutTarget(e)}
 	if e.TargetType != "" {
 		row.Target = strings.TrimSpace(e.TargetType + " " + e.TargetID)
 	}
@@ -277,7 +277,7 @@ func (h *Audit) Show(w http.ResponseWriter, r *http.Request) {
 	page := auditview.EventPage{
 		Seq: e.Seq, At: e.At, Actor: actorName(e.Actor), Role: e.Actor.Role, Action: e.Action,
 		Target: strings.TrimSpace(e.TargetType + " " + e.TargetID), PayoutID: payoutTarget(e), Outcome: e.Outcome,
-		Provider: e.Provider, IP: e.Origin.IP, UserAgent: e.Origin.UserAgent, RequestID: e.Origin.RequestID,
+		Provider: providers.Name(e.Provider).Title(), IP: e.Origin.IP, UserAgent: e.Origin.UserAgent, RequestID: e.Origin.RequestID,
 		Reason: e.Reason, Details: indentJSON(e.DetailsJSON), Hash: e.Hash, PrevSeq: e.Seq - 1, NextSeq: e.Seq + 1,
 		Changes: diff(e.Details),
 	}

@@ -418,8 +418,10 @@ func auditTable(t *testing.T, ctx context.Context) []auditTableRow {
 	t.Helper()
 	return value(t, ctx, "read the audit table", chromedp.Evaluate[[]auditTableRow](
 		`[...document.querySelectorAll('[data-testid="events"] tbody tr')].map(tr => {
-			const cell = i => tr.cells[i].textContent.trim().replace(/\s+/g, " ");
-			return {seq: Number(tr.getAttribute("data-testid").replace("event-", "")), actor: cell(2), action: cell(3), target: cell(4), summary: cell(7)};
+			const text = e => e ? e.textContent.trim().replace(/\s+/g, " ") : "";
+			const part = id => text(tr.querySelector('[data-testid="' + id + '"]'));
+			return {seq: Number(tr.getAttribute("data-testid").replace("event-", "")), actor: text(tr.cells[2]),
+				action: part("row-action"), target: part("row-target"), summary: part("row-summary")};
 		})`))
 }
 

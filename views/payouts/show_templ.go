@@ -629,7 +629,7 @@ func approval(p ShowPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if a.CanDecide {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "<dl class=\"facts\" data-testid=\"approval-summary\"><dt>Amount</dt><dd class=\"amount\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "<dl class=\"facts spaced\" data-testid=\"approval-summary\"><dt>Amount</dt><dd class=\"amount\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -175,7 +175,10 @@ const eventColumns = `seq, at, actor_type, actor_id, actor_email, actor_role, ac
 	target_id, outcome, ip, user_agent, request_id, reason, details, provider, hash`
 
 func scanEvent(row interface{ Scan(...any) error }) (Event, error) {
-	e, err := scanEventRaw(row)
+	var e Event
+	err := row.Scan(&e.Seq, timeCol{&e.At}, &e.Actor.Type, &e.Actor.ID, &e.Actor.Email, &e.Actor.Role,
+		&e.Action, &e.TargetType, &e.TargetID, &e.Outcome, &e.Origin.IP, &e.Origin.UserAgent,
+		&e.Origin.RequestID, &e.Reason, &e.DetailsJSON, &e.Provider, &e.Hash)
 	if err != nil {
 		return e, err
 	}
@@ -186,15 +189,6 @@ func scanEvent(row interface{ Scan(...any) error }) (Event, error) {
 		}
 	}
 	return e, nil
-}
-
-// scanEventRaw scans an event without decoding its details.
-func scanEventRaw(row interface{ Scan(...any) error }) (Event, error) {
-	var e Event
-	err := row.Scan(&e.Seq, timeCol{&e.At}, &e.Actor.Type, &e.Actor.ID, &e.Actor.Email, &e.Actor.Role,
-		&e.Action, &e.TargetType, &e.TargetID, &e.Outcome, &e.Origin.IP, &e.Origin.UserAgent,
-		&e.Origin.RequestID, &e.Reason, &e.DetailsJSON, &e.Provider, &e.Hash)
-	return e, err
 }
 
 // Record appends one event on its own, for actions that change nothing
@@ -226,33 +220,22 @@ func (a *Audit) Get(ctx context.Context, seq int64) (Event, error) {
 
 // ByActor returns the newest events caused by one actor, newest first.
 func (a *Audit) ByActor(ctx context.Context, actorType, actorID string, limit int) ([]Event, error) {
-	out, err := a.query(ctx, `WHERE actor_type = ? AND actor_id = ? ORDER BY seq DESC LIMIT ?`, actorType, actorID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("db: audit events of %s %s: %w", actorType, actorID, err)
-	}
-	return out, nil
+	return a.Search(ctx, AuditFilter{ActorType: actorType, ActorID: actorID, Limit: limit})
 }
 
 // ByTarget returns the events about one target, oldest first.
 func (a *Audit) ByTarget(ctx context.Context, targetType, targetID string) ([]Event, error) {
-	out, err := a.query(ctx, `WHERE target_type = ? AND target_id = ? ORDER BY seq`, targetType, targetID)
+	rows, err := a.db.R.QueryContext(ctx, `SELECT `+eventColumns+` FROM audit_events
+		WHERE target_type = ? AND target_id = ? ORDER BY seq`, targetType, targetID)
 	if err != nil {
 		return nil, fmt.Errorf("db: audit events of %s %s: %w", targetType, targetID, err)
-	}
-	return out, nil
-}
-
-func (a *Audit) query(ctx context.Context, rest string, args ...any) ([]Event, error) {
-	rows, err := a.db.R.QueryContext(ctx, `SELECT `+eventColumns+` FROM audit_events `+rest, args...)
-	if err != nil {
-		return nil, err
 	}
 	defer rows.Close()
 	var out []Event
 	for rows.Next() {
 		e, err := scanEvent(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("db: audit events of %s %s: %w", targetType, targetID, err)
 		}
 		out = append(out, e)
 	}

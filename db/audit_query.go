@@ -35,9 +35,10 @@ var ErrBadFilter = errors.New("bad audit filter")
 // Search returns the events matching f, newest first, at most f.Limit
 // (default 50, at most 1000).
 func (a *Audit) Search(ctx context.Context, f AuditFilter) ([]Event, error) {
-	if f.Limit <= 0 || f.Limit > 1000 {
+	if f.Limit <= 0 {
 		f.Limit = 50
 	}
+	f.Limit = min(f.Limit, 1000)
 	var out []Event
 	err := a.scan(ctx, f, func(e Event) error {
 		out = append(out, e)
@@ -60,26 +61,18 @@ func (a *Audit) Stream(ctx context.Context, f AuditFilter, fn func(Event) error)
 	defer cancel()
 	const batchSize, ahead = 256, 4
 	full := make(chan []Event, ahead)
-	free := make(chan []Event, ahead+2)
-	for range ahead + 2 {
-		free <- make([]Event, 0, batchSize)
-	}
 	var scanErr error
 	go func() {
 		defer close(full)
-		batch := <-free
+		batch := make([]Event, 0, batchSize)
 		send := func() error {
 			select {
 			case full <- batch:
+				batch = make([]Event, 0, batchSize)
+				return nil
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			select {
-			case batch = <-free:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			return nil
 		}
 		scanErr = a.scan(ctx, f, func(e Event) error {
 			if batch = append(batch, e); len(batch) == batchSize {
@@ -98,7 +91,6 @@ func (a *Audit) Stream(ctx context.Context, f AuditFilter, fn func(Event) error)
 				cancel()
 			}
 		}
-		free <- batch[:0]
 	}
 	// full is closed only after scanErr was written.
 	if fnErr != nil {
@@ -151,6 +143,13 @@ func (a *Audit) buildQuery(ctx context.Context, f AuditFilter) (q string, args [
 		where = append(where, cond)
 		args = append(args, vals...)
 	}
+	// With a text search, sequence bounds go on the full-text index's rowid,
+	// which it can use, and it orders by it too: FTS5 then walks its
+	// document list newest first and stops at the page's end.
+	seqCol := "e.seq"
+	if f.Text != "" {
+		seqCol = "t.rowid"
+	}
 	// The bounds come from the (at) index, not min(seq)/max(seq), which
 	// SQLite would answer by walking the table in seq order.
 	bound := func(q string, t time.Time) (seq int64, ok bool, err error) {
@@ -165,14 +164,14 @@ func (a *Audit) buildQuery(ctx context.Context, f AuditFilter) (q string, args [
 		if err != nil || !ok {
 			return "", nil, !ok, err
 		}
-		add("e.seq >= ?", lo)
+		add(seqCol+" >= ?", lo)
 	}
 	if !f.To.IsZero() {
 		hi, ok, err := bound(`SELECT seq FROM audit_events WHERE at < ? ORDER BY at DESC, seq DESC LIMIT 1`, f.To)
 		if err != nil || !ok {
 			return "", nil, !ok, err
 		}
-		add("e.seq <= ?", hi)
+		add(seqCol+" <= ?", hi)
 	}
 	if f.ActorType != "" {
 		add("e.actor_type = ? AND e.actor_id = ?", f.ActorType, f.ActorID)
@@ -194,13 +193,7 @@ func (a *Audit) buildQuery(ctx context.Context, f AuditFilter) (q string, args [
 		add("e.outcome = ?", f.Outcome)
 	}
 	if f.Before > 0 {
-		add("e.seq < ?", f.Before)
-	}
-	if f.Text != "" {
-		// The same bounds on the full-text index's rowid, which it can use.
-		for i, w := range where {
-			where[i] = strings.ReplaceAll(w, "e.seq ", "t.rowid ")
-		}
+		add(seqCol+" < ?", f.Before)
 	}
 	from := ` FROM audit_events e`
 	if f.Text != "" {
@@ -222,15 +215,11 @@ func (a *Audit) buildQuery(ctx context.Context, f AuditFilter) (q string, args [
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	if f.Text != "" {
-		// FTS5 walks its document list newest first itself when asked to
-		// order by its rowid, and stops at the page's end.
-		q += ` ORDER BY t.rowid DESC`
-	} else {
-		q += ` ORDER BY e.seq DESC`
-	}
+	q += ` ORDER BY ` + seqCol + ` DESC`
 	if f.Limit > 0 {
-		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
+		// A parameter, so that every page size shares one cached statement.
+		q += ` LIMIT ?`
+		args = append(args, f.Limit)
 	}
 	return q, args, false, nil
 }
@@ -290,6 +279,16 @@ const indexChunk = 500
 // it added. A text search calls it first, so it always sees every event; a
 // background worker calls it too, so that searches rarely wait.
 func (a *Audit) IndexText(ctx context.Context) (int64, error) {
+	// Most calls find nothing new: ask a reader first rather than queue a
+	// write transaction behind everyone else's.
+	var behind bool
+	if err := a.db.R.QueryRowContext(ctx, `SELECT (SELECT seq FROM audit_text_position WHERE id = 1) <
+		coalesce((SELECT max(seq) FROM audit_events), 0)`).Scan(&behind); err != nil {
+		return 0, fmt.Errorf("db: index audit text: %w", err)
+	}
+	if !behind {
+		return 0, nil
+	}
 	var total int64
 	for {
 		var n int64

@@ -151,18 +151,21 @@ type rangeResult struct {
 // below it, starting goroutines costs more than it saves.
 var parallelFrom int64 = 50_000
 
+// verifyWorkers is how many ranges verification runs at once.
+var verifyWorkers = runtime.NumCPU
+
 // verifyParallel checks seqs 1..hi in ranges, one per CPU.
 func (a *Audit) verifyParallel(ctx context.Context, hi int64, marks map[int64]bool) (rangeResult, error) {
-	workers := max(int64(runtime.NumCPU()), 2)
+	workers := min(int64(max(verifyWorkers(), 2)), hi)
 	if hi < parallelFrom {
 		workers = 1
 	}
-	size := (hi + workers - 1) / workers
 	results := make([]rangeResult, workers)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
-	for w := int64(0); w < workers; w++ {
-		from, to := w*size+1, min((w+1)*size, hi)
+	for w := range workers {
+		// Never empty: there are no more workers than events.
+		from, to := w*hi/workers+1, (w+1)*hi/workers
 		wg.Go(func() { results[w], errs[w] = a.verifyRange(ctx, from, to, marks) })
 	}
 	wg.Wait()
@@ -212,20 +215,23 @@ func (a *Audit) verifyRange(ctx context.Context, from, to int64, marks map[int64
 	// The loop runs once per event: it reuses its buffers rather than
 	// allocating, which at millions of events is most of the cost.
 	var (
-		seq            int64
-		canon, stored  sql.RawBytes
-		h              = sha256.New()
-		sum            = make([]byte, 0, sha256.Size)
-		hash           = make([]byte, sha256.Size)
-		prefix         []byte
-		want           = res.verified + 1
-		verifiedHashed bool
+		seq           int64
+		canon, stored sql.RawBytes
+		h             = sha256.New()
+		sum           = make([]byte, 0, sha256.Size)
+		hash          = make([]byte, sha256.Size)
+		prefix        []byte
+		want          = res.verified + 1
 	)
-	// fail reports the range broken at seq, with the head as last verified.
-	fail := func(seq int64, problem string) (rangeResult, error) {
-		if verifiedHashed {
+	// setHead records the last verified hash as the range's head, once
+	// the range has verified any event (prev holds it).
+	setHead := func() {
+		if res.verified >= from {
 			res.head = hex.EncodeToString(prev)
 		}
+	}
+	fail := func(seq int64, problem string) (rangeResult, error) {
+		setHead()
 		return res.stop(seq, problem), nil
 	}
 	for rows.Next() {
@@ -255,7 +261,7 @@ func (a *Audit) verifyRange(ctx context.Context, from, to int64, marks map[int64
 			return fail(seq, "hash does not match the event's contents or its predecessor")
 		}
 		prev, hash = hash, prev
-		res.verified, verifiedHashed = seq, true
+		res.verified = seq
 		if marks[seq] {
 			res.marked[seq] = string(stored)
 		}
@@ -264,9 +270,7 @@ func (a *Audit) verifyRange(ctx context.Context, from, to int64, marks map[int64
 	if err := rows.Err(); err != nil {
 		return res, err
 	}
-	if verifiedHashed {
-		res.head = hex.EncodeToString(prev)
-	}
+	setHead()
 	if res.verified < to {
 		return fail(res.verified+1, fmt.Sprintf("event missing (the log ends at %d)", res.verified))
 	}

@@ -99,6 +99,20 @@ func (a *Audit) AddCheckpoint(ctx context.Context, c Checkpoint) error {
 	return nil
 }
 
+// LastCheckpoint returns the newest stored checkpoint, or ErrNotFound.
+func (a *Audit) LastCheckpoint(ctx context.Context) (Checkpoint, error) {
+	var c Checkpoint
+	err := a.db.R.QueryRowContext(ctx, `SELECT seq, hash, at, key_id, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`).
+		Scan(&c.Seq, &c.Hash, timeCol{&c.At}, &c.KeyID, &c.Signature)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, ErrNotFound
+	}
+	if err != nil {
+		return c, fmt.Errorf("db: last checkpoint: %w", err)
+	}
+	return c, nil
+}
+
 // Checkpoints returns the stored checkpoints, oldest first.
 func (a *Audit) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
 	rows, err := a.db.R.QueryContext(ctx, `SELECT seq, hash, at, key_id, signature FROM audit_checkpoints ORDER BY seq`)

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,6 +104,19 @@ func TestCheckpointsCatchRewritesAndCutTails(t *testing.T) {
 		dropTriggers(t, d)
 		return d, cps
 	}
+	// exec runs tampering statements, each of which must change something.
+	exec := func(t *testing.T, d *db.DB, stmts ...string) {
+		t.Helper()
+		for _, q := range stmts {
+			res, err := d.W.Exec(q)
+			if err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				t.Fatalf("%s changed nothing", q)
+			}
+		}
+	}
 	tests := []struct {
 		name    string
 		tamper  func(t *testing.T, d *db.DB)
@@ -111,22 +125,21 @@ func TestCheckpointsCatchRewritesAndCutTails(t *testing.T) {
 	}{
 		{"untouched", func(*testing.T, *db.DB) {}, 0, ""},
 		{"edited row, hashes recomputed", func(t *testing.T, d *db.DB) {
-			d.W.Exec(`UPDATE audit_events SET canon = replace(canon, 'hello', 'HELLO') WHERE seq = 6`)
+			exec(t, d, `UPDATE audit_events SET canon = replace(canon, 'hello', 'HELLO') WHERE seq = 6`)
 			recompute(t, d, 6)
 		}, 5, "rewritten"},
 		{"deleted row, renumbered and recomputed", func(t *testing.T, d *db.DB) {
-			d.W.Exec(`DELETE FROM audit_events WHERE seq = 2`)
-			d.W.Exec(`UPDATE audit_events SET seq = seq - 1 WHERE seq > 2`)
+			exec(t, d, `DELETE FROM audit_events WHERE seq = 2`, `UPDATE audit_events SET seq = seq - 1 WHERE seq > 2`)
 			recompute(t, d, 2)
 		}, 1, "rewritten"},
 		{"tail cut after the last checkpoint's seq", func(t *testing.T, d *db.DB) {
-			d.W.Exec(`DELETE FROM audit_events WHERE seq >= 7`)
+			exec(t, d, `DELETE FROM audit_events WHERE seq >= 7`)
 		}, 7, "missing"},
 		{"tail cut after the last checkpoint", func(t *testing.T, d *db.DB) {
-			d.W.Exec(`DELETE FROM audit_events WHERE seq >= 11`)
+			exec(t, d, `DELETE FROM audit_events WHERE seq >= 11`)
 		}, 0, ""},
 		{"edited row, hashes not recomputed", func(t *testing.T, d *db.DB) {
-			d.W.Exec(`UPDATE audit_events SET canon = json_set(canon, '$[5]', 'admin') WHERE seq = 10`)
+			exec(t, d, `UPDATE audit_events SET canon = json_set(canon, '$[5]', 'admin') WHERE seq = 10`)
 		}, 10, "hash does not match"},
 	}
 	for _, tt := range tests {
@@ -161,6 +174,12 @@ func TestCheckpointsCatchRewritesAndCutTails(t *testing.T) {
 		got, err := db.NewAudit(d).Checkpoints(ctx)
 		if err != nil || len(got) != 2 || got[0].Seq != cps[0].Seq || !got[1].Valid(pub) {
 			t.Errorf("stored checkpoints %+v, %v", got, err)
+		}
+		if last, err := db.NewAudit(d).LastCheckpoint(ctx); err != nil || last != got[1] {
+			t.Errorf("last checkpoint %+v, %v; want %+v", last, err, got[1])
+		}
+		if _, err := db.NewAudit(newTestDB(t)).LastCheckpoint(ctx); !errors.Is(err, db.ErrNotFound) {
+			t.Errorf("last checkpoint of a new database: %v, want ErrNotFound", err)
 		}
 		if _, err := d.W.Exec(`UPDATE audit_checkpoints SET hash = 'x'`); err == nil {
 			t.Error("a stored checkpoint was updated")

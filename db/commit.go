@@ -120,7 +120,24 @@ func (db *DB) runBatch(batch []writeRequest) {
 			results[i] = err
 			continue
 		}
-		if err := runSaved(tx, r); err != nil {
+		err := runSaved(tx, r)
+		if errors.Is(err, errTxLost) {
+			// SQLite abandoned the transaction: the work of the requests
+			// run so far is gone, and nothing more may run in it (it would
+			// commit on its own). They fail; the rest get a new one.
+			tx.Rollback()
+			for j := range i + 1 {
+				if results[j] == nil {
+					results[j] = err
+				}
+				batch[j].done <- results[j]
+			}
+			if rest := batch[i+1:]; len(rest) > 0 {
+				db.runBatch(rest)
+			}
+			return
+		}
+		if err != nil {
 			results[i] = err
 			continue
 		}
@@ -143,21 +160,29 @@ func (db *DB) runBatch(batch []writeRequest) {
 	finish(nil)
 }
 
+// errTxLost reports that SQLite rolled back a whole batch's transaction
+// (after an I/O error or a full disk, say) where only one request failed.
+var errTxLost = errors.New("db: transaction lost")
+
 // runSaved runs one request inside a savepoint, undoing only its own writes
-// if it fails.
+// if it fails, or errTxLost if the savepoint could not be rolled back
+// because the transaction itself is gone.
 func runSaved(tx *sql.Tx, r writeRequest) (err error) {
 	if _, err := tx.Exec(`SAVEPOINT w`); err != nil {
-		return fmt.Errorf("db: savepoint: %w", err)
+		return fmt.Errorf("%w: savepoint: %w", errTxLost, err)
 	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("db: write transaction panicked: %v", p)
 		}
 		if err != nil {
-			tx.Exec(`ROLLBACK TO w`)
+			if _, rerr := tx.Exec(`ROLLBACK TO w`); rerr != nil {
+				err = fmt.Errorf("%w: %w (rolling back: %w)", errTxLost, err, rerr)
+				return
+			}
 		}
 		if _, rerr := tx.Exec(`RELEASE w`); rerr != nil && err == nil {
-			err = fmt.Errorf("db: release savepoint: %w", rerr)
+			err = fmt.Errorf("%w: release savepoint: %w", errTxLost, rerr)
 		}
 	}()
 	return r.fn(tx)

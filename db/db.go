@@ -61,7 +61,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		// whose sub-journal would otherwise be a temporary file: a write
 		// system call for every page a transaction first touches.
 		"_pragma": {"temp_store(memory)"},
-	}))
+	}), true)
 	if err != nil {
 		return nil, fmt.Errorf("db: open writer: %w", err)
 	}
@@ -80,7 +80,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		"_foreign_keys": {"1"},
 		"_query_only":   {"1"},
 		"_time_format":  {"sqlite"},
-	}))
+	}), false)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("db: open readers: %w", err)
@@ -97,8 +97,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
-func open(dsn string) (*sql.DB, error) {
-	c, err := newConnector(dsn)
+func open(dsn string, uninterruptible bool) (*sql.DB, error) {
+	c, err := newConnector(dsn, uninterruptible)
 	if err != nil {
 		return nil, err
 	}

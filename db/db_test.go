@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"payoutdesk/db"
 )
@@ -175,5 +177,119 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 	d.Close()
 	if err := d.InTx(ctx, func(*sql.Tx) error { return nil }); !errors.Is(err, db.ErrClosed) {
 		t.Errorf("write after Close: err = %v, want ErrClosed", err)
+	}
+}
+
+// batched queues three requests behind a blocker so that they share one
+// transaction, runs them and returns their errors in order.
+func batched(t *testing.T, d *db.DB, fns ...func(*sql.Tx) error) []error {
+	t.Helper()
+	release := make(chan struct{})
+	blocked := make(chan struct{})
+	go d.InTx(context.Background(), func(*sql.Tx) error { close(blocked); <-release; return nil })
+	<-blocked
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Go(func() { errs[i] = d.InTx(context.Background(), fn) })
+	}
+	time.Sleep(50 * time.Millisecond) // let them all queue behind the blocker
+	before := d.Stats()
+	close(release)
+	wg.Wait()
+	if after := d.Stats(); after.Commits-before.Commits > int64(len(fns)) {
+		t.Logf("requests were not batched (%d commits)", after.Commits-before.Commits)
+	}
+	return errs
+}
+
+// When SQLite abandons a batch's whole transaction (here a request ends it
+// itself, as an I/O error or a full disk would), no request may report
+// success for work that was lost, and none may commit on its own.
+func TestGroupCommitSurvivesALostTransaction(t *testing.T) {
+	d := newTestDB(t)
+	var mu sync.Mutex
+	var ran []string // the order the requests ran in
+	insert := func(key string, breaks bool) func(*sql.Tx) error {
+		return func(tx *sql.Tx) error {
+			mu.Lock()
+			ran = append(ran, key)
+			mu.Unlock()
+			if _, err := tx.Exec(`INSERT INTO settings (key, value) VALUES (?, x'76')`, key); err != nil {
+				return err
+			}
+			if breaks {
+				tx.Exec(`ROLLBACK`)
+				return errors.New("planned failure")
+			}
+			return nil
+		}
+	}
+	keys := []string{"a", "b", "breaker", "c", "d"}
+	var fns []func(*sql.Tx) error
+	for _, k := range keys {
+		fns = append(fns, insert(k, k == "breaker"))
+	}
+	errs := batched(t, d, fns...)
+	// The requests that ran before the failure lost their work with it; the
+	// ones after it get a transaction of their own.
+	after := false
+	for _, k := range ran {
+		i := slices.Index(keys, k)
+		var n int
+		if err := d.R.QueryRow(`SELECT count(*) FROM settings WHERE key = ?`, k).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case k == "breaker":
+			if errs[i] == nil || n != 0 {
+				t.Errorf("the failed request: err = %v, stored %d times", errs[i], n)
+			}
+			after = true
+		case after:
+			if errs[i] != nil || n != 1 {
+				t.Errorf("request %s, run after the lost transaction: err = %v, stored %d times; want committed", k, errs[i], n)
+			}
+		default:
+			// Batched with the failure, it lost its work and must say so;
+			// run before the batch (under load), it committed.
+			if (errs[i] == nil) != (n == 1) {
+				t.Errorf("request %s, run before the failure: err = %v, but stored %d times", k, errs[i], n)
+			}
+		}
+	}
+	if len(ran) != len(keys) {
+		t.Errorf("ran %v, want each request once", ran)
+	}
+}
+
+// A caller giving up while its statement runs must not interrupt the
+// statement: SQLite would abandon the whole batch's transaction.
+func TestGroupCommitIgnoresACancelMidStatement(t *testing.T) {
+	d := newTestDB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	slow := func(tx *sql.Tx) error {
+		time.AfterFunc(20*time.Millisecond, cancel)
+		// A statement that runs for a while: 2 million rows counted.
+		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value)
+			SELECT 'slow', x'76' FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000) SELECT count(*) FROM n)`)
+		return err
+	}
+	insert := func(key string) func(*sql.Tx) error {
+		return func(tx *sql.Tx) error {
+			_, err := tx.Exec(`INSERT INTO settings (key, value) VALUES (?, x'76')`, key)
+			return err
+		}
+	}
+	keys := []string{"a", "slow", "c"}
+	errs := batched(t, d, insert("a"), slow, insert("c"))
+	for i, k := range keys {
+		var n int
+		if err := d.R.QueryRow(`SELECT count(*) FROM settings WHERE key = ?`, k).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if errs[i] != nil || n != 1 {
+			t.Errorf("request %s: err = %v, stored %d times; want it committed", k, errs[i], n)
+		}
 	}
 }

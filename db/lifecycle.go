@@ -3,6 +3,7 @@ package db
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Status is where a payout is in its lifecycle, the same for every provider.
@@ -52,12 +53,7 @@ var ErrIllegalTransition = errors.New("illegal status transition")
 
 // CanTransition reports whether a payout may go from one status to another.
 func CanTransition(from, to Status) bool {
-	for _, s := range transitions[from] {
-		if s == to {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(transitions[from], to)
 }
 
 // checkTransition returns ErrIllegalTransition, wrapped with both statuses,

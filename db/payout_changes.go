@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,6 +75,15 @@ type Change struct {
 	// webhook already moved on). Otherwise an event without a status
 	// change is not recorded.
 	Record bool
+}
+
+// IsZero reports whether c would write nothing: no field set (Only, a
+// condition on the current status, writes nothing by itself).
+func (c Change) IsZero() bool {
+	return c.To == "" && c.ProviderID == "" && c.PaymentID == "" && c.ProviderReference == "" && c.RawStatus == "" &&
+		c.ErrorCode == "" && c.ErrorMessage == "" && c.CashierURL == "" && len(c.Fields) == 0 && !c.Confirmed &&
+		len(c.Exchanges) == 0 && c.CheckAt.IsZero() && !c.ClearCheck && !c.CountCheck && c.Requeue.IsZero() &&
+		!c.Dequeue && !c.Enqueue && c.ApprovalHash == "" && c.ApprovedBy == 0 && !c.Record
 }
 
 // ClaimOutbox takes up to limit payouts due to be sent and records, for
@@ -154,7 +164,7 @@ func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change,
 	if err != nil {
 		return fmt.Errorf("db: change payout %d: %w", id, err)
 	}
-	if len(ch.Only) > 0 && !containsStatus(ch.Only, cur) {
+	if len(ch.Only) > 0 && !slices.Contains(ch.Only, cur) {
 		return fmt.Errorf("db: change payout %d: %w: it is %s", id, ErrIllegalTransition, cur)
 	}
 	moving := ch.To != "" && ch.To != cur
@@ -209,7 +219,9 @@ func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change,
 	}
 	switch {
 	case to.Final():
-		set("finished_at", now)
+		if moving {
+			set("finished_at", now)
+		}
 		set("next_check_at", nil)
 	case ch.ClearCheck:
 		set("next_check_at", nil)
@@ -220,7 +232,7 @@ func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change,
 		sets = append(sets, "checks = checks + 1")
 	}
 	args = append(args, id)
-	if _, err := tx.ExecContext(ctx, `UPDATE payouts SET `+joinSets(sets)+` WHERE id = ?`, args...); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE payouts SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...); err != nil {
 		return fmt.Errorf("db: change payout %d: %w", id, err)
 	}
 	for _, x := range ch.Exchanges {
@@ -233,7 +245,7 @@ func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change,
 		_, err = tx.ExecContext(ctx, `INSERT INTO outbox (payout_id, available_at) VALUES (?, ?)`, id, now)
 	case !ch.Requeue.IsZero():
 		_, err = tx.ExecContext(ctx, `UPDATE outbox SET available_at = ? WHERE payout_id = ?`, formatTime(ch.Requeue), id)
-	case ch.Dequeue || to.Final():
+	case ch.Dequeue || (moving && to.Final()):
 		_, err = tx.ExecContext(ctx, `DELETE FROM outbox WHERE payout_id = ?`, id)
 	}
 	if err != nil {
@@ -251,23 +263,6 @@ func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change,
 	}
 	ev.Details = mergeDetails(ev.Details, change)
 	return Append(ctx, tx, &ev)
-}
-
-func containsStatus(list []Status, s Status) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func joinSets(sets []string) string {
-	out := sets[0]
-	for _, s := range sets[1:] {
-		out += ", " + s
-	}
-	return out
 }
 
 func insertExchange(ctx context.Context, tx *sql.Tx, payoutID int64, x Exchange) error {

@@ -20,10 +20,14 @@ type PayoutFilter struct {
 	// Before continues a listing: only payouts with a smaller id (keyset
 	// pagination, stable while new payouts arrive).
 	Before int64
-	Limit  int
+	// OldestFirst lists in creation order instead, continued by After:
+	// only payouts with a larger id.
+	OldestFirst bool
+	After       int64
+	Limit       int
 }
 
-// List returns payouts matching f, newest first.
+// List returns payouts matching f, newest first unless f.OldestFirst.
 func (s *Payouts) List(ctx context.Context, f PayoutFilter) ([]Payout, error) {
 	var where []string
 	var args []any
@@ -52,6 +56,9 @@ func (s *Payouts) List(ctx context.Context, f PayoutFilter) ([]Payout, error) {
 	if f.Before > 0 {
 		add("p.id < ?", f.Before)
 	}
+	if f.After > 0 {
+		add("p.id > ?", f.After)
+	}
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 50
 	}
@@ -59,7 +66,11 @@ func (s *Payouts) List(ctx context.Context, f PayoutFilter) ([]Payout, error) {
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	q += ` ORDER BY p.id DESC LIMIT ?`
+	order := "DESC"
+	if f.OldestFirst {
+		order = "ASC"
+	}
+	q += ` ORDER BY p.id ` + order + ` LIMIT ?`
 	out, err := s.many(ctx, q, append(args, f.Limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("db: list payouts: %w", err)

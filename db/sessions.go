@@ -134,12 +134,13 @@ func (s *Sessions) End(ctx context.Context, idHash []byte, ev Event) (bool, erro
 func (s *Sessions) Prune(ctx context.Context, idleBefore, createdBefore time.Time) (int64, error) {
 	var n int64
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT user_id, created_at, last_seen_at FROM sessions
-			WHERE last_seen_at < ? OR created_at < ?`, formatTime(idleBefore), formatTime(createdBefore))
+		rows, err := tx.QueryContext(ctx, `DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?
+			RETURNING user_id, created_at, last_seen_at`, formatTime(idleBefore), formatTime(createdBefore))
 		if err != nil {
 			return err
 		}
 		var events []Event
+		n = 0
 		for rows.Next() {
 			var (
 				uid               sql.NullInt64
@@ -149,20 +150,13 @@ func (s *Sessions) Prune(ctx context.Context, idleBefore, createdBefore time.Tim
 				rows.Close()
 				return err
 			}
+			n++
 			if uid.Valid {
 				events = append(events, ExpiryEvent(uid.Int64, created, lastSeen))
 			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?`,
-			formatTime(idleBefore), formatTime(createdBefore))
-		if err != nil {
-			return err
-		}
-		if n, err = res.RowsAffected(); err != nil {
 			return err
 		}
 		for i := range events {

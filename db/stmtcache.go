@@ -20,14 +20,24 @@ import (
 const maxCachedStmts = 256
 
 // cachingConnector opens modernc SQLite connections that cache statements.
-type cachingConnector struct{ inner driver.Connector }
+type cachingConnector struct {
+	inner driver.Connector
+	// uninterruptible connections run every statement to its end, whatever
+	// happens to the caller's context (see newConnector).
+	uninterruptible bool
+}
 
-func newConnector(dsn string) (driver.Connector, error) {
+// newConnector returns a connector for dsn. On an uninterruptible one a
+// cancelled context never interrupts a statement already running: the
+// driver would do that with sqlite3_interrupt, and SQLite answers an
+// interrupted write by abandoning the whole transaction, which on the
+// writer holds other callers' work too (see commit.go).
+func newConnector(dsn string, uninterruptible bool) (driver.Connector, error) {
 	inner, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, err
 	}
-	return cachingConnector{inner: inner}, nil
+	return cachingConnector{inner: inner, uninterruptible: uninterruptible}, nil
 }
 
 func (c cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -35,7 +45,7 @@ func (c cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cachingConn{conn: conn, stmts: make(map[string]*cachedStmt)}, nil
+	return &cachingConn{conn: conn, stmts: make(map[string]*cachedStmt), uninterruptible: c.uninterruptible}, nil
 }
 
 func (c cachingConnector) Driver() driver.Driver { return c.inner.Driver() }
@@ -53,8 +63,9 @@ type connFeatures interface {
 // cachingConn is used by one goroutine at a time, as database/sql
 // guarantees for a driver connection, so its map needs no lock.
 type cachingConn struct {
-	conn  driver.Conn
-	stmts map[string]*cachedStmt
+	conn            driver.Conn
+	stmts           map[string]*cachedStmt
+	uninterruptible bool
 }
 
 func (c *cachingConn) features() connFeatures { return c.conn.(connFeatures) }
@@ -71,7 +82,7 @@ func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.
 	if err != nil {
 		return nil, err
 	}
-	s := &cachedStmt{Stmt: st}
+	s := &cachedStmt{Stmt: st, uninterruptible: c.uninterruptible}
 	// A script of several statements is re-parsed by the driver anyway;
 	// a statement already in use (its rows still open) is not replaced.
 	if _, taken := c.stmts[query]; !taken && len(c.stmts) < maxCachedStmts && !strings.Contains(query, ";") {
@@ -107,7 +118,8 @@ func (c *cachingConn) IsValid() bool { return c.features().IsValid() }
 // cachedStmt is a prepared statement that outlives its use.
 type cachedStmt struct {
 	driver.Stmt
-	cached bool
+	cached          bool
+	uninterruptible bool
 	// busy while rows read from it are open.
 	busy bool
 }
@@ -126,16 +138,23 @@ func (s *cachedStmt) Close() error {
 }
 
 func (s *cachedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	return s.Stmt.(stmtFeatures).ExecContext(ctx, args)
+	return s.Stmt.(stmtFeatures).ExecContext(s.context(ctx), args)
 }
 
 func (s *cachedStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	rows, err := s.Stmt.(stmtFeatures).QueryContext(ctx, args)
+	rows, err := s.Stmt.(stmtFeatures).QueryContext(s.context(ctx), args)
 	if err != nil {
 		return nil, err
 	}
 	s.busy = true
 	return &stmtRows{Rows: rows, stmt: s}, nil
+}
+
+func (s *cachedStmt) context(ctx context.Context) context.Context {
+	if s.uninterruptible {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // stmtRows frees its statement for reuse when closed.

@@ -6,7 +6,7 @@
 ALTER TABLE audit_events ADD COLUMN provider TEXT GENERATED ALWAYS AS (coalesce(json_extract(canon, '$[15]'), '')) VIRTUAL;
 
 CREATE INDEX audit_events_action ON audit_events (action, seq);
-CREATE INDEX audit_events_provider ON audit_events (provider, action, seq);
+CREATE INDEX audit_events_provider ON audit_events (provider, seq);
 CREATE INDEX audit_events_outcome ON audit_events (outcome, seq);
 CREATE INDEX audit_events_at ON audit_events (at);
 

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -44,7 +45,7 @@ func ParseApprovalRules(s string) (ApprovalRules, error) {
 		if !scoped {
 			provider, currency = "", key
 		}
-		if scoped && !knownProvider(provider) {
+		if scoped && !slices.Contains(providers.All, providers.Name(provider)) {
 			return r, fmt.Errorf("approval threshold %q: unknown provider %q", entry, provider)
 		}
 		m, err := providers.ParseMoney(strings.TrimSpace(amount), strings.ToUpper(currency))
@@ -54,15 +55,6 @@ func ParseApprovalRules(s string) (ApprovalRules, error) {
 		r.thresholds[ruleKey(provider, m.Currency)] = m
 	}
 	return r, nil
-}
-
-func knownProvider(p string) bool {
-	for _, n := range providers.All {
-		if string(n) == p {
-			return true
-		}
-	}
-	return false
 }
 
 func ruleKey(provider, currency string) string { return provider + ":" + currency }

@@ -8,27 +8,34 @@ import (
 
 	"payoutdesk/db"
 	"payoutdesk/providers"
+	"payoutdesk/views"
 	payoutsview "payoutdesk/views/payouts"
 )
 
+// inboxPage is how many payouts the approvals inbox shows at a time.
+const inboxPage = 100
+
 // Inbox is the managers' inbox of payouts waiting for approval, oldest
-// waiting first (GET /approvals).
+// waiting (soonest to expire) first, a page at a time (GET /approvals).
 func (h *Payouts) Inbox(w http.ResponseWriter, r *http.Request) {
-	list, err := h.Store.List(r.Context(), db.PayoutFilter{Status: db.StatusPendingApproval, Limit: 500})
+	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	list, err := h.Store.List(r.Context(), db.PayoutFilter{Status: db.StatusPendingApproval, OldestFirst: true, After: max(after, 0), Limit: inboxPage})
 	if err != nil {
 		serverError(w, r, h.Log, err)
 		return
 	}
 	me, _ := UserFrom(r.Context())
 	page := payoutsview.ApprovalsPage{}
-	for i := len(list) - 1; i >= 0; i-- {
-		p := list[i]
-		_, why := h.Approvals.Needs(p.Provider, providers.Money{Minor: p.AmountMinor, Currency: p.Currency})
+	for _, p := range list {
+		_, why := h.Approvals.Needs(p.Provider, amountOf(p))
 		page.Rows = append(page.Rows, payoutsview.ApprovalRow{
 			ID: p.ID, CreatedAt: p.CreatedAt, ExpiresAt: p.CreatedAt.Add(h.ApprovalTTL), Provider: providers.Name(p.Provider).Title(),
-			Amount: providers.Money{Minor: p.AmountMinor, Currency: p.Currency}.String(), Beneficiary: p.BeneficiaryName,
+			Amount: amountOf(p).String(), Beneficiary: p.BeneficiaryName,
 			Account: p.BeneficiaryAccount, CreatedBy: p.CreatedByEmail, Own: p.CreatedBy == me.ID, Why: why,
 		})
+	}
+	if len(list) == inboxPage {
+		page.NextURL = "/approvals?after=" + strconv.FormatInt(list[len(list)-1].ID, 10)
 	}
 	render(w, r, h.Log, http.StatusOK, payoutsview.Approvals(page))
 }
@@ -42,38 +49,27 @@ func (h *Payouts) Approve(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		ErrorPage(w, r, http.StatusBadRequest)
+	if !parseForm(w, r, 64<<10) {
 		return
 	}
 	me, _ := UserFrom(r.Context())
 	note := truncate(strings.TrimSpace(r.PostForm.Get("note")), 1000)
-	refuse := func(status int, why string) {
-		ev := event(r.Context(), r.UserAgent(), "payout.approval_refused")
-		ev.Outcome, ev.Reason = db.OutcomeFailure, why
-		if err := h.Store.Change(r.Context(), p.ID, db.Change{Record: true}, ev); err != nil {
-			serverError(w, r, h.Log, err)
-			return
-		}
-		h.decisionError(w, r, p, status, why)
-	}
 	switch {
 	case p.Status != db.StatusPendingApproval:
 		h.flash(w, r, "warning", "This payout is not waiting for approval (it is "+p.Status.Label()+"); nothing was changed.")
 		redirect(w, r, payoutPath(p.ID))
 		return
 	case p.CreatedBy == me.ID:
-		refuse(http.StatusForbidden, "Nobody approves their own payout: another manager must approve it.")
+		h.refuse(w, r, p, "payout.approval_refused", http.StatusForbidden, "Nobody approves their own payout: another manager must approve it.")
 		return
 	case r.PostForm.Get("seen") != approvalHash(p):
-		refuse(http.StatusConflict, "The payout changed after you opened it. Review it again before approving.")
+		h.refuse(w, r, p, "payout.approval_refused", http.StatusConflict, "The payout changed after you opened it. Review it again before approving.")
 		return
 	case h.expired(p):
 		h.expire(w, r, p)
 		return
 	}
-	ev := event(r.Context(), r.UserAgent(), "payout.approved")
+	ev := event(r, "payout.approved")
 	ev.Reason = note
 	hash := approvalHash(p)
 	ev.Details = map[string]any{"approval_hash": hash}
@@ -99,9 +95,12 @@ func (h *Payouts) Reject(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		ErrorPage(w, r, http.StatusBadRequest)
+	if !parseForm(w, r, 64<<10) {
+		return
+	}
+	me, _ := UserFrom(r.Context())
+	if p.Status == db.StatusPendingApproval && p.CreatedBy == me.ID {
+		h.refuse(w, r, p, "payout.rejection_refused", http.StatusForbidden, "Nobody rejects their own payout: another manager must decide on it.")
 		return
 	}
 	reason := strings.TrimSpace(r.PostForm.Get("reason"))
@@ -109,8 +108,7 @@ func (h *Payouts) Reject(w http.ResponseWriter, r *http.Request) {
 		h.decisionError(w, r, p, http.StatusUnprocessableEntity, msg)
 		return
 	}
-	me, _ := UserFrom(r.Context())
-	ev := event(r.Context(), r.UserAgent(), "payout.rejected")
+	ev := event(r, "payout.rejected")
 	ev.Reason = reason
 	ch := db.Change{Only: []db.Status{db.StatusPendingApproval}, To: db.StatusRejected,
 		ErrorMessage: "Rejected by " + me.Email + ": " + reason}
@@ -138,6 +136,18 @@ func reasonError(reason string) string {
 	return ""
 }
 
+// refuse records a refused decision on p as action, with why, and shows
+// the payout again with why at its approval card.
+func (h *Payouts) refuse(w http.ResponseWriter, r *http.Request, p db.Payout, action string, status int, why string) {
+	ev := event(r, action)
+	ev.Outcome, ev.Reason = db.OutcomeFailure, why
+	if err := h.Store.Change(r.Context(), p.ID, db.Change{Record: true}, ev); err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	h.decisionError(w, r, p, status, why)
+}
+
 // decisionError shows the payout again with a message at its approval card.
 func (h *Payouts) decisionError(w http.ResponseWriter, r *http.Request, p db.Payout, status int, msg string) {
 	fresh, err := h.Store.Get(r.Context(), p.ID)
@@ -160,11 +170,7 @@ func (h *Payouts) expired(p db.Payout) bool {
 
 // expire ends a payout that waited too long, found while deciding on it.
 func (h *Payouts) expire(w http.ResponseWriter, r *http.Request, p db.Payout) {
-	ev := systemEvent("payout.expired")
-	ev.Reason = "not approved within " + h.ApprovalTTL.String()
-	err := h.Store.Change(r.Context(), p.ID, db.Change{Only: []db.Status{db.StatusPendingApproval}, To: db.StatusExpired,
-		ErrorMessage: "Expired: nobody approved it within " + h.ApprovalTTL.String() + "."}, ev)
-	if err != nil && !errors.Is(err, db.ErrIllegalTransition) {
+	if _, err := h.Flow.expire(r.Context(), p, h.ApprovalTTL); err != nil {
 		serverError(w, r, h.Log, err)
 		return
 	}
@@ -172,4 +178,5 @@ func (h *Payouts) expire(w http.ResponseWriter, r *http.Request, p db.Payout) {
 	redirect(w, r, payoutPath(p.ID))
 }
 
-func payoutPath(id int64) string { return "/payouts/" + strconv.FormatInt(id, 10) }
+// payoutPath is the address of payout id's page.
+func payoutPath(id int64) string { return string(views.PayoutURL(id, "")) }

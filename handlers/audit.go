@@ -158,15 +158,11 @@ func (h *Audit) parseActor(ctx context.Context, s string) (kind, id string, err 
 func (h *Audit) List(w http.ResponseWriter, r *http.Request) {
 	f, v, problems := h.parseFilter(r.Context(), r.URL.Query())
 	events, err := h.Store.Search(r.Context(), f)
-	if errors.Is(err, db.ErrBadFilter) {
-		problems, f.Text, v.Text = append(problems, "the text could not be searched"), "", ""
-		events, err = h.Store.Search(r.Context(), f)
-	}
 	if err != nil {
 		serverError(w, r, h.Log, err)
 		return
 	}
-	ev := event(r.Context(), r.UserAgent(), "audit.viewed")
+	ev := event(r, "audit.viewed")
 	ev.Details = map[string]any{"filter": v.Query, "before": f.Before, "shown": len(events)}
 	if err := h.Store.Record(r.Context(), ev); err != nil {
 		serverError(w, r, h.Log, err)
@@ -268,21 +264,19 @@ func (h *Audit) Show(w http.ResponseWriter, r *http.Request) {
 		serverError(w, r, h.Log, err)
 		return
 	}
-	ev := event(r.Context(), r.UserAgent(), "audit.viewed")
+	ev := event(r, "audit.viewed")
 	ev.TargetType, ev.TargetID = "audit_event", strconv.FormatInt(seq, 10)
 	if err := h.Store.Record(r.Context(), ev); err != nil {
 		serverError(w, r, h.Log, err)
 		return
 	}
+	// The next event always exists: viewing this one recorded it.
 	page := auditview.EventPage{
 		Seq: e.Seq, At: e.At, Actor: actorName(e.Actor), Role: e.Actor.Role, Action: e.Action,
 		Target: strings.TrimSpace(e.TargetType + " " + e.TargetID), PayoutID: payoutTarget(e), Outcome: e.Outcome,
 		Provider: providers.Name(e.Provider).Title(), IP: e.Origin.IP, UserAgent: e.Origin.UserAgent, RequestID: e.Origin.RequestID,
 		Reason: e.Reason, Details: indentJSON(e.DetailsJSON), Hash: e.Hash, PrevSeq: e.Seq - 1, NextSeq: e.Seq + 1,
 		Changes: diff(e.Details),
-	}
-	if _, err := h.Store.Get(r.Context(), e.Seq+1); err == nil {
-		page.HasNext = true
 	}
 	page.ActorLink = "/audit?" + url.Values{"actor": {actorFilter(e.Actor)}}.Encode()
 	render(w, r, h.Log, http.StatusOK, auditview.Event(page))
@@ -335,7 +329,7 @@ func (h *Audit) VerifyIntegrity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	took := time.Since(start)
-	ev := event(r.Context(), r.UserAgent(), "audit.verified")
+	ev := event(r, "audit.verified")
 	ev.Details = map[string]any{"events": v.Events, "checkpoints": v.Checkpoints, "head": v.Head, "took_ms": took.Milliseconds()}
 	if !v.OK() {
 		ev.Outcome = db.OutcomeFailure

@@ -37,7 +37,7 @@ func (h *Audit) Export(w http.ResponseWriter, r *http.Request) {
 		ErrorPage(w, r, http.StatusBadRequest)
 		return
 	}
-	ev := event(r.Context(), r.UserAgent(), "audit.exported")
+	ev := event(r, "audit.exported")
 	ev.Details = map[string]any{"format": format, "filter": v.Query}
 	if err := h.Store.Record(r.Context(), ev); err != nil {
 		serverError(w, r, h.Log, err)

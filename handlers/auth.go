@@ -66,9 +66,7 @@ func (h *Auth) LoginForm(w http.ResponseWriter, r *http.Request) {
 // Login checks the credentials (POST /login). Every failure gets the same
 // message, whether the email exists or not.
 func (h *Auth) Login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		ErrorPage(w, r, http.StatusBadRequest)
+	if !parseForm(w, r, 16<<10) {
 		return
 	}
 	f := loginForm{
@@ -102,7 +100,7 @@ func (h *Auth) Login(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := h.Users.Authenticate(r.Context(), f.Email, f.Password)
 	if errors.Is(err, db.ErrBadCredentials) {
-		ev := event(r.Context(), r.UserAgent(), "auth.login.failed")
+		ev := event(r, "auth.login.failed")
 		ev.Outcome = db.OutcomeFailure
 		ev.Details = map[string]any{"email": truncate(f.Email, 254)}
 		wait, err := h.Logins.Failed(r.Context(), now, []db.Limit{{Key: accountKey, Policy: h.Account}, {Key: ipKey, Policy: h.IP}}, ev)
@@ -124,7 +122,7 @@ func (h *Auth) Login(w http.ResponseWriter, r *http.Request) {
 		serverError(w, r, h.Log, err)
 		return
 	}
-	ev := event(WithUser(r.Context(), u), r.UserAgent(), "auth.login.succeeded")
+	ev := event(r.WithContext(WithUser(r.Context(), u)), "auth.login.succeeded")
 	ev.TargetType, ev.TargetID = "user", strconv.FormatInt(u.ID, 10)
 	if err := h.Sessions.Login(w, r, u, ev); err != nil {
 		serverError(w, r, h.Log, err)
@@ -142,7 +140,7 @@ func (h *Auth) Login(w http.ResponseWriter, r *http.Request) {
 
 // Logout ends the session (POST /logout).
 func (h *Auth) Logout(w http.ResponseWriter, r *http.Request) {
-	ev := event(r.Context(), r.UserAgent(), "auth.logout")
+	ev := event(r, "auth.logout")
 	if u, ok := UserFrom(r.Context()); ok {
 		ev.TargetType, ev.TargetID = "user", strconv.FormatInt(u.ID, 10)
 	}

@@ -52,7 +52,7 @@ func (h *Dashboard) Show(w http.ResponseWriter, r *http.Request) {
 		if e.TargetID != "" {
 			target += " " + e.TargetID
 		}
-		p.Activity = append(p.Activity, dashboard.Activity{Seq: e.Seq, At: e.At, Action: e.Action, Target: target, Outcome: e.Outcome, IP: e.Origin.IP})
+		p.Activity = append(p.Activity, dashboard.Activity{At: e.At, Action: e.Action, Target: target, Outcome: e.Outcome, IP: e.Origin.IP})
 	}
 	render(w, r, h.Log, http.StatusOK, dashboard.Dashboard(p))
 }

@@ -82,9 +82,14 @@ func providerPayout(p db.Payout) providers.Payout {
 	return providers.Payout{
 		IdempotencyKey: p.IdempotencyKey,
 		Reference:      p.Reference,
-		Amount:         providers.Money{Minor: p.AmountMinor, Currency: p.Currency},
+		Amount:         amountOf(p),
 		Fields:         p.Fields,
 	}
+}
+
+// amountOf is the payout's amount as providers take it.
+func amountOf(p db.Payout) providers.Money {
+	return providers.Money{Minor: p.AmountMinor, Currency: p.Currency}
 }
 
 func refOf(p db.Payout) providers.Ref {
@@ -150,10 +155,11 @@ func (f *Flow) finalFields(p db.Payout, to db.Status) map[string]string {
 	if !ok {
 		return nil
 	}
+	form := rail.Form()
 	out := make(map[string]string, len(p.Fields))
 	for k, v := range p.Fields {
 		out[k] = v
-		if fl, ok := rail.Form().Field(k); ok && fl.Account && v != "" {
+		if fl, ok := form.Field(k); ok && fl.Account && v != "" {
 			out[k] = providers.MaskAccount(v)
 		}
 	}
@@ -344,26 +350,39 @@ func errorMessage(pe *providers.Error) string {
 }
 
 // ExpireApprovals expires the payouts that have waited for approval longer
-// than ttl, and returns how many.
+// than ttl, and returns how many. A ttl of 0 expires none.
 func (f *Flow) ExpireApprovals(ctx context.Context, ttl time.Duration) (int, error) {
+	if ttl <= 0 {
+		return 0, nil
+	}
 	old, err := f.Payouts.List(ctx, db.PayoutFilter{Status: db.StatusPendingApproval, To: f.Now().Add(-ttl), Limit: 100})
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, p := range old {
-		ev := systemEvent("payout.expired")
-		ev.Reason = fmt.Sprintf("not approved within %v", ttl)
-		err := f.Payouts.Change(ctx, p.ID, db.Change{Only: []db.Status{db.StatusPendingApproval}, To: db.StatusExpired,
-			ErrorMessage: "Expired: nobody approved it within " + ttl.String() + "."}, ev)
-		if err != nil && !errors.Is(err, db.ErrIllegalTransition) {
+		done, err := f.expire(ctx, p, ttl)
+		if err != nil {
 			return n, err
 		}
-		if err == nil {
+		if done {
 			n++
 		}
 	}
 	return n, nil
+}
+
+// expire ends p, which waited for approval longer than ttl. It reports
+// false, and changes nothing, if p no longer waits.
+func (f *Flow) expire(ctx context.Context, p db.Payout, ttl time.Duration) (bool, error) {
+	ev := systemEvent("payout.expired")
+	ev.Reason = "not approved within " + ttl.String()
+	err := f.Payouts.Change(ctx, p.ID, db.Change{Only: []db.Status{db.StatusPendingApproval}, To: db.StatusExpired,
+		ErrorMessage: "Expired: nobody approved it within " + ttl.String() + "."}, ev)
+	if errors.Is(err, db.ErrIllegalTransition) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // Recover makes every payout whose attempt was interrupted (the process

@@ -53,7 +53,7 @@ func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) {
 	)
 	switch {
 	case p.Status == db.StatusAwaitingConfirmation && caps.ConfirmStep && p.ConfirmedAt.IsZero():
-		f.confirm(cctx, rail, p)
+		f.confirm(ctx, cctx, rail, p)
 		return
 	case p.Status == db.StatusUnknown && (caps.IdempotencyHeader || (caps.Resumable && p.ProviderID != "")):
 		res, err = rail.Submit(cctx, providerPayout(p), refOf(p))
@@ -62,9 +62,9 @@ func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) {
 	default:
 		err = providers.ErrUnsupported
 	}
-	ch := withResult(db.Change{CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1)}, res)
 	if err != nil {
 		// Nothing learnt: keep the status, keep what was exchanged, ask again later.
+		ch := withResult(db.Change{CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1)}, res)
 		ch.ErrorCode, ch.ErrorMessage = "", ""
 		f.record(ctx, p, ch, db.Event{})
 		if !errors.Is(err, providers.ErrUnsupported) {
@@ -72,6 +72,13 @@ func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) {
 		}
 		return
 	}
+	f.applyAnswer(ctx, p, res, ev)
+}
+
+// applyAnswer records what the provider said of p when asked: its status,
+// if it moves the payout on, with ev; otherwise only the exchange.
+func (f *Flow) applyAnswer(ctx context.Context, p db.Payout, res providers.Result, ev db.Event) {
+	ch := withResult(db.Change{CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1)}, res)
 	to := lifecycleStatus(res.Status)
 	if to == db.StatusUnknown || to == p.Status || !db.CanTransition(p.Status, to) {
 		// The provider still does not settle it, or says something older
@@ -90,21 +97,23 @@ func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) {
 
 // confirm answers Smart Glocal's confirm step: the provider's session must
 // still hold the payout's amount, currency and recipient, else the session
-// is cancelled and the payout says why.
-func (f *Flow) confirm(ctx context.Context, rail providers.Rail, p db.Payout) {
-	res, err := rail.Lookup(ctx, refOf(p))
+// is cancelled and the payout says why. call bounds the provider calls;
+// ctx, which outlives it, records what they answered.
+func (f *Flow) confirm(ctx, call context.Context, rail providers.Rail, p db.Payout) {
+	res, err := rail.Lookup(call, refOf(p))
 	if err != nil {
 		f.record(ctx, p, db.Change{CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1), Exchanges: exchanges(res.Exchanges)}, db.Event{})
 		return
 	}
 	if lifecycleStatus(res.Status) != db.StatusAwaitingConfirmation {
-		// Already moved on (confirmed elsewhere, cancelled by the provider).
-		f.Reconcile(ctx, p, systemEvent("payout.status_changed"))
+		// Already moved on (confirmed elsewhere, cancelled by the provider):
+		// record what the lookup said, without asking again.
+		f.applyAnswer(ctx, p, res, systemEvent("payout.status_changed"))
 		return
 	}
 	seen := exchanges(res.Exchanges)
 	if diffs := sessionDiffs(p, res); len(diffs) > 0 {
-		cres, cerr := rail.Cancel(ctx, refOf(p))
+		cres, cerr := rail.Cancel(call, refOf(p))
 		// Recorded even if the provider's webhook reports the cancellation first.
 		ch := withResult(db.Change{Exchanges: seen, CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1), Record: true}, cres)
 		ch.ErrorCode = "session_mismatch"
@@ -117,7 +126,7 @@ func (f *Flow) confirm(ctx context.Context, rail providers.Rail, p db.Payout) {
 		f.record(ctx, p, ch, ev)
 		return
 	}
-	cres, cerr := rail.Confirm(ctx, refOf(p))
+	cres, cerr := rail.Confirm(call, refOf(p))
 	ch := withResult(db.Change{Exchanges: seen}, cres)
 	if cerr != nil {
 		// Whether the confirm arrived is unknown: look again soon; a second
@@ -140,7 +149,7 @@ func (f *Flow) confirm(ctx context.Context, rail providers.Rail, p db.Payout) {
 // sessionDiffs lists how the provider's view of a payout differs from ours.
 func sessionDiffs(p db.Payout, res providers.Result) []string {
 	var diffs []string
-	want := providers.Money{Minor: p.AmountMinor, Currency: p.Currency}
+	want := amountOf(p)
 	switch {
 	case res.Amount == nil:
 		diffs = append(diffs, "the provider did not say the amount")
@@ -209,7 +218,7 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 				change.CheckAt = f.Now()
 			}
 		}
-		if noChange(change) {
+		if change.IsZero() {
 			return nil
 		}
 		err := f.Payouts.ChangeTx(ctx, tx, p.ID, change, pe)
@@ -242,11 +251,4 @@ func unchangedDropped(ch db.Change, p db.Payout) db.Change {
 		}
 	}
 	return ch
-}
-
-// noChange reports whether ch would write nothing.
-func noChange(ch db.Change) bool {
-	return ch.To == "" && ch.ProviderID == "" && ch.PaymentID == "" && ch.ProviderReference == "" && ch.RawStatus == "" &&
-		ch.ErrorCode == "" && ch.ErrorMessage == "" && ch.CashierURL == "" && ch.Fields == nil && !ch.Confirmed &&
-		len(ch.Exchanges) == 0 && ch.CheckAt.IsZero() && !ch.ClearCheck && !ch.CountCheck && ch.Requeue.IsZero() && !ch.Dequeue
 }

@@ -31,7 +31,6 @@ func referenceFor(key string) string { return "PD-" + key }
 
 // payoutForm is a submitted payout form after checking.
 type payoutForm struct {
-	rail   providers.Rail
 	key    string
 	values map[string]string
 	errors map[string]string
@@ -43,7 +42,7 @@ type payoutForm struct {
 // ignored; fields that do not apply (a card number on a bank payout) are
 // dropped.
 func parsePayoutForm(rail providers.Rail, form url.Values) payoutForm {
-	f := payoutForm{rail: rail, key: form.Get("idempotency_key"), values: map[string]string{}, errors: map[string]string{}}
+	f := payoutForm{key: form.Get("idempotency_key"), values: map[string]string{}, errors: map[string]string{}}
 	spec := rail.Form()
 	for _, fl := range spec.Fields {
 		v := form.Get(fl.Name)
@@ -129,7 +128,7 @@ func checkField(fl providers.Field, v string) string {
 			return msg + "."
 		}
 	}
-	if len(fl.Options) > 0 && !hasOption(fl.Options, v) {
+	if _, ok := option(fl, v); len(fl.Options) > 0 && !ok {
 		return fl.Label + ": choose one of the listed values."
 	}
 	if fl.Pattern != "" {
@@ -159,13 +158,14 @@ func fieldPattern(p string) (*regexp.Regexp, error) {
 	return re, err
 }
 
-func hasOption(opts []providers.Option, v string) bool {
-	for _, o := range opts {
+// option finds the choice of fl whose value is v.
+func option(fl providers.Field, v string) (providers.Option, bool) {
+	for _, o := range fl.Options {
 		if o.Value == v {
-			return true
+			return o, true
 		}
 	}
-	return false
+	return providers.Option{}, false
 }
 
 // formPage builds the form's view model from the provider's spec, with the
@@ -238,10 +238,8 @@ func conditionText(spec providers.FormSpec, c *providers.Condition) string {
 	if other, ok := spec.Field(c.Field); ok {
 		label = other.Label
 		for _, v := range c.Values {
-			for _, o := range other.Options {
-				if o.Value == v {
-					v = o.Label
-				}
+			if o, ok := option(other, v); ok {
+				v = o.Label
 			}
 			values = append(values, v)
 		}

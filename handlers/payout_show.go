@@ -46,47 +46,65 @@ func (h *Payouts) Show(w http.ResponseWriter, r *http.Request) {
 		serverError(w, r, h.Log, err)
 		return
 	}
-	if n, ok := notices[r.URL.Query().Get("notice")]; ok && r.Header.Get("HX-Request") == "" {
+	if r.Header.Get("HX-Request") == "true" {
+		h.poll(w, r, page)
+		return
+	}
+	if n, ok := notices[r.URL.Query().Get("notice")]; ok {
 		c := views.ChromeFrom(r.Context())
 		c.Flashes = append(c.Flashes, n)
 	}
 	h.renderShow(w, r, http.StatusOK, page)
 }
 
+// poll answers the page's htmx polling with its live parts only. The
+// decision cards (approve or reject, settle by hand) stay out of them, so
+// that polling never wipes what is typed there; once the status has moved
+// on and such a card must come or go, the page is reloaded instead. The
+// poll's "shown" names the status the page's cards were drawn for.
+func (h *Payouts) poll(w http.ResponseWriter, r *http.Request, page payoutsview.ShowPage) {
+	shown := r.URL.Query().Get("shown")
+	if (shown != "" && shown != page.Status) || (shown == "" && page.Decides()) {
+		w.Header().Set("HX-Refresh", "true")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	render(w, r, h.Log, http.StatusOK, payoutsview.Show(page), payoutsview.Polled...)
+}
+
 func (h *Payouts) renderShow(w http.ResponseWriter, r *http.Request, status int, page payoutsview.ShowPage) {
-	if page.CashierURL != "" {
-		allowFormTarget(w, page.CashierURL)
+	if origin, ok := webOrigin(page.CashierURL); ok {
+		// The "Open cashier" form is redirected to the cashier.
+		w.Header().Set("Content-Security-Policy", CSP(origin))
 	}
 	render(w, r, h.Log, status, payoutsview.Show(page))
 }
 
-// allowFormTarget lets the page's "Open cashier" form be redirected to the
-// cashier's origin, which the CSP's form-action would otherwise block.
-func allowFormTarget(w http.ResponseWriter, target string) {
-	u, err := url.Parse(target)
+// webOrigin is the origin of an http(s) URL.
+func webOrigin(s string) (string, bool) {
+	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return
+		return "", false
 	}
-	csp := w.Header().Get("Content-Security-Policy")
-	w.Header().Set("Content-Security-Policy", strings.Replace(csp, "form-action 'self'", "form-action 'self' "+u.Scheme+"://"+u.Host, 1))
+	return u.Scheme + "://" + u.Host, true
 }
 
 func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, error) {
 	me, _ := UserFrom(r.Context())
 	name := providers.Name(p.Provider)
 	page := payoutsview.ShowPage{
-		ID: p.ID, Provider: p.Provider, ProviderTitle: name.Title(), Sandbox: h.Rails.Mode(name) == providers.ModeSandbox,
+		ID: p.ID, ProviderTitle: name.Title(), Sandbox: sandboxed(h.Rails, name),
 		Status: string(p.Status), StatusLabel: p.Status.Label(), Final: p.Status.Final(),
-		Amount: providers.Money{Minor: p.AmountMinor, Currency: p.Currency}.String(), Reference: p.Reference,
+		Amount: amountOf(p).String(), Reference: p.Reference,
 		BeneficiaryName: p.BeneficiaryName, BeneficiaryAccount: p.BeneficiaryAccount, BeneficiaryCountry: p.BeneficiaryCountry,
 		ProviderID: p.ProviderID, PaymentID: p.PaymentID, ProviderReference: p.ProviderReference, RawStatus: p.RawStatus,
 		ErrorCode: p.ErrorCode, ErrorMessage: p.ErrorMessage, CashierURL: p.CashierURL, CreatedBy: p.CreatedByEmail,
-		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, NextCheckAt: p.NextCheckAt,
+		CreatedAt: p.CreatedAt, NextCheckAt: p.NextCheckAt,
 		CanResolve: p.Status == db.StatusUnknown && db.RoleRank(me.Role) >= db.RoleRank(db.RoleManager),
 	}
 	switch {
 	case p.Status == db.StatusPendingApproval:
-		_, why := h.Approvals.Needs(p.Provider, providers.Money{Minor: p.AmountMinor, Currency: p.Currency})
+		_, why := h.Approvals.Needs(p.Provider, amountOf(p))
 		manager := db.RoleRank(me.Role) >= db.RoleRank(db.RoleManager)
 		page.Approval = payoutsview.Approval{Pending: true, Why: why, ExpiresAt: p.CreatedAt.Add(h.ApprovalTTL),
 			Own: manager && p.CreatedBy == me.ID, CanDecide: manager && p.CreatedBy != me.ID, Hash: approvalHash(p)}
@@ -102,7 +120,10 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 			if fl.Account {
 				v = providers.MaskAccount(v)
 			}
-			page.Details = append(page.Details, payoutsview.Detail{Label: fl.Label, Value: optionLabel(fl, v)})
+			if o, ok := option(fl, v); ok {
+				v = o.Label
+			}
+			page.Details = append(page.Details, payoutsview.Detail{Label: fl.Label, Value: v})
 		}
 	}
 	events, err := h.Audit.ByTarget(r.Context(), "payout", strconv.FormatInt(p.ID, 10))
@@ -117,21 +138,11 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 	return page, nil
 }
 
-// optionLabel shows a select's value by its label.
-func optionLabel(fl providers.Field, v string) string {
-	for _, o := range fl.Options {
-		if o.Value == v {
-			return o.Label
-		}
-	}
-	return v
-}
-
 // timeline merges audit events and provider exchanges by time.
 func timeline(events []db.Event, xs []db.Exchange) []payoutsview.TimelineItem {
 	var items []payoutsview.TimelineItem
 	for _, e := range events {
-		it := payoutsview.TimelineItem{At: e.At, Title: eventTitle(e.Action), Who: actorLabel(e.Actor), Outcome: e.Outcome}
+		it := payoutsview.TimelineItem{At: e.At, Title: eventTitle(e.Action), Who: actorName(e.Actor), Outcome: e.Outcome}
 		var parts []string
 		if before, after := statusChange(e.Details); before != after && after != "" {
 			parts = append(parts, db.Status(before).Label()+" → "+db.Status(after).Label())
@@ -177,6 +188,7 @@ var eventTitles = map[string]string{
 	"payout.rejected":             "Rejected",
 	"payout.expired":              "Expired waiting for approval",
 	"payout.approval_refused":     "Approval refused",
+	"payout.rejection_refused":    "Rejection refused",
 	"payout.send_refused":         "Not sent: differs from the approval",
 	"payout.created":              "Created",
 	"payout.submitting":           "Sending started",
@@ -198,16 +210,6 @@ func eventTitle(action string) string {
 	return action
 }
 
-func actorLabel(a db.Actor) string {
-	switch a.Type {
-	case db.ActorUser:
-		return a.Email
-	case db.ActorProvider:
-		return "provider " + a.ID
-	}
-	return a.Type
-}
-
 // Refresh asks the provider now (POST /payouts/{id}/refresh): the "Refresh
 // status" button, which works without JavaScript.
 func (h *Payouts) Refresh(w http.ResponseWriter, r *http.Request) {
@@ -215,14 +217,14 @@ func (h *Payouts) Refresh(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.Flow.Reconcile(r.Context(), p, event(r.Context(), r.UserAgent(), "payout.status_changed"))
+	h.Flow.Reconcile(r.Context(), p, event(r, "payout.status_changed"))
 	after, err := h.Store.Get(r.Context(), p.ID)
 	if err != nil {
 		serverError(w, r, h.Log, err)
 		return
 	}
 	h.flash(w, r, "info", "Asked the provider. Status: "+after.Status.Label()+".")
-	redirect(w, r, "/payouts/"+strconv.FormatInt(p.ID, 10))
+	redirect(w, r, payoutPath(p.ID))
 }
 
 // LaunchCashier records that an agent opened the Kibramoa cashier, then
@@ -234,10 +236,10 @@ func (h *Payouts) LaunchCashier(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.CashierURL == "" || p.Status.Final() {
 		h.flash(w, r, "warning", "This payout has no open cashier session.")
-		redirect(w, r, "/payouts/"+strconv.FormatInt(p.ID, 10))
+		redirect(w, r, payoutPath(p.ID))
 		return
 	}
-	ev := event(r.Context(), r.UserAgent(), "payout.cashier_launched")
+	ev := event(r, "payout.cashier_launched")
 	if err := h.Store.Change(r.Context(), p.ID, db.Change{Record: true}, ev); err != nil {
 		serverError(w, r, h.Log, err)
 		return
@@ -252,9 +254,7 @@ func (h *Payouts) Resolve(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		ErrorPage(w, r, http.StatusBadRequest)
+	if !parseForm(w, r, 64<<10) {
 		return
 	}
 	outcome := db.Status(r.PostForm.Get("outcome"))
@@ -263,11 +263,8 @@ func (h *Payouts) Resolve(w http.ResponseWriter, r *http.Request) {
 	if outcome != db.StatusPaid && outcome != db.StatusFailed {
 		errs["outcome"] = "Say whether the money was paid out."
 	}
-	if n := len([]rune(reason)); n < 10 || n > 1000 {
-		errs["reason"] = "Give a reason of 10 to 1000 characters: how do you know?"
-	}
-	if strings.ContainsFunc(reason, func(c rune) bool { return c < ' ' && c != '\n' && c != '\r' && c != '\t' }) {
-		errs["reason"] = "The reason must not contain control characters."
+	if msg := reasonError(reason); msg != "" {
+		errs["reason"] = msg
 	}
 	if len(errs) > 0 {
 		page, err := h.showPage(r, p)
@@ -279,7 +276,7 @@ func (h *Payouts) Resolve(w http.ResponseWriter, r *http.Request) {
 		h.renderShow(w, r, http.StatusUnprocessableEntity, page)
 		return
 	}
-	ev := event(r.Context(), r.UserAgent(), "payout.resolved")
+	ev := event(r, "payout.resolved")
 	ev.Reason = reason
 	ch := db.Change{Only: []db.Status{db.StatusUnknown}, To: outcome, Fields: h.Flow.finalFields(p, outcome)}
 	err := h.Store.Change(r.Context(), p.ID, ch, ev)
@@ -292,5 +289,5 @@ func (h *Payouts) Resolve(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.flash(w, r, "success", "Decision recorded: "+outcome.Label()+".")
 	}
-	redirect(w, r, "/payouts/"+strconv.FormatInt(p.ID, 10))
+	redirect(w, r, payoutPath(p.ID))
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,7 +55,7 @@ func (h *Payouts) picker(errMsg string) payoutsview.PickerPage {
 	for _, n := range h.Rails.Names() {
 		rail, _ := h.Rails.Get(n)
 		p.Providers = append(p.Providers, payoutsview.ProviderChoice{
-			Name: string(n), Title: n.Title(), Intro: rail.Form().Intro, Sandbox: h.Rails.Mode(n) == providers.ModeSandbox,
+			Name: string(n), Title: n.Title(), Intro: rail.Form().Intro, Sandbox: sandboxed(h.Rails, n),
 		})
 	}
 	return p
@@ -69,20 +69,19 @@ func (h *Payouts) NewForm(w http.ResponseWriter, r *http.Request) {
 		NotFound(w, r)
 		return
 	}
-	page := formPage(rail, h.sandbox(rail), newIdempotencyKey(), rail.Form().Defaults(), nil)
+	page := formPage(rail, sandboxed(h.Rails, rail.Name()), newIdempotencyKey(), rail.Form().Defaults(), nil)
 	render(w, r, h.Log, http.StatusOK, payoutsview.Form(page))
 }
 
-func (h *Payouts) sandbox(rail providers.Rail) bool {
-	return h.Rails.Mode(rail.Name()) == providers.ModeSandbox
+// sandboxed reports whether the provider n is served by the sandbox.
+func sandboxed(rails *providers.Registry, n providers.Name) bool {
+	return rails.Mode(n) == providers.ModeSandbox
 }
 
 // Create validates a payout form and creates the payout, queued for sending
 // (POST /payouts). The same idempotency key twice makes one payout.
 func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxPayoutForm)
-	if err := r.ParseForm(); err != nil {
-		ErrorPage(w, r, http.StatusRequestEntityTooLarge)
+	if !parseForm(w, r, maxPayoutForm) {
 		return
 	}
 	rail, ok := h.Rails.Get(providers.Name(r.PostForm.Get("provider")))
@@ -92,12 +91,12 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 	}
 	f := parsePayoutForm(rail, r.PostForm)
 	if len(f.errors) > 0 {
-		render(w, r, h.Log, http.StatusUnprocessableEntity, payoutsview.Form(formPage(rail, h.sandbox(rail), f.key, f.values, f.errors)))
+		render(w, r, h.Log, http.StatusUnprocessableEntity, payoutsview.Form(formPage(rail, sandboxed(h.Rails, rail.Name()), f.key, f.values, f.errors)))
 		return
 	}
 	me, _ := UserFrom(r.Context())
 	b := rail.Beneficiary(f.payout)
-	ev := event(r.Context(), r.UserAgent(), "payout.created")
+	ev := event(r, "payout.created")
 	status := db.StatusQueued
 	if needs, why := h.Approvals.Needs(string(rail.Name()), f.payout.Amount); needs {
 		status = db.StatusPendingApproval
@@ -124,7 +123,7 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 		h.Flow.Notify()
 		notice = "created"
 	}
-	redirect(w, r, "/payouts/"+strconv.FormatInt(p.ID, 10)+"?notice="+notice)
+	redirect(w, r, payoutPath(p.ID)+"?notice="+notice)
 }
 
 // notices are the messages a payout page shows for its ?notice= value.
@@ -162,7 +161,7 @@ func (h *Payouts) List(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if v := db.Status(q.Get("status")); v != "" {
-		if containsStatus(db.Statuses, v) {
+		if slices.Contains(db.Statuses, v) {
 			f.Status, page.Status = v, string(v)
 		} else {
 			problems = append(problems, "unknown status")
@@ -215,7 +214,7 @@ func (h *Payouts) List(w http.ResponseWriter, r *http.Request) {
 	if len(problems) > 0 {
 		page.FilterError = "Some filters were ignored: " + strings.Join(problems, ", ") + "."
 	}
-	h.renderList(w, r, page, f, q)
+	h.renderList(w, r, page, f)
 }
 
 // Unknown is the queue of payouts whose outcome is unknown, for managers
@@ -226,10 +225,12 @@ func (h *Payouts) Unknown(w http.ResponseWriter, r *http.Request) {
 	if id, err := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64); err == nil && id > 0 {
 		f.Before = id
 	}
-	h.renderList(w, r, page, f, r.URL.Query())
+	h.renderList(w, r, page, f)
 }
 
-func (h *Payouts) renderList(w http.ResponseWriter, r *http.Request, page payoutsview.ListPage, f db.PayoutFilter, q url.Values) {
+// renderList shows the payouts f selects, with a link to the next page and,
+// unless page is the queue, the filters' choices.
+func (h *Payouts) renderList(w http.ResponseWriter, r *http.Request, page payoutsview.ListPage, f db.PayoutFilter) {
 	list, err := h.Store.List(r.Context(), f)
 	if err != nil {
 		serverError(w, r, h.Log, err)
@@ -238,41 +239,29 @@ func (h *Payouts) renderList(w http.ResponseWriter, r *http.Request, page payout
 	for _, p := range list {
 		page.Rows = append(page.Rows, payoutsview.Row{
 			ID: p.ID, CreatedAt: p.CreatedAt, Provider: providers.Name(p.Provider).Title(),
-			Sandbox: h.Rails.Mode(providers.Name(p.Provider)) == providers.ModeSandbox,
-			Amount:  providers.Money{Minor: p.AmountMinor, Currency: p.Currency}.String(), Beneficiary: p.BeneficiaryName,
+			Sandbox: sandboxed(h.Rails, providers.Name(p.Provider)), Amount: amountOf(p).String(), Beneficiary: p.BeneficiaryName,
 			Account: p.BeneficiaryAccount, Status: string(p.Status), StatusLabel: p.Status.Label(), Reference: p.Reference,
 			CreatedBy: p.CreatedByEmail,
 		})
 	}
 	if len(list) == f.Limit {
-		next := url.Values{}
-		for k, v := range q {
-			next[k] = v
-		}
+		next := r.URL.Query()
 		next.Set("before", strconv.FormatInt(list[len(list)-1].ID, 10))
 		page.NextURL = r.URL.Path + "?" + next.Encode()
 	}
-	page.Providers = []payoutsview.Option{}
-	for _, n := range h.Rails.Names() {
-		page.Providers = append(page.Providers, payoutsview.Option{Value: string(n), Label: n.Title()})
-	}
-	for _, s := range db.Statuses {
-		page.Statuses = append(page.Statuses, payoutsview.Option{Value: string(s), Label: s.Label()})
-	}
-	page.Creators = []payoutsview.Option{{Value: "me", Label: "Me"}, {Value: "anyone", Label: "Anyone"}}
-	if users, err := h.Users.List(r.Context()); err == nil {
-		for _, u := range users {
-			page.Creators = append(page.Creators, payoutsview.Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Email})
+	if !page.Queue {
+		for _, n := range h.Rails.Names() {
+			page.Providers = append(page.Providers, payoutsview.Option{Value: string(n), Label: n.Title()})
+		}
+		for _, s := range db.Statuses {
+			page.Statuses = append(page.Statuses, payoutsview.Option{Value: string(s), Label: s.Label()})
+		}
+		page.Creators = []payoutsview.Option{{Value: "me", Label: "Me"}, {Value: "anyone", Label: "Anyone"}}
+		if users, err := h.Users.List(r.Context()); err == nil {
+			for _, u := range users {
+				page.Creators = append(page.Creators, payoutsview.Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Email})
+			}
 		}
 	}
 	render(w, r, h.Log, http.StatusOK, payoutsview.List(page))
-}
-
-func containsStatus(list []db.Status, s db.Status) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

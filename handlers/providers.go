@@ -26,7 +26,7 @@ func (h *Providers) List(w http.ResponseWriter, r *http.Request) {
 		rail, _ := h.Rails.Get(n)
 		c := rail.Capabilities()
 		row := providersview.Row{
-			Name: string(n), Title: n.Title(), Sandbox: h.Rails.Mode(n) == providers.ModeSandbox,
+			Name: string(n), Title: n.Title(), Sandbox: sandboxed(h.Rails, n),
 			BaseURL: h.BaseURLs[n], WebhookURL: h.AppURL + "/webhooks/" + string(n), Signature: string(c.Signature),
 		}
 		for _, f := range []struct {

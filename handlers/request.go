@@ -5,7 +5,10 @@ package handlers
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"payoutdesk/db"
 )
@@ -52,13 +55,30 @@ func actor(ctx context.Context) db.Actor {
 }
 
 // event starts an audit event for the request: actor and origin filled in.
-func event(ctx context.Context, userAgent, action string) db.Event {
-	ri := RequestInfoFrom(ctx)
-	return db.Event{
-		Actor:  actor(ctx),
-		Action: action,
-		Origin: db.Origin{IP: ri.IP, UserAgent: truncate(userAgent, 512), RequestID: ri.ID},
+func event(r *http.Request, action string) db.Event {
+	return db.Event{Actor: actor(r.Context()), Action: action, Origin: origin(r)}
+}
+
+// origin is where the request came from, as audit events record it.
+func origin(r *http.Request) db.Origin {
+	ri := RequestInfoFrom(r.Context())
+	return db.Origin{IP: ri.IP, UserAgent: truncate(r.UserAgent(), 512), RequestID: ri.ID}
+}
+
+// parseForm reads a form body of at most limit bytes into r.PostForm. When
+// it returns false it has answered: 413 for a body over the limit, 400 for
+// one it cannot read.
+func parseForm(w http.ResponseWriter, r *http.Request, limit int64) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	err := r.ParseForm()
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		ErrorPage(w, r, http.StatusRequestEntityTooLarge)
+	case err != nil:
+		ErrorPage(w, r, http.StatusBadRequest)
 	}
+	return err == nil
 }
 
 // truncate cuts s to at most n bytes on a rune boundary.
@@ -66,10 +86,8 @@ func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8RuneStart(s[n]) {
+	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
 	return s[:n]
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

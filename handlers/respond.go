@@ -4,17 +4,25 @@ import (
 	"bytes"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/a-h/templ"
 
 	errorsview "payoutdesk/views/errors"
 )
 
-// render writes c with the given status. It renders into a buffer first, so
+// render writes c with the given status; with fragments, only those parts
+// of c (the answer to an htmx request). It renders into a buffer first, so
 // a template failure becomes a clean 500 rather than half a page.
-func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, c templ.Component) {
+func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, c templ.Component, fragments ...any) {
 	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	var err error
+	if len(fragments) > 0 {
+		err = templ.RenderFragments(r.Context(), &buf, c, fragments...)
+	} else {
+		err = c.Render(r.Context(), &buf)
+	}
+	if err != nil {
 		serverError(w, r, log, err)
 		return
 	}
@@ -30,6 +38,14 @@ func serverError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err e
 	log.ErrorContext(r.Context(), "server error", slog.Any("error", err),
 		slog.Group("request", "method", r.Method, "path", r.URL.Path, "id", ri.ID))
 	ErrorPage(w, r, http.StatusInternalServerError)
+}
+
+// CSP is the Content-Security-Policy of every response: only the app's own
+// scripts, styles and forms, no inline script, no framing. formTargets are
+// further origins that a page's forms may be sent or redirected to.
+func CSP(formTargets ...string) string {
+	return "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; " +
+		"form-action " + strings.Join(append([]string{"'self'"}, formTargets...), " ") + "; frame-ancestors 'none'"
 }
 
 var errorTexts = map[int][2]string{

@@ -103,8 +103,7 @@ func (st *SessionStore) New(r *http.Request, name string) (*sessions.Session, er
 			return s, st.DB.Delete(r.Context(), hash)
 		}
 		ev := db.ExpiryEvent(row.UserID, row.CreatedAt.Format(db.TimeLayout), row.LastSeenAt.Format(db.TimeLayout))
-		ri := RequestInfoFrom(r.Context())
-		ev.Origin = db.Origin{IP: ri.IP, UserAgent: truncate(r.UserAgent(), 512), RequestID: ri.ID}
+		ev.Origin = origin(r)
 		if _, err := st.DB.End(r.Context(), hash, ev); err != nil {
 			return s, err
 		}

@@ -65,9 +65,7 @@ func grantableRoles(role string) []components.Option {
 
 // Create adds a user with a random password shown once (POST /users).
 func (h *Users) Create(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		ErrorPage(w, r, http.StatusBadRequest)
+	if !parseForm(w, r, 16<<10) {
 		return
 	}
 	f := newUserForm{Email: strings.TrimSpace(r.PostForm.Get("email")), Role: r.PostForm.Get("role")}
@@ -82,7 +80,7 @@ func (h *Users) Create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	password := db.GeneratePassword()
-	u, err := h.Store.Create(r.Context(), f.Email, f.Role, password, event(r.Context(), r.UserAgent(), "user.created"))
+	u, err := h.Store.Create(r.Context(), f.Email, f.Role, password, event(r, "user.created"))
 	if errors.Is(err, db.ErrDuplicate) {
 		form.Errors = map[string]string{"email": "A user with this email already exists."}
 		h.renderList(w, r, http.StatusUnprocessableEntity, form)
@@ -114,7 +112,7 @@ func (h *Users) Disable(w http.ResponseWriter, r *http.Request) {
 	if id == me.ID {
 		AddFlash(s, "error", "You cannot disable your own account.")
 	} else {
-		err := h.Store.Disable(r.Context(), id, event(r.Context(), r.UserAgent(), "user.disabled"))
+		err := h.Store.Disable(r.Context(), id, event(r, "user.disabled"))
 		switch {
 		case errors.Is(err, db.ErrNotFound):
 			AddFlash(s, "warning", "That user does not exist or is already disabled.")

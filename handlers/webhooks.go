@@ -48,7 +48,7 @@ func (h *Webhooks) Receive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "body too large or unreadable", http.StatusRequestEntityTooLarge)
 		return
 	}
-	ev := event(r.Context(), r.UserAgent(), "webhook.received")
+	ev := event(r, "webhook.received")
 	ev.Actor, ev.Provider = db.Actor{Type: db.ActorProvider, ID: string(name)}, string(name)
 	sum := sha256.Sum256(body)
 	u, err := rail.Webhook(r.Header, body, h.Now())

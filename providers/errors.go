@@ -88,6 +88,19 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// NotSent returns the error of a call to provider p that never reached it:
+// a request that could not be built, or an operation it does not have.
+func NotSent(p Name, op string, err error) *Error {
+	return &Error{Provider: p, Op: op, Outcome: OutcomeNotSent, Err: err}
+}
+
+// Unknown returns the error of a call whose effect at provider p cannot be
+// told, such as a 2xx answer that cannot be read; status is 0 when the
+// answer is not the cause.
+func Unknown(p Name, op string, status int, err error) *Error {
+	return &Error{Provider: p, Op: op, Outcome: OutcomeUnknown, HTTPStatus: status, Err: err}
+}
+
 // Is matches the outcome sentinels.
 func (e *Error) Is(target error) bool {
 	switch target {

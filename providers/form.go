@@ -1,5 +1,7 @@
 package providers
 
+import "strings"
+
 // FieldType says how a form field is entered and checked.
 type FieldType string
 
@@ -104,4 +106,16 @@ func (s FormSpec) Defaults() map[string]string {
 		}
 	}
 	return out
+}
+
+// StripSeparators drops the spaces, tabs, dots, dashes and brackets people
+// type inside phone and account numbers ("+229 (97) 80-80.80").
+func StripSeparators(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '.', '-', '(', ')':
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
 }

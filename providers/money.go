@@ -67,6 +67,23 @@ func ParseDecimal(s, code string) (Money, error) {
 	return parseDecimal(intPart, frac, hasDot, code)
 }
 
+// ParseMinor reads an amount in integer minor units as providers send it on
+// the wire ("15000" for 150.00 USD): digits only, so no sign, fraction or
+// exponent, in a currency whose code Exponent knows; zero is allowed.
+func ParseMinor(s, code string) (Money, error) {
+	if _, err := Exponent(code); err != nil {
+		return Money{}, err
+	}
+	if s == "" || !allDigits(s) {
+		return Money{}, fmt.Errorf("%.40q is not a whole number of minor units", s)
+	}
+	minor, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return Money{}, ErrAmountTooLarge
+	}
+	return Money{Minor: minor, Currency: code}, nil
+}
+
 func parseDecimal(intPart, frac string, hasDot bool, code string) (Money, error) {
 	exp, err := Exponent(code)
 	if err != nil {
@@ -120,18 +137,30 @@ func allDigits(s string) bool {
 	return true
 }
 
-// Major formats m in major units with exactly the currency's number of
+// Decimal formats m in major units with exactly the currency's number of
 // decimals and no grouping ("150.00", "2000"), the form used on the wire by
-// providers that take decimal amounts.
-func (m Money) Major() string {
+// providers that take decimal amounts. It fails for a currency that is not
+// ISO 4217, whose number of decimals is unknown.
+func (m Money) Decimal() (string, error) {
 	exp, err := Exponent(m.Currency)
 	if err != nil {
-		exp = 0
+		return "", err
 	}
-	neg := m.Minor < 0
-	u := uint64(m.Minor)
-	if neg {
-		u = uint64(-m.Minor)
+	return decimal(m.Minor, exp), nil
+}
+
+// Major is Decimal with an unknown currency written without decimals.
+//
+// Deprecated: use Decimal, which refuses an amount it cannot write exactly.
+func (m Money) Major() string {
+	exp, _ := Exponent(m.Currency)
+	return decimal(m.Minor, exp)
+}
+
+func decimal(minor int64, exp int) string {
+	u := uint64(minor)
+	if minor < 0 {
+		u = uint64(-minor)
 	}
 	s := strconv.FormatUint(u, 10)
 	if exp > 0 {
@@ -140,16 +169,18 @@ func (m Money) Major() string {
 		}
 		s = s[:len(s)-exp] + "." + s[len(s)-exp:]
 	}
-	if neg {
+	if minor < 0 {
 		s = "-" + s
 	}
 	return s
 }
 
 // String formats m for people: grouped major units and the code
-// ("1,500.00 USD", "2,000 XOF").
+// ("1,500.00 USD", "2,000 XOF"). An unknown currency is shown without
+// decimals rather than hidden.
 func (m Money) String() string {
-	major := m.Major()
+	exp, _ := Exponent(m.Currency)
+	major := decimal(m.Minor, exp)
 	sign := ""
 	if strings.HasPrefix(major, "-") {
 		sign, major = "-", major[1:]

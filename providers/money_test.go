@@ -70,15 +70,61 @@ func TestMoneyFormats(t *testing.T) {
 		{Money{-150, "USD"}, "-1.50", "-1.50 USD"},
 	}
 	for _, tt := range tests {
-		if got := tt.m.Major(); got != tt.major {
-			t.Errorf("%+v.Major() = %q, want %q", tt.m, got, tt.major)
+		got, err := tt.m.Decimal()
+		if err != nil || got != tt.major {
+			t.Errorf("%+v.Decimal() = %q, %v; want %q", tt.m, got, err, tt.major)
 		}
 		if got := tt.m.String(); got != tt.human {
 			t.Errorf("%+v.String() = %q, want %q", tt.m, got, tt.human)
 		}
-		back, err := ParseDecimal(tt.m.Major(), tt.m.Currency)
+		back, err := ParseDecimal(got, tt.m.Currency)
 		if tt.m.Minor > 0 && (err != nil || back != tt.m) {
-			t.Errorf("ParseDecimal(%q) = %+v, %v; want the round trip %+v", tt.m.Major(), back, err, tt.m)
+			t.Errorf("ParseDecimal(%q) = %+v, %v; want the round trip %+v", got, back, err, tt.m)
+		}
+	}
+	// An unknown currency has no known decimals: the wire form refuses it,
+	// where writing 150.00 as "15000" would send a hundred times the amount.
+	for _, m := range []Money{{15000, "usd"}, {15000, "ABC"}, {15000, ""}} {
+		if got, err := m.Decimal(); !errors.Is(err, ErrCurrency) {
+			t.Errorf("%+v.Decimal() = %q, %v; want ErrCurrency", m, got, err)
+		}
+	}
+	if got := (Money{15000, "usd"}).String(); got != "15,000 usd" {
+		t.Errorf("String() of an unknown currency = %q, want %q", got, "15,000 usd")
+	}
+}
+
+func TestParseMinor(t *testing.T) {
+	tests := []struct {
+		in, cur string
+		want    int64
+		wantErr bool
+	}{
+		{"15000", "USD", 15000, false},
+		{"2000", "XOF", 2000, false},
+		{"0", "USD", 0, false},
+		{"007", "USD", 7, false},
+		{"9223372036854775807", "USD", 9223372036854775807, false},
+		{"9223372036854775808", "USD", 0, true},
+		{"-1", "USD", 0, true},
+		{"+1", "USD", 0, true},
+		{"1.5", "USD", 0, true},
+		{"1e3", "USD", 0, true},
+		{" 1", "USD", 0, true},
+		{`"1"`, "USD", 0, true},
+		{"", "USD", 0, true},
+		{"15000", "usd", 0, true},
+		{"15000", "XYZ", 0, true},
+		{"15000", "", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseMinor(tt.in, tt.cur)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ParseMinor(%q, %q) error = %v, want error %v", tt.in, tt.cur, err, tt.wantErr)
+			continue
+		}
+		if err == nil && got != (Money{tt.want, tt.cur}) {
+			t.Errorf("ParseMinor(%q, %q) = %+v, want %d %s", tt.in, tt.cur, got, tt.want, tt.cur)
 		}
 	}
 }
@@ -115,9 +161,13 @@ func FuzzParseMoney(f *testing.F) {
 			t.Fatalf("ParseMoney(%q, %q) = %+v", s, cur, m)
 		}
 		// Whatever was accepted formats back to the same amount.
-		back, err := ParseDecimal(m.Major(), cur)
+		dec, err := m.Decimal()
+		if err != nil {
+			t.Fatalf("%+v.Decimal(): %v", m, err)
+		}
+		back, err := ParseDecimal(dec, cur)
 		if err != nil || back != m {
-			t.Fatalf("round trip of %+v via %q = %+v, %v", m, m.Major(), back, err)
+			t.Fatalf("round trip of %+v via %q = %+v, %v", m, dec, back, err)
 		}
 	})
 }

@@ -7,6 +7,8 @@ package providers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"time"
 )
@@ -61,15 +63,6 @@ const (
 	// example Smart Glocal's session status "error", which is not final).
 	StatusUnknown Status = "unknown"
 )
-
-// Final reports whether no further provider status can follow s.
-func (s Status) Final() bool {
-	switch s {
-	case StatusPaid, StatusFailed, StatusCancelled, StatusExpired:
-		return true
-	}
-	return false
-}
 
 // Payout is the request a payout makes to a provider.
 type Payout struct {
@@ -152,6 +145,14 @@ type Update struct {
 	// HintOnly marks webhooks that carry no trustworthy status (Monime): the
 	// app must re-read the payout from the provider before acting.
 	HintOnly bool
+}
+
+// BodyEventID is the Update.EventID of a delivery that carries no event id
+// of its own: the hex SHA-256 of its raw body, so that a repeated delivery
+// is recognised and a different one is not.
+func BodyEventID(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
 }
 
 // SignatureKind names how a provider signs its webhooks.

@@ -45,23 +45,3 @@ func (r *Registry) Mode(n Name) Mode { return r.modes[n] }
 
 // Names lists the registered providers in registration order.
 func (r *Registry) Names() []Name { return append([]Name(nil), r.order...) }
-
-// AnySandbox reports whether some provider runs on the sandbox.
-func (r *Registry) AnySandbox() bool {
-	for _, m := range r.modes {
-		if m == ModeSandbox {
-			return true
-		}
-	}
-	return false
-}
-
-// AllSandbox reports whether every provider runs on the sandbox.
-func (r *Registry) AllSandbox() bool {
-	for _, m := range r.modes {
-		if m != ModeSandbox {
-			return false
-		}
-	}
-	return len(r.modes) > 0
-}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 )
@@ -57,11 +56,28 @@ type Response struct {
 	Body   []byte
 }
 
-// Do sends c with hc, bounded by ctx. It returns the answer whatever its HTTP
-// status, and the exchange to record. The error is nil when an answer was
-// read; otherwise it is an *Error whose Outcome is OutcomeNotSent if no
-// connection was made, else OutcomeUnknown.
+// WithTimeout bounds ctx by d when ctx has no deadline of its own. Clients
+// apply it once at the start of each Rail method, so that d bounds the whole
+// method, every request of a multi-step flow included.
+func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// Do sends c with hc (http.DefaultClient when nil), bounded by ctx. It never
+// follows a redirect, whatever hc says: a followed 307 or 308 would send the
+// payout again, credentials included, to wherever the answer points. It
+// returns the answer whatever its HTTP status, and the exchange to record.
+// The error is nil when an answer was read; otherwise it is an *Error whose
+// Outcome is OutcomeNotSent if no connection was made, else OutcomeUnknown.
 func Do(ctx context.Context, hc *http.Client, c Call) (Response, Exchange, error) {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	noRedirect := *hc
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	ex := Exchange{
 		Op:            c.Op,
 		Method:        c.Method,
@@ -85,7 +101,7 @@ func Do(ctx context.Context, hc *http.Client, c Call) (Response, Exchange, error
 	for k, vs := range c.Header {
 		req.Header[k] = vs
 	}
-	resp, err := hc.Do(req)
+	resp, err := noRedirect.Do(req)
 	if err != nil {
 		// Once a connection is made, any byte of the request may have reached
 		// the provider; only a failure before that proves nothing was sent.
@@ -135,13 +151,17 @@ func redactHeader(h http.Header, secret []string) map[string]string {
 	return out
 }
 
-// Classify turns a non-2xx answer into an *Error: 5xx means the outcome is
-// unknown, 429 is a retryable refusal, any other 4xx a refusal. code and
-// message are the provider's own words parsed by the caller.
+// Classify turns a refusal into an *Error by its HTTP status. A 4xx is a
+// refusal (429 a retryable one), except 408, which a proxy may send while
+// the provider still works on the request. A 5xx, and a 1xx or 3xx (an
+// unfollowed redirect, or an answer nobody expects), leave the outcome
+// unknown. A 2xx is a refusal: callers pass one only when its body says so
+// (Smart Glocal's "status": "error"). code and message are the provider's
+// own words parsed by the caller.
 func Classify(p Name, op string, status int, code, message string, fields map[string][]string) *Error {
 	e := &Error{Provider: p, Op: op, HTTPStatus: status, Code: code, Message: message, Fields: fields, Outcome: OutcomeRejected}
 	switch {
-	case status >= 500:
+	case status >= 500, status < 200, status >= 300 && status < 400, status == http.StatusRequestTimeout:
 		e.Outcome = OutcomeUnknown
 	case status == http.StatusTooManyRequests:
 		e.Retryable = true
@@ -174,12 +194,7 @@ func MaskJSON(body []byte, keys ...string) string {
 func maskValue(v any, keys []string) any {
 	switch t := v.(type) {
 	case map[string]any:
-		names := make([]string, 0, len(t))
 		for k := range t {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
 			if s, ok := t[k].(string); ok && containsFold(keys, k) {
 				t[k] = MaskAccount(s)
 				continue

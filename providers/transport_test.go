@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -75,8 +76,16 @@ func TestClassify(t *testing.T) {
 		outcome   Outcome
 		retryable bool
 	}{
+		{100, OutcomeUnknown, false},
+		{200, OutcomeRejected, false}, // a 2xx whose body refuses
+		{399, OutcomeUnknown, false},
+		{302, OutcomeUnknown, false},
+		{304, OutcomeUnknown, false},
+		{307, OutcomeUnknown, false},
 		{400, OutcomeRejected, false},
 		{401, OutcomeRejected, false},
+		{404, OutcomeRejected, false},
+		{408, OutcomeUnknown, false},
 		{422, OutcomeRejected, false},
 		{429, OutcomeRejected, true},
 		{500, OutcomeUnknown, false},
@@ -90,6 +99,69 @@ func TestClassify(t *testing.T) {
 	}
 	if OutcomeOf(errors.New("anything")) != OutcomeUnknown {
 		t.Error("an unexplained error must count as an unknown outcome")
+	}
+}
+
+// TestDoNeverFollowsRedirects: a payout POST answered by a 307 is not sent
+// again to the redirect's target, even with a client that follows
+// redirects, and the 3xx leaves the outcome unknown.
+func TestDoNeverFollowsRedirects(t *testing.T) {
+	var reached atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		w.Write([]byte(`{"id":"p-1"}`))
+	}))
+	defer target.Close()
+	var got atomic.Int32
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Add(1)
+		http.Redirect(w, r, target.URL+"/payouts", http.StatusTemporaryRedirect)
+	}))
+	defer redirecting.Close()
+
+	follows := &http.Client{Timeout: 5 * time.Second} // the default policy follows up to 10
+	for _, hc := range []*http.Client{nil, follows, http.DefaultClient} {
+		resp, ex, err := Do(context.Background(), hc, Call{Provider: Kibramoa, Op: "create payout session", Method: http.MethodPost,
+			URL: redirecting.URL + "/payouts", Header: http.Header{"X-Api-Key": {"secret"}}, Body: []byte(`{"amount":"150.00"}`)})
+		if err != nil || resp.Status != http.StatusTemporaryRedirect || ex.Status != http.StatusTemporaryRedirect {
+			t.Fatalf("Do = %d (recorded %d), %v; want the 307 itself and no error", resp.Status, ex.Status, err)
+		}
+		if e := Classify(Kibramoa, "create payout session", resp.Status, "", "", nil); e.Outcome != OutcomeUnknown || e.Retryable {
+			t.Errorf("Classify(307) = %v retryable %v, want unknown, not retryable", e.Outcome, e.Retryable)
+		}
+	}
+	if n := reached.Load(); n != 0 {
+		t.Errorf("redirect target got %d requests, want none", n)
+	}
+	if n := got.Load(); n != 3 {
+		t.Errorf("provider got %d requests, want one per call (3)", n)
+	}
+	if follows.CheckRedirect != nil {
+		t.Error("Do changed the caller's client")
+	}
+}
+
+func TestStripSeparators(t *testing.T) {
+	for in, want := range map[string]string{
+		" +229 (97) 80-80.80 ": "+22997808080",
+		"0012\t3456":           "00123456",
+		"SL12-ab":              "SL12ab",
+		"":                     "",
+	} {
+		if got := StripSeparators(in); got != want {
+			t.Errorf("StripSeparators(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestBodyEventID(t *testing.T) {
+	// sha256 of "{}", as computed by sha256sum.
+	const want = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+	if got := BodyEventID([]byte("{}")); got != want {
+		t.Errorf("BodyEventID({}) = %s, want %s", got, want)
+	}
+	if BodyEventID([]byte("{} ")) == want {
+		t.Error("two different bodies share an event id")
 	}
 }
 

@@ -42,12 +42,3 @@ func ChromeFrom(ctx context.Context) *Chrome {
 	}
 	return &Chrome{}
 }
-
-// UserFrom returns the signed-in user, if any.
-func UserFrom(ctx context.Context) (CurrentUser, bool) {
-	c := ChromeFrom(ctx)
-	if c.User == nil {
-		return CurrentUser{}, false
-	}
-	return *c.User, true
-}

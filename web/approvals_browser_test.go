@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"encoding/csv"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,46 +50,9 @@ func TestBrowserApprovalJourney(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`[data-testid="pick-fedapay"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid="payout-form"]`)),
 		)
-		// Filled as in createPayoutInBrowser (payouts_browser_test.go), which
-		// cannot be called here: it expects the flash of a payout that is
-		// sent at once.
-		controls := value(t, agent, "form controls", chromedp.Evaluate[map[string]string](
-			`Object.fromEntries([...document.querySelectorAll('[data-testid="payout-form"] [id^="f-"]')].map(e => [e.id, e.tagName]))`))
-		fields := make([]string, 0, len(form))
-		for k := range form {
-			fields = append(fields, k)
-		}
-		slices.Sort(fields)
-		for _, field := range fields {
-			v := form.Get(field)
-			sel := chromedp.CSS("#f-" + field)
-			switch tag := controls["f-"+field]; tag {
-			case "":
-				t.Fatalf("the FedaPay form has no field %q (it has %v)", field, controls)
-			case "SELECT":
-				step(t, agent, fmt.Sprintf("choose %q in the %s select", v, field), chromedp.SetValue(sel, v))
-			default:
-				// Not chromedp.SetValue(sel, ""): broken in v0.22.1 (the
-				// field ends up holding "undefined").
-				step(t, agent, "type "+field,
-					chromedp.Evaluate[chromedp.Void](`document.getElementById(`+strconv.Quote("f-"+field)+`).value = ""`),
-					chromedp.SendKeys(sel, v),
-				)
-			}
-			if got := value(t, agent, "read "+field, chromedp.Value(sel)); got != v {
-				t.Errorf("after filling, the FedaPay field %q holds %q, want %q", field, got, v)
-			}
-		}
-		step(t, agent, "submit the FedaPay form",
-			chromedp.Click(chromedp.CSS(`[data-testid="payout-submit"]`)),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid="status"], [data-testid="form-error"], [data-testid^="error-"]`)),
-		)
-		loc := value(t, agent, "location", chromedp.Location())
-		if id = payoutIDFromURL(ts, loc); id == 0 {
-			t.Fatalf("submitting the form led to %s, want /payouts/{id}; %s", loc, pageDiag(agent))
-		}
+		id = submitPayoutForm(t, agent, ts, providers.FedaPay, form)
 		path = "/payouts/" + strconv.FormatInt(id, 10)
-		t.Logf("payout %d created (%s)", id, loc)
+		t.Logf("payout %d created", id)
 
 		if got := attrOf(t, agent, `[data-testid="status"]`, "data-status"); got != string(db.StatusPendingApproval) {
 			t.Errorf("the new payout's page shows data-status=%q, want pending_approval; %s", got, pageDiag(agent))
@@ -347,19 +309,8 @@ func newBrowserContextTab(t *testing.T, parent context.Context) context.Context 
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel) // runs before newBrowser's clean-up stops the browser
-	// The first run creates the browser context and the tab, and binds the
-	// tab to ctx: it must not run with a step's time limit (see
-	// completeCashierInNewTab). Bound it from outside.
-	created := make(chan error, 1)
-	go func() { created <- chromedp.Do(ctx) }()
-	select {
-	case err := <-created:
-		if err != nil {
-			t.Fatalf("open a tab in a new browser context: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("opening a tab in a new browser context took over 10 s")
-	}
+	// The first run creates the browser context and the tab.
+	attach(t, ctx, "a tab in a new browser context")
 	return ctx
 }
 
@@ -371,6 +322,13 @@ func signInInBrowser(t *testing.T, ctx context.Context, ts *testServer, email, r
 		chromedp.Navigate(ts.URL+"/login"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
 	)
+	signInOnLoginPage(t, ctx, email, role)
+}
+
+// signInOnLoginPage signs in through the login page the browser shows, and
+// checks who the page it lands on says is signed in.
+func signInOnLoginPage(t *testing.T, ctx context.Context, email, role string) {
+	t.Helper()
 	step(t, ctx, "sign in as "+email,
 		chromedp.SendKeys(chromedp.CSS(`#f-email`), email),
 		chromedp.SendKeys(chromedp.CSS(`#f-password`), testPassword),

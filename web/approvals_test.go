@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+	"github.com/google/go-cmp/cmp"
+
 	"payoutdesk/db"
 	"payoutdesk/providers"
 )
@@ -118,6 +121,79 @@ func TestMakerChecker(t *testing.T) {
 	}
 }
 
+// TestRejectOwnPayout: as with approving, nobody rejects their own payout;
+// the page offers no button for it, and the server refuses it, audited.
+func TestRejectOwnPayout(t *testing.T) {
+	ts := newTestServer(t)
+	manager := ts.as(db.RoleManager)
+	own := manager.submit(providers.FedaPay, manager.openForm(providers.FedaPay), bigFedaPay(ts))
+	path := "/payouts/" + strconv.FormatInt(own, 10)
+	if manager.get(path).doc(t).Find(`[data-testid="reject"]`).Length() != 0 {
+		t.Error("a manager's own payout offers them the reject button")
+	}
+	r := manager.postForm(path+"/reject", url.Values{"reason": {"I would rather not send this one after all."}})
+	wantStatus(t, r, http.StatusForbidden)
+	if !strings.Contains(r.doc(t).Find(`[data-testid="approval-error"]`).Text(), "own payout") {
+		t.Error("the refusal does not say why")
+	}
+	if p, _ := db.NewPayouts(ts.DB).Get(t.Context(), own); p.Status != db.StatusPendingApproval {
+		t.Errorf("a refused rejection moved the payout to %s", p.Status)
+	}
+	refused := ts.events("payout.rejection_refused")
+	if len(refused) != 1 || refused[0].Outcome != db.OutcomeFailure || !strings.Contains(refused[0].Reason, "own payout") ||
+		refused[0].Actor.Email != "manager@example.com" {
+		t.Errorf("refused rejections audited as %+v", refused)
+	}
+	if ev := ts.events("payout.rejected"); len(ev) != 0 {
+		t.Errorf("rejections audited as %+v, want none", ev)
+	}
+}
+
+// TestApprovalPagePolling: polling a payout page reads its live parts
+// again, never the decision forms a manager may be typing in; once the
+// decision is taken elsewhere, it asks for a reload to drop them.
+func TestApprovalPagePolling(t *testing.T) {
+	ts := newTestServer(t)
+	agent, manager, admin := ts.as(db.RoleAgent), ts.as(db.RoleManager), ts.as(db.RoleAdmin)
+	id := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
+	path := "/payouts/" + strconv.FormatInt(id, 10)
+	poll := func(c *client, target string) response {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, ts.URL+target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("HX-Request", "true")
+		return c.do(req)
+	}
+	pollURL, _ := manager.get(path).doc(t).Find(`#live`).Attr("hx-get")
+	if pollURL != path+"?shown=pending_approval" {
+		t.Fatalf("the manager's page polls %q, want %s?shown=pending_approval", pollURL, path)
+	}
+	r := poll(manager, pollURL)
+	wantStatus(t, r, http.StatusOK)
+	doc := r.doc(t)
+	if doc.Find(`#live [data-testid="status"]`).Length() != 1 || doc.Find(`#history [data-testid="timeline"]`).Length() != 1 {
+		t.Errorf("the poll lacks the status or the timeline: %.300s", r.Body)
+	}
+	if n := doc.Find(`textarea, [data-testid="approve"], [data-testid="approval"], nav`).Length(); n != 0 {
+		t.Errorf("the poll holds %d decision forms or page chrome, want none: %.300s", n, r.Body)
+	}
+
+	admin.approve(id)
+	r = poll(manager, pollURL)
+	wantStatus(t, r, http.StatusNoContent)
+	if got := r.Header.Get("HX-Refresh"); got != "true" {
+		t.Errorf("once decided elsewhere, the poll answers HX-Refresh %q, want true", got)
+	}
+	// The agent's page has no decision to drop: it follows in place.
+	r = poll(agent, path)
+	wantStatus(t, r, http.StatusOK)
+	if got := r.doc(t).Find(`#live [data-testid="approved-by"]`).Text(); !strings.Contains(got, "admin@example.com") {
+		t.Errorf("the agent's poll says %q about the approval, want admin@example.com", got)
+	}
+}
+
 // approveHash reads the hash an approver's page carries.
 func (c *client) approveHash(id int64) string {
 	c.ts.t.Helper()
@@ -180,5 +256,51 @@ func TestWorkerRefusesWhatWasNotApproved(t *testing.T) {
 	}
 	if ev := ts.events("payout.send_refused"); len(ev) != 1 || ev[0].Outcome != db.OutcomeFailure {
 		t.Errorf("refusal audited as %+v", ev)
+	}
+}
+
+// The inbox shows the oldest waiting payouts first, a page at a time, and
+// its "Later payouts" link reaches every other one exactly once.
+func TestApprovalsInboxPages(t *testing.T) {
+	ts := newTestServer(t)
+	manager := ts.as(db.RoleManager)
+	store := db.NewPayouts(ts.DB)
+	var want []string
+	for i := range 150 {
+		key := "INBOX" + strconv.Itoa(i)
+		p, _, err := store.Create(t.Context(), db.NewPayout{
+			Provider: "fedapay", Status: db.StatusPendingApproval, AmountMinor: 600000, Currency: "XOF",
+			IdempotencyKey: key, Reference: "PD-" + key,
+			Fields:          map[string]string{"amount": "600000"},
+			BeneficiaryName: "Ama", BeneficiaryAccount: "•••• 8080", CreatedBy: ts.Users[db.RoleAgent].ID,
+		}, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.created"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, "approval-"+strconv.FormatInt(p.ID, 10))
+	}
+
+	var got []string
+	var sizes []int
+	for path := "/approvals"; path != ""; {
+		r := manager.get(path)
+		wantStatus(t, r, http.StatusOK)
+		doc := r.doc(t)
+		rows := doc.Find(`table[data-testid="approvals"] tbody tr`)
+		sizes = append(sizes, rows.Length())
+		rows.Each(func(_ int, s *goquery.Selection) { got = append(got, s.AttrOr("data-testid", "")) })
+		path = doc.Find(`[data-testid="next-page"]`).AttrOr("href", "")
+		if len(sizes) > 3 {
+			t.Fatal("the inbox pages do not end")
+		}
+	}
+	if diff := cmp.Diff([]int{100, 50}, sizes); diff != "" {
+		t.Errorf("page sizes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("inbox rows, oldest first across pages (-want +got):\n%s", diff)
+	}
+	if r := manager.get("/approvals?after=-5"); r.StatusCode != http.StatusOK {
+		t.Errorf("a negative cursor: got %d, want the first page", r.StatusCode)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"payoutdesk/db"
 )
 
 // chromiumPath finds a Chromium or Chrome binary.
@@ -64,6 +66,23 @@ func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Ac
 	}
 }
 
+// attach runs the first action on a new tab's context, which binds the
+// tab's event loop to that context: it must not be a step's context with a
+// time limit (see newBrowser), so it is bounded from outside.
+func attach(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	attached := make(chan error, 1)
+	go func() { attached <- chromedp.Do(ctx) }()
+	select {
+	case err := <-attached:
+		if err != nil {
+			t.Fatalf("attach to %s: %v", what, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("attaching to %s took over 10 s", what)
+	}
+}
+
 func value[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -86,12 +105,10 @@ func TestBrowserLoginDashboardLogout(t *testing.T) {
 	if loc := value(t, ctx, "location", chromedp.Location()); !strings.Contains(loc, "/login?next=%2F") {
 		t.Errorf("visitor landed on %s, want the login page", loc)
 	}
-	step(t, ctx, "sign in",
-		chromedp.SendKeys(chromedp.CSS(`#f-email`), "agent@example.com"),
-		chromedp.SendKeys(chromedp.CSS(`#f-password`), testPassword),
-		chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="dashboard-email"]`)),
-	)
+	signInOnLoginPage(t, ctx, "agent@example.com", db.RoleAgent)
+	if loc := value(t, ctx, "location", chromedp.Location()); loc != ts.URL+"/" {
+		t.Errorf("after signing in the visitor is on %s, want the page they asked for, %s/", loc, ts.URL)
+	}
 	if got := value(t, ctx, "email", chromedp.Text(chromedp.CSS(`[data-testid="dashboard-email"]`))); got != "agent@example.com" {
 		t.Errorf("dashboard shows %q, want agent@example.com", got)
 	}

@@ -45,15 +45,7 @@ func TestBrowserKibramoaCashier(t *testing.T) {
 	if amount := value(t, ctx, "amount", chromedp.Text(chromedp.CSS(`[data-testid="cashier-amount"]`))); !strings.Contains(amount, "150.00") || !strings.Contains(amount, "BRL") {
 		t.Errorf("cashier shows %q, want 150.00 BRL", amount)
 	}
-	step(t, ctx, "complete the payout",
-		chromedp.Click(chromedp.CSS(`[data-testid="cashier-option"]`)),
-		chromedp.SendKeys(chromedp.CSS(`[data-testid="cashier-account"]`), "customer42@pix.example"),
-		chromedp.Click(chromedp.CSS(`[data-testid="cashier-complete"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="cashier-done"]`)),
-	)
-	if loc := value(t, ctx, "location", chromedp.Location()); loc != ts.URL+"/cashier/done" {
-		t.Errorf("customer landed on %s, want the redirect URL %s/cashier/done", loc, ts.URL)
-	}
+	completeCashier(t, ctx, ts)
 
 	completed := func(e db.Event) bool {
 		return fromProvider(providers.Kibramoa)(e) && e.Details["raw_status"] == "COMPLETED"

@@ -15,44 +15,61 @@ import (
 	"payoutdesk/db"
 )
 
-// checkpointPaths returns where the signing key and the checkpoint file
-// live: as configured, else next to the database.
-func checkpointPaths(cfg Config) (key, file string) {
+// checkpointPaths returns where the signing key and the checkpoint file of
+// the open database d live: as configured, else next to d.
+func checkpointPaths(cfg Config, d *db.DB) (key, file string) {
 	key, file = cfg.CheckpointKey, cfg.CheckpointFile
 	if key == "" {
-		key = cfg.DBPath + ".checkpoint-key"
+		key = d.Path + ".checkpoint-key"
 	}
 	if file == "" {
-		file = cfg.DBPath + ".checkpoints"
+		file = d.Path + ".checkpoints"
 	}
 	return key, file
 }
 
-// loadSigningKey reads the Ed25519 checkpoint key (PKCS#8 PEM), creating it
-// (mode 0600, with its public half beside it in KEY.pub) if it does not
-// exist. The key never goes into the database: whoever can rewrite the
-// database must not be able to sign a matching checkpoint.
+// loadSigningKey reads the Ed25519 checkpoint key, creating it (mode 0600,
+// with its public half beside it in KEY.pub) if it does not exist. The key
+// never goes into the database: whoever can rewrite the database must not
+// be able to sign a matching checkpoint.
 func loadSigningKey(path string) (ed25519.PrivateKey, error) {
-	b, err := os.ReadFile(path)
+	key, _, err := readKey(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return createSigningKey(path)
 	}
+	if err == nil && key == nil {
+		err = fmt.Errorf("checkpoint key %s: a public key cannot sign", path)
+	}
+	return key, err
+}
+
+// readKey reads a checkpoint key file (PEM): a private key (PKCS#8), or a
+// public key (PKIX), which only verifies and leaves key nil.
+func readKey(path string) (key ed25519.PrivateKey, pub ed25519.PublicKey, err error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint key: %w", err)
+		return nil, nil, fmt.Errorf("checkpoint key: %w", err)
 	}
 	block, _ := pem.Decode(b)
 	if block == nil {
-		return nil, fmt.Errorf("checkpoint key %s: no PEM block", path)
+		return nil, nil, fmt.Errorf("checkpoint key %s: no PEM block", path)
 	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	var k any
+	if block.Type == "PUBLIC KEY" {
+		k, err = x509.ParsePKIXPublicKey(block.Bytes)
+	} else {
+		k, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint key %s: %w", path, err)
+		return nil, nil, fmt.Errorf("checkpoint key %s: %w", path, err)
 	}
-	key, ok := k.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("checkpoint key %s: not an Ed25519 key", path)
+	switch k := k.(type) {
+	case ed25519.PrivateKey:
+		return k, k.Public().(ed25519.PublicKey), nil
+	case ed25519.PublicKey:
+		return nil, k, nil
 	}
-	return key, nil
+	return nil, nil, fmt.Errorf("checkpoint key %s: not an Ed25519 key", path)
 }
 
 func createSigningKey(path string) (ed25519.PrivateKey, error) {
@@ -85,33 +102,6 @@ func createSigningKey(path string) (ed25519.PrivateKey, error) {
 	return key, nil
 }
 
-// readPublicKey reads the checkpoint key's public half from the private key
-// file or from a public key file (PKIX PEM).
-func readPublicKey(path string) (ed25519.PublicKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint key: %w", err)
-	}
-	block, _ := pem.Decode(b)
-	if block == nil {
-		return nil, fmt.Errorf("checkpoint key %s: no PEM block", path)
-	}
-	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
-		if key, ok := k.(ed25519.PrivateKey); ok {
-			return key.Public().(ed25519.PublicKey), nil
-		}
-	}
-	k, err := x509.ParsePKIXPublicKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint key %s: %w", path, err)
-	}
-	pub, ok := k.(ed25519.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("checkpoint key %s: not an Ed25519 key", path)
-	}
-	return pub, nil
-}
-
 // checkpointer signs the audit chain's head every Every events and at
 // least daily, storing each checkpoint in the database and appending it to
 // the checkpoint file.
@@ -123,6 +113,17 @@ type checkpointer struct {
 	now   func() time.Time
 }
 
+// newCheckpointer returns the checkpointer of the open database d, with
+// the key and file of cfg; the key is created if absent.
+func newCheckpointer(cfg Config, d *db.DB, now func() time.Time) (*checkpointer, error) {
+	keyPath, file := checkpointPaths(cfg, d)
+	key, err := loadSigningKey(keyPath)
+	if err != nil {
+		return nil, err
+	}
+	return &checkpointer{audit: db.NewAudit(d), key: key, file: file, every: max(cfg.CheckpointEvery, 1), now: now}, nil
+}
+
 // daily is the longest time between two checkpoints while events arrive.
 const daily = 24 * time.Hour
 
@@ -132,27 +133,29 @@ func (c *checkpointer) run(ctx context.Context) (int, error) {
 	if err != nil || seq == 0 {
 		return 0, err
 	}
-	cps, err := c.audit.Checkpoints(ctx)
-	if err != nil {
+	last, err := c.audit.LastCheckpoint(ctx)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return 0, err
-	}
-	var last db.Checkpoint
-	if len(cps) > 0 {
-		last = cps[len(cps)-1]
 	}
 	due := seq-last.Seq >= c.every || (seq > last.Seq && c.now().Sub(last.At) >= daily)
 	if !due {
 		return 0, nil
 	}
-	cp := db.SignCheckpoint(c.key, seq, hash, c.now())
-	// The file first: a checkpoint in the database only is the weaker copy.
-	if err := appendLine(c.file, cp.Line()); err != nil {
-		return 0, err
-	}
-	if err := c.audit.AddCheckpoint(ctx, cp); err != nil {
+	if _, err := c.sign(ctx, seq, hash); err != nil {
 		return 0, err
 	}
 	return 1, nil
+}
+
+// sign signs the head (seq, hash), appends the checkpoint to the file and
+// stores it.
+func (c *checkpointer) sign(ctx context.Context, seq int64, hash string) (db.Checkpoint, error) {
+	cp := db.SignCheckpoint(c.key, seq, hash, c.now())
+	// The file first: a checkpoint in the database only is the weaker copy.
+	if err := appendLine(c.file, cp.Line()); err != nil {
+		return cp, err
+	}
+	return cp, c.audit.AddCheckpoint(ctx, cp)
 }
 
 // appendLine appends to a file and syncs it.
@@ -173,10 +176,11 @@ func appendLine(path string, line []byte) error {
 }
 
 // VerifyAudit recomputes the audit chain of d and checks it against the
-// checkpoints in the checkpoint file and in the database, with the public
-// half of the key at keyPath. A missing key or file means fewer checks,
-// said in the returned note, not an error.
-func VerifyAudit(ctx context.Context, d *db.DB, keyPath, filePath string) (v db.Verification, note string, err error) {
+// checkpoints in the checkpoint file of cfg and in the database, with the
+// public half of cfg's checkpoint key. A missing checkpoint file means
+// fewer checks, said in the returned note, not an error.
+func VerifyAudit(ctx context.Context, d *db.DB, cfg Config) (v db.Verification, note string, err error) {
+	keyPath, filePath := checkpointPaths(cfg, d)
 	audit := db.NewAudit(d)
 	var o db.VerifyOptions
 	stored, err := audit.Checkpoints(ctx)
@@ -199,7 +203,7 @@ func VerifyAudit(ctx context.Context, d *db.DB, keyPath, filePath string) (v db.
 		o.Checkpoints = mergeCheckpoints(fromFile, stored)
 	}
 	if len(o.Checkpoints) > 0 {
-		if o.PublicKey, err = readPublicKey(keyPath); err != nil {
+		if _, o.PublicKey, err = readKey(keyPath); err != nil {
 			return v, "", err
 		}
 	}
@@ -210,33 +214,15 @@ func VerifyAudit(ctx context.Context, d *db.DB, keyPath, filePath string) (v db.
 // CheckpointNow signs the audit chain's current head at once, with the key
 // and file of cfg (the key is created if absent), whether or not one is due.
 func CheckpointNow(ctx context.Context, d *db.DB, cfg Config) (db.Checkpoint, error) {
-	if cfg.DBPath == "" {
-		cfg.DBPath = d.Path
-	}
-	keyPath, filePath := checkpointPaths(cfg)
-	key, err := loadSigningKey(keyPath)
+	c, err := newCheckpointer(cfg, d, time.Now)
 	if err != nil {
 		return db.Checkpoint{}, err
 	}
-	audit := db.NewAudit(d)
-	seq, hash, err := audit.Head(ctx)
+	seq, hash, err := c.audit.Head(ctx)
 	if err != nil {
 		return db.Checkpoint{}, err
 	}
-	cp := db.SignCheckpoint(key, seq, hash, time.Now())
-	if err := appendLine(filePath, cp.Line()); err != nil {
-		return cp, err
-	}
-	return cp, audit.AddCheckpoint(ctx, cp)
-}
-
-// VerifyAuditConfig is VerifyAudit with the key and file of cfg.
-func VerifyAuditConfig(ctx context.Context, d *db.DB, cfg Config) (db.Verification, string, error) {
-	if cfg.DBPath == "" {
-		cfg.DBPath = d.Path
-	}
-	key, file := checkpointPaths(cfg)
-	return VerifyAudit(ctx, d, key, file)
+	return c.sign(ctx, seq, hash)
 }
 
 // mergeCheckpoints joins the file's checkpoints and the database's. Both

@@ -6,6 +6,7 @@ package web
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -14,11 +15,15 @@ import (
 	"payoutdesk/handlers"
 )
 
-// Config is the server's configuration. Every setting has a default that
-// serves the sandbox on loopback; flags override PAYOUTDESK_* environment
+// Config is the server's configuration, every value checked: LoadConfig
+// fails on anything the server would refuse later, so that a command fails
+// before it touches the database. Every setting has a default that serves
+// the sandbox on loopback; flags override PAYOUTDESK_* environment
 // variables, which override the defaults.
 type Config struct {
-	Addr    string
+	Addr string
+	// DBPath is the database file the commands open; the server works on
+	// the database it is given, and finds the checkpoint files beside it.
 	DBPath  string
 	BaseURL string
 
@@ -30,7 +35,8 @@ type Config struct {
 	// MetricsToken, when set, is required as a bearer token on /metrics.
 	MetricsToken string
 
-	LogLevel  string
+	LogLevel slog.Level
+	// LogFormat is "text" or "json".
 	LogFormat string
 
 	ShutdownTimeout time.Duration
@@ -49,40 +55,25 @@ type Config struct {
 	// SendParallel bounds the provider calls under way at once.
 	SendParallel int
 
-	// ApprovalThresholds is "[provider:]CUR=amount, …" (see
-	// handlers.ParseApprovalRules); ApprovalTTL how long approval may take.
-	ApprovalThresholds string
-	ApprovalTTL        time.Duration
+	// ApprovalRules are the amounts above which a payout needs approval
+	// (PAYOUTDESK_APPROVAL_THRESHOLDS); ApprovalTTL how long it may take.
+	ApprovalRules handlers.ApprovalRules
+	ApprovalTTL   time.Duration
 
 	// CheckpointKey and CheckpointFile are where the audit checkpoints'
-	// signing key and their copy outside the database live (default: next
-	// to the database); CheckpointEvery is how many events a checkpoint
-	// covers at most.
+	// signing key and their copy outside the database live ("": next to
+	// the database that is open); CheckpointEvery is how many events a
+	// checkpoint covers at most.
 	CheckpointKey   string
 	CheckpointFile  string
 	CheckpointEvery int64
 }
 
-// ProviderConfig is the providers' part of the configuration.
-type ProviderConfig struct {
-	KibramoaURL, KibramoaAPIKey, KibramoaWebhookSecret, KibramoaAmountFormat string
-	KibramoaWebhookRawOnly                                                   bool
-
-	SmartGlocalURL, SmartGlocalProject, SmartGlocalPrivateKeyFile, SmartGlocalPublicKeyFile string
-	SmartGlocalIdempotencyHeader                                                            string
-
-	MonimeURL, MonimeToken, MonimeSpaceID, MonimeWebhookSecret, MonimeWebhookHeader, MonimeSourceAccount string
-
-	FedaPayURL, FedaPaySecretKey, FedaPayWebhookSecret string
-	FedaPayAllowCancel, FedaPayLookupByReference       bool
-}
-
 // setting is one configuration entry, for flags, environment and README.
+// A setting without a flag is read from the environment only: secrets are,
+// since other users can see flags in the process list.
 type setting struct {
 	flag, env, def, usage string
-	// secret settings are read from the environment only, never from flags
-	// (which other users can see in the process list).
-	secret bool
 }
 
 var settings = []setting{
@@ -95,7 +86,7 @@ var settings = []setting{
 	{flag: "log-level", env: "PAYOUTDESK_LOG_LEVEL", def: "info", usage: "debug, info, warn or error"},
 	{flag: "log-format", env: "PAYOUTDESK_LOG_FORMAT", def: "text", usage: "text or json"},
 	{flag: "shutdown-timeout", env: "PAYOUTDESK_SHUTDOWN_TIMEOUT", def: "15s", usage: "how long in-flight requests may take to finish at shutdown"},
-	{env: "PAYOUTDESK_METRICS_TOKEN", usage: "bearer token required on /metrics (default: none)", secret: true},
+	{env: "PAYOUTDESK_METRICS_TOKEN", usage: "bearer token required on /metrics (default: none)"},
 	{flag: "sandbox-step", env: "PAYOUTDESK_SANDBOX_STEP", def: "2s", usage: "time between two status changes of a sandbox payout"},
 	{flag: "send-timeout", env: "PAYOUTDESK_SEND_TIMEOUT", def: "30s", usage: "how long one call to a provider may take before its outcome counts as unknown"},
 	{flag: "reconcile-every", env: "PAYOUTDESK_RECONCILE_EVERY", def: "10s", usage: "first delay before asking a provider about an open payout again (doubles each time)"},
@@ -109,8 +100,8 @@ var settings = []setting{
 	{flag: "checkpoint-every", env: "PAYOUTDESK_CHECKPOINT_EVERY", def: "1000", usage: "sign an audit checkpoint every this many events (and at least daily)"},
 
 	{env: "PAYOUTDESK_KIBRAMOA_URL", def: "https://api.sandbox.kibramoa.net", usage: "Kibramoa API base URL"},
-	{env: "PAYOUTDESK_KIBRAMOA_API_KEY", usage: "Kibramoa merchant API key (X-API-KEY); set it to go live", secret: true},
-	{env: "PAYOUTDESK_KIBRAMOA_WEBHOOK_SECRET", usage: "Kibramoa notification signature secret (x-signature)", secret: true},
+	{env: "PAYOUTDESK_KIBRAMOA_API_KEY", usage: "Kibramoa merchant API key (X-API-KEY); set it to go live"},
+	{env: "PAYOUTDESK_KIBRAMOA_WEBHOOK_SECRET", usage: "Kibramoa notification signature secret (x-signature)"},
 	{env: "PAYOUTDESK_KIBRAMOA_AMOUNT_FORMAT", def: "decimal", usage: "decimal (major units, current docs) or minor (integer cents, docs before 2022-12-12) — unconfirmed"},
 	{env: "PAYOUTDESK_KIBRAMOA_WEBHOOK_RAW_ONLY", def: "false", usage: "verify x-signature over the raw body only, not also over its compact re-serialisation — unconfirmed"},
 
@@ -121,15 +112,15 @@ var settings = []setting{
 	{env: "PAYOUTDESK_SMARTGLOCAL_IDEMPOTENCY_HEADER", usage: "header carrying the idempotency key on session/create (default X-PARTNER-IDEMPOTENCY-KEY, \"none\" for none) — unconfirmed"},
 
 	{env: "PAYOUTDESK_MONIME_URL", def: "https://api.monime.io", usage: "Monime API base URL"},
-	{env: "PAYOUTDESK_MONIME_TOKEN", usage: "Monime access token (Bearer); set it and the space to go live", secret: true},
+	{env: "PAYOUTDESK_MONIME_TOKEN", usage: "Monime access token (Bearer); set it and the space to go live"},
 	{env: "PAYOUTDESK_MONIME_SPACE_ID", usage: "Monime space (Monime-Space-Id, spc-…)"},
-	{env: "PAYOUTDESK_MONIME_WEBHOOK_SECRET", usage: "shared secret Monime's webhook sends in the webhook header", secret: true},
+	{env: "PAYOUTDESK_MONIME_WEBHOOK_SECRET", usage: "shared secret Monime's webhook sends in the webhook header"},
 	{env: "PAYOUTDESK_MONIME_WEBHOOK_HEADER", def: "X-Webhook-Secret", usage: "custom header configured on the Monime webhook to carry the secret"},
 	{env: "PAYOUTDESK_MONIME_SOURCE_ACCOUNT", usage: "financial account (fac-…) the form proposes to pay from (default: the space's main account)"},
 
 	{env: "PAYOUTDESK_FEDAPAY_URL", def: "https://sandbox-api.fedapay.com/v1", usage: "FedaPay API base URL (ends in /v1)"},
-	{env: "PAYOUTDESK_FEDAPAY_SECRET_KEY", usage: "FedaPay secret key (sk_…); set it to go live", secret: true},
-	{env: "PAYOUTDESK_FEDAPAY_WEBHOOK_SECRET", usage: "FedaPay webhook signing secret (wh_…)", secret: true},
+	{env: "PAYOUTDESK_FEDAPAY_SECRET_KEY", usage: "FedaPay secret key (sk_…); set it to go live"},
+	{env: "PAYOUTDESK_FEDAPAY_WEBHOOK_SECRET", usage: "FedaPay webhook signing secret (wh_…)"},
 	{env: "PAYOUTDESK_FEDAPAY_ALLOW_CANCEL", def: "false", usage: "offer cancel through DELETE /payouts/{id} — semantics unconfirmed"},
 	{env: "PAYOUTDESK_FEDAPAY_LOOKUP_BY_REFERENCE", def: "false", usage: "look payouts up by merchant reference (GET /payouts/merchant/{ref}, seen only in community code) — unconfirmed"},
 }
@@ -159,7 +150,9 @@ func DefaultConfig() Config {
 }
 
 // LoadConfig registers the configuration flags on fs, parses args and
-// returns the configuration with environment and defaults applied.
+// returns the configuration with environment and defaults applied. It
+// checks every value, provider credentials and key files included, and
+// touches nothing.
 func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
 	values := make(map[string]*string, len(settings))
 	for _, s := range settings {
@@ -167,7 +160,7 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		if e := getenv(s.env); e != "" {
 			v = e
 		}
-		if s.secret || s.flag == "" {
+		if s.flag == "" {
 			values[s.env] = &v
 			continue
 		}
@@ -178,17 +171,18 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	}
 	get := func(env string) string { return strings.TrimSpace(*values[env]) }
 	cfg := Config{
-		CheckpointKey:      get("PAYOUTDESK_CHECKPOINT_KEY"),
-		CheckpointFile:     get("PAYOUTDESK_CHECKPOINT_FILE"),
-		ApprovalThresholds: get("PAYOUTDESK_APPROVAL_THRESHOLDS"),
-		Addr:               get("PAYOUTDESK_ADDR"),
-		DBPath:             get("PAYOUTDESK_DB"),
-		BaseURL:            strings.TrimRight(get("PAYOUTDESK_BASE_URL"), "/"),
-		MetricsToken:       get("PAYOUTDESK_METRICS_TOKEN"),
-		LogLevel:           get("PAYOUTDESK_LOG_LEVEL"),
-		LogFormat:          get("PAYOUTDESK_LOG_FORMAT"),
+		CheckpointKey:  get("PAYOUTDESK_CHECKPOINT_KEY"),
+		CheckpointFile: get("PAYOUTDESK_CHECKPOINT_FILE"),
+		Addr:           get("PAYOUTDESK_ADDR"),
+		DBPath:         get("PAYOUTDESK_DB"),
+		BaseURL:        strings.TrimRight(get("PAYOUTDESK_BASE_URL"), "/"),
+		MetricsToken:   get("PAYOUTDESK_METRICS_TOKEN"),
+		LogFormat:      get("PAYOUTDESK_LOG_FORMAT"),
 	}
 	var err error
+	if cfg.Providers, err = loadProviderConfig(get); err != nil {
+		return Config{}, err
+	}
 	durations := []struct {
 		env string
 		dst *time.Duration
@@ -212,37 +206,25 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		dst *bool
 	}{
 		{"PAYOUTDESK_TRUST_PROXY", &cfg.TrustProxy},
-		{"PAYOUTDESK_KIBRAMOA_WEBHOOK_RAW_ONLY", &cfg.Providers.KibramoaWebhookRawOnly},
-		{"PAYOUTDESK_FEDAPAY_ALLOW_CANCEL", &cfg.Providers.FedaPayAllowCancel},
-		{"PAYOUTDESK_FEDAPAY_LOOKUP_BY_REFERENCE", &cfg.Providers.FedaPayLookupByReference},
+		{"PAYOUTDESK_KIBRAMOA_WEBHOOK_RAW_ONLY", &cfg.Providers.Kibramoa.WebhookRawOnly},
+		{"PAYOUTDESK_FEDAPAY_ALLOW_CANCEL", &cfg.Providers.FedaPay.AllowCancel},
+		{"PAYOUTDESK_FEDAPAY_LOOKUP_BY_REFERENCE", &cfg.Providers.FedaPay.LookupByReference},
 	}
 	for _, b := range bools {
 		if *b.dst, err = strconv.ParseBool(get(b.env)); err != nil {
 			return Config{}, fmt.Errorf("%s: want true or false, got %q", b.env, get(b.env))
 		}
 	}
-	cfg.Providers.KibramoaURL = get("PAYOUTDESK_KIBRAMOA_URL")
-	cfg.Providers.KibramoaAPIKey = get("PAYOUTDESK_KIBRAMOA_API_KEY")
-	cfg.Providers.KibramoaWebhookSecret = get("PAYOUTDESK_KIBRAMOA_WEBHOOK_SECRET")
-	cfg.Providers.KibramoaAmountFormat = get("PAYOUTDESK_KIBRAMOA_AMOUNT_FORMAT")
-	cfg.Providers.SmartGlocalURL = get("PAYOUTDESK_SMARTGLOCAL_URL")
-	cfg.Providers.SmartGlocalProject = get("PAYOUTDESK_SMARTGLOCAL_PROJECT")
-	cfg.Providers.SmartGlocalPrivateKeyFile = get("PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE")
-	cfg.Providers.SmartGlocalPublicKeyFile = get("PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE")
-	cfg.Providers.SmartGlocalIdempotencyHeader = get("PAYOUTDESK_SMARTGLOCAL_IDEMPOTENCY_HEADER")
-	cfg.Providers.MonimeURL = get("PAYOUTDESK_MONIME_URL")
-	cfg.Providers.MonimeToken = get("PAYOUTDESK_MONIME_TOKEN")
-	cfg.Providers.MonimeSpaceID = get("PAYOUTDESK_MONIME_SPACE_ID")
-	cfg.Providers.MonimeWebhookSecret = get("PAYOUTDESK_MONIME_WEBHOOK_SECRET")
-	cfg.Providers.MonimeWebhookHeader = get("PAYOUTDESK_MONIME_WEBHOOK_HEADER")
-	cfg.Providers.MonimeSourceAccount = get("PAYOUTDESK_MONIME_SOURCE_ACCOUNT")
-	cfg.Providers.FedaPayURL = get("PAYOUTDESK_FEDAPAY_URL")
-	cfg.Providers.FedaPaySecretKey = get("PAYOUTDESK_FEDAPAY_SECRET_KEY")
-	cfg.Providers.FedaPayWebhookSecret = get("PAYOUTDESK_FEDAPAY_WEBHOOK_SECRET")
+	if err := cfg.LogLevel.UnmarshalText([]byte(get("PAYOUTDESK_LOG_LEVEL"))); err != nil {
+		return Config{}, fmt.Errorf("PAYOUTDESK_LOG_LEVEL: want debug, info, warn or error, got %q", get("PAYOUTDESK_LOG_LEVEL"))
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		return Config{}, fmt.Errorf("PAYOUTDESK_LOG_FORMAT: want text or json, got %q", cfg.LogFormat)
+	}
 	if cfg.CheckpointEvery, err = strconv.ParseInt(get("PAYOUTDESK_CHECKPOINT_EVERY"), 10, 64); err != nil || cfg.CheckpointEvery < 1 {
 		return Config{}, fmt.Errorf("PAYOUTDESK_CHECKPOINT_EVERY: want a positive number, got %q", get("PAYOUTDESK_CHECKPOINT_EVERY"))
 	}
-	if _, err := handlers.ParseApprovalRules(cfg.ApprovalThresholds); err != nil {
+	if cfg.ApprovalRules, err = handlers.ParseApprovalRules(get("PAYOUTDESK_APPROVAL_THRESHOLDS")); err != nil {
 		return Config{}, fmt.Errorf("PAYOUTDESK_APPROVAL_THRESHOLDS: %v", err)
 	}
 	if cfg.SendParallel, err = strconv.Atoi(get("PAYOUTDESK_SEND_PARALLEL")); err != nil || cfg.SendParallel < 1 || cfg.SendParallel > 1024 {

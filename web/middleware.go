@@ -51,10 +51,15 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // recoverPanic turns a panic into a logged 500 page instead of a dropped
-// connection. http.ErrAbortHandler keeps its meaning.
+// connection. http.ErrAbortHandler keeps its meaning. It runs inside
+// logRequests and writes through its statusWriter, so that the request's
+// log line and metrics count the 500.
 func (s *Server) recoverPanic(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w}
+		sw, ok := w.(*statusWriter)
+		if !ok {
+			sw = &statusWriter{ResponseWriter: w}
+		}
 		defer func() {
 			v := recover()
 			if v == nil {
@@ -66,8 +71,8 @@ func (s *Server) recoverPanic(next http.Handler) http.Handler {
 			s.log.ErrorContext(r.Context(), "panic", slog.Any("error", fmt.Errorf("%v", v)), "stack", string(debug.Stack()),
 				slog.Group("request", "method", r.Method, "path", r.URL.Path, "id", handlers.RequestInfoFrom(r.Context()).ID))
 			if sw.status == 0 {
-				w.Header().Set("Connection", "close")
-				handlers.ErrorPage(w, r, http.StatusInternalServerError)
+				sw.Header().Set("Connection", "close")
+				handlers.ErrorPage(sw, r, http.StatusInternalServerError)
 			}
 		}()
 		next.ServeHTTP(sw, r)
@@ -124,14 +129,10 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-// csp allows only the app's own scripts, styles and forms; no inline script
-// or style, no framing.
-const csp = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-
 func (s *Server) secureHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", csp)
+		h.Set("Content-Security-Policy", handlers.CSP())
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
@@ -154,16 +155,17 @@ func (s *Server) withSession(next http.Handler) http.Handler {
 			handlers.ErrorPage(w, r, http.StatusInternalServerError)
 			return
 		}
-		chrome := &views.Chrome{Path: r.URL.Path, Sandbox: s.sandboxed()}
+		chrome := &views.Chrome{Path: r.URL.Path, Sandbox: s.provs.sandbox != nil}
 		ctx := r.Context()
+		page := rendersPage(r)
 		if u, ok := handlers.SessionUser(sess); ok {
 			ctx = handlers.WithUser(ctx, u)
 			chrome.User = &views.CurrentUser{ID: u.ID, Email: u.Email, Role: u.Role}
-			if db.RoleRank(u.Role) >= db.RoleRank(db.RoleManager) && r.Header.Get("HX-Request") == "" {
+			if page && db.RoleRank(u.Role) >= db.RoleRank(db.RoleManager) {
 				chrome.Counts = s.managerCounts(r.Context())
 			}
 		}
-		if r.Method == http.MethodGet && r.Header.Get("HX-Request") == "" {
+		if page {
 			kinds, msgs := handlers.PopFlashes(sess)
 			for i := range kinds {
 				chrome.Flashes = append(chrome.Flashes, views.Flash{Kind: kinds[i], Message: msgs[i]})
@@ -178,20 +180,21 @@ func (s *Server) withSession(next http.Handler) http.Handler {
 	})
 }
 
+// rendersPage reports whether r asks for a whole page, with navigation and
+// flash messages: a GET that is neither an htmx fragment nor the export.
+func rendersPage(r *http.Request) bool {
+	return r.Method == http.MethodGet && r.Header.Get("HX-Request") == "" && r.Pattern != auditExportRoute
+}
+
 // managerCounts are the numbers shown next to the managers' links: what
 // waits for a decision. A failure only loses the numbers.
 func (s *Server) managerCounts(ctx context.Context) map[string]int {
-	out := map[string]int{}
-	store := db.NewPayouts(s.db)
-	for href, st := range map[string]db.Status{"/approvals": db.StatusPendingApproval, "/payouts/unknown": db.StatusUnknown} {
-		n, err := store.CountStatus(ctx, st)
-		if err != nil {
-			s.log.WarnContext(ctx, "navigation counts", slog.Any("error", err))
-			continue
-		}
-		out[href] = n
+	b, err := db.NewReports(s.db).Backlog(ctx)
+	if err != nil {
+		s.log.WarnContext(ctx, "navigation counts", slog.Any("error", err))
+		return nil
 	}
-	return out
+	return map[string]int{"/approvals": int(b.PendingApproval), "/payouts/unknown": int(b.Unknown)}
 }
 
 // requireRole lets through signed-in users whose role ranks at least min;

@@ -2,19 +2,24 @@ package web
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 )
 
+// TestRecoverPanicRendersErrorPage panics in a route served through the
+// real middleware: the client gets the friendly 500 page, and the request
+// is logged and counted with status 500.
 func TestRecoverPanicRendersErrorPage(t *testing.T) {
 	var logs bytes.Buffer
-	s := &Server{log: slog.New(slog.NewTextHandler(&logs, nil)), metrics: newMetrics()}
-	h := chain(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }), s.requestInfo, s.recoverPanic)
+	s := &Server{log: slog.New(slog.NewTextHandler(&logs, nil)), metrics: newMetrics(),
+		routes: []route{{"GET /boom", accessOpen, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })}}}
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
+	s.buildHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/boom", nil))
 	if rec.Code != http.StatusInternalServerError {
 		t.Fatalf("status %d, want 500", rec.Code)
 	}
@@ -28,6 +33,35 @@ func TestRecoverPanicRendersErrorPage(t *testing.T) {
 	if !strings.Contains(logs.String(), "boom") || !strings.Contains(logs.String(), "id="+id) {
 		t.Errorf("log %q lacks the panic and request id", logs.String())
 	}
+	if !regexp.MustCompile(`msg=request method=GET path=/boom route="GET /boom" status=500 .* id=` + id).MatchString(logs.String()) {
+		t.Errorf("log %q lacks the request line with status 500", logs.String())
+	}
+	if got, want := requestCounts(t, s.metrics), "GET /boom GET 500: 1"; got != want {
+		t.Errorf("request counts %q, want %q", got, want)
+	}
+}
+
+// requestCounts lists the request counter's series as "route method code: n".
+func requestCounts(t *testing.T, m *metrics) string {
+	t.Helper()
+	families, err := m.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range families {
+		if f.GetName() != "payoutdesk_http_requests_total" {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range s.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			out = append(out, fmt.Sprintf("%s %s %s: %v", labels["route"], labels["method"], labels["code"], s.GetCounter().GetValue()))
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 func TestClientIPBehindProxyOnlyWhenTrusted(t *testing.T) {

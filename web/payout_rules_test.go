@@ -297,6 +297,31 @@ func TestSessionMismatchCancelsInsteadOfConfirming(t *testing.T) {
 	}
 }
 
+// A payout we still think waits for our confirm, which the provider has
+// already settled (the confirm's answer was lost, say): reconciliation
+// records what the provider says instead of confirming again.
+func TestConfirmStepFindsThePayoutMovedOn(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	id := agent.submit(providers.SmartGlocal, agent.openForm(providers.SmartGlocal), validForms(ts)[providers.SmartGlocal])
+	ts.waitStatus(id, db.StatusPaid)
+	if _, err := ts.DB.W.Exec(`UPDATE payouts SET status = 'awaiting_confirmation', confirmed_at = NULL,
+		next_check_at = '2000-01-01T00:00:00.000000Z' WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	ts.waitStatus(id, db.StatusPaid)
+	moved := false
+	for _, e := range ts.events("payout.status_changed") {
+		moved = moved || (e.TargetID == strconv.FormatInt(id, 10) && e.Details["source"] == "reconciliation")
+	}
+	if !moved {
+		t.Error("no payout.status_changed event from reconciliation")
+	}
+	if n := ts.App.Sandbox().Count(providers.SmartGlocal, "session confirmed"); n != 1 {
+		t.Errorf("Smart Glocal confirmed %d times, want once", n)
+	}
+}
+
 func TestWebhooksCannotRewriteAFinalPayout(t *testing.T) {
 	ts := newTestServer(t)
 	agent := ts.as(db.RoleAgent)

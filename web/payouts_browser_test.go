@@ -32,16 +32,7 @@ func TestBrowserPayoutPerProvider(t *testing.T) {
 	ctx := newBrowser(t)
 	forms := validForms(ts)
 
-	step(t, ctx, "open the login page",
-		chromedp.Navigate(ts.URL+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
-	)
-	step(t, ctx, "sign in as the agent",
-		chromedp.SendKeys(chromedp.CSS(`#f-email`), "agent@example.com"),
-		chromedp.SendKeys(chromedp.CSS(`#f-password`), testPassword),
-		chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="dashboard-email"]`)),
-	)
+	signInInBrowser(t, ctx, ts, "agent@example.com", db.RoleAgent)
 
 	ids := map[providers.Name]int64{}
 	providerOrder := []providers.Name{providers.Kibramoa, providers.SmartGlocal, providers.Monime, providers.FedaPay}
@@ -145,6 +136,18 @@ func createPayoutInBrowser(t *testing.T, ctx context.Context, ts *testServer, na
 		t.Fatalf("picking %s led to %s, want /payouts/new/%s", name, loc, name)
 	}
 
+	id := submitPayoutForm(t, ctx, ts, name, form)
+	if got := value(t, ctx, "flash", chromedp.Text(chromedp.CSS(`[data-testid="flash"]`))); got != "Payout created and queued for sending." {
+		t.Errorf("after submitting, the page says %q, want %q", got, "Payout created and queued for sending.")
+	}
+	return id
+}
+
+// submitPayoutForm fills the provider's form, on which the browser is,
+// with form, submits it and returns the created payout's id, on whose page
+// the browser then is.
+func submitPayoutForm(t *testing.T, ctx context.Context, ts *testServer, name providers.Name, form map[string][]string) int64 {
+	t.Helper()
 	// What the form offers: control id → tag name.
 	controls := value(t, ctx, "form controls", chromedp.Evaluate[map[string]string](
 		`Object.fromEntries([...document.querySelectorAll('[data-testid="payout-form"] [id^="f-"]')].map(e => [e.id, e.tagName]))`))
@@ -185,9 +188,6 @@ func createPayoutInBrowser(t *testing.T, ctx context.Context, ts *testServer, na
 	id := payoutIDFromURL(ts, loc)
 	if id == 0 {
 		t.Fatalf("submitting the %s form led to %s, want /payouts/{id}; %s", name, loc, pageDiag(ctx))
-	}
-	if got := value(t, ctx, "flash", chromedp.Text(chromedp.CSS(`[data-testid="flash"]`))); got != "Payout created and queued for sending." {
-		t.Errorf("after submitting, the page says %q, want %q", got, "Payout created and queued for sending.")
 	}
 	return id
 }
@@ -233,19 +233,7 @@ func completeCashierInNewTab(t *testing.T, ctx context.Context, ts *testServer, 
 	}
 	tab, closeTab := chromedp.NewContext(ctx, chromedp.WithTargetID(id))
 	defer closeTab()
-	// Attach to the tab before any step: the first run on a context binds
-	// the tab's event loop to its context, so it must not be a step's
-	// context with a time limit (see newBrowser). Bound it from outside.
-	attached := make(chan error, 1)
-	go func() { attached <- chromedp.Do(tab) }()
-	select {
-	case err := <-attached:
-		if err != nil {
-			t.Fatalf("attach to the cashier tab: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("attaching to the cashier tab took over 10 s")
-	}
+	attach(t, tab, "the cashier tab")
 
 	step(t, tab, "load the cashier in the new tab", chromedp.WaitVisible(chromedp.CSS(`[data-testid="cashier-amount"]`)))
 	if loc := value(t, tab, "cashier location", chromedp.Location()); !strings.HasPrefix(loc, ts.URL+"/sandbox/") {
@@ -254,14 +242,21 @@ func completeCashierInNewTab(t *testing.T, ctx context.Context, ts *testServer, 
 	if got := value(t, tab, "cashier amount", chromedp.Text(chromedp.CSS(`[data-testid="cashier-amount"]`))); !strings.Contains(got, wantAmount) {
 		t.Errorf("the cashier shows %q, want it to contain %q", got, wantAmount)
 	}
-	step(t, tab, "complete the cashier",
+	completeCashier(t, tab, ts)
+}
+
+// completeCashier completes the sandbox cashier the browser shows, as the
+// customer would, and checks that it lands on the redirect URL.
+func completeCashier(t *testing.T, ctx context.Context, ts *testServer) {
+	t.Helper()
+	step(t, ctx, "complete the cashier",
 		chromedp.Click(chromedp.CSS(`[data-testid="cashier-option"]`)),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="cashier-account"]`), "customer42@pix.example"),
 		chromedp.Click(chromedp.CSS(`[data-testid="cashier-complete"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="cashier-done"], [data-testid="cashier-error"]`)),
 	)
-	if loc := value(t, tab, "cashier done location", chromedp.Location()); loc != ts.URL+"/cashier/done" {
-		t.Fatalf("after completing, the customer is on %s, want %s/cashier/done; %s", loc, ts.URL, pageDiag(tab))
+	if loc := value(t, ctx, "cashier done location", chromedp.Location()); loc != ts.URL+"/cashier/done" {
+		t.Fatalf("after completing, the customer is on %s, want the redirect URL %s/cashier/done; %s", loc, ts.URL, pageDiag(ctx))
 	}
 }
 

@@ -15,29 +15,12 @@ import (
 
 	"payoutdesk/db"
 	"payoutdesk/providers"
+	"payoutdesk/providers/sandbox/sandboxtest"
 )
 
 // validForms are complete, valid payout forms, one per provider.
 func validForms(ts *testServer) map[providers.Name]url.Values {
-	return map[providers.Name]url.Values{
-		providers.Kibramoa: {
-			"amount": {"150.00"}, "currency": {"BRL"}, "country": {"BR"}, "redirect_url": {ts.URL + "/cashier/done"},
-			"user_id": {"customer-42"}, "description": {"Refund of order 1001"}, "user_device": {"MOBILE"}, "ip": {"203.0.113.7"},
-		},
-		providers.SmartGlocal: {
-			"amount": {"10.00"}, "currency": {"USD"}, "payment_method": {"bank_account"}, "iban": {"BE68 5390 0754 7034"},
-			"remittance_description": {"Refund"}, "recipient_first_name": {"John"}, "recipient_last_name": {"Johnson"},
-			"recipient_bank_name": {"All Banks Belgium"}, "recipient_currency": {"EUR"}, "recipient_country_iso3": {"BEL"},
-		},
-		providers.Monime: {
-			"amount": {"25.50"}, "currency": {"SLE"}, "provider_code": {"m17"}, "account_id": {"+23278123456"},
-			"metadata": {"ticket=SUP-123"},
-		},
-		providers.FedaPay: {
-			"amount": {"2000"}, "currency": {"XOF"}, "mode": {"mtn_open"}, "firstname": {"Ama"}, "lastname": {"Koffi"},
-			"phone_country": {"bj"}, "phone_number": {"97808080"}, "email": {"ama@example.com"},
-		},
-	}
+	return sandboxtest.ValidForms(ts.URL + "/cashier/done")
 }
 
 // openForm renders a provider's form and returns its idempotency key.

@@ -2,9 +2,9 @@ package web
 
 import (
 	"context"
-	"crypto/rsa"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"time"
@@ -36,11 +36,85 @@ func providerHTTPClient() *http.Client {
 	}
 }
 
-// AllSandbox reports whether no provider has credentials, so that every
-// provider runs on the built-in sandbox.
-func (c Config) AllSandbox() bool {
-	pc := c.Providers
-	return pc.KibramoaAPIKey == "" && pc.SmartGlocalProject == "" && pc.MonimeToken == "" && pc.FedaPaySecretKey == ""
+// ProviderConfig is each provider's client configuration as configured.
+// A provider without credentials runs on the built-in sandbox instead.
+type ProviderConfig struct {
+	Kibramoa    kibramoa.Config
+	SmartGlocal smartglocal.Config
+	Monime      monime.Config
+	FedaPay     fedapay.Config
+}
+
+// Live returns the set of providers whose credentials are set, which talk
+// to the real provider; every other one runs on the built-in sandbox.
+func (pc ProviderConfig) Live() map[providers.Name]bool {
+	live := map[providers.Name]bool{
+		providers.Kibramoa:    pc.Kibramoa.APIKey != "",
+		providers.SmartGlocal: pc.SmartGlocal.Project != "",
+		providers.Monime:      pc.Monime.Token != "",
+		providers.FedaPay:     pc.FedaPay.SecretKey != "",
+	}
+	maps.DeleteFunc(live, func(_ providers.Name, set bool) bool { return !set })
+	return live
+}
+
+// AllSandbox reports whether every provider runs on the built-in sandbox.
+func (c Config) AllSandbox() bool { return len(c.Providers.Live()) == 0 }
+
+// loadProviderConfig reads the providers' settings through get. A live
+// provider needs its webhook secret (Smart Glocal: its key files, which
+// are read here) too.
+func loadProviderConfig(get func(env string) string) (ProviderConfig, error) {
+	pc := ProviderConfig{
+		Kibramoa: kibramoa.Config{BaseURL: get("PAYOUTDESK_KIBRAMOA_URL"), APIKey: get("PAYOUTDESK_KIBRAMOA_API_KEY"),
+			WebhookSecret: get("PAYOUTDESK_KIBRAMOA_WEBHOOK_SECRET"), AmountFormat: kibramoa.AmountFormat(get("PAYOUTDESK_KIBRAMOA_AMOUNT_FORMAT"))},
+		SmartGlocal: smartglocal.Config{BaseURL: get("PAYOUTDESK_SMARTGLOCAL_URL"), Project: get("PAYOUTDESK_SMARTGLOCAL_PROJECT"),
+			IdempotencyHeader: get("PAYOUTDESK_SMARTGLOCAL_IDEMPOTENCY_HEADER")},
+		Monime: monime.Config{BaseURL: get("PAYOUTDESK_MONIME_URL"), Token: get("PAYOUTDESK_MONIME_TOKEN"), SpaceID: get("PAYOUTDESK_MONIME_SPACE_ID"),
+			WebhookSecret: get("PAYOUTDESK_MONIME_WEBHOOK_SECRET"), WebhookHeader: get("PAYOUTDESK_MONIME_WEBHOOK_HEADER"),
+			DefaultSourceAccount: get("PAYOUTDESK_MONIME_SOURCE_ACCOUNT")},
+		FedaPay: fedapay.Config{BaseURL: get("PAYOUTDESK_FEDAPAY_URL"), SecretKey: get("PAYOUTDESK_FEDAPAY_SECRET_KEY"),
+			WebhookSecret: get("PAYOUTDESK_FEDAPAY_WEBHOOK_SECRET")},
+	}
+	if f := pc.Kibramoa.AmountFormat; f != kibramoa.AmountDecimal && f != kibramoa.AmountMinor {
+		return pc, fmt.Errorf("PAYOUTDESK_KIBRAMOA_AMOUNT_FORMAT: want decimal or minor, got %q", f)
+	}
+	if pc.SmartGlocal.IdempotencyHeader == "none" {
+		pc.SmartGlocal.IdempotencyHeader = smartglocal.NoIdempotencyHeader
+	}
+	live := pc.Live()
+	switch {
+	case live[providers.Kibramoa] && pc.Kibramoa.WebhookSecret == "":
+		return pc, errors.New("PAYOUTDESK_KIBRAMOA_WEBHOOK_SECRET is required with PAYOUTDESK_KIBRAMOA_API_KEY")
+	case live[providers.Monime] && (pc.Monime.SpaceID == "" || pc.Monime.WebhookSecret == ""):
+		return pc, errors.New("PAYOUTDESK_MONIME_SPACE_ID and PAYOUTDESK_MONIME_WEBHOOK_SECRET are required with PAYOUTDESK_MONIME_TOKEN")
+	case live[providers.FedaPay] && pc.FedaPay.WebhookSecret == "":
+		return pc, errors.New("PAYOUTDESK_FEDAPAY_WEBHOOK_SECRET is required with PAYOUTDESK_FEDAPAY_SECRET_KEY")
+	}
+	if live[providers.SmartGlocal] {
+		keyFile, pubFile := get("PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE"), get("PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE")
+		if keyFile == "" || pubFile == "" {
+			return pc, errors.New("PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE and PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE are required with PAYOUTDESK_SMARTGLOCAL_PROJECT")
+		}
+		var err error
+		if pc.SmartGlocal.Key, err = readPEM(keyFile, smartglocal.ParsePrivateKey); err != nil {
+			return pc, fmt.Errorf("PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE: %w", err)
+		}
+		if pc.SmartGlocal.ProviderKey, err = readPEM(pubFile, smartglocal.ParsePublicKey); err != nil {
+			return pc, fmt.Errorf("PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE: %w", err)
+		}
+	}
+	return pc, nil
+}
+
+// readPEM reads a key file and parses it.
+func readPEM[K any](path string, parse func([]byte) (K, error)) (K, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var zero K
+		return zero, err
+	}
+	return parse(b)
 }
 
 // providerSet is the configured providers: the registry, each one's API
@@ -51,94 +125,50 @@ type providerSet struct {
 	sandbox  *sandbox.Sandbox
 }
 
-// buildProviders configures the four providers: a provider with credentials
-// is live, one without runs on the sandbox, mounted at /sandbox/.
+// buildProviders builds the four providers' clients from cfg: a live
+// provider talks to its configured API, every other one to the sandbox,
+// mounted at /sandbox/.
 func buildProviders(ctx context.Context, cfg Config, d *db.DB) (providerSet, error) {
-	set, err := buildProviderSet(ctx, cfg, d)
-	if err != nil && set.sandbox != nil {
-		set.sandbox.Close()
-	}
-	return set, err
-}
-
-func buildProviderSet(ctx context.Context, cfg Config, d *db.DB) (set providerSet, err error) {
-	pc := cfg.Providers
+	var set providerSet
+	pc, live := cfg.Providers, cfg.Providers.Live()
 	hc := providerHTTPClient()
-	reg := providers.NewRegistry()
-	live := map[providers.Name]bool{
-		providers.Kibramoa:    pc.KibramoaAPIKey != "",
-		providers.SmartGlocal: pc.SmartGlocalProject != "",
-		providers.Monime:      pc.MonimeToken != "",
-		providers.FedaPay:     pc.FedaPaySecretKey != "",
-	}
-	var sb *sandbox.Sandbox
-	var creds sandbox.Credentials
-	if !live[providers.Kibramoa] || !live[providers.SmartGlocal] || !live[providers.Monime] || !live[providers.FedaPay] {
-		if creds, err = sandboxCredentials(ctx, d); err != nil {
+	pc.Kibramoa.HTTPClient, pc.SmartGlocal.HTTPClient, pc.Monime.HTTPClient, pc.FedaPay.HTTPClient = hc, hc, hc, hc
+	pc.Kibramoa.DefaultRedirectURL = cfg.BaseURL + "/cashier/done"
+	if len(live) < len(providers.All) {
+		creds, err := sandboxCredentials(ctx, d)
+		if err != nil {
 			return set, err
 		}
-		sb = sandbox.New(sandbox.Config{
+		sb := sandbox.New(sandbox.Config{
 			BaseURL:             cfg.BaseURL + "/sandbox",
 			WebhookURL:          func(p providers.Name) string { return cfg.BaseURL + "/webhooks/" + string(p) },
 			Step:                cfg.SandboxStep,
-			MonimeWebhookHeader: pc.MonimeWebhookHeader,
+			MonimeWebhookHeader: pc.Monime.WebhookHeader,
 			Credentials:         creds,
 		})
 		set.sandbox = sb
-	}
-
-	amountFormat := kibramoa.AmountDecimal
-	switch pc.KibramoaAmountFormat {
-	case "", "decimal":
-	case "minor":
-		amountFormat = kibramoa.AmountMinor
-	default:
-		return set, fmt.Errorf("PAYOUTDESK_KIBRAMOA_AMOUNT_FORMAT: want decimal or minor, got %q", pc.KibramoaAmountFormat)
-	}
-	kib := kibramoa.Config{BaseURL: pc.KibramoaURL, APIKey: pc.KibramoaAPIKey, WebhookSecret: pc.KibramoaWebhookSecret,
-		DefaultRedirectURL: cfg.BaseURL + "/cashier/done", AmountFormat: amountFormat, WebhookRawOnly: pc.KibramoaWebhookRawOnly, HTTPClient: hc}
-	if !live[providers.Kibramoa] {
-		kib.BaseURL, kib.APIKey, kib.WebhookSecret = sb.BaseURL(providers.Kibramoa), creds.KibramoaAPIKey, creds.KibramoaWebhookSecret
-	} else if kib.WebhookSecret == "" {
-		return set, errors.New("PAYOUTDESK_KIBRAMOA_WEBHOOK_SECRET is required with PAYOUTDESK_KIBRAMOA_API_KEY")
-	}
-	reg.Add(kibramoa.New(kib), mode(live[providers.Kibramoa]))
-
-	sg := smartglocal.Config{BaseURL: pc.SmartGlocalURL, Project: pc.SmartGlocalProject, IdempotencyHeader: pc.SmartGlocalIdempotencyHeader, HTTPClient: hc}
-	if sg.IdempotencyHeader == "none" {
-		sg.IdempotencyHeader = smartglocal.NoIdempotencyHeader
-	}
-	if live[providers.SmartGlocal] {
-		var err error
-		if sg.Key, sg.ProviderKey, err = smartGlocalKeys(pc); err != nil {
-			return set, err
+		if k := &pc.Kibramoa; !live[providers.Kibramoa] {
+			k.BaseURL, k.APIKey, k.WebhookSecret = sb.BaseURL(providers.Kibramoa), creds.KibramoaAPIKey, creds.KibramoaWebhookSecret
 		}
-	} else {
-		sg.BaseURL, sg.Project = sb.BaseURL(providers.SmartGlocal), creds.SmartGlocalProject
-		sg.Key, sg.ProviderKey = creds.SmartGlocalPartnerKey, &creds.SmartGlocalProviderKey.PublicKey
+		if sg := &pc.SmartGlocal; !live[providers.SmartGlocal] {
+			sg.BaseURL, sg.Project = sb.BaseURL(providers.SmartGlocal), creds.SmartGlocalProject
+			sg.Key, sg.ProviderKey = creds.SmartGlocalPartnerKey, &creds.SmartGlocalProviderKey.PublicKey
+		}
+		if m := &pc.Monime; !live[providers.Monime] {
+			m.BaseURL, m.Token, m.SpaceID, m.WebhookSecret = sb.BaseURL(providers.Monime), creds.MonimeToken, creds.MonimeSpaceID, creds.MonimeWebhookSecret
+		}
+		if f := &pc.FedaPay; !live[providers.FedaPay] {
+			f.BaseURL, f.SecretKey, f.WebhookSecret = sb.BaseURL(providers.FedaPay), creds.FedaPaySecretKey, creds.FedaPayWebhookSecret
+		}
 	}
-	reg.Add(smartglocal.New(sg), mode(live[providers.SmartGlocal]))
-
-	mon := monime.Config{BaseURL: pc.MonimeURL, Token: pc.MonimeToken, SpaceID: pc.MonimeSpaceID, WebhookSecret: pc.MonimeWebhookSecret,
-		WebhookHeader: pc.MonimeWebhookHeader, DefaultSourceAccount: pc.MonimeSourceAccount, HTTPClient: hc}
-	if !live[providers.Monime] {
-		mon.BaseURL, mon.Token, mon.SpaceID, mon.WebhookSecret = sb.BaseURL(providers.Monime), creds.MonimeToken, creds.MonimeSpaceID, creds.MonimeWebhookSecret
-	} else if mon.SpaceID == "" || mon.WebhookSecret == "" {
-		return set, errors.New("PAYOUTDESK_MONIME_SPACE_ID and PAYOUTDESK_MONIME_WEBHOOK_SECRET are required with PAYOUTDESK_MONIME_TOKEN")
-	}
-	reg.Add(monime.New(mon), mode(live[providers.Monime]))
-
-	fp := fedapay.Config{BaseURL: pc.FedaPayURL, SecretKey: pc.FedaPaySecretKey, WebhookSecret: pc.FedaPayWebhookSecret,
-		AllowCancel: pc.FedaPayAllowCancel, LookupByReference: pc.FedaPayLookupByReference, HTTPClient: hc}
-	if !live[providers.FedaPay] {
-		fp.BaseURL, fp.SecretKey, fp.WebhookSecret = sb.BaseURL(providers.FedaPay), creds.FedaPaySecretKey, creds.FedaPayWebhookSecret
-	} else if fp.WebhookSecret == "" {
-		return set, errors.New("PAYOUTDESK_FEDAPAY_WEBHOOK_SECRET is required with PAYOUTDESK_FEDAPAY_SECRET_KEY")
-	}
-	reg.Add(fedapay.New(fp), mode(live[providers.FedaPay]))
-	set.rails = reg
+	set.rails = providers.NewRegistry()
+	set.rails.Add(kibramoa.New(pc.Kibramoa), mode(live[providers.Kibramoa]))
+	set.rails.Add(smartglocal.New(pc.SmartGlocal), mode(live[providers.SmartGlocal]))
+	set.rails.Add(monime.New(pc.Monime), mode(live[providers.Monime]))
+	set.rails.Add(fedapay.New(pc.FedaPay), mode(live[providers.FedaPay]))
 	set.baseURLs = map[providers.Name]string{
-		providers.Kibramoa: kib.BaseURL, providers.SmartGlocal: sg.BaseURL, providers.Monime: mon.BaseURL, providers.FedaPay: fp.BaseURL,
+		providers.Kibramoa: pc.Kibramoa.BaseURL, providers.SmartGlocal: pc.SmartGlocal.BaseURL,
+		providers.Monime: pc.Monime.BaseURL, providers.FedaPay: pc.FedaPay.BaseURL,
 	}
 	return set, nil
 }
@@ -148,29 +178,6 @@ func mode(live bool) providers.Mode {
 		return providers.ModeLive
 	}
 	return providers.ModeSandbox
-}
-
-func smartGlocalKeys(pc ProviderConfig) (*rsa.PrivateKey, *rsa.PublicKey, error) {
-	if pc.SmartGlocalPrivateKeyFile == "" || pc.SmartGlocalPublicKeyFile == "" {
-		return nil, nil, errors.New("PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE and PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE are required with PAYOUTDESK_SMARTGLOCAL_PROJECT")
-	}
-	b, err := os.ReadFile(pc.SmartGlocalPrivateKeyFile)
-	if err != nil {
-		return nil, nil, fmt.Errorf("PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE: %w", err)
-	}
-	key, err := smartglocal.ParsePrivateKey(b)
-	if err != nil {
-		return nil, nil, fmt.Errorf("PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE: %w", err)
-	}
-	b, err = os.ReadFile(pc.SmartGlocalPublicKeyFile)
-	if err != nil {
-		return nil, nil, fmt.Errorf("PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE: %w", err)
-	}
-	pub, err := smartglocal.ParsePublicKey(b)
-	if err != nil {
-		return nil, nil, fmt.Errorf("PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE: %w", err)
-	}
-	return key, pub, nil
 }
 
 // sandboxCredentials returns the installation's sandbox credentials,

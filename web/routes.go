@@ -43,6 +43,10 @@ func (s *Server) Routes() []RouteInfo {
 	return out
 }
 
+// auditExportRoute streams a download rather than a page: it gets neither
+// navigation counts nor flash messages.
+const auditExportRoute = "GET /audit/export"
+
 // routeTable is every route of the application, in one place.
 func (s *Server) routeTable() []route {
 	auth := &handlers.Auth{
@@ -59,10 +63,10 @@ func (s *Server) routeTable() []route {
 	health := &handlers.Health{Log: s.log, DB: s.db}
 	overview := &handlers.Overview{Log: s.log, Reports: db.NewReports(s.db), Now: s.now}
 	audit := &handlers.Audit{Log: s.log, Store: db.NewAudit(s.db), Users: db.NewUsers(s.db), Rails: s.provs.rails,
-		Verify: func(ctx context.Context) (db.Verification, string, error) { return VerifyAuditConfig(ctx, s.db, s.cfg) }}
+		Verify: func(ctx context.Context) (db.Verification, string, error) { return VerifyAudit(ctx, s.db, s.cfg) }}
 	webhooks := &handlers.Webhooks{Log: s.log, Rails: s.provs.rails, Store: db.NewWebhooks(s.db), Flow: s.flow, Now: s.now}
 	payouts := &handlers.Payouts{Log: s.log, Rails: s.provs.rails, Store: db.NewPayouts(s.db), Audit: db.NewAudit(s.db),
-		Users: db.NewUsers(s.db), Flow: s.flow, Sessions: s.sessions, Approvals: s.rules, ApprovalTTL: s.cfg.ApprovalTTL, Now: s.now}
+		Users: db.NewUsers(s.db), Flow: s.flow, Sessions: s.sessions, Approvals: s.cfg.ApprovalRules, ApprovalTTL: s.cfg.ApprovalTTL, Now: s.now}
 	provs := &handlers.Providers{Log: s.log, Rails: s.provs.rails, BaseURLs: s.provs.baseURLs, AppURL: s.cfg.BaseURL}
 
 	return []route{
@@ -105,7 +109,7 @@ func (s *Server) routeTable() []route {
 
 		// Audit log (managers and admins)
 		{"GET /audit", db.RoleManager, http.HandlerFunc(audit.List)},
-		{"GET /audit/export", db.RoleManager, http.HandlerFunc(audit.Export)},
+		{auditExportRoute, db.RoleManager, http.HandlerFunc(audit.Export)},
 		{"GET /audit/{seq}", db.RoleManager, http.HandlerFunc(audit.Show)},
 		{"POST /audit/verify", db.RoleManager, http.HandlerFunc(audit.VerifyIntegrity)},
 
@@ -118,8 +122,9 @@ func (s *Server) routeTable() []route {
 
 // buildHandler mounts the routes with their middleware. Outermost first:
 // requestInfo (so even a panic's log line and page carry the request id) →
-// recoverPanic → logRequests → secureHeaders → CrossOriginProtection →
-// (per route) session → role check.
+// logRequests → recoverPanic (inside, so that a panic's 500 is logged and
+// counted) → secureHeaders → CrossOriginProtection → (per route) session →
+// role check.
 func (s *Server) buildHandler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range s.routes {
@@ -136,7 +141,7 @@ func (s *Server) buildHandler() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.AddInsecureBypassPattern("POST /webhooks/{provider}")
 	cop.SetDenyHandler(http.HandlerFunc(handlers.Forbidden))
-	return chain(s.errorPages(mux), s.requestInfo, s.recoverPanic, s.logRequests, s.secureHeaders, cop.Handler)
+	return chain(s.errorPages(mux), s.requestInfo, s.logRequests, s.recoverPanic, s.secureHeaders, cop.Handler)
 }
 
 // Login throttling: an account locks for 30 s after 5 failures within 15

@@ -33,7 +33,6 @@ type Server struct {
 	metrics  *metrics
 	provs    providerSet
 	flow     *handlers.Flow
-	rules    handlers.ApprovalRules
 	checks   *checkpointer
 	routes   []route
 	handler  http.Handler
@@ -67,18 +66,9 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		Now:      deps.Now,
 	}
 	var err error
-	if s.rules, err = handlers.ParseApprovalRules(cfg.ApprovalThresholds); err != nil {
-		return nil, fmt.Errorf("web: approval thresholds: %w", err)
-	}
-	if cfg.DBPath == "" {
-		s.cfg.DBPath = deps.DB.Path
-	}
-	keyPath, filePath := checkpointPaths(s.cfg)
-	key, err := loadSigningKey(keyPath)
-	if err != nil {
+	if s.checks, err = newCheckpointer(cfg, deps.DB, deps.Now); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	s.checks = &checkpointer{audit: db.NewAudit(deps.DB), key: key, file: filePath, every: max(cfg.CheckpointEvery, 1), now: deps.Now}
 	if s.provs, err = buildProviders(context.Background(), cfg, deps.DB); err != nil {
 		return nil, err
 	}
@@ -106,9 +96,6 @@ func (s *Server) Rails() *providers.Registry { return s.provs.rails }
 
 // Handler returns the application's root handler.
 func (s *Server) Handler() http.Handler { return s.handler }
-
-// sandboxed reports whether any provider runs on the built-in sandbox.
-func (s *Server) sandboxed() bool { return s.provs.sandbox != nil }
 
 // Serve listens on cfg.Addr and serves until ctx is done, then shuts down
 // gracefully: it stops accepting connections, lets in-flight requests

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,7 +18,6 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"payoutdesk/db"
-	"payoutdesk/handlers"
 	"payoutdesk/providers/sandbox/sandboxtest"
 	"payoutdesk/web"
 )
@@ -52,22 +52,16 @@ type testServer struct {
 
 const testPassword = "correct horse battery staple"
 
+// testConfig is the default configuration, with sandbox steps, provider
+// calls, reconciliation and checkpoints quick enough for tests.
 func testConfig() web.Config {
-	return web.Config{
-		SessionIdle:        30 * time.Minute,
-		SessionAbsolute:    12 * time.Hour,
-		ShutdownTimeout:    5 * time.Second,
-		SandboxStep:        20 * time.Millisecond,
-		SendTimeout:        2 * time.Second,
-		ReconcileEvery:     50 * time.Millisecond,
-		ReconcileMax:       time.Second,
-		SendParallel:       8,
-		ApprovalThresholds: handlers.DefaultApprovalThresholds,
-		ApprovalTTL:        72 * time.Hour,
-		CheckpointEvery:    10,
-		LogLevel:           "info",
-		LogFormat:          "text",
-	}
+	cfg := web.DefaultConfig()
+	cfg.SandboxStep = 20 * time.Millisecond
+	cfg.SendTimeout = 2 * time.Second
+	cfg.ReconcileEvery, cfg.ReconcileMax = 50*time.Millisecond, time.Second
+	cfg.SendParallel = 8
+	cfg.CheckpointEvery = 10
+	return cfg
 }
 
 func newTestServer(t *testing.T) *testServer {
@@ -229,25 +223,15 @@ func (c *client) setCookie(name, value string) {
 // events returns the audit events with the given action, oldest first.
 func (ts *testServer) events(action string) []db.Event {
 	ts.t.Helper()
-	rows, err := ts.DB.R.Query(`SELECT seq FROM audit_events WHERE action = ? ORDER BY seq`, action)
+	const limit = 1000
+	out, err := db.NewAudit(ts.DB).Search(context.Background(), db.AuditFilter{Action: action, Limit: limit})
 	if err != nil {
 		ts.t.Fatal(err)
 	}
-	var seqs []int64
-	for rows.Next() {
-		var s int64
-		rows.Scan(&s)
-		seqs = append(seqs, s)
+	if len(out) == limit {
+		ts.t.Fatalf("%d or more %s events: more than events reads", limit, action)
 	}
-	rows.Close()
-	var out []db.Event
-	for _, s := range seqs {
-		e, err := db.NewAudit(ts.DB).Get(context.Background(), s)
-		if err != nil {
-			ts.t.Fatal(err)
-		}
-		out = append(out, e)
-	}
+	slices.Reverse(out)
 	return out
 }
 

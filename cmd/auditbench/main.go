@@ -176,30 +176,38 @@ func serve(ctx context.Context, d *db.DB) (base string, client *http.Client, sto
 	}
 	base = "http://" + ln.Addr().String()
 	cfg := web.DefaultConfig()
-	cfg.Addr, cfg.BaseURL, cfg.DBPath = ln.Addr().String(), base, d.Path
-	// The generated log is not signed as it grows; checkpoints are not
-	// what this measures.
-	cfg.CheckpointEvery = 1 << 40
+	cfg.BaseURL = base
+	// No workers: the generated log is not signed as it grows, and
+	// checkpoints are not what this measures.
 	app, err := web.NewServer(cfg, web.Deps{DB: d, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
+		ln.Close()
 		return "", nil, nil, err
 	}
 	srv := &http.Server{Handler: app.Handler()}
 	go srv.Serve(ln)
+	stop = func() { srv.Close(); app.Close() }
 	const email, password = "bench-manager@example.com", "bench manager password"
 	if _, err := db.NewUsers(d).ByEmail(ctx, email); err != nil {
 		if _, err := db.NewUsers(d).Create(ctx, email, db.RoleManager, password, db.Event{Actor: db.Actor{Type: db.ActorCLI, ID: "auditbench"}, Action: "user.created"}); err != nil {
+			stop()
 			return "", nil, nil, err
 		}
 	}
 	jar, _ := cookiejar.New(nil)
-	client = &http.Client{Jar: jar, Timeout: 5 * time.Minute}
+	client = &http.Client{Jar: jar, Timeout: 5 * time.Minute,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.PostForm(base+"/login", url.Values{"email": {email}, "password": {password}})
 	if err != nil {
+		stop()
 		return "", nil, nil, err
 	}
 	resp.Body.Close()
-	return base, client, func() { srv.Close(); app.Close() }, nil
+	if resp.StatusCode != http.StatusSeeOther {
+		stop()
+		return "", nil, nil, fmt.Errorf("sign in %s: status %d, want 303", email, resp.StatusCode)
+	}
+	return base, client, stop, nil
 }
 
 // pages times the audit log's pages through HTTP, the handler's own

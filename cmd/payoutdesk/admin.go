@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/go-playground/validator/v10"
+
 	"payoutdesk/db"
 	"payoutdesk/web"
 )
@@ -24,35 +26,29 @@ func cliActor() db.Actor {
 	return db.Actor{Type: db.ActorCLI, ID: name}
 }
 
-func openDB(ctx context.Context, e env, name string, args []string, extra func(fs *flag.FlagSet)) (*db.DB, *flag.FlagSet, error) {
-	cfg, fs, err := config(e, name, args, extra)
-	if err != nil {
-		return nil, fs, err
-	}
-	d, err := db.Open(ctx, cfg.DBPath)
-	return d, fs, err
-}
+// emailRule is the rule the Users page applies to a new user's email
+// (handlers' newUserForm): the command line accepts exactly what it does.
+const emailRule = "required,email,max=254"
 
 func userAdd(ctx context.Context, e env, args []string) error {
 	var email, role string
 	var fromStdin bool
-	d, _, err := openDB(ctx, e, "user add", args, func(fs *flag.FlagSet) {
+	password := db.GeneratePassword()
+	_, d, err := openDB(ctx, e, "user add", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "email", "", "email address of the new user (required)")
 		fs.StringVar(&role, "role", "", "agent, manager or admin (required)")
 		fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of stdin instead of generating one")
-	})
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if email == "" || !strings.Contains(email, "@") {
-		return usageError("payoutdesk user add: --email is required and must be an email address")
-	}
-	if db.RoleRank(role) == 0 {
-		return usageError("payoutdesk user add: --role must be agent, manager or admin, got %q", role)
-	}
-	password := db.GeneratePassword()
-	if fromStdin {
+	}, func(*flag.FlagSet) error {
+		email = strings.TrimSpace(email)
+		if validator.New().Var(email, emailRule) != nil {
+			return usageError("payoutdesk user add: --email is required and must be an email address")
+		}
+		if db.RoleRank(role) == 0 {
+			return usageError("payoutdesk user add: --role must be agent, manager or admin, got %q", role)
+		}
+		if !fromStdin {
+			return nil
+		}
 		line, err := bufio.NewReader(e.stdin).ReadString('\n')
 		if err != nil && line == "" {
 			return usageError("payoutdesk user add: no password on stdin")
@@ -61,7 +57,12 @@ func userAdd(ctx context.Context, e env, args []string) error {
 		if len(password) < db.MinPasswordLength {
 			return usageError("payoutdesk user add: the password must have at least %d characters", db.MinPasswordLength)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	defer d.Close()
 	ev := db.Event{Actor: cliActor(), Action: "user.created"}
 	u, err := db.NewUsers(d).Create(ctx, email, role, password, ev)
 	if errors.Is(err, db.ErrDuplicate) {
@@ -79,16 +80,18 @@ func userAdd(ctx context.Context, e env, args []string) error {
 
 func userDisable(ctx context.Context, e env, args []string) error {
 	var email string
-	d, _, err := openDB(ctx, e, "user disable", args, func(fs *flag.FlagSet) {
+	_, d, err := openDB(ctx, e, "user disable", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "email", "", "email address of the user to disable (required)")
+	}, func(*flag.FlagSet) error {
+		if email == "" {
+			return usageError("payoutdesk user disable: --email is required")
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if email == "" {
-		return usageError("payoutdesk user disable: --email is required")
-	}
 	users := db.NewUsers(d)
 	u, err := users.ByEmail(ctx, email)
 	if errors.Is(err, db.ErrNotFound) {
@@ -110,14 +113,10 @@ func userDisable(ctx context.Context, e env, args []string) error {
 
 func auditVerify(ctx context.Context, e env, args []string) error {
 	var file, key string
-	cfg, _, err := config(e, "audit verify", args, func(fs *flag.FlagSet) {
+	cfg, d, err := openDB(ctx, e, "audit verify", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&file, "checkpoints", "", "checkpoint file to check the chain against (default: the configured one, DB.checkpoints)")
 		fs.StringVar(&key, "key", "", "checkpoint key, private or public PEM (default: the configured one, DB.checkpoint-key)")
-	})
-	if err != nil {
-		return err
-	}
-	d, err := db.Open(ctx, cfg.DBPath)
+	}, nil)
 	if err != nil {
 		return err
 	}
@@ -132,7 +131,7 @@ func auditVerify(ctx context.Context, e env, args []string) error {
 	// garbage less often makes it about a tenth faster, at the cost of a
 	// few megabytes in a process that exits right after.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	v, note, err := web.VerifyAuditConfig(ctx, d, cfg)
+	v, note, err := web.VerifyAudit(ctx, d, cfg)
 	if err != nil {
 		return err
 	}
@@ -147,11 +146,7 @@ func auditVerify(ctx context.Context, e env, args []string) error {
 }
 
 func auditCheckpoint(ctx context.Context, e env, args []string) error {
-	cfg, _, err := config(e, "audit checkpoint", args, nil)
-	if err != nil {
-		return err
-	}
-	d, err := db.Open(ctx, cfg.DBPath)
+	cfg, d, err := openDB(ctx, e, "audit checkpoint", args, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -165,7 +160,7 @@ func auditCheckpoint(ctx context.Context, e env, args []string) error {
 }
 
 func migrate(ctx context.Context, e env, args []string) error {
-	d, _, err := openDB(ctx, e, "migrate", args, nil)
+	_, d, err := openDB(ctx, e, "migrate", args, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -179,17 +174,21 @@ func migrate(ctx context.Context, e env, args []string) error {
 }
 
 func backup(ctx context.Context, e env, args []string) error {
-	d, fs, err := openDB(ctx, e, "backup", args, nil)
+	var dest string
+	_, d, err := openDB(ctx, e, "backup", args, nil, func(fs *flag.FlagSet) error {
+		if fs.NArg() != 1 {
+			return usageError("payoutdesk backup: want one destination path")
+		}
+		dest = fs.Arg(0)
+		return nil
+	})
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if fs.NArg() != 1 {
-		return usageError("payoutdesk backup: want one destination path")
-	}
-	if err := d.Backup(ctx, fs.Arg(0)); err != nil {
+	if err := d.Backup(ctx, dest); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "backup written to %s\n", fs.Arg(0))
+	fmt.Fprintf(e.stdout, "backup written to %s\n", dest)
 	return nil
 }

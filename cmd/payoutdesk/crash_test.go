@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -54,7 +53,7 @@ func TestCrashWhileSendingNeverPaysTwice(t *testing.T) {
 		t.Fatalf("user add: %v\n%s", err, out)
 	}
 
-	first := startServer(t, bin, serverEnv)
+	first := startServer(t, bin, serverEnv, addr)
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
 	post(t, hc, base+"/login", url.Values{"email": {"agent@example.com"}, "password": {"correct horse battery staple"}})
@@ -77,14 +76,9 @@ func TestCrashWhileSendingNeverPaysTwice(t *testing.T) {
 	}
 	first.Wait()
 
-	second := startServer(t, bin, serverEnv)
+	second := startServer(t, bin, serverEnv, addr)
 	waitUntil(t, "reconciliation to settle the payout", func() bool { return strings.Contains(get(t, hc, payoutURL), `data-status="paid"`) })
-	if err := second.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := second.Wait(); err != nil {
-		t.Fatalf("second server: %v", err)
-	}
+	second.stop(t)
 
 	if n := env.Sandbox.Count(providers.Monime, "payout created"); n != 1 {
 		t.Errorf("the provider created %d payouts, want 1", n)
@@ -116,29 +110,6 @@ func TestCrashWhileSendingNeverPaysTwice(t *testing.T) {
 	if v, err := db.NewAudit(d).Verify(context.Background()); err != nil || !v.OK() {
 		t.Errorf("audit chain after the crash: %v %v", v, err)
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-func startServer(t *testing.T, bin string, env []string) *exec.Cmd {
-	t.Helper()
-	var stderr lockedBuffer
-	cmd := exec.Command(bin)
-	cmd.Env, cmd.Stderr, cmd.Stdout = env, &stderr, io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill() })
-	waitFor(t, &stderr, regexp.MustCompile(`msg=ready`), 20*time.Second)
-	return cmd
 }
 
 func waitUntil(t *testing.T, what string, cond func() bool) {

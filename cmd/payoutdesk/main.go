@@ -54,7 +54,10 @@ type env struct {
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	name := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	switch {
+	case len(args) > 0 && isHelp(args[0]):
+		name, args = "help", args[1:]
+	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
 		name, args = args[0], args[1:]
 	}
 	sub := func() (string, []string) {
@@ -88,11 +91,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		default:
 			return usageError("payoutdesk audit: want \"verify\" or \"checkpoint\", got %q", s)
 		}
-	case "help", "-h", "--help":
+	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	return usageError("payoutdesk: unknown command %q", name)
+}
+
+// isHelp reports whether arg asks for help the way the flag package
+// understands it (-h, -help, --h, --help).
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--h", "--help":
+		return true
+	}
+	return false
 }
 
 const usage = `Payout Desk — a payout back-office.

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -20,7 +20,7 @@ func config(e env, name string, args []string, extra func(fs *flag.FlagSet)) (we
 		extra(fs)
 	}
 	cfg, err := web.LoadConfig(fs, args, e.getenv)
-	if err == flag.ErrHelp {
+	if errors.Is(err, flag.ErrHelp) {
 		return cfg, fs, exitError{code: 0}
 	}
 	if err != nil {
@@ -29,38 +29,41 @@ func config(e env, name string, args []string, extra func(fs *flag.FlagSet)) (we
 	return cfg, fs, nil
 }
 
-func newLogger(e env, cfg web.Config) (*slog.Logger, error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		return nil, exitError{code: 2, msg: fmt.Sprintf("PAYOUTDESK_LOG_LEVEL: want debug, info, warn or error, got %q", cfg.LogLevel)}
+// openDB parses a command's flags as config does, lets check (if set)
+// refuse the command's own arguments, and only then opens the database,
+// creating and migrating it if need be.
+func openDB(ctx context.Context, e env, name string, args []string, extra func(fs *flag.FlagSet), check func(fs *flag.FlagSet) error) (web.Config, *db.DB, error) {
+	cfg, fs, err := config(e, name, args, extra)
+	if err != nil {
+		return cfg, nil, err
 	}
-	opts := &slog.HandlerOptions{Level: level}
-	switch cfg.LogFormat {
-	case "text":
-		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+	if check != nil {
+		if err := check(fs); err != nil {
+			return cfg, nil, err
+		}
 	}
-	return nil, exitError{code: 2, msg: fmt.Sprintf("PAYOUTDESK_LOG_FORMAT: want text or json, got %q", cfg.LogFormat)}
+	d, err := db.Open(ctx, cfg.DBPath)
+	return cfg, d, err
+}
+
+func newLogger(e env, cfg web.Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, opts))
 }
 
 // serve opens the database (migrating it), creates the first accounts on an
 // empty one, and serves until ctx is cancelled by SIGINT or SIGTERM.
 func serve(ctx context.Context, e env, args []string) error {
 	start := time.Now()
-	cfg, _, err := config(e, "serve", args, nil)
-	if err != nil {
-		return err
-	}
-	log, err := newLogger(e, cfg)
-	if err != nil {
-		return err
-	}
-	d, err := db.Open(ctx, cfg.DBPath)
+	cfg, d, err := openDB(ctx, e, "serve", args, nil, nil)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	log := newLogger(e, cfg)
 	if err := web.Bootstrap(ctx, d, cfg.AllSandbox(), e.stdout); err != nil {
 		return err
 	}

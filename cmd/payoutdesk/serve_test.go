@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -10,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,15 +19,43 @@ import (
 	"time"
 )
 
-// buildBinary compiles the command once per test run.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "payoutdesk")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+// binDir holds the command built for the tests, removed by TestMain.
+var (
+	binDir   string
+	binOnce  sync.Once
+	binPath  string
+	binError error
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "payoutdesk-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	return bin
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// buildBinary compiles the command, once per test run, for the tests and
+// benchmarks that run it as a process.
+func buildBinary(tb testing.TB) string {
+	tb.Helper()
+	binOnce.Do(func() {
+		bin := filepath.Join(binDir, "payoutdesk")
+		// go test puts its own go command first in PATH.
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			binError = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		binPath = bin
+	})
+	if binError != nil {
+		tb.Fatal(binError)
+	}
+	return binPath
 }
 
 // lockedBuffer collects a process's output while the test reads it.
@@ -61,30 +90,82 @@ func waitFor(t *testing.T, buf *lockedBuffer, re *regexp.Regexp, timeout time.Du
 	return nil
 }
 
+// process is a payoutdesk server started by a test, with its output.
+type process struct {
+	*exec.Cmd
+	stdout, stderr lockedBuffer
+}
+
+// startServer starts bin with env and waits until it answers GET /healthz
+// at addr, the address env gives it.
+func startServer(tb testing.TB, bin string, env []string, addr string) *process {
+	tb.Helper()
+	p := &process{Cmd: exec.Command(bin)}
+	p.Env, p.Stdout, p.Stderr = env, &p.stdout, &p.stderr
+	if err := p.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { p.Process.Kill() })
+	hc := &http.Client{Timeout: time.Second}
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Microsecond) {
+		if resp, err := hc.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p
+			}
+		}
+	}
+	tb.Fatalf("the server did not answer /healthz within 20 s:\n%s", p.stderr.String())
+	return nil
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (p *process) stop(tb testing.TB) {
+	tb.Helper()
+	if err := p.Process.Signal(syscall.SIGTERM); err != nil {
+		tb.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			tb.Fatalf("exit after SIGTERM: %v\n%s", err, p.stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		tb.Fatalf("the server did not stop within 20 s of SIGTERM:\n%s", p.stderr.String())
+	}
+}
+
+// freeAddr returns a loopback address with a port free at the moment.
+func freeAddr(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
 // TestServeFreshDatabase runs the real binary as a newcomer would: on an
 // empty database it prints the admin credentials, someone signs in with
 // them, and SIGTERM stops it cleanly.
 func TestServeFreshDatabase(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	var stdout, stderr lockedBuffer
-	cmd := exec.Command(bin)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PAYOUTDESK_ADDR=127.0.0.1:0", "PAYOUTDESK_DB="+filepath.Join(dir, "fresh.db"))
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill() })
+	addr := freeAddr(t)
+	env := append(os.Environ(), "PAYOUTDESK_ADDR="+addr, "PAYOUTDESK_DB="+filepath.Join(dir, "fresh.db"))
+	first := startServer(t, bin, env, addr)
 
-	base := waitFor(t, &stderr, regexp.MustCompile(`msg=ready url=(http://\S+)`), 20*time.Second)[1]
-	admin := waitFor(t, &stdout, regexp.MustCompile(`admin\s+(admin@\S+)\s+(\S+)`), time.Second)
-	if strings.Contains(stderr.String(), admin[2]) {
+	base := waitFor(t, &first.stderr, regexp.MustCompile(`msg=ready url=(http://\S+)`), 5*time.Second)[1]
+	admin := waitFor(t, &first.stdout, regexp.MustCompile(`admin\s+(admin@\S+)\s+(\S+)`), time.Second)
+	if strings.Contains(first.stderr.String(), admin[2]) {
 		t.Error("the admin password was logged")
 	}
 	for _, role := range []string{"manager", "agent"} {
-		if !strings.Contains(stdout.String(), role+"@payoutdesk.local") {
-			t.Errorf("no demo %s in the first-start output:\n%s", role, stdout.String())
+		if !strings.Contains(first.stdout.String(), role+"@payoutdesk.local") {
+			t.Errorf("no demo %s in the first-start output:\n%s", role, first.stdout.String())
 		}
 	}
 
@@ -100,38 +181,15 @@ func TestServeFreshDatabase(t *testing.T) {
 		t.Fatalf("after signing in: status %d, want the admin's dashboard", resp.StatusCode)
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("the server did not stop within 20 s of SIGTERM")
-	}
-	if !strings.Contains(stderr.String(), "msg=stopped") {
-		t.Errorf("no clean-stop log line:\n%s", stderr.String())
+	first.stop(t)
+	if !strings.Contains(first.stderr.String(), "msg=stopped") {
+		t.Errorf("no clean-stop log line:\n%s", first.stderr.String())
 	}
 
 	// A second start on the same database creates no accounts.
-	var out2, err2 lockedBuffer
-	cmd2 := exec.Command(bin)
-	cmd2.Dir, cmd2.Env = dir, cmd.Env
-	cmd2.Stdout, cmd2.Stderr = &out2, &err2
-	if err := cmd2.Start(); err != nil {
-		t.Fatal(err)
+	second := startServer(t, bin, env, addr)
+	if out := second.stdout.String(); out != "" {
+		t.Errorf("second start printed %q, want nothing (no new accounts)", out)
 	}
-	t.Cleanup(func() { cmd2.Process.Kill() })
-	waitFor(t, &err2, regexp.MustCompile(`msg=ready`), 20*time.Second)
-	if out2.String() != "" {
-		t.Errorf("second start printed %q, want nothing (no new accounts)", out2.String())
-	}
-	cmd2.Process.Signal(syscall.SIGTERM)
-	if err := cmd2.Wait(); err != nil {
-		t.Errorf("second server: %v", err)
-	}
+	second.stop(t)
 }

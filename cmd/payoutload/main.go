@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -86,26 +85,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer d.Close()
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	base := "http://" + ln.Addr().String()
 	// The defaults, approval thresholds included: the load's amounts are
 	// below them, as most payouts are.
 	cfg := web.DefaultConfig()
-	cfg.Addr, cfg.BaseURL, cfg.DBPath, cfg.SandboxStep = ln.Addr().String(), base, d.Path, o.step
-	app, err := web.NewServer(cfg, web.Deps{DB: d, Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
+	cfg.Addr, cfg.SandboxStep = "127.0.0.1:0", o.step
+	serveCtx, stopServing := context.WithCancel(context.Background())
+	ready, served := make(chan string, 1), make(chan error, 1)
+	go func() {
+		served <- web.Serve(serveCtx, cfg, web.Deps{DB: d, Log: slog.New(slog.DiscardHandler)}, func(u string) { ready <- u })
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-served:
+		stopServing()
 		return err
 	}
-	defer app.Close()
-	srv := &http.Server{Handler: app.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	defer srv.Close()
-	workCtx, stopWork := context.WithCancel(context.Background())
-	waitWork := app.StartWorkers(workCtx)
-	defer func() { stopWork(); waitWork() }()
+	defer func() { stopServing(); <-served }()
 
 	agents, err := signIn(ctx, d, base, o.agents)
 	if err != nil {
@@ -124,11 +120,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		mu        sync.Mutex
 		latencies []time.Duration
 		failures  int
-		statsAt   db.CommitStats
+		statsAt   db.CommitStats // written before wg.Wait returns
 		wg        sync.WaitGroup
 	)
-	go func() {
-		time.Sleep(time.Until(warmEnd))
+	wg.Go(func() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Until(warmEnd)):
+		}
 		statsAt = d.Stats()
 		if *cpuProfile != "" {
 			if f, err := os.Create(*cpuProfile); err == nil {
@@ -136,7 +136,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				time.AfterFunc(o.duration, func() { pprof.StopCPUProfile(); f.Close() })
 			}
 		}
-	}()
+	})
 	due := schedule(ctx, o.rate, end)
 	for i, hc := range agents {
 		wg.Go(func() {

@@ -68,9 +68,11 @@ type Config struct {
 	// header on create, as the PHP SDK does on retries. Whether the server
 	// honours it is unconfirmed, so Capabilities never claim it.
 	SendIdempotencyKey bool
-	// HTTPClient sends the requests (default: a new http.Client).
+	// HTTPClient sends the requests (default http.DefaultClient); redirects
+	// are never followed.
 	HTTPClient *http.Client
-	// Timeout bounds each method call when ctx has no deadline (default 30 s).
+	// Timeout bounds each method, all its requests, when its ctx has no
+	// deadline (default 30 s).
 	Timeout time.Duration
 }
 
@@ -78,7 +80,6 @@ type Config struct {
 type Client struct {
 	cfg  Config
 	base string
-	hc   *http.Client
 }
 
 var _ providers.Rail = (*Client)(nil)
@@ -100,11 +101,7 @@ func New(cfg Config) *Client {
 	if cfg.PhoneFormat == "" {
 		cfg.PhoneFormat = PhoneLocal
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	return &Client{cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/"), hc: hc}
+	return &Client{cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/")}
 }
 
 // Name returns providers.FedaPay.
@@ -123,19 +120,7 @@ func (c *Client) Capabilities() providers.Capabilities {
 
 // Confirm is not a FedaPay step.
 func (c *Client) Confirm(ctx context.Context, ref providers.Ref) (providers.Result, error) {
-	return providers.Result{}, unsupported("confirm payout")
-}
-
-func unsupported(op string) error {
-	return &providers.Error{Provider: providers.FedaPay, Op: op, Outcome: providers.OutcomeNotSent, Err: providers.ErrUnsupported}
-}
-
-// withTimeout applies the configured timeout when ctx has no deadline.
-func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, c.cfg.Timeout)
+	return providers.Result{}, providers.NotSent(providers.FedaPay, "confirm payout", providers.ErrUnsupported)
 }
 
 // maskKeys are the JSON keys holding phone numbers.
@@ -154,7 +139,7 @@ func (c *Client) call(ctx context.Context, res *providers.Result, op, method, pa
 	for k, vs := range extra {
 		h[k] = vs
 	}
-	resp, ex, err := providers.Do(ctx, c.hc, providers.Call{
+	resp, ex, err := providers.Do(ctx, c.cfg.HTTPClient, providers.Call{
 		Provider:      providers.FedaPay,
 		Op:            op,
 		Method:        method,
@@ -175,21 +160,11 @@ func (c *Client) call(ctx context.Context, res *providers.Result, op, method, pa
 }
 
 // apiError classifies a non-2xx answer, carrying FedaPay's message and
-// field errors. Answers that are neither 2xx, 4xx nor 5xx leave the outcome
-// unknown.
+// field errors.
 func apiError(op string, status int, body []byte) *providers.Error {
 	msg, fields := parseError(body)
 	if msg == "" && len(fields) == 0 {
 		msg = http.StatusText(status)
 	}
-	e := providers.Classify(providers.FedaPay, op, status, "", msg, fields)
-	if status < 400 {
-		e.Outcome = providers.OutcomeUnknown
-	}
-	return e
-}
-
-// unreadable is the error for a 2xx answer that cannot be used.
-func unreadable(op string, err error) *providers.Error {
-	return &providers.Error{Provider: providers.FedaPay, Op: op, Outcome: providers.OutcomeUnknown, Err: err}
+	return providers.Classify(providers.FedaPay, op, status, "", msg, fields)
 }

@@ -193,7 +193,7 @@ func (c *Client) Beneficiary(p providers.Payout) providers.Beneficiary {
 		}
 	}
 	if phone := strings.TrimSpace(f[FieldPhone]); phone != "" {
-		b.AccountMasked = providers.MaskAccount(stripSeparators(phone))
+		b.AccountMasked = providers.MaskAccount(providers.StripSeparators(phone))
 	}
 	return b
 }
@@ -204,7 +204,7 @@ var errPhoneDigits = errors.New("Use digits only, optionally starting with + and
 // checking that a country code, if typed, is the country's. Its errors are
 // worded for the agent and never repeat the number.
 func formatPhone(raw, countryCode string, format PhoneFormat) (string, error) {
-	n := stripSeparators(raw)
+	n := providers.StripSeparators(raw)
 	if strings.HasPrefix(n, "00") {
 		n = "+" + n[2:]
 	}
@@ -230,16 +230,4 @@ func formatPhone(raw, countryCode string, format PhoneFormat) (string, error) {
 		return "+" + ct.CallingCode + digits, nil
 	}
 	return digits, nil
-}
-
-// stripSeparators drops the spaces, dots, dashes and brackets people type
-// inside phone numbers.
-func stripSeparators(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '.', '-', '(', ')', '\t':
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(s))
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,21 +101,62 @@ func FuzzVerify(f *testing.F) {
 	f.Add("t=1772446504,s=abcd", []byte("{}"), int64(0))
 	f.Add("t=-1,s=", []byte(""), int64(-1<<62))
 	f.Add(",,,t==,s==,", []byte("x"), int64(1<<62))
+	f.Add(Sign(testWebhookSecret, []byte("{}"), testNow), []byte("{}"), int64(time.Minute))
 	f.Fuzz(func(t *testing.T, header string, body []byte, skew int64) {
 		now := testNow.Add(time.Duration(skew))
-		if err := Verify(testWebhookSecret, header, body, now, DefaultTolerance); err != nil && !errors.Is(err, providers.ErrSignature) {
+		if now.Unix() > 0 {
+			// Our own signature round-trips, and covers every byte of the body.
+			good := Sign(testWebhookSecret, body, now)
+			if err := Verify(testWebhookSecret, good, body, now, DefaultTolerance); err != nil {
+				t.Errorf("own signature %q refused: %v", good, err)
+			}
+			if err := Verify(testWebhookSecret, good, append(body[:len(body):len(body)], 'x'), now, DefaultTolerance); !errors.Is(err, providers.ErrSignature) {
+				t.Errorf("signature accepted for a longer body: %v", err)
+			}
+		}
+		err := Verify(testWebhookSecret, header, body, now, DefaultTolerance)
+		if err != nil && !errors.Is(err, providers.ErrSignature) {
 			t.Errorf("error %v is not ErrSignature", err)
+		}
+		// Whatever verifies holds the secret's MAC: another secret refuses it.
+		if err == nil && Verify("wh_other", header, body, now, DefaultTolerance) == nil {
+			t.Errorf("header %q verifies under two secrets", header)
 		}
 	})
 }
 
 func FuzzFormatPhone(f *testing.F) {
 	f.Add("+229 97 80 80 80", "bj")
+	f.Add("00228-90.00.00.00", "tg")
 	f.Add("00", "tg")
 	f.Add("+", "")
 	f.Fuzz(func(t *testing.T, raw, country string) {
+		got := map[PhoneFormat]string{}
 		for _, format := range []PhoneFormat{PhoneLocal, PhoneInternational, PhoneAsTyped} {
-			formatPhone(raw, country, format)
+			n, err := formatPhone(raw, country, format)
+			if err != nil {
+				if err.Error() == "" {
+					t.Errorf("%s: empty error message", format)
+				}
+				continue
+			}
+			if d := strings.TrimPrefix(n, "+"); d == "" || strings.Trim(d, "0123456789") != "" {
+				t.Errorf("%s(%q) = %q, want digits after an optional +", format, raw, n)
+			}
+			got[format] = n
+		}
+		local, okLocal := got[PhoneLocal]
+		intl, okIntl := got[PhoneInternational]
+		if okLocal != okIntl {
+			t.Fatalf("%q in %q: local %q (%v) and international %q (%v) disagree", raw, country, local, okLocal, intl, okIntl)
+		}
+		if okIntl {
+			// International is always + and the country's calling code
+			// before the local number, which never carries a +.
+			ct, _ := countryByCode(country)
+			if intl != "+"+ct.CallingCode+local || strings.HasPrefix(local, "+") {
+				t.Errorf("%q in %q: international %q, local %q; want +%s and the local number", raw, country, intl, local, ct.CallingCode)
+			}
 		}
 	})
 }

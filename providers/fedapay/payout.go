@@ -29,7 +29,7 @@ const (
 // is never created twice. With Config.LookupByReference, prev.Reference
 // alone is enough to look for the earlier attempt.
 func (c *Client) Submit(ctx context.Context, p providers.Payout, prev providers.Ref) (providers.Result, error) {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := providers.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	var res providers.Result
 	units, err := p.Amount.WholeUnits()
@@ -37,7 +37,7 @@ func (c *Client) Submit(ctx context.Context, p providers.Payout, prev providers.
 		err = errors.New("amount must be positive")
 	}
 	if err != nil {
-		return res, &providers.Error{Provider: providers.FedaPay, Op: opCreate, Outcome: providers.OutcomeNotSent, Err: err}
+		return res, providers.NotSent(providers.FedaPay, opCreate, err)
 	}
 
 	var po payout
@@ -65,7 +65,7 @@ func (c *Client) Submit(ctx context.Context, p providers.Payout, prev providers.
 
 	body, err := json.Marshal(startRequest{Payouts: []startItem{{ID: po.ID}}})
 	if err != nil {
-		return res, &providers.Error{Provider: providers.FedaPay, Op: opStart, Outcome: providers.OutcomeNotSent, Err: err}
+		return res, providers.NotSent(providers.FedaPay, opStart, err)
 	}
 	answer, err := c.call(ctx, &res, opStart, http.MethodPut, "/payouts/start", body, nil)
 	if err != nil {
@@ -73,7 +73,7 @@ func (c *Client) Submit(ctx context.Context, p providers.Payout, prev providers.
 	}
 	started, err := decodeStarted(answer, po.ID)
 	if err != nil {
-		return res, unreadable(opStart, err)
+		return res, providers.Unknown(providers.FedaPay, opStart, 0, err)
 	}
 	c.fill(&res, started, p.Amount.Currency)
 	return res, nil
@@ -83,7 +83,7 @@ func (c *Client) Submit(ctx context.Context, p providers.Payout, prev providers.
 func (c *Client) create(ctx context.Context, res *providers.Result, p providers.Payout, units int64) (payout, error) {
 	body, err := c.createBody(p, units)
 	if err != nil {
-		return payout{}, &providers.Error{Provider: providers.FedaPay, Op: opCreate, Outcome: providers.OutcomeNotSent, Err: err}
+		return payout{}, providers.NotSent(providers.FedaPay, opCreate, err)
 	}
 	var extra http.Header
 	if c.cfg.SendIdempotencyKey && p.IdempotencyKey != "" {
@@ -95,7 +95,7 @@ func (c *Client) create(ctx context.Context, res *providers.Result, p providers.
 	}
 	po, err := decodePayout(answer)
 	if err != nil {
-		return payout{}, unreadable(opCreate, err)
+		return payout{}, providers.Unknown(providers.FedaPay, opCreate, 0, err)
 	}
 	return po, nil
 }
@@ -134,7 +134,7 @@ func (c *Client) get(ctx context.Context, res *providers.Result, op, path string
 	}
 	po, err := decodePayout(answer)
 	if err != nil {
-		return payout{}, unreadable(op, err)
+		return payout{}, providers.Unknown(providers.FedaPay, op, 0, err)
 	}
 	return po, nil
 }
@@ -142,7 +142,7 @@ func (c *Client) get(ctx context.Context, res *providers.Result, op, path string
 // Lookup reads the payout by id (GET /payouts/{id}), or by merchant
 // reference when only that is known and Config.LookupByReference is set.
 func (c *Client) Lookup(ctx context.Context, ref providers.Ref) (providers.Result, error) {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := providers.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	var res providers.Result
 	var po payout
@@ -153,7 +153,7 @@ func (c *Client) Lookup(ctx context.Context, ref providers.Ref) (providers.Resul
 	case ref.Reference != "" && c.cfg.LookupByReference:
 		po, err = c.get(ctx, &res, opFind, "/payouts/merchant/"+url.PathEscape(ref.Reference))
 	default:
-		return res, unsupported(opLookup)
+		return res, providers.NotSent(providers.FedaPay, opLookup, providers.ErrUnsupported)
 	}
 	if err != nil {
 		return res, err
@@ -168,12 +168,12 @@ func (c *Client) Lookup(ctx context.Context, ref providers.Ref) (providers.Resul
 // deleted_at is set.
 func (c *Client) Cancel(ctx context.Context, ref providers.Ref) (providers.Result, error) {
 	if !c.cfg.AllowCancel {
-		return providers.Result{}, unsupported(opCancel)
+		return providers.Result{}, providers.NotSent(providers.FedaPay, opCancel, providers.ErrUnsupported)
 	}
 	if ref.ProviderID == "" {
-		return providers.Result{}, &providers.Error{Provider: providers.FedaPay, Op: opCancel, Outcome: providers.OutcomeNotSent, Err: errors.New("no FedaPay payout id")}
+		return providers.Result{}, providers.NotSent(providers.FedaPay, opCancel, errors.New("no FedaPay payout id"))
 	}
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := providers.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	res := providers.Result{ProviderID: ref.ProviderID}
 	answer, err := c.call(ctx, &res, opCancel, http.MethodDelete, "/payouts/"+url.PathEscape(ref.ProviderID), nil, nil)

@@ -180,12 +180,12 @@ func TestSandboxWebhookFaults(t *testing.T) {
 		if _, err := c.Submit(context.Background(), newPayout(333, "97808080"), providers.Ref{}); err != nil {
 			t.Fatalf("Submit: %v", err)
 		}
-		us := updates(t, env, c, 3)
-		if diff := cmp.Diff([]string{"started", "sent", "processing"}, rawStatuses(us)); diff != "" {
+		us := updates(t, env, c, 4)
+		if diff := cmp.Diff([]string{"started", "processing", "sent", "processing"}, rawStatuses(us)); diff != "" {
 			t.Errorf("webhook statuses mismatch (-want +got):\n%s", diff)
 		}
-		if us[1].EventID == us[2].EventID {
-			t.Errorf("stale event has the final event's id %s", us[2].EventID)
+		if us[3].EventID == us[1].EventID || us[3].EventID == us[2].EventID {
+			t.Errorf("stale event reuses id %s of an earlier event", us[3].EventID)
 		}
 	})
 }

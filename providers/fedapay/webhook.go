@@ -108,7 +108,9 @@ func (c *Client) Webhook(h http.Header, body []byte, now time.Time) (providers.U
 	return parseEvent(body)
 }
 
-// parseEvent reads a verified event body into an Update.
+// parseEvent reads a verified event body into an Update. The entity is
+// decoded once, before knowing whether it is a payout: a decode error only
+// counts once the event is known to be about one.
 func parseEvent(body []byte) (providers.Update, error) {
 	var ev eventWire
 	if err := json.Unmarshal(body, &ev); err != nil {
@@ -117,15 +119,17 @@ func parseEvent(body []byte) (providers.Update, error) {
 	if !present(ev.Entity) {
 		return providers.Update{}, fmt.Errorf("fedapay: event %q without entity: %w", ev.Name, providers.ErrPayload)
 	}
+	var entity payoutObject
+	decodeErr := json.Unmarshal(ev.Entity, &entity)
+	w := entity.wire()
 	object := strings.TrimPrefix(strings.ToLower(string(ev.Object)), "v1/")
-	var klass struct {
-		Klass flexString `json:"klass"`
-	}
-	json.Unmarshal(unwrap(ev.Entity, "v1/payout"), &klass)
-	if object != "payout" && string(klass.Klass) != "v1/payout" {
+	if object != "payout" && string(w.Klass) != "v1/payout" {
 		return providers.Update{}, fmt.Errorf("fedapay: event %q about %q: %w: %w", ev.Name, ev.Object, ErrNotPayoutEvent, providers.ErrIgnored)
 	}
-	po, err := decodePayout(ev.Entity)
+	if decodeErr != nil {
+		return providers.Update{}, fmt.Errorf("fedapay: event %q: decode payout: %w", ev.Name, errors.Join(providers.ErrPayload, decodeErr))
+	}
+	po, err := w.check()
 	if err != nil {
 		return providers.Update{}, fmt.Errorf("fedapay: event %q: %w", ev.Name, errors.Join(providers.ErrPayload, err))
 	}
@@ -144,8 +148,7 @@ func parseEvent(body []byte) (providers.Update, error) {
 		u.RawStatus += " (deleted)"
 	}
 	if u.EventID == "" {
-		sum := sha256.Sum256(body)
-		u.EventID = hex.EncodeToString(sum[:])
+		u.EventID = providers.BodyEventID(body)
 	}
 	if po.HasAmount && po.Currency != "" {
 		if m, err := providers.FromWholeUnits(po.Amount, po.Currency); err == nil {

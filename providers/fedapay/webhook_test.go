@@ -36,6 +36,22 @@ func TestWebhookRoundTrip(t *testing.T) {
 	}
 }
 
+// TestSignatureVector checks Sign and Verify against a value computed
+// outside Go, so that a wrong scheme shared by both cannot pass:
+//
+//	printf '%s' "1772446504.$body" | openssl dgst -sha256 -hmac wh_sandbox_test -hex
+func TestSignatureVector(t *testing.T) {
+	body := []byte(`{"id":41,"object":"payout","entity":{"id":1,"status":"sent"}}`)
+	const want = "t=1772446504,s=ed1cade5638c140d12af383000bc5fa311aa43ebdb9b58d70aae815607ee9579"
+	if got := Sign(testWebhookSecret, body, testNow); got != want {
+		t.Errorf("Sign: got %s, want %s", got, want)
+	}
+	u, err := New(Config{WebhookSecret: testWebhookSecret}).Webhook(signedHeader(want), body, testNow)
+	if err != nil || u.ProviderID != "1" || u.Status != providers.StatusPaid {
+		t.Errorf("Webhook with the vector: got %+v, %v; want a verified, paid update", u, err)
+	}
+}
+
 func TestVerifyRejects(t *testing.T) {
 	body := readTestdata(t, "webhook_payout_sent.json")
 	good := Sign(testWebhookSecret, body, testNow)

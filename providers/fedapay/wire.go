@@ -44,11 +44,12 @@ type startItem struct {
 	ID int64 `json:"id"`
 }
 
-// payoutWire is FedaPay's payout object as far as the client reads it:
-// strict on id and status, lenient on everything else.
+// payoutWire is FedaPay's payout object as far as the client reads it. Its
+// fields never fail to decode, so one decode reads the whole object and
+// check is strict on id and status, lenient on everything else.
 type payoutWire struct {
 	Klass             flexString      `json:"klass"`
-	ID                wireID          `json:"id"`
+	ID                flexString      `json:"id"`
 	Reference         flexString      `json:"reference"`
 	Amount            json.RawMessage `json:"amount"`
 	Status            string          `json:"status"`
@@ -75,21 +76,48 @@ type payout struct {
 	Deleted  bool
 }
 
-// decodePayout reads one payout object, bare or wrapped in {"v1/payout": …}.
+// payoutObject is a payout object, bare or wrapped in {"v1/payout": …}.
+type payoutObject struct {
+	payoutWire
+	V1    *payoutWire `json:"v1/payout"`
+	Plain *payoutWire `json:"payout"`
+}
+
+// wire returns the payout inside o.
+func (o payoutObject) wire() payoutWire {
+	switch {
+	case o.V1 != nil:
+		return *o.V1
+	case o.Plain != nil:
+		return *o.Plain
+	}
+	return o.payoutWire
+}
+
+// decodePayout reads one payout object, bare or wrapped.
 func decodePayout(raw []byte) (payout, error) {
-	raw = unwrap(raw, "v1/payout", "payout")
-	var w payoutWire
-	if err := json.Unmarshal(raw, &w); err != nil {
+	var o payoutObject
+	if err := json.Unmarshal(raw, &o); err != nil {
 		return payout{}, fmt.Errorf("decode payout: %w", err)
 	}
-	if w.ID == 0 {
+	return o.wire().check()
+}
+
+// check reads w into a payout: a positive integer id (sent as a number or,
+// leniently, a numeric string) and a status are required.
+func (w payoutWire) check() (payout, error) {
+	if w.ID == "" {
 		return payout{}, errors.New("payout without id")
 	}
+	id, err := strconv.ParseInt(string(w.ID), 10, 64)
+	if err != nil || id <= 0 {
+		return payout{}, fmt.Errorf("invalid payout id %.40q", w.ID)
+	}
 	if strings.TrimSpace(w.Status) == "" {
-		return payout{}, fmt.Errorf("payout %d without status", w.ID)
+		return payout{}, fmt.Errorf("payout %d without status", id)
 	}
 	p := payout{
-		ID:                int64(w.ID),
+		ID:                id,
 		Reference:         string(w.Reference),
 		Status:            strings.ToLower(strings.TrimSpace(w.Status)),
 		ErrorCode:         string(w.LastErrorCode),
@@ -101,7 +129,7 @@ func decodePayout(raw []byte) (payout, error) {
 	if present(w.Amount) {
 		n, err := parseWhole(w.Amount)
 		if err != nil {
-			return payout{}, fmt.Errorf("payout %d: %w", w.ID, err)
+			return payout{}, fmt.Errorf("payout %d: %w", id, err)
 		}
 		p.Amount, p.HasAmount = n, true
 	}
@@ -109,7 +137,7 @@ func decodePayout(raw []byte) (payout, error) {
 }
 
 // decodeStarted finds payout id in the answer to PUT /payouts/start:
-// {"v1/payouts": […]} or a bare array.
+// {"v1/payouts": […]} or a bare array; each item is decoded once.
 func decodeStarted(body []byte, id int64) (payout, error) {
 	raw := unwrap(body, "v1/payouts", "payouts")
 	var list []json.RawMessage
@@ -252,27 +280,5 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	if json.Unmarshal(b, &n) == nil {
 		*f = flexString(n.String())
 	}
-	return nil
-}
-
-// wireID is a FedaPay object id: a positive integer, sent as a number (or,
-// leniently, a numeric string).
-type wireID int64
-
-func (id *wireID) UnmarshalJSON(b []byte) error {
-	s := string(b)
-	if strings.HasPrefix(s, `"`) {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-	}
-	if s == "null" {
-		return nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return fmt.Errorf("invalid id %.40q", s)
-	}
-	*id = wireID(n)
 	return nil
 }

@@ -202,47 +202,6 @@ func TestCashierCancel(t *testing.T) {
 	}
 }
 
-func TestCashierProblems(t *testing.T) {
-	env, c := start(t, sandbox.Config{})
-	res, err := c.Submit(context.Background(), payout(t, "150"), providers.Ref{})
-	if err != nil {
-		t.Fatalf("Submit: %v", err)
-	}
-	id := res.PaymentID
-	tests := []struct {
-		name       string
-		form       url.Values
-		wantStatus int
-		wantText   string
-	}{
-		{"no option", url.Values{"sessionId": {id}, "account": {"123"}, "action": {"complete"}}, 422, "Choose how you want to receive the money."},
-		{"option of another country", url.Values{"sessionId": {id}, "option": {"SPEI"}, "account": {"123"}, "action": {"complete"}}, 422, "Choose how you want to receive the money."},
-		{"no account", url.Values{"sessionId": {id}, "option": {"PIX"}, "account": {"  "}, "action": {"complete"}}, 422, "Enter the account that should receive the money."},
-		{"unknown action", url.Values{"sessionId": {id}, "option": {"PIX"}, "account": {"123"}, "action": {"refund"}}, 422, "Choose Complete payout or Cancel."},
-		{"unknown session", url.Values{"sessionId": {"nope"}, "option": {"PIX"}, "account": {"123"}, "action": {"complete"}}, 404, "Payout not found"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			pg := post(t, cashierPost(env), tt.form)
-			if pg.status != tt.wantStatus || !strings.Contains(pg.body, tt.wantText) {
-				t.Errorf("got HTTP %d, want %d with %q:\n%s", pg.status, tt.wantStatus, tt.wantText, pg.body)
-			}
-		})
-	}
-	for _, u := range []string{cashierPost(env) + "?sessionId=nope", cashierPost(env)} {
-		if pg := get(t, u); pg.status != http.StatusNotFound {
-			t.Errorf("GET %s: got HTTP %d, want 404", u, pg.status)
-		}
-	}
-	if pg := get(t, res.CashierURL); !strings.Contains(pg.body, `data-testid="cashier-complete"`) {
-		t.Errorf("after refused posts the session should still be open:\n%s", pg.body)
-	}
-	time.Sleep(60 * time.Millisecond)
-	if n := len(env.Webhooks.All(providers.Kibramoa)); n != 0 {
-		t.Errorf("got %d notifications, want none", n)
-	}
-}
-
 func TestCashierWebhookFaults(t *testing.T) {
 	tests := []struct {
 		name         string

@@ -56,10 +56,11 @@ type Config struct {
 	// DefaultRedirectURL is where the cashier sends the customer back, used
 	// as the form's default and when a payout has no redirect_url.
 	DefaultRedirectURL string
-	// HTTPClient sends the requests (default: a client without timeout,
-	// bounded by ctx).
+	// HTTPClient sends the requests (default http.DefaultClient); redirects
+	// are never followed.
 	HTTPClient *http.Client
-	// Timeout bounds a call whose ctx has no deadline (default 30 s).
+	// Timeout bounds each method, all its requests, when its ctx has no
+	// deadline (default 30 s).
 	Timeout time.Duration
 	// AmountFormat is AmountDecimal (default) or AmountMinor. It applies to
 	// the amount sent and to paymentAmount read back.
@@ -73,7 +74,6 @@ type Config struct {
 // Client is the Kibramoa rail. It is safe for concurrent use.
 type Client struct {
 	cfg Config
-	hc  *http.Client
 }
 
 var _ providers.Rail = (*Client)(nil)
@@ -87,11 +87,7 @@ func New(cfg Config) *Client {
 	if cfg.AmountFormat == "" {
 		cfg.AmountFormat = AmountDecimal
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	return &Client{cfg: cfg, hc: hc}
+	return &Client{cfg: cfg}
 }
 
 // Name returns providers.Kibramoa.
@@ -115,12 +111,14 @@ func (c *Client) Submit(ctx context.Context, p providers.Payout, prev providers.
 	var res providers.Result
 	if prev.PaymentID != "" || prev.ProviderID != "" {
 		// A session already exists: a second POST would open a second payout.
-		return res, c.notSent(op, fmt.Errorf("a cashier session already exists for this payout (session %q, transaction %q)", prev.PaymentID, prev.ProviderID))
+		return res, providers.NotSent(providers.Kibramoa, op, fmt.Errorf("a cashier session already exists for this payout (session %q, transaction %q)", prev.PaymentID, prev.ProviderID))
 	}
 	body, err := c.sessionBody(p)
 	if err != nil {
-		return res, c.notSent(op, err)
+		return res, providers.NotSent(providers.Kibramoa, op, err)
 	}
+	ctx, cancel := providers.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
 	resp, err := c.call(ctx, &res, op, http.MethodPost, "/payout-session", body, nil)
 	if err != nil {
 		return res, err
@@ -130,7 +128,7 @@ func (c *Client) Submit(ctx context.Context, p providers.Payout, prev providers.
 	}
 	cashier, session, err := parseSessionResponse(resp.Body)
 	if err != nil {
-		return res, c.unknown(op, resp.Status, err)
+		return res, providers.Unknown(providers.Kibramoa, op, resp.Status, err)
 	}
 	res.Status = providers.StatusAwaitingCustomer
 	res.CashierURL = cashier
@@ -147,15 +145,11 @@ func (c *Client) sessionBody(p providers.Payout) ([]byte, error) {
 		return nil, err
 	}
 	f := p.Fields
-	redirect := f["redirect_url"]
-	if redirect == "" {
-		redirect = c.cfg.DefaultRedirectURL
-	}
 	body, err := json.Marshal(sessionRequest{
 		Country:           f["country"],
 		Currency:          p.Amount.Currency,
 		Amount:            amount,
-		RedirectURL:       redirect,
+		RedirectURL:       c.redirectURL(f),
 		MerchantReference: p.Reference,
 		Description:       f["description"],
 		UserID:            f["user_id"],
@@ -178,12 +172,13 @@ func (c *Client) amount(m providers.Money) (json.Number, error) {
 	if m.Minor <= 0 {
 		return "", fmt.Errorf("amount %s is not positive", m)
 	}
-	if _, err := providers.Exponent(m.Currency); err != nil {
+	decimal, err := m.Decimal()
+	if err != nil {
 		return "", err
 	}
 	switch c.cfg.AmountFormat {
 	case AmountDecimal:
-		return json.Number(m.Major()), nil
+		return json.Number(decimal), nil
 	case AmountMinor:
 		return json.Number(strconv.FormatInt(m.Minor, 10)), nil
 	}
@@ -192,30 +187,25 @@ func (c *Client) amount(m providers.Money) (json.Number, error) {
 
 // Confirm returns providers.ErrUnsupported: Kibramoa has no confirm step.
 func (c *Client) Confirm(ctx context.Context, ref providers.Ref) (providers.Result, error) {
-	return providers.Result{}, c.unsupported("confirm payout", nil)
+	return providers.Result{}, providers.NotSent(providers.Kibramoa, "confirm payout", providers.ErrUnsupported)
 }
 
 // Cancel returns providers.ErrUnsupported: Kibramoa documents no cancel; the
 // customer can cancel in the cashier, and an untouched session expires.
 func (c *Client) Cancel(ctx context.Context, ref providers.Ref) (providers.Result, error) {
-	return providers.Result{}, c.unsupported("cancel payout", nil)
+	return providers.Result{}, providers.NotSent(providers.Kibramoa, "cancel payout", providers.ErrUnsupported)
 }
 
 // call sends one request through providers.Do and records the exchange on
 // res, also when it fails.
 func (c *Client) call(ctx context.Context, res *providers.Result, op, method, path string, body []byte, mask []string) (providers.Response, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
-		defer cancel()
-	}
 	h := http.Header{}
 	h.Set(headerAPIKey, c.cfg.APIKey)
 	h.Set("Accept", "application/json")
 	if body != nil {
 		h.Set(headerContentType, "application/json")
 	}
-	resp, ex, err := providers.Do(ctx, c.hc, providers.Call{
+	resp, ex, err := providers.Do(ctx, c.cfg.HTTPClient, providers.Call{
 		Provider:      providers.Kibramoa,
 		Op:            op,
 		Method:        method,
@@ -245,27 +235,10 @@ func (c *Client) refusal(op string, resp providers.Response) *providers.Error {
 		msg = http.StatusText(resp.Status)
 	}
 	e := providers.Classify(providers.Kibramoa, op, resp.Status, code, msg, fields)
-	if resp.Status < 400 || (ok && isDuplicateReference(env)) {
-		// Not a refusal we understand: a redirect or informational answer, or
-		// "reference already used", which means a payout with it exists.
+	if ok && isDuplicateReference(env) {
+		// "Reference already used" means a payout with it exists.
 		e.Outcome = providers.OutcomeUnknown
 		e.Retryable = false
 	}
 	return e
-}
-
-func (c *Client) unknown(op string, status int, err error) *providers.Error {
-	return &providers.Error{Provider: providers.Kibramoa, Op: op, Outcome: providers.OutcomeUnknown, HTTPStatus: status, Err: err}
-}
-
-func (c *Client) notSent(op string, err error) *providers.Error {
-	return &providers.Error{Provider: providers.Kibramoa, Op: op, Outcome: providers.OutcomeNotSent, Err: err}
-}
-
-func (c *Client) unsupported(op string, why error) *providers.Error {
-	err := providers.ErrUnsupported
-	if why != nil {
-		err = fmt.Errorf("%w: %w", providers.ErrUnsupported, why)
-	}
-	return c.notSent(op, err)
 }

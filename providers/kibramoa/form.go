@@ -3,6 +3,7 @@ package kibramoa
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"payoutdesk/providers"
@@ -94,26 +95,18 @@ func (c *Client) Form() providers.FormSpec {
 	}
 }
 
-// Check applies Kibramoa's rules beyond the form spec: the country/currency
-// pair must be a documented corridor (all of whose currencies have at most
-// the two decimals Kibramoa allows for fiat) and the return page an absolute
-// web address. Per-option minimums and maximums
-// are enforced by the cashier, where the customer picks the option.
+// Check applies Kibramoa's rules beyond the form spec: the currency must be
+// the one of the customer's country's corridor (all of whose currencies have
+// at most the two decimals Kibramoa allows for fiat) and the return page an
+// absolute web address. The spec's options already limit the country to a
+// corridor. Per-option minimums and maximums are enforced by the cashier,
+// where the customer picks the option.
 func (c *Client) Check(p providers.Payout) map[string]string {
 	errs := map[string]string{}
-	country, cur := p.Fields[fieldCountry], p.Amount.Currency
-	switch want, ok := corridorCurrency(country); {
-	case country == "":
-		errs[fieldCountry] = "Choose the customer's country."
-	case !ok:
-		errs[fieldCountry] = fmt.Sprintf("Kibramoa does not pay out in %s.", country)
-	case cur != want:
-		errs[providers.FieldNameCurrency] = fmt.Sprintf("Kibramoa pays out in %s in %s; choose %s or another country.", want, countryName(country), want)
+	if k, ok := corridor(p.Fields[fieldCountry]); ok && p.Amount.Currency != k.Currency {
+		errs[providers.FieldNameCurrency] = fmt.Sprintf("Kibramoa pays out in %s in %s; choose %s or another country.", k.Currency, k.CountryName, k.Currency)
 	}
-	redirect := p.Fields[fieldRedirectURL]
-	if redirect == "" {
-		redirect = c.cfg.DefaultRedirectURL
-	}
+	redirect := c.redirectURL(p.Fields)
 	if u, err := url.Parse(redirect); redirect == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		errs[fieldRedirectURL] = "Enter the full web address the customer returns to, starting with https://."
 	}
@@ -133,20 +126,19 @@ func (c *Client) Beneficiary(p providers.Payout) providers.Beneficiary {
 	}
 }
 
-func corridorCurrency(country string) (string, bool) {
-	for _, k := range Corridors {
-		if k.Country == country {
-			return k.Currency, true
-		}
+// redirectURL is where the cashier sends the customer back: the payout's
+// return page, else the configured default.
+func (c *Client) redirectURL(f map[string]string) string {
+	if u := f[fieldRedirectURL]; u != "" {
+		return u
 	}
-	return "", false
+	return c.cfg.DefaultRedirectURL
 }
 
-func countryName(country string) string {
-	for _, k := range Corridors {
-		if k.Country == country {
-			return k.CountryName
-		}
+func corridor(country string) (Corridor, bool) {
+	i := slices.IndexFunc(Corridors, func(k Corridor) bool { return k.Country == country })
+	if i < 0 {
+		return Corridor{}, false
 	}
-	return country
+	return Corridors[i], true
 }

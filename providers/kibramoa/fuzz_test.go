@@ -51,8 +51,15 @@ func FuzzParseErrorEnvelope(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, status := range []int{400, 401, 429, 500} {
 			e := New(Config{}).refusal("create payout session", providers.Response{Status: status, Body: body})
-			if e.Outcome == 0 {
-				t.Errorf("got no outcome for status %d", status)
+			if e.Code == "" && e.Message == "" {
+				t.Errorf("status %d: got neither the provider's words nor the status text", status)
+			}
+			if e.HTTPStatus != status || (status >= 500 && e.Outcome != providers.OutcomeUnknown) ||
+				(status < 500 && e.Outcome != providers.OutcomeRejected && e.Outcome != providers.OutcomeUnknown) {
+				t.Errorf("status %d: got http %d, outcome %v", status, e.HTTPStatus, e.Outcome)
+			}
+			if e.Retryable != (status == 429 && e.Outcome == providers.OutcomeRejected) {
+				t.Errorf("status %d, outcome %v: got retryable %v", status, e.Outcome, e.Retryable)
 			}
 		}
 	})
@@ -73,7 +80,9 @@ func FuzzParseTransaction(f *testing.F) {
 				t.Errorf("got negative amount %v", m)
 			}
 		}
-		tx.failure(MapStatus(tx.Status), tx.Status)
+		if _, msg := tx.failure(); MapStatus(tx.Status) == providers.StatusFailed && msg == "" {
+			t.Errorf("failed transaction %q without a message for the agent", tx.Status)
+		}
 	})
 }
 

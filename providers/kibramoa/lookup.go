@@ -2,7 +2,6 @@ package kibramoa
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -20,8 +19,10 @@ func (c *Client) Lookup(ctx context.Context, ref providers.Ref) (providers.Resul
 	var res providers.Result
 	id := strings.TrimSpace(ref.ProviderID)
 	if id == "" || id == ref.PaymentID {
-		return res, c.unsupported(op, errors.New("transaction id not known yet (it arrives with the first notification)"))
+		return res, providers.NotSent(providers.Kibramoa, op, fmt.Errorf("transaction id not known yet (it arrives with the first notification): %w", providers.ErrUnsupported))
 	}
+	ctx, cancel := providers.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
 	resp, err := c.call(ctx, &res, op, http.MethodGet, "/payments/"+url.PathEscape(id), nil, maskKeys)
 	if err != nil {
 		return res, err
@@ -31,21 +32,21 @@ func (c *Client) Lookup(ctx context.Context, ref providers.Ref) (providers.Resul
 	}
 	tx, err := decodeTransaction(resp.Body)
 	if err != nil {
-		return res, c.unknown(op, resp.Status, err)
+		return res, providers.Unknown(providers.Kibramoa, op, resp.Status, err)
 	}
 	if tx.ID != "" && tx.ID != id {
-		return res, c.unknown(op, resp.Status, fmt.Errorf("asked for transaction %s, got %s", id, tx.ID))
+		return res, providers.Unknown(providers.Kibramoa, op, resp.Status, fmt.Errorf("asked for transaction %s, got %s", id, tx.ID))
 	}
 	amount, err := tx.amount(c.cfg.AmountFormat)
 	if err != nil {
-		return res, c.unknown(op, resp.Status, err)
+		return res, providers.Unknown(providers.Kibramoa, op, resp.Status, err)
 	}
 	res.ProviderID = id
 	res.PaymentID = tx.SessionID
 	res.ProviderReference = string(tx.PaymentReference)
 	res.RawStatus = tx.Status
 	res.Status = MapStatus(tx.Status)
-	res.ErrorCode, res.ErrorMessage = tx.failure(res.Status, tx.Status)
+	res.ErrorCode, res.ErrorMessage = tx.failure()
 	res.Amount = amount
 	res.Beneficiary.Country = tx.Country
 	return res, nil

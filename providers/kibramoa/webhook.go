@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -85,10 +84,9 @@ func parseNotification(body []byte, f AmountFormat) (providers.Update, error) {
 	if err != nil {
 		return bad(err)
 	}
-	sum := sha256.Sum256(body)
 	u := providers.Update{
 		Provider:          providers.Kibramoa,
-		EventID:           hex.EncodeToString(sum[:]),
+		EventID:           providers.BodyEventID(body),
 		ProviderID:        tx.InternalID,
 		PaymentID:         tx.SessionID,
 		Reference:         string(tx.MerchantReference),
@@ -97,6 +95,6 @@ func parseNotification(body []byte, f AmountFormat) (providers.Update, error) {
 		Status:            MapStatus(tx.Status),
 		Amount:            amount,
 	}
-	u.ErrorCode, u.ErrorMessage = tx.failure(u.Status, tx.Status)
+	u.ErrorCode, u.ErrorMessage = tx.failure()
 	return u, nil
 }

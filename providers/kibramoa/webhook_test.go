@@ -75,6 +75,22 @@ func TestWebhookSignature(t *testing.T) {
 	}
 }
 
+// TestSignatureVector checks Sign and verification against a value computed
+// outside Go, so that a wrong scheme shared by both cannot pass:
+//
+//	printf '%s' "$body" | openssl dgst -sha256 -hmac whsec-test-kibramoa -binary | base64
+func TestSignatureVector(t *testing.T) {
+	body := []byte(`{"internalId":"ee40a31b","sessionId":"35eac8b8","status":"COMPLETED"}`)
+	const want = "3wYeh0V5o7d3kWMpdR+mrXFzpIjag7L26ErrGzzSmQc="
+	if got := Sign(testSecret, body); got != want {
+		t.Errorf("Sign: got %s, want %s", got, want)
+	}
+	u, err := New(Config{WebhookSecret: testSecret, WebhookRawOnly: true}).Webhook(signed(want), body, time.Now())
+	if err != nil || u.ProviderID != "ee40a31b" || u.Status != providers.StatusPaid {
+		t.Errorf("Webhook with the vector: got %+v, %v; want a verified, paid update", u, err)
+	}
+}
+
 func TestWebhookParse(t *testing.T) {
 	docs := readFile(t, "notification.json")
 	hash := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }

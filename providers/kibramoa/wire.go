@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"payoutdesk/providers"
@@ -246,34 +245,25 @@ func (tx transaction) amount(f AmountFormat) (*providers.Money, error) {
 	if tx.Currency == "" {
 		return nil, errors.New("paymentAmount without currency")
 	}
+	parse := providers.ParseDecimal
 	if f == AmountMinor {
-		if _, err := providers.Exponent(tx.Currency); err != nil {
-			return nil, fmt.Errorf("paymentAmount: %w", err)
-		}
-		if text == "" || strings.Trim(text, "0123456789") != "" {
-			return nil, fmt.Errorf("paymentAmount %q is not whole minor units", text)
-		}
-		minor, err := strconv.ParseInt(text, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("paymentAmount %q: %w", text, err)
-		}
-		return &providers.Money{Minor: minor, Currency: tx.Currency}, nil
+		parse = providers.ParseMinor
 	}
-	m, err := providers.ParseDecimal(text, tx.Currency)
+	m, err := parse(text, tx.Currency)
 	if err != nil {
 		return nil, fmt.Errorf("paymentAmount %q: %w", text, err)
 	}
 	return &m, nil
 }
 
-// failure returns the error code and message to show for a transaction in
-// status: the provider's own words, else a sentence for the agent.
-func (tx transaction) failure(status providers.Status, raw string) (code, msg string) {
+// failure returns the error code and message to show for the transaction:
+// the provider's own words, else, when it failed, a sentence for the agent.
+func (tx transaction) failure() (code, msg string) {
 	code, msg = string(tx.Errors.Code), string(tx.Errors.Msg)
-	if msg != "" || status != providers.StatusFailed {
+	if msg != "" || MapStatus(tx.Status) != providers.StatusFailed {
 		return code, msg
 	}
-	switch normalizeStatus(raw) {
+	switch normalizeStatus(tx.Status) {
 	case "REFUNDED":
 		return code, "Kibramoa refunded the payout: the money went back to the merchant balance"
 	case "ERROR":

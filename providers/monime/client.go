@@ -52,17 +52,17 @@ type Config struct {
 	// Destinations are the operators and banks the form offers (default
 	// DefaultDestinations).
 	Destinations []Destination
-	// HTTPClient sends the requests (default: a client that does not follow
-	// redirects and relies on the context for its deadline).
+	// HTTPClient sends the requests (default http.DefaultClient); redirects
+	// are never followed.
 	HTTPClient *http.Client
-	// Timeout bounds a call whose ctx has no deadline (default 30 s).
+	// Timeout bounds each method, all its requests, when its ctx has no
+	// deadline (default 30 s).
 	Timeout time.Duration
 }
 
 // Client is the Monime rail. Create it with New.
 type Client struct {
 	cfg Config
-	hc  *http.Client
 }
 
 var _ providers.Rail = (*Client)(nil)
@@ -85,12 +85,7 @@ func New(cfg Config) *Client {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		// A money-moving POST is never replayed to another location.
-		hc = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
-	return &Client{cfg: cfg, hc: hc}
+	return &Client{cfg: cfg}
 }
 
 // Name returns providers.Monime.
@@ -118,11 +113,11 @@ func (c *Client) Submit(ctx context.Context, p providers.Payout, _ providers.Ref
 	const op = "create payout"
 	body, err := c.createBody(p)
 	if err != nil {
-		return providers.Result{}, notSent(op, err)
+		return providers.Result{}, providers.NotSent(providers.Monime, op, err)
 	}
 	h, err := c.header()
 	if err != nil {
-		return providers.Result{}, notSent(op, err)
+		return providers.Result{}, providers.NotSent(providers.Monime, op, err)
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Idempotency-Key", p.IdempotencyKey)
@@ -134,18 +129,18 @@ func (c *Client) Lookup(ctx context.Context, ref providers.Ref) (providers.Resul
 	const op = "get payout"
 	if ref.ProviderID == "" {
 		// The legacy API has no lookup by idempotency key; Submit again instead.
-		return providers.Result{}, notSent(op, fmt.Errorf("no Monime payout id: %w", providers.ErrUnsupported))
+		return providers.Result{}, providers.NotSent(providers.Monime, op, fmt.Errorf("no Monime payout id: %w", providers.ErrUnsupported))
 	}
 	h, err := c.header()
 	if err != nil {
-		return providers.Result{}, notSent(op, err)
+		return providers.Result{}, providers.NotSent(providers.Monime, op, err)
 	}
 	return c.payoutCall(ctx, op, http.MethodGet, c.payoutURL(ref.ProviderID), h, nil)
 }
 
 // Confirm is not part of Monime's flow.
 func (c *Client) Confirm(context.Context, providers.Ref) (providers.Result, error) {
-	return providers.Result{}, notSent("confirm payout", providers.ErrUnsupported)
+	return providers.Result{}, providers.NotSent(providers.Monime, "confirm payout", providers.ErrUnsupported)
 }
 
 // Cancel deletes the payout with DELETE /payouts/{id}, which Monime allows
@@ -153,11 +148,11 @@ func (c *Client) Confirm(context.Context, providers.Ref) (providers.Result, erro
 func (c *Client) Cancel(ctx context.Context, ref providers.Ref) (providers.Result, error) {
 	const op = "delete payout"
 	if ref.ProviderID == "" {
-		return providers.Result{}, notSent(op, fmt.Errorf("no Monime payout id: %w", providers.ErrUnsupported))
+		return providers.Result{}, providers.NotSent(providers.Monime, op, fmt.Errorf("no Monime payout id: %w", providers.ErrUnsupported))
 	}
 	h, err := c.header()
 	if err != nil {
-		return providers.Result{}, notSent(op, err)
+		return providers.Result{}, providers.NotSent(providers.Monime, op, err)
 	}
 	resp, ex, err := c.do(ctx, op, http.MethodDelete, c.payoutURL(ref.ProviderID), h, nil)
 	res := providers.Result{ProviderID: ref.ProviderID, Exchanges: []providers.Exchange{ex}}
@@ -168,7 +163,7 @@ func (c *Client) Cancel(ctx context.Context, ref providers.Ref) (providers.Resul
 		return res, err
 	}
 	if err := parseDeleteResponse(resp.Body); err != nil {
-		return res, unknown(op, resp.Status, err)
+		return res, providers.Unknown(providers.Monime, op, resp.Status, err)
 	}
 	res.RawStatus, res.Status = "deleted", providers.StatusCancelled
 	return res, nil
@@ -207,22 +202,19 @@ func (c *Client) payoutCall(ctx context.Context, op, method, u string, h http.He
 	}
 	p, err := parsePayoutResponse(resp.Body)
 	if err != nil {
-		return res, unknown(op, resp.Status, err)
+		return res, providers.Unknown(providers.Monime, op, resp.Status, err)
 	}
 	out := p.result(c.cfg.Destinations)
 	out.Exchanges = res.Exchanges
 	return out, nil
 }
 
-// do sends one request through providers.Do, bounded by Config.Timeout
-// when ctx has no deadline of its own.
+// do sends the one request of a Monime method through providers.Do,
+// bounded by Config.Timeout when ctx has no deadline of its own.
 func (c *Client) do(ctx context.Context, op, method, u string, h http.Header, body []byte) (providers.Response, providers.Exchange, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
-		defer cancel()
-	}
-	return providers.Do(ctx, c.hc, providers.Call{
+	ctx, cancel := providers.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	return providers.Do(ctx, c.cfg.HTTPClient, providers.Call{
 		Provider: providers.Monime, Op: op, Method: method, URL: u, Header: h, Body: body,
 		SecretHeaders: []string{"Authorization"}, MaskKeys: maskKeys,
 	})
@@ -230,20 +222,9 @@ func (c *Client) do(ctx context.Context, op, method, u string, h http.Header, bo
 
 // statusError turns a non-2xx answer into an *providers.Error.
 func statusError(op string, resp providers.Response) error {
-	switch {
-	case resp.Status >= 200 && resp.Status < 300:
+	if resp.Status >= 200 && resp.Status < 300 {
 		return nil
-	case resp.Status < 400:
-		return unknown(op, resp.Status, fmt.Errorf("unexpected answer %d %s", resp.Status, http.StatusText(resp.Status)))
 	}
 	a := parseError(resp.Status, resp.Body)
 	return providers.Classify(providers.Monime, op, resp.Status, a.Code, a.Message, a.Fields)
-}
-
-func notSent(op string, err error) *providers.Error {
-	return &providers.Error{Provider: providers.Monime, Op: op, Outcome: providers.OutcomeNotSent, Err: err}
-}
-
-func unknown(op string, status int, err error) *providers.Error {
-	return &providers.Error{Provider: providers.Monime, Op: op, Outcome: providers.OutcomeUnknown, HTTPStatus: status, Err: err}
 }

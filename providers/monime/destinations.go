@@ -3,6 +3,8 @@ package monime
 import (
 	"regexp"
 	"strings"
+
+	"payoutdesk/providers"
 )
 
 // Kind is the sort of account a destination provider pays into.
@@ -50,13 +52,7 @@ var bankAccountRE = regexp.MustCompile(`^[0-9A-Z]{6,34}$`)
 // "78000000"); for banks the account number without spaces or dashes, upper
 // case. ok is false when the result is not a valid account of that kind.
 func NormalizeAccount(kind Kind, s string) (account string, ok bool) {
-	s = strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '-', '.', '(', ')', '\t':
-			return -1
-		}
-		return r
-	}, s)
+	s = providers.StripSeparators(s)
 	switch kind {
 	case KindMobileMoney:
 		digits := s

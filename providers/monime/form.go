@@ -49,8 +49,8 @@ func (c *Client) Form() providers.FormSpec {
 			Hint:    "The customer's mobile money operator or bank. It must match the number or account below.",
 		}, {
 			Name: FieldAccountID, Label: "Phone or account number", Type: providers.FieldText, Group: groupDestination, Required: true,
-			MaxLen: 40, Account: true, Placeholder: "+23278000000",
-			Hint: "Mobile money: the customer's phone number, +232 and 8 digits (078 000 000 is accepted). Bank: the account number.",
+			MaxLen: 40, Account: true, Placeholder: "+23278123456",
+			Hint: "Mobile money: the customer's phone number, +232 and 8 digits (078 123 456 is accepted). Bank: the account number.",
 		}, {
 			Name: FieldSourceAccount, Label: "Pay from (financial account)", Type: providers.FieldText, Group: groupSource,
 			MaxLen: 100, Default: c.cfg.DefaultSourceAccount, Pattern: `\S+`, PatternMessage: "must not contain spaces",
@@ -80,13 +80,12 @@ func (c *Client) destination(code string) (Destination, bool) {
 	return c.cfg.Destinations[i], true
 }
 
-// Check applies Monime's rules beyond the form spec: the currency, the
-// account format of the chosen provider and the metadata limits.
+// Check applies Monime's rules beyond the form spec: the account format of
+// the chosen provider and the metadata limits. The spec's options and
+// pattern already hold the currency and the source account.
 func (c *Client) Check(p providers.Payout) map[string]string {
 	errs := make(map[string]string)
-	if !slices.Contains(c.cfg.Currencies, p.Amount.Currency) {
-		errs[providers.FieldNameCurrency] = "Monime pays out only in " + strings.Join(c.cfg.Currencies, ", ")
-	} else if p.Amount.Minor <= 0 {
+	if p.Amount.Minor <= 0 {
 		errs[providers.FieldNameAmount] = "must be greater than zero"
 	}
 	d, ok := c.destination(p.Fields[FieldProviderCode])
@@ -94,13 +93,10 @@ func (c *Client) Check(p providers.Payout) map[string]string {
 		errs[FieldProviderCode] = "choose one of the listed operators or banks"
 	} else if _, ok := NormalizeAccount(d.Kind, p.Fields[FieldAccountID]); !ok {
 		if d.Kind == KindMobileMoney {
-			errs[FieldAccountID] = "enter the phone number as +232 followed by 8 digits, e.g. +23278000000"
+			errs[FieldAccountID] = "enter the phone number as +232 followed by 8 digits, e.g. +23278123456"
 		} else {
 			errs[FieldAccountID] = "enter the bank account number: 6 to 34 letters or digits"
 		}
-	}
-	if strings.ContainsAny(strings.TrimSpace(p.Fields[FieldSourceAccount]), " \t\r\n") {
-		errs[FieldSourceAccount] = "must not contain spaces"
 	}
 	if _, problems := ParseMetadata(p.Fields[FieldMetadata]); len(problems) > 0 {
 		errs[FieldMetadata] = strings.Join(problems, "; ")

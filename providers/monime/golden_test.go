@@ -60,6 +60,14 @@ func readTestdata(t *testing.T, name string) []byte {
 	return b
 }
 
+// seedResponse is the seed's success answer with its placeholder currency
+// "<string>", which the client refuses (TestGoldenCreateResponse), replaced
+// by SLE.
+func seedResponse(t *testing.T) []byte {
+	t.Helper()
+	return bytes.ReplaceAll(readTestdata(t, "seed_response.json"), []byte(`"currency": "<string>"`), []byte(`"currency": "SLE"`))
+}
+
 // decodeJSON decodes b into a generic value with exact numbers.
 func decodeJSON(t *testing.T, b []byte) map[string]any {
 	t.Helper()
@@ -133,7 +141,7 @@ func TestGoldenCreateRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, got := fakeMonime(t, http.StatusOK, readTestdata(t, "seed_response.json"))
+			srv, got := fakeMonime(t, http.StatusOK, seedResponse(t))
 			c := New(seedConfig(srv.URL))
 			if _, err := c.Submit(context.Background(), tt.payout(), providers.Ref{}); err != nil {
 				t.Fatalf("Submit: %v", err)
@@ -159,7 +167,12 @@ func TestGoldenCreateRequest(t *testing.T) {
 }
 
 func TestGoldenCreateResponse(t *testing.T) {
-	srv, _ := fakeMonime(t, http.StatusOK, readTestdata(t, "seed_response.json"))
+	verbatim, _ := fakeMonime(t, http.StatusOK, readTestdata(t, "seed_response.json"))
+	_, err := New(seedConfig(verbatim.URL)).Submit(context.Background(), seedPayout(), providers.Ref{})
+	if !errors.Is(err, providers.ErrOutcomeUnknown) || !errors.Is(err, providers.ErrCurrency) {
+		t.Errorf("seed answer with currency <string>: got %v, want an unknown outcome for the unknown currency", err)
+	}
+	srv, _ := fakeMonime(t, http.StatusOK, seedResponse(t))
 	c := New(seedConfig(srv.URL))
 	res, err := c.Submit(context.Background(), seedPayout(), providers.Ref{})
 	if err != nil {
@@ -170,7 +183,7 @@ func TestGoldenCreateResponse(t *testing.T) {
 		ProviderReference: "<string>",
 		RawStatus:         "pending",
 		Status:            providers.StatusProcessing,
-		Amount:            &providers.Money{Minor: 123, Currency: "<string>"},
+		Amount:            &providers.Money{Minor: 123, Currency: "SLE"},
 		Beneficiary:       providers.Beneficiary{Name: "<string>", AccountMasked: providers.MaskAccount("<string>"), Country: "SL"},
 	}
 	if diff := cmp.Diff(want, res, cmpopts.IgnoreFields(providers.Result{}, "Exchanges")); diff != "" {
@@ -220,7 +233,7 @@ func TestGoldenLookupAndCancelRequests(t *testing.T) {
 	}{
 		{"lookup", func(c *Client) (providers.Result, error) {
 			return c.Lookup(context.Background(), providers.Ref{ProviderID: "pyt-1/x"})
-		}, 200, string(readTestdata(t, "seed_response.json")), http.MethodGet, providers.StatusProcessing},
+		}, 200, string(seedResponse(t)), http.MethodGet, providers.StatusProcessing},
 		{"cancel", func(c *Client) (providers.Result, error) {
 			return c.Cancel(context.Background(), providers.Ref{ProviderID: "pyt-1/x"})
 		}, 200, `{"success": true, "messages": []}`, http.MethodDelete, providers.StatusCancelled},

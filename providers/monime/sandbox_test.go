@@ -155,9 +155,10 @@ func TestSandboxDecline(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Submit: %v", err)
 			}
+			// Every update after the in-flight ones must be the failure.
 			var final providers.Update
 			for _, u := range updates(t, env, c, 3) {
-				if u.Status.Final() {
+				if u.Status != providers.StatusProcessing {
 					final = u
 				}
 			}

@@ -3,7 +3,6 @@ package monime
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strings"
@@ -30,9 +29,6 @@ func WebhookHeaders(name, secret string) http.Header {
 // random secret to the webhook's custom headers and this checks it. The
 // errors wrap providers.ErrSignature.
 func VerifyWebhook(h http.Header, name, secret string) error {
-	if name == "" {
-		name = DefaultWebhookHeader
-	}
 	if secret == "" {
 		return fmt.Errorf("monime webhook: no secret configured: %w", providers.ErrSignature)
 	}
@@ -75,8 +71,7 @@ func ParseWebhook(body []byte) (providers.Update, error) {
 	data, _ := object(m["data"])
 	u := providers.Update{Provider: providers.Monime, HintOnly: true, EventID: text(event["id"])}
 	if u.EventID == "" {
-		sum := sha256.Sum256(body)
-		u.EventID = hex.EncodeToString(sum[:])
+		u.EventID = providers.BodyEventID(body)
 	}
 	if t := text(obj["type"]); t != "" && t != "payout" {
 		return providers.Update{}, fmt.Errorf("monime webhook: object type %q is not a payout: %w", t, providers.ErrIgnored)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"payoutdesk/providers"
@@ -97,21 +96,17 @@ func isNull(raw json.RawMessage) bool {
 }
 
 // parseAmount reads {currency, value} strictly: value must be a JSON
-// integer of minor units.
+// integer of minor units, currency a known ISO 4217 code.
 func parseAmount(raw json.RawMessage) (*providers.Money, error) {
 	m, ok := object(raw)
 	if !ok {
 		return nil, errors.New("amount is not an object")
 	}
-	currency := text(m["currency"])
-	if currency == "" {
-		return nil, errors.New("amount without currency")
-	}
-	minor, err := strconv.ParseInt(string(bytes.TrimSpace(m["value"])), 10, 64)
+	money, err := providers.ParseMinor(string(bytes.TrimSpace(m["value"])), strings.ToUpper(text(m["currency"])))
 	if err != nil {
-		return nil, fmt.Errorf("amount value %q is not an integer", m["value"])
+		return nil, fmt.Errorf("amount: %w", err)
 	}
-	return &providers.Money{Minor: minor, Currency: currency}, nil
+	return &money, nil
 }
 
 // parsePayout reads a payout object: strictly for its id, status and

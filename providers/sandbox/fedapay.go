@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"strings"
@@ -34,9 +33,9 @@ type fpRecord struct {
 	obj   fpPayoutObject
 	fault Fault
 	phone string
-	// held is the processing webhook kept back under FaultOutOfOrder, to be
-	// delivered after the final one.
-	held *fpEvent
+	// processing is the payout as it was while processing, for the stale
+	// webhook of FaultOutOfOrder.
+	processing fpPayoutObject
 }
 
 func newFedaPay(s *Sandbox) *fedapaySim {
@@ -65,8 +64,7 @@ func (f *fedapaySim) routes(mux *http.ServeMux, prefix string) {
 // when it is missing or wrong.
 func (f *fedapaySim) authorized(w http.ResponseWriter, r *http.Request) bool {
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	want := f.s.cfg.Credentials.FedaPaySecretKey
-	if !ok || want == "" || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(want)) != 1 {
+	if !ok || !secretOK(got, f.s.cfg.Credentials.FedaPaySecretKey) {
 		fpWriteError(w, http.StatusUnauthorized, "Unauthenticated.", nil)
 		return false
 	}
@@ -204,27 +202,37 @@ func (f *fedapaySim) start(w http.ResponseWriter, r *http.Request) {
 	now := fpNow()
 	out := make([]fpPayoutObject, 0, len(recs))
 	events := make([]fpEvent, 0, len(recs))
+	due := make([]time.Time, 0, len(recs))
 	for i, rec := range recs {
 		item := req.Payouts[i]
 		rec.obj.Status, rec.obj.StartedAt, rec.obj.UpdatedAt = "started", &now, now
+		at := time.Now()
 		if item.ScheduledAt != nil {
+			// A scheduled payout waits for its time (in UTC, as no zone is given).
 			rec.obj.Status, rec.obj.ScheduledAt = "scheduled", item.ScheduledAt
+			at, _ = time.Parse(time.DateTime, *item.ScheduledAt)
 		}
-		if item.PhoneNumber != nil {
+		if item.PhoneNumber != nil && item.PhoneNumber.Number != rec.phone {
+			// The decline fault follows the number the money goes to.
 			rec.phone = item.PhoneNumber.Number
+			rec.fault = FaultFor(providers.Money{Minor: rec.obj.Amount, Currency: "XOF"}, rec.phone)
 		}
 		out = append(out, rec.obj)
 		events = append(events, f.event("payout."+rec.obj.Status, rec.obj))
+		due = append(due, at)
 		f.s.count(providers.FedaPay, "payout started")
 	}
 	f.mu.Unlock()
 	for i, ev := range events {
 		f.send(ev)
-		f.advance(out[i].ID)
+		id := out[i].ID
+		f.s.afterDelay(time.Until(due[i]), func() { f.advance(id) })
 	}
 	writeJSON(w, http.StatusOK, map[string][]fpPayoutObject{"v1/payouts": out})
 }
 
+// fpValidSchedule checks a start's scheduled_at, "Y-m-d H:i:s". FedaPay
+// does not say in which zone it is; the sandbox reads it as UTC.
 func fpValidSchedule(s string) bool {
 	_, err := time.Parse(time.DateTime, s)
 	return err == nil

@@ -11,9 +11,9 @@ import (
 	"payoutdesk/providers/fedapay"
 )
 
-// advance moves a started payout to processing after one step and to sent
-// or failed after two, sending payout.processing and payout.sent or
-// payout.failed webhooks.
+// advance moves a started payout, or a scheduled one when its time has
+// come, to processing after one step and to sent or failed after two,
+// sending payout.processing and payout.sent or payout.failed webhooks.
 func (f *fedapaySim) advance(id int64) {
 	f.s.after(1, func() { f.process(id) })
 	f.s.after(2, func() { f.finish(id) })
@@ -27,14 +27,10 @@ func (f *fedapaySim) process(id int64) {
 		return
 	}
 	rec.obj.Status, rec.obj.UpdatedAt = "processing", fpNow()
+	rec.processing = rec.obj
 	ev := f.event("payout.processing", rec.obj)
-	if rec.fault == FaultOutOfOrder {
-		rec.held = &ev
-	}
 	f.mu.Unlock()
-	if rec.fault != FaultOutOfOrder {
-		f.send(ev)
-	}
+	f.send(ev)
 }
 
 func (f *fedapaySim) finish(id int64) {
@@ -61,16 +57,16 @@ func (f *fedapaySim) finish(id int64) {
 		o.TransactionKey = fpPtr("tk_" + strconv.FormatInt(o.ID, 10) + "_" + strconv.FormatInt(time.Now().UnixMilli(), 10))
 	}
 	ev := f.event(name, *o)
-	fault, held := rec.fault, rec.held
+	fault, processing := rec.fault, rec.processing
 	f.mu.Unlock()
-
-	f.send(ev)
-	switch {
-	case fault == FaultDuplicateWebhook:
-		f.s.after(1, func() { f.send(ev) })
-	case fault == FaultOutOfOrder && held != nil:
-		f.s.after(1, func() { f.send(*held) })
-	}
+	f.s.finalWebhook(fault, func() { f.send(ev) }, func() {
+		// A new event about the payout as it was while processing, dated then.
+		f.mu.Lock()
+		stale := f.event("payout.processing", processing)
+		f.mu.Unlock()
+		stale.CreatedAt = processing.UpdatedAt
+		f.send(stale)
+	})
 }
 
 // event builds a webhook Event about obj; f.mu must be held.

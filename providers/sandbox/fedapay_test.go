@@ -136,7 +136,9 @@ func TestFedaPaySimLifecycle(t *testing.T) {
 		t.Errorf("unstarted payout: got %v, want pending", got)
 	}
 
-	status, started := fpCall(t, env, "PUT", "/payouts/start", key, `{"payouts": [{"id": `+idText+`, "scheduled_at": "2030-01-02 03:04:05"}]}`)
+	// A scheduled payout waits for its time, read as UTC, then goes on.
+	at := time.Now().UTC().Add(time.Second).Format(time.DateTime)
+	status, started := fpCall(t, env, "PUT", "/payouts/start", key, `{"payouts": [{"id": `+idText+`, "scheduled_at": "`+at+`"}]}`)
 	list, _ := started["v1/payouts"].([]any)
 	if status != http.StatusOK || len(list) != 1 || list[0].(map[string]any)["status"] != "scheduled" {
 		t.Fatalf("start: got %d %v, want 200 with one scheduled payout", status, started)

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -93,9 +92,7 @@ func kibError(w http.ResponseWriter, status int, message any, errText string) {
 
 // authorized checks X-API-KEY, answering 401 as Kibramoa does when it fails.
 func (k *kibramoaSim) authorized(w http.ResponseWriter, r *http.Request) bool {
-	want := k.s.cfg.Credentials.KibramoaAPIKey
-	got := r.Header.Get("X-API-KEY")
-	if want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
+	if secretOK(r.Header.Get("X-API-KEY"), k.s.cfg.Credentials.KibramoaAPIKey) {
 		return true
 	}
 	kibError(w, http.StatusUnauthorized, "Unauthorized", "")

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -141,18 +140,13 @@ func (k *kibramoaSim) finish(id string) {
 		sess.status = kibCompleted
 	}
 	final := sess.notification()
+	// Notifications carry no timestamp: the stale one is the final one back
+	// in PROCESSING.
 	stale := final
 	stale.Status, stale.Errors = kibProcessing, nil
 	fault := sess.fault
 	k.mu.Unlock()
-
-	k.send(final)
-	switch fault {
-	case FaultDuplicateWebhook:
-		k.send(final)
-	case FaultOutOfOrder:
-		k.s.after(1, func() { k.send(stale) })
-	}
+	k.s.finalWebhook(fault, func() { k.send(final) }, func() { k.send(stale) })
 }
 
 // expire ends a session the customer never completed nor cancelled.
@@ -206,15 +200,8 @@ func (sess *kibSession) view() kibCashierView {
 
 func (k *kibramoaSim) renderCashier(w http.ResponseWriter, status int, v kibCashierView) {
 	v.Base = k.s.cfg.BaseURL
-	var buf bytes.Buffer
-	if err := templates.ExecuteTemplate(&buf, "kibramoa_cashier.html", v); err != nil {
-		http.Error(w, "sandbox: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	renderHTML(w, status, "kibramoa_cashier.html", v)
 }
 
 // kibNotification is the body Kibramoa POSTs to the merchant's notification URL.

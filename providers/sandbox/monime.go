@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -34,9 +33,10 @@ type monimePayout struct {
 	json    monimePayoutJSON
 	fault   Fault
 	deleted bool
-	// processing is the payout as it was while processing, for the stale
-	// webhook of FaultOutOfOrder.
-	processing monimePayoutJSON
+	// processing is the payout as it was while processing, and since when,
+	// for the stale webhook of FaultOutOfOrder.
+	processing   monimePayoutJSON
+	processingAt time.Time
 }
 
 // monimeKey is what an Idempotency-Key was first used for.
@@ -59,7 +59,7 @@ func (m *monimeSim) routes(mux *http.ServeMux, prefix string) {
 func (m *monimeSim) auth(w http.ResponseWriter, r *http.Request) bool {
 	creds := m.s.cfg.Credentials
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || creds.MonimeToken == "" || subtle.ConstantTimeCompare([]byte(token), []byte(creds.MonimeToken)) != 1 {
+	if !ok || !secretOK(token, creds.MonimeToken) {
 		monimeError(w, http.StatusUnauthorized, "unauthenticated", "Invalid or missing access token", nil)
 		return false
 	}
@@ -96,10 +96,8 @@ func (m *monimeSim) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body monimeCreateBody
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil || dec.More() {
-		monimeError(w, http.StatusBadRequest, "invalid_request", "Request body is not a valid payout: "+jsonProblem(err), nil)
+	if err := decodeStrict(raw, &body); err != nil {
+		monimeError(w, http.StatusBadRequest, "invalid_request", "Request body is not a valid payout: "+err.Error(), nil)
 		return
 	}
 	amount, details := body.validate()
@@ -107,8 +105,12 @@ func (m *monimeSim) create(w http.ResponseWriter, r *http.Request) {
 		monimeError(w, http.StatusUnprocessableEntity, "validation_failed", "The payout is not valid", details)
 		return
 	}
+	// Bodies that differ only in white space are the same request.
 	var compact bytes.Buffer
-	json.Compact(&compact, raw)
+	if err := json.Compact(&compact, raw); err != nil {
+		monimeError(w, http.StatusBadRequest, "invalid_request", "Request body is not a valid payout: "+err.Error(), nil)
+		return
+	}
 	hash := sha256.Sum256(compact.Bytes())
 
 	fault := FaultFor(providers.Money{Minor: amount.Value, Currency: amount.Currency}, body.Destination.AccountID)
@@ -146,7 +148,7 @@ func (m *monimeSim) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.s.count(providers.Monime, "payout created")
-	m.webhook("payout.created", snap)
+	m.send(m.event("payout.created", snap, time.Now()))
 	m.s.after(1, func() { m.process(snap.ID) })
 	if !m.s.answer(w, r, fault) {
 		return
@@ -220,12 +222,4 @@ func (m *monimeSim) delete(w http.ResponseWriter, r *http.Request) {
 		monimeError(w, http.StatusConflict, "failed_precondition",
 			"Only a pending payout can be deleted; this one is "+status, nil)
 	}
-}
-
-// jsonProblem describes a decoding error without echoing the body.
-func jsonProblem(err error) string {
-	if err == nil {
-		return "trailing data after the JSON object"
-	}
-	return err.Error()
 }

@@ -3,7 +3,7 @@ package sandbox
 import (
 	"crypto/rand"
 	"encoding/json"
-	"net/http"
+	"log/slog"
 	"time"
 
 	"payoutdesk/providers"
@@ -21,10 +21,10 @@ func (m *monimeSim) process(id string) {
 	ref := "STX-" + rand.Text()[:12]
 	p.json.Status = "processing"
 	p.json.Source.TransactionReference = &ref
-	p.processing = p.json
-	snap := p.json
+	p.processing, p.processingAt = p.json, time.Now()
+	snap, at := p.json, p.processingAt
 	m.mu.Unlock()
-	m.webhook("payout.processing", snap)
+	m.send(m.event("payout.processing", snap, at))
 	m.s.after(2, func() { m.finish(id) })
 }
 
@@ -49,39 +49,33 @@ func (m *monimeSim) finish(id string) {
 		p.json.Status = "completed"
 		p.json.Destination.TransactionReference = &ref
 	}
-	snap, stale, fault := p.json, p.processing, p.fault
+	snap, stale, staleAt, fault := p.json, p.processing, p.processingAt, p.fault
 	m.mu.Unlock()
-	body := m.webhook(event, snap)
-	// The extra delivery comes a step later, as a provider's retry would, so
-	// that the app sees it after the final one.
-	switch fault {
-	case FaultDuplicateWebhook:
-		m.s.after(1, func() { m.s.deliver(providers.Monime, m.webhookHeader(), body) })
-	case FaultOutOfOrder:
-		m.s.after(1, func() { m.webhook("payout.processing", stale) })
-	}
+	final := m.event(event, snap, time.Now())
+	m.s.finalWebhook(fault, func() { m.send(final) }, func() { m.send(m.event("payout.processing", stale, staleAt)) })
 }
 
-// webhook sends one delivery about payout snap and returns its body.
-func (m *monimeSim) webhook(event string, snap monimePayoutJSON) []byte {
+// event encodes a delivery about payout snap, as a new event that happened at.
+func (m *monimeSim) event(name string, snap monimePayoutJSON, at time.Time) []byte {
 	var wh monimeWebhook
 	wh.APIVersion = "2024-08-01"
 	wh.Event.ID = "evt-" + rand.Text()
-	wh.Event.Name = event
-	wh.Event.Timestamp = monimeTime(time.Now())
+	wh.Event.Name = name
+	wh.Event.Timestamp = monimeTime(at)
 	wh.Object.ID, wh.Object.Type = snap.ID, "payout"
 	wh.Data = snap
 	body, err := json.Marshal(wh)
 	if err != nil {
-		m.s.log.Error("monime webhook", "error", err)
+		m.s.log.Error("monime webhook", slog.Any("error", err))
 		return nil
 	}
-	m.s.deliver(providers.Monime, m.webhookHeader(), body)
 	return body
 }
 
-// webhookHeader is the custom header configured on the webhook, carrying
-// the shared secret.
-func (m *monimeSim) webhookHeader() http.Header {
-	return monime.WebhookHeaders(m.s.cfg.MonimeWebhookHeader, m.s.cfg.Credentials.MonimeWebhookSecret)
+// send delivers a webhook body with the custom header configured on the
+// webhook, which carries the shared secret.
+func (m *monimeSim) send(body []byte) {
+	if body != nil {
+		m.s.deliver(providers.Monime, monime.WebhookHeaders(m.s.cfg.MonimeWebhookHeader, m.s.cfg.Credentials.MonimeWebhookSecret), body)
+	}
 }

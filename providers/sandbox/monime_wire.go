@@ -119,7 +119,7 @@ func (b *monimeCreateBody) validate() (amount monimeAmount, details []monimeDeta
 		case acct == "":
 			bad("destination.accountId", "is required")
 		case momo && !monimeMSISDN.MatchString(acct):
-			bad("destination.accountId", "must be an MSISDN such as +23278000000")
+			bad("destination.accountId", "must be an MSISDN such as +23276123456")
 		case !momo && !monimeBankAcct.MatchString(acct):
 			bad("destination.accountId", "must be a bank account number of 6 to 34 letters or digits")
 		}

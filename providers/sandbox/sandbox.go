@@ -10,8 +10,10 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"embed"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"io"
 	"log/slog"
@@ -138,8 +140,10 @@ func (s *Sandbox) BaseURL(p providers.Name) string {
 
 // Close stops pending status changes and waits for webhook deliveries under way.
 func (s *Sandbox) Close() {
-	s.cancel()
+	// Cancel under mu, so that after and deliver, which check it under mu,
+	// add no work once Wait has begun.
 	s.mu.Lock()
+	s.cancel()
 	for t := range s.timers {
 		t.Stop()
 	}
@@ -164,14 +168,17 @@ func (s *Sandbox) count(p providers.Name, op string) {
 }
 
 // after runs fn after n steps, unless the sandbox is closed first.
-func (s *Sandbox) after(n int, fn func()) {
+func (s *Sandbox) after(n int, fn func()) { s.afterDelay(time.Duration(n)*s.cfg.Step, fn) }
+
+// afterDelay runs fn after d, unless the sandbox is closed first.
+func (s *Sandbox) afterDelay(d time.Duration, fn func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ctx.Err() != nil {
 		return
 	}
 	var t *time.Timer
-	t = time.AfterFunc(time.Duration(n)*s.cfg.Step, func() {
+	t = time.AfterFunc(d, func() {
 		s.mu.Lock()
 		_, live := s.timers[t]
 		delete(s.timers, t)
@@ -193,8 +200,14 @@ func (s *Sandbox) deliver(p providers.Name, header http.Header, body []byte) {
 	if url == "" {
 		return
 	}
-	s.count(p, "webhook sent")
+	s.mu.Lock()
+	if s.ctx.Err() != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.counts[string(p)+" webhook sent"]++
 	s.wg.Add(1)
+	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
 		pause := s.cfg.Step / 2
@@ -211,6 +224,20 @@ func (s *Sandbox) deliver(p providers.Name, header http.Header, body []byte) {
 		}
 		s.log.Warn("webhook not accepted", "provider", p, "url", url)
 	}()
+}
+
+// finalWebhook sends a payout's final webhook and plays the webhook faults
+// on it, a step later so that the extra delivery arrives after the final
+// one: FaultDuplicateWebhook sends final again, FaultOutOfOrder sends stale,
+// an earlier state of the payout with its original timestamps.
+func (s *Sandbox) finalWebhook(f Fault, final, stale func()) {
+	final()
+	switch f {
+	case FaultDuplicateWebhook:
+		s.after(1, final)
+	case FaultOutOfOrder:
+		s.after(1, stale)
+	}
 }
 
 // webhookSenders is how many webhooks the sandbox delivers at once.
@@ -271,6 +298,26 @@ func (s *Sandbox) answer(w http.ResponseWriter, r *http.Request, f Fault) bool {
 	return true
 }
 
+// decodeStrict decodes body, a single JSON value without unknown fields,
+// into v: anything after the value but white space is an error.
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.Decode(&struct{}{}) != io.EOF {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}
+
+// secretOK reports whether got, trimmed of white space, is the configured
+// secret want, in constant time; an unset secret matches nothing.
+func secretOK(got, want string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(want)) == 1
+}
+
 // writeJSON writes v as JSON with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -294,11 +341,18 @@ func (s *Sandbox) index(w http.ResponseWriter, r *http.Request) {
 	for _, p := range providers.All {
 		data.Routes = append(data.Routes, struct{ Name, Base string }{p.Title(), s.BaseURL(p)})
 	}
+	renderHTML(w, http.StatusOK, "index.html", data)
+}
+
+// renderHTML executes template name into a buffer first, so that a failure
+// still gets a clean 500, then writes it with status.
+func renderHTML(w http.ResponseWriter, status int, name string, data any) {
 	var buf bytes.Buffer
-	if err := templates.ExecuteTemplate(&buf, "index.html", data); err != nil {
+	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
 		http.Error(w, "sandbox: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }

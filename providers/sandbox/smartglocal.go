@@ -1,11 +1,7 @@
 package sandbox
 
 import (
-	"bytes"
 	"crypto/rand"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -165,6 +161,7 @@ func (k *smartglocalSim) start(w http.ResponseWriter, r *http.Request, body []by
 
 func (k *smartglocalSim) confirm(w http.ResponseWriter, r *http.Request, body []byte) {
 	k.decide(w, body, func(sess *sgSession) {
+		k.s.count(providers.SmartGlocal, "session confirmed")
 		sess.nextAction = ""
 		sess.pay.status = "in_progress"
 		k.s.after(1, func() { k.finish(sess) })
@@ -226,14 +223,8 @@ func (k *smartglocalSim) status(w http.ResponseWriter, r *http.Request, body []b
 // sgDecode reads a JSON object strictly, answering invalid_request if it
 // cannot.
 func sgDecode(w http.ResponseWriter, body []byte, v any) bool {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data after the JSON object")
-	}
-	if err != nil {
-		sgFail(w, http.StatusBadRequest, sgCodeRequest, fmt.Sprintf("invalid JSON: %v", err))
+	if err := decodeStrict(body, v); err != nil {
+		sgFail(w, http.StatusBadRequest, sgCodeRequest, "invalid JSON: "+err.Error())
 		return false
 	}
 	return true

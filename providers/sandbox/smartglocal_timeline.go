@@ -62,18 +62,10 @@ func (k *smartglocalSim) finish(sess *sgSession) {
 		sess.status, sess.pay.status = "accepted", "succeeded"
 	}
 	hook := sgHook(smartglocal.WebhookPaymentFinished, sess.json())
-	stale := sess.ready
-	stale.UpdatedAt = sgTime(now.Add(time.Microsecond))
+	stale := sgHook(smartglocal.WebhookReadyToConfirm, sess.ready)
 	fault := sess.fault
 	k.mu.Unlock()
-	k.webhook(hook)
-	switch fault {
-	case FaultDuplicateWebhook:
-		k.webhook(hook)
-	case FaultOutOfOrder:
-		// A step later, so that it arrives after the final one.
-		k.s.after(1, func() { k.webhook(sgHook(smartglocal.WebhookReadyToConfirm, stale)) })
-	}
+	k.s.finalWebhook(fault, func() { k.webhook(hook) }, func() { k.webhook(stale) })
 }
 
 // webhook signs body with the provider key and sends it.

@@ -40,9 +40,11 @@ type Config struct {
 	Key *rsa.PrivateKey
 	// ProviderKey is Smart Glocal's public key; it verifies webhooks.
 	ProviderKey *rsa.PublicKey
-	// HTTPClient sends the requests (default: a plain http.Client).
+	// HTTPClient sends the requests (default http.DefaultClient); redirects
+	// are never followed.
 	HTTPClient *http.Client
-	// Timeout bounds a call whose ctx has no deadline (default 30 s).
+	// Timeout bounds each method, all its requests, when its ctx has no
+	// deadline (default 30 s).
 	Timeout time.Duration
 	// IdempotencyHeader is the header carrying Payout.IdempotencyKey on
 	// session/create: "" means DefaultIdempotencyHeader, NoIdempotencyHeader
@@ -63,7 +65,6 @@ type Sender struct {
 // Client is the Smart Glocal rail.
 type Client struct {
 	cfg        Config
-	hc         *http.Client
 	idemHeader string
 }
 
@@ -75,10 +76,6 @@ func New(cfg Config) *Client {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{}
-	}
 	idem := cfg.IdempotencyHeader
 	switch idem {
 	case "":
@@ -86,7 +83,7 @@ func New(cfg Config) *Client {
 	case NoIdempotencyHeader:
 		idem = ""
 	}
-	return &Client{cfg: cfg, hc: hc, idemHeader: idem}
+	return &Client{cfg: cfg, idemHeader: idem}
 }
 
 // Name returns providers.SmartGlocal.
@@ -124,9 +121,10 @@ func (c *Client) Cancel(ctx context.Context, ref providers.Ref) (providers.Resul
 func (c *Client) sessionCall(ctx context.Context, op, method string, ref providers.Ref) (providers.Result, error) {
 	var res providers.Result
 	if ref.ProviderID == "" {
-		return res, &providers.Error{Provider: providers.SmartGlocal, Op: op, Outcome: providers.OutcomeNotSent,
-			Err: fmt.Errorf("no session id: %w", providers.ErrUnsupported)}
+		return res, providers.NotSent(providers.SmartGlocal, op, fmt.Errorf("no session id: %w", providers.ErrUnsupported))
 	}
+	ctx, cancel := providers.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
 	snap, err := c.call(ctx, &res, op, method, sessionRequest{SessionID: ref.ProviderID}, nil)
 	if err != nil {
 		return res, err
@@ -140,11 +138,11 @@ func (c *Client) sessionCall(ctx context.Context, op, method string, ref provide
 func (c *Client) call(ctx context.Context, res *providers.Result, op, method string, req any, extra http.Header) (snapshot, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
-		return snapshot{}, &providers.Error{Provider: providers.SmartGlocal, Op: op, Outcome: providers.OutcomeNotSent, Err: fmt.Errorf("encode request: %w", err)}
+		return snapshot{}, providers.NotSent(providers.SmartGlocal, op, fmt.Errorf("encode request: %w", err))
 	}
 	sig, err := Sign(c.cfg.Key, body)
 	if err != nil {
-		return snapshot{}, &providers.Error{Provider: providers.SmartGlocal, Op: op, Outcome: providers.OutcomeNotSent, Err: err}
+		return snapshot{}, providers.NotSent(providers.SmartGlocal, op, err)
 	}
 	h := http.Header{}
 	for k, vs := range extra {
@@ -153,12 +151,7 @@ func (c *Client) call(ctx context.Context, res *providers.Result, op, method str
 	h.Set("Content-Type", "application/json")
 	h.Set(HeaderProject, c.cfg.Project)
 	h.Set(HeaderSignature, sig)
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
-		defer cancel()
-	}
-	resp, ex, err := providers.Do(ctx, c.hc, providers.Call{
+	resp, ex, err := providers.Do(ctx, c.cfg.HTTPClient, providers.Call{
 		Provider:      providers.SmartGlocal,
 		Op:            op,
 		Method:        http.MethodPost,

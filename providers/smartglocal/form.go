@@ -97,12 +97,11 @@ func (c *Client) Form() providers.FormSpec {
 	}
 }
 
-// Check applies Smart Glocal's rules beyond the form spec.
+// Check applies Smart Glocal's rules beyond the form spec: IBAN and card
+// checksums and a known account currency. The spec's options and patterns
+// already hold the currency, the payment method and the ISO 3166 codes.
 func (c *Client) Check(p providers.Payout) map[string]string {
 	errs := make(map[string]string)
-	if !hasOption(currencies, p.Amount.Currency) {
-		errs[providers.FieldNameCurrency] = "Smart Glocal pays out in USD, EUR or GBP only."
-	}
 	if p.Amount.Minor <= 0 {
 		errs[providers.FieldNameAmount] = "Enter an amount greater than zero."
 	}
@@ -121,13 +120,6 @@ func (c *Client) Check(p providers.Payout) map[string]string {
 		if n := digits(f["card_number"]); len(n) < 12 || len(n) > 19 || !luhn(n) {
 			errs["card_number"] = "This card number is not valid: check for a mistyped digit."
 		}
-	default:
-		errs["payment_method"] = "Choose bank account or bank card."
-	}
-	for _, name := range []string{"recipient_country_iso3", "sender_country_iso3"} {
-		if v := f[name]; v != "" && !isISO3(v) {
-			errs[name] = iso3Message
-		}
 	}
 	return errs
 }
@@ -144,25 +136,4 @@ func (c *Client) Beneficiary(p providers.Payout) providers.Beneficiary {
 	b.Name = strings.TrimSpace(strings.TrimSpace(f["recipient_first_name"]) + " " + strings.TrimSpace(f["recipient_last_name"]))
 	b.AccountMasked = providers.MaskAccount(compactIBAN(f["iban"]))
 	return b
-}
-
-func hasOption(opts []providers.Option, v string) bool {
-	for _, o := range opts {
-		if o.Value == v {
-			return true
-		}
-	}
-	return false
-}
-
-func isISO3(s string) bool {
-	if len(s) != 3 {
-		return false
-	}
-	for i := 0; i < 3; i++ {
-		if s[i] < 'A' || s[i] > 'Z' {
-			return false
-		}
-	}
-	return true
 }

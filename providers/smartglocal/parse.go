@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"payoutdesk/providers"
@@ -45,24 +44,18 @@ func (s snapshot) fill(r *providers.Result) {
 }
 
 // parseAnswer reads the answer to any Smart Glocal method. An answer with
-// status "error" is the provider's refusal (whatever the HTTP status, 5xx
-// meaning unknown); an answer that cannot be read is unknown, except a 4xx
-// without an envelope, which is still a refusal (408 aside).
+// status "error", or any non-2xx answer, is classified by its HTTP status
+// (providers.Classify); a 2xx answer that cannot be read is unknown.
 func parseAnswer(op string, httpStatus int, body []byte) (snapshot, error) {
 	var env envelope
 	decErr := json.Unmarshal(body, &env)
+	is2xx := httpStatus >= 200 && httpStatus < 300
 	switch {
-	case httpStatus >= 300 && httpStatus < 400:
-		return snapshot{}, unknown(op, httpStatus, errors.New("unexpected redirect"))
-	case decErr != nil && httpStatus >= 400:
-		e := providers.Classify(providers.SmartGlocal, op, httpStatus, "", "answer without an error envelope: "+http.StatusText(httpStatus), nil)
-		if httpStatus == http.StatusRequestTimeout {
-			e.Outcome = providers.OutcomeUnknown
-		}
-		return snapshot{}, e
+	case decErr != nil && !is2xx:
+		return snapshot{}, providers.Classify(providers.SmartGlocal, op, httpStatus, "", "answer without an error envelope: "+http.StatusText(httpStatus), nil)
 	case decErr != nil:
-		return snapshot{}, unknown(op, httpStatus, fmt.Errorf("unreadable answer: %w", decErr))
-	case env.Status == "error" || httpStatus >= 400:
+		return snapshot{}, providers.Unknown(providers.SmartGlocal, op, httpStatus, fmt.Errorf("unreadable answer: %w", decErr))
+	case env.Status == "error" || !is2xx:
 		var code, msg string
 		if env.Error != nil {
 			code, msg = string(env.Error.Code), env.Error.text()
@@ -72,17 +65,13 @@ func parseAnswer(op string, httpStatus int, body []byte) (snapshot, error) {
 		}
 		return snapshot{}, providers.Classify(providers.SmartGlocal, op, httpStatus, code, msg, nil)
 	case env.Status != "ok" && env.Status != "":
-		return snapshot{}, unknown(op, httpStatus, fmt.Errorf("unexpected answer status %q", env.Status))
+		return snapshot{}, providers.Unknown(providers.SmartGlocal, op, httpStatus, fmt.Errorf("unexpected answer status %q", env.Status))
 	}
 	snap, err := readSession(env.Session)
 	if err != nil {
-		return snapshot{}, unknown(op, httpStatus, err)
+		return snapshot{}, providers.Unknown(providers.SmartGlocal, op, httpStatus, err)
 	}
 	return snap, nil
-}
-
-func unknown(op string, httpStatus int, err error) *providers.Error {
-	return &providers.Error{Provider: providers.SmartGlocal, Op: op, Outcome: providers.OutcomeUnknown, HTTPStatus: httpStatus, Err: err}
 }
 
 // readSession checks a session object strictly where it matters: ids,
@@ -136,17 +125,14 @@ func readSession(raw json.RawMessage) (snapshot, error) {
 	return snap, nil
 }
 
-// readAmount reads integer minor units of a known currency.
+// readAmount reads integer minor units of a known currency, whose code
+// Smart Glocal writes in lower case.
 func readAmount(ad *amountDetails) (providers.Money, error) {
-	code := strings.ToUpper(ad.Currency)
-	if _, err := providers.Exponent(code); err != nil {
-		return providers.Money{}, fmt.Errorf("amount_details: currency %q: %w", ad.Currency, err)
+	m, err := providers.ParseMinor(ad.Amount.String(), strings.ToUpper(ad.Currency))
+	if err != nil {
+		return providers.Money{}, fmt.Errorf("amount_details: %w", err)
 	}
-	minor, err := strconv.ParseInt(ad.Amount.String(), 10, 64)
-	if err != nil || minor < 0 {
-		return providers.Money{}, fmt.Errorf("amount_details: amount %q is not a whole number of minor units", ad.Amount)
-	}
-	return providers.Money{Minor: minor, Currency: code}, nil
+	return m, nil
 }
 
 func beneficiaryOf(pm *paymentMethodIn, pd *participantDetails) providers.Beneficiary {

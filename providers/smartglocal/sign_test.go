@@ -61,6 +61,26 @@ func TestSignVerify(t *testing.T) {
 	}
 }
 
+// TestSignatureVector checks Sign and Verify against a signature computed
+// outside Go with a fixed test key, so that a wrong scheme shared by both
+// cannot pass (RSASSA-PKCS1-v1_5 is deterministic):
+//
+//	printf '%s' "$body" | openssl dgst -sha256 -sign testdata/sign_test_key.pem | base64 -w0
+func TestSignatureVector(t *testing.T) {
+	key, err := ParsePrivateKey(readTestdata(t, "sign_test_key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"session_id":"ps_3230"}`)
+	const want = "aXAGSsdqwmH+2NNFyg0eD2hk/1sZBQNDOvEn/Q1i5mwvxrd+fS9E55nlSGGGGPvlItMKdsBfB6hokaKfKPyMdx/QgbSYFH4v1kbZ3tX558PnxBENfacL5t6u34MD+hA4j+gVdpudw/8Yy47kKqdsb1Wcb/AzYcLmuLaLSOdA+CrLUskSEIPms9IiLw6nTKbYN6X4b2233lkz09w1D+PoDMys1+xLbOycwrtIoATpeZcQ4cc3sheqV7GJoy65lopNk571oQuX31/7eCHePbPthyhJeHmfD22iUtjWL9LLz7HEXT6lkYieX/vPZ3E+3bb9C+e58aqJVmqhW/uc4YNwzw=="
+	if got, err := Sign(key, body); err != nil || got != want {
+		t.Errorf("Sign: got %s, %v; want %s", got, err, want)
+	}
+	if err := Verify(&key.PublicKey, body, want); err != nil {
+		t.Errorf("Verify of the vector: got %v, want nil", err)
+	}
+}
+
 func TestParseKeys(t *testing.T) {
 	partner, _, _ := testKeys(t)
 	pkcs8, err := x509.MarshalPKCS8PrivateKey(partner)

@@ -20,8 +20,10 @@ func (c *Client) Submit(ctx context.Context, p providers.Payout, prev providers.
 	var res providers.Result
 	start, err := c.startRequest(p)
 	if err != nil {
-		return res, &providers.Error{Provider: providers.SmartGlocal, Op: "start payout", Outcome: providers.OutcomeNotSent, Err: err}
+		return res, providers.NotSent(providers.SmartGlocal, "start payout", err)
 	}
+	ctx, cancel := providers.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
 	var snap snapshot
 	if prev.ProviderID == "" {
 		var extra http.Header
@@ -38,7 +40,7 @@ func (c *Client) Submit(ctx context.Context, p providers.Payout, prev providers.
 		return res, err
 	}
 	if prev.ProviderID != "" && snap.SessionID != prev.ProviderID {
-		return res, unknown("check session", 0, fmt.Errorf("answer is about session %q, not %q", snap.SessionID, prev.ProviderID))
+		return res, providers.Unknown(providers.SmartGlocal, "check session", 0, fmt.Errorf("answer is about session %q, not %q", snap.SessionID, prev.ProviderID))
 	}
 	snap.fill(&res)
 	// A session that already holds a payout (an interrupted attempt, or
@@ -53,23 +55,17 @@ func (c *Client) Submit(ctx context.Context, p providers.Payout, prev providers.
 		return res, err
 	}
 	if snap.SessionID != sessionID {
-		return res, unknown("start payout", 0, fmt.Errorf("answer is about session %q, not %q", snap.SessionID, sessionID))
+		return res, providers.Unknown(providers.SmartGlocal, "start payout", 0, fmt.Errorf("answer is about session %q, not %q", snap.SessionID, sessionID))
 	}
 	snap.fill(&res)
 	return res, nil
 }
 
 // startRequest builds session/start/payout from the payout, without the
-// session id. Only fields that apply to the chosen payment method are sent.
+// session id. Only fields of the chosen payment method are read, so values
+// left from the other method's fields are never sent.
 func (c *Client) startRequest(p providers.Payout) (startPayoutRequest, error) {
-	spec := c.Form()
-	val := func(name string) string {
-		f, ok := spec.Field(name)
-		if !ok || !f.Applies(p.Fields) {
-			return ""
-		}
-		return strings.TrimSpace(p.Fields[name])
-	}
+	val := func(name string) string { return strings.TrimSpace(p.Fields[name]) }
 	if p.Amount.Minor <= 0 {
 		return startPayoutRequest{}, errors.New("amount must be greater than zero")
 	}

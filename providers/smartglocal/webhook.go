@@ -1,8 +1,6 @@
 package smartglocal
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,7 +13,6 @@ import (
 const (
 	WebhookReadyToConfirm  = "ready_to_confirm"
 	WebhookPaymentFinished = "payment_finished"
-	WebhookActionRequired  = "action_required"
 )
 
 // Webhook verifies X-PARTNER-SIGN (Smart Glocal's RSA signature of the raw
@@ -47,10 +44,9 @@ func ParseWebhook(body []byte) (providers.Update, error) {
 	if w.Type == WebhookReadyToConfirm && snap.NextAction == "" && snap.SessionStatus == sessionInProgress {
 		snap.NextAction = actionConfirm
 	}
-	sum := sha256.Sum256(body)
 	return providers.Update{
 		Provider:     providers.SmartGlocal,
-		EventID:      hex.EncodeToString(sum[:]),
+		EventID:      providers.BodyEventID(body),
 		ProviderID:   snap.SessionID,
 		PaymentID:    snap.PaymentID,
 		Reference:    snap.Reference,

@@ -72,7 +72,6 @@ type EventPage struct {
 	Hash      string
 	PrevSeq   int64
 	NextSeq   int64
-	HasNext   bool
 }
 
 // VerifyPage is the result of the integrity check.

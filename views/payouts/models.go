@@ -84,7 +84,6 @@ type ListPage struct {
 // ShowPage is one payout.
 type ShowPage struct {
 	ID                 int64
-	Provider           string
 	ProviderTitle      string
 	Sandbox            bool
 	Status             string
@@ -104,7 +103,6 @@ type ShowPage struct {
 	CashierURL         string
 	CreatedBy          string
 	CreatedAt          time.Time
-	UpdatedAt          time.Time
 	NextCheckAt        time.Time
 	// Details are the submitted form values, account numbers masked.
 	Details []Detail
@@ -118,6 +116,10 @@ type ShowPage struct {
 	ResolveErrors  map[string]string
 	Approval       Approval
 }
+
+// Decides reports whether the page offers its viewer a decision: approving
+// or rejecting the payout, or settling its outcome by hand.
+func (p ShowPage) Decides() bool { return p.Approval.CanDecide || p.CanResolve }
 
 // Approval is the payout's maker-checker state as the viewer sees it.
 type Approval struct {
@@ -155,6 +157,8 @@ type ApprovalRow struct {
 // ApprovalsPage is the inbox of payouts waiting for approval.
 type ApprovalsPage struct {
 	Rows []ApprovalRow
+	// NextURL continues the inbox with the payouts that came in later.
+	NextURL string
 }
 
 // Detail is one labelled value.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -35,7 +36,6 @@ func Credentials(t testing.TB) sandbox.Credentials {
 // Env is a running sandbox and the recorder that receives its webhooks.
 type Env struct {
 	Sandbox     *sandbox.Sandbox
-	Server      *httptest.Server
 	Webhooks    *Recorder
 	Credentials sandbox.Credentials
 }
@@ -72,7 +72,33 @@ func Start(t testing.TB, cfg sandbox.Config) *Env {
 		sb.Close()
 		srv.Close()
 	})
-	return &Env{Sandbox: sb, Server: srv, Webhooks: rec, Credentials: cfg.Credentials}
+	return &Env{Sandbox: sb, Webhooks: rec, Credentials: cfg.Credentials}
+}
+
+// ValidForms returns one complete, valid payout form per provider, as an
+// agent fills it in on the app; redirectURL is Kibramoa's return page (the
+// app's /cashier/done). Monime's source_account is left out: Monime then
+// pays from the space's main account.
+func ValidForms(redirectURL string) map[providers.Name]url.Values {
+	return map[providers.Name]url.Values{
+		providers.Kibramoa: {
+			"amount": {"150.00"}, "currency": {"BRL"}, "country": {"BR"}, "redirect_url": {redirectURL},
+			"user_id": {"customer-42"}, "description": {"Refund of order 1001"}, "user_device": {"MOBILE"}, "ip": {"203.0.113.7"},
+		},
+		providers.SmartGlocal: {
+			"amount": {"10.00"}, "currency": {"USD"}, "payment_method": {"bank_account"}, "iban": {"BE68 5390 0754 7034"},
+			"remittance_description": {"Refund"}, "recipient_first_name": {"John"}, "recipient_last_name": {"Johnson"},
+			"recipient_bank_name": {"All Banks Belgium"}, "recipient_currency": {"EUR"}, "recipient_country_iso3": {"BEL"},
+		},
+		providers.Monime: {
+			"amount": {"25.50"}, "currency": {"SLE"}, "provider_code": {"m17"}, "account_id": {"+23278123456"},
+			"metadata": {"ticket=SUP-123"},
+		},
+		providers.FedaPay: {
+			"amount": {"2000"}, "currency": {"XOF"}, "mode": {"mtn_open"}, "firstname": {"Ama"}, "lastname": {"Koffi"},
+			"phone_country": {"bj"}, "phone_number": {"97808080"}, "email": {"ama@example.com"},
+		},
+	}
 }
 
 // Delivery is one webhook the sandbox sent.
@@ -82,13 +108,12 @@ type Delivery struct {
 	Body     []byte
 }
 
-// Recorder answers 200 to every webhook and keeps it.
+// Recorder keeps every webhook and answers 200, or what AnswerWith set.
 type Recorder struct {
 	server *httptest.Server
 	mu     sync.Mutex
 	got    []Delivery
-	// Status, when set, is answered instead of 200 (to test retries).
-	status int
+	status int // 0 answers 200
 }
 
 func newRecorder() *Recorder {

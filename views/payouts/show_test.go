@@ -1,0 +1,91 @@
+package payouts_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/a-h/templ"
+
+	"payoutdesk/views/payouts"
+)
+
+// TestShowPolledParts checks that polling a payout page never reads its
+// decision forms again (it would wipe what is typed in them), while it
+// still reads the status and the timeline.
+func TestShowPolledParts(t *testing.T) {
+	timeline := []payouts.TimelineItem{{Title: "Created"}}
+	tests := []struct {
+		name       string
+		page       payouts.ShowPage
+		wantPoll   string
+		wantCards  []string // outside the polled parts
+		wantPolled []string // inside them
+	}{
+		{
+			name: "manager deciding on an approval",
+			page: payouts.ShowPage{ID: 7, Status: "pending_approval", Timeline: timeline,
+				Approval: payouts.Approval{Pending: true, CanDecide: true, Hash: "h"}},
+			wantPoll:   "/payouts/7?shown=pending_approval",
+			wantCards:  []string{"approval", "approve", "reject"},
+			wantPolled: []string{"status", "timeline"},
+		},
+		{
+			name:       "manager settling an unknown outcome",
+			page:       payouts.ShowPage{ID: 7, Status: "unknown", Timeline: timeline, CanResolve: true},
+			wantPoll:   "/payouts/7?shown=unknown",
+			wantCards:  []string{"resolve", "resolve-submit"},
+			wantPolled: []string{"status", "timeline"},
+		},
+		{
+			name: "agent waiting for approval",
+			page: payouts.ShowPage{ID: 7, Status: "pending_approval", Timeline: timeline,
+				Approval: payouts.Approval{Pending: true}},
+			wantPoll:   "/payouts/7",
+			wantPolled: []string{"status", "timeline", "approval", "approval-wait"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var full, polled strings.Builder
+			if err := payouts.Show(tt.page).Render(context.Background(), &full); err != nil {
+				t.Fatal(err)
+			}
+			if err := templ.RenderFragments(context.Background(), &polled, payouts.Show(tt.page), payouts.Polled...); err != nil {
+				t.Fatal(err)
+			}
+			page, err := goquery.NewDocumentFromReader(strings.NewReader(full.String()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			part, err := goquery.NewDocumentFromReader(strings.NewReader(polled.String()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := page.Find("#live").Attr("hx-get"); got != tt.wantPoll {
+				t.Errorf("polls %q, want %q", got, tt.wantPoll)
+			}
+			if n := part.Find("#live").Length() + part.Find("#history").Length(); n != 2 {
+				t.Errorf("the polled parts hold %d of #live and #history, want both", n)
+			}
+			for _, id := range tt.wantPolled {
+				if part.Find(`[data-testid="`+id+`"]`).Length() == 0 {
+					t.Errorf("the polled parts lack %s", id)
+				}
+			}
+			for _, id := range tt.wantCards {
+				sel := `[data-testid="` + id + `"]`
+				if page.Find(sel).Length() != 1 {
+					t.Errorf("the page has no %s", id)
+				}
+				if part.Find(sel).Length() != 0 {
+					t.Errorf("the polled parts hold %s", id)
+				}
+			}
+			if n := part.Find("form textarea, form select").Length(); n != 0 {
+				t.Errorf("the polled parts hold %d form fields, want none", n)
+			}
+		})
+	}
+}

@@ -101,12 +101,3 @@ func (s *Payouts) CountByStatus(ctx context.Context) (map[Status]int, error) {
 	}
 	return out, rows.Err()
 }
-
-// CountStatus returns how many payouts are in one status.
-func (s *Payouts) CountStatus(ctx context.Context, st Status) (int, error) {
-	var n int
-	if err := s.db.R.QueryRowContext(ctx, `SELECT count(*) FROM payouts WHERE status = ?`, st).Scan(&n); err != nil {
-		return 0, fmt.Errorf("db: count %s payouts: %w", st, err)
-	}
-	return n, nil
-}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"os/user"
 	"runtime/debug"
 	"strings"
@@ -38,7 +39,7 @@ func userAdd(ctx context.Context, e env, args []string) error {
 		fs.StringVar(&email, "email", "", "email address of the new user (required)")
 		fs.StringVar(&role, "role", "", "agent, manager or admin (required)")
 		fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of stdin instead of generating one")
-	}, func(*flag.FlagSet) error {
+	}, func(*flag.FlagSet, web.Config) error {
 		email = strings.TrimSpace(email)
 		if validator.New().Var(email, emailRule) != nil {
 			return usageError("payoutdesk user add: --email is required and must be an email address")
@@ -82,7 +83,7 @@ func userDisable(ctx context.Context, e env, args []string) error {
 	var email string
 	_, d, err := openDB(ctx, e, "user disable", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "email", "", "email address of the user to disable (required)")
-	}, func(*flag.FlagSet) error {
+	}, func(*flag.FlagSet, web.Config) error {
 		if email == "" {
 			return usageError("payoutdesk user disable: --email is required")
 		}
@@ -116,7 +117,17 @@ func auditVerify(ctx context.Context, e env, args []string) error {
 	cfg, d, err := openDB(ctx, e, "audit verify", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&file, "checkpoints", "", "checkpoint file to check the chain against (default: the configured one, DB.checkpoints)")
 		fs.StringVar(&key, "key", "", "checkpoint key, private or public PEM (default: the configured one, DB.checkpoint-key)")
-	}, nil)
+	}, func(_ *flag.FlagSet, cfg web.Config) error {
+		// Verifying creates nothing: a mistyped path must not pass as an
+		// empty, valid history, nor a missing named file as "no checkpoints".
+		if _, err := os.Stat(cfg.DBPath); err != nil {
+			return usageError("payoutdesk audit verify: no database at %s", cfg.DBPath)
+		}
+		if _, err := os.Stat(file); file != "" && err != nil {
+			return usageError("payoutdesk audit verify: no checkpoint file at %s", file)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -175,7 +186,7 @@ func migrate(ctx context.Context, e env, args []string) error {
 
 func backup(ctx context.Context, e env, args []string) error {
 	var dest string
-	_, d, err := openDB(ctx, e, "backup", args, nil, func(fs *flag.FlagSet) error {
+	_, d, err := openDB(ctx, e, "backup", args, nil, func(fs *flag.FlagSet, _ web.Config) error {
 		if fs.NArg() != 1 {
 			return usageError("payoutdesk backup: want one destination path")
 		}

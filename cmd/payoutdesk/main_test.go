@@ -101,6 +101,11 @@ func TestUserCommandsAndAuditVerify(t *testing.T) {
 		t.Errorf("first event = %+v, %v; want user.created by the CLI's OS user", created, err)
 	}
 
+	_, err = runCmd(t, path, "", "audit", "verify", "--checkpoints", filepath.Join(t.TempDir(), "missing.jsonl"))
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "no checkpoint file") {
+		t.Errorf("audit verify with a named checkpoint file that is not there = %v, want exit 2", err)
+	}
+
 	// One byte of event 2 changed behind the triggers' back.
 	tamper(t, d, `UPDATE audit_events SET canon = replace(canon, 'agent', 'agenT') WHERE seq = 2`)
 	_, err = runCmd(t, path, "", "audit", "verify")
@@ -142,6 +147,7 @@ func TestRefusedCommandsTouchNothing(t *testing.T) {
 		{"user add with a bad role", nil, "", []string{"user", "add", "--email", "x@example.com", "--role", "root"}},
 		{"user add with a short password", nil, "short\n", []string{"user", "add", "--email", "x@example.com", "--role", "agent", "--password-stdin"}},
 		{"user disable without an email", nil, "", []string{"user", "disable"}},
+		{"audit verify of a database that is not there", nil, "", []string{"audit", "verify"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -32,13 +32,13 @@ func config(e env, name string, args []string, extra func(fs *flag.FlagSet)) (we
 // openDB parses a command's flags as config does, lets check (if set)
 // refuse the command's own arguments, and only then opens the database,
 // creating and migrating it if need be.
-func openDB(ctx context.Context, e env, name string, args []string, extra func(fs *flag.FlagSet), check func(fs *flag.FlagSet) error) (web.Config, *db.DB, error) {
+func openDB(ctx context.Context, e env, name string, args []string, extra func(fs *flag.FlagSet), check func(fs *flag.FlagSet, cfg web.Config) error) (web.Config, *db.DB, error) {
 	cfg, fs, err := config(e, name, args, extra)
 	if err != nil {
 		return cfg, nil, err
 	}
 	if check != nil {
-		if err := check(fs); err != nil {
+		if err := check(fs, cfg); err != nil {
 			return cfg, nil, err
 		}
 	}

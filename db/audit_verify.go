@@ -81,7 +81,8 @@ func (a *Audit) VerifyWith(ctx context.Context, o VerifyOptions) (Verification, 
 		marks[c.Seq] = true
 	}
 	var last int64
-	hashes := map[int64]string{}
+	// Seq 0 is the genesis: a checkpoint of the empty log names its hash.
+	hashes := map[int64]string{0: GenesisHash}
 	if hi.Valid {
 		res, err := a.verifyParallel(ctx, hi.Int64, marks)
 		if err != nil {
@@ -90,7 +91,10 @@ func (a *Audit) VerifyWith(ctx context.Context, o VerifyOptions) (Verification, 
 		if res.brokenAt != 0 {
 			v = v.broken(res.brokenAt, res.problem)
 		}
-		last, hashes = res.verified, res.marked
+		last = res.verified
+		for seq, h := range res.marked {
+			hashes[seq] = h
+		}
 		v.Events, v.Head = res.verified, res.head
 	}
 	return checkCheckpoints(v, last, hashes, o), nil

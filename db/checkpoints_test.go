@@ -159,6 +159,19 @@ func TestCheckpointsCatchRewritesAndCutTails(t *testing.T) {
 		})
 	}
 
+	t.Run("checkpoint of the empty log", func(t *testing.T) {
+		d, cps := setup(t)
+		genesis := db.SignCheckpoint(key, 0, db.GenesisHash, time.Now())
+		v, _ := db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: append(cps, genesis), PublicKey: pub})
+		if !v.OK() || v.Checkpoints != 3 {
+			t.Errorf("verify = %v; want ok with the genesis checkpoint among 3", v)
+		}
+		wrong := db.SignCheckpoint(key, 0, strings.Repeat("ab", 32), time.Now())
+		if v, _ := db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: append(cps, wrong), PublicKey: pub}); v.OK() {
+			t.Errorf("verify = %v; want a seq 0 checkpoint with another hash refused", v)
+		}
+	})
+
 	t.Run("forged checkpoint", func(t *testing.T) {
 		d, cps := setup(t)
 		_, otherKey, _ := ed25519.GenerateKey(nil)

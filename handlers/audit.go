@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"payoutdesk/db"
 	"payoutdesk/providers"
@@ -105,8 +106,13 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values) (f db.AuditFilter
 		problems = append(problems, "outcome is success or failure")
 		v.Outcome = ""
 	}
-	if len(v.Text) > 200 {
+	switch {
+	case len(v.Text) > 200:
 		problems = append(problems, "text is at most 200 characters")
+		v.Text = ""
+	case strings.IndexFunc(v.Text, unicode.IsControl) >= 0:
+		// The full-text engine reads its query as a C string.
+		problems = append(problems, "text cannot hold control characters")
 		v.Text = ""
 	}
 	f.Text = v.Text

@@ -60,12 +60,14 @@ func (h *Payouts) Show(w http.ResponseWriter, r *http.Request) {
 // poll answers the page's htmx polling with its live parts only. The
 // decision cards (approve or reject, settle by hand) stay out of them, so
 // that polling never wipes what is typed there; once the status has moved
-// on and such a card must come or go, the page is reloaded instead. The
-// poll's "shown" names the status the page's cards were drawn for.
+// on and such a card must come or go, the browser loads the payout's page
+// afresh, with a GET: the page polling may be the answer to a POST, which a
+// reload would send again. The poll's "shown" names the status the page's
+// cards were drawn for.
 func (h *Payouts) poll(w http.ResponseWriter, r *http.Request, page payoutsview.ShowPage) {
 	shown := r.URL.Query().Get("shown")
 	if (shown != "" && shown != page.Status) || (shown == "" && page.Decides()) {
-		w.Header().Set("HX-Refresh", "true")
+		w.Header().Set("HX-Redirect", payoutPath(page.ID))
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}

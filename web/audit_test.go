@@ -112,6 +112,14 @@ func TestAuditLogFiltersAndEventPage(t *testing.T) {
 	if msg := r.doc(t).Find(`[data-testid="filter-problem"]`).Text(); !strings.Contains(msg, "no user nobody@example.com") {
 		t.Errorf("bad filters say %q", msg)
 	}
+	// The full-text engine reads its query as a C string: a NUL would cut it.
+	r = manager.get("/audit?q=a%00b")
+	wantStatus(t, r, http.StatusOK)
+	if !strings.Contains(r.doc(t).Find(`[data-testid="filter-problem"]`).Text(), "control characters") {
+		t.Error("a NUL in the text filter: the page does not say why the text was ignored")
+	}
+	// An export never exports something other than what was asked.
+	wantStatus(t, manager.get("/audit/export?format=csv&q=%00"), http.StatusBadRequest)
 
 	// One event: the before/after diff and the links.
 	ev := ts.events("payout.rejected")[0]

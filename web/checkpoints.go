@@ -222,6 +222,9 @@ func CheckpointNow(ctx context.Context, d *db.DB, cfg Config) (db.Checkpoint, er
 	if err != nil {
 		return db.Checkpoint{}, err
 	}
+	if seq == 0 {
+		return db.Checkpoint{}, errors.New("the audit log is empty: there is nothing to sign yet")
+	}
 	return c.sign(ctx, seq, hash)
 }
 

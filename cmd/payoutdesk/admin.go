@@ -123,8 +123,12 @@ func auditVerify(ctx context.Context, e env, args []string) error {
 		if _, err := os.Stat(cfg.DBPath); err != nil {
 			return usageError("payoutdesk audit verify: no database at %s", cfg.DBPath)
 		}
-		if _, err := os.Stat(file); file != "" && err != nil {
-			return usageError("payoutdesk audit verify: no checkpoint file at %s", file)
+		named := file
+		if named == "" {
+			named = cfg.CheckpointFile
+		}
+		if _, err := os.Stat(named); named != "" && err != nil {
+			return usageError("payoutdesk audit verify: no checkpoint file at %s", named)
 		}
 		return nil
 	})

@@ -101,9 +101,11 @@ func TestUserCommandsAndAuditVerify(t *testing.T) {
 		t.Errorf("first event = %+v, %v; want user.created by the CLI's OS user", created, err)
 	}
 
-	_, err = runCmd(t, path, "", "audit", "verify", "--checkpoints", filepath.Join(t.TempDir(), "missing.jsonl"))
-	if exitCode(err) != 2 || !strings.Contains(err.Error(), "no checkpoint file") {
-		t.Errorf("audit verify with a named checkpoint file that is not there = %v, want exit 2", err)
+	for _, flag := range []string{"--checkpoints", "-checkpoint-file"} {
+		_, err = runCmd(t, path, "", "audit", "verify", flag, filepath.Join(t.TempDir(), "missing.jsonl"))
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), "no checkpoint file") {
+			t.Errorf("audit verify %s naming a file that is not there = %v, want exit 2", flag, err)
+		}
 	}
 
 	// One byte of event 2 changed behind the triggers' back.
@@ -256,8 +258,11 @@ func TestAuditCheckpointsFromTheCommandLine(t *testing.T) {
 		t.Errorf("verify after cutting the tail = %v, want exit 1 naming seq 3", err)
 	}
 	// With another key, the checkpoint itself is refused.
+	// An empty log has nothing to sign (the key is made all the same).
 	other := filepath.Join(dir, "other.db")
-	runCmd(t, other, "", "audit", "checkpoint")
+	if _, err := runCmd(t, other, "", "audit", "checkpoint"); exitCode(err) != 1 || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("checkpoint of an empty log = %v, want exit 1 saying it is empty", err)
+	}
 	_, err = runCmd(t, path, "", "audit", "verify", "--key", other+".checkpoint-key")
 	if exitCode(err) != 1 || !strings.Contains(err.Error(), "not validly signed") {
 		t.Errorf("verify with another key = %v, want the checkpoint refused", err)

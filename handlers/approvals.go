@@ -74,18 +74,9 @@ func (h *Payouts) Approve(w http.ResponseWriter, r *http.Request) {
 	hash := approvalHash(p)
 	ev.Details = map[string]any{"approval_hash": hash}
 	ch := db.Change{Only: []db.Status{db.StatusPendingApproval}, To: db.StatusQueued, Enqueue: true, ApprovalHash: hash, ApprovedBy: me.ID}
-	err := h.Store.Change(r.Context(), p.ID, ch, ev)
-	switch {
-	case errors.Is(err, db.ErrIllegalTransition):
-		h.flash(w, r, "warning", "Someone else decided on this payout first; nothing was changed.")
-	case err != nil:
-		serverError(w, r, h.Log, err)
-		return
-	default:
+	if h.decide(w, r, p, ch, ev, "Someone else decided on this payout first; nothing was changed.", "Approved. The payout is queued for sending.") {
 		h.Flow.Notify()
-		h.flash(w, r, "success", "Approved. The payout is queued for sending.")
 	}
-	redirect(w, r, payoutPath(p.ID))
 }
 
 // Reject rejects a payout waiting for approval, with a mandatory reason
@@ -112,17 +103,25 @@ func (h *Payouts) Reject(w http.ResponseWriter, r *http.Request) {
 	ev.Reason = reason
 	ch := db.Change{Only: []db.Status{db.StatusPendingApproval}, To: db.StatusRejected,
 		ErrorMessage: "Rejected by " + me.Email + ": " + reason}
+	h.decide(w, r, p, ch, ev, "This payout is not waiting for approval any more; nothing was changed.", "Rejected. The agent sees your reason on the payout.")
+}
+
+// decide applies a manager's decision ch on p with its audit event, then
+// shows the payout with done, or with raced when another decision got there
+// first (ch.Only no longer holds). It reports whether ch was applied.
+func (h *Payouts) decide(w http.ResponseWriter, r *http.Request, p db.Payout, ch db.Change, ev db.Event, raced, done string) bool {
 	err := h.Store.Change(r.Context(), p.ID, ch, ev)
 	switch {
 	case errors.Is(err, db.ErrIllegalTransition):
-		h.flash(w, r, "warning", "This payout is not waiting for approval any more; nothing was changed.")
+		h.flash(w, r, "warning", raced)
 	case err != nil:
 		serverError(w, r, h.Log, err)
-		return
+		return false
 	default:
-		h.flash(w, r, "success", "Rejected. The agent sees your reason on the payout.")
+		h.flash(w, r, "success", done)
 	}
 	redirect(w, r, payoutPath(p.ID))
+	return err == nil
 }
 
 // reasonError says what is wrong with a mandatory reason; "" if nothing.

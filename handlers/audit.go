@@ -288,15 +288,13 @@ func (h *Audit) Show(w http.ResponseWriter, r *http.Request) {
 	render(w, r, h.Log, http.StatusOK, auditview.Event(page))
 }
 
-// actorFilter is how the list's actor filter names an actor.
+// actorFilter is how the list's actor filter names an actor: a user by
+// id, which outlives a change of email, others as they are shown.
 func actorFilter(a db.Actor) string {
-	switch a.Type {
-	case db.ActorUser:
+	if a.Type == db.ActorUser {
 		return a.ID
-	case db.ActorProvider, db.ActorCLI:
-		return a.Type + ":" + a.ID
 	}
-	return a.Type
+	return actorName(a)
 }
 
 // diff lists the values an event's details record before and after.

@@ -281,15 +281,5 @@ func (h *Payouts) Resolve(w http.ResponseWriter, r *http.Request) {
 	ev := event(r, "payout.resolved")
 	ev.Reason = reason
 	ch := db.Change{Only: []db.Status{db.StatusUnknown}, To: outcome, Fields: h.Flow.finalFields(p, outcome)}
-	err := h.Store.Change(r.Context(), p.ID, ch, ev)
-	switch {
-	case errors.Is(err, db.ErrIllegalTransition):
-		h.flash(w, r, "warning", "This payout is no longer unknown; nothing was changed.")
-	case err != nil:
-		serverError(w, r, h.Log, err)
-		return
-	default:
-		h.flash(w, r, "success", "Decision recorded: "+outcome.Label()+".")
-	}
-	redirect(w, r, payoutPath(p.ID))
+	h.decide(w, r, p, ch, ev, "This payout is no longer unknown; nothing was changed.", "Decision recorded: "+outcome.Label()+".")
 }

@@ -89,15 +89,7 @@ func (c *Client) create(ctx context.Context, res *providers.Result, p providers.
 	if c.cfg.SendIdempotencyKey && p.IdempotencyKey != "" {
 		extra = http.Header{"Idempotency-Key": {p.IdempotencyKey}}
 	}
-	answer, err := c.call(ctx, res, opCreate, http.MethodPost, "/payouts", body, extra)
-	if err != nil {
-		return payout{}, err
-	}
-	po, err := decodePayout(answer)
-	if err != nil {
-		return payout{}, providers.Unknown(providers.FedaPay, opCreate, 0, err)
-	}
-	return po, nil
+	return c.payoutCall(ctx, res, opCreate, http.MethodPost, "/payouts", body, extra)
 }
 
 // createBody builds the POST /payouts body from the payout and its form.
@@ -128,7 +120,13 @@ func (c *Client) createBody(p providers.Payout, units int64) ([]byte, error) {
 
 // get reads one payout object with a GET.
 func (c *Client) get(ctx context.Context, res *providers.Result, op, path string) (payout, error) {
-	answer, err := c.call(ctx, res, op, http.MethodGet, path, nil, nil)
+	return c.payoutCall(ctx, res, op, http.MethodGet, path, nil, nil)
+}
+
+// payoutCall makes a call whose answer is one payout object; an answer
+// that is not one leaves the outcome unknown.
+func (c *Client) payoutCall(ctx context.Context, res *providers.Result, op, method, path string, body []byte, extra http.Header) (payout, error) {
+	answer, err := c.call(ctx, res, op, method, path, body, extra)
 	if err != nil {
 		return payout{}, err
 	}

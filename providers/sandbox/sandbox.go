@@ -163,9 +163,12 @@ func (s *Sandbox) Count(p providers.Name, op string) int {
 
 func (s *Sandbox) count(p providers.Name, op string) {
 	s.mu.Lock()
-	s.counts[string(p)+" "+op]++
+	s.countLocked(p, op)
 	s.mu.Unlock()
 }
+
+// countLocked is count with s.mu held.
+func (s *Sandbox) countLocked(p providers.Name, op string) { s.counts[string(p)+" "+op]++ }
 
 // after runs fn after n steps, unless the sandbox is closed first.
 func (s *Sandbox) after(n int, fn func()) { s.afterDelay(time.Duration(n)*s.cfg.Step, fn) }
@@ -205,7 +208,7 @@ func (s *Sandbox) deliver(p providers.Name, header http.Header, body []byte) {
 		s.mu.Unlock()
 		return
 	}
-	s.counts[string(p)+" webhook sent"]++
+	s.countLocked(p, "webhook sent")
 	s.wg.Add(1)
 	s.mu.Unlock()
 	go func() {

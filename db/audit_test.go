@@ -151,6 +151,8 @@ func TestVerifyNamesTamperedSeq(t *testing.T) {
 		{"provider cleared", []string{`UPDATE audit_events SET canon = json_remove(canon, '$[15]') WHERE seq = 2`}, 2},
 		{"provider added", []string{`UPDATE audit_events SET canon = json_insert(canon, '$[#]', 'fedapay') WHERE seq = 3`}, 3},
 		{"hash replaced", []string{`UPDATE audit_events SET hash = (SELECT hash FROM audit_events WHERE seq = 1) WHERE seq = 4`}, 4},
+		{"hash lengthened", []string{`UPDATE audit_events SET hash = hash || '00' WHERE seq = 4`}, 4},
+		{"hash shortened", []string{`UPDATE audit_events SET hash = substr(hash, 1, 62) WHERE seq = 5`}, 5},
 		{"deleted row", []string{`DELETE FROM audit_events WHERE seq = 3`}, 3},
 		{"swapped rows", []string{
 			`UPDATE audit_events SET seq = -1 WHERE seq = 3`,

@@ -8,9 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
+	"iter"
+	"reflect"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Actor types of audit events.
@@ -143,20 +146,17 @@ func chainHash(prevHex, canon string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-var secretKey = regexp.MustCompile(`(?i)(^|[_-])(password|passwd|secret|token|api_?key|private_?key|authorization)($|[_-])`)
-
-// redact replaces the values of keys that look like secrets, at any depth,
-// as a last line of defence: callers must not put secrets in details.
+// redact replaces the values of keys that look like secrets, at any depth
+// and in maps of any value type (url.Values, map[string]string, ...), as a
+// last line of defence: callers must not put secrets in details.
 func redact(v any) any {
 	switch t := v.(type) {
+	case nil:
+		return map[string]any{}
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, x := range t {
-			if secretKey.MatchString(k) {
-				out[k] = "[redacted]"
-				continue
-			}
-			out[k] = redact(x)
+			out[k] = redactValue(k, x)
 		}
 		return out
 	case []any:
@@ -165,10 +165,91 @@ func redact(v any) any {
 			out[i] = redact(x)
 		}
 		return out
-	case nil:
-		return map[string]any{}
+	case string, bool, int, int64, float64, json.Number:
+		return v
+	}
+	// Other maps and slices, by reflection: JSON encodes them as it would
+	// the map[string]any and []any they are copied into.
+	rv := reflect.ValueOf(v)
+	switch {
+	case rv.Kind() == reflect.Map && rv.Type().Key().Kind() == reflect.String && !rv.IsNil():
+		out := make(map[string]any, rv.Len())
+		for it := rv.MapRange(); it.Next(); {
+			k := it.Key().String()
+			out[k] = redactValue(k, it.Value().Interface())
+		}
+		return out
+	case rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() != reflect.Uint8 && !rv.IsNil():
+		out := make([]any, rv.Len())
+		for i := range out {
+			out[i] = redact(rv.Index(i).Interface())
+		}
+		return out
 	}
 	return v
+}
+
+func redactValue(key string, v any) any {
+	if secretKey(key) {
+		return "[redacted]"
+	}
+	if v == nil {
+		return nil
+	}
+	return redact(v)
+}
+
+// secretKey reports whether a details key names a secret: one of its words
+// is password, passwd, secret, token or authorization, or two neighbouring
+// words are api key or private key (written as one word too). Words are
+// split at anything but letters and digits and at camelCase humps, and
+// compared in any case: client_secret, X-Api-Key, accessToken, PRIVATEKEY.
+func secretKey(k string) bool {
+	prev := ""
+	for w := range keyWords(k) {
+		switch {
+		case equalFoldAny(w, "password", "passwd", "secret", "token", "authorization", "apikey", "privatekey"):
+			return true
+		case strings.EqualFold(w, "key") && equalFoldAny(prev, "api", "private"):
+			return true
+		}
+		prev = w
+	}
+	return false
+}
+
+// keyWords yields the words of a key, as secretKey splits them.
+func keyWords(k string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		start := -1
+		var last rune
+		for i, r := range k {
+			word := unicode.IsLetter(r) || unicode.IsDigit(r)
+			hump := start >= 0 && unicode.IsUpper(r) && (unicode.IsLower(last) || unicode.IsDigit(last))
+			if start >= 0 && (!word || hump) {
+				if !yield(k[start:i]) {
+					return
+				}
+				start = -1
+			}
+			if word && start < 0 {
+				start = i
+			}
+			last = r
+		}
+		if start >= 0 {
+			yield(k[start:])
+		}
+	}
+}
+
+func equalFoldAny(s string, words ...string) bool {
+	for _, w := range words {
+		if strings.EqualFold(s, w) {
+			return true
+		}
+	}
+	return false
 }
 
 const eventColumns = `seq, at, actor_type, actor_id, actor_email, actor_role, action, target_type,

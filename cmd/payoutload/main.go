@@ -27,11 +27,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"payoutdesk/db"
@@ -121,6 +123,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		latencies []time.Duration
 		failures  int
 		statsAt   db.CommitStats // written before wg.Wait returns
+		cpuAt     time.Duration  // likewise
 		wg        sync.WaitGroup
 	)
 	wg.Go(func() {
@@ -130,6 +133,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		case <-time.After(time.Until(warmEnd)):
 		}
 		statsAt = d.Stats()
+		cpuAt = cpuTime()
 		if *cpuProfile != "" {
 			if f, err := os.Create(*cpuProfile); err == nil {
 				pprof.StartCPUProfile(f)
@@ -168,7 +172,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	wg.Wait()
 	statsEnd := d.Stats()
+	cpu := cpuTime() - cpuAt
 	report(out, o, latencies, failures, statsAt, statsEnd)
+	fmt.Fprintf(out, "cpu:       %.2f ms per submitted payout (the whole process: server, workers, sandbox and agents), %.0f%% of %d cores\n",
+		float64(cpu.Microseconds())/1000/float64(max(len(latencies), 1)), 100*cpu.Seconds()/o.duration.Seconds()/float64(runtime.NumCPU()), runtime.NumCPU())
+	if err := finished(ctx, out, d, warmEnd, end, o.duration); err != nil {
+		return err
+	}
 	return backlog(ctx, out, d)
 }
 
@@ -286,6 +296,28 @@ func report(out io.Writer, o options, lat []time.Duration, failures int, before,
 			100*float64(after.CommitNanos-before.CommitNanos)/float64(max(after.BusyNanos-before.BusyNanos, 1)),
 			time.Duration((after.CommitNanos-before.CommitNanos)/commits).Seconds()*1000)
 	}
+}
+
+// finished reports how many payouts reached a final status in the
+// measured time: below the submission rate, the lifecycle is falling behind.
+func finished(ctx context.Context, out io.Writer, d *db.DB, from, to time.Time, window time.Duration) error {
+	var n int64
+	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM payouts WHERE finished_at >= ? AND finished_at < ?`,
+		from.UTC().Format(db.TimeLayout), to.UTC().Format(db.TimeLayout)).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("count finished payouts: %w", err)
+	}
+	fmt.Fprintf(out, "finished:  %d payouts reached a final status in the measured time = %.0f/s\n", n, float64(n)/window.Seconds())
+	return nil
+}
+
+// cpuTime is the CPU time, user and system, the process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // backlog reports how far sending and the providers got.

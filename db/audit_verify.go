@@ -210,6 +210,9 @@ func (a *Audit) verifyRange(ctx context.Context, from, to int64, marks map[int64
 		return rangeResult{}, err
 	}
 	defer conn.Close()
+	// As the readers of Open wait for a lock, rather than until the
+	// context ends: a verification from the command line has no deadline.
+	conn.SetBusyTimeout(busyTimeout)
 	conn.SetInterrupt(ctx.Done())
 	res := rangeResult{verified: from - 1, head: GenesisHash, marked: map[int64]string{}}
 	prev := make([]byte, sha256.Size)

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 
@@ -41,6 +42,9 @@ type DB struct {
 	stats     commitCounters
 }
 
+// busyTimeout is how long a connection waits for a lock another holds.
+const busyTimeout = 10 * time.Second
+
 // Open opens (creating if needed) the database at path and applies pending
 // migrations on the writer before returning.
 func Open(ctx context.Context, path string) (*DB, error) {
@@ -51,7 +55,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// synchronous=FULL: in WAL mode NORMAL can lose the last commits on power
 	// loss, and a payout the provider already received must not vanish.
 	w, err := open(dsn(abs, url.Values{
-		"_busy_timeout": {"10000"},
+		"_busy_timeout": {strconv.Itoa(int(busyTimeout.Milliseconds()))},
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {"FULL"},
 		"_foreign_keys": {"1"},
@@ -76,7 +80,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("db: open writer %s: %w", abs, err)
 	}
 	r, err := open(dsn(abs, url.Values{
-		"_busy_timeout": {"10000"},
+		"_busy_timeout": {strconv.Itoa(int(busyTimeout.Milliseconds()))},
 		"_foreign_keys": {"1"},
 		"_query_only":   {"1"},
 		"_time_format":  {"sqlite"},

@@ -24,8 +24,22 @@ type Chrome struct {
 	Path    string
 	// Sandbox is true when at least one provider runs on the sandbox.
 	Sandbox bool
-	// Counts shown next to navigation links, by link (managers only).
-	Counts map[string]int
+	// LoadCounts, when set (for managers), loads the numbers shown next to
+	// navigation links, by link. Count calls it once, when a page renders
+	// its navigation, whatever the request's method: a page answering a
+	// POST shows them too, and an answer that renders none never asks.
+	LoadCounts func() map[string]int
+	counts     map[string]int
+	loaded     bool
+}
+
+// Count is the number to show next to the navigation link href; 0 shows
+// none.
+func (c *Chrome) Count(href string) int {
+	if !c.loaded && c.LoadCounts != nil {
+		c.counts, c.loaded = c.LoadCounts(), true
+	}
+	return c.counts[href]
 }
 
 type chromeKey struct{}

@@ -84,6 +84,10 @@ func TestMakerChecker(t *testing.T) {
 	if !strings.Contains(r.doc(t).Find(`[data-testid="approval-error"]`).Text(), "own payout") {
 		t.Error("the refusal does not say why")
 	}
+	// A page answering a POST shows the navigation's counts too.
+	if got := r.doc(t).Find(`[data-testid="count/approvals"]`).Text(); got != "2" {
+		t.Errorf("navigation count on the refusal %q, want 2", got)
+	}
 	// Another manager (here the admin) may.
 	admin.approve(own)
 	ts.waitStatus(own, db.StatusPaid)

@@ -161,8 +161,8 @@ func (s *Server) withSession(next http.Handler) http.Handler {
 		if u, ok := handlers.SessionUser(sess); ok {
 			ctx = handlers.WithUser(ctx, u)
 			chrome.User = &views.CurrentUser{ID: u.ID, Email: u.Email, Role: u.Role}
-			if page && db.RoleRank(u.Role) >= db.RoleRank(db.RoleManager) {
-				chrome.Counts = s.managerCounts(r.Context())
+			if db.RoleRank(u.Role) >= db.RoleRank(db.RoleManager) {
+				chrome.LoadCounts = func() map[string]int { return s.managerCounts(ctx) }
 			}
 		}
 		if page {

@@ -9,6 +9,12 @@ type CurrentUser struct {
 	Role  string
 }
 
+// NavLink is a link of the top bar.
+type NavLink struct {
+	Label string
+	Href  string
+}
+
 // Flash is a one-time message shown at the top of the next page.
 type Flash struct {
 	// Kind is success, error, info or warning.
@@ -22,6 +28,8 @@ type Chrome struct {
 	User    *CurrentUser
 	Flashes []Flash
 	Path    string
+	// Nav is the top bar's links the user may follow.
+	Nav []NavLink
 	// Sandbox is true when at least one provider runs on the sandbox.
 	Sandbox bool
 	// LoadCounts, when set (for managers), loads the numbers shown next to

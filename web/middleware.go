@@ -161,6 +161,7 @@ func (s *Server) withSession(next http.Handler) http.Handler {
 		if u, ok := handlers.SessionUser(sess); ok {
 			ctx = handlers.WithUser(ctx, u)
 			chrome.User = &views.CurrentUser{ID: u.ID, Email: u.Email, Role: u.Role}
+			chrome.Nav = s.navFor(u.Role)
 			if db.RoleRank(u.Role) >= db.RoleRank(db.RoleManager) {
 				chrome.LoadCounts = func() map[string]int { return s.managerCounts(ctx) }
 			}

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+	"github.com/google/go-cmp/cmp"
+
 	"payoutdesk/db"
 	"payoutdesk/static"
 )
@@ -267,5 +270,29 @@ func TestAdminAddsUser(t *testing.T) {
 				t.Error("the form did not keep the typed email")
 			}
 		})
+	}
+}
+
+// TestNavigationOffersWhatEachRoleMayOpen: the top bar shows each role
+// every page its role opens, and no page that would answer 403.
+func TestNavigationOffersWhatEachRoleMayOpen(t *testing.T) {
+	ts := newTestServer(t)
+	want := map[string][]string{
+		db.RoleAgent:   {"/", "/payouts", "/payouts/new"},
+		db.RoleManager: {"/", "/overview", "/payouts", "/payouts/new", "/approvals", "/payouts/unknown", "/audit"},
+		db.RoleAdmin:   {"/", "/overview", "/payouts", "/payouts/new", "/approvals", "/payouts/unknown", "/audit", "/users", "/providers"},
+	}
+	for _, role := range db.Roles {
+		c := ts.as(role)
+		var links []string
+		c.get("/").doc(t).Find(`nav.nav a:not([target])`).Each(func(_ int, a *goquery.Selection) {
+			links = append(links, a.AttrOr("href", ""))
+		})
+		if diff := cmp.Diff(want[role], links); diff != "" {
+			t.Errorf("%s's navigation (-want +got):\n%s", role, diff)
+		}
+		for _, href := range links {
+			wantStatus(t, c.get(href), http.StatusOK)
+		}
 	}
 }

@@ -35,7 +35,9 @@ type Server struct {
 	flow     *handlers.Flow
 	checks   *checkpointer
 	routes   []route
-	handler  http.Handler
+	// navAccess is the least role each of navLinks lets in.
+	navAccess []string
+	handler   http.Handler
 }
 
 // NewServer builds the application. cfg.BaseURL must be set. Close
@@ -77,6 +79,9 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		SendTimeout: cfg.SendTimeout, CheckEvery: cfg.ReconcileEvery, CheckMax: cfg.ReconcileMax, Parallel: cfg.SendParallel,
 	}
 	s.routes = s.routeTable()
+	if s.navAccess, err = navAccess(s.routes); err != nil {
+		return nil, err
+	}
 	s.handler = s.buildHandler()
 	return s, nil
 }

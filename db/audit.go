@@ -151,8 +151,8 @@ func chainHash(prevHex, canon string) (string, error) {
 // last line of defence: callers must not put secrets in details.
 func redact(v any) any {
 	switch t := v.(type) {
-	case nil:
-		return map[string]any{}
+	case nil, string, bool, int, int64, float64, json.Number, json.Marshaler:
+		return v
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, x := range t {
@@ -165,8 +165,6 @@ func redact(v any) any {
 			out[i] = redact(x)
 		}
 		return out
-	case string, bool, int, int64, float64, json.Number:
-		return v
 	}
 	// Other maps and slices, by reflection: JSON encodes them as it would
 	// the map[string]any and []any they are copied into.
@@ -193,20 +191,22 @@ func redactValue(key string, v any) any {
 	if secretKey(key) {
 		return "[redacted]"
 	}
-	if v == nil {
-		return nil
-	}
 	return redact(v)
 }
 
 // secretKey reports whether a details key names a secret: one of its words
 // is password, passwd, secret, token or authorization, or two neighbouring
-// words are api key or private key (written as one word too). Words are
-// split at anything but letters and digits and at camelCase humps, and
-// compared in any case: client_secret, X-Api-Key, accessToken, PRIVATEKEY.
+// words are api key or private key (written as one word too), in any case.
+// Words are split at anything but letters and digits, and then once more at
+// camelCase humps: client_secret, X-Api-Key, passWord and accessToken all
+// name secrets.
 func secretKey(k string) bool {
+	return secretWords(keyWords(k, false)) || secretWords(keyWords(k, true))
+}
+
+func secretWords(words iter.Seq[string]) bool {
 	prev := ""
-	for w := range keyWords(k) {
+	for w := range words {
 		switch {
 		case equalFoldAny(w, "password", "passwd", "secret", "token", "authorization", "apikey", "privatekey"):
 			return true
@@ -218,14 +218,15 @@ func secretKey(k string) bool {
 	return false
 }
 
-// keyWords yields the words of a key, as secretKey splits them.
-func keyWords(k string) iter.Seq[string] {
+// keyWords yields the words of a key, split at anything but letters and
+// digits, and at camelCase humps too if humps is set.
+func keyWords(k string, humps bool) iter.Seq[string] {
 	return func(yield func(string) bool) {
 		start := -1
 		var last rune
 		for i, r := range k {
 			word := unicode.IsLetter(r) || unicode.IsDigit(r)
-			hump := start >= 0 && unicode.IsUpper(r) && (unicode.IsLower(last) || unicode.IsDigit(last))
+			hump := humps && start >= 0 && unicode.IsUpper(r) && (unicode.IsLower(last) || unicode.IsDigit(last))
 			if start >= 0 && (!word || hump) {
 				if !yield(k[start:i]) {
 					return

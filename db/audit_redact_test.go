@@ -15,6 +15,7 @@ func TestSecretKey(t *testing.T) {
 		"api_key": true, "apikey": true, "X-Api-Key": true, "apiKey": true, "APIKey": true, "api key": true,
 		"private_key": true, "privateKey": true, "PRIVATEKEY": true, "private-key": true,
 		"authorization": true, "Authorization": true, "proxy_authorization": true,
+		"passWord": true, "PassWord": true, "passWd": true, "sEcret": true, "x_toKen": true, "authToken": true, "user.password": true,
 		"": false, "kept": false, "key": false, "keys": false, "public_key": false, "key_id": false,
 		"tokens_used": false, "secretary": false, "passwords_rotated": false, "idempotency_key": false,
 		"apiary": false, "reason": false, "approval_hash": false, "private": false,
@@ -30,6 +31,7 @@ func TestRedactReachesEveryMapAndSlice(t *testing.T) {
 		"filter":  url.Values{"token": {"t1"}, "action": {"payout.created"}},
 		"headers": map[string]string{"Authorization": "Bearer b1", "Accept": "json"},
 		"list":    []map[string]any{{"secret": "s1", "n": 1}},
+		"any":     []any{nil, map[string]string{"token": "t2"}},
 		"nested":  map[string]map[string]string{"x": {"apiKey": "k1"}},
 		"bytes":   []byte("kept"),
 		"none":    nil,
@@ -40,12 +42,12 @@ func TestRedactReachesEveryMapAndSlice(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := string(b)
-	for _, secret := range []string{"t1", "b1", "s1", "k1"} {
+	for _, secret := range []string{"t1", "t2", "b1", "s1", "k1"} {
 		if strings.Contains(got, secret) {
 			t.Errorf("redacted details %s still hold %q", got, secret)
 		}
 	}
-	for _, kept := range []string{`"action":["payout.created"]`, `"Accept":"json"`, `"n":1`, `"bytes":"a2VwdA=="`, `"none":null`, `"number":42`} {
+	for _, kept := range []string{`"action":["payout.created"]`, `"Accept":"json"`, `"n":1`, `"bytes":"a2VwdA=="`, `"none":null`, `"number":42`, `"any":[null,{"token":"[redacted]"}]`} {
 		if !strings.Contains(got, kept) {
 			t.Errorf("redacted details %s lost %s", got, kept)
 		}

@@ -162,7 +162,7 @@ func (s *Server) withSession(next http.Handler) http.Handler {
 			ctx = handlers.WithUser(ctx, u)
 			chrome.User = &views.CurrentUser{ID: u.ID, Email: u.Email, Role: u.Role}
 			chrome.Nav = s.navFor(u.Role)
-			if db.RoleRank(u.Role) >= db.RoleRank(db.RoleManager) {
+			if showsCounts(r, u.Role) {
 				chrome.LoadCounts = func() map[string]int { return s.managerCounts(ctx) }
 			}
 		}
@@ -179,6 +179,13 @@ func (s *Server) withSession(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(views.WithChrome(ctx, chrome)))
 	})
+}
+
+// showsCounts reports whether the answer to r may show the navigation's
+// counts: to managers, unless htmx asks (rendering fragments runs the whole
+// page, navigation included, and throws away all but the fragments).
+func showsCounts(r *http.Request, role string) bool {
+	return r.Header.Get("HX-Request") == "" && db.RoleRank(role) >= db.RoleRank(db.RoleManager)
 }
 
 // rendersPage reports whether r asks for a whole page, with navigation and

@@ -75,3 +75,26 @@ func TestClientIPBehindProxyOnlyWhenTrusted(t *testing.T) {
 		t.Errorf("trusted: client IP %q, want the last hop 198.51.100.7", got)
 	}
 }
+
+func TestShowsCounts(t *testing.T) {
+	for _, tt := range []struct {
+		method, role string
+		htmx         bool
+		want         bool
+	}{
+		{http.MethodGet, "manager", false, true},
+		{http.MethodPost, "manager", false, true},
+		{http.MethodGet, "admin", false, true},
+		{http.MethodGet, "manager", true, false},
+		{http.MethodPost, "admin", true, false},
+		{http.MethodGet, "agent", false, false},
+	} {
+		r := httptest.NewRequest(tt.method, "/payouts/1", nil)
+		if tt.htmx {
+			r.Header.Set("HX-Request", "true")
+		}
+		if got := showsCounts(r, tt.role); got != tt.want {
+			t.Errorf("showsCounts(%s, %s, htmx %v) = %v, want %v", tt.method, tt.role, tt.htmx, got, tt.want)
+		}
+	}
+}

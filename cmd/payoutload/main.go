@@ -33,7 +33,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"payoutdesk/db"
@@ -124,6 +123,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		failures  int
 		statsAt   db.CommitStats // written before wg.Wait returns
 		cpuAt     time.Duration  // likewise
+		cpuSince  time.Time      // likewise
 		wg        sync.WaitGroup
 	)
 	wg.Go(func() {
@@ -133,7 +133,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		case <-time.After(time.Until(warmEnd)):
 		}
 		statsAt = d.Stats()
-		cpuAt = cpuTime()
+		cpuAt, cpuSince = cpuTime(), time.Now()
 		if *cpuProfile != "" {
 			if f, err := os.Create(*cpuProfile); err == nil {
 				pprof.StartCPUProfile(f)
@@ -172,10 +172,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	wg.Wait()
 	statsEnd := d.Stats()
-	cpu := cpuTime() - cpuAt
+	cpu, wall := cpuTime()-cpuAt, time.Since(cpuSince)
 	report(out, o, latencies, failures, statsAt, statsEnd)
-	fmt.Fprintf(out, "cpu:       %.2f ms per submitted payout (the whole process: server, workers, sandbox and agents), %.0f%% of %d cores\n",
-		float64(cpu.Microseconds())/1000/float64(max(len(latencies), 1)), 100*cpu.Seconds()/o.duration.Seconds()/float64(runtime.NumCPU()), runtime.NumCPU())
+	if cpu > 0 && !cpuSince.IsZero() {
+		// From the end of the warm-up until the last agent is answered.
+		fmt.Fprintf(out, "cpu:       %.2f ms per submitted payout (the whole process: server, workers, sandbox and agents), %.0f%% of %d cores\n",
+			float64(cpu.Microseconds())/1000/float64(max(len(latencies), 1)), 100*cpu.Seconds()/wall.Seconds()/float64(runtime.NumCPU()), runtime.NumCPU())
+	}
 	if err := finished(ctx, out, d, warmEnd, end, o.duration); err != nil {
 		return err
 	}
@@ -309,15 +312,6 @@ func finished(ctx context.Context, out io.Writer, d *db.DB, from, to time.Time, 
 	}
 	fmt.Fprintf(out, "finished:  %d payouts reached a final status in the measured time = %.0f/s\n", n, float64(n)/window.Seconds())
 	return nil
-}
-
-// cpuTime is the CPU time, user and system, the process has used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // backlog reports how far sending and the providers got.

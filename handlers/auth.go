@@ -38,6 +38,8 @@ type Auth struct {
 	// Account and IP limit failed logins per email and per client IP.
 	Account, IP db.ThrottlePolicy
 	Now         func() time.Time
+
+	gate loginGate
 }
 
 type loginForm struct {
@@ -83,9 +85,17 @@ func (h *Auth) Login(w http.ResponseWriter, r *http.Request) {
 		render(w, r, h.Log, http.StatusUnprocessableEntity, authview.Login(page))
 		return
 	}
-	now := h.Now()
 	ri := RequestInfoFrom(r.Context())
 	accountKey, ipKey := "account:"+db.NormalizeEmail(f.Email), "ip:"+ri.IP
+	// From the lock check to the failure counted, one attempt at a time
+	// per account and per IP.
+	leave, err := h.gate.enter(r.Context(), accountKey, ipKey)
+	if err != nil {
+		ErrorPage(w, r, http.StatusServiceUnavailable)
+		return
+	}
+	defer leave()
+	now := h.Now()
 	wait, err := h.Logins.Locked(r.Context(), now, accountKey, ipKey)
 	if err != nil {
 		serverError(w, r, h.Log, err)

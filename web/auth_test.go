@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -240,5 +241,45 @@ func TestCrossSitePostsRefused(t *testing.T) {
 	wantStatus(t, c.get("/"), http.StatusOK)
 	if _, err := db.NewUsers(ts.DB).ByEmail(t.Context(), "x@example.com"); err == nil {
 		t.Error("a cross-site POST created a user")
+	}
+}
+
+// TestLoginThrottleHoldsAgainstParallelAttempts: attempts sent all at once
+// are counted one after another, so no more than the account's limit of
+// failures ever reaches the password check.
+func TestLoginThrottleHoldsAgainstParallelAttempts(t *testing.T) {
+	ts := newTestServer(t)
+	var wg sync.WaitGroup
+	codes := make([]int, 30)
+	for i := range codes {
+		wg.Go(func() {
+			form := url.Values{"email": {"manager@example.com"}, "password": {"wrong password " + strconv.Itoa(i)}}
+			req, err := http.NewRequest(http.MethodPost, ts.URL+"/login", strings.NewReader(form.Encode()))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	if n := len(ts.events("auth.login.failed")); n != 5 {
+		t.Errorf("%d failed logins reached the password check, want the account's limit of 5", n)
+	}
+	throttled := 0
+	for _, c := range codes {
+		if c == http.StatusTooManyRequests {
+			throttled++
+		}
+	}
+	if throttled != 26 {
+		t.Errorf("%d of 30 attempts throttled (codes %v), want 26: four failures, then the fifth locks", throttled, codes)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -38,22 +39,24 @@ const maxWebhookBytes = 1 << 20
 // Receive handles one delivery.
 func (h *Webhooks) Receive(w http.ResponseWriter, r *http.Request) {
 	name := providers.Name(r.PathValue("provider"))
+	ev := event(r, "webhook.received")
+	ev.Actor, ev.Provider = db.Actor{Type: db.ActorProvider, ID: string(name)}, string(name)
 	rail, ok := h.Rails.Get(name)
 	if !ok {
-		http.Error(w, "unknown provider", http.StatusNotFound)
+		// No provider of ours: the name is the sender's text, kept short.
+		ev.Actor, ev.Provider = db.Actor{Type: db.ActorProvider, ID: truncate(string(name), 64)}, ""
+		h.reject(w, r, ev, http.StatusNotFound, errors.New("unknown provider"), nil)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBytes))
 	if err != nil {
-		http.Error(w, "body too large or unreadable", http.StatusRequestEntityTooLarge)
+		h.reject(w, r, ev, http.StatusRequestEntityTooLarge, fmt.Errorf("body too large or unreadable: %w", err), nil)
 		return
 	}
-	ev := event(r, "webhook.received")
-	ev.Actor, ev.Provider = db.Actor{Type: db.ActorProvider, ID: string(name)}, string(name)
-	sum := sha256.Sum256(body)
 	u, err := rail.Webhook(r.Header, body, h.Now())
 	switch {
 	case errors.Is(err, providers.ErrIgnored):
+		sum := sha256.Sum256(body)
 		ev.Action = "webhook.ignored"
 		ev.Details = map[string]any{"reason": err.Error(), "body_sha256": hex.EncodeToString(sum[:])}
 		if err := h.Store.Rejected(r.Context(), ev); err != nil {
@@ -62,19 +65,11 @@ func (h *Webhooks) Receive(w http.ResponseWriter, r *http.Request) {
 		}
 		writeWebhookOK(w)
 		return
+	case errors.Is(err, providers.ErrSignature):
+		h.reject(w, r, ev, http.StatusUnauthorized, err, body)
+		return
 	case err != nil:
-		status := http.StatusBadRequest
-		if errors.Is(err, providers.ErrSignature) {
-			status = http.StatusUnauthorized
-		}
-		ev.Action, ev.Outcome = "webhook.rejected", db.OutcomeFailure
-		ev.Details = map[string]any{"reason": err.Error(), "body_sha256": hex.EncodeToString(sum[:]), "bytes": len(body)}
-		if err := h.Store.Rejected(r.Context(), ev); err != nil {
-			serverError(w, r, h.Log, err)
-			return
-		}
-		h.Log.WarnContext(r.Context(), "webhook rejected", "provider", name, slog.Any("error", err))
-		http.Error(w, http.StatusText(status), status)
+		h.reject(w, r, ev, http.StatusBadRequest, err, body)
 		return
 	}
 	ev.TargetType, ev.TargetID = "provider_event", u.EventID
@@ -85,6 +80,23 @@ func (h *Webhooks) Receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeWebhookOK(w)
+}
+
+// reject audits a delivery refused for err and answers status; body, when
+// read, is described by its size and hash.
+func (h *Webhooks) reject(w http.ResponseWriter, r *http.Request, ev db.Event, status int, err error, body []byte) {
+	ev.Action, ev.Outcome = "webhook.rejected", db.OutcomeFailure
+	ev.Details = map[string]any{"reason": err.Error()}
+	if body != nil {
+		sum := sha256.Sum256(body)
+		ev.Details["body_sha256"], ev.Details["bytes"] = hex.EncodeToString(sum[:]), len(body)
+	}
+	if err := h.Store.Rejected(r.Context(), ev); err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	h.Log.WarnContext(r.Context(), "webhook rejected", "provider", ev.Actor.ID, slog.Any("error", err))
+	http.Error(w, http.StatusText(status), status)
 }
 
 // updateDetails describes a verified update for the audit log.

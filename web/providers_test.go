@@ -112,6 +112,7 @@ func TestForgedWebhooksRejectedAndAudited(t *testing.T) {
 		{"monime wrong secret", "monime", map[string]string{"X-Webhook-Secret": "guess"}, `{"data":{"id":"pyt-1","status":"completed"}}`, http.StatusUnauthorized},
 		{"smartglocal bad signature", "smartglocal", map[string]string{"X-PARTNER-SIGN": "AAAA"}, `{"type":"payment_finished","session":{"id":"ps_1"}}`, http.StatusUnauthorized},
 		{"unknown provider", "paypal", nil, `{}`, http.StatusNotFound},
+		{"body over 1 MiB", "fedapay", nil, `{"x":"` + strings.Repeat("x", 1<<20) + `"}`, http.StatusRequestEntityTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,14 +132,19 @@ func TestForgedWebhooksRejectedAndAudited(t *testing.T) {
 			}
 		})
 	}
+	// Every delivery is audited, refused before its body was read too.
 	rejected := ts.events("webhook.rejected")
-	if len(rejected) != 5 {
-		t.Fatalf("got %d rejected-webhook events, want 5", len(rejected))
+	if len(rejected) != len(tests) {
+		t.Fatalf("got %d rejected-webhook events, want %d", len(rejected), len(tests))
 	}
-	for _, e := range rejected {
-		if e.Outcome != db.OutcomeFailure || e.Actor.Type != db.ActorProvider || e.Details["reason"] == "" || e.Details["body_sha256"] == "" {
-			t.Errorf("rejected event %+v: want a failure by the provider with a reason and the body's hash", e)
+	for i, e := range rejected {
+		read := tests[i].want != http.StatusNotFound && tests[i].want != http.StatusRequestEntityTooLarge
+		if e.Outcome != db.OutcomeFailure || e.Actor.Type != db.ActorProvider || e.Actor.ID != tests[i].provider || e.Details["reason"] == "" || (e.Details["body_sha256"] != nil) != read {
+			t.Errorf("%s: rejected event %+v: want a failure by the provider with a reason, and the body's hash if it was read", tests[i].name, e)
 		}
+	}
+	if p := rejected[len(rejected)-2].Provider; p != "" {
+		t.Errorf("a delivery to an unknown provider is filed under provider %q", p)
 	}
 	if n := len(ts.events("webhook.received")); n != 0 {
 		t.Errorf("forged webhooks produced %d received events", n)

@@ -68,6 +68,17 @@ func verify(secret, signature string, body []byte, compact bool) error {
 	return fmt.Errorf("kibramoa: %s does not match the body: %w", SignatureHeader, providers.ErrSignature)
 }
 
+// compacted is body without insignificant whitespace. A notification's
+// EventID is made from it, as its signature may be: re-spacing a captured
+// notification then does not make a new one that passes as a first delivery.
+func compacted(body []byte) []byte {
+	var buf bytes.Buffer
+	if json.Compact(&buf, body) != nil {
+		return body
+	}
+	return buf.Bytes()
+}
+
 // parseNotification reads a verified notification body into an Update.
 func parseNotification(body []byte, f AmountFormat) (providers.Update, error) {
 	bad := func(err error) (providers.Update, error) {
@@ -86,7 +97,7 @@ func parseNotification(body []byte, f AmountFormat) (providers.Update, error) {
 	}
 	u := providers.Update{
 		Provider:          providers.Kibramoa,
-		EventID:           providers.BodyEventID(body),
+		EventID:           providers.BodyEventID(compacted(body)),
 		ProviderID:        tx.InternalID,
 		PaymentID:         tx.SessionID,
 		Reference:         string(tx.MerchantReference),

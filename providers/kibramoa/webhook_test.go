@@ -91,9 +91,37 @@ func TestSignatureVector(t *testing.T) {
 	}
 }
 
+// TestRespacedNotificationIsNoNewEvent: a captured notification re-spaced
+// still verifies (its compact form is signed) and must keep its event id,
+// or a replay would pass as a first delivery.
+func TestRespacedNotificationIsNoNewEvent(t *testing.T) {
+	body := []byte(`{"internalId":"ee40a31b","sessionId":"35eac8b8","status":"COMPLETED"}`)
+	c := New(Config{WebhookSecret: testSecret})
+	first, err := c.Webhook(signed(Sign(testSecret, body)), body, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	respaced := []byte(`{ "internalId": "ee40a31b", "sessionId": "35eac8b8", "status": "COMPLETED" }`)
+	replay, err := c.Webhook(signed(Sign(testSecret, body)), respaced, time.Now())
+	if err != nil {
+		t.Fatalf("the re-spaced notification does not verify (%v): the test no longer shows anything", err)
+	}
+	if replay.EventID != first.EventID {
+		t.Errorf("the re-spaced notification has event id %s, the original %s: a replay would pass as new", replay.EventID, first.EventID)
+	}
+}
+
 func TestWebhookParse(t *testing.T) {
 	docs := readFile(t, "notification.json")
-	hash := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+	// The event id covers the body compacted, as the signature may.
+	hash := func(b []byte) string {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, b); err != nil {
+			t.Fatal(err)
+		}
+		s := sha256.Sum256(buf.Bytes())
+		return hex.EncodeToString(s[:])
+	}
 	declined := []byte(`{"internalId":"t-1","sessionId":"s-1","merchantReference":"ref-1","status":"DECINED","currency":"MXN","paymentAmount":"99.50","errors":{"code":301,"msg":"Account rejected"}}`)
 	errorList := []byte(`{"internalId":"t-1","status":"ERROR","errors":[{"code":"E1","msg":"PSP down"}]}`)
 	bare := []byte(`{"sessionId":"s-1","status":"ERROR"}`)

@@ -217,11 +217,14 @@ func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change,
 		to = ch.To
 		set("status", string(to))
 	}
+	if to.Final() && moving {
+		set("finished_at", now)
+	}
 	switch {
-	case to.Final():
-		if moving {
-			set("finished_at", now)
-		}
+	case !to.InFlight():
+		// Final, or not with the provider yet: nothing to ask it about. A
+		// check date left here would be due forever, as reconciliation
+		// skips such payouts.
 		set("next_check_at", nil)
 	case ch.ClearCheck:
 		set("next_check_at", nil)

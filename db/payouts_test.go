@@ -57,6 +57,33 @@ func TestFinishedAtIsSetOnce(t *testing.T) {
 	}
 }
 
+// Only a payout the provider holds is checked with it: a check date asked
+// for while the payout is still being sent (a webhook's lookup that could
+// not answer) is not kept, or it would be due forever.
+func TestCheckDateOnlyWhileInFlight(t *testing.T) {
+	d := newTestDB(t)
+	ctx := context.Background()
+	store := db.NewPayouts(d)
+	p := newPayout(t, d)
+	ev := db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.status_changed"}
+	if err := store.Change(ctx, p.ID, db.Change{To: db.StatusSubmitting}, ev); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := store.Change(ctx, p.ID, db.Change{CheckAt: now}, db.Event{}); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := store.Due(ctx, now.Add(time.Minute), 10); err != nil || len(due) != 0 {
+		t.Fatalf("due while submitting: %d payouts, %v; want none", len(due), err)
+	}
+	if err := store.Change(ctx, p.ID, db.Change{To: db.StatusProcessing, CheckAt: now}, ev); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := store.Due(ctx, now.Add(time.Minute), 10); err != nil || len(due) != 1 {
+		t.Fatalf("due while processing: %d payouts, %v; want it", len(due), err)
+	}
+}
+
 // IsZero must know every field of Change: one set field, whichever, is a
 // change to write.
 func TestChangeIsZeroSeesEveryField(t *testing.T) {

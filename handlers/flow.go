@@ -279,6 +279,9 @@ func (f *Flow) recordSubmit(ctx context.Context, p db.Payout, res providers.Resu
 		ch.ErrorMessage = "No clear answer from the provider: " + err.Error()
 		ev = systemEvent("payout.outcome_unknown")
 	}
+	// The answer to this attempt applies to a payout still being sent: a
+	// webhook may have moved it on while the call was under way.
+	ch.Only = []db.Status{db.StatusSubmitting}
 	f.record(ctx, p, ch, ev)
 }
 
@@ -289,17 +292,26 @@ func (f *Flow) record(ctx context.Context, p db.Payout, ch db.Change, ev db.Even
 		ch.Fields = f.finalFields(p, ch.To)
 	}
 	err := f.Payouts.Change(ctx, p.ID, ch, ev)
-	if errors.Is(err, db.ErrIllegalTransition) && ch.To != "" {
+	if errors.Is(err, db.ErrIllegalTransition) && (ch.To != "" || len(ch.Only) > 0) {
 		// A webhook moved the payout further meanwhile (it is paid while
 		// the answer to our call was on its way): keep what we learnt and
 		// the record of what we did, leave the newer status.
 		f.Log.InfoContext(ctx, "outcome older than the payout's status", "payout", p.ID, "to", ch.To, slog.Any("error", err))
-		ch.To, ch.Fields = "", nil
-		err = f.Payouts.Change(ctx, p.ID, ch, ev)
+		err = f.Payouts.Change(ctx, p.ID, olderOutcome(ch), ev)
 	}
 	if err != nil {
 		f.Log.ErrorContext(ctx, "record payout outcome", "payout", p.ID, "to", ch.To, slog.Any("error", err))
 	}
+}
+
+// olderOutcome is what to keep of ch once the payout has moved on without
+// it: the exchanges and the provider's ids it learnt, not a status, an
+// error or a place in the outbox that belong to the older outcome.
+func olderOutcome(ch db.Change) db.Change {
+	ch.To, ch.Only, ch.Fields = "", nil, nil
+	ch.RawStatus, ch.ErrorCode, ch.ErrorMessage = "", "", ""
+	ch.Requeue = time.Time{}
+	return ch
 }
 
 // transient reports whether a not-sent error is a network failure worth

@@ -41,7 +41,16 @@ func (f *Flow) ReconcileDue(ctx context.Context) (int, error) {
 // the audit event to record a status change with.
 func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) {
 	rail, ok := f.Rails.Get(providers.Name(p.Provider))
-	if !ok || !p.Status.InFlight() {
+	switch {
+	case !p.Status.InFlight():
+		if !p.NextCheckAt.IsZero() {
+			// Nothing to ask: drop the date, or the payout stays due.
+			f.record(ctx, p, db.Change{ClearCheck: true}, db.Event{})
+		}
+		return
+	case !ok:
+		// Its provider is not configured (any more): ask again later.
+		f.record(ctx, p, db.Change{CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1)}, db.Event{})
 		return
 	}
 	caps := rail.Capabilities()

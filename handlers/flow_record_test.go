@@ -1,0 +1,106 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"payoutdesk/db"
+	"payoutdesk/providers"
+)
+
+// An attempt's late answer does not undo what a webhook said meanwhile:
+// a send that timed out leaves a payout the provider already reported as
+// processing (or paid) as it is, with no error of the older outcome, and
+// keeps only what was exchanged.
+// flowOnDB returns a Flow over a fresh database, with no providers, and a
+// function that stores a FedaPay payout being sent (submitting).
+func flowOnDB(t *testing.T) (*Flow, *db.DB, func() db.Payout) {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "flow.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	u, err := db.NewUsers(d).Create(ctx, "agent@example.com", db.RoleAgent, "a long enough password", db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "user.created"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := db.NewPayouts(d)
+	f := &Flow{Log: slog.New(slog.DiscardHandler), Rails: providers.NewRegistry(), Payouts: store, Now: time.Now, CheckEvery: time.Second, CheckMax: time.Minute}
+	n := 0
+	sending := func() db.Payout {
+		t.Helper()
+		n++
+		key := "K" + strconv.Itoa(n)
+		p, _, err := store.Create(ctx, db.NewPayout{
+			Provider: "fedapay", Status: db.StatusQueued, AmountMinor: 2000, Currency: "XOF", IdempotencyKey: key, Reference: "PD-" + key,
+			Fields: map[string]string{"amount": "2000"}, BeneficiaryName: "x", BeneficiaryAccount: "•••• 8080", CreatedBy: u.ID,
+		}, db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "1"}, Action: "payout.created"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Change(ctx, p.ID, db.Change{To: db.StatusSubmitting}, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.submitting"}); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	return f, d, sending
+}
+
+func TestLateSendOutcomeKeepsNewerStatus(t *testing.T) {
+	ctx := context.Background()
+	f, d, sending := flowOnDB(t)
+	store := db.NewPayouts(d)
+	ev := db.Event{Actor: db.Actor{Type: db.ActorProvider, ID: "fedapay"}, Action: "payout.status_changed"}
+	for _, webhook := range []db.Status{db.StatusProcessing, db.StatusPaid} {
+		p := sending()
+		sent, _ := store.Get(ctx, p.ID)
+		// The webhook arrives while the start call is still waiting.
+		steps := []db.Status{db.StatusProcessing}
+		if webhook == db.StatusPaid {
+			steps = append(steps, db.StatusPaid)
+		}
+		for _, to := range steps {
+			if err := store.Change(ctx, p.ID, db.Change{To: to}, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		call := providers.Exchange{Op: "start", Method: "PUT", URL: "https://sandbox/payouts/start", Error: "timeout"}
+		f.recordSubmit(ctx, sent, providers.Result{Exchanges: []providers.Exchange{call}}, errors.New("start: context deadline exceeded"))
+		got, err := store.Get(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != webhook || got.ErrorMessage != "" || got.RawStatus != sent.RawStatus {
+			t.Errorf("after the webhook said %s, the timed-out send left status %s, error %q, raw status %q", webhook, got.Status, got.ErrorMessage, got.RawStatus)
+		}
+		if xs, err := store.Exchanges(ctx, p.ID); err != nil || len(xs) != 1 {
+			t.Errorf("exchanges kept: %d, %v; want the attempt's one", len(xs), err)
+		}
+	}
+}
+
+// A payout that is due but no longer (or not yet) with its provider loses
+// its check date, rather than staying due and keeping the reconciliation
+// worker busy for nothing.
+func TestReconcileDropsTheDateOfAPayoutNotInFlight(t *testing.T) {
+	ctx := context.Background()
+	f, d, sending := flowOnDB(t)
+	p := sending()
+	// A date left by an earlier version, which kept one while sending.
+	if _, err := d.W.ExecContext(ctx, `UPDATE payouts SET next_check_at = ? WHERE id = ?`, time.Now().UTC().Format(db.TimeLayout), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.ReconcileDue(ctx); err != nil || n != 1 {
+		t.Fatalf("first pass checked %d, %v; want the stray one", n, err)
+	}
+	if n, err := f.ReconcileDue(ctx); err != nil || n != 0 {
+		t.Errorf("second pass checked %d, %v; want none: the payout stays due", n, err)
+	}
+}

@@ -101,6 +101,12 @@ func checkField(fl providers.Field, v string) string {
 		if unicode.IsControl(r) && !(fl.Type == providers.FieldTextarea && (r == '\n' || r == '\r' || r == '\t')) {
 			return fl.Label + " must not contain control characters."
 		}
+		// Invisible format characters (zero-width spaces, direction
+		// overrides) can make a name read differently on the approval
+		// page from what is sent.
+		if unicode.Is(unicode.Cf, r) {
+			return fl.Label + " must not contain invisible characters (such as zero-width spaces or direction marks)."
+		}
 	}
 	if v == "" {
 		if fl.Required {

@@ -117,7 +117,9 @@ func stripGrouping(s string) (string, bool) {
 		return s, true
 	}
 	groups := strings.Split(s, ",")
-	if len(groups[0]) == 0 || len(groups[0]) > 3 {
+	// A leading zero ("0,500", "012,000") reads as a decimal comma in
+	// much of the world: refused rather than taken as thousands.
+	if len(groups[0]) == 0 || len(groups[0]) > 3 || groups[0][0] == '0' {
 		return "", false
 	}
 	for _, g := range groups[1:] {

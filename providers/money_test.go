@@ -33,6 +33,8 @@ func TestParseMoney(t *testing.T) {
 		{".5", "USD", 0, true},
 		{"5.", "USD", 0, true},
 		{"1,00", "USD", 0, true},
+		{"0,500", "XOF", 0, true},
+		{"012,000", "XOF", 0, true},
 		{"1 000", "USD", 0, true},
 		{"١٢", "USD", 0, true},
 		{"9999999999999", "USD", 0, true},

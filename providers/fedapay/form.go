@@ -89,14 +89,22 @@ func (c *Client) Form() providers.FormSpec {
 	for _, cur := range c.cfg.Currencies {
 		currencies = append(currencies, providers.Option{Value: cur, Label: cur})
 	}
+	// Operators and countries whose currency is not configured could never
+	// be paid: they are not offered.
 	for _, m := range c.cfg.Modes {
 		name := m.Country
 		if ct, ok := countryByCode(m.Country); ok {
+			if !slices.Contains(c.cfg.Currencies, ct.Currency) {
+				continue
+			}
 			name = ct.Name
 		}
 		modes = append(modes, providers.Option{Value: m.Code, Label: fmt.Sprintf("%s (%s, %s)", m.Label, name, m.Code)})
 	}
 	for _, ct := range countries {
+		if !slices.Contains(c.cfg.Currencies, ct.Currency) {
+			continue
+		}
 		phoneCountries = append(phoneCountries, providers.Option{Value: ct.Code, Label: fmt.Sprintf("%s (+%s)", ct.Name, ct.CallingCode)})
 	}
 	return providers.FormSpec{
@@ -106,7 +114,7 @@ func (c *Client) Form() providers.FormSpec {
 		Fields: []providers.Field{
 			{Name: providers.FieldNameAmount, Label: "Amount", Type: providers.FieldAmount, Group: "Payout", Required: true,
 				Placeholder: "5000",
-				Hint:        "Whole francs, no decimals. At most 1,000,000 XOF per payout and 3 payouts to the same number in 24 hours."},
+				Hint:        "Whole francs, no decimals. At most 1,000,000 XOF per payout. FedaPay also refuses a 4th payout to the same number within 24 hours: check the number's recent payouts first."},
 			{Name: providers.FieldNameCurrency, Label: "Currency", Type: providers.FieldSelect, Group: "Payout", Required: true,
 				Options: currencies, Default: c.cfg.Currencies[0],
 				Hint: "FedaPay pays out in West African CFA francs (XOF)."},
@@ -166,8 +174,8 @@ func (c *Client) Check(p providers.Payout) map[string]string {
 		modeCountry, _ := countryByCode(m.Country)
 		errs[FieldPhoneCountry] = fmt.Sprintf("%s pays to numbers in %s only: pick that country or another operator.", m.Label, modeCountry.Name)
 	}
-	if countryOK && cur == "GNF" && ct.Code != "gn" {
-		errs[providers.FieldNameCurrency] = "GNF is for payouts to Guinea only; use XOF."
+	if countryOK && cur != ct.Currency && slices.Contains(c.cfg.Currencies, cur) {
+		errs[providers.FieldNameCurrency] = fmt.Sprintf("Payouts to %s are in %s, not %s.", ct.Name, ct.Currency, cur)
 	}
 	if countryOK && strings.TrimSpace(f[FieldPhone]) != "" {
 		if _, err := formatPhone(f[FieldPhone], ct.Code, PhoneInternational); err != nil {

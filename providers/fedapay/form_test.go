@@ -2,6 +2,7 @@ package fedapay
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -50,7 +51,8 @@ func TestForm(t *testing.T) {
 		}
 	}
 	mode, _ := f.Field(FieldMode)
-	if got, want := len(mode.Options), len(DefaultModes()); got != want {
+	// Every documented operator but Guinea's: GNF is not configured by default.
+	if got, want := len(mode.Options), len(DefaultModes())-1; got != want {
 		t.Errorf("mode options: got %d, want %d", got, want)
 	}
 	desc, _ := f.Field(FieldDescription)
@@ -58,6 +60,18 @@ func TestForm(t *testing.T) {
 		t.Errorf("description: got max %d required %v, want 255, false", desc.MaxLen, desc.Required)
 	}
 
+	// Without GNF configured, nothing leads to Guinea: its operators and
+	// its numbers could never be paid.
+	xof := New(Config{Currencies: []string{"XOF"}, Modes: []Mode{{"mtn_open", "MTN Benin", "bj"}, {"mtn_open_gn", "MTN Guinea", "gn"}}}).Form()
+	mode, _ = xof.Field(FieldMode)
+	countriesShown, _ := xof.Field(FieldPhoneCountry)
+	for _, fl := range []providers.Field{mode, countriesShown} {
+		for _, o := range fl.Options {
+			if strings.Contains(o.Label, "Guinea") {
+				t.Errorf("with XOF only, the %s field offers %q", fl.Name, o.Label)
+			}
+		}
+	}
 	gnf := New(Config{Currencies: []string{"XOF", "GNF"}, Modes: []Mode{{"mtn_open_gn", "MTN Guinea", "gn"}}}).Form()
 	cur, _ = gnf.Field(providers.FieldNameCurrency)
 	mode, _ = gnf.Field(FieldMode)
@@ -102,7 +116,12 @@ func TestCheck(t *testing.T) {
 			want: map[string]string{"description": "Keep the purpose to 255 characters."}},
 		{name: "GNF outside Guinea", cfg: Config{Currencies: []string{"XOF", "GNF"}},
 			change: func(p *providers.Payout) { p.Amount = providers.Money{Minor: 5000, Currency: "GNF"} },
-			want:   map[string]string{"currency": "GNF is for payouts to Guinea only; use XOF."}},
+			want:   map[string]string{"currency": "Payouts to Benin are in XOF, not GNF."}},
+		{name: "XOF to Guinea", cfg: Config{Currencies: []string{"XOF", "GNF"}},
+			change: func(p *providers.Payout) {
+				p.Fields[FieldMode], p.Fields[FieldPhoneCountry], p.Fields[FieldPhone] = "mtn_open_gn", "gn", "620 00 00 00"
+			},
+			want: map[string]string{"currency": "Payouts to Guinea are in GNF, not XOF."}},
 		{name: "GNF in Guinea, no XOF limit", cfg: Config{Currencies: []string{"XOF", "GNF"}},
 			change: func(p *providers.Payout) {
 				p.Amount = providers.Money{Minor: 5_000_000, Currency: "GNF"}

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"payoutdesk/db"
+	"payoutdesk/views"
 )
 
 // SessionDB is the storage the session store needs.
@@ -117,7 +118,8 @@ func (st *SessionStore) New(r *http.Request, name string) (*sessions.Session, er
 	if row.UserID != 0 {
 		s.Values[keyUser] = row.User
 	}
-	if now.Sub(row.LastSeenAt) >= touchEvery {
+	// A page polling by itself is no sign that anyone is there.
+	if now.Sub(row.LastSeenAt) >= touchEvery && r.Header.Get(views.BackgroundHeader) == "" {
 		if err := st.DB.Touch(r.Context(), hash, now); err != nil {
 			return s, err
 		}

@@ -9,6 +9,11 @@ type CurrentUser struct {
 	Role  string
 }
 
+// BackgroundHeader marks a request a page makes by itself (polling), not
+// at anyone's action: it does not count as activity that keeps a session
+// from idling out.
+const BackgroundHeader = "X-Background"
+
 // NavLink is a link of the top bar.
 type NavLink struct {
 	Label string

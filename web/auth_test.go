@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"payoutdesk/db"
+	"payoutdesk/providers"
 )
 
 const cookieName = "payoutdesk_session"
@@ -158,6 +160,44 @@ func TestSessionIdleAndAbsoluteExpiry(t *testing.T) {
 	wantStatus(t, c.get("/"), http.StatusSeeOther)
 	if got := len(ts.events("auth.session.expired")); got != 2 {
 		t.Errorf("got %d expiry events, want 2", got)
+	}
+}
+
+// TestPollingDoesNotKeepASessionAlive: a payout page left open polls every
+// two seconds by itself; that is nobody's activity, so the session still
+// idles out, and the next poll sends the page to the login form.
+func TestPollingDoesNotKeepASessionAlive(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	id := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
+	path := "/payouts/" + strconv.FormatInt(id, 10)
+	page := agent.get(path).doc(t)
+	pollURL, _ := page.Find(`#live`).Attr("hx-get")
+	headers, _ := page.Find(`#live`).Attr("hx-headers")
+	var extra map[string]string
+	if err := json.Unmarshal([]byte(headers), &extra); err != nil || len(extra) == 0 {
+		t.Fatalf("the polling element's hx-headers %q: %v", headers, err)
+	}
+	poll := func() response {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, ts.URL+pollURL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("HX-Request", "true")
+		for k, v := range extra {
+			req.Header.Set(k, v)
+		}
+		return agent.do(req)
+	}
+	for range 3 {
+		ts.Clock.Advance(9 * time.Minute)
+		wantStatus(t, poll(), http.StatusOK)
+	}
+	ts.Clock.Advance(5 * time.Minute) // 32 minutes since the agent last did anything
+	r := poll()
+	if r.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(r.Header.Get("HX-Redirect"), "/login?expired=1") {
+		t.Errorf("poll after 32 idle minutes: status %d, HX-Redirect %q; want 401 to the login form", r.StatusCode, r.Header.Get("HX-Redirect"))
 	}
 }
 

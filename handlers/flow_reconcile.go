@@ -8,10 +8,17 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"payoutdesk/db"
 	"payoutdesk/providers"
 )
+
+// replayWindow is how long after an attempt its create may be sent again
+// with the same idempotency key to learn its outcome. How long providers
+// keep a key is mostly undocumented; a day is the usual. After it, only a
+// lookup may settle the payout, or a manager.
+const replayWindow = 24 * time.Hour
 
 // ReconcileDue asks providers about every payout whose check is due and
 // returns how many it checked.
@@ -36,8 +43,9 @@ func (f *Flow) ReconcileDue(ctx context.Context) (int, error) {
 // Reconcile asks the provider where payout p stands and applies the answer.
 // A Smart Glocal payout waiting for confirmation is checked against the
 // provider's session and confirmed or cancelled. An unknown outcome is
-// settled by replaying the create where that is safe (an idempotency key,
-// or the provider's id from the first attempt), else by a lookup. ev is
+// settled by resuming from the provider's id from the first attempt, or by
+// replaying the create where that is safe (an idempotency key, within
+// replayWindow of the attempt), else by a lookup. ev is
 // the audit event to record a status change with.
 func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) {
 	rail, ok := f.Rails.Get(providers.Name(p.Provider))
@@ -64,7 +72,9 @@ func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) {
 	case p.Status == db.StatusAwaitingConfirmation && caps.ConfirmStep && p.ConfirmedAt.IsZero():
 		f.confirm(ctx, cctx, rail, p)
 		return
-	case p.Status == db.StatusUnknown && (caps.IdempotencyHeader || (caps.Resumable && p.ProviderID != "")):
+	case p.Status == db.StatusUnknown && caps.Resumable && p.ProviderID != "":
+		res, err = rail.Submit(cctx, providerPayout(p), refOf(p))
+	case p.Status == db.StatusUnknown && caps.IdempotencyHeader && f.Now().Sub(p.SubmittedAt) < replayWindow:
 		res, err = rail.Submit(cctx, providerPayout(p), refOf(p))
 	case caps.StatusLookup:
 		res, err = rail.Lookup(cctx, refOf(p))

@@ -276,6 +276,68 @@ func TestTimeoutSettledByReconciliation(t *testing.T) {
 	}
 }
 
+// TestUnknownMonimeNeverCreatedTwice: an unknown Monime payout whose id we
+// hold is read back, not created again; without an id, its create is
+// replayed with the same idempotency key only within a day of the attempt,
+// since Monime does not say how long it keeps keys.
+func TestUnknownMonimeNeverCreatedTwice(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	sb := ts.App.Sandbox()
+	store := db.NewPayouts(ts.DB)
+	unknown := func(id int64, providerID string, submitted time.Time) {
+		t.Helper()
+		if _, err := ts.DB.W.Exec(`UPDATE payouts SET status = 'unknown', finished_at = NULL, provider_id = ?, submitted_at = ?,
+			next_check_at = '2000-01-01T00:00:00.000000Z' WHERE id = ?`, providerID, submitted.UTC().Format(db.TimeLayout), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checked := func(id int64, after int) db.Payout {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			if p, err := store.Get(context.Background(), id); err == nil && p.Checks > after {
+				return p
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("payout %d was not checked again", id)
+		return db.Payout{}
+	}
+
+	// With Monime's id: a lookup settles it.
+	id := agent.submit(providers.Monime, agent.openForm(providers.Monime), validForms(ts)[providers.Monime])
+	paid := ts.waitStatus(id, db.StatusPaid)
+	unknown(id, paid.ProviderID, ts.Clock.Now())
+	ts.waitStatus(id, db.StatusPaid)
+	// Without it, a day after the attempt: nothing is sent; it waits for a manager.
+	other := agent.submit(providers.Monime, agent.openForm(providers.Monime), validForms(ts)[providers.Monime])
+	ts.waitStatus(other, db.StatusPaid)
+	unknown(other, "", ts.Clock.Now().Add(-25*time.Hour))
+	if p := checked(other, 0); p.Status != db.StatusUnknown {
+		t.Errorf("a day-old unknown payout without an id became %s", p.Status)
+	}
+	xs, err := store.Exchanges(context.Background(), other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creates := 0
+	for _, x := range xs {
+		if x.Method == http.MethodPost {
+			creates++
+		}
+	}
+	if creates != 1 {
+		t.Errorf("%d creates sent for the day-old payout, want only the first attempt's", creates)
+	}
+	if n := sb.Count(providers.Monime, "replayed"); n != 0 {
+		t.Errorf("Monime saw %d replayed creates, want none", n)
+	}
+	if n := sb.Count(providers.Monime, "payout created"); n != 2 {
+		t.Errorf("Monime created %d payouts, want 2", n)
+	}
+}
+
 func TestSessionMismatchCancelsInsteadOfConfirming(t *testing.T) {
 	ts := newTestServer(t)
 	agent := ts.as(db.RoleAgent)

@@ -109,7 +109,12 @@ func (c *Client) Capabilities() providers.Capabilities {
 // a conflict comes back as a rejection). Submit ignores prev and always
 // sends the same bytes for the same p: that is how an unknown outcome is
 // settled.
-func (c *Client) Submit(ctx context.Context, p providers.Payout, _ providers.Ref) (providers.Result, error) {
+func (c *Client) Submit(ctx context.Context, p providers.Payout, ref providers.Ref) (providers.Result, error) {
+	// Resumable: once Monime has given the payout an id, it is read back,
+	// never created again (an idempotency key may have expired by then).
+	if ref.ProviderID != "" {
+		return c.Lookup(ctx, ref)
+	}
 	const op = "create payout"
 	body, err := c.createBody(p)
 	if err != nil {

@@ -140,11 +140,13 @@ func buildProviders(ctx context.Context, cfg Config, d *db.DB) (providerSet, err
 			return set, err
 		}
 		sb := sandbox.New(sandbox.Config{
-			BaseURL:             cfg.BaseURL + "/sandbox",
-			WebhookURL:          func(p providers.Name) string { return cfg.BaseURL + "/webhooks/" + string(p) },
-			Step:                cfg.SandboxStep,
-			MonimeWebhookHeader: pc.Monime.WebhookHeader,
-			Credentials:         creds,
+			BaseURL:                      cfg.BaseURL + "/sandbox",
+			WebhookURL:                   func(p providers.Name) string { return cfg.BaseURL + "/webhooks/" + string(p) },
+			Step:                         cfg.SandboxStep,
+			MonimeWebhookHeader:          pc.Monime.WebhookHeader,
+			KibramoaAmountMinor:          pc.Kibramoa.AmountFormat == kibramoa.AmountMinor,
+			SmartGlocalIdempotencyHeader: pc.SmartGlocal.IdempotencyHeader,
+			Credentials:                  creds,
 		})
 		set.sandbox = sb
 		if k := &pc.Kibramoa; !live[providers.Kibramoa] {

@@ -109,14 +109,18 @@ func TestCashierComplete(t *testing.T) {
 		wantShown             string
 		want                  providers.Status
 		wantRaw, wantCode     string
+		// minor runs client and sandbox with amounts in minor units.
+		minor bool
 	}{
-		{"completed", "1500.00", "12345678901", "1,500.00 BRL", providers.StatusPaid, "COMPLETED", ""},
-		{"decline fault", "666", "12345678901", "666.00 BRL", providers.StatusFailed, "DECINED", "301"},
-		{"account ending 0000", "150", "99990000", "150.00 BRL", providers.StatusFailed, "DECINED", "301"},
+		{"completed", "1500.00", "12345678901", "1,500.00 BRL", providers.StatusPaid, "COMPLETED", "", false},
+		{"decline fault", "666", "12345678901", "666.00 BRL", providers.StatusFailed, "DECINED", "301", false},
+		{"account ending 0000", "150", "99990000", "150.00 BRL", providers.StatusFailed, "DECINED", "301", false},
+		{"completed, amounts in minor units", "1500.00", "12345678901", "1,500.00 BRL", providers.StatusPaid, "COMPLETED", "", true},
+		{"decline fault, amounts in minor units", "666", "12345678901", "666.00 BRL", providers.StatusFailed, "DECINED", "301", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env, c := start(t, sandbox.Config{})
+			env, c := start(t, sandbox.Config{KibramoaAmountMinor: tt.minor})
 			p := payout(t, tt.amount)
 			res, err := c.Submit(context.Background(), p, providers.Ref{})
 			if err != nil {

@@ -24,11 +24,16 @@ const returnURL = "https://desk.example/payouts/42"
 func start(t *testing.T, cfg sandbox.Config) (*sandboxtest.Env, *kibramoa.Client) {
 	t.Helper()
 	env := sandboxtest.Start(t, cfg)
+	format := kibramoa.AmountDecimal
+	if cfg.KibramoaAmountMinor {
+		format = kibramoa.AmountMinor
+	}
 	c := kibramoa.New(kibramoa.Config{
 		BaseURL:            env.BaseURL(providers.Kibramoa),
 		APIKey:             env.Credentials.KibramoaAPIKey,
 		WebhookSecret:      env.Credentials.KibramoaWebhookSecret,
 		DefaultRedirectURL: returnURL,
+		AmountFormat:       format,
 	})
 	return env, c
 }

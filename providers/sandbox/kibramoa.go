@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"sync"
 	"time"
 
@@ -50,8 +51,10 @@ type kibSession struct {
 	id, txID string
 	req      kibSessionReq
 	amount   providers.Money
-	fault    Fault
-	status   string
+	// minorUnits writes amounts in minor units (see Config).
+	minorUnits bool
+	fault      Fault
+	status     string
 	// decided is set once the customer completed or cancelled.
 	decided          bool
 	option, account  string
@@ -103,7 +106,7 @@ func (k *kibramoaSim) createSession(w http.ResponseWriter, r *http.Request) {
 	if !k.authorized(w, r) {
 		return
 	}
-	req, amount, status, msg := kibValidate(r)
+	req, amount, status, msg := kibValidate(r, k.s.cfg.KibramoaAmountMinor)
 	if msg != nil {
 		kibError(w, status, msg, "Bad Request")
 		return
@@ -118,7 +121,8 @@ func (k *kibramoaSim) createSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now().UTC()
-	sess := &kibSession{id: kibUUID(), txID: kibUUID(), req: req, amount: amount, fault: fault, status: kibInit, created: now, updated: now}
+	sess := &kibSession{id: kibUUID(), txID: kibUUID(), req: req, amount: amount, minorUnits: k.s.cfg.KibramoaAmountMinor,
+		fault: fault, status: kibInit, created: now, updated: now}
 	k.mu.Lock()
 	if req.MerchantReference != "" && k.byRef[req.MerchantReference] != nil {
 		k.mu.Unlock()
@@ -196,6 +200,14 @@ type kibErrors struct {
 	Msg  string `json:"msg"`
 }
 
+// wireAmount is the session's amount as Kibramoa writes it.
+func (sess *kibSession) wireAmount() json.Number {
+	if sess.minorUnits {
+		return json.Number(strconv.FormatInt(sess.amount.Minor, 10))
+	}
+	return json.Number(sess.amount.Major())
+}
+
 // transaction snapshots the session; the caller holds k.mu.
 func (sess *kibSession) transaction() kibTransaction {
 	tx := kibTransaction{
@@ -203,7 +215,7 @@ func (sess *kibSession) transaction() kibTransaction {
 		SessionID:         sess.id,
 		Country:           sess.req.Country,
 		Currency:          sess.req.Currency,
-		PaymentAmount:     json.Number(sess.amount.Major()),
+		PaymentAmount:     sess.wireAmount(),
 		Status:            sess.status,
 		MerchantReference: sess.req.MerchantReference,
 		RedirectURL:       sess.req.RedirectURL,

@@ -235,7 +235,7 @@ func (sess *kibSession) notification() kibNotification {
 	n := kibNotification{
 		InternalID: sess.txID, SessionID: sess.id, MerchantName: kibMerchantName,
 		UserID: sess.req.UserID, Type: typ, PaymentOptionName: sess.option,
-		Country: sess.req.Country, Currency: sess.req.Currency, PaymentAmount: json.Number(sess.amount.Major()),
+		Country: sess.req.Country, Currency: sess.req.Currency, PaymentAmount: sess.wireAmount(),
 		MerchantReference: sess.req.MerchantReference, Status: sess.status, Language: sess.req.Language,
 		PaymentReference: sess.paymentRef, Extra1: sess.req.Extra1, Extra2: sess.req.Extra2, Extra3: sess.req.Extra3,
 		Customer: kibCustomer{UserDevice: sess.req.UserDevice, UserAgent: sess.req.UserAgent, IP: sess.req.IP},

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -57,7 +58,7 @@ const kibConforming = "amount must be a number conforming to the specified const
 // kibValidate reads a POST /payout-session body the way Kibramoa's NestJS
 // ValidationPipe does (whitelist, forbidNonWhitelisted). On failure it returns
 // the HTTP status and the envelope's message (a string or a list).
-func kibValidate(r *http.Request) (req kibSessionReq, amount providers.Money, status int, msg any) {
+func kibValidate(r *http.Request, minorUnits bool) (req kibSessionReq, amount providers.Money, status int, msg any) {
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 100<<10))
 	if err != nil {
 		return req, amount, http.StatusRequestEntityTooLarge, "request entity too large"
@@ -86,7 +87,7 @@ func kibValidate(r *http.Request) (req kibSessionReq, amount providers.Money, st
 			req.Currency = ""
 		}
 	}
-	amount = v.amount(req.Currency)
+	amount = v.amount(req.Currency, minorUnits)
 	req.RedirectURL = v.str("redirectUrl", true, 0)
 	if u, err := url.Parse(req.RedirectURL); req.RedirectURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		v.fail("redirectUrl must be a URL address")
@@ -164,8 +165,9 @@ func (v *kibValidator) str(name string, required bool, maxLen int) string {
 }
 
 // amount validates "amount": a JSON number, positive, in decimal major units
-// with no more decimals than the currency has.
-func (v *kibValidator) amount(currency string) providers.Money {
+// with no more decimals than the currency has, or a whole number of minor
+// units when minorUnits is set.
+func (v *kibValidator) amount(currency string, minorUnits bool) providers.Money {
 	v.known["amount"] = true
 	if !v.has("amount") {
 		v.fail("amount should not be empty")
@@ -186,6 +188,11 @@ func (v *kibValidator) amount(currency string) providers.Money {
 		return providers.Money{}
 	}
 	m, err := providers.ParseDecimal(text, currency)
+	if minorUnits {
+		var minor int64
+		minor, err = strconv.ParseInt(text, 10, 64)
+		m = providers.Money{Minor: minor, Currency: currency}
+	}
 	switch {
 	case err != nil:
 		v.fail(kibConforming)

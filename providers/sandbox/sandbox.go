@@ -41,7 +41,16 @@ type Config struct {
 	// MonimeWebhookHeader is the custom header Monime adds to deliveries,
 	// carrying Credentials.MonimeWebhookSecret.
 	MonimeWebhookHeader string
-	Credentials         Credentials
+	// KibramoaAmountMinor makes the Kibramoa simulation read and write
+	// amounts in minor units (15000 for 150.00 BRL), as the client's
+	// "minor" amount format sends them; decimal major units otherwise.
+	KibramoaAmountMinor bool
+	// SmartGlocalIdempotencyHeader is the header Smart Glocal's session
+	// create reads its idempotency key from, as the client is configured
+	// to send it ("" for the default, smartglocal.NoIdempotencyHeader for
+	// none).
+	SmartGlocalIdempotencyHeader string
+	Credentials                  Credentials
 	// Client delivers webhooks (default: 10 s timeout).
 	Client *http.Client
 	Logger *slog.Logger

@@ -99,7 +99,14 @@ func (k *smartglocalSim) create(w http.ResponseWriter, r *http.Request, body []b
 	if !sgDecode(w, body, &req) {
 		return
 	}
-	key := r.Header.Get(smartglocal.DefaultIdempotencyHeader)
+	var key string
+	switch h := k.s.cfg.SmartGlocalIdempotencyHeader; h {
+	case "":
+		key = r.Header.Get(smartglocal.DefaultIdempotencyHeader)
+	case smartglocal.NoIdempotencyHeader:
+	default:
+		key = r.Header.Get(h)
+	}
 	k.mu.Lock()
 	sess, seen := k.byKey[key]
 	if key == "" || !seen {

@@ -98,14 +98,17 @@ func TestSandboxValidationThenResume(t *testing.T) {
 func TestSandboxNoSecondPayout(t *testing.T) {
 	tests := []struct {
 		name     string
-		prevOnly bool // resume with prev.ProviderID, else replay the idempotency key
+		prevOnly bool   // resume with prev.ProviderID, else replay the idempotency key
+		header   string // the idempotency header client and sandbox agree on
 	}{
-		{"resume with the stored session id", true},
-		{"replayed create with the same idempotency key", false},
+		{"resume with the stored session id", true, ""},
+		{"replayed create with the same idempotency key", false, ""},
+		{"replayed create, idempotency key in a configured header", false, "Idempotency-Key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env, c := newEnv(t)
+			env := sandboxtest.Start(t, sandbox.Config{SmartGlocalIdempotencyHeader: tt.header})
+			c := clientFor(env, smartglocal.Config{IdempotencyHeader: tt.header})
 			p := payout(150)
 			first, err := c.Submit(ctxFor(t, 5*time.Second), p, providers.Ref{})
 			if err != nil {

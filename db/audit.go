@@ -90,9 +90,15 @@ func Append(ctx context.Context, tx *sql.Tx, e *Event) error {
 	}
 	e.DetailsJSON = string(details)
 	prev := GenesisHash
-	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&e.Seq, &prev)
+	var headAt string
+	err = tx.QueryRowContext(ctx, `SELECT seq, hash, at FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&e.Seq, &prev, &headAt)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("db: audit head: %w", err)
+	}
+	// Times never go backwards along the chain, even if the clock does:
+	// the log's time filters rely on time rising with seq.
+	if t, err := parseTime(headAt); err == nil && e.At.Before(t) {
+		e.At = t
 	}
 	e.Seq++
 	canon, err := canonical(formatTime(e.At), e)

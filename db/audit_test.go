@@ -223,3 +223,30 @@ func TestChangeRolledBackWhenAuditFails(t *testing.T) {
 		t.Error("the user is disabled although its audit event was not written")
 	}
 }
+
+// A clock stepping back never makes an event older than the one before it:
+// the log's time filters rely on time rising with seq.
+func TestAppendTimeNeverGoesBackwards(t *testing.T) {
+	d := newTestDB(t)
+	a := db.NewAudit(d)
+	later := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, at := range []time.Time{later, later.Add(-time.Hour), later.Add(time.Minute)} {
+		if err := a.Record(context.Background(), db.Event{At: at, Actor: db.Actor{Type: db.ActorSystem}, Action: "test.clock"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []time.Time
+	for seq := int64(1); seq <= 3; seq++ {
+		e, err := a.Get(context.Background(), seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.At)
+	}
+	if !got[1].Equal(later) || !got[2].Equal(later.Add(time.Minute)) {
+		t.Errorf("event times %v, want the second held at the first's %v", got, later)
+	}
+	if v, err := a.Verify(context.Background()); err != nil || !v.OK() {
+		t.Errorf("verify after a held time: %v, %v", v, err)
+	}
+}

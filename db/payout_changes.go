@@ -90,9 +90,12 @@ func (c Change) IsZero() bool {
 // each, that its attempt has started (queued → submitting, with its audit
 // event), in one transaction, before anything is sent. ev makes the event.
 func (s *Payouts) ClaimOutbox(ctx context.Context, now time.Time, limit int, ev func(Payout) Event) ([]Payout, error) {
-	var ids []int64
+	var (
+		ids []int64
+		out []Payout
+	)
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		ids = ids[:0]
+		ids, out = ids[:0], nil
 		rows, err := tx.QueryContext(ctx, `SELECT o.payout_id FROM outbox o JOIN payouts p ON p.id = o.payout_id
 			WHERE o.available_at <= ? AND p.status = ? ORDER BY o.available_at, o.payout_id LIMIT ?`,
 			formatTime(now), StatusQueued, limit)
@@ -124,21 +127,21 @@ func (s *Payouts) ClaimOutbox(ctx context.Context, now time.Time, limit int, ev 
 				return err
 			}
 		}
-		return nil
+		if len(ids) == 0 {
+			return nil
+		}
+		// Read back in the claim's own transaction: read afterwards, a
+		// failure (the caller's context ending, say) would leave claimed
+		// payouts in submitting with nobody to send them.
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		out, err = queryPayouts(ctx, tx, `SELECT `+payoutColumns+payoutFrom+` WHERE p.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY p.id`, args...)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("db: claim outbox: %w", err)
-	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	out, err := s.many(ctx, `SELECT `+payoutColumns+payoutFrom+` WHERE p.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY p.id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("db: claimed payouts: %w", err)
 	}
 	return out, nil
 }

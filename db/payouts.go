@@ -200,7 +200,14 @@ func (s *Payouts) one(ctx context.Context, where string, args ...any) (Payout, e
 }
 
 func (s *Payouts) many(ctx context.Context, query string, args ...any) ([]Payout, error) {
-	rows, err := s.db.R.QueryContext(ctx, query, args...)
+	return queryPayouts(ctx, s.db.R, query, args...)
+}
+
+// queryPayouts runs a payout query on q (the readers, or a transaction).
+func queryPayouts(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args ...any) ([]Payout, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

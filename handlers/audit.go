@@ -64,15 +64,23 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values) (f db.AuditFilter
 	for _, t := range []struct {
 		in  *string
 		out *time.Time
-	}{{&v.From, &f.From}, {&v.To, &f.To}} {
+		// through makes the bound include the whole of the minute (or
+		// second, or day) written: "to 14:30" takes in 14:30:59.
+		through bool
+	}{{&v.From, &f.From, false}, {&v.To, &f.To, true}} {
 		if *t.in == "" {
 			continue
 		}
-		var err error
-		if *t.out, err = parseWhen(*t.in); err != nil {
+		when, span, err := parseWhen(*t.in)
+		if err != nil {
 			problems = append(problems, "times must look like 2026-11-21T14:30")
 			*t.in = ""
+			continue
 		}
+		if t.through {
+			when = when.Add(span)
+		}
+		*t.out = when
 	}
 	if v.Actor != "" {
 		var err error
@@ -130,14 +138,18 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values) (f db.AuditFilter
 	return f, v, problems
 }
 
-// parseWhen reads a UTC time from a datetime-local field or a date.
-func parseWhen(s string) (time.Time, error) {
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
+// parseWhen reads a UTC time from a datetime-local field or a date, with
+// the span its precision covers (a minute, a second or a day).
+func parseWhen(s string) (time.Time, time.Duration, error) {
+	for _, l := range []struct {
+		layout string
+		span   time.Duration
+	}{{"2006-01-02T15:04", time.Minute}, {"2006-01-02T15:04:05", time.Second}, {"2006-01-02", 24 * time.Hour}} {
+		if t, err := time.Parse(l.layout, s); err == nil {
+			return t, l.span, nil
 		}
 	}
-	return time.Time{}, errors.New("bad time")
+	return time.Time{}, 0, errors.New("bad time")
 }
 
 // parseActor reads "system", "anonymous", "provider:NAME", "cli:NAME", a

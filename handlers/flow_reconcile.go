@@ -29,15 +29,28 @@ func (f *Flow) ReconcileDue(ctx context.Context) (int, error) {
 	}
 	sem := make(chan struct{}, max(f.Parallel, 1))
 	var wg sync.WaitGroup
+	checked := 0
+	// A check under way finishes even when ctx ends (shutting down): the
+	// provider may already have acted on its call (a confirm, a replayed
+	// create), and what it answered must be recorded and audited. Each
+	// call is bounded by SendTimeout; no new check starts once ctx ends.
+	run := context.WithoutCancel(ctx)
 	for _, p := range due {
-		sem <- struct{}{}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		checked++
 		wg.Go(func() {
 			defer func() { <-sem }()
-			f.Reconcile(ctx, p, systemEvent("payout.status_changed"))
+			f.Reconcile(run, p, systemEvent("payout.status_changed"))
 		})
 	}
 	wg.Wait()
-	return len(due), nil
+	return checked, ctx.Err()
 }
 
 // Reconcile asks the provider where payout p stands and applies the answer.

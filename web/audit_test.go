@@ -281,3 +281,35 @@ func TestVerifyIntegrityAndCheckpoints(t *testing.T) {
 		t.Errorf("checks audited as %+v", verified)
 	}
 }
+
+// TestAuditToIncludesTheTimeWritten: "to" takes in the whole minute, or the
+// whole day, that was written, as a manager reading "to 21 November" expects.
+// (The events are after every other one of the test: the log's times rise
+// with its sequence, as they do when events are appended as they happen.)
+func TestAuditToIncludesTheTimeWritten(t *testing.T) {
+	ts := newTestServer(t)
+	manager := ts.as(db.RoleManager)
+	audit := db.NewAudit(ts.DB)
+	for _, at := range []string{"2030-11-20T23:59:59Z", "2030-11-21T14:30:00Z", "2030-11-21T14:30:59Z", "2030-11-21T14:31:00Z", "2030-11-21T23:59:59Z", "2030-11-22T00:00:00Z"} {
+		when, _ := time.Parse(time.RFC3339, at)
+		if err := audit.Record(t.Context(), db.Event{At: when, Actor: db.Actor{Type: db.ActorSystem}, Action: "test.when", Details: map[string]any{"at": at}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		from, to string
+		want     int
+	}{
+		{"2030-11-21", "2030-11-21", 4},
+		{"2030-11-21T14:30", "2030-11-21T14:30", 2},
+		{"2030-11-21T14:30", "2030-11-21T14:31", 3},
+		{"2030-11-21T14:30:59", "2030-11-21T14:30:59", 1},
+		{"", "2030-11-20", 1},
+	} {
+		q := url.Values{"action": {"test.when"}, "from": {tt.from}, "to": {tt.to}}
+		doc := manager.get("/audit?" + q.Encode()).doc(t)
+		if got := doc.Find(`[data-testid="events"] tbody tr`).Length(); got != tt.want {
+			t.Errorf("from %q to %q: %d events, want %d", tt.from, tt.to, got, tt.want)
+		}
+	}
+}

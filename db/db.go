@@ -115,13 +115,19 @@ func dsn(path string, q url.Values) string {
 }
 
 // Close stops accepting writes, closes readers and the writer, and
-// checkpoints the WAL into the main file.
+// checkpoints what it can of the WAL into the main file.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		close(db.closed)
 		<-db.done
 		errR := db.R.Close()
-		if _, err := db.W.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil && errR == nil {
+		// PASSIVE: copy what it can and wait for nobody. TRUNCATE would
+		// hold the write lock while waiting out another process's readers
+		// (a command run beside the server), stalling that server's
+		// writes; SQLite checkpoints and removes the WAL anyway when the
+		// last connection to the database closes.
+		var busy, log, done int
+		if err := db.W.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done); err != nil && errR == nil {
 			errR = err
 		}
 		db.closeErr = errors.Join(errR, db.W.Close())

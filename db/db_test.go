@@ -293,3 +293,51 @@ func TestGroupCommitIgnoresACancelMidStatement(t *testing.T) {
 		}
 	}
 }
+
+// Another connection to the database closing (a command run beside the
+// server) must not hold the server's writes while a reader of the server's
+// is in the middle of a query: closing waits for nobody.
+func TestCloseBesideAServerDoesNotStallItsWrites(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	server, err := db.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	record := func() error {
+		return db.NewAudit(server).Record(ctx, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "test.write"})
+	}
+	for range 5 {
+		if err := record(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	command, err := db.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := server.R.QueryContext(ctx, `SELECT seq FROM audit_events ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	rows.Next() // a long read under way, an export say
+	if err := record(); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- command.Close() }()
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	if err := record(); err != nil {
+		t.Fatal(err)
+	}
+	// The stall this guards against lasts the busy timeout, 10 s.
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the server's write waited %v behind another connection's close", took)
+	}
+	if err := <-closed; err != nil {
+		t.Errorf("close: %v", err)
+	}
+}

@@ -56,8 +56,8 @@ func (h *Payouts) Approve(w http.ResponseWriter, r *http.Request) {
 	note := truncate(strings.TrimSpace(r.PostForm.Get("note")), 1000)
 	switch {
 	case p.Status != db.StatusPendingApproval:
-		h.flash(w, r, "warning", "This payout is not waiting for approval (it is "+p.Status.Label()+"); nothing was changed.")
-		redirect(w, r, payoutPath(p.ID))
+		h.tooLate(w, r, p, event(r, "payout.approved"), "it is "+string(p.Status),
+			"This payout is not waiting for approval (it is "+p.Status.Label()+"); nothing was changed.")
 		return
 	case p.CreatedBy == me.ID:
 		h.refuse(w, r, p, "payout.approval_refused", http.StatusForbidden, "Nobody approves their own payout: another manager must approve it.")
@@ -108,20 +108,35 @@ func (h *Payouts) Reject(w http.ResponseWriter, r *http.Request) {
 
 // decide applies a manager's decision ch on p with its audit event, then
 // shows the payout with done, or with raced when another decision got there
-// first (ch.Only no longer holds). It reports whether ch was applied.
+// first (ch.Only no longer holds): the decision that came too late is
+// audited too, as a failure. It reports whether ch was applied.
 func (h *Payouts) decide(w http.ResponseWriter, r *http.Request, p db.Payout, ch db.Change, ev db.Event, raced, done string) bool {
 	err := h.Store.Change(r.Context(), p.ID, ch, ev)
 	switch {
 	case errors.Is(err, db.ErrIllegalTransition):
-		h.flash(w, r, "warning", raced)
+		h.tooLate(w, r, p, ev, err.Error(), raced)
+		return false
 	case err != nil:
 		serverError(w, r, h.Log, err)
 		return false
-	default:
-		h.flash(w, r, "success", done)
 	}
+	h.flash(w, r, "success", done)
 	redirect(w, r, payoutPath(p.ID))
-	return err == nil
+	return true
+}
+
+// tooLate records a decision ev that came after p stopped waiting for it
+// (another manager decided first, or the payout moved on) as a failure,
+// and shows the payout with msg.
+func (h *Payouts) tooLate(w http.ResponseWriter, r *http.Request, p db.Payout, ev db.Event, problem, msg string) {
+	ev.Action, ev.Outcome = ev.Action+"_too_late", db.OutcomeFailure
+	ev.Details = map[string]any{"problem": problem}
+	if err := h.Store.Change(r.Context(), p.ID, db.Change{Record: true}, ev); err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	h.flash(w, r, "warning", msg)
+	redirect(w, r, payoutPath(p.ID))
 }
 
 // reasonError says what is wrong with a mandatory reason; "" if nothing.
@@ -169,11 +184,16 @@ func (h *Payouts) expired(p db.Payout) bool {
 
 // expire ends a payout that waited too long, found while deciding on it.
 func (h *Payouts) expire(w http.ResponseWriter, r *http.Request, p db.Payout) {
-	if _, err := h.Flow.expire(r.Context(), p, h.ApprovalTTL); err != nil {
+	ended, err := h.Flow.expire(r.Context(), p, h.ApprovalTTL)
+	if err != nil {
 		serverError(w, r, h.Log, err)
 		return
 	}
-	h.flash(w, r, "warning", "This payout waited too long for approval and has expired; nothing will be sent.")
+	if ended {
+		h.flash(w, r, "warning", "This payout waited too long for approval and has expired; nothing will be sent.")
+	} else {
+		h.flash(w, r, "warning", "This payout is not waiting for approval any more; nothing was changed.")
+	}
 	redirect(w, r, payoutPath(p.ID))
 }
 

@@ -125,6 +125,28 @@ func TestMakerChecker(t *testing.T) {
 	}
 }
 
+// TestLateDecisionAudited: when another manager decided first, a second
+// decision changes nothing, says so, and is audited as a failure.
+func TestLateDecisionAudited(t *testing.T) {
+	ts := newTestServer(t)
+	agent, manager, admin := ts.as(db.RoleAgent), ts.as(db.RoleManager), ts.as(db.RoleAdmin)
+	id := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
+	path := "/payouts/" + strconv.FormatInt(id, 10)
+	seen := admin.approveHash(id)
+	wantStatus(t, manager.postForm(path+"/reject", url.Values{"reason": {"Beneficiary flagged by compliance review"}}), http.StatusSeeOther)
+	wantStatus(t, admin.postForm(path+"/approve", url.Values{"seen": {seen}}), http.StatusSeeOther)
+	wantStatus(t, admin.postForm(path+"/reject", url.Values{"reason": {"Rejecting it as well, to be sure."}}), http.StatusSeeOther)
+	if p, _ := db.NewPayouts(ts.DB).Get(t.Context(), id); p.Status != db.StatusRejected {
+		t.Fatalf("the payout is %s, want rejected", p.Status)
+	}
+	for _, action := range []string{"payout.approved_too_late", "payout.rejected_too_late"} {
+		late := ts.events(action)
+		if len(late) != 1 || late[0].Outcome != db.OutcomeFailure || late[0].Actor.Email != "admin@example.com" || late[0].TargetID != strconv.FormatInt(id, 10) {
+			t.Errorf("%s events = %+v, want one failure by the admin on the payout", action, late)
+		}
+	}
+}
+
 // TestRejectOwnPayout: as with approving, nobody rejects their own payout;
 // the page offers no button for it, and the server refuses it, audited.
 func TestRejectOwnPayout(t *testing.T) {

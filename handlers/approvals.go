@@ -120,7 +120,7 @@ func (h *Payouts) decide(w http.ResponseWriter, r *http.Request, p db.Payout, ch
 		serverError(w, r, h.Log, err)
 		return false
 	}
-	h.flash(w, r, "success", done)
+	h.flash(w, r, p.ID, "success", done)
 	redirect(w, r, payoutPath(p.ID))
 	return true
 }
@@ -135,7 +135,7 @@ func (h *Payouts) tooLate(w http.ResponseWriter, r *http.Request, p db.Payout, e
 		serverError(w, r, h.Log, err)
 		return
 	}
-	h.flash(w, r, "warning", msg)
+	h.flash(w, r, p.ID, "warning", msg)
 	redirect(w, r, payoutPath(p.ID))
 }
 
@@ -190,9 +190,9 @@ func (h *Payouts) expire(w http.ResponseWriter, r *http.Request, p db.Payout) {
 		return
 	}
 	if ended {
-		h.flash(w, r, "warning", "This payout waited too long for approval and has expired; nothing will be sent.")
+		h.flash(w, r, p.ID, "warning", "This payout waited too long for approval and has expired; nothing will be sent.")
 	} else {
-		h.flash(w, r, "warning", "This payout is not waiting for approval any more; nothing was changed.")
+		h.flash(w, r, p.ID, "warning", "This payout is not waiting for approval any more; nothing was changed.")
 	}
 	redirect(w, r, payoutPath(p.ID))
 }

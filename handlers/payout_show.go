@@ -228,7 +228,7 @@ func (h *Payouts) Refresh(w http.ResponseWriter, r *http.Request) {
 		serverError(w, r, h.Log, err)
 		return
 	}
-	h.flash(w, r, "info", "Asked the provider. Status: "+after.Status.Label()+".")
+	h.flash(w, r, p.ID, "info", "Asked the provider. Status: "+after.Status.Label()+".")
 	redirect(w, r, payoutPath(p.ID))
 }
 
@@ -240,7 +240,7 @@ func (h *Payouts) LaunchCashier(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.CashierURL == "" || p.Status.Final() {
-		h.flash(w, r, "warning", "This payout has no open cashier session.")
+		h.flash(w, r, p.ID, "warning", "This payout has no open cashier session.")
 		redirect(w, r, payoutPath(p.ID))
 		return
 	}

@@ -133,11 +133,14 @@ var notices = map[string]views.Flash{
 	"pending":   {Kind: "info", Message: "Payout created. It needs a manager's approval before it is sent."},
 }
 
-// flash queues a message for the next page; failing to, it only logs.
-func (h *Payouts) flash(w http.ResponseWriter, r *http.Request, kind, msg string) {
+// flash queues a message about payout id for the next page; failing to,
+// it only logs.
+func (h *Payouts) flash(w http.ResponseWriter, r *http.Request, id int64, kind, msg string) {
 	s, err := h.Sessions.Session(r)
 	if err == nil {
-		AddFlash(s, kind, msg)
+		// Named, as the message may show on another payout's page opened
+		// meanwhile in another tab.
+		AddFlash(s, kind, "Payout "+strconv.FormatInt(id, 10)+": "+msg)
 		err = s.Save(r, w)
 	}
 	if err != nil {

@@ -45,12 +45,19 @@ func Exponent(code string) (int, error) {
 // "1,500.25") for the currency code. It accepts "," only between groups of
 // three digits, never rounds, and refuses an amount that the currency cannot
 // represent ("1.005" USD, "10.5" XOF), a sign, an exponent, NaN, infinity and
-// zero.
+// zero. More decimals than the currency has are refused even when they are
+// zeros: where a dot groups thousands, "5.000" XOF means five thousand.
 func ParseMoney(s, code string) (Money, error) {
 	intPart, frac, hasDot := strings.Cut(strings.TrimSpace(s), ".")
 	intPart, ok := stripGrouping(intPart)
 	if !ok {
 		return Money{}, ErrAmountFormat
+	}
+	if exp, err := Exponent(code); err == nil && hasDot && len(frac) > exp {
+		if exp == 0 {
+			return Money{}, fmt.Errorf("must be a whole number: %s has no decimals (for five thousand, type 5000)", code)
+		}
+		return Money{}, fmt.Errorf("can have at most %d decimal places in %s (group thousands with commas: 1,500)", exp, code)
 	}
 	m, err := parseDecimal(intPart, frac, hasDot, code)
 	if err == nil && m.Minor == 0 {

@@ -219,10 +219,15 @@ func containsFold(list []string, s string) bool {
 }
 
 // MaskAccount hides all but the last four characters of an account number,
-// IBAN, card number or phone number: "•••• 6789".
+// IBAN, card number or phone number: "•••• 6789". Separators are dropped
+// first, so a number typed "97 80 80 80" shows as "•••• 8080" wherever it
+// is masked; a value already masked is returned as it is.
 func MaskAccount(s string) string {
 	s = strings.TrimSpace(s)
-	r := []rune(s)
+	if strings.HasPrefix(s, "•") {
+		return s
+	}
+	r := []rune(StripSeparators(s))
 	if len(r) <= 4 {
 		return strings.Repeat("•", len(r))
 	}

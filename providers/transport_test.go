@@ -173,7 +173,14 @@ func TestMaskJSON(t *testing.T) {
 	if got != `{"a":[{"IBAN":"•••• 7034"}],"n":1.50}` {
 		t.Errorf("MaskJSON = %s", got)
 	}
-	if MaskAccount("123") != "•••" || MaskAccount("+23278000000") != "•••• 0000" {
-		t.Errorf("MaskAccount: %q, %q", MaskAccount("123"), MaskAccount("+23278000000"))
+	for in, want := range map[string]string{
+		"123": "•••", "+23278000000": "•••• 0000",
+		// The same number typed with separators masks the same way, and a
+		// masked value stays as it is.
+		"97 80 80 80": "•••• 8080", "BE68 5390 0754 7034": "•••• 7034", "•••• 8080": "•••• 8080",
+	} {
+		if got := MaskAccount(in); got != want {
+			t.Errorf("MaskAccount(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

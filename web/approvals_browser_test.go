@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -116,8 +117,8 @@ func TestBrowserApprovalJourney(t *testing.T) {
 		if got := textOf(t, manager, `[data-testid="approval-error"]`); got != notOnPage {
 			t.Fatalf("the approval was refused: %q", got)
 		}
-		if got := textOf(t, manager, `[data-testid="flash"]`); got != "Approved. The payout is queued for sending." {
-			t.Errorf("after approving, the page says %q, want %q", got, "Approved. The payout is queued for sending.")
+		if got, want := textOf(t, manager, `[data-testid="flash"]`), fmt.Sprintf("Payout %d: Approved. The payout is queued for sending.", id); got != want {
+			t.Errorf("after approving, the page says %q, want %q", got, want)
 		}
 		if loc := value(t, manager, "location", chromedp.Location()); payoutIDFromURL(ts, loc) != id {
 			t.Fatalf("after approving, the manager is on %s, want the page of payout %d", loc, id)

@@ -101,6 +101,7 @@ func TestHostilePayoutInputsGet422(t *testing.T) {
 		{"direction override", map[string]string{"firstname": "Ama\u202eiffoK"}, "firstname"},
 		{"zero-width space", map[string]string{"lastname": "Ko\u200bffi"}, "lastname"},
 		{"decimal comma read as thousands", map[string]string{"amount": "0,500"}, "amount"},
+		{"dot grouping thousands", map[string]string{"amount": "5.000"}, "amount"},
 		{"HTML in a name is fine, HTML as email is not", map[string]string{"email": `<script>alert(1)</script>`}, "email"},
 		{"SQL fragment as phone", map[string]string{"phone_number": "97'; DROP TABLE payouts; --"}, "phone_number"},
 		{"negative amount", map[string]string{"amount": "-2000"}, "amount"},
@@ -224,8 +225,12 @@ func TestAgentsCannotResolveManagersMust(t *testing.T) {
 	path := "/payouts/" + strconv.FormatInt(id, 10)
 	form := url.Values{"outcome": {"failed"}, "reason": {"Kibramoa support confirmed the session was never completed."}}
 	wantStatus(t, agent.postForm(path+"/resolve", form), http.StatusForbidden)
-	if agent.get(path).doc(t).Find(`[data-testid="resolve"]`).Length() != 0 {
+	page := agent.get(path).doc(t)
+	if page.Find(`[data-testid="resolve"]`).Length() != 0 {
 		t.Error("an agent is offered the resolve form")
+	}
+	if !strings.Contains(page.Find(`[data-testid="unknown-advice"]`).Text(), "Do not create this payout again") {
+		t.Error("the agent is not told to leave an unknown payout alone")
 	}
 
 	manager := ts.as(db.RoleManager)
@@ -459,7 +464,7 @@ func TestRefreshStatusWithoutJavaScript(t *testing.T) {
 	r := agent.postForm(path+"/refresh", nil)
 	wantStatus(t, r, http.StatusSeeOther)
 	wantLocation(t, r, path)
-	if msg := agent.get(path).doc(t).Find(`[data-testid="flash"]`).Text(); msg != "Asked the provider. Status: waiting for customer." {
+	if msg := agent.get(path).doc(t).Find(`[data-testid="flash"]`).Text(); msg != "Payout "+strconv.FormatInt(id, 10)+": Asked the provider. Status: waiting for customer." {
 		t.Errorf("after refreshing the page says %q", msg)
 	}
 	if link, _ := page.Find(`[data-testid="cashier-link"]`).Attr("value"); link == "" {

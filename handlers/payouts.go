@@ -217,6 +217,14 @@ func (h *Payouts) List(w http.ResponseWriter, r *http.Request) {
 	if len(problems) > 0 {
 		page.FilterError = "Some filters were ignored: " + strings.Join(problems, ", ") + "."
 	}
+	if page.CreatedBy == "me" {
+		// An agent's list shows their own payouts by default: when none
+		// matches, the page offers the same search over everyone's.
+		all := r.URL.Query()
+		all.Set("created_by", "anyone")
+		all.Del("before")
+		page.EveryoneURL = "/payouts?" + all.Encode()
+	}
 	h.renderList(w, r, page, f)
 }
 

@@ -226,3 +226,25 @@ func fieldKeeps(doc *goquery.Document, name, value string) bool {
 	}
 	return sel.Text() == value
 }
+
+// TestOwnPayoutsSearchOffersEveryones: an agent's list shows their own
+// payouts by default; a search that finds none of theirs says so and offers
+// the same search over everyone's, where a colleague's payout is found.
+func TestOwnPayoutsSearchOffersEveryones(t *testing.T) {
+	ts := newTestServer(t)
+	agent, manager := ts.as(db.RoleAgent), ts.as(db.RoleManager)
+	id := manager.submit(providers.Monime, manager.openForm(providers.Monime), validForms(ts)[providers.Monime])
+	p, err := db.NewPayouts(ts.DB).Get(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := agent.get("/payouts?" + url.Values{"q": {p.Reference}}.Encode()).doc(t)
+	link, ok := mine.Find(`[data-testid="no-payouts"] [data-testid="search-everyone"]`).Attr("href")
+	if !ok || !strings.Contains(mine.Find(`[data-testid="no-payouts"]`).Text(), "your") {
+		t.Fatalf("an empty search of the agent's own payouts says %q, with no link to everyone's", mine.Find(`[data-testid="no-payouts"]`).Text())
+	}
+	everyone := agent.get(link).doc(t)
+	if everyone.Find(`[data-testid="payout-`+strconv.FormatInt(id, 10)+`"]`).Length() != 1 {
+		t.Errorf("searching everyone's payouts (%s) does not find the colleague's", link)
+	}
+}

@@ -79,6 +79,9 @@ type ListPage struct {
 	NextURL string
 	// FilterError explains a filter value that was ignored.
 	FilterError string
+	// EveryoneURL, when the list shows the user's own payouts, is the same
+	// search over everyone's.
+	EveryoneURL string
 }
 
 // ShowPage is one payout.

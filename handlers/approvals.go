@@ -96,7 +96,7 @@ func (h *Payouts) Reject(w http.ResponseWriter, r *http.Request) {
 	}
 	reason := strings.TrimSpace(r.PostForm.Get("reason"))
 	if msg := reasonError(reason); msg != "" {
-		h.decisionError(w, r, p, http.StatusUnprocessableEntity, msg)
+		h.reasonError(w, r, p, msg)
 		return
 	}
 	ev := event(r, "payout.rejected")
@@ -162,8 +162,19 @@ func (h *Payouts) refuse(w http.ResponseWriter, r *http.Request, p db.Payout, ac
 	h.decisionError(w, r, p, status, why)
 }
 
+// reasonError shows the payout again with msg at the reason to reject.
+func (h *Payouts) reasonError(w http.ResponseWriter, r *http.Request, p db.Payout, msg string) {
+	h.showDecision(w, r, p, http.StatusUnprocessableEntity, payoutsview.Approval{ReasonError: msg})
+}
+
 // decisionError shows the payout again with a message at its approval card.
 func (h *Payouts) decisionError(w http.ResponseWriter, r *http.Request, p db.Payout, status int, msg string) {
+	h.showDecision(w, r, p, status, payoutsview.Approval{Error: msg})
+}
+
+// showDecision shows the payout again with the messages of answer at its
+// approval card, and the reason as typed.
+func (h *Payouts) showDecision(w http.ResponseWriter, r *http.Request, p db.Payout, status int, answer payoutsview.Approval) {
 	fresh, err := h.Store.Get(r.Context(), p.ID)
 	if err != nil {
 		serverError(w, r, h.Log, err)
@@ -174,7 +185,8 @@ func (h *Payouts) decisionError(w http.ResponseWriter, r *http.Request, p db.Pay
 		serverError(w, r, h.Log, err)
 		return
 	}
-	page.Approval.Error, page.Approval.Reason = msg, strings.TrimSpace(r.PostForm.Get("reason"))
+	page.Approval.Error, page.Approval.ReasonError = answer.Error, answer.ReasonError
+	page.Approval.Reason = strings.TrimSpace(r.PostForm.Get("reason"))
 	h.renderShow(w, r, status, page)
 }
 

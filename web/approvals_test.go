@@ -239,7 +239,12 @@ func TestRejectAndExpire(t *testing.T) {
 	b := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
 	path := "/payouts/" + strconv.FormatInt(a, 10)
 
-	wantStatus(t, manager.postForm(path+"/reject", url.Values{"reason": {"too short"}}), http.StatusUnprocessableEntity)
+	short := manager.postForm(path+"/reject", url.Values{"reason": {"too short"}})
+	wantStatus(t, short, http.StatusUnprocessableEntity)
+	field := short.doc(t).Find(`textarea#f-reason`)
+	if short.doc(t).Find(`[data-testid="error-reason"]`).Text() == "" || field.AttrOr("aria-invalid", "") != "true" || field.Text() != "too short" {
+		t.Errorf("a too-short reason is not marked at its field, with the text kept")
+	}
 	reason := "The customer's account is under review by compliance."
 	wantStatus(t, manager.postForm(path+"/reject", url.Values{"reason": {reason}}), http.StatusSeeOther)
 	p := ts.waitStatus(a, db.StatusRejected)

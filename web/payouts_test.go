@@ -160,6 +160,17 @@ func TestPayoutJourneyPerProvider(t *testing.T) {
 					t.Errorf("no error message next to %s", field)
 				}
 			}
+			// The errors are summed up at the top, linked to their fields,
+			// and the cursor is in the first.
+			if n := doc.Find(`[data-testid="form-errors"][role="alert"] li a[href^="#f-"]`).Length(); n != len(tt.wantErrors) {
+				t.Errorf("the error summary links %d fields, want %d", n, len(tt.wantErrors))
+			}
+			if doc.Find(`[autofocus]`).Length() != 1 || doc.Find(`[aria-invalid="true"][autofocus]`).Length() != 1 {
+				t.Error("the cursor is not put in the first field with an error")
+			}
+			if title := doc.Find("title").Text(); !strings.HasPrefix(title, "Error: ") {
+				t.Errorf("page title %q does not say the form has errors", title)
+			}
 			// Only the broken fields are blamed (a bad amount is not a bad currency).
 			doc.Find(`[data-testid^="error-"]`).Each(func(_ int, e *goquery.Selection) {
 				field, _ := e.Attr("data-testid")

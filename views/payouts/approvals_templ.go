@@ -59,7 +59,7 @@ func Approvals(p ApprovalsPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<div class=\"table-wrap\"><table data-testid=\"approvals\"><thead><tr><th>#</th><th>Waiting since (UTC)</th><th>Provider</th><th class=\"num\">Amount</th><th>Beneficiary</th><th>By</th><th>Why</th><th>Expires</th><th></th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<div class=\"table-wrap\"><table data-testid=\"approvals\"><thead><tr><th>#</th><th>Waiting since (UTC)</th><th>Provider</th><th class=\"num\">Amount</th><th>Beneficiary</th><th>By</th><th>Why</th><th>Expires (UTC)</th><th></th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

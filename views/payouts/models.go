@@ -135,9 +135,11 @@ type Approval struct {
 	Hash      string
 	Why       string
 	ExpiresAt time.Time
-	// Error and Reason are the decision form's message and typed reason.
-	Error  string
-	Reason string
+	// Error and Reason are the decision form's message and typed reason;
+	// ReasonError is what is wrong with that reason.
+	Error       string
+	Reason      string
+	ReasonError string
 	// ApprovedBy and ApprovedAt are set once approved.
 	ApprovedBy string
 	ApprovedAt time.Time

@@ -843,8 +843,8 @@ func approval(p ShowPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "reason", Label: "Reason to reject", Type: "textarea", Value: a.Reason, MaxLen: 1000,
-					Hint: "The agent sees it on the payout."}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "reason", Label: "Reason to reject", Type: "textarea", Value: a.Reason, Required: true, MaxLen: 1000,
+					Error: a.ReasonError, Autofocus: a.ReasonError != "", Hint: "10 to 1000 characters. The agent sees it on the payout."}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

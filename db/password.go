@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -23,8 +24,21 @@ const (
 	saltLen      = 16
 )
 
-// MinPasswordLength is the shortest password accepted.
+// MinPasswordLength is the shortest password accepted, in characters.
 const MinPasswordLength = 12
+
+// PasswordProblem says what makes password unacceptable, "" if nothing: at
+// least MinPasswordLength characters (not bytes: "éééééé" is six), and not
+// only spaces.
+func PasswordProblem(password string) string {
+	if utf8.RuneCountInString(password) < MinPasswordLength {
+		return fmt.Sprintf("the password must have at least %d characters", MinPasswordLength)
+	}
+	if strings.TrimSpace(password) == "" {
+		return "the password must not be only spaces"
+	}
+	return ""
+}
 
 var errBadHash = errors.New("db: malformed password hash")
 

@@ -69,8 +69,8 @@ func (s *Users) Create(ctx context.Context, email, role, password string, ev Eve
 	if RoleRank(role) == 0 {
 		return User{}, fmt.Errorf("db: create user: unknown role %q", role)
 	}
-	if len(password) < MinPasswordLength {
-		return User{}, fmt.Errorf("db: create user: password shorter than %d characters", MinPasswordLength)
+	if problem := PasswordProblem(password); problem != "" {
+		return User{}, fmt.Errorf("db: create user: %s", problem)
 	}
 	hash, err := HashPassword(password)
 	if err != nil {

@@ -183,3 +183,18 @@ func TestLoginThrottle(t *testing.T) {
 		t.Errorf("failed-login events = %d, %v; want %d", len(events), err, len(wants)+5)
 	}
 }
+
+func TestPasswordProblem(t *testing.T) {
+	for pw, ok := range map[string]bool{
+		"a long enough password": true,
+		"éééééééééééé":           true, // 12 characters, 24 bytes
+		"éééééé":                 false,
+		"short":                  false,
+		"            ":           false,
+		"  twelve chars  ":       true,
+	} {
+		if got := db.PasswordProblem(pw) == ""; got != ok {
+			t.Errorf("PasswordProblem(%q) = %q, want acceptable %v", pw, db.PasswordProblem(pw), ok)
+		}
+	}
+}

@@ -230,8 +230,8 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	if cfg.SendParallel, err = strconv.Atoi(get("PAYOUTDESK_SEND_PARALLEL")); err != nil || cfg.SendParallel < 1 || cfg.SendParallel > 1024 {
 		return Config{}, fmt.Errorf("PAYOUTDESK_SEND_PARALLEL: want a number from 1 to 1024, got %q", get("PAYOUTDESK_SEND_PARALLEL"))
 	}
-	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
-		return Config{}, fmt.Errorf("PAYOUTDESK_ADDR: want host:port, got %q", cfg.Addr)
+	if _, port, err := net.SplitHostPort(cfg.Addr); err != nil || !validPort(port) {
+		return Config{}, fmt.Errorf("PAYOUTDESK_ADDR: want host:port with a port from 0 to 65535, got %q", cfg.Addr)
 	}
 	if cfg.BaseURL != "" && !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
 		return Config{}, fmt.Errorf("PAYOUTDESK_BASE_URL: want an http:// or https:// URL, got %q", cfg.BaseURL)
@@ -254,4 +254,10 @@ func baseURLFor(listen net.Addr) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// validPort reports whether port is a port number (0 picks a free one).
+func validPort(port string) bool {
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -83,6 +84,29 @@ func loadProviderConfig(get func(env string) string) (ProviderConfig, error) {
 		pc.SmartGlocal.IdempotencyHeader = smartglocal.NoIdempotencyHeader
 	}
 	live := pc.Live()
+	// A provider's secrets without its key would quietly leave it on the
+	// sandbox: more likely a key forgotten than a wish.
+	for _, half := range []struct {
+		provider    providers.Name
+		key, secret string
+	}{
+		{providers.Kibramoa, "PAYOUTDESK_KIBRAMOA_API_KEY", "PAYOUTDESK_KIBRAMOA_WEBHOOK_SECRET"},
+		{providers.SmartGlocal, "PAYOUTDESK_SMARTGLOCAL_PROJECT", "PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE"},
+		{providers.SmartGlocal, "PAYOUTDESK_SMARTGLOCAL_PROJECT", "PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE"},
+		{providers.Monime, "PAYOUTDESK_MONIME_TOKEN", "PAYOUTDESK_MONIME_SPACE_ID"},
+		{providers.Monime, "PAYOUTDESK_MONIME_TOKEN", "PAYOUTDESK_MONIME_WEBHOOK_SECRET"},
+		{providers.FedaPay, "PAYOUTDESK_FEDAPAY_SECRET_KEY", "PAYOUTDESK_FEDAPAY_WEBHOOK_SECRET"},
+	} {
+		if !live[half.provider] && get(half.secret) != "" {
+			return pc, fmt.Errorf("%s is set but %s is not: set both to use the real %s, or neither for the sandbox", half.secret, half.key, half.provider.Title())
+		}
+	}
+	for env, u := range map[string]string{"PAYOUTDESK_KIBRAMOA_URL": pc.Kibramoa.BaseURL, "PAYOUTDESK_SMARTGLOCAL_URL": pc.SmartGlocal.BaseURL,
+		"PAYOUTDESK_MONIME_URL": pc.Monime.BaseURL, "PAYOUTDESK_FEDAPAY_URL": pc.FedaPay.BaseURL} {
+		if p, err := url.Parse(u); u != "" && (err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "") {
+			return pc, fmt.Errorf("%s: want an http(s) URL, got %q", env, u)
+		}
+	}
 	switch {
 	case live[providers.Kibramoa] && pc.Kibramoa.WebhookSecret == "":
 		return pc, errors.New("PAYOUTDESK_KIBRAMOA_WEBHOOK_SECRET is required with PAYOUTDESK_KIBRAMOA_API_KEY")

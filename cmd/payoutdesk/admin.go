@@ -54,8 +54,8 @@ func userAdd(ctx context.Context, e env, args []string) error {
 			return usageError("payoutdesk user add: no password on stdin")
 		}
 		password = strings.TrimRight(line, "\r\n")
-		if len(password) < db.MinPasswordLength {
-			return usageError("payoutdesk user add: the password must have at least %d characters", db.MinPasswordLength)
+		if problem := db.PasswordProblem(password); problem != "" {
+			return usageError("payoutdesk user add: %s", problem)
 		}
 		return nil
 	})
@@ -117,11 +117,8 @@ func auditVerify(ctx context.Context, e env, args []string) error {
 		fs.StringVar(&file, "checkpoints", "", "checkpoint file to check the chain against (default: the configured one, DB.checkpoints)")
 		fs.StringVar(&key, "key", "", "checkpoint key, private or public PEM (default: the configured one, DB.checkpoint-key)")
 	}, func(_ *flag.FlagSet, cfg web.Config) error {
-		// Verifying creates nothing: a mistyped path must not pass as an
-		// empty, valid history, nor a missing named file as "no checkpoints".
-		if _, err := os.Stat(cfg.DBPath); err != nil {
-			return usageError("payoutdesk audit verify: no database at %s", cfg.DBPath)
-		}
+		// Verifying creates nothing (openDB refuses a missing database):
+		// a missing named file must not pass as "no checkpoints".
 		named := file
 		if named == "" {
 			named = cfg.CheckpointFile
@@ -143,7 +140,9 @@ func auditVerify(ctx context.Context, e env, args []string) error {
 	}
 	v, note, err := web.VerifyAudit(ctx, d, cfg)
 	if err != nil {
-		return err
+		// Exit 1 means a broken history: a check that could not run (a
+		// key or checkpoint file it cannot read) is exit 2.
+		return exitError{code: 2, msg: "payoutdesk audit verify: " + err.Error()}
 	}
 	if note != "" {
 		fmt.Fprintln(e.stderr, "note:", note)

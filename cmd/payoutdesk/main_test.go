@@ -260,11 +260,59 @@ func TestAuditCheckpointsFromTheCommandLine(t *testing.T) {
 	// With another key, the checkpoint itself is refused.
 	// An empty log has nothing to sign (the key is made all the same).
 	other := filepath.Join(dir, "other.db")
+	if _, err := runCmd(t, other, "", "audit", "checkpoint"); exitCode(err) != 2 || !strings.Contains(err.Error(), "no database") {
+		t.Errorf("checkpoint of a database that is not there = %v, want exit 2", err)
+	}
+	if _, err := runCmd(t, other, "", "migrate"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := runCmd(t, other, "", "audit", "checkpoint"); exitCode(err) != 1 || !strings.Contains(err.Error(), "empty") {
 		t.Errorf("checkpoint of an empty log = %v, want exit 1 saying it is empty", err)
 	}
 	_, err = runCmd(t, path, "", "audit", "verify", "--key", other+".checkpoint-key")
 	if exitCode(err) != 1 || !strings.Contains(err.Error(), "not validly signed") {
 		t.Errorf("verify with another key = %v, want the checkpoint refused", err)
+	}
+}
+
+// TestCommandsRefuseWhatTheyCannotMean: a flag put before the command makes
+// the command an argument of "serve", which must refuse it rather than
+// serve (and send queued payouts); commands that only read or copy a
+// database refuse one that is not there; a verification that cannot run is
+// exit 2, not the exit 1 of a broken history.
+func TestCommandsRefuseWhatTheyCannotMean(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cli.db")
+	if _, err := runCmd(t, path, "", "migrate"); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"-db", path, "migrate"},
+		{"serve", "-db", path, "backup", filepath.Join(dir, "copy.db")},
+		{"migrate", "extra"},
+		{"user", "add", "--email", "x@example.com", "--role", "agent", "extra"},
+		{"backup", filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")},
+	} {
+		if _, err := runCmd(t, path, "", args...); exitCode(err) != 2 || !strings.Contains(err.Error(), "unexpected argument") {
+			t.Errorf("payoutdesk %s = %v, want exit 2 for an unexpected argument", strings.Join(args, " "), err)
+		}
+	}
+	missing := filepath.Join(dir, "typo.db")
+	for _, args := range [][]string{{"backup", filepath.Join(dir, "copy.db")}, {"user", "disable", "--email", "x@example.com"}, {"audit", "verify"}} {
+		if _, err := runCmd(t, missing, "", args...); exitCode(err) != 2 || !strings.Contains(err.Error(), "no database") {
+			t.Errorf("payoutdesk %s on a database that is not there = %v, want exit 2", strings.Join(args, " "), err)
+		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("a command created the mistyped database")
+	}
+	if _, err := runCmd(t, path, "", "user", "add", "--email", "x@example.com", "--role", "agent"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCmd(t, path, "", "audit", "checkpoint"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCmd(t, path, "", "audit", "verify", "--key", filepath.Join(dir, "no-such-key")); exitCode(err) != 2 {
+		t.Errorf("verify with a key file that is not there = %v, want exit 2", err)
 	}
 }

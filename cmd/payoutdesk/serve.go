@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"log/slog"
+	"os"
 	"time"
 
 	"payoutdesk/db"
@@ -29,17 +30,37 @@ func config(e env, name string, args []string, extra func(fs *flag.FlagSet)) (we
 	return cfg, fs, nil
 }
 
+// commandArgs is how many arguments a command takes after its flags (none
+// unless listed). Anything more is refused: "payoutdesk -db X migrate"
+// would otherwise serve, and could send queued payouts, instead of
+// migrating.
+var commandArgs = map[string]int{"backup": 1}
+
+// createsDB names the commands that may create the database (adding the
+// first user before the first start is a way to set up); the others refuse
+// a path where there is none, since a mistyped one would otherwise act on a
+// new, empty database and report success (a backup of nothing, say).
+var createsDB = map[string]bool{"serve": true, "migrate": true, "user add": true}
+
 // openDB parses a command's flags as config does, lets check (if set)
 // refuse the command's own arguments, and only then opens the database,
-// creating and migrating it if need be.
+// migrating it if need be.
 func openDB(ctx context.Context, e env, name string, args []string, extra func(fs *flag.FlagSet), check func(fs *flag.FlagSet, cfg web.Config) error) (web.Config, *db.DB, error) {
 	cfg, fs, err := config(e, name, args, extra)
 	if err != nil {
 		return cfg, nil, err
 	}
+	if fs.NArg() > commandArgs[name] {
+		return cfg, nil, usageError("payoutdesk %s: unexpected argument %q (the command comes first, then its flags: payoutdesk COMMAND -db PATH …)", name, fs.Arg(commandArgs[name]))
+	}
 	if check != nil {
 		if err := check(fs, cfg); err != nil {
 			return cfg, nil, err
+		}
+	}
+	if !createsDB[name] {
+		if _, err := os.Stat(cfg.DBPath); err != nil {
+			return cfg, nil, usageError("payoutdesk %s: no database at %s (the server, or payoutdesk migrate, creates one)", name, cfg.DBPath)
 		}
 	}
 	d, err := db.Open(ctx, cfg.DBPath)

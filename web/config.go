@@ -4,6 +4,7 @@
 package web
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -235,6 +236,11 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	}
 	if cfg.BaseURL != "" && !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
 		return Config{}, fmt.Errorf("PAYOUTDESK_BASE_URL: want an http:// or https:// URL, got %q", cfg.BaseURL)
+	}
+	// A live provider posts its webhooks to the base URL and sends the
+	// customer back to it: the listen address is no such thing.
+	if cfg.BaseURL == "" && !cfg.AllSandbox() {
+		return Config{}, errors.New("PAYOUTDESK_BASE_URL is required once a provider is live: the address at which the provider reaches this app")
 	}
 	return cfg, nil
 }

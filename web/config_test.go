@@ -83,7 +83,9 @@ func TestLoadConfigProviders(t *testing.T) {
 		live    []providers.Name
 	}{
 		{"all sandbox", nil, "", nil},
-		{"kibramoa live", map[string]string{"PAYOUTDESK_KIBRAMOA_API_KEY": "k", "PAYOUTDESK_KIBRAMOA_WEBHOOK_SECRET": "s"}, "", []providers.Name{providers.Kibramoa}},
+		{"kibramoa live", map[string]string{"PAYOUTDESK_KIBRAMOA_API_KEY": "k", "PAYOUTDESK_KIBRAMOA_WEBHOOK_SECRET": "s",
+			"PAYOUTDESK_BASE_URL": "https://desk.example.com"}, "", []providers.Name{providers.Kibramoa}},
+		{"live without a base URL", map[string]string{"PAYOUTDESK_KIBRAMOA_API_KEY": "k", "PAYOUTDESK_KIBRAMOA_WEBHOOK_SECRET": "s"}, "PAYOUTDESK_BASE_URL", nil},
 		{"kibramoa without secret", map[string]string{"PAYOUTDESK_KIBRAMOA_API_KEY": "k"}, "PAYOUTDESK_KIBRAMOA_WEBHOOK_SECRET", nil},
 		{"kibramoa amount format", map[string]string{"PAYOUTDESK_KIBRAMOA_AMOUNT_FORMAT": "cents"}, "PAYOUTDESK_KIBRAMOA_AMOUNT_FORMAT", nil},
 		{"monime without space", map[string]string{"PAYOUTDESK_MONIME_TOKEN": "t", "PAYOUTDESK_MONIME_WEBHOOK_SECRET": "s"}, "PAYOUTDESK_MONIME_SPACE_ID", nil},
@@ -94,7 +96,8 @@ func TestLoadConfigProviders(t *testing.T) {
 		{"provider URL not http", map[string]string{"PAYOUTDESK_FEDAPAY_URL": "ftp://x"}, "PAYOUTDESK_FEDAPAY_URL", nil},
 		{"provider URL without host", map[string]string{"PAYOUTDESK_KIBRAMOA_URL": "notaurl"}, "PAYOUTDESK_KIBRAMOA_URL", nil},
 		{"smart glocal live", map[string]string{"PAYOUTDESK_SMARTGLOCAL_PROJECT": "p",
-			"PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE": keyFile, "PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE": pubFile}, "", []providers.Name{providers.SmartGlocal}},
+			"PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE": keyFile, "PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE": pubFile,
+			"PAYOUTDESK_BASE_URL": "https://desk.example.com"}, "", []providers.Name{providers.SmartGlocal}},
 		{"smart glocal without key files", map[string]string{"PAYOUTDESK_SMARTGLOCAL_PROJECT": "p"}, "PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE", nil},
 		{"smart glocal key file missing", map[string]string{"PAYOUTDESK_SMARTGLOCAL_PROJECT": "p",
 			"PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE": filepath.Join(dir, "absent.pem"), "PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE": pubFile}, "PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE", nil},

@@ -41,7 +41,7 @@ func TestCrashWhileSendingNeverPaysTwice(t *testing.T) {
 	})
 	creds := env.Credentials
 	serverEnv := append(os.Environ(),
-		"PAYOUTDESK_ADDR="+addr, "PAYOUTDESK_DB="+dbPath,
+		"PAYOUTDESK_ADDR="+addr, "PAYOUTDESK_BASE_URL="+base, "PAYOUTDESK_DB="+dbPath,
 		"PAYOUTDESK_MONIME_URL="+env.BaseURL(providers.Monime), "PAYOUTDESK_MONIME_TOKEN="+creds.MonimeToken,
 		"PAYOUTDESK_MONIME_SPACE_ID="+creds.MonimeSpaceID, "PAYOUTDESK_MONIME_WEBHOOK_SECRET="+creds.MonimeWebhookSecret,
 		// Long enough that the crash comes first: the provider never answers.

@@ -63,10 +63,13 @@ func (h *Payouts) Show(w http.ResponseWriter, r *http.Request) {
 // on and such a card must come or go, the browser loads the payout's page
 // afresh, with a GET: the page polling may be the answer to a POST, which a
 // reload would send again. The poll's "shown" names the status the page's
-// cards were drawn for.
+// cards were drawn for. Likewise once a cashier address comes in: the page
+// was served with a policy that lets forms go to this site only, so its
+// "Open cashier" needs the page afresh.
 func (h *Payouts) poll(w http.ResponseWriter, r *http.Request, page payoutsview.ShowPage) {
-	shown := r.URL.Query().Get("shown")
-	if (shown != "" && shown != page.Status) || (shown == "" && page.Decides()) {
+	q := r.URL.Query()
+	shown := q.Get("shown")
+	if (shown != "" && shown != page.Status) || (shown == "" && page.Decides()) || (page.CashierURL != "" && q.Get("cashier") == "") {
 		w.Header().Set("HX-Redirect", payoutPath(page.ID))
 		w.WriteHeader(http.StatusNoContent)
 		return

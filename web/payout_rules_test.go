@@ -343,6 +343,38 @@ func TestUnknownMonimeNeverCreatedTwice(t *testing.T) {
 	}
 }
 
+// TestCashierArrivingByPollReloadsThePage: a page drawn before the
+// cashier's address was known only lets forms go to this site; once the
+// address comes in, polling asks for the page afresh (whose policy lets
+// "Open cashier" go there), and a page that knows it polls on.
+func TestCashierArrivingByPollReloadsThePage(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	id := agent.submit(providers.Kibramoa, agent.openForm(providers.Kibramoa), validForms(ts)[providers.Kibramoa])
+	ts.waitStatus(id, db.StatusAwaitingCustomer)
+	path := "/payouts/" + strconv.FormatInt(id, 10)
+	poll := func(target string) response {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, ts.URL+target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("HX-Request", "true")
+		return agent.do(req)
+	}
+	if r := poll(path); r.Header.Get("HX-Redirect") != path {
+		t.Errorf("a poll from a page drawn without the cashier: status %d, HX-Redirect %q; want a reload", r.StatusCode, r.Header.Get("HX-Redirect"))
+	}
+	page := agent.get(path)
+	if csp := page.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' "+ts.URL) {
+		t.Errorf("the page's policy %q does not let Open cashier go to the cashier", csp)
+	}
+	pollURL, _ := page.doc(t).Find(`#live`).Attr("hx-get")
+	if r := poll(pollURL); r.StatusCode != http.StatusOK || r.Header.Get("HX-Redirect") != "" {
+		t.Errorf("a poll from a page that knows the cashier (%s): status %d, HX-Redirect %q; want the live parts", pollURL, r.StatusCode, r.Header.Get("HX-Redirect"))
+	}
+}
+
 func TestSessionMismatchCancelsInsteadOfConfirming(t *testing.T) {
 	ts := newTestServer(t)
 	agent := ts.as(db.RoleAgent)

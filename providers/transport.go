@@ -101,6 +101,10 @@ func Do(ctx context.Context, hc *http.Client, c Call) (Response, Exchange, error
 	for k, vs := range c.Header {
 		req.Header[k] = vs
 	}
+	// net/http would send a request carrying an Idempotency-Key again by
+	// itself when a reused connection drops before the answer; without a
+	// way to rewind the body it cannot, so every send is one exchange here.
+	req.GetBody = nil
 	resp, err := noRedirect.Do(req)
 	if err != nil {
 		// Once a connection is made, any byte of the request may have reached

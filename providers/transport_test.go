@@ -3,6 +3,7 @@ package providers
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -182,5 +183,37 @@ func TestMaskJSON(t *testing.T) {
 		if got := MaskAccount(in); got != want {
 			t.Errorf("MaskAccount(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A create carrying an idempotency key, whose reused connection drops
+// before the answer, is not sent again behind our back by net/http: every
+// send is one recorded exchange, and the outcome is left unknown.
+func TestKeyedPostNeverResentUnseen(t *testing.T) {
+	var posts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		if posts.Add(1) == 2 {
+			c, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				c.(*net.TCPConn).SetLinger(0)
+				c.Close()
+			}
+			return
+		}
+		w.Write([]byte("{}"))
+	}))
+	defer srv.Close()
+	hc := &http.Client{Transport: &http.Transport{}}
+	call := Call{Provider: Monime, Op: "create payout", Method: http.MethodPost, URL: srv.URL, Body: []byte("{}"), Header: http.Header{"Idempotency-Key": {"k1"}}}
+	if _, _, err := Do(context.Background(), hc, call); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Do(context.Background(), hc, call)
+	if OutcomeOf(err) != OutcomeUnknown {
+		t.Errorf("a dropped keyed create: %v, want an unknown outcome", err)
+	}
+	if n := posts.Load(); n != 2 {
+		t.Errorf("the provider saw %d POSTs for 2 calls", n)
 	}
 }

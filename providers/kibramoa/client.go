@@ -110,8 +110,10 @@ func (c *Client) Submit(ctx context.Context, p providers.Payout, prev providers.
 	const op = "create payout session"
 	var res providers.Result
 	if prev.PaymentID != "" || prev.ProviderID != "" {
-		// A session already exists: a second POST would open a second payout.
-		return res, providers.NotSent(providers.Kibramoa, op, fmt.Errorf("a cashier session already exists for this payout (session %q, transaction %q)", prev.PaymentID, prev.ProviderID))
+		// A session already exists: a second POST would open a second
+		// payout, and the customer may still complete the first, so its
+		// outcome is unknown (a lookup settles it), never "not sent".
+		return res, providers.Unknown(providers.Kibramoa, op, 0, fmt.Errorf("a cashier session already exists for this payout (session %q, transaction %q)", prev.PaymentID, prev.ProviderID))
 	}
 	body, err := c.sessionBody(p)
 	if err != nil {

@@ -203,6 +203,12 @@ func (c *Client) payoutCall(ctx context.Context, op, method, u string, h http.He
 		return res, err
 	}
 	if err := statusError(op, resp); err != nil {
+		// A conflict on a create sent with its idempotency key may mean
+		// another copy of it is being handled (how Monime replays keys is
+		// unpublished): the payout may well exist, so nothing is settled.
+		if pe := (*providers.Error)(nil); method == http.MethodPost && resp.Status == http.StatusConflict && errors.As(err, &pe) {
+			pe.Outcome = providers.OutcomeUnknown
+		}
 		return res, err
 	}
 	p, err := parsePayoutResponse(resp.Body)

@@ -118,7 +118,10 @@ func TestSubmitAnswers(t *testing.T) {
 		{"message list", 400, `{"error": {"code": 400, "message": ["a is bad", "b is bad"]}}`, providers.Result{}, rejectedErr(400, "", "a is bad; b is bad")},
 		{"code as slug", 400, `{"error": {"code": "fund_insufficient", "message": "x"}}`, providers.Result{}, rejectedErr(400, "fund_insufficient", "x")},
 		{"top-level message", 404, `{"success": false, "message": "Not found"}`, providers.Result{}, rejectedErr(404, "", "Not found")},
-		{"messages only", 409, `{"success": false, "messages": [{"message": "Key reused"}, 3]}`, providers.Result{}, rejectedErr(409, "", "Key reused")},
+		// A conflict on the keyed create may be another copy of it at work:
+		// the payout may exist, so the outcome is left unknown.
+		{"conflict on the create", 409, `{"success": false, "messages": [{"message": "Key reused"}, 3]}`, providers.Result{},
+			&providers.Error{Provider: providers.Monime, Op: "create payout", Outcome: providers.OutcomeUnknown, HTTPStatus: 409, Message: "Key reused"}},
 		{"error as string", 401, `{"error": "Unauthorized"}`, providers.Result{}, rejectedErr(401, "", "Unauthorized")},
 		{"plain details", 422, `{"error": {"details": ["amount too big", {"message": "and more"}]}}`, providers.Result{}, rejectedErr(422, "", "amount too big; and more")},
 		{"html 400", 400, `<html>bad</html>`, providers.Result{}, rejectedErr(400, "", "Bad Request")},

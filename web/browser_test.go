@@ -136,3 +136,27 @@ func TestBrowserLoginDashboardLogout(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
 	)
 }
+
+// TestBrowserFormUsableAfterBack: a form sent once and left is usable
+// again when Back restores the page from the browser's cache, as a
+// submitted form would otherwise refuse every further click.
+func TestBrowserFormUsableAfterBack(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t)
+	signInInBrowser(t, ctx, ts, "agent@example.com", db.RoleAgent)
+	step(t, ctx, "open a payout form",
+		chromedp.Navigate(ts.URL+"/payouts/new/fedapay"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="payout-form"]`)),
+	)
+	// As the page is when restored: marked sent, its button disabled.
+	restored := value(t, ctx, "restore the page", chromedp.Evaluate[bool](`(function () {
+		var form = document.querySelector('[data-testid="payout-form"]');
+		form.dataset.submitted = "1";
+		form.querySelector("button[type=submit]").setAttribute("aria-disabled", "true");
+		window.dispatchEvent(new PageTransitionEvent("pageshow", {persisted: true}));
+		return !form.dataset.submitted && !form.querySelector("button[type=submit]").hasAttribute("aria-disabled");
+	})()`))
+	if !restored {
+		t.Error("a form restored by Back stays marked as sent")
+	}
+}

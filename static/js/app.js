@@ -2,14 +2,17 @@
 (function () {
   "use strict";
   // "Copy" buttons: <button data-copy="text"> copies its text to the clipboard.
+  // The button's own label is kept once, so that a second click while it
+  // says "Copied" does not make "Copied" its label for good.
   document.addEventListener("click", function (ev) {
     var btn = ev.target.closest("[data-copy]");
     if (!btn || !navigator.clipboard) return;
     ev.preventDefault();
+    if (!btn.dataset.label) btn.dataset.label = btn.textContent;
     navigator.clipboard.writeText(btn.getAttribute("data-copy")).then(function () {
-      var label = btn.textContent;
       btn.textContent = "Copied";
-      setTimeout(function () { btn.textContent = label; }, 1500);
+      clearTimeout(btn.copiedTimer);
+      btn.copiedTimer = setTimeout(function () { btn.textContent = btn.dataset.label; }, 1500);
     });
   });
   // Forms marked data-once disable their submit buttons after the first
@@ -21,5 +24,14 @@
     if (form.dataset.submitted) { ev.preventDefault(); return; }
     form.dataset.submitted = "1";
     form.querySelectorAll("button[type=submit]").forEach(function (b) { b.setAttribute("aria-disabled", "true"); });
+  });
+  // A page restored by Back comes with its forms as they were when left,
+  // submitted included: they are made usable again.
+  window.addEventListener("pageshow", function (ev) {
+    if (!ev.persisted) return;
+    document.querySelectorAll("form[data-once]").forEach(function (form) {
+      delete form.dataset.submitted;
+      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.removeAttribute("aria-disabled"); });
+    });
   });
 })();

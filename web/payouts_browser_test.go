@@ -58,7 +58,14 @@ func TestBrowserPayoutPerProvider(t *testing.T) {
 			}
 
 			if name == providers.Kibramoa {
+				// The cashier's address coming in reloads the page once, if
+				// it was drawn without it: only a fresh page's policy lets
+				// "Open cashier" go to the cashier's site. From then on the
+				// page updates in place.
 				waitPageStatus(t, ctx, db.StatusAwaitingCustomer)
+				step(t, ctx, "wait for the cashier card, then mark the page again",
+					chromedp.WaitVisible(chromedp.CSS(`[data-testid="open-cashier"]`)),
+					chromedp.Evaluate[chromedp.Void](`window.__payoutPageMark = true`))
 				completeCashierInNewTab(t, ctx, ts, form.Get("amount")+" "+form.Get("currency"))
 			}
 			waitPageStatus(t, ctx, db.StatusPaid)

@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Roles, from least to most privileged.
@@ -61,7 +64,17 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 }
 
 // NormalizeEmail trims and lower-cases an email address.
-func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+func NormalizeEmail(email string) string {
+	// NFC: "é" typed as one character or as e plus an accent is one address.
+	return norm.NFC.String(strings.ToLower(strings.TrimSpace(email)))
+}
+
+// InvisibleInEmail reports whether email holds characters that do not show
+// (zero-width spaces, direction marks) or control characters: two accounts
+// could then look the same.
+func InvisibleInEmail(email string) bool {
+	return strings.ContainsFunc(email, func(r rune) bool { return unicode.Is(unicode.Cf, r) || unicode.IsControl(r) })
+}
 
 // Create adds a user with the given password, hashed with argon2id, and
 // appends ev (its target set to the new user) in the same transaction.
@@ -150,10 +163,39 @@ func (s *Users) Count(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// Errors of Disable.
+var (
+	// ErrLastAdmin refuses to disable the only active admin: nobody could
+	// manage users any more.
+	ErrLastAdmin = errors.New("the last active admin cannot be disabled")
+	// ErrActorDisabled refuses a user's action taken after their own
+	// account was disabled (two admins disabling each other at once).
+	ErrActorDisabled = errors.New("the acting user is disabled")
+)
+
 // Disable disables a user and revokes all of its sessions, appending ev in
-// the same transaction. Disabling a disabled user is ErrNotFound.
+// the same transaction. Disabling a disabled user is ErrNotFound; the last
+// active admin, ErrLastAdmin; and a user whose own account was disabled
+// meanwhile (ev's actor) cannot disable anyone, ErrActorDisabled.
 func (s *Users) Disable(ctx context.Context, id int64, ev Event) error {
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if ev.Actor.Type == ActorUser {
+			var active bool
+			err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NULL FROM users WHERE id = ?`, ev.Actor.ID).Scan(&active)
+			if err != nil || !active {
+				return ErrActorDisabled
+			}
+		}
+		var lastAdmin bool
+		err := tx.QueryRowContext(ctx, `SELECT role = ? AND disabled_at IS NULL AND
+			(SELECT count(*) FROM users WHERE role = ? AND disabled_at IS NULL) = 1 FROM users WHERE id = ?`,
+			RoleAdmin, RoleAdmin, id).Scan(&lastAdmin)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if lastAdmin {
+			return ErrLastAdmin
+		}
 		now := time.Now()
 		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL`, formatTime(now), id)
 		if err != nil {

@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -195,6 +196,61 @@ func TestPasswordProblem(t *testing.T) {
 	} {
 		if got := db.PasswordProblem(pw) == ""; got != ok {
 			t.Errorf("PasswordProblem(%q) = %q, want acceptable %v", pw, db.PasswordProblem(pw), ok)
+		}
+	}
+}
+
+// Users can always be managed: the last active admin cannot be disabled,
+// and of two admins disabling each other at once, the second finds its
+// own account disabled and changes nothing.
+func TestDisableKeepsAnAdmin(t *testing.T) {
+	d := newTestDB(t)
+	ctx := context.Background()
+	users := db.NewUsers(d)
+	cli := db.Event{Actor: db.Actor{Type: db.ActorCLI}, Action: "user.created"}
+	a, err := users.Create(ctx, "a@example.com", db.RoleAdmin, "a long enough password", cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := users.Create(ctx, "b@example.com", db.RoleAdmin, "a long enough password", cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := func(u db.User) db.Event {
+		return db.Event{Actor: db.Actor{Type: db.ActorUser, ID: strconv.FormatInt(u.ID, 10)}, Action: "user.disabled"}
+	}
+	// A disables B; B's own disabling of A, arriving just after, is refused.
+	if err := users.Disable(ctx, b.ID, by(a)); err != nil {
+		t.Fatal(err)
+	}
+	if err := users.Disable(ctx, a.ID, by(b)); !errors.Is(err, db.ErrActorDisabled) {
+		t.Fatalf("a disabled admin disabling another: %v, want ErrActorDisabled", err)
+	}
+	// A is now the last active admin.
+	if err := users.Disable(ctx, a.ID, db.Event{Actor: db.Actor{Type: db.ActorCLI}, Action: "user.disabled"}); !errors.Is(err, db.ErrLastAdmin) {
+		t.Fatalf("disabling the last active admin: %v, want ErrLastAdmin", err)
+	}
+	if got, err := users.ByEmail(ctx, "a@example.com"); err != nil || got.Disabled() {
+		t.Errorf("the last admin: %+v, %v; want still active", got, err)
+	}
+}
+
+// One address is one account, however its accents were typed; invisible
+// characters are found before they can make a look-alike.
+func TestEmailsThatLookTheSame(t *testing.T) {
+	d := newTestDB(t)
+	ctx := context.Background()
+	users := db.NewUsers(d)
+	cli := db.Event{Actor: db.Actor{Type: db.ActorCLI}, Action: "user.created"}
+	if _, err := users.Create(ctx, "jos\u00e9@example.com", db.RoleAgent, "a long enough password", cli); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := users.Create(ctx, "jose\u0301@example.com", db.RoleAgent, "a long enough password", cli); !errors.Is(err, db.ErrDuplicate) {
+		t.Errorf("the same address with a combining accent: %v, want ErrDuplicate", err)
+	}
+	for email, want := range map[string]bool{"bo\u200bb@example.com": true, "bob@example.com": false, "a\u202eb@example.com": true} {
+		if got := db.InvisibleInEmail(email); got != want {
+			t.Errorf("InvisibleInEmail(%q) = %v, want %v", email, got, want)
 		}
 	}
 }

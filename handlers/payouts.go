@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"payoutdesk/db"
 	"payoutdesk/providers"
@@ -198,16 +199,23 @@ func (h *Payouts) List(w http.ResponseWriter, r *http.Request) {
 	}{{"from", &f.From, &page.From, 0}, {"to", &f.To, &page.To, 24 * time.Hour}} {
 		if v := q.Get(d.name); v != "" {
 			t, err := time.Parse("2006-01-02", v)
-			if err != nil {
+			if err != nil || t.Year() < 1000 || t.Year() > 9998 {
+				// Stored times compare as text: a five-digit year would
+				// sort before every real one.
 				problems = append(problems, "dates must look like 2026-11-21")
 				continue
 			}
 			*d.dst, *d.view = t.Add(d.add), v
 		}
 	}
-	if v := q.Get("q"); v != "" {
-		page.Text = truncate(v, 100)
-		f.Text = page.Text
+	if v := strings.TrimSpace(q.Get("q")); v != "" {
+		if strings.ContainsFunc(v, unicode.IsControl) {
+			// A NUL would end SQLite's LIKE pattern early, matching all.
+			problems = append(problems, "text cannot hold control characters")
+		} else {
+			page.Text = truncate(v, 100)
+			f.Text = page.Text
+		}
 	}
 	if v := q.Get("before"); v != "" {
 		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
@@ -242,11 +250,17 @@ func (h *Payouts) Unknown(w http.ResponseWriter, r *http.Request) {
 // renderList shows the payouts f selects, with a link to the next page and,
 // unless page is the queue, the filters' choices.
 func (h *Payouts) renderList(w http.ResponseWriter, r *http.Request, page payoutsview.ListPage, f db.PayoutFilter) {
+	// One more than shown: the link to the next page is offered only if
+	// there is something on it.
+	size := f.Limit
+	f.Limit++
 	list, err := h.Store.List(r.Context(), f)
 	if err != nil {
 		serverError(w, r, h.Log, err)
 		return
 	}
+	more := len(list) > size
+	list = list[:min(len(list), size)]
 	for _, p := range list {
 		page.Rows = append(page.Rows, payoutsview.Row{
 			ID: p.ID, CreatedAt: p.CreatedAt, Provider: providers.Name(p.Provider).Title(),
@@ -255,7 +269,7 @@ func (h *Payouts) renderList(w http.ResponseWriter, r *http.Request, page payout
 			CreatedBy: p.CreatedByEmail,
 		})
 	}
-	if len(list) == f.Limit {
+	if more {
 		next := r.URL.Query()
 		next.Set("before", strconv.FormatInt(list[len(list)-1].ID, 10))
 		page.NextURL = r.URL.Path + "?" + next.Encode()

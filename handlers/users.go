@@ -71,6 +71,9 @@ func (h *Users) Create(w http.ResponseWriter, r *http.Request) {
 	f := newUserForm{Email: strings.TrimSpace(r.PostForm.Get("email")), Role: r.PostForm.Get("role")}
 	errs := fieldErrors(f)
 	me, _ := UserFrom(r.Context())
+	if errs == nil && db.InvisibleInEmail(f.Email) {
+		errs = map[string]string{"email": "The email contains invisible characters (such as a zero-width space): type it again."}
+	}
 	if errs == nil && db.RoleRank(f.Role) > db.RoleRank(me.Role) {
 		errs = map[string]string{"role": "You can only grant roles you hold yourself."}
 	}
@@ -116,6 +119,11 @@ func (h *Users) Disable(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, db.ErrNotFound):
 			AddFlash(s, "warning", "That user does not exist or is already disabled.")
+		case errors.Is(err, db.ErrLastAdmin):
+			AddFlash(s, "error", "That is the last active admin: add another admin before disabling this one.")
+		case errors.Is(err, db.ErrActorDisabled):
+			Forbidden(w, r)
+			return
 		case err != nil:
 			serverError(w, r, h.Log, err)
 			return

@@ -95,6 +95,7 @@ func TestLoadConfigProviders(t *testing.T) {
 		{"smart glocal key file without project", map[string]string{"PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE": "/k.pem"}, "PAYOUTDESK_SMARTGLOCAL_PROJECT is not", nil},
 		{"provider URL not http", map[string]string{"PAYOUTDESK_FEDAPAY_URL": "ftp://x"}, "PAYOUTDESK_FEDAPAY_URL", nil},
 		{"provider URL without host", map[string]string{"PAYOUTDESK_KIBRAMOA_URL": "notaurl"}, "PAYOUTDESK_KIBRAMOA_URL", nil},
+		{"provider URL with a password", map[string]string{"PAYOUTDESK_MONIME_URL": "https://user:s3cret@api.example/v1"}, "PAYOUTDESK_MONIME_URL", nil},
 		{"smart glocal live", map[string]string{"PAYOUTDESK_SMARTGLOCAL_PROJECT": "p",
 			"PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE": keyFile, "PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE": pubFile,
 			"PAYOUTDESK_BASE_URL": "https://desk.example.com"}, "", []providers.Name{providers.SmartGlocal}},

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -76,6 +77,7 @@ func TestPayoutListFiltersAndPages(t *testing.T) {
 	if len(second) != 10 {
 		t.Errorf("second page has %d rows, want the remaining 10", len(second))
 	}
+
 	// Managers see everyone's by default; agents may ask for them.
 	tests := []struct {
 		name  string
@@ -107,5 +109,45 @@ func TestPayoutListFiltersAndPages(t *testing.T) {
 	wantStatus(t, r, ok)
 	if !strings.Contains(r.Body, "Some filters were ignored") {
 		t.Error("bad filters are ignored silently")
+	}
+}
+
+// TestPayoutListNextOnlyWhenMore: a list of exactly one page's worth offers
+// no link to an empty page after it; one payout more, and it does.
+func TestPayoutListNextOnlyWhenMore(t *testing.T) {
+	ts := newTestServer(t)
+	ts.seedMany(50, ts.Users[db.RoleAgent])
+	agent := ts.as(db.RoleAgent)
+	r := agent.get("/payouts")
+	if n := len(rowIDs(t, r)); n != 50 || r.doc(t).Find(`[data-testid="next-page"]`).Length() != 0 {
+		t.Errorf("exactly 50 payouts: %d rows, next link shown %v; want 50 and none", n, r.doc(t).Find(`[data-testid="next-page"]`).Length() != 0)
+	}
+	ts.seedMany(1, ts.Users[db.RoleManager])
+	r = agent.get("/payouts?created_by=anyone")
+	next, ok := r.doc(t).Find(`[data-testid="next-page"]`).Attr("href")
+	if !ok {
+		t.Fatal("51 payouts: no link to the next page")
+	}
+	if n := len(rowIDs(t, agent.get(next))); n != 1 {
+		t.Errorf("the next page has %d rows, want 1", n)
+	}
+}
+
+// TestPayoutListOddFilters: a text of spaces or holding a NUL, and a date
+// beyond year 9998, are refused with a message rather than matching all
+// payouts or none.
+func TestPayoutListOddFilters(t *testing.T) {
+	ts := newTestServer(t)
+	ts.seedMany(3, ts.Users[db.RoleManager])
+	manager := ts.as(db.RoleManager)
+	for _, q := range []url.Values{{"q": {"x\x00"}}, {"to": {"9999-12-31"}}} {
+		r := manager.get("/payouts?" + q.Encode())
+		wantStatus(t, r, http.StatusOK)
+		if !strings.Contains(r.doc(t).Text(), "Some filters were ignored") {
+			t.Errorf("%s: no message about the ignored filter", q.Encode())
+		}
+	}
+	if n := len(rowIDs(t, manager.get("/payouts?q=+++"))); n != 3 {
+		t.Errorf("a text of spaces: %d rows, want the unfiltered 3", n)
 	}
 }

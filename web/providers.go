@@ -103,8 +103,9 @@ func loadProviderConfig(get func(env string) string) (ProviderConfig, error) {
 	}
 	for env, u := range map[string]string{"PAYOUTDESK_KIBRAMOA_URL": pc.Kibramoa.BaseURL, "PAYOUTDESK_SMARTGLOCAL_URL": pc.SmartGlocal.BaseURL,
 		"PAYOUTDESK_MONIME_URL": pc.Monime.BaseURL, "PAYOUTDESK_FEDAPAY_URL": pc.FedaPay.BaseURL} {
-		if p, err := url.Parse(u); u != "" && (err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "") {
-			return pc, fmt.Errorf("%s: want an http(s) URL, got %q", env, u)
+		if p, err := url.Parse(u); u != "" && (err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || p.User != nil) {
+			// No credentials in it either: the providers page shows it.
+			return pc, fmt.Errorf("%s: want an http(s) URL without a user or password in it", env)
 		}
 	}
 	switch {

@@ -43,6 +43,9 @@ func userAdd(ctx context.Context, e env, args []string) error {
 		if validator.New().Var(email, emailRule) != nil {
 			return usageError("payoutdesk user add: --email is required and must be an email address")
 		}
+		if db.InvisibleInEmail(email) {
+			return usageError("payoutdesk user add: --email contains invisible characters (such as a zero-width space)")
+		}
 		if db.RoleRank(role) == 0 {
 			return usageError("payoutdesk user add: --role must be agent, manager or admin, got %q", role)
 		}
@@ -104,7 +107,11 @@ func userDisable(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s was already disabled\n", u.Email)
 		return nil
 	}
-	if err := users.Disable(ctx, u.ID, db.Event{Actor: cliActor(), Action: "user.disabled"}); err != nil {
+	err = users.Disable(ctx, u.ID, db.Event{Actor: cliActor(), Action: "user.disabled"})
+	if errors.Is(err, db.ErrLastAdmin) {
+		return exitError{code: 1, msg: fmt.Sprintf("payoutdesk user disable: %s is the last active admin; add another admin first", u.Email)}
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "disabled %s; their sessions have ended\n", u.Email)

@@ -129,6 +129,9 @@ func Serve(ctx context.Context, cfg Config, deps Deps, ready func(baseURL string
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(deps.Log.Handler(), slog.LevelWarn),
 	}
+	// The sandbox shares this listener: requests it holds on purpose (its
+	// timeout fault) would keep Shutdown waiting, so it stops first.
+	srv.RegisterOnShutdown(s.Close)
 	workCtx, stopWork := context.WithCancel(context.Background())
 	waitWork := s.StartWorkers(workCtx)
 

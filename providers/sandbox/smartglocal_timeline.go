@@ -62,7 +62,13 @@ func (k *smartglocalSim) finish(sess *sgSession) {
 		sess.status, sess.pay.status = "accepted", "succeeded"
 	}
 	hook := sgHook(smartglocal.WebhookPaymentFinished, sess.json())
-	stale := sgHook(smartglocal.WebhookReadyToConfirm, sess.ready)
+	// The stale event is the ready_to_confirm one as a late retry would
+	// send it, stamped when sent: Smart Glocal webhooks carry no event id,
+	// so a byte-identical copy would be dropped as a duplicate and never
+	// test how an older status is ignored.
+	ready := sess.ready
+	ready.UpdatedAt = sgTime(now.Add(time.Millisecond))
+	stale := sgHook(smartglocal.WebhookReadyToConfirm, ready)
 	fault := sess.fault
 	k.mu.Unlock()
 	k.s.finalWebhook(fault, func() { k.webhook(hook) }, func() { k.webhook(stale) })

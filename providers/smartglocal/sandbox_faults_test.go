@@ -198,7 +198,7 @@ func TestSandboxWebhookFaults(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Submit: %v", err)
 			}
-			hook(t, env, c, 1)
+			ready := hook(t, env, c, 1)
 			if _, err := c.Confirm(ctxFor(t, 5*time.Second), providers.Ref{ProviderID: res.ProviderID}); err != nil {
 				t.Fatalf("Confirm: %v", err)
 			}
@@ -211,6 +211,11 @@ func TestSandboxWebhookFaults(t *testing.T) {
 			wantStatus(t, "other", third.Status, tt.wantThird)
 			if got := final.EventID == third.EventID; got != tt.sameEvent {
 				t.Errorf("got same event id %v, want %v", got, tt.sameEvent)
+			}
+			// A stale event is not a copy of the first: dropped as a
+			// duplicate, it would never show how an older status is ignored.
+			if third.Status == providers.StatusAwaitingConfirmation && third.EventID == ready.EventID {
+				t.Error("the stale webhook is a byte copy of the first ready_to_confirm")
 			}
 		})
 	}

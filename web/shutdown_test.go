@@ -1,0 +1,75 @@
+package web_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"payoutdesk/db"
+	"payoutdesk/providers"
+	"payoutdesk/providers/sandbox/sandboxtest"
+	"payoutdesk/web"
+)
+
+// TestShutdownDoesNotWaitForHeldSandboxRequests: the sandbox shares the
+// server's listener, and its timeout fault holds a provider call open on
+// purpose. Stopping the server must not wait that out: the sandbox lets go
+// when shutdown starts, the call ends as an unknown outcome, and the
+// server stops cleanly within its shutdown timeout.
+func TestShutdownDoesNotWaitForHeldSandboxRequests(t *testing.T) {
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "shutdown.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := db.NewUsers(d).Create(ctx, "agent@example.com", db.RoleAgent, testPassword,
+		db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "user.created"}); err != nil {
+		t.Fatal(err)
+	}
+	text, err := sandboxtest.Credentials(t).MarshalText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NewSettings(d).Init(ctx, web.SandboxCredentialsKey, text); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Addr, cfg.SendTimeout, cfg.ShutdownTimeout = "127.0.0.1:0", time.Minute, 10*time.Second
+	serveCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	ready, served := make(chan string, 1), make(chan error, 1)
+	go func() {
+		served <- web.Serve(serveCtx, cfg, web.Deps{DB: d, Log: slog.New(slog.DiscardHandler)}, func(base string) { ready <- base })
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-served:
+		t.Fatalf("serve: %v", err)
+	}
+	ts := &testServer{t: t, DB: d, Server: &httptest.Server{URL: base}}
+	agent := ts.client()
+	agent.login("agent@example.com", testPassword)
+	// 408: Monime takes the create and never answers.
+	id := agent.submit(providers.Monime, agent.openForm(providers.Monime), withValues(validForms(ts)[providers.Monime], map[string]string{"amount": "408"}))
+	deadline := time.Now().Add(5 * time.Second)
+	for p, _ := db.NewPayouts(d).Get(ctx, id); p.Status != db.StatusSubmitting && time.Now().Before(deadline); p, _ = db.NewPayouts(d).Get(ctx, id) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // the create is at the sandbox, held
+	start := time.Now()
+	stop()
+	if err := <-served; err != nil {
+		t.Errorf("stopping with a held provider call: %v", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("stopping took %v: it waited for the held call", took)
+	}
+	if p, err := db.NewPayouts(d).Get(ctx, id); err != nil || p.Status != db.StatusUnknown {
+		t.Errorf("the payout whose call was cut short is %s (%v), want unknown", p.Status, err)
+	}
+}

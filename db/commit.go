@@ -58,6 +58,9 @@ type writeRequest struct {
 // still atomic (its savepoint is rolled back if it fails) and durable when
 // InTx returns, and fns run one after another, as if serially.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if db.W == nil {
+		return ErrReadOnly
+	}
 	req := writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
 	case db.writes <- req:

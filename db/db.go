@@ -101,6 +101,43 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
+// ErrReadOnly is InTx's answer on a database opened with OpenReadOnly.
+var ErrReadOnly = errors.New("db: opened read-only")
+
+// OpenReadOnly opens the existing database at path for reading only: no
+// writer, no migrations, nothing written to the file. It is how a database,
+// or an auditor's copy of one, is checked without being changed. Its schema
+// must be this program's.
+func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	r, err := open(dsn(abs, url.Values{
+		"mode":          {"ro"},
+		"_busy_timeout": {strconv.Itoa(int(busyTimeout.Milliseconds()))},
+		"_query_only":   {"1"},
+		"_time_format":  {"sqlite"},
+	}), false)
+	if err != nil {
+		return nil, fmt.Errorf("db: open readers: %w", err)
+	}
+	n := max(4, runtime.NumCPU())
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	db := &DB{R: r, Path: abs, closed: make(chan struct{}), done: make(chan struct{})}
+	close(db.done) // no commit loop to wait for
+	current, latest, err := db.Version(ctx)
+	if err == nil && current != latest {
+		err = fmt.Errorf("db: %s has schema version %d, this program %d: migrate it (or a copy of it) first", abs, current, latest)
+	}
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 func open(dsn string, uninterruptible bool) (*sql.DB, error) {
 	c, err := newConnector(dsn, uninterruptible)
 	if err != nil {
@@ -121,6 +158,10 @@ func (db *DB) Close() error {
 		close(db.closed)
 		<-db.done
 		errR := db.R.Close()
+		if db.W == nil {
+			db.closeErr = errR
+			return
+		}
 		// PASSIVE: copy what it can and wait for nobody. TRUNCATE would
 		// hold the write lock while waiting out another process's readers
 		// (a command run beside the server), stalling that server's

@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -339,5 +341,41 @@ func TestCloseBesideAServerDoesNotStallItsWrites(t *testing.T) {
 	}
 	if err := <-closed; err != nil {
 		t.Errorf("close: %v", err)
+	}
+}
+
+func TestOpenReadOnly(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ro.db")
+	d, err := db.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.NewAudit(d).Record(ctx, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "test.event"}); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	ro, err := db.OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if v, err := db.NewAudit(ro).Verify(ctx); err != nil || !v.OK() || v.Events != 1 {
+		t.Errorf("verify read-only: %v, %v", v, err)
+	}
+	if err := ro.InTx(ctx, func(*sql.Tx) error { return nil }); !errors.Is(err, db.ErrReadOnly) {
+		t.Errorf("a write on a read-only database: %v, want ErrReadOnly", err)
+	}
+	if _, err := ro.R.ExecContext(ctx, `DELETE FROM sessions`); err == nil {
+		t.Error("a read-only database's readers accepted a write")
+	}
+	// A database older than this program is not migrated behind the
+	// caller's back: it is refused.
+	old := filepath.Join(t.TempDir(), "old.db")
+	if err := os.WriteFile(old, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.OpenReadOnly(ctx, old); err == nil || !strings.Contains(err.Error(), "migrate") {
+		t.Errorf("read-only open of an unmigrated database: %v, want a refusal saying to migrate", err)
 	}
 }

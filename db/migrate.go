@@ -55,7 +55,7 @@ func (db *DB) Version(ctx context.Context) (current, latest int, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := db.W.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&current); err != nil {
+	if err := db.R.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&current); err != nil {
 		return 0, 0, fmt.Errorf("db: read schema version: %w", err)
 	}
 	return current, len(ms), nil
@@ -70,7 +70,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	var current int
-	if err := db.W.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&current); err != nil {
+	if err := db.R.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&current); err != nil {
 		return fmt.Errorf("db: read schema version: %w", err)
 	}
 	if current > len(ms) {

@@ -316,3 +316,32 @@ func TestCommandsRefuseWhatTheyCannotMean(t *testing.T) {
 		t.Errorf("verify with a key file that is not there = %v, want exit 2", err)
 	}
 }
+
+// TestVerifyLeavesTheDatabaseAsItWas: checking a database, or an auditor's
+// copy of one, changes nothing in it — no migration, not even its journal
+// mode — so the file verified is the file handed over.
+func TestVerifyLeavesTheDatabaseAsItWas(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "live.db")
+	if _, err := runCmd(t, path, "", "user", "add", "--email", "m@example.com", "--role", "manager"); err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(dir, "copy.db")
+	if _, err := runCmd(t, path, "", "backup", copyPath); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(copyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCmd(t, copyPath, "", "audit", "verify"); err != nil || !strings.HasPrefix(out, "ok: 1 events") {
+		t.Fatalf("verify the copy = %q, %v", out, err)
+	}
+	after, err := os.ReadFile(copyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Error("verifying the copy changed its file")
+	}
+}

@@ -42,6 +42,11 @@ var commandArgs = map[string]int{"backup": 1}
 // new, empty database and report success (a backup of nothing, say).
 var createsDB = map[string]bool{"serve": true, "migrate": true, "user add": true}
 
+// readsOnly names the commands that open the database read-only, changing
+// nothing in it (not even its journal mode): checking a database, or an
+// auditor's copy of one, must leave it as it was.
+var readsOnly = map[string]bool{"audit verify": true}
+
 // openDB parses a command's flags as config does, lets check (if set)
 // refuse the command's own arguments, and only then opens the database,
 // migrating it if need be.
@@ -62,6 +67,10 @@ func openDB(ctx context.Context, e env, name string, args []string, extra func(f
 		if _, err := os.Stat(cfg.DBPath); err != nil {
 			return cfg, nil, usageError("payoutdesk %s: no database at %s (the server, or payoutdesk migrate, creates one)", name, cfg.DBPath)
 		}
+	}
+	if readsOnly[name] {
+		d, err := db.OpenReadOnly(ctx, cfg.DBPath)
+		return cfg, d, err
 	}
 	d, err := db.Open(ctx, cfg.DBPath)
 	return cfg, d, err

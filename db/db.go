@@ -45,6 +45,9 @@ type DB struct {
 // busyTimeout is how long a connection waits for a lock another holds.
 const busyTimeout = 10 * time.Second
 
+// busyTimeoutParam is busyTimeout as the driver's _busy_timeout, in ms.
+var busyTimeoutParam = strconv.Itoa(int(busyTimeout.Milliseconds()))
+
 // Open opens (creating if needed) the database at path and applies pending
 // migrations on the writer before returning.
 func Open(ctx context.Context, path string) (*DB, error) {
@@ -55,7 +58,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// synchronous=FULL: in WAL mode NORMAL can lose the last commits on power
 	// loss, and a payout the provider already received must not vanish.
 	w, err := open(dsn(abs, url.Values{
-		"_busy_timeout": {strconv.Itoa(int(busyTimeout.Milliseconds()))},
+		"_busy_timeout": {busyTimeoutParam},
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {"FULL"},
 		"_foreign_keys": {"1"},
@@ -79,19 +82,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db: open writer %s: %w", abs, err)
 	}
-	r, err := open(dsn(abs, url.Values{
-		"_busy_timeout": {strconv.Itoa(int(busyTimeout.Milliseconds()))},
-		"_foreign_keys": {"1"},
-		"_query_only":   {"1"},
-		"_time_format":  {"sqlite"},
-	}), false)
+	r, err := openReaders(abs, nil)
 	if err != nil {
 		w.Close()
-		return nil, fmt.Errorf("db: open readers: %w", err)
+		return nil, err
 	}
-	n := max(4, runtime.NumCPU())
-	r.SetMaxOpenConns(n)
-	r.SetMaxIdleConns(n)
 	db := &DB{W: w, R: r, Path: abs, writes: make(chan writeRequest), closed: make(chan struct{}), done: make(chan struct{})}
 	go db.commitLoop()
 	if err := db.migrate(ctx); err != nil {
@@ -113,18 +108,11 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
-	r, err := open(dsn(abs, url.Values{
-		"mode":          {"ro"},
-		"_busy_timeout": {strconv.Itoa(int(busyTimeout.Milliseconds()))},
-		"_query_only":   {"1"},
-		"_time_format":  {"sqlite"},
-	}), false)
+	// mode=ro: SQLite itself refuses to write, the journal mode included.
+	r, err := openReaders(abs, url.Values{"mode": {"ro"}})
 	if err != nil {
-		return nil, fmt.Errorf("db: open readers: %w", err)
+		return nil, err
 	}
-	n := max(4, runtime.NumCPU())
-	r.SetMaxOpenConns(n)
-	r.SetMaxIdleConns(n)
 	db := &DB{R: r, Path: abs, closed: make(chan struct{}), done: make(chan struct{})}
 	close(db.done) // no commit loop to wait for
 	current, latest, err := db.Version(ctx)
@@ -136,6 +124,28 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// openReaders opens the pool of query-only connections, one per CPU (at
+// least four), with extra added to their parameters.
+func openReaders(abs string, extra url.Values) (*sql.DB, error) {
+	q := url.Values{
+		"_busy_timeout": {busyTimeoutParam},
+		"_foreign_keys": {"1"},
+		"_query_only":   {"1"},
+		"_time_format":  {"sqlite"},
+	}
+	for k, v := range extra {
+		q[k] = v
+	}
+	r, err := open(dsn(abs, q), false)
+	if err != nil {
+		return nil, fmt.Errorf("db: open readers: %w", err)
+	}
+	n := max(4, runtime.NumCPU())
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	return r, nil
 }
 
 func open(dsn string, uninterruptible bool) (*sql.DB, error) {

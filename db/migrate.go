@@ -70,7 +70,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	var current int
-	if err := db.R.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&current); err != nil {
+	if err := db.W.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&current); err != nil {
 		return fmt.Errorf("db: read schema version: %w", err)
 	}
 	if current > len(ms) {

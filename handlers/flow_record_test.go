@@ -13,10 +13,6 @@ import (
 	"payoutdesk/providers"
 )
 
-// An attempt's late answer does not undo what a webhook said meanwhile:
-// a send that timed out leaves a payout the provider already reported as
-// processing (or paid) as it is, with no error of the older outcome, and
-// keeps only what was exchanged.
 // flowOnDB returns a Flow over a fresh database, with no providers, and a
 // function that stores a FedaPay payout being sent (submitting).
 func flowOnDB(t *testing.T) (*Flow, *db.DB, func() db.Payout) {
@@ -53,6 +49,10 @@ func flowOnDB(t *testing.T) (*Flow, *db.DB, func() db.Payout) {
 	return f, d, sending
 }
 
+// An attempt's late answer does not undo what a webhook said meanwhile:
+// a send that timed out leaves a payout the provider already reported as
+// processing (or paid) as it is, with no error of the older outcome, and
+// keeps only what was exchanged.
 func TestLateSendOutcomeKeepsNewerStatus(t *testing.T) {
 	ctx := context.Background()
 	f, d, sending := flowOnDB(t)

@@ -2,9 +2,7 @@ package handlers
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -56,9 +54,8 @@ func (h *Webhooks) Receive(w http.ResponseWriter, r *http.Request) {
 	u, err := rail.Webhook(r.Header, body, h.Now())
 	switch {
 	case errors.Is(err, providers.ErrIgnored):
-		sum := sha256.Sum256(body)
 		ev.Action = "webhook.ignored"
-		ev.Details = map[string]any{"reason": err.Error(), "body_sha256": hex.EncodeToString(sum[:])}
+		ev.Details = map[string]any{"reason": err.Error(), "body_sha256": providers.BodyEventID(body)}
 		if err := h.Store.Rejected(r.Context(), ev); err != nil {
 			serverError(w, r, h.Log, err)
 			return
@@ -88,8 +85,8 @@ func (h *Webhooks) reject(w http.ResponseWriter, r *http.Request, ev db.Event, s
 	ev.Action, ev.Outcome = "webhook.rejected", db.OutcomeFailure
 	ev.Details = map[string]any{"reason": err.Error()}
 	if body != nil {
-		sum := sha256.Sum256(body)
-		ev.Details["body_sha256"], ev.Details["bytes"] = hex.EncodeToString(sum[:]), len(body)
+		// BodyEventID is the body's hex SHA-256.
+		ev.Details["body_sha256"], ev.Details["bytes"] = providers.BodyEventID(body), len(body)
 	}
 	if err := h.Store.Rejected(r.Context(), ev); err != nil {
 		serverError(w, r, h.Log, err)

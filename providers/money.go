@@ -158,14 +158,6 @@ func (m Money) Decimal() (string, error) {
 	return decimal(m.Minor, exp), nil
 }
 
-// Major is Decimal with an unknown currency written without decimals.
-//
-// Deprecated: use Decimal, which refuses an amount it cannot write exactly.
-func (m Money) Major() string {
-	exp, _ := Exponent(m.Currency)
-	return decimal(m.Minor, exp)
-}
-
 func decimal(minor int64, exp int) string {
 	u := uint64(minor)
 	if minor < 0 {

@@ -161,7 +161,7 @@ func (s *Server) withSession(next http.Handler) http.Handler {
 		if u, ok := handlers.SessionUser(sess); ok {
 			ctx = handlers.WithUser(ctx, u)
 			chrome.User = &views.CurrentUser{ID: u.ID, Email: u.Email, Role: u.Role}
-			chrome.Nav = s.navFor(u.Role)
+			chrome.Nav = s.nav[u.Role]
 			if showsCounts(r, u.Role) {
 				chrome.LoadCounts = func() map[string]int { return s.managerCounts(ctx) }
 			}

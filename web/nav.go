@@ -20,16 +20,16 @@ var navLinks = []views.NavLink{
 	{Label: "Providers", Href: "/providers"},
 }
 
-// navAccess returns the least role each navigation link's page lets in, as
-// its GET route says: the bar then offers users only the pages they may
-// open, with no second list of who may see what to keep in step.
-func navAccess(routes []route) ([]string, error) {
+// navByRole returns, for each role, the links it is shown: those whose
+// page's GET route lets it in. The bar then offers users only the pages
+// they may open, with no second list of who may see what to keep in step.
+func navByRole(routes []route) (map[string][]views.NavLink, error) {
 	access := map[string]string{}
 	for _, rt := range routes {
 		access[rt.pattern] = rt.access
 	}
-	out := make([]string, len(navLinks))
-	for i, l := range navLinks {
+	out := map[string][]views.NavLink{}
+	for _, l := range navLinks {
 		pattern := "GET " + l.Href
 		if l.Href == "/" {
 			pattern = "GET /{$}"
@@ -38,18 +38,11 @@ func navAccess(routes []route) ([]string, error) {
 		if !ok || db.RoleRank(a) == 0 {
 			return nil, fmt.Errorf("web: navigation link %s has no route for signed-in users", l.Href)
 		}
-		out[i] = a
-	}
-	return out, nil
-}
-
-// navFor returns the links a user of role may follow.
-func (s *Server) navFor(role string) []views.NavLink {
-	var out []views.NavLink
-	for i, l := range navLinks {
-		if db.RoleRank(role) >= db.RoleRank(s.navAccess[i]) {
-			out = append(out, l)
+		for _, role := range db.Roles {
+			if db.RoleRank(role) >= db.RoleRank(a) {
+				out[role] = append(out[role], l)
+			}
 		}
 	}
-	return out
+	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 	"payoutdesk/handlers"
 	"payoutdesk/providers"
 	"payoutdesk/providers/sandbox"
+	"payoutdesk/views"
 )
 
 // Deps are the server's collaborators, built by the caller.
@@ -35,9 +36,9 @@ type Server struct {
 	flow     *handlers.Flow
 	checks   *checkpointer
 	routes   []route
-	// navAccess is the least role each of navLinks lets in.
-	navAccess []string
-	handler   http.Handler
+	// nav is the top bar's links by role.
+	nav     map[string][]views.NavLink
+	handler http.Handler
 }
 
 // NewServer builds the application. cfg.BaseURL must be set. Close
@@ -79,7 +80,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		SendTimeout: cfg.SendTimeout, CheckEvery: cfg.ReconcileEvery, CheckMax: cfg.ReconcileMax, Parallel: cfg.SendParallel,
 	}
 	s.routes = s.routeTable()
-	if s.navAccess, err = navAccess(s.routes); err != nil {
+	if s.nav, err = navByRole(s.routes); err != nil {
 		return nil, err
 	}
 	s.handler = s.buildHandler()

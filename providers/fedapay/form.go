@@ -201,7 +201,7 @@ func (c *Client) Beneficiary(p providers.Payout) providers.Beneficiary {
 		}
 	}
 	if phone := strings.TrimSpace(f[FieldPhone]); phone != "" {
-		b.AccountMasked = providers.MaskAccount(providers.StripSeparators(phone))
+		b.AccountMasked = providers.MaskAccount(phone)
 	}
 	return b
 }

@@ -205,7 +205,9 @@ func (sess *kibSession) wireAmount() json.Number {
 	if sess.minorUnits {
 		return json.Number(strconv.FormatInt(sess.amount.Minor, 10))
 	}
-	return json.Number(sess.amount.Major())
+	// The currency was checked when the session was created.
+	d, _ := sess.amount.Decimal()
+	return json.Number(d)
 }
 
 // transaction snapshots the session; the caller holds k.mu.

@@ -2,7 +2,9 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,6 +66,75 @@ type NewPayout struct {
 	BeneficiaryAccount string
 	BeneficiaryCountry string
 	CreatedBy          int64
+	// Cap, when its Recipient is set, refuses the payout if the provider
+	// already has Max payouts to that recipient in the window.
+	Cap RecipientCap
+}
+
+// RecipientCap is a provider's limit of Max payouts to one recipient in any
+// Window. Recipient is stored only as a hash.
+type RecipientCap struct {
+	Recipient string
+	Max       int
+	Window    time.Duration
+}
+
+// CapError refuses a payout whose recipient has reached the provider's cap.
+type CapError struct {
+	Count, Max int
+	Window     time.Duration
+	// Next is when the oldest counted payout leaves the window, making room
+	// for one more.
+	Next time.Time
+}
+
+func (e *CapError) Error() string {
+	return fmt.Sprintf("recipient has %d payouts in %s (at most %d)", e.Count, e.Window, e.Max)
+}
+
+// recipientKey is the hash a capped recipient is stored and counted by.
+func recipientKey(provider, recipient string) string {
+	sum := sha256.Sum256([]byte(provider + "\x00" + recipient))
+	return hex.EncodeToString(sum[:])
+}
+
+// checkCap returns a *CapError if np's recipient already has cap.Max
+// payouts in the window ending at now. It counts every payout the provider
+// may have received: not those rejected or expired before sending, nor
+// those that failed or were cancelled without a provider id. A payout
+// counts from when it was sent; one still waiting to be sent counts as if
+// sent now, however old, as it will be. Another submission of np itself
+// (its idempotency key) is not counted.
+func checkCap(ctx context.Context, tx *sql.Tx, np NewPayout, key string, now time.Time) error {
+	c := np.Cap
+	rows, err := tx.QueryContext(ctx, `SELECT t FROM (
+			SELECT CASE WHEN submitted_at IS NULL AND status IN ('pending_approval', 'queued') THEN ?
+				ELSE coalesce(submitted_at, created_at) END AS t
+			FROM payouts
+			WHERE provider = ? AND recipient_key = ? AND idempotency_key != ?
+				AND status NOT IN ('rejected', 'expired')
+				AND NOT (status IN ('failed', 'cancelled') AND provider_id = ''))
+		WHERE t >= ? ORDER BY t`,
+		formatTime(now), np.Provider, key, np.IdempotencyKey, formatTime(now.Add(-c.Window)))
+	if err != nil {
+		return fmt.Errorf("recipient cap: %w", err)
+	}
+	defer rows.Close()
+	var times []time.Time
+	for rows.Next() {
+		var t time.Time
+		if err := rows.Scan(timeCol{&t}); err != nil {
+			return fmt.Errorf("recipient cap: %w", err)
+		}
+		times = append(times, t)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("recipient cap: %w", err)
+	}
+	if len(times) < c.Max {
+		return nil
+	}
+	return &CapError{Count: len(times), Max: c.Max, Window: c.Window, Next: times[len(times)-c.Max].Add(c.Window)}
 }
 
 // Payouts stores payouts, their outbox and their provider exchanges.
@@ -113,15 +184,40 @@ func (s *Payouts) Create(ctx context.Context, np NewPayout, ev Event) (p Payout,
 	if err != nil {
 		return p, false, fmt.Errorf("db: create payout: %w", err)
 	}
+	var capKey string
+	if np.Cap.Recipient != "" {
+		if np.Cap.Max <= 0 || np.Cap.Window <= 0 {
+			return p, false, fmt.Errorf("db: create payout: recipient cap %d in %s", np.Cap.Max, np.Cap.Window)
+		}
+		capKey = recipientKey(np.Provider, np.Cap.Recipient)
+	}
 	var id int64
+	var createdAt time.Time
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := formatTime(time.Now())
+		t := time.Now()
+		now := formatTime(t)
+		createdAt, _ = parseTime(now) // as stored
+		// In the transaction: two payouts to one number submitted at once
+		// are counted one after the other.
+		if capKey != "" {
+			if err := checkCap(ctx, tx, np, capKey, t); err != nil {
+				// The form already made its payout: show it, not the cap
+				// its own siblings have filled since.
+				var exists bool
+				if qerr := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM payouts WHERE idempotency_key = ?)`,
+					np.IdempotencyKey).Scan(&exists); qerr == nil && exists {
+					return ErrDuplicate
+				}
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO payouts (provider, status, amount_minor, currency, idempotency_key,
-			reference, fields, beneficiary_name, beneficiary_account, beneficiary_country, created_by, created_at, updated_at, search)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			reference, fields, beneficiary_name, beneficiary_account, beneficiary_country, created_by, created_at, updated_at,
+			search, recipient_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			np.Provider, np.Status, np.AmountMinor, np.Currency, np.IdempotencyKey, np.Reference, string(fields),
 			np.BeneficiaryName, np.BeneficiaryAccount, np.BeneficiaryCountry, np.CreatedBy, now, now,
-			searchText(np.Reference, np.BeneficiaryName, np.BeneficiaryAccount))
+			searchText(np.Reference, np.BeneficiaryName, np.BeneficiaryAccount), capKey)
 		if err != nil {
 			if isUnique(err) {
 				return ErrDuplicate
@@ -152,7 +248,8 @@ func (s *Payouts) Create(ctx context.Context, np NewPayout, ev Event) (p Payout,
 	}
 	return Payout{ID: id, Provider: np.Provider, Status: np.Status, AmountMinor: np.AmountMinor, Currency: np.Currency,
 		IdempotencyKey: np.IdempotencyKey, Reference: np.Reference, Fields: np.Fields, BeneficiaryName: np.BeneficiaryName,
-		BeneficiaryAccount: np.BeneficiaryAccount, BeneficiaryCountry: np.BeneficiaryCountry, CreatedBy: np.CreatedBy}, true, nil
+		BeneficiaryAccount: np.BeneficiaryAccount, BeneficiaryCountry: np.BeneficiaryCountry, CreatedBy: np.CreatedBy,
+		CreatedAt: createdAt, UpdatedAt: createdAt}, true, nil
 }
 
 // Get returns the payout with the given id.

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -109,7 +111,18 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 		IdempotencyKey: f.payout.IdempotencyKey, Reference: f.payout.Reference, Fields: f.payout.Fields,
 		BeneficiaryName: b.Name, BeneficiaryAccount: b.AccountMasked, BeneficiaryCountry: b.Country, CreatedBy: me.ID,
 	}
+	var limit providers.RecipientLimit
+	if l, ok := rail.(providers.RecipientLimiter); ok {
+		if limit, ok = l.RecipientLimit(f.payout); ok {
+			np.Cap = db.RecipientCap{Recipient: limit.Recipient, Max: limit.Max, Window: limit.Window}
+		}
+	}
 	p, created, err := h.Store.Create(r.Context(), np, ev)
+	if capErr, ok := errors.AsType[*db.CapError](err); ok {
+		f.errors = map[string]string{limit.Field: capMessage(rail.Name(), limit, capErr)}
+		render(w, r, h.Log, http.StatusUnprocessableEntity, payoutsview.Form(formPage(rail, sandboxed(h.Rails, rail.Name()), f.key, f.values, f.errors)))
+		return
+	}
 	if err != nil {
 		serverError(w, r, h.Log, err)
 		return
@@ -125,6 +138,29 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 		notice = "created"
 	}
 	redirect(w, r, payoutPath(p.ID)+"?notice="+notice)
+}
+
+// capMessage tells the agent why a payout to this recipient must wait,
+// and until when (rounded up to the minute: never too early).
+func capMessage(provider providers.Name, l providers.RecipientLimit, e *db.CapError) string {
+	next := e.Next.UTC()
+	if t := next.Truncate(time.Minute); t.Before(next) {
+		next = t.Add(time.Minute)
+	}
+	return fmt.Sprintf("%s takes at most %d payouts to one %s in %s, and this one already has %d, "+
+		"counting those awaiting approval or under way. The next can be made from %s.",
+		provider.Title(), e.Max, l.Noun, windowText(e.Window), e.Count, next.Format("2 Jan 2006 15:04 UTC"))
+}
+
+// windowText says a window the way people do: "24 hours", not "24h0m0s".
+func windowText(d time.Duration) string {
+	if d%time.Hour == 0 {
+		if h := int(d / time.Hour); h != 1 {
+			return strconv.Itoa(h) + " hours"
+		}
+		return "an hour"
+	}
+	return d.String()
 }
 
 // notices are the messages a payout page shows for its ?notice= value.

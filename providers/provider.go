@@ -126,6 +126,27 @@ type Beneficiary struct {
 	Country       string
 }
 
+// RecipientLimit is a provider's cap on payouts to one recipient in a
+// rolling window (FedaPay: 3 to one mobile money number in 24 hours). The
+// app checks it against the payouts it has already made when one is created.
+type RecipientLimit struct {
+	// Field is the form field naming the recipient, where a refusal shows,
+	// and Noun what the recipient is ("mobile money number").
+	Field, Noun string
+	// Recipient identifies the recipient, normalised so that two spellings
+	// of one number agree.
+	Recipient string
+	Max       int
+	Window    time.Duration
+}
+
+// RecipientLimiter is a Rail whose provider caps payouts per recipient.
+type RecipientLimiter interface {
+	// RecipientLimit returns the cap that applies to p, if any. p has
+	// passed Check.
+	RecipientLimit(p Payout) (RecipientLimit, bool)
+}
+
 // Update is a provider-neutral status update parsed from a verified webhook.
 type Update struct {
 	Provider Name

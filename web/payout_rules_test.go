@@ -188,6 +188,43 @@ func TestAmountAndProviderLimits(t *testing.T) {
 	}
 }
 
+// FedaPay takes at most 3 payouts to one number in 24 hours: the 4th is
+// refused at the form, however the number is typed, with the time the next
+// can be made, and nothing is stored or sent.
+func TestFedaPayNumberCap(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	form := validForms(ts)[providers.FedaPay]
+	for _, number := range []string{"97808080", "+229 97 80 80 80", "0022997808080"} {
+		agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), withValues(form, map[string]string{"phone_number": number}))
+	}
+	key := agent.openForm(providers.FedaPay)
+	fourth := withValues(form, map[string]string{"provider": "fedapay", "idempotency_key": key, "phone_number": "97 80-80 80"})
+	r := agent.postForm("/payouts", fourth)
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	doc := r.doc(t)
+	msg := doc.Find(`[data-testid="error-phone_number"]`).Text()
+	for _, want := range []string{"at most 3 payouts to one mobile money number in 24 hours", "already has 3", "UTC"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message at the number = %q, want it to say %q", msg, want)
+		}
+	}
+	if v, _ := doc.Find(`input[name="phone_number"]`).Attr("value"); v != "97 80-80 80" {
+		t.Errorf("number kept as %q", v)
+	}
+	if n := countPayouts(t, ts); n != 3 {
+		t.Errorf("%d payouts stored, want 3", n)
+	}
+	if n := len(ts.events("payout.created")); n != 3 {
+		t.Errorf("%d payout.created events, want 3", n)
+	}
+	// The same form, to another number, goes.
+	agent.submit(providers.FedaPay, key, withValues(form, map[string]string{"phone_number": "97808081"}))
+	// Another country's number with the same digits is another number.
+	agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay),
+		withValues(form, map[string]string{"phone_country": "tg", "mode": "moov_tg"}))
+}
+
 func TestDeclineShowsTheProvidersWords(t *testing.T) {
 	ts := newTestServer(t)
 	agent := ts.as(db.RoleAgent)

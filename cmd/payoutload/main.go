@@ -33,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"payoutdesk/db"
@@ -255,8 +256,12 @@ var forms = map[string]url.Values{
 	"smartglocal": {"amount": {"10.00"}, "currency": {"USD"}, "payment_method": {"bank_account"}, "iban": {"BE68539007547034"},
 		"recipient_first_name": {"John"}, "recipient_last_name": {"Johnson"}, "recipient_country_iso3": {"BEL"}},
 	"monime":  {"amount": {"25.50"}, "currency": {"SLE"}, "provider_code": {"m17"}, "account_id": {"+23278123456"}},
-	"fedapay": {"amount": {"2000"}, "currency": {"XOF"}, "mode": {"mtn_open"}, "firstname": {"Ama"}, "lastname": {"Koffi"}, "phone_country": {"bj"}, "phone_number": {"97808080"}},
+	"fedapay": {"amount": {"2000"}, "currency": {"XOF"}, "mode": {"mtn_open"}, "firstname": {"Ama"}, "lastname": {"Koffi"}, "phone_country": {"bj"}},
 }
+
+// fedapayNumbers hands each FedaPay payout a number of its own: FedaPay
+// takes only 3 payouts to one number in 24 hours.
+var fedapayNumbers atomic.Int64
 
 // submit posts one payout form with a fresh idempotency key, as the form
 // page would have minted it, and reports whether it was created.
@@ -264,6 +269,9 @@ func submit(hc *http.Client, base, provider string) bool {
 	form := url.Values{"provider": {provider}, "idempotency_key": {rand.Text()}}
 	for k, v := range forms[provider] {
 		form[k] = v
+	}
+	if provider == "fedapay" {
+		form.Set("phone_number", fmt.Sprintf("9%07d", fedapayNumbers.Add(1)%10_000_000))
 	}
 	req, _ := http.NewRequest(http.MethodPost, base+"/payouts", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"payoutdesk/providers"
@@ -114,7 +115,7 @@ func (c *Client) Form() providers.FormSpec {
 		Fields: []providers.Field{
 			{Name: providers.FieldNameAmount, Label: "Amount", Type: providers.FieldAmount, Group: "Payout", Required: true,
 				Placeholder: "5000",
-				Hint:        "Whole francs, no decimals. At most 1,000,000 XOF per payout. FedaPay also refuses a 4th payout to the same number within 24 hours: check the number's recent payouts first."},
+				Hint:        "Whole francs, no decimals. At most 1,000,000 XOF per payout, and at most 3 payouts to one number in 24 hours."},
 			{Name: providers.FieldNameCurrency, Label: "Currency", Type: providers.FieldSelect, Group: "Payout", Required: true,
 				Options: currencies, Default: c.cfg.Currencies[0],
 				Hint: "FedaPay pays out in West African CFA francs (XOF)."},
@@ -186,6 +187,23 @@ func (c *Client) Check(p providers.Payout) map[string]string {
 		errs[FieldDescription] = fmt.Sprintf("Keep the purpose to %d characters.", maxDescription)
 	}
 	return errs
+}
+
+// Payouts FedaPay takes to one mobile money number in a rolling window.
+const (
+	MaxPayoutsPerNumber = 3
+	NumberWindow        = 24 * time.Hour
+)
+
+// RecipientLimit is FedaPay's cap of 3 payouts to one number in 24 hours,
+// the number written in international form so that "97 80 80 80" and
+// "+229 97808080" count as one.
+func (c *Client) RecipientLimit(p providers.Payout) (providers.RecipientLimit, bool) {
+	n, err := formatPhone(p.Fields[FieldPhone], p.Fields[FieldPhoneCountry], PhoneInternational)
+	if err != nil {
+		return providers.RecipientLimit{}, false
+	}
+	return providers.RecipientLimit{Field: FieldPhone, Noun: "mobile money number", Recipient: n, Max: MaxPayoutsPerNumber, Window: NumberWindow}, true
 }
 
 // Beneficiary is the payout's customer name, masked phone number and country.

@@ -98,6 +98,19 @@ func recipientKey(provider, recipient string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// capSQL lists the times the payouts counted against a recipient's cap
+// (see checkCap) count from, oldest first. Arguments: now, provider,
+// recipient key, idempotency key, start of the window.
+const capSQL = `SELECT t FROM (
+		SELECT CASE WHEN submitted_at IS NULL AND status IN ('pending_approval', 'queued') THEN ?
+			ELSE coalesce(submitted_at, created_at) END AS t
+		FROM payouts
+		-- recipient_key != '' lets the planner use the partial index.
+		WHERE provider = ? AND recipient_key = ? AND recipient_key != '' AND idempotency_key != ?
+			AND status NOT IN ('rejected', 'expired')
+			AND NOT (status IN ('failed', 'cancelled') AND provider_id = ''))
+	WHERE t >= ? ORDER BY t`
+
 // checkCap returns a *CapError if np's recipient already has cap.Max
 // payouts in the window ending at now. It counts every payout the provider
 // may have received: not those rejected or expired before sending, nor
@@ -107,14 +120,7 @@ func recipientKey(provider, recipient string) string {
 // (its idempotency key) is not counted.
 func checkCap(ctx context.Context, tx *sql.Tx, np NewPayout, key string, now time.Time) error {
 	c := np.Cap
-	rows, err := tx.QueryContext(ctx, `SELECT t FROM (
-			SELECT CASE WHEN submitted_at IS NULL AND status IN ('pending_approval', 'queued') THEN ?
-				ELSE coalesce(submitted_at, created_at) END AS t
-			FROM payouts
-			WHERE provider = ? AND recipient_key = ? AND idempotency_key != ?
-				AND status NOT IN ('rejected', 'expired')
-				AND NOT (status IN ('failed', 'cancelled') AND provider_id = ''))
-		WHERE t >= ? ORDER BY t`,
+	rows, err := tx.QueryContext(ctx, capSQL,
 		formatTime(now), np.Provider, key, np.IdempotencyKey, formatTime(now.Add(-c.Window)))
 	if err != nil {
 		return fmt.Errorf("recipient cap: %w", err)

@@ -202,6 +202,8 @@ func TestReportsQueryPlans(t *testing.T) {
 		{"failure reasons", failuresSQL, []any{from, to, StatusFailed, 10}, "payouts_created_at"},
 		{"daily", dailySQL, []any{from, to}, "payouts_created_at"},
 		{"backlog", backlogSQL, []any{StatusPendingApproval, StatusUnknown}, "payouts_status"},
+		// Run on every FedaPay payout created, inside the write transaction.
+		{"recipient cap", capSQL, []any{to, "fedapay", recipientKey("fedapay", "+22997808080"), "K", from}, "payouts_recipient"},
 	}
 	check := func(t *testing.T) {
 		for _, tt := range tests {

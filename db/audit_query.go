@@ -269,59 +269,26 @@ func (a *Audit) Actions(ctx context.Context) ([]string, error) {
 	return out, rows.Err()
 }
 
-// indexChunk bounds the events one text-indexing transaction takes: the
-// writer is shared, and a few thousand events at once would hold it for
-// long enough to show in the response time of everyone's requests (about
-// 0.1 s at the rate the load benchmark writes them).
-const indexChunk = 500
-
 // IndexText adds the events recorded since the last call to the full-text
-// index, in transactions of at most indexChunk events, and returns how many
-// it added. A text search calls it first, so it always sees every event; a
-// background worker calls it too, so that searches rarely wait.
+// index and returns how many it added. A text search calls it first, so it
+// always sees every event; a background worker calls it too, so that
+// searches rarely wait.
 func (a *Audit) IndexText(ctx context.Context) (int64, error) {
-	// Most calls find nothing new: ask a reader first rather than queue a
-	// write transaction behind everyone else's.
-	var behind bool
-	if err := a.db.R.QueryRowContext(ctx, `SELECT (SELECT seq FROM audit_text_position WHERE id = 1) <
-		coalesce((SELECT max(seq) FROM audit_events), 0)`).Scan(&behind); err != nil {
-		return 0, fmt.Errorf("db: index audit text: %w", err)
+	n, err := a.db.catchUp(ctx, auditTextIndex)
+	if err != nil {
+		return n, fmt.Errorf("db: index audit text: %w", err)
 	}
-	if !behind {
-		return 0, nil
-	}
-	var total int64
-	for {
-		var n int64
-		err := a.db.InTx(ctx, func(tx *sql.Tx) error {
-			var from int64
-			if err := tx.QueryRowContext(ctx, `SELECT seq FROM audit_text_position WHERE id = 1`).Scan(&from); err != nil {
-				return err
-			}
-			var to sql.NullInt64
-			if err := tx.QueryRowContext(ctx, `SELECT max(seq) FROM (SELECT seq FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?)`,
-				from, indexChunk).Scan(&to); err != nil || !to.Valid {
-				return err
-			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO audit_text (rowid, details, actor_email)
-				SELECT seq, details, actor_email FROM audit_events WHERE seq > ? AND seq <= ?`, from, to.Int64)
-			if err != nil {
-				return err
-			}
-			if n, err = res.RowsAffected(); err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, `UPDATE audit_text_position SET seq = ? WHERE id = 1`, to.Int64)
-			return err
-		})
-		if err != nil {
-			return total, fmt.Errorf("db: index audit text: %w", err)
-		}
-		total += n
-		if n < indexChunk {
-			return total, nil
-		}
-	}
+	return n, nil
+}
+
+var auditTextIndex = textIndex{
+	behind: `SELECT (SELECT seq FROM audit_text_position WHERE id = 1) <
+		coalesce((SELECT max(seq) FROM audit_events), 0)`,
+	position: `SELECT seq FROM audit_text_position WHERE id = 1`,
+	upTo:     `SELECT max(seq) FROM (SELECT seq FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?)`,
+	insert: `INSERT INTO audit_text (rowid, details, actor_email)
+		SELECT seq, details, actor_email FROM audit_events WHERE seq > ? AND seq <= ?`,
+	setPosition: `UPDATE audit_text_position SET seq = ? WHERE id = 1`,
 }
 
 // canonScanner reads events from their canonical encoding (canon, hash),

@@ -155,7 +155,10 @@ const payoutColumns = `p.id, p.provider, p.status, p.amount_minor, p.currency, p
 	p.created_at, p.updated_at, p.submitted_at, p.confirmed_at, p.finished_at, p.next_check_at, p.checks,
 	coalesce(o.attempts, 0), p.approval_hash, coalesce(p.approved_by, 0), coalesce(ap.email, ''), p.approved_at`
 
-const payoutFrom = ` FROM payouts p JOIN users u ON u.id = p.created_by LEFT JOIN outbox o ON o.payout_id = p.id
+const payoutFrom = ` FROM payouts p` + payoutJoins
+
+// payoutJoins are the tables payoutColumns reads besides payouts p.
+const payoutJoins = ` JOIN users u ON u.id = p.created_by LEFT JOIN outbox o ON o.payout_id = p.id
 	LEFT JOIN users ap ON ap.id = p.approved_by`
 
 func scanPayout(row interface{ Scan(...any) error }) (Payout, error) {

@@ -22,7 +22,7 @@ func (s *Server) StartWorkers(ctx context.Context) (wait func()) {
 	wg.Go(func() { s.loop(ctx, "reconcile", checkWake, s.reconcile) })
 	wg.Go(func() { s.pruneSessions(ctx) })
 	wg.Go(func() { s.loop(ctx, "checkpoint", nil, s.checks.run) })
-	wg.Go(func() { s.loop(ctx, "index audit text", nil, s.indexAuditText) })
+	wg.Go(func() { s.loop(ctx, "index text", nil, s.indexText) })
 	return func() {
 		wg.Wait()
 		s.flow.Wait()
@@ -40,12 +40,15 @@ func (s *Server) reconcile(ctx context.Context) (int, error) {
 	return n + expired, err
 }
 
-// indexAuditText keeps the audit log's full-text index close to its head,
-// so that text searches seldom have much to index first. It reports no
-// work, so that the loop waits before the next batch rather than indexing
-// event by event.
-func (s *Server) indexAuditText(ctx context.Context) (int, error) {
+// indexText keeps the full-text indexes of the audit log and of the
+// payouts list close to their tables, so that text searches seldom have
+// much to index first. It reports no work, so that the loop waits before
+// the next batch rather than indexing row by row.
+func (s *Server) indexText(ctx context.Context) (int, error) {
 	_, err := db.NewAudit(s.db).IndexText(ctx)
+	if err == nil {
+		_, err = db.NewPayouts(s.db).IndexText(ctx)
+	}
 	return 0, err
 }
 

@@ -1,0 +1,95 @@
+package db_test
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"payoutdesk/db"
+)
+
+// The list's text box finds exactly the payouts whose reference,
+// beneficiary or masked account contain the text, case aside, whether it
+// goes through the trigram index (three characters or more) or not, with
+// other filters and page by page in both orders — payouts created since
+// the index last caught up included.
+func TestListTextMatchesSubstrings(t *testing.T) {
+	d := newTestDB(t)
+	ctx := context.Background()
+	store := db.NewPayouts(d)
+	agent := newPayout(t, d).CreatedBy
+	names := []string{"Ama Koffi", "Kofi Annan", "Éléonore Dupré", `Jean "JJ" O'Neil`, "100% Pure_Name", "ÅSA ÖBERG", "Zoë"}
+	create := func(i int) {
+		key := "T" + strconv.Itoa(i)
+		status := db.StatusQueued
+		if i%3 == 0 {
+			status = db.StatusPendingApproval
+		}
+		if _, _, err := store.Create(ctx, db.NewPayout{
+			Provider: []string{"fedapay", "monime"}[i%2], Status: status, AmountMinor: 100, Currency: "XOF",
+			IdempotencyKey: key, Reference: "PD-" + key + "REF", Fields: map[string]string{}, BeneficiaryName: names[i%len(names)],
+			BeneficiaryAccount: "•••• " + strconv.Itoa(8000+i%17), CreatedBy: agent,
+		}, db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "1"}, Action: "payout.created"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 120 {
+		create(i)
+	}
+	if _, err := store.IndexText(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := 120; i < 140; i++ { // not indexed yet
+		create(i)
+	}
+	all, err := store.List(ctx, db.PayoutFilter{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	searchable := func(p db.Payout) string {
+		return strings.ToLower(p.Reference + " " + p.BeneficiaryName + " " + p.BeneficiaryAccount)
+	}
+	for _, text := range []string{"koffi", "KOF", "ko", "é", "éléo", "ÉLÉONORE", `"jj"`, `jj" o'`, "100%", "e_n", "%", "_",
+		"•••• 800", "8016", "pd-t13", "t13", "ref", "åsa ö", "zoë", "nobody", "a k", "pd-t13ref ama"} {
+		for _, f := range []db.PayoutFilter{{Text: text}, {Text: text, Provider: "fedapay"}, {Text: text, Status: db.StatusPendingApproval}} {
+			var want []int64
+			for _, p := range all {
+				if strings.Contains(searchable(p), strings.ToLower(text)) && (f.Provider == "" || p.Provider == f.Provider) &&
+					(f.Status == "" || p.Status == f.Status) {
+					want = append(want, p.ID)
+				}
+			}
+			for _, oldestFirst := range []bool{false, true} {
+				f := f
+				f.OldestFirst, f.Limit = oldestFirst, 7
+				var got []int64
+				for page := 0; page < 50; page++ {
+					ps, err := store.List(ctx, f)
+					if err != nil {
+						t.Fatalf("%+v: %v", f, err)
+					}
+					for _, p := range ps {
+						got = append(got, p.ID)
+					}
+					if len(ps) < f.Limit {
+						break
+					}
+					if oldestFirst {
+						f.After = ps[len(ps)-1].ID
+					} else {
+						f.Before = ps[len(ps)-1].ID
+					}
+				}
+				if oldestFirst {
+					slices.Reverse(got)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("text %q, provider %q, status %q, oldest first %v: got %v, want %v",
+						text, f.Provider, f.Status, oldestFirst, got, want)
+				}
+			}
+		}
+	}
+}

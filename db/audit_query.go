@@ -274,7 +274,7 @@ func (a *Audit) Actions(ctx context.Context) ([]string, error) {
 // always sees every event; a background worker calls it too, so that
 // searches rarely wait.
 func (a *Audit) IndexText(ctx context.Context) (int64, error) {
-	n, err := a.db.catchUp(ctx, auditTextIndex)
+	n, _, err := a.db.catchUp(ctx, auditTextIndex, 0)
 	if err != nil {
 		return n, fmt.Errorf("db: index audit text: %w", err)
 	}
@@ -282,8 +282,8 @@ func (a *Audit) IndexText(ctx context.Context) (int64, error) {
 }
 
 var auditTextIndex = textIndex{
-	behind: `SELECT (SELECT seq FROM audit_text_position WHERE id = 1) <
-		coalesce((SELECT max(seq) FROM audit_events), 0)`,
+	lag: `SELECT coalesce((SELECT max(seq) FROM audit_events), 0) -
+		(SELECT seq FROM audit_text_position WHERE id = 1)`,
 	position: `SELECT seq FROM audit_text_position WHERE id = 1`,
 	upTo:     `SELECT max(seq) FROM (SELECT seq FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?)`,
 	insert: `INSERT INTO audit_text (rowid, details, actor_email)

@@ -38,12 +38,19 @@ func (s *Payouts) List(ctx context.Context, f PayoutFilter) ([]Payout, error) {
 	}
 	from, idCol := payoutFrom, "p.id"
 	text := strings.ToLower(f.Text)
+	indexed := false
 	if utf8.RuneCountInString(text) >= 3 {
 		// Three characters make a trigram: the text index finds them
-		// without reading every payout, newest first, as LIKE would.
-		if _, err := s.IndexText(ctx); err != nil {
-			return nil, err
+		// without reading every payout, newest first, as LIKE would. It
+		// must hold every payout first; if many wait (the index is new),
+		// the search reads the table rather than wait for them.
+		_, caughtUp, err := s.db.catchUp(ctx, payoutTextIndex, searchMaxLag)
+		if err != nil {
+			return nil, fmt.Errorf("db: list payouts: index text: %w", err)
 		}
+		indexed = caughtUp
+	}
+	if indexed {
 		from, idCol = ` FROM payout_text t JOIN payouts p ON p.id = t.rowid`+payoutJoins, "t.rowid"
 		// One quoted phrase: nothing typed is read as query syntax.
 		add("payout_text MATCH ?", `"`+strings.ReplaceAll(text, `"`, `""`)+`"`)
@@ -90,11 +97,17 @@ func (s *Payouts) List(ctx context.Context, f PayoutFilter) ([]Payout, error) {
 	return out, nil
 }
 
+// searchMaxLag is how many payouts a text search indexes before it runs:
+// more than the worker leaves behind in normal running (it keeps within a
+// second of the head: at most a few thousand even under load), few enough
+// to take well under a second.
+const searchMaxLag = 10 * indexChunk
+
 // IndexText adds the payouts created since the last call to the list's
-// text index and returns how many it added. A text search calls it first,
-// so it always sees every payout; a background worker calls it too.
+// text index and returns how many it added. A background worker calls it;
+// a text search catches up too, when only a few payouts wait.
 func (s *Payouts) IndexText(ctx context.Context) (int64, error) {
-	n, err := s.db.catchUp(ctx, payoutTextIndex)
+	n, _, err := s.db.catchUp(ctx, payoutTextIndex, 0)
 	if err != nil {
 		return n, fmt.Errorf("db: index payout text: %w", err)
 	}
@@ -102,8 +115,8 @@ func (s *Payouts) IndexText(ctx context.Context) (int64, error) {
 }
 
 var payoutTextIndex = textIndex{
-	behind: `SELECT (SELECT payout_id FROM payout_text_position WHERE id = 1) <
-		coalesce((SELECT max(id) FROM payouts), 0)`,
+	lag: `SELECT coalesce((SELECT max(id) FROM payouts), 0) -
+		(SELECT payout_id FROM payout_text_position WHERE id = 1)`,
 	position: `SELECT payout_id FROM payout_text_position WHERE id = 1`,
 	upTo:     `SELECT max(id) FROM (SELECT id FROM payouts WHERE id > ? ORDER BY id LIMIT ?)`,
 	insert: `INSERT INTO payout_text (rowid, search)

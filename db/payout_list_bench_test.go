@@ -24,29 +24,7 @@ func BenchmarkPayoutList(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer d.Close()
-	u, err := NewUsers(d).Create(ctx, "agent@example.com", RoleAgent, "correct horse battery",
-		Event{Actor: Actor{Type: ActorCLI}, Action: "user.created"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	// Four providers, one payout in 500 failed, 5,000 distinct
-	// beneficiaries, a payout every 10 s back from now.
-	start := time.Now().Add(-time.Duration(n) * 10 * time.Second)
-	_, err = d.W.ExecContext(ctx, `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?)
-		INSERT INTO payouts (provider, status, amount_minor, currency, idempotency_key, reference, fields,
-			beneficiary_name, beneficiary_account, beneficiary_country, created_by, created_at, updated_at, search)
-		SELECT p, st, 1000, 'XOF', 'k' || i, ref, '{}', name, '•••• ' || (1000 + i % 9000), 'BJ', ?, at, at,
-			lower(ref || ' ' || name || ' •••• ' || (1000 + i % 9000))
-		FROM (SELECT i,
-			CASE i % 4 WHEN 0 THEN 'kibramoa' WHEN 1 THEN 'smartglocal' WHEN 2 THEN 'monime' ELSE 'fedapay' END AS p,
-			CASE WHEN i % 500 = 0 THEN 'failed' ELSE 'paid' END AS st,
-			'PD-' || upper(hex(randomblob(13))) AS ref,
-			'Beneficiary ' || (i % 5000) AS name,
-			strftime('%Y-%m-%dT%H:%M:%S.000000Z', ?, '+' || (i * 10) || ' seconds') AS at
-			FROM s)`, n, u.ID, start.UTC().Format("2006-01-02 15:04:05"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	u := seedPayoutsSQL(b, d, n)
 	// The text index is kept up by a worker; here it catches up before
 	// timing starts.
 	if _, err := NewPayouts(d).IndexText(ctx); err != nil {
@@ -79,4 +57,34 @@ func BenchmarkPayoutList(b *testing.B) {
 			}
 		})
 	}
+}
+
+// seedPayoutsSQL stores n payouts of one new agent with one statement,
+// newest last: four providers, one in 500 failed, 5,000 distinct
+// beneficiaries, one every 10 s back from now.
+func seedPayoutsSQL(tb testing.TB, d *DB, n int) User {
+	tb.Helper()
+	ctx := context.Background()
+	u, err := NewUsers(d).Create(ctx, "agent@example.com", RoleAgent, "correct horse battery",
+		Event{Actor: Actor{Type: ActorCLI}, Action: "user.created"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	start := time.Now().Add(-time.Duration(n) * 10 * time.Second)
+	_, err = d.W.ExecContext(ctx, `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?)
+		INSERT INTO payouts (provider, status, amount_minor, currency, idempotency_key, reference, fields,
+			beneficiary_name, beneficiary_account, beneficiary_country, created_by, created_at, updated_at, search)
+		SELECT p, st, 1000, 'XOF', 'k' || i, ref, '{}', name, '•••• ' || (1000 + i % 9000), 'BJ', ?, at, at,
+			lower(ref || ' ' || name || ' •••• ' || (1000 + i % 9000))
+		FROM (SELECT i,
+			CASE i % 4 WHEN 0 THEN 'kibramoa' WHEN 1 THEN 'smartglocal' WHEN 2 THEN 'monime' ELSE 'fedapay' END AS p,
+			CASE WHEN i % 500 = 0 THEN 'failed' ELSE 'paid' END AS st,
+			'PD-' || upper(hex(randomblob(13))) AS ref,
+			'Beneficiary ' || (i % 5000) AS name,
+			strftime('%Y-%m-%dT%H:%M:%S.000000Z', ?, '+' || (i * 10) || ' seconds') AS at
+			FROM s)`, n, u.ID, start.UTC().Format("2006-01-02 15:04:05"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
 }

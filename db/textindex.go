@@ -11,8 +11,8 @@ import (
 // order: nothing; nothing; the position and a batch size; the position and
 // the batch's last key; the new position.
 type textIndex struct {
-	// behind asks whether rows were added past the position.
-	behind string
+	// lag counts the rows added past the position.
+	lag string
 	// position reads the last key indexed.
 	position string
 	// upTo finds the last key of the next batch.
@@ -30,15 +30,22 @@ type textIndex struct {
 const indexChunk = 500
 
 // catchUp indexes the rows added since the last call, in transactions of at
-// most indexChunk rows, and returns how many it indexed.
-func (db *DB) catchUp(ctx context.Context, ix textIndex) (int64, error) {
+// most indexChunk rows, and returns how many it indexed. With maxLag > 0 it
+// indexes nothing when more rows than that wait (after an upgrade, say),
+// and says so with caughtUp false: a search should not wait for them.
+func (db *DB) catchUp(ctx context.Context, ix textIndex, maxLag int64) (total int64, caughtUp bool, err error) {
 	// Most calls find nothing new: ask a reader first rather than queue a
 	// write transaction behind everyone else's.
-	var behind bool
-	if err := db.R.QueryRowContext(ctx, ix.behind).Scan(&behind); err != nil || !behind {
-		return 0, err
+	var lag int64
+	if err := db.R.QueryRowContext(ctx, ix.lag).Scan(&lag); err != nil {
+		return 0, false, err
 	}
-	var total int64
+	if lag <= 0 {
+		return 0, true, nil
+	}
+	if maxLag > 0 && lag > maxLag {
+		return 0, false, nil
+	}
 	for {
 		var n int64
 		err := db.InTx(ctx, func(tx *sql.Tx) error {
@@ -61,11 +68,11 @@ func (db *DB) catchUp(ctx context.Context, ix textIndex) (int64, error) {
 			return err
 		})
 		if err != nil {
-			return total, err
+			return total, false, err
 		}
 		total += n
 		if n < indexChunk {
-			return total, nil
+			return total, true, nil
 		}
 	}
 }

@@ -1,0 +1,57 @@
+package db
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// A text search does not wait for an index far behind (new after an
+// upgrade, say): it reads the table, finding the same payouts, and leaves
+// the indexing to the worker. Once caught up, the index answers alike.
+func TestListTextFarBehindReadsTheTable(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "text.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	seedPayoutsSQL(t, d, searchMaxLag+100)
+	store := NewPayouts(d)
+	position := func() int64 {
+		var pos int64
+		if err := d.R.QueryRowContext(ctx, `SELECT payout_id FROM payout_text_position`).Scan(&pos); err != nil {
+			t.Fatal(err)
+		}
+		return pos
+	}
+	ids := func(f PayoutFilter) []int64 {
+		ps, err := store.List(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []int64
+		for _, p := range ps {
+			out = append(out, p.ID)
+		}
+		return out
+	}
+	f := PayoutFilter{Text: "Beneficiary 123", Limit: 50}
+	fromTable := ids(f)
+	if len(fromTable) == 0 {
+		t.Fatal("nothing found")
+	}
+	if pos := position(); pos != 0 {
+		t.Errorf("the search indexed up to %d payouts first, want none", pos)
+	}
+	if _, err := store.IndexText(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if pos := position(); pos != searchMaxLag+100 {
+		t.Fatalf("indexed up to %d, want %d", pos, searchMaxLag+100)
+	}
+	if fromIndex := ids(f); !slices.Equal(fromIndex, fromTable) {
+		t.Errorf("through the index %v, from the table %v", fromIndex, fromTable)
+	}
+}

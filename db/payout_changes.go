@@ -219,6 +219,9 @@ func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change,
 	if moving {
 		to = ch.To
 		set("status", string(to))
+		if to.InFlight() || to == StatusPaid {
+			set("maybe_received", 1)
+		}
 	}
 	if to.Final() && moving {
 		set("finished_at", now)

@@ -84,7 +84,8 @@ type CapError struct {
 	Count, Max int
 	Window     time.Duration
 	// Next is when the oldest counted payout leaves the window, making room
-	// for one more.
+	// for one more, at the earliest: payouts waiting to be sent count from
+	// now, and from later once sent.
 	Next time.Time
 }
 
@@ -102,26 +103,32 @@ func recipientKey(provider, recipient string) string {
 // (see checkCap) count from, oldest first. Arguments: now, provider,
 // recipient key, idempotency key, start of the window.
 const capSQL = `SELECT t FROM (
-		SELECT CASE WHEN submitted_at IS NULL AND status IN ('pending_approval', 'queued') THEN ?
+		SELECT CASE WHEN status IN ('pending_approval', 'queued') THEN ?
 			ELSE coalesce(submitted_at, created_at) END AS t
 		FROM payouts
 		-- recipient_key != '' lets the planner use the partial index.
 		WHERE provider = ? AND recipient_key = ? AND recipient_key != '' AND idempotency_key != ?
-			AND status NOT IN ('rejected', 'expired')
-			AND NOT (status IN ('failed', 'cancelled') AND provider_id = ''))
+			AND status != 'rejected'
+			AND NOT (status IN ('failed', 'cancelled', 'expired') AND provider_id = '' AND maybe_received = 0))
 	WHERE t >= ? ORDER BY t`
+
+// CapMargin widens a provider's window: a payout counts here from when its
+// attempt started, a little before the provider received it, and clocks
+// differ. Refusing a few minutes longer beats a payout the provider fails.
+const CapMargin = 5 * time.Minute
 
 // checkCap returns a *CapError if np's recipient already has cap.Max
 // payouts in the window ending at now. It counts every payout the provider
-// may have received: not those rejected or expired before sending, nor
-// those that failed or were cancelled without a provider id. A payout
-// counts from when it was sent; one still waiting to be sent counts as if
-// sent now, however old, as it will be. Another submission of np itself
-// (its idempotency key) is not counted.
+// may have received: not those rejected before sending, nor those that
+// failed, were cancelled or expired without ever reaching it. A payout
+// counts from when it was last sent; one waiting to be sent (for approval,
+// or queued again after a failed attempt) counts as if sent now, however
+// old, as it will be. Another submission of np itself (its idempotency
+// key) is not counted.
 func checkCap(ctx context.Context, tx *sql.Tx, np NewPayout, key string, now time.Time) error {
 	c := np.Cap
 	rows, err := tx.QueryContext(ctx, capSQL,
-		formatTime(now), np.Provider, key, np.IdempotencyKey, formatTime(now.Add(-c.Window)))
+		formatTime(now), np.Provider, key, np.IdempotencyKey, formatTime(now.Add(-c.Window-CapMargin)))
 	if err != nil {
 		return fmt.Errorf("recipient cap: %w", err)
 	}
@@ -140,7 +147,29 @@ func checkCap(ctx context.Context, tx *sql.Tx, np NewPayout, key string, now tim
 	if len(times) < c.Max {
 		return nil
 	}
-	return &CapError{Count: len(times), Max: c.Max, Window: c.Window, Next: times[len(times)-c.Max].Add(c.Window)}
+	return &CapError{Count: len(times), Max: c.Max, Window: c.Window, Next: times[len(times)-c.Max].Add(c.Window + CapMargin)}
+}
+
+// ForgetRecipients erases the recipient hashes of final payouts last sent
+// (or made) before the given time, which can no longer count against any
+// cap, and returns how many it erased. A hash of a phone number is easily
+// reversed: it must not outlive the number, masked once a payout is final.
+func (s *Payouts) ForgetRecipients(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE payouts SET recipient_key = ''
+			WHERE recipient_key != '' AND status IN (?, ?, ?, ?, ?) AND coalesce(submitted_at, created_at) < ?`,
+			StatusPaid, StatusFailed, StatusCancelled, StatusRejected, StatusExpired, formatTime(before))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("db: forget recipients: %w", err)
+	}
+	return n, nil
 }
 
 // Payouts stores payouts, their outbox and their provider exchanges.

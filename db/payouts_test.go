@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"reflect"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,135 +126,235 @@ func TestChangeIsZeroSeesEveryField(t *testing.T) {
 	}
 }
 
-// A provider's cap on payouts to one recipient counts what the provider may
-// have received in the window, whatever became of it since, and nothing it
-// cannot have: payouts rejected before sending, failed before reaching it,
-// or older than the window. A form already submitted still finds its payout.
-func TestRecipientCap(t *testing.T) {
+// capFixture creates FedaPay payouts capped at 3 per number per 24 hours.
+type capFixture struct {
+	t     *testing.T
+	d     *db.DB
+	store *db.Payouts
+	agent int64
+}
+
+func newCapFixture(t *testing.T) *capFixture {
 	d := newTestDB(t)
-	ctx := context.Background()
-	store := db.NewPayouts(d)
-	agent := newPayout(t, d).CreatedBy
-	capOf := func(number string) db.RecipientCap {
-		return db.RecipientCap{Recipient: number, Max: 3, Window: 24 * time.Hour}
-	}
-	create := func(key, number string) (db.Payout, bool, error) {
-		return store.Create(ctx, db.NewPayout{
-			Provider: "fedapay", Status: db.StatusQueued, AmountMinor: 2000, Currency: "XOF", IdempotencyKey: key,
-			Reference: "PD-" + key, Fields: map[string]string{"phone_number": number}, BeneficiaryName: "Ama Koffi",
-			BeneficiaryAccount: "•••• 8080", CreatedBy: agent, Cap: capOf(number),
-		}, db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "1"}, Action: "payout.created"})
-	}
-	ev := db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.status_changed"}
-	const number = "+22997808080"
+	return &capFixture{t: t, d: d, store: db.NewPayouts(d), agent: newPayout(t, d).CreatedBy}
+}
 
-	// Three payouts to the number: the first fails at FedaPay (it has an
-	// id there, so it counts), the second is paid, the third is queued.
-	var first, second db.Payout
-	for i, key := range []string{"A", "B", "C"} {
-		p, created, err := create(key, number)
-		if err != nil || !created {
-			t.Fatalf("payout %s: created %v, err %v", key, created, err)
-		}
-		switch i {
-		case 0:
-			first = p
-			for _, c := range []db.Change{{To: db.StatusSubmitting}, {To: db.StatusFailed, ProviderID: "101"}} {
-				if err := store.Change(ctx, p.ID, c, ev); err != nil {
-					t.Fatal(err)
-				}
-			}
-		case 1:
-			second = p
-			for _, c := range []db.Change{{To: db.StatusSubmitting}, {To: db.StatusPaid, ProviderID: "102"}} {
-				if err := store.Change(ctx, p.ID, c, ev); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-	}
-	// A was sent an hour after it was made (approved late, say): it counts
-	// from when it was sent, which makes B the oldest.
-	sentAt := first.CreatedAt.Add(time.Hour)
-	if err := d.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE payouts SET submitted_at = ? WHERE id = ?`, sentAt.UTC().Format(db.TimeLayout), first.ID)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+func (f *capFixture) create(key, number string, status db.Status) (db.Payout, bool, error) {
+	return f.store.Create(context.Background(), db.NewPayout{
+		Provider: "fedapay", Status: status, AmountMinor: 2000, Currency: "XOF", IdempotencyKey: key,
+		Reference: "PD-" + key, Fields: map[string]string{"phone_number": number}, BeneficiaryName: "Ama Koffi",
+		BeneficiaryAccount: "•••• 8080", CreatedBy: f.agent,
+		Cap: db.RecipientCap{Recipient: number, Max: 3, Window: 24 * time.Hour},
+	}, db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "1"}, Action: "payout.created"})
+}
 
-	_, _, err := create("D", number)
+// mustCreate creates a queued payout, which must be allowed.
+func (f *capFixture) mustCreate(key, number string) db.Payout {
+	f.t.Helper()
+	p, created, err := f.create(key, number, db.StatusQueued)
+	if err != nil || !created {
+		f.t.Fatalf("payout %s: created %v, err %v", key, created, err)
+	}
+	return p
+}
+
+// refused checks that a payout to number is refused with count counted.
+func (f *capFixture) refused(key, number string, count int) *db.CapError {
+	f.t.Helper()
+	_, _, err := f.create(key, number, db.StatusQueued)
 	capErr, ok := errors.AsType[*db.CapError](err)
-	if !ok {
-		t.Fatalf("4th payout to the number: err %v, want a CapError", err)
+	if !ok || capErr.Count != count || capErr.Max != 3 {
+		f.t.Fatalf("payout %s: err %v, want a CapError counting %d of 3", key, err, count)
 	}
-	// There is room again when the oldest, B, leaves the window.
-	if want := second.CreatedAt.Add(24 * time.Hour); capErr.Count != 3 || capErr.Max != 3 || !capErr.Next.Equal(want) {
-		t.Errorf("cap error %d of %d next at %v, want 3 of 3 next at %v", capErr.Count, capErr.Max, capErr.Next, want)
+	return capErr
+}
+
+// send claims every queued payout, as the worker does before calling the
+// provider, and applies changes to the one with the given key.
+func (f *capFixture) send(key string, changes ...db.Change) {
+	f.t.Helper()
+	ctx := context.Background()
+	if _, err := f.store.ClaimOutbox(ctx, time.Now(), 100, func(db.Payout) db.Event {
+		return db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.submitting"}
+	}); err != nil {
+		f.t.Fatal(err)
 	}
-	if n := countPayouts(t, d); n != 4 { // newPayout's own, A, B, C
-		t.Errorf("%d payouts stored after the refusal, want 4", n)
+	f.change(key, changes...)
+}
+
+func (f *capFixture) change(key string, changes ...db.Change) {
+	f.t.Helper()
+	ctx := context.Background()
+	p, err := f.store.ByKey(ctx, key)
+	if err != nil {
+		f.t.Fatal(err)
 	}
+	for _, c := range changes {
+		if err := f.store.Change(ctx, p.ID, c, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.status_changed"}); err != nil {
+			f.t.Fatalf("%s → %s: %v", key, c.To, err)
+		}
+	}
+}
+
+// backdate moves the times the payouts with these keys were made and sent.
+func (f *capFixture) backdate(ago time.Duration, keys ...string) {
+	f.t.Helper()
+	at := time.Now().Add(-ago).UTC().Format(db.TimeLayout)
+	for _, k := range keys {
+		if err := f.d.InTx(context.Background(), func(tx *sql.Tx) error {
+			_, err := tx.Exec(`UPDATE payouts SET created_at = ?, submitted_at = CASE WHEN submitted_at IS NULL THEN NULL ELSE ? END
+				WHERE idempotency_key = ?`, at, at, k)
+			return err
+		}); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
+const capNumber = "+22997808080"
+
+// A provider's cap on payouts to one recipient counts what the provider has
+// or may have received in the window, whatever became of it since, and
+// nothing it cannot have; the number is not stored in the clear.
+func TestRecipientCap(t *testing.T) {
+	f := newCapFixture(t)
+	// A fails at FedaPay (it has an id there), B is paid, C is queued.
+	f.mustCreate("A", capNumber)
+	f.send("A", db.Change{To: db.StatusProcessing, ProviderID: "101"}, db.Change{To: db.StatusFailed})
+	f.mustCreate("B", capNumber)
+	f.send("B", db.Change{To: db.StatusPaid, ProviderID: "102"})
+	f.mustCreate("C", capNumber)
+	f.refused("D", capNumber, 3)
+	// Another number is not affected.
+	f.mustCreate("E", "+22997000001")
 
 	// Resubmitting a form that made its payout shows that payout.
-	if p, created, err := create("B", number); err != nil || created || p.Reference != "PD-B" {
+	if p, created, err := f.create("B", capNumber, db.StatusQueued); err != nil || created || p.Reference != "PD-B" {
 		t.Errorf("resubmitted form over the cap: %q created %v, err %v; want its payout", p.Reference, created, err)
 	}
-	// Another number is not affected.
-	if _, created, err := create("E", "+22997000001"); err != nil || !created {
-		t.Errorf("another number: created %v, err %v", created, err)
-	}
+	// FedaPay refused C outright (no id, never with FedaPay): its place is free.
+	f.send("C", db.Change{To: db.StatusFailed, ErrorCode: "validation"})
+	f.mustCreate("F", capNumber)
 
-	// A payout that never reached FedaPay frees its place: C is cancelled
-	// before sending.
-	c, err := store.ByKey(ctx, "C")
-	if err != nil {
-		t.Fatal(err)
+	var n int
+	if err := f.d.R.QueryRow(`SELECT count(*) FROM payouts WHERE recipient_key LIKE '%97808080%'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d recipient keys hold the number in the clear (err %v)", n, err)
 	}
-	if err := store.Change(ctx, c.ID, db.Change{To: db.StatusCancelled}, ev); err != nil {
-		t.Fatal(err)
-	}
-	if _, created, err := create("F", number); err != nil || !created {
-		t.Fatalf("after a cancelled unsent payout: created %v, err %v", created, err)
-	}
-	if _, _, err := create("G", number); !errors.As(err, &capErr) || capErr.Count != 3 {
-		t.Fatalf("full again: err %v, want a CapError", err)
-	}
+}
 
-	// A day later the first two leave the window.
-	dayAgo := time.Now().Add(-24*time.Hour - time.Minute).UTC().Format(db.TimeLayout)
-	if err := d.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE payouts SET created_at = ?, submitted_at = ? WHERE idempotency_key IN ('A', 'B')`, dayAgo, dayAgo)
+// A payout counts from when it was last sent, and leaves the window a day
+// (and a margin) later; the error says when there is room again.
+func TestRecipientCapWindow(t *testing.T) {
+	f := newCapFixture(t)
+	for _, k := range []string{"A", "B", "C"} {
+		f.mustCreate(k, capNumber)
+		f.send(k, db.Change{To: db.StatusProcessing, ProviderID: "1" + k})
+	}
+	// A was made two days ago but sent 23 hours ago (approved late, say);
+	// B and C were sent 23h30 ago.
+	f.backdate(23*time.Hour+30*time.Minute, "B", "C")
+	f.backdate(23*time.Hour, "A")
+	if err := f.d.InTx(context.Background(), func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE payouts SET created_at = ? WHERE idempotency_key = 'A'`,
+			time.Now().Add(-48*time.Hour).UTC().Format(db.TimeLayout))
 		return err
 	}); err != nil {
 		t.Fatal(err)
-	}
-	if _, created, err := create("G", number); err != nil || !created {
-		t.Errorf("after the window: created %v, err %v", created, err)
-	}
-
-	// Payouts still waiting to be sent count however old they are: they
-	// will reach FedaPay. F and G, made two days ago, still queued, count.
-	twoDaysAgo := time.Now().Add(-48 * time.Hour).UTC().Format(db.TimeLayout)
-	if err := d.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE payouts SET created_at = ? WHERE idempotency_key IN ('F', 'G')`, twoDaysAgo)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, created, err := create("H", number); err != nil || !created {
-		t.Fatalf("third in the window: created %v, err %v", created, err)
 	}
 	before := time.Now()
-	_, _, err = create("I", number)
-	if !errors.As(err, &capErr) || capErr.Count != 3 || capErr.Next.Before(before.Add(24*time.Hour)) {
-		t.Errorf("with two old queued payouts: err %v, want a CapError with room again in a day", err)
+	capErr := f.refused("D", capNumber, 3)
+	// Room again when B leaves the window: 30 min from now, plus the margin.
+	want := before.Add(30*time.Minute + db.CapMargin)
+	if d := capErr.Next.Sub(want); d < -time.Second || d > time.Second {
+		t.Errorf("next at %v, want about %v", capErr.Next, want)
 	}
+	// Past the window and its margin, B and C no longer count.
+	f.backdate(24*time.Hour+db.CapMargin+time.Minute, "B", "C")
+	f.mustCreate("D", capNumber)
+}
 
-	// The number is stored only as a hash.
-	var plain int
-	if err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM payouts WHERE recipient_key LIKE '%97808080%'`).Scan(&plain); err != nil || plain != 0 {
-		t.Errorf("%d recipient keys hold the number (err %v)", plain, err)
+// Payouts still to be sent count however old they are, as they will reach
+// the provider: waiting for approval, queued, or queued again after an
+// attempt that could not reach it.
+func TestRecipientCapCountsPayoutsToBeSent(t *testing.T) {
+	f := newCapFixture(t)
+	if _, created, err := f.create("A", capNumber, db.StatusPendingApproval); err != nil || !created {
+		t.Fatalf("A: created %v, err %v", created, err)
+	}
+	f.mustCreate("C", capNumber)
+	f.send("C", db.Change{To: db.StatusQueued, Requeue: time.Now().Add(time.Hour)})
+	f.mustCreate("B", capNumber)
+	f.backdate(72*time.Hour, "A", "B", "C")
+	before := time.Now()
+	capErr := f.refused("D", capNumber, 3)
+	if capErr.Next.Before(before.Add(24 * time.Hour)) {
+		t.Errorf("next at %v, want a day from now at least", capErr.Next)
+	}
+	// Rejected before sending, A frees its place.
+	f.change("A", db.Change{To: db.StatusRejected})
+	f.mustCreate("D", capNumber)
+}
+
+// A payout whose outcome was unknown may have reached the provider, even
+// without an id there: settled as failed by a manager, it still counts.
+func TestRecipientCapCountsUnknownOutcomes(t *testing.T) {
+	f := newCapFixture(t)
+	f.mustCreate("A", capNumber)
+	f.send("A", db.Change{To: db.StatusUnknown}, db.Change{To: db.StatusFailed})
+	f.mustCreate("B", capNumber)
+	f.mustCreate("C", capNumber)
+	f.refused("D", capNumber, 3)
+}
+
+// The hashes of final payouts too old to count are erased; those that may
+// still count, or are not final, are kept.
+func TestForgetRecipients(t *testing.T) {
+	f := newCapFixture(t)
+	ctx := context.Background()
+	f.mustCreate("OLD", capNumber)
+	f.send("OLD", db.Change{To: db.StatusProcessing, ProviderID: "1"}, db.Change{To: db.StatusPaid})
+	f.mustCreate("RECENT", capNumber)
+	f.send("RECENT", db.Change{To: db.StatusProcessing, ProviderID: "2"}, db.Change{To: db.StatusPaid})
+	f.mustCreate("STUCK", capNumber)
+	f.send("STUCK", db.Change{To: db.StatusUnknown})
+	f.backdate(48*time.Hour, "OLD", "STUCK")
+	n, err := f.store.ForgetRecipients(ctx, time.Now().Add(-24*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("forgot %d, err %v; want 1", n, err)
+	}
+	for key, want := range map[string]bool{"OLD": false, "RECENT": true, "STUCK": true} {
+		var kept bool
+		if err := f.d.R.QueryRow(`SELECT recipient_key != '' FROM payouts WHERE idempotency_key = ?`, key).Scan(&kept); err != nil {
+			t.Fatal(err)
+		}
+		if kept != want {
+			t.Errorf("%s: hash kept %v, want %v", key, kept, want)
+		}
+	}
+}
+
+// Submitted at once, payouts to one number are counted one after another:
+// exactly three are made.
+func TestRecipientCapConcurrent(t *testing.T) {
+	f := newCapFixture(t)
+	var made, refused atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			_, created, err := f.create("P"+strconv.Itoa(i), capNumber, db.StatusQueued)
+			switch _, isCap := errors.AsType[*db.CapError](err); {
+			case created && err == nil:
+				made.Add(1)
+			case isCap:
+				refused.Add(1)
+			default:
+				t.Errorf("payout %d: created %v, err %v", i, created, err)
+			}
+		})
+	}
+	wg.Wait()
+	if made.Load() != 3 || refused.Load() != 17 {
+		t.Errorf("%d made and %d refused, want 3 and 17", made.Load(), refused.Load())
 	}
 }
 

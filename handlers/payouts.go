@@ -148,8 +148,9 @@ func capMessage(provider providers.Name, l providers.RecipientLimit, e *db.CapEr
 		next = t.Add(time.Minute)
 	}
 	return fmt.Sprintf("%s takes at most %d payouts to one %s in %s, and this one already has %d, "+
-		"counting those awaiting approval or under way. The next can be made from %s.",
-		provider.Title(), e.Max, l.Noun, windowText(e.Window), e.Count, next.Format("2 Jan 2006 15:04 UTC"))
+		"counting those awaiting approval or under way. The next can be made %s at the earliest "+
+		"(later if payouts waiting for approval are sent meanwhile).",
+		provider.Title(), e.Max, l.Noun, windowText(e.Window), e.Count, next.Format("2 Jan 2006 at 15:04 UTC"))
 }
 
 // windowText says a window the way people do: "24 hours", not "24h0m0s".

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"payoutdesk/db"
+	"payoutdesk/providers/fedapay"
 )
 
 // StartWorkers runs the background jobs (sending, reconciliation, session
@@ -20,7 +21,7 @@ func (s *Server) StartWorkers(ctx context.Context) (wait func()) {
 	sendWake, checkWake := s.flow.Wakeups()
 	wg.Go(func() { s.loop(ctx, "send", sendWake, s.flow.SendDue) })
 	wg.Go(func() { s.loop(ctx, "reconcile", checkWake, s.reconcile) })
-	wg.Go(func() { s.pruneSessions(ctx) })
+	wg.Go(func() { s.tidy(ctx) })
 	wg.Go(func() { s.loop(ctx, "checkpoint", nil, s.checks.run) })
 	wg.Go(func() { s.loop(ctx, "index text", nil, s.indexText) })
 	return func() {
@@ -75,9 +76,10 @@ func (s *Server) loop(ctx context.Context, name string, wake <-chan struct{}, jo
 	}
 }
 
-// pruneSessions deletes long-dead sessions every ten minutes; expiry itself
-// is enforced on every request, this only keeps the table small.
-func (s *Server) pruneSessions(ctx context.Context) {
+// tidy removes, every ten minutes, what is no longer needed: expired
+// sessions, and the recipient hashes of payouts too old to count against
+// FedaPay's cap (the longest any provider has).
+func (s *Server) tidy(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
@@ -87,6 +89,9 @@ func (s *Server) pruneSessions(ctx context.Context) {
 			s.log.Error("prune sessions", slog.Any("error", err))
 		} else if n > 0 {
 			s.log.Info("pruned sessions", "count", n)
+		}
+		if _, err := db.NewPayouts(s.db).ForgetRecipients(ctx, now.Add(-fedapay.NumberWindow-db.CapMargin)); err != nil && ctx.Err() == nil {
+			s.log.Error("forget recipients", slog.Any("error", err))
 		}
 		select {
 		case <-ctx.Done():

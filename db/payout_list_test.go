@@ -20,7 +20,8 @@ func TestListTextMatchesSubstrings(t *testing.T) {
 	ctx := context.Background()
 	store := db.NewPayouts(d)
 	agent := newPayout(t, d).CreatedBy
-	names := []string{"Ama Koffi", "Kofi Annan", "Éléonore Dupré", `Jean "JJ" O'Neil`, "100% Pure_Name", "ÅSA ÖBERG", "Zoë"}
+	names := []string{"Ama Koffi", "Kofi Annan", "Éléonore Dupré", `Jean "JJ" O'Neil`, "100% Pure_Name", "ÅSA ÖBERG", "Zoë",
+		"ΑΛΈΞΗΣ ΝΙΚΟΛΑΟΥ", "Αλέξης Νικολάου", "Maſs Olſen", "Mass Olsen", "Dose 5 µg"}
 	create := func(i int) {
 		key := "T" + strconv.Itoa(i)
 		status := db.StatusQueued
@@ -52,7 +53,8 @@ func TestListTextMatchesSubstrings(t *testing.T) {
 		return strings.ToLower(p.Reference + " " + p.BeneficiaryName + " " + p.BeneficiaryAccount)
 	}
 	for _, text := range []string{"koffi", "KOF", "ko", "é", "éléo", "ÉLÉONORE", `"jj"`, `jj" o'`, "100%", "e_n", "%", "_",
-		"•••• 800", "8016", "pd-t13", "t13", "ref", "åsa ö", "zoë", "nobody", "a k", "pd-t13ref ama"} {
+		"•••• 800", "8016", "pd-t13", "t13", "ref", "åsa ö", "zoë", "nobody", "a k", "pd-t13ref ama",
+		"Αλέξης", "ΑΛΈΞΗΣ", "ξης", "ξησ", "olsen", "ass", "5 µg", "5 μg"} {
 		for _, f := range []db.PayoutFilter{{Text: text}, {Text: text, Provider: "fedapay"}, {Text: text, Status: db.StatusPendingApproval}} {
 			var want []int64
 			for _, p := range all {

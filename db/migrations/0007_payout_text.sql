@@ -2,7 +2,10 @@
 -- name is found without reading every payout. Filled in batches
 -- (db.Payouts.IndexText), as the audit log's text index is; payouts.search
 -- never changes once written.
-CREATE VIRTUAL TABLE payout_text USING fts5 (search, content = '', tokenize = 'trigram');
+-- case_sensitive 1: payouts.search and the searched text are both lowered
+-- by Go; the tokenizer's own folding (ς → σ, ſ → s) would find more than
+-- the substrings.
+CREATE VIRTUAL TABLE payout_text USING fts5 (search, content = '', tokenize = 'trigram case_sensitive 1');
 
 -- The last payout id in payout_text.
 CREATE TABLE payout_text_position (

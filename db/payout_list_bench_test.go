@@ -47,6 +47,10 @@ func BenchmarkPayoutList(b *testing.B) {
 		{"name", PayoutFilter{Text: "beneficiary 4321"}},
 		{"rare word", PayoutFilter{Text: "4321"}},
 		{"no match", PayoutFilter{Text: "nobody"}},
+		// Texts every payout holds, with a filter few pass.
+		{"common text, rare status", PayoutFilter{Text: "pd-", Status: StatusFailed}},
+		{"common text, empty status", PayoutFilter{Text: "pd-", Status: StatusUnknown}},
+		{"common text, first day", PayoutFilter{Text: "pd-", To: time.Now().Add(-time.Duration(n-8640) * 10 * time.Second)}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			bc.f.Limit = 50

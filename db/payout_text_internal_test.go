@@ -54,4 +54,23 @@ func TestListTextFarBehindReadsTheTable(t *testing.T) {
 	if fromIndex := ids(f); !slices.Equal(fromIndex, fromTable) {
 		t.Errorf("through the index %v, from the table %v", fromIndex, fromTable)
 	}
+	// A text nearly every payout holds, with a status few have: the same
+	// payouts as the table gives, read from the status's index.
+	common := PayoutFilter{Text: "PD-", Status: StatusFailed, Limit: 50}
+	var want []int64
+	rows, err := d.R.QueryContext(ctx, `SELECT id FROM payouts WHERE status = 'failed' AND search LIKE '%pd-%' ORDER BY id DESC LIMIT 50`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, id)
+	}
+	rows.Close()
+	if got := ids(common); len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("common text and a rare status: %v, want %v", got, want)
+	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -46,11 +47,10 @@ func (s *Server) reconcile(ctx context.Context) (int, error) {
 // much to index first. It reports no work, so that the loop waits before
 // the next batch rather than indexing row by row.
 func (s *Server) indexText(ctx context.Context) (int, error) {
-	_, err := db.NewAudit(s.db).IndexText(ctx)
-	if err == nil {
-		_, err = db.NewPayouts(s.db).IndexText(ctx)
-	}
-	return 0, err
+	// Each on its own: one failing must not leave the other behind.
+	_, errA := db.NewAudit(s.db).IndexText(ctx)
+	_, errP := db.NewPayouts(s.db).IndexText(ctx)
+	return 0, errors.Join(errA, errP)
 }
 
 // idleWait is how long a worker sleeps when it found nothing to do and is

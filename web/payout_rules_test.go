@@ -195,11 +195,11 @@ func TestFedaPayNumberCap(t *testing.T) {
 	ts := newTestServer(t)
 	agent := ts.as(db.RoleAgent)
 	form := validForms(ts)[providers.FedaPay]
-	for _, number := range []string{"97808080", "+229 97 80 80 80", "0022997808080"} {
+	for _, number := range []string{"97808080", "+229 97 80 80 80", "229 97808080"} {
 		agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), withValues(form, map[string]string{"phone_number": number}))
 	}
 	key := agent.openForm(providers.FedaPay)
-	fourth := withValues(form, map[string]string{"provider": "fedapay", "idempotency_key": key, "phone_number": "97 80-80 80"})
+	fourth := withValues(form, map[string]string{"provider": "fedapay", "idempotency_key": key, "phone_number": "00229 97-80-80 80"})
 	r := agent.postForm("/payouts", fourth)
 	wantStatus(t, r, http.StatusUnprocessableEntity)
 	doc := r.doc(t)
@@ -209,7 +209,7 @@ func TestFedaPayNumberCap(t *testing.T) {
 			t.Errorf("message at the number = %q, want it to say %q", msg, want)
 		}
 	}
-	if v, _ := doc.Find(`input[name="phone_number"]`).Attr("value"); v != "97 80-80 80" {
+	if v, _ := doc.Find(`input[name="phone_number"]`).Attr("value"); v != "00229 97-80-80 80" {
 		t.Errorf("number kept as %q", v)
 	}
 	if n := countPayouts(t, ts); n != 3 {

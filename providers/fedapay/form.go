@@ -224,6 +224,10 @@ func (c *Client) Beneficiary(p providers.Payout) providers.Beneficiary {
 	return b
 }
 
+// minNational is the fewest digits of a national number in FedaPay's
+// countries (Benin's, Togo's and Niger's older eight).
+const minNational = 8
+
 var errPhoneDigits = errors.New("Use digits only, optionally starting with + and the country code.")
 
 // formatPhone writes a phone number typed by an agent in the given format,
@@ -244,6 +248,12 @@ func formatPhone(raw, countryCode string, format PhoneFormat) (string, error) {
 	ct, ok := countryByCode(countryCode)
 	if !ok {
 		return "", fmt.Errorf("Unknown phone country %q.", countryCode)
+	}
+	// "229 97 80 80 80": the country code typed without + or 00. No
+	// national number in FedaPay's countries has more than 10 digits, so
+	// the code followed by 8 or more is the code, not part of the number.
+	if rest, ok := strings.CutPrefix(digits, ct.CallingCode); !intl && ok && len(rest) >= minNational {
+		intl = true
 	}
 	if intl {
 		local, ok := strings.CutPrefix(digits, ct.CallingCode)

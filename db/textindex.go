@@ -7,19 +7,18 @@ import (
 
 // textIndex is a full-text index filled in batches, behind the table it
 // indexes, rather than row by row in each writing transaction: one row at a
-// time costs FTS5 about fifteen times as much. Its statements take, in
-// order: nothing; nothing; the position and a batch size; the position and
-// the batch's last key; the new position.
+// time costs FTS5 about fifteen times as much. It is described by its
+// statements; rows are keyed by an increasing integer.
 type textIndex struct {
 	// lag counts the rows added past the position.
 	lag string
 	// position reads the last key indexed.
 	position string
-	// upTo finds the last key of the next batch.
+	// upTo finds the last key of the next batch (args: position, size).
 	upTo string
-	// insert indexes the rows of a batch.
+	// insert indexes the rows of a batch (args: position, last key).
 	insert string
-	// setPosition records the batch as indexed.
+	// setPosition records the batch as indexed (arg: last key).
 	setPosition string
 }
 

@@ -39,11 +39,20 @@ type fpRecord struct {
 }
 
 func newFedaPay(s *Sandbox) *fedapaySim {
+	// FedaPay's ids are integers that never repeat. Counting from the
+	// clock (in microseconds, well within JSON's exact integers) keeps them
+	// so across restarts: counted from 1 again, a restarted sandbox's
+	// webhooks reused event ids the app had seen and were dropped as
+	// duplicates, and its payouts reused earlier payouts' ids.
+	base := time.Now().UnixMicro()
 	return &fedapaySim{
-		s:         s,
-		payouts:   make(map[int64]*fpRecord),
-		byRef:     make(map[string]int64),
-		customers: make(map[string]int64),
+		s:            s,
+		lastID:       base,
+		lastEvent:    base,
+		lastCustomer: base,
+		payouts:      make(map[int64]*fpRecord),
+		byRef:        make(map[string]int64),
+		customers:    make(map[string]int64),
 	}
 }
 

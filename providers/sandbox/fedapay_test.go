@@ -178,3 +178,30 @@ func jsonNum(f float64) string {
 	b, _ := json.Marshal(f)
 	return string(b)
 }
+
+// A sandbox started again (the app restarted) never reuses a payout or
+// event id of the one before: the app drops a webhook whose event id it has
+// seen as a duplicate, and looks payouts up by id.
+func TestFedaPaySimIDsOutliveRestarts(t *testing.T) {
+	run := func() (payoutID, eventID float64) {
+		env := sandboxtest.Start(t, sandbox.Config{})
+		key := env.Credentials.FedaPaySecretKey
+		_, created := fpCall(t, env, "POST", "/payouts", key, fpBody)
+		id := created["v1/payout"].(map[string]any)["id"].(float64)
+		fpCall(t, env, "PUT", "/payouts/start", key, `{"payouts": [{"id": `+jsonNum(id)+`}]}`)
+		d := env.Webhooks.Wait(t, providers.FedaPay, 1, 5*time.Second)
+		var ev struct {
+			ID float64 `json:"id"`
+		}
+		if err := json.Unmarshal(d[0].Body, &ev); err != nil || ev.ID == 0 {
+			t.Fatalf("webhook %s: no event id (%v)", d[0].Body, err)
+		}
+		return id, ev.ID
+	}
+	firstPayout, firstEvent := run()
+	secondPayout, secondEvent := run()
+	if secondPayout <= firstPayout || secondEvent <= firstEvent {
+		t.Errorf("after a restart: payout id %v (was %v), event id %v (was %v); want both larger",
+			jsonNum(secondPayout), jsonNum(firstPayout), jsonNum(secondEvent), jsonNum(firstEvent))
+	}
+}

@@ -52,11 +52,12 @@ func (s *Payouts) List(ctx context.Context, f PayoutFilter) ([]Payout, error) {
 	}
 	// One quoted phrase: nothing typed is read as query syntax.
 	phrase := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
-	if indexed && (f.Status != "" || !f.From.IsZero() || !f.To.IsZero()) {
+	if indexed && (f.Status != "" || !f.From.IsZero() || !f.To.IsZero() || f.CreatedBy != 0 || f.Provider != "") {
 		// The index yields every payout holding the text, newest first,
-		// each then checked against the filters: with a text most payouts
-		// hold ("pd-") and a status or dates few pass, that reads the
-		// whole index. The filter's own index is the better start then.
+		// each then checked against the filters: with a text many payouts
+		// hold ("pd-") and a filter few pass (an agent's own payouts, the
+		// list's default), that reads the whole index. The filter's own
+		// index is the better start then.
 		var n int
 		if err := s.db.R.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM payout_text WHERE payout_text MATCH ? LIMIT ?)`,
 			phrase, commonText).Scan(&n); err != nil {
@@ -110,9 +111,9 @@ func (s *Payouts) List(ctx context.Context, f PayoutFilter) ([]Payout, error) {
 	return out, nil
 }
 
-// commonText is how many payouts holding a text make it common: with a
-// status or date filter, such a text is matched row by row from the
-// filter's index rather than looked up in the text index.
+// commonText is how many payouts holding a text make it common: with
+// another filter, such a text is matched row by row from the filter's
+// index rather than looked up in the text index.
 const commonText = 2000
 
 // searchMaxLag is how many payouts a text search indexes before it runs:

@@ -50,6 +50,7 @@ func BenchmarkPayoutList(b *testing.B) {
 		// Texts every payout holds, with a filter few pass.
 		{"common text, rare status", PayoutFilter{Text: "pd-", Status: StatusFailed}},
 		{"common text, empty status", PayoutFilter{Text: "pd-", Status: StatusUnknown}},
+		{"common text, one agent's", PayoutFilter{Text: "pd-", CreatedBy: u.ID + 1}},
 		{"common text, first day", PayoutFilter{Text: "pd-", To: time.Now().Add(-time.Duration(n-8640) * 10 * time.Second)}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

@@ -82,7 +82,10 @@ type RecipientCap struct {
 // CapError refuses a payout whose recipient has reached the provider's cap.
 type CapError struct {
 	Count, Max int
-	Window     time.Duration
+	// Waiting is how many of the Count are still to be sent (awaiting
+	// approval or queued), counted as if sent now.
+	Waiting int
+	Window  time.Duration
 	// Next is when the oldest counted payout leaves the window, making room
 	// for one more, at the earliest: payouts waiting to be sent count from
 	// now, and from later once sent.
@@ -102,14 +105,13 @@ func recipientKey(provider, recipient string) string {
 // capSQL lists the times the payouts counted against a recipient's cap
 // (see checkCap) count from, oldest first. Arguments: now, provider,
 // recipient key, idempotency key, start of the window.
-const capSQL = `SELECT t FROM (
-		SELECT CASE WHEN status IN ('pending_approval', 'queued') THEN ?
-			ELSE coalesce(submitted_at, created_at) END AS t
-		FROM payouts
+const capSQL = `SELECT t, waiting FROM (
+		SELECT CASE WHEN waiting THEN ? ELSE coalesce(submitted_at, created_at) END AS t, waiting
+		FROM (SELECT *, status IN ('pending_approval', 'queued') AS waiting FROM payouts
 		-- recipient_key != '' lets the planner use the partial index.
 		WHERE provider = ? AND recipient_key = ? AND recipient_key != '' AND idempotency_key != ?
 			AND status != 'rejected'
-			AND NOT (status IN ('failed', 'cancelled', 'expired') AND provider_id = '' AND maybe_received = 0))
+			AND NOT (status IN ('failed', 'cancelled', 'expired') AND provider_id = '' AND maybe_received = 0)))
 	WHERE t >= ? ORDER BY t`
 
 // CapMargin widens a provider's window: a payout counts here from when its
@@ -134,12 +136,17 @@ func checkCap(ctx context.Context, tx *sql.Tx, np NewPayout, key string, now tim
 	}
 	defer rows.Close()
 	var times []time.Time
+	waiting := 0
 	for rows.Next() {
 		var t time.Time
-		if err := rows.Scan(timeCol{&t}); err != nil {
+		var w bool
+		if err := rows.Scan(timeCol{&t}, &w); err != nil {
 			return fmt.Errorf("recipient cap: %w", err)
 		}
 		times = append(times, t)
+		if w {
+			waiting++
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("recipient cap: %w", err)
@@ -147,7 +154,8 @@ func checkCap(ctx context.Context, tx *sql.Tx, np NewPayout, key string, now tim
 	if len(times) < c.Max {
 		return nil
 	}
-	return &CapError{Count: len(times), Max: c.Max, Window: c.Window, Next: times[len(times)-c.Max].Add(c.Window + CapMargin)}
+	return &CapError{Count: len(times), Max: c.Max, Waiting: waiting, Window: c.Window,
+		Next: times[len(times)-c.Max].Add(c.Window + CapMargin)}
 }
 
 // ForgetRecipients erases the recipient hashes of final payouts last sent

@@ -287,8 +287,8 @@ func TestRecipientCapCountsPayoutsToBeSent(t *testing.T) {
 	f.backdate(72*time.Hour, "A", "B", "C")
 	before := time.Now()
 	capErr := f.refused("D", capNumber, 3)
-	if capErr.Next.Before(before.Add(24 * time.Hour)) {
-		t.Errorf("next at %v, want a day from now at least", capErr.Next)
+	if capErr.Next.Before(before.Add(24*time.Hour)) || capErr.Waiting != 3 {
+		t.Errorf("next at %v, %d waiting; want a day from now at least, 3 waiting", capErr.Next, capErr.Waiting)
 	}
 	// Rejected before sending, A frees its place.
 	f.change("A", db.Change{To: db.StatusRejected})

@@ -147,10 +147,15 @@ func capMessage(provider providers.Name, l providers.RecipientLimit, e *db.CapEr
 	if t := next.Truncate(time.Minute); t.Before(next) {
 		next = t.Add(time.Minute)
 	}
-	return fmt.Sprintf("%s takes at most %d payouts to one %s in %s, and this one already has %d, "+
-		"counting those awaiting approval or under way. The next can be made %s at the earliest "+
-		"(later if payouts waiting for approval are sent meanwhile).",
-		provider.Title(), e.Max, l.Noun, windowText(e.Window), e.Count, next.Format("2 Jan 2006 at 15:04 UTC"))
+	msg := fmt.Sprintf("%s takes at most %d payouts to one %s in %s, and this one already has %d",
+		provider.Title(), e.Max, l.Noun, windowText(e.Window), e.Count)
+	when := next.Format("2 Jan 2006 at 15:04 UTC")
+	if e.Waiting == 0 {
+		return msg + ". The next can be made from " + when + "."
+	}
+	// Those still to be sent count from now, and from when they go.
+	return fmt.Sprintf("%s, %d of them still to be sent. The next can be made from %s at the earliest, later if those go later.",
+		msg, e.Waiting, when)
 }
 
 // windowText says a window the way people do: "24 hours", not "24h0m0s".

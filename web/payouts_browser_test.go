@@ -147,6 +147,10 @@ func createPayoutInBrowser(t *testing.T, ctx context.Context, ts *testServer, na
 	if got := value(t, ctx, "flash", chromedp.Text(chromedp.CSS(`[data-testid="flash"]`))); got != "Payout created and queued for sending." {
 		t.Errorf("after submitting, the page says %q, want %q", got, "Payout created and queued for sending.")
 	}
+	// Shown once: a reload must not say "created" again.
+	if loc := value(t, ctx, "location", chromedp.Location()); loc != ts.URL+"/payouts/"+strconv.FormatInt(id, 10) {
+		t.Errorf("the created payout's address is %s, want it without its one-time notice", loc)
+	}
 	return id
 }
 

@@ -34,4 +34,12 @@
       form.querySelectorAll("button[type=submit]").forEach(function (b) { b.removeAttribute("aria-disabled"); });
     });
   });
+  // A message passed in the address (?notice=created) is for the page it
+  // led to, once: the address drops it, so that a reload, or the page
+  // bookmarked or shared, does not say "created" again hours later.
+  if (window.URL && history.replaceState && /[?&]notice=/.test(location.search)) {
+    var url = new URL(location.href);
+    url.searchParams.delete("notice");
+    history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+  }
 })();

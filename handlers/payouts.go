@@ -250,6 +250,12 @@ func (h *Payouts) List(w http.ResponseWriter, r *http.Request) {
 			*d.dst, *d.view = t.Add(d.add), v
 		}
 	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		// Applied, the range would match nothing and look like an empty
+		// list; said, the agent sees the dates were swapped.
+		problems = append(problems, `the "from" date is after the "to" date`)
+		f.From, f.To, page.From, page.To = time.Time{}, time.Time{}, "", ""
+	}
 	if v := strings.TrimSpace(q.Get("q")); v != "" {
 		if strings.ContainsFunc(v, unicode.IsControl) {
 			// A NUL would end SQLite's LIKE pattern early, matching all.
@@ -315,6 +321,12 @@ func (h *Payouts) renderList(w http.ResponseWriter, r *http.Request, page payout
 		next := r.URL.Query()
 		next.Set("before", strconv.FormatInt(list[len(list)-1].ID, 10))
 		page.NextURL = r.URL.Path + "?" + next.Encode()
+	}
+	if f.Before > 0 {
+		// Keyset pages go one way; the way back is the first page.
+		first := r.URL.Query()
+		first.Del("before")
+		page.FirstURL = r.URL.Path + "?" + first.Encode()
 	}
 	if !page.Queue {
 		for _, n := range h.Rails.Names() {

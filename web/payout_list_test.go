@@ -128,8 +128,31 @@ func TestPayoutListNextOnlyWhenMore(t *testing.T) {
 	if !ok {
 		t.Fatal("51 payouts: no link to the next page")
 	}
-	if n := len(rowIDs(t, agent.get(next))); n != 1 {
+	page2 := agent.get(next)
+	if n := len(rowIDs(t, page2)); n != 1 {
 		t.Errorf("the next page has %d rows, want 1", n)
+	}
+	// A later page leads back to the first, filters kept.
+	if first, ok := page2.doc(t).Find(`[data-testid="first-page"]`).Attr("href"); !ok || first != "/payouts?created_by=anyone" {
+		t.Errorf("the second page's way back: %q (shown %v), want /payouts?created_by=anyone", first, ok)
+	}
+	if r.doc(t).Find(`[data-testid="first-page"]`).Length() != 0 {
+		t.Error("the first page links to itself")
+	}
+}
+
+// Swapped dates are said to be swapped, not applied as a range that
+// matches nothing.
+func TestPayoutListSwappedDates(t *testing.T) {
+	ts := newTestServer(t)
+	ts.seedMany(2, ts.Users[db.RoleManager])
+	r := ts.as(db.RoleManager).get("/payouts?from=2026-11-22&to=2026-11-20")
+	wantStatus(t, r, http.StatusOK)
+	if msg := r.doc(t).Text(); !strings.Contains(msg, `the "from" date is after the "to" date`) {
+		t.Errorf("no word of the swapped dates")
+	}
+	if n := len(rowIDs(t, r)); n != 2 {
+		t.Errorf("%d rows, want the 2 payouts, the dates ignored", n)
 	}
 }
 

@@ -77,6 +77,8 @@ type ListPage struct {
 	Creators  []Option
 	// NextURL continues the list after its last row; "" at the end.
 	NextURL string
+	// FirstURL, on a later page, is the first page of the same list.
+	FirstURL string
 	// FilterError explains a filter value that was ignored.
 	FilterError string
 	// EveryoneURL, when the list shows the user's own payouts, is the same

@@ -20,8 +20,10 @@ type Money struct {
 
 // Errors returned by ParseMoney, worded for the agent who typed the amount.
 var (
-	ErrCurrency       = errors.New("is not a known ISO 4217 currency")
-	ErrAmountFormat   = errors.New("must be a number such as 150 or 150.25")
+	ErrCurrency     = errors.New("is not a known ISO 4217 currency")
+	ErrAmountFormat = errors.New("must be a number such as 150 or 150.25")
+	// ErrWholeFormat is ErrAmountFormat in a currency without decimals.
+	ErrWholeFormat    = errors.New("must be a whole number such as 5000")
 	ErrAmountPositive = errors.New("must be greater than zero")
 	ErrAmountTooLarge = errors.New("is too large")
 )
@@ -51,7 +53,7 @@ func ParseMoney(s, code string) (Money, error) {
 	intPart, frac, hasDot := strings.Cut(strings.TrimSpace(s), ".")
 	intPart, ok := stripGrouping(intPart)
 	if !ok {
-		return Money{}, ErrAmountFormat
+		return Money{}, formatError(code)
 	}
 	if exp, err := Exponent(code); err == nil && hasDot && len(frac) > exp {
 		if exp == 0 {
@@ -64,6 +66,14 @@ func ParseMoney(s, code string) (Money, error) {
 		return Money{}, ErrAmountPositive
 	}
 	return m, err
+}
+
+// formatError is ErrAmountFormat with an example the currency can hold.
+func formatError(code string) error {
+	if exp, err := Exponent(code); err == nil && exp == 0 {
+		return ErrWholeFormat
+	}
+	return ErrAmountFormat
 }
 
 // ParseDecimal reads a plain decimal amount in major units as providers send
@@ -97,7 +107,7 @@ func parseDecimal(intPart, frac string, hasDot bool, code string) (Money, error)
 		return Money{}, err
 	}
 	if intPart == "" || !allDigits(intPart) || (hasDot && (frac == "" || !allDigits(frac))) {
-		return Money{}, ErrAmountFormat
+		return Money{}, formatError(code)
 	}
 	intPart = strings.TrimLeft(intPart, "0")
 	if len(intPart) > maxMajorDigits {

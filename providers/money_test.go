@@ -176,3 +176,21 @@ func FuzzParseMoney(f *testing.F) {
 		}
 	})
 }
+
+// An amount that is not a number gets an example the currency can hold.
+func TestParseMoneyFormatExample(t *testing.T) {
+	for _, tt := range []struct {
+		in, code string
+		want     error
+	}{
+		{"", "XOF", ErrWholeFormat},
+		{"abc", "XOF", ErrWholeFormat},
+		{"1,00", "XOF", ErrWholeFormat},
+		{"", "USD", ErrAmountFormat},
+		{"12a", "KWD", ErrAmountFormat},
+	} {
+		if _, err := ParseMoney(tt.in, tt.code); !errors.Is(err, tt.want) {
+			t.Errorf("ParseMoney(%q, %s) = %v, want %v", tt.in, tt.code, err, tt.want)
+		}
+	}
+}

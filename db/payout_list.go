@@ -1,8 +1,11 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -28,16 +31,58 @@ type PayoutFilter struct {
 	Limit       int
 }
 
-// List returns payouts matching f, newest first unless f.OldestFirst.
+// List returns payouts matching f, newest first unless f.OldestFirst. A
+// text that is a payout's number ("1234" or "#1234") finds that payout too.
 func (s *Payouts) List(ctx context.Context, f PayoutFilter) ([]Payout, error) {
-	var where []string
-	var args []any
-	add := func(cond string, arg any) {
-		where = append(where, cond)
-		args = append(args, arg)
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
 	}
-	from, idCol := payoutFrom, "p.id"
+	from, idCol, cond, arg, err := s.textCondition(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("db: list payouts: %w", err)
+	}
+	out, err := s.listWhere(ctx, f, from, idCol, cond, arg)
+	if err != nil {
+		return nil, fmt.Errorf("db: list payouts: %w", err)
+	}
+	id := payoutNumber(f.Text)
+	if id == 0 || slices.ContainsFunc(out, func(p Payout) bool { return p.ID == id }) {
+		return out, nil
+	}
+	// The numbered payout, if the other filters and the page let it in,
+	// takes its place by id among the text's matches.
+	extra, err := s.listWhere(ctx, f, payoutFrom, "p.id", "p.id = ?", id)
+	if err != nil || len(extra) == 0 {
+		return out, err
+	}
+	i, _ := slices.BinarySearchFunc(out, id, func(p Payout, id int64) int {
+		if f.OldestFirst {
+			return cmp.Compare(p.ID, id)
+		}
+		return cmp.Compare(id, p.ID)
+	})
+	out = slices.Insert(out, i, extra[0])
+	return out[:min(len(out), f.Limit)], nil
+}
+
+// payoutNumber is the payout id a search text names ("1234", "#1234"), or 0.
+func payoutNumber(text string) int64 {
+	t := strings.TrimPrefix(strings.TrimSpace(text), "#")
+	if t == "" || len(t) > 18 || strings.Trim(t, "0123456789") != "" {
+		return 0
+	}
+	id, _ := strconv.ParseInt(t, 10, 64)
+	return id
+}
+
+// textCondition says how f's text is matched: through the trigram index
+// (from joins it, ids are its rowids) or with LIKE; cond is "" without text.
+func (s *Payouts) textCondition(ctx context.Context, f PayoutFilter) (from, idCol, cond string, arg any, err error) {
+	from, idCol = payoutFrom, "p.id"
 	text := strings.ToLower(f.Text)
+	if text == "" {
+		return from, idCol, "", nil, nil
+	}
 	indexed := false
 	if utf8.RuneCountInString(text) >= 3 {
 		// Three characters make a trigram: the text index finds them
@@ -46,7 +91,7 @@ func (s *Payouts) List(ctx context.Context, f PayoutFilter) ([]Payout, error) {
 		// the search reads the table rather than wait for them.
 		_, caughtUp, err := s.db.catchUp(ctx, payoutTextIndex, searchMaxLag)
 		if err != nil {
-			return nil, fmt.Errorf("db: list payouts: index text: %w", err)
+			return "", "", "", nil, fmt.Errorf("index text: %w", err)
 		}
 		indexed = caughtUp
 	}
@@ -61,15 +106,27 @@ func (s *Payouts) List(ctx context.Context, f PayoutFilter) ([]Payout, error) {
 		var n int
 		if err := s.db.R.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM payout_text WHERE payout_text MATCH ? LIMIT ?)`,
 			phrase, commonText).Scan(&n); err != nil {
-			return nil, fmt.Errorf("db: list payouts: %w", err)
+			return "", "", "", nil, err
 		}
 		indexed = n < commonText
 	}
 	if indexed {
-		from, idCol = ` FROM payout_text t JOIN payouts p ON p.id = t.rowid`+payoutJoins, "t.rowid"
-		add("payout_text MATCH ?", phrase)
-	} else if text != "" {
-		add(`p.search LIKE ? ESCAPE '\'`, "%"+escapeLike(text)+"%")
+		return ` FROM payout_text t JOIN payouts p ON p.id = t.rowid` + payoutJoins, "t.rowid", "payout_text MATCH ?", phrase, nil
+	}
+	return from, idCol, `p.search LIKE ? ESCAPE '\'`, "%" + escapeLike(text) + "%", nil
+}
+
+// listWhere runs the list's query: cond (with arg) if set, then f's other
+// filters and page, ordered by idCol.
+func (s *Payouts) listWhere(ctx context.Context, f PayoutFilter, from, idCol, cond string, arg any) ([]Payout, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	if cond != "" {
+		add(cond, arg)
 	}
 	if f.Provider != "" {
 		add("p.provider = ?", f.Provider)
@@ -92,9 +149,6 @@ func (s *Payouts) List(ctx context.Context, f PayoutFilter) ([]Payout, error) {
 	if f.After > 0 {
 		add(idCol+" > ?", f.After)
 	}
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 50
-	}
 	q := `SELECT ` + payoutColumns + from
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
@@ -104,11 +158,7 @@ func (s *Payouts) List(ctx context.Context, f PayoutFilter) ([]Payout, error) {
 		order = "ASC"
 	}
 	q += ` ORDER BY ` + idCol + ` ` + order + ` LIMIT ?`
-	out, err := s.many(ctx, q, append(args, f.Limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("db: list payouts: %w", err)
-	}
-	return out, nil
+	return s.many(ctx, q, append(args, f.Limit)...)
 }
 
 // commonText is how many payouts holding a text make it common: with

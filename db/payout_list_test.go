@@ -11,7 +11,8 @@ import (
 )
 
 // The list's text box finds exactly the payouts whose reference,
-// beneficiary or masked account contain the text, case aside, whether it
+// beneficiary or masked account contain the text, case aside, and the
+// payout whose number it is, whether it
 // goes through the trigram index (three characters or more) or not, with
 // other filters and page by page in both orders — payouts created since
 // the index last caught up included.
@@ -54,11 +55,14 @@ func TestListTextMatchesSubstrings(t *testing.T) {
 	}
 	for _, text := range []string{"koffi", "KOF", "ko", "é", "éléo", "ÉLÉONORE", `"jj"`, `jj" o'`, "100%", "e_n", "%", "_",
 		"•••• 800", "8016", "pd-t13", "t13", "ref", "åsa ö", "zoë", "nobody", "a k", "pd-t13ref ama",
-		"Αλέξης", "ΑΛΈΞΗΣ", "ξης", "ξησ", "olsen", "ass", "5 µg", "5 μg"} {
+		"Αλέξης", "ΑΛΈΞΗΣ", "ξης", "ξησ", "olsen", "ass", "5 µg", "5 μg",
+		// A payout's number finds it too.
+		"7", "#7", "12", "#120", "#999", "1 2"} {
+		number, _ := strconv.ParseInt(strings.TrimPrefix(text, "#"), 10, 64)
 		for _, f := range []db.PayoutFilter{{Text: text}, {Text: text, Provider: "fedapay"}, {Text: text, Status: db.StatusPendingApproval}} {
 			var want []int64
 			for _, p := range all {
-				if strings.Contains(searchable(p), strings.ToLower(text)) && (f.Provider == "" || p.Provider == f.Provider) &&
+				if (strings.Contains(searchable(p), strings.ToLower(text)) || p.ID == number) && (f.Provider == "" || p.Provider == f.Provider) &&
 					(f.Status == "" || p.Status == f.Status) {
 					want = append(want, p.ID)
 				}

@@ -287,5 +287,10 @@ func (h *Payouts) Resolve(w http.ResponseWriter, r *http.Request) {
 	ev := event(r, "payout.resolved")
 	ev.Reason = reason
 	ch := db.Change{Only: []db.Status{db.StatusUnknown}, To: outcome, Fields: h.Flow.finalFields(p, outcome)}
+	if outcome == db.StatusFailed {
+		// What the page shows as the failure is the manager's finding, not
+		// the timeout that made the outcome unknown (still in the timeline).
+		ch.ErrorMessage = "Settled as failed by hand: " + reason
+	}
 	h.decide(w, r, p, ch, ev, "This payout is no longer unknown; nothing was changed.", "Decision recorded: "+outcome.Label()+".")
 }

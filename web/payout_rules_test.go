@@ -285,6 +285,11 @@ func TestAgentsCannotResolveManagersMust(t *testing.T) {
 	if got.Status != db.StatusFailed {
 		t.Fatalf("after resolving: %s, want failed", got.Status)
 	}
+	// The failure shown is the manager's finding, not the timeout.
+	if msg := agent.get(path).doc(t).Find(`[data-testid="provider-error"]`).Text(); !strings.Contains(msg, "Settled as failed by hand: "+form.Get("reason")) ||
+		strings.Contains(msg, "No clear answer") {
+		t.Errorf("the settled payout's page says %q", msg)
+	}
 	ev := ts.events("payout.resolved")
 	if len(ev) != 1 || ev[0].Reason != form.Get("reason") || ev[0].Actor.Email != "manager@example.com" {
 		t.Errorf("resolve events = %+v, want one by the manager with the reason", ev)
@@ -305,6 +310,14 @@ func TestTimeoutSettledByReconciliation(t *testing.T) {
 	// replays the same request with the same Idempotency-Key.
 	id := agent.submit(providers.Monime, key, withValues(validForms(ts)[providers.Monime], map[string]string{"amount": "408"}))
 	ts.waitStatus(id, db.StatusPaid)
+	// Paid, it no longer shows the timeout in red (its timeline keeps it).
+	page := agent.get("/payouts/" + strconv.FormatInt(id, 10)).doc(t)
+	if msg := page.Find(`[data-testid="provider-error"]`).Text(); msg != "" {
+		t.Errorf("the paid payout shows an error: %q", msg)
+	}
+	if !strings.Contains(page.Find(`[data-testid="timeline"]`).Text(), "unknown") {
+		t.Error("the timeline lost the unknown outcome")
+	}
 	// Depending on how far the provider got by the time of the replay, the
 	// payout goes through processing or straight to paid.
 	statuses, _ := ts.trail(id)

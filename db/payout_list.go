@@ -29,6 +29,9 @@ type PayoutFilter struct {
 	OldestFirst bool
 	After       int64
 	Limit       int
+	// IDProviders are the providers among whose own payout ids a Text that
+	// is exactly one is looked up (ids are unique per provider only).
+	IDProviders []string
 }
 
 // List returns payouts matching f, newest first unless f.OldestFirst. A
@@ -45,24 +48,88 @@ func (s *Payouts) List(ctx context.Context, f PayoutFilter) ([]Payout, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: list payouts: %w", err)
 	}
-	id := payoutNumber(f.Text)
-	if id == 0 || slices.ContainsFunc(out, func(p Payout) bool { return p.ID == id }) {
+	ids, err := s.exactIDs(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("db: list payouts: %w", err)
+	}
+	ids = slices.DeleteFunc(ids, func(id int64) bool {
+		return slices.ContainsFunc(out, func(p Payout) bool { return p.ID == id })
+	})
+	if len(ids) == 0 {
 		return out, nil
 	}
-	// The numbered payout, if the other filters and the page let it in,
-	// takes its place by id among the text's matches.
-	extra, err := s.listWhere(ctx, f, payoutFrom, "p.id", "p.id = ?", id)
-	if err != nil || len(extra) == 0 {
-		return out, err
+	// The payouts the text names exactly, if the other filters and the
+	// page let them in, take their places by id among its matches.
+	in := make([]any, len(ids))
+	for i, id := range ids {
+		in[i] = id
 	}
-	i, _ := slices.BinarySearchFunc(out, id, func(p Payout, id int64) int {
+	extra, err := s.listWhere(ctx, f, payoutFrom, "p.id", "p.id IN ("+placeholders(len(ids))+")", in...)
+	if err != nil {
+		return nil, fmt.Errorf("db: list payouts: %w", err)
+	}
+	out = append(out, extra...)
+	slices.SortFunc(out, func(a, b Payout) int {
 		if f.OldestFirst {
-			return cmp.Compare(p.ID, id)
+			return cmp.Compare(a.ID, b.ID)
 		}
-		return cmp.Compare(id, p.ID)
+		return cmp.Compare(b.ID, a.ID)
 	})
-	out = slices.Insert(out, i, extra[0])
 	return out[:min(len(out), f.Limit)], nil
+}
+
+// exactIDs returns the payouts f's text names exactly: by number ("1234",
+// "#1234"), or by the provider's own reference or ids.
+func (s *Payouts) exactIDs(ctx context.Context, f PayoutFilter) ([]int64, error) {
+	text := strings.TrimSpace(f.Text)
+	if text == "" {
+		return nil, nil
+	}
+	parts := []string{exactSQL("provider_reference", 0)}
+	args := []any{text}
+	if id := payoutNumber(text); id > 0 {
+		parts = append(parts, `SELECT id FROM payouts WHERE id = ?`)
+		args = append(args, id)
+	}
+	if n := len(f.IDProviders); n > 0 {
+		for _, col := range []string{"provider_id", "payment_id"} {
+			parts = append(parts, exactSQL(col, n))
+			for _, p := range f.IDProviders {
+				args = append(args, p)
+			}
+			args = append(args, text)
+		}
+	}
+	rows, err := s.db.R.QueryContext(ctx, strings.Join(parts, " UNION ")+` LIMIT 20`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// exactSQL selects the payouts whose col equals a parameter, among n
+// providers given first (0: any provider). "col != ''" lets the planner
+// use the column's partial index; the providers, the (provider, col) ones.
+func exactSQL(col string, providers int) string {
+	q := `SELECT id FROM payouts WHERE `
+	if providers > 0 {
+		q += `provider IN (` + placeholders(providers) + `) AND `
+	}
+	return q + col + ` = ? AND ` + col + ` != ''`
+}
+
+// placeholders is n comma-separated SQL parameters.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 // payoutNumber is the payout id a search text names ("1234", "#1234"), or 0.
@@ -116,9 +183,9 @@ func (s *Payouts) textCondition(ctx context.Context, f PayoutFilter) (from, idCo
 	return from, idCol, `p.search LIKE ? ESCAPE '\'`, "%" + escapeLike(text) + "%", nil
 }
 
-// listWhere runs the list's query: cond (with arg) if set, then f's other
-// filters and page, ordered by idCol.
-func (s *Payouts) listWhere(ctx context.Context, f PayoutFilter, from, idCol, cond string, arg any) ([]Payout, error) {
+// listWhere runs the list's query: cond (with its args) if set, then f's
+// other filters and page, ordered by idCol.
+func (s *Payouts) listWhere(ctx context.Context, f PayoutFilter, from, idCol, cond string, condArgs ...any) ([]Payout, error) {
 	var where []string
 	var args []any
 	add := func(cond string, arg any) {
@@ -126,7 +193,7 @@ func (s *Payouts) listWhere(ctx context.Context, f PayoutFilter, from, idCol, co
 		args = append(args, arg)
 	}
 	if cond != "" {
-		add(cond, arg)
+		where, args = append(where, cond), append(args, condArgs...)
 	}
 	if f.Provider != "" {
 		add("p.provider = ?", f.Provider)

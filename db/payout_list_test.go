@@ -40,6 +40,17 @@ func TestListTextMatchesSubstrings(t *testing.T) {
 	for i := range 120 {
 		create(i)
 	}
+	// Some have the provider's own ids and references by now; the same
+	// id at two providers is two payouts.
+	for i, ch := range map[int64]db.Change{
+		10: {ProviderID: "777", ProviderReference: "pyt_ABC"},
+		11: {ProviderID: "777", PaymentID: "pay-9"},
+		30: {ProviderReference: "ref-XYZ"},
+	} {
+		if err := store.Change(ctx, i, ch, db.Event{}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := store.IndexText(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -56,13 +67,20 @@ func TestListTextMatchesSubstrings(t *testing.T) {
 	for _, text := range []string{"koffi", "KOF", "ko", "é", "éléo", "ÉLÉONORE", `"jj"`, `jj" o'`, "100%", "e_n", "%", "_",
 		"•••• 800", "8016", "pd-t13", "t13", "ref", "åsa ö", "zoë", "nobody", "a k", "pd-t13ref ama",
 		"Αλέξης", "ΑΛΈΞΗΣ", "ξης", "ξησ", "olsen", "ass", "5 µg", "5 μg",
-		// A payout's number finds it too.
-		"7", "#7", "12", "#120", "#999", "1 2"} {
+		// A payout's number finds it too, and the provider's ids and
+		// references, exactly.
+		"7", "#7", "12", "#120", "#999", "1 2", "777", "pyt_ABC", "pyt_abc", "pay-9", "ref-XYZ", " ref-XYZ "} {
 		number, _ := strconv.ParseInt(strings.TrimPrefix(text, "#"), 10, 64)
-		for _, f := range []db.PayoutFilter{{Text: text}, {Text: text, Provider: "fedapay"}, {Text: text, Status: db.StatusPendingApproval}} {
+		exact := func(p db.Payout) bool {
+			v := strings.TrimSpace(text)
+			return p.ID == number || p.ProviderID == v || p.PaymentID == v || p.ProviderReference == v
+		}
+		ids := []string{"fedapay", "monime"}
+		for _, f := range []db.PayoutFilter{{Text: text, IDProviders: ids}, {Text: text, Provider: "fedapay", IDProviders: ids},
+			{Text: text, Status: db.StatusPendingApproval, IDProviders: ids}} {
 			var want []int64
 			for _, p := range all {
-				if (strings.Contains(searchable(p), strings.ToLower(text)) || p.ID == number) && (f.Provider == "" || p.Provider == f.Provider) &&
+				if (strings.Contains(searchable(p), strings.ToLower(text)) || exact(p)) && (f.Provider == "" || p.Provider == f.Provider) &&
 					(f.Status == "" || p.Status == f.Status) {
 					want = append(want, p.ID)
 				}

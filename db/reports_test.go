@@ -203,6 +203,10 @@ func TestReportsQueryPlans(t *testing.T) {
 		{"daily", dailySQL, []any{from, to}, "payouts_created_at"},
 		{"backlog", backlogSQL, []any{StatusPendingApproval, StatusUnknown}, "payouts_status"},
 		// Run on every FedaPay payout created, inside the write transaction.
+		// The list's exact lookups of a pasted provider reference or id.
+		{"provider reference", exactSQL("provider_reference", 0), []any{"pyt_X"}, "payouts_provider_reference"},
+		{"provider id", exactSQL("provider_id", 2), []any{"fedapay", "monime", "42"}, "payouts_provider_id"},
+		{"payment id", exactSQL("payment_id", 2), []any{"fedapay", "monime", "42"}, "payouts_payment_id"},
 		{"recipient cap", capSQL, []any{to, "fedapay", recipientKey("fedapay", "+22997808080"), "K", from}, "payouts_recipient"},
 	}
 	check := func(t *testing.T) {

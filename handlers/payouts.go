@@ -198,6 +198,9 @@ func (h *Payouts) List(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	page := payoutsview.ListPage{Title: "Payouts"}
 	f := db.PayoutFilter{Limit: 50}
+	for _, n := range h.Rails.Names() {
+		f.IDProviders = append(f.IDProviders, string(n))
+	}
 	var problems []string
 	if v := q.Get("provider"); v != "" {
 		if _, ok := h.Rails.Get(providers.Name(v)); ok {

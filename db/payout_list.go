@@ -117,7 +117,7 @@ func (s *Payouts) exactIDs(ctx context.Context, f PayoutFilter) ([]int64, error)
 }
 
 // exactSQL selects the payouts whose col equals a parameter, among n
-// providers given first (0: any provider). "col != ''" lets the planner
+// providers given first (0: any provider). "col != ”" lets the planner
 // use the column's partial index; the providers, the (provider, col) ones.
 func exactSQL(col string, providers int) string {
 	q := `SELECT id FROM payouts WHERE `

@@ -117,8 +117,9 @@ func (s *Payouts) exactIDs(ctx context.Context, f PayoutFilter) ([]int64, error)
 }
 
 // exactSQL selects the payouts whose col equals a parameter, among n
-// providers given first (0: any provider). "col != ”" lets the planner
-// use the column's partial index; the providers, the (provider, col) ones.
+// providers given first (0: any provider). Saying that col is not empty
+// lets the planner use the column's partial index; the providers, the
+// (provider, col) ones.
 func exactSQL(col string, providers int) string {
 	q := `SELECT id FROM payouts WHERE `
 	if providers > 0 {

@@ -133,11 +133,8 @@ func (s *Payouts) ClaimOutbox(ctx context.Context, now time.Time, limit int, ev 
 		// Read back in the claim's own transaction: read afterwards, a
 		// failure (the caller's context ending, say) would leave claimed
 		// payouts in submitting with nobody to send them.
-		args := make([]any, len(ids))
-		for i, id := range ids {
-			args[i] = id
-		}
-		out, err = queryPayouts(ctx, tx, `SELECT `+payoutColumns+payoutFrom+` WHERE p.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY p.id`, args...)
+		in, args := idsIn(ids)
+		out, err = queryPayouts(ctx, tx, `SELECT `+payoutColumns+payoutFrom+` WHERE p.id `+in+` ORDER BY p.id`, args...)
 		return err
 	})
 	if err != nil {

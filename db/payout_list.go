@@ -35,7 +35,8 @@ type PayoutFilter struct {
 }
 
 // List returns payouts matching f, newest first unless f.OldestFirst. A
-// text that is a payout's number ("1234" or "#1234") finds that payout too.
+// text that names a payout exactly (its number, or the provider's own
+// reference or id) finds that payout too.
 func (s *Payouts) List(ctx context.Context, f PayoutFilter) ([]Payout, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 50
@@ -60,11 +61,8 @@ func (s *Payouts) List(ctx context.Context, f PayoutFilter) ([]Payout, error) {
 	}
 	// The payouts the text names exactly, if the other filters and the
 	// page let them in, take their places by id among its matches.
-	in := make([]any, len(ids))
-	for i, id := range ids {
-		in[i] = id
-	}
-	extra, err := s.listWhere(ctx, f, payoutFrom, "p.id", "p.id IN ("+placeholders(len(ids))+")", in...)
+	in, args := idsIn(ids)
+	extra, err := s.listWhere(ctx, f, payoutFrom, "p.id", "p.id "+in, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: list payouts: %w", err)
 	}
@@ -131,6 +129,15 @@ func exactSQL(col string, providers int) string {
 // placeholders is n comma-separated SQL parameters.
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// idsIn is "IN (?, …)" for ids, with its arguments.
+func idsIn(ids []int64) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return "IN (" + placeholders(len(ids)) + ")", args
 }
 
 // payoutNumber is the payout id a search text names ("1234", "#1234"), or 0.

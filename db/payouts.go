@@ -242,7 +242,7 @@ func (s *Payouts) Create(ctx context.Context, np NewPayout, ev Event) (p Payout,
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		t := time.Now()
 		now := formatTime(t)
-		createdAt, _ = parseTime(now) // as stored
+		createdAt = t.UTC().Truncate(time.Microsecond) // as stored
 		// In the transaction: two payouts to one number submitted at once
 		// are counted one after the other.
 		if capKey != "" {

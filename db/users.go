@@ -182,7 +182,10 @@ func (s *Users) Disable(ctx context.Context, id int64, ev Event) error {
 		if ev.Actor.Type == ActorUser {
 			var active bool
 			err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NULL FROM users WHERE id = ?`, ev.Actor.ID).Scan(&active)
-			if err != nil || !active {
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if !active {
 				return ErrActorDisabled
 			}
 		}

@@ -118,7 +118,7 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values) (f db.AuditFilter
 	case len(v.Text) > 200:
 		problems = append(problems, "text is at most 200 characters")
 		v.Text = ""
-	case strings.IndexFunc(v.Text, unicode.IsControl) >= 0:
+	case strings.ContainsFunc(v.Text, unicode.IsControl):
 		// The full-text engine reads its query as a C string.
 		problems = append(problems, "text cannot hold control characters")
 		v.Text = ""

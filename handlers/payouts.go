@@ -94,7 +94,7 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 	}
 	f := parsePayoutForm(rail, r.PostForm)
 	if len(f.errors) > 0 {
-		render(w, r, h.Log, http.StatusUnprocessableEntity, payoutsview.Form(formPage(rail, sandboxed(h.Rails, rail.Name()), f.key, f.values, f.errors)))
+		h.refuseForm(w, r, rail, f)
 		return
 	}
 	me, _ := UserFrom(r.Context())
@@ -120,7 +120,7 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 	p, created, err := h.Store.Create(r.Context(), np, ev)
 	if capErr, ok := errors.AsType[*db.CapError](err); ok {
 		f.errors = map[string]string{limit.Field: capMessage(rail.Name(), limit, capErr)}
-		render(w, r, h.Log, http.StatusUnprocessableEntity, payoutsview.Form(formPage(rail, sandboxed(h.Rails, rail.Name()), f.key, f.values, f.errors)))
+		h.refuseForm(w, r, rail, f)
 		return
 	}
 	if err != nil {
@@ -138,6 +138,11 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 		notice = "created"
 	}
 	redirect(w, r, payoutPath(p.ID)+"?notice="+notice)
+}
+
+// refuseForm shows the form again, as typed, with its errors (422).
+func (h *Payouts) refuseForm(w http.ResponseWriter, r *http.Request, rail providers.Rail, f payoutForm) {
+	render(w, r, h.Log, http.StatusUnprocessableEntity, payoutsview.Form(formPage(rail, sandboxed(h.Rails, rail.Name()), f.key, f.values, f.errors)))
 }
 
 // capMessage tells the agent why a payout to this recipient must wait,

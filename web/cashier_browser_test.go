@@ -2,6 +2,9 @@ package web_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -13,17 +16,24 @@ import (
 
 // TestBrowserKibramoaCashier opens a cashier URL that the app's Kibramoa
 // client got from the in-process sandbox, completes the payout as the
-// customer would, lands on the redirect URL, and sees the signed webhooks
-// reach the app.
+// customer would, lands on the redirect URL (the merchant's own site, on
+// another origin than the app and its sandbox), and sees the signed
+// webhooks reach the app.
 func TestBrowserKibramoaCashier(t *testing.T) {
 	ts := newTestServer(t)
 	ctx := newBrowser(t)
+	merchant := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<!doctype html><title>Shop</title><p data-testid="cashier-done">Thank you</p>`)
+	}))
+	t.Cleanup(merchant.Close)
+	redirect := merchant.URL + "/payout/return"
 	rail, _ := ts.App.Rails().Get(providers.Kibramoa)
 	p := providers.Payout{
 		IdempotencyKey: "idem-kib-1", Reference: "ref-kib-1",
 		Amount: providers.Money{Minor: 15000, Currency: "BRL"},
 		Fields: map[string]string{
-			"amount": "150.00", "currency": "BRL", "country": "BR", "redirect_url": ts.URL + "/cashier/done",
+			"amount": "150.00", "currency": "BRL", "country": "BR", "redirect_url": redirect,
 			"user_id": "customer-42", "description": "Refund of order 1001",
 		},
 	}
@@ -45,7 +55,7 @@ func TestBrowserKibramoaCashier(t *testing.T) {
 	if amount := value(t, ctx, "amount", chromedp.Text(chromedp.CSS(`[data-testid="cashier-amount"]`))); !strings.Contains(amount, "150.00") || !strings.Contains(amount, "BRL") {
 		t.Errorf("cashier shows %q, want 150.00 BRL", amount)
 	}
-	completeCashier(t, ctx, ts)
+	completeCashier(t, ctx, redirect)
 
 	completed := func(e db.Event) bool {
 		return fromProvider(providers.Kibramoa)(e) && e.Details["raw_status"] == "COMPLETED"

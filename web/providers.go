@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"payoutdesk/db"
+	"payoutdesk/handlers"
 	"payoutdesk/providers"
 	"payoutdesk/providers/fedapay"
 	"payoutdesk/providers/kibramoa"
@@ -171,6 +172,7 @@ func buildProviders(ctx context.Context, cfg Config, d *db.DB) (providerSet, err
 			MonimeWebhookHeader:          pc.Monime.WebhookHeader,
 			KibramoaAmountMinor:          pc.Kibramoa.AmountFormat == kibramoa.AmountMinor,
 			SmartGlocalIdempotencyHeader: pc.SmartGlocal.IdempotencyHeader,
+			FormCSP:                      handlers.CSP,
 			Credentials:                  creds,
 		})
 		set.sandbox = sb

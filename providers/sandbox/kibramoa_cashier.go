@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -27,6 +28,8 @@ type kibCashierView struct {
 	AccountLabel string
 	Account      string
 	Error        string
+	// redirect is where finishing the session sends the customer.
+	redirect string
 }
 
 type kibOptionView struct {
@@ -176,6 +179,7 @@ func (sess *kibSession) view() kibCashierView {
 		SessionID:    sess.id,
 		AccountLabel: c.account,
 		Open:         sess.open(),
+		redirect:     sess.req.RedirectURL,
 	}
 	switch sess.status {
 	case kibInit, kibProcessing:
@@ -201,6 +205,12 @@ func (sess *kibSession) view() kibCashierView {
 func (k *kibramoaSim) renderCashier(w http.ResponseWriter, status int, v kibCashierView) {
 	v.Base = k.s.cfg.BaseURL
 	w.Header().Set("Cache-Control", "no-store")
+	if csp := k.s.cfg.FormCSP; csp != nil && v.Open {
+		// Browsers hold a form's redirects to form-action too.
+		if u, err := url.Parse(v.redirect); err == nil && u.Scheme != "" && u.Host != "" {
+			w.Header().Set("Content-Security-Policy", csp(u.Scheme+"://"+u.Host))
+		}
+	}
 	renderHTML(w, status, "kibramoa_cashier.html", v)
 }
 

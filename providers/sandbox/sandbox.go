@@ -50,7 +50,13 @@ type Config struct {
 	// to send it ("" for the default, smartglocal.NoIdempotencyHeader for
 	// none).
 	SmartGlocalIdempotencyHeader string
-	Credentials                  Credentials
+	// FormCSP returns the Content-Security-Policy for a page whose forms
+	// may also go, or be redirected, to formTargets. The cashier page sets
+	// it so that finishing a session can reach a redirect URL on another
+	// site, which the mounting app's own policy forbids. Nil leaves the
+	// policy to the app.
+	FormCSP     func(formTargets ...string) string
+	Credentials Credentials
 	// Client delivers webhooks (default: 10 s timeout).
 	Client *http.Client
 	Logger *slog.Logger

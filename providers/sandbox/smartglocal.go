@@ -156,7 +156,9 @@ func (k *smartglocalSim) start(w http.ResponseWriter, r *http.Request, body []by
 	}
 	now := time.Now()
 	sess.status, sess.updated, sess.fault = "in_progress", now, fault
-	sess.pay = &sgPayment{id: "po_" + sgID(), status: "pending", created: now, sgPayout: p}
+	// The seed's start answer shows the payout already in_progress, as the
+	// session is; it stays so through ready_to_confirm and confirm.
+	sess.pay = &sgPayment{id: "po_" + sgID(), status: "in_progress", created: now, sgPayout: p}
 	out := sess.json()
 	k.mu.Unlock()
 	k.s.count(providers.SmartGlocal, "payout created")
@@ -170,7 +172,6 @@ func (k *smartglocalSim) confirm(w http.ResponseWriter, r *http.Request, body []
 	k.decide(w, body, func(sess *sgSession) {
 		k.s.count(providers.SmartGlocal, "session confirmed")
 		sess.nextAction = ""
-		sess.pay.status = "in_progress"
 		k.s.after(1, func() { k.finish(sess) })
 	})
 }

@@ -117,8 +117,8 @@ func TestSmartGlocalStartValidation(t *testing.T) {
 				t.Fatalf("got %d %+v, want %d", status, a.Error, tt.wantStatus)
 			}
 			if tt.wantCode == "" {
-				if a.Status != "ok" || a.Session == nil || len(a.Session.Payments) != 1 || a.Session.Payments[0].Status != "pending" || a.Session.Status != "in_progress" {
-					t.Errorf("got %+v, want an in_progress session with one pending payout", a)
+				if a.Status != "ok" || a.Session == nil || len(a.Session.Payments) != 1 || a.Session.Payments[0].Status != "in_progress" || a.Session.Status != "in_progress" {
+					t.Errorf("got %+v, want an in_progress session with one in_progress payout", a)
 				}
 				return
 			}

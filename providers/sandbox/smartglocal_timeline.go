@@ -18,7 +18,7 @@ import (
 // readyToConfirm is one step after start: the payout waits for confirm.
 func (k *smartglocalSim) readyToConfirm(sess *sgSession) {
 	k.mu.Lock()
-	if sess.status != "in_progress" || sess.pay.status != "pending" {
+	if sess.status != "in_progress" || sess.nextAction != "" {
 		k.mu.Unlock()
 		return
 	}
@@ -41,8 +41,8 @@ func (k *smartglocalSim) readyToConfirm(sess *sgSession) {
 }
 
 // cancelLocked cancels a session waiting for confirm and returns the
-// payment_finished webhook. The payout keeps its pending status: only the
-// session says cancelled.
+// payment_finished webhook. The payout keeps its in_progress status: only
+// the session says cancelled.
 func (k *smartglocalSim) cancelLocked(sess *sgSession) []byte {
 	now := time.Now()
 	sess.status, sess.nextAction, sess.updated = "cancelled", "", now

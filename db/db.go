@@ -195,11 +195,23 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Backup writes a consistent copy of the database to path (VACUUM INTO),
-// which must not exist yet.
-func (db *DB) Backup(ctx context.Context, path string) error {
-	if _, err := db.W.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
-		return fmt.Errorf("db: backup to %s: %w", path, err)
+// Backup writes a consistent copy of the database at src to dest (VACUUM
+// INTO), which must not exist yet. It opens src read-only and whatever its
+// schema version: a backup is what one takes before migrating, and it may
+// run beside the server or on a read-only file.
+func Backup(ctx context.Context, src, dest string) error {
+	abs, err := filepath.Abs(src)
+	if err != nil {
+		return fmt.Errorf("db: backup %s: %w", src, err)
+	}
+	// mode=ro, not query_only, which refuses VACUUM INTO as a write.
+	r, err := open(dsn(abs, url.Values{"mode": {"ro"}, "_busy_timeout": {busyTimeoutParam}}), false)
+	if err != nil {
+		return fmt.Errorf("db: backup %s: %w", abs, err)
+	}
+	defer r.Close()
+	if _, err := r.ExecContext(ctx, `VACUUM INTO ?`, dest); err != nil {
+		return fmt.Errorf("db: backup %s to %s: %w", abs, dest, err)
 	}
 	return nil
 }

@@ -15,15 +15,15 @@ import (
 	"payoutdesk/db"
 )
 
-// checkpointPaths returns where the signing key and the checkpoint file of
-// the open database d live: as configured, else next to d.
-func checkpointPaths(cfg Config, d *db.DB) (key, file string) {
+// CheckpointPaths returns where the signing key and the checkpoint file of
+// the database at dbPath (absolute) live: as configured, else next to it.
+func CheckpointPaths(cfg Config, dbPath string) (key, file string) {
 	key, file = cfg.CheckpointKey, cfg.CheckpointFile
 	if key == "" {
-		key = d.Path + ".checkpoint-key"
+		key = dbPath + ".checkpoint-key"
 	}
 	if file == "" {
-		file = d.Path + ".checkpoints"
+		file = dbPath + ".checkpoints"
 	}
 	return key, file
 }
@@ -116,7 +116,7 @@ type checkpointer struct {
 // newCheckpointer returns the checkpointer of the open database d, with
 // the key and file of cfg; the key is created if absent.
 func newCheckpointer(cfg Config, d *db.DB, now func() time.Time) (*checkpointer, error) {
-	keyPath, file := checkpointPaths(cfg, d)
+	keyPath, file := CheckpointPaths(cfg, d.Path)
 	key, err := loadSigningKey(keyPath)
 	if err != nil {
 		return nil, err
@@ -180,7 +180,7 @@ func appendLine(path string, line []byte) error {
 // public half of cfg's checkpoint key. A missing checkpoint file means
 // fewer checks, said in the returned note, not an error.
 func VerifyAudit(ctx context.Context, d *db.DB, cfg Config) (v db.Verification, note string, err error) {
-	keyPath, filePath := checkpointPaths(cfg, d)
+	keyPath, filePath := CheckpointPaths(cfg, d.Path)
 	audit := db.NewAudit(d)
 	var o db.VerifyOptions
 	stored, err := audit.Checkpoints(ctx)

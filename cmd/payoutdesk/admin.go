@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"os/user"
 	"strings"
 
@@ -191,7 +192,7 @@ func migrate(ctx context.Context, e env, args []string) error {
 
 func backup(ctx context.Context, e env, args []string) error {
 	var dest string
-	_, d, err := openDB(ctx, e, "backup", args, nil, func(fs *flag.FlagSet, _ web.Config) error {
+	cfg, err := commandConfig(e, "backup", args, nil, func(fs *flag.FlagSet, _ web.Config) error {
 		if fs.NArg() != 1 {
 			return usageError("payoutdesk backup: want one destination path")
 		}
@@ -201,10 +202,16 @@ func backup(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	if err := d.Backup(ctx, dest); err != nil {
+	// Read-only and unmigrated: the copy is of the database as it is.
+	if err := db.Backup(ctx, cfg.DBPath, dest); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "backup written to %s\n", dest)
+	// The copy's history is proven against the original's checkpoints,
+	// which live outside the database and are not copied.
+	if abs, err := filepath.Abs(cfg.DBPath); err == nil {
+		key, file := web.CheckpointPaths(cfg, abs)
+		fmt.Fprintf(e.stdout, "check it with: payoutdesk audit verify -db %s -key %s.pub -checkpoints %s\n", dest, key, file)
+	}
 	return nil
 }

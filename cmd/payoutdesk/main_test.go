@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -229,6 +231,78 @@ func TestMigrateAndBackup(t *testing.T) {
 	}
 }
 
+// TestBackupLeavesTheDatabaseAsItIs backs up a database a migration
+// behind: the copy, and the database itself, stay at its version, and the
+// database's bytes are unchanged.
+func TestBackupLeavesTheDatabaseAsItIs(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "old.db")
+	if _, err := runCmd(t, path, "", "user", "add", "--email", "a@example.com", "--role", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	latest := userVersion(t, path)
+	setUserVersion(t, path, latest-1)
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(dir, "copy.db")
+	if out, err := runCmd(t, path, "", "backup", copyPath); err != nil || !strings.Contains(out, copyPath) {
+		t.Fatalf("backup = %q, %v", out, err)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Error("backup changed the database it copied")
+	}
+	if v := userVersion(t, path); v != latest-1 {
+		t.Errorf("the database is at version %d after its backup, want %d: backup migrated it", v, latest-1)
+	}
+	if v := userVersion(t, copyPath); v != latest-1 {
+		t.Errorf("the backup is at version %d, want the database's %d", v, latest-1)
+	}
+	if _, err := runCmd(t, path, "", "backup", copyPath); exitCode(err) == 0 {
+		t.Error("a backup over an existing file succeeded")
+	}
+}
+
+func userVersion(t *testing.T, path string) int {
+	t.Helper()
+	c := sqlConn(t, path)
+	var v int
+	if err := c.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func setUserVersion(t *testing.T, path string, v int) {
+	t.Helper()
+	c := sqlConn(t, path)
+	if _, err := c.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, v)); err != nil {
+		t.Fatal(err)
+	}
+	// Fold the WAL back in, so that the file alone is the database.
+	if _, err := c.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sqlConn opens path directly, beside the program, for a test to look
+// into or age a database.
+func sqlConn(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	c, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetMaxOpenConns(1)
+	return c
+}
+
 func TestAuditCheckpointsFromTheCommandLine(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "cp.db")
@@ -244,6 +318,16 @@ func TestAuditCheckpointsFromTheCommandLine(t *testing.T) {
 	out, err = runCmd(t, path, "", "audit", "verify")
 	if err != nil || !strings.Contains(out, "ok: 4 events") || !strings.Contains(out, "1 signed checkpoints match") {
 		t.Fatalf("audit verify = %q, %v", out, err)
+	}
+	// A backup says how to prove its history, and that command does.
+	out, err = runCmd(t, path, "", "backup", filepath.Join(dir, "copy.db"))
+	_, hint, ok := strings.Cut(out, "check it with: payoutdesk ")
+	if err != nil || !ok {
+		t.Fatalf("backup = %q, %v; want how to check the copy", out, err)
+	}
+	out, err = runCmd(t, "", "", strings.Fields(hint)...)
+	if err != nil || !strings.Contains(out, "ok: 4 events") || !strings.Contains(out, "1 signed checkpoints match") {
+		t.Errorf("%s = %q, %v; want the copy proven against the checkpoint", strings.TrimSpace(hint), out, err)
 	}
 	// The last two events are cut off: the chain that is left is valid,
 	// but the signed checkpoint says it went further.

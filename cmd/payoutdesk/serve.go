@@ -51,22 +51,9 @@ var readsOnly = map[string]bool{"audit verify": true}
 // refuse the command's own arguments, and only then opens the database,
 // migrating it if need be.
 func openDB(ctx context.Context, e env, name string, args []string, extra func(fs *flag.FlagSet), check func(fs *flag.FlagSet, cfg web.Config) error) (web.Config, *db.DB, error) {
-	cfg, fs, err := config(e, name, args, extra)
+	cfg, err := commandConfig(e, name, args, extra, check)
 	if err != nil {
 		return cfg, nil, err
-	}
-	if fs.NArg() > commandArgs[name] {
-		return cfg, nil, usageError("payoutdesk %s: unexpected argument %q (the command comes first, then its flags: payoutdesk COMMAND -db PATH …)", name, fs.Arg(commandArgs[name]))
-	}
-	if check != nil {
-		if err := check(fs, cfg); err != nil {
-			return cfg, nil, err
-		}
-	}
-	if !createsDB[name] {
-		if _, err := os.Stat(cfg.DBPath); err != nil {
-			return cfg, nil, usageError("payoutdesk %s: no database at %s (the server, or payoutdesk migrate, creates one)", name, cfg.DBPath)
-		}
 	}
 	if readsOnly[name] {
 		d, err := db.OpenReadOnly(ctx, cfg.DBPath)
@@ -74,6 +61,29 @@ func openDB(ctx context.Context, e env, name string, args []string, extra func(f
 	}
 	d, err := db.Open(ctx, cfg.DBPath)
 	return cfg, d, err
+}
+
+// commandConfig is openDB without the opening: the command's flags and
+// arguments checked, and its database there unless the command creates one.
+func commandConfig(e env, name string, args []string, extra func(fs *flag.FlagSet), check func(fs *flag.FlagSet, cfg web.Config) error) (web.Config, error) {
+	cfg, fs, err := config(e, name, args, extra)
+	if err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > commandArgs[name] {
+		return cfg, usageError("payoutdesk %s: unexpected argument %q (the command comes first, then its flags: payoutdesk COMMAND -db PATH …)", name, fs.Arg(commandArgs[name]))
+	}
+	if check != nil {
+		if err := check(fs, cfg); err != nil {
+			return cfg, err
+		}
+	}
+	if !createsDB[name] {
+		if _, err := os.Stat(cfg.DBPath); err != nil {
+			return cfg, usageError("payoutdesk %s: no database at %s (the server, or payoutdesk migrate, creates one)", name, cfg.DBPath)
+		}
+	}
+	return cfg, nil
 }
 
 func newLogger(e env, cfg web.Config) *slog.Logger {

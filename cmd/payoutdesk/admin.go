@@ -7,8 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"os/user"
+	"path/filepath"
 	"strings"
 
 	"github.com/go-playground/validator/v10"

@@ -262,6 +262,24 @@ func baseURLFor(listen net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
+// exposureWarnings names what is left unguarded when the server listens on
+// listen, an address other machines may reach: a set-up fit for a laptop
+// that is not for a network.
+func exposureWarnings(cfg Config, listen net.Addr) []string {
+	host, _, err := net.SplitHostPort(listen.String())
+	if ip := net.ParseIP(host); err == nil && ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	var w []string
+	if cfg.MetricsToken == "" {
+		w = append(w, "/metrics answers anyone who can reach "+listen.String()+": set PAYOUTDESK_METRICS_TOKEN")
+	}
+	if !cfg.Secure() {
+		w = append(w, "the base URL is not https://, so passwords and session cookies cross the network in the clear: serve behind TLS and set PAYOUTDESK_BASE_URL to its https:// address")
+	}
+	return w
+}
+
 // validPort reports whether port is a port number (0 picks a free one).
 func validPort(port string) bool {
 	n, err := strconv.Atoi(port)

@@ -139,6 +139,9 @@ func Serve(ctx context.Context, cfg Config, deps Deps, ready func(baseURL string
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	deps.Log.Info("serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL)
+	for _, w := range exposureWarnings(cfg, ln.Addr()) {
+		deps.Log.Warn("exposed: " + w)
+	}
 	if ready != nil {
 		ready(cfg.BaseURL)
 	}

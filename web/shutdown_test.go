@@ -1,10 +1,12 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,5 +73,52 @@ func TestShutdownDoesNotWaitForHeldSandboxRequests(t *testing.T) {
 	}
 	if p, err := db.NewPayouts(d).Get(ctx, id); err != nil || p.Status != db.StatusUnknown {
 		t.Errorf("the payout whose call was cut short is %s (%v), want unknown", p.Status, err)
+	}
+}
+
+// TestServeWarnsOfAnExposedSetUp: on an address other machines can reach,
+// an open /metrics and a plain-http base URL are logged as warnings; on
+// loopback, or once guarded, nothing is.
+func TestServeWarnsOfAnExposedSetUp(t *testing.T) {
+	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "exposed.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	text, err := sandboxtest.Credentials(t).MarshalText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NewSettings(d).Init(context.Background(), web.SandboxCredentialsKey, text); err != nil {
+		t.Fatal(err)
+	}
+	serve := func(addr, token, baseURL string) string {
+		t.Helper()
+		cfg := testConfig()
+		cfg.Addr, cfg.MetricsToken, cfg.BaseURL = addr, token, baseURL
+		var logs bytes.Buffer
+		ctx, stop := context.WithCancel(context.Background())
+		served := make(chan error, 1)
+		go func() {
+			served <- web.Serve(ctx, cfg, web.Deps{DB: d, Log: slog.New(slog.NewTextHandler(&logs, nil))}, func(string) { stop() })
+		}()
+		if err := <-served; err != nil {
+			t.Fatalf("serve on %s: %v", addr, err)
+		}
+		return logs.String()
+	}
+	logs := serve("0.0.0.0:0", "", "")
+	for _, want := range []string{"PAYOUTDESK_METRICS_TOKEN", "not https://"} {
+		if !strings.Contains(logs, "level=WARN") || !strings.Contains(logs, want) {
+			t.Errorf("serving on all interfaces with no metrics token over http: no warning naming %q in\n%s", want, logs)
+		}
+	}
+	for _, s := range []struct{ addr, token, baseURL string }{
+		{"127.0.0.1:0", "", ""},
+		{"0.0.0.0:0", "a-long-metrics-token", "https://payouts.example"},
+	} {
+		if logs := serve(s.addr, s.token, s.baseURL); strings.Contains(logs, "level=WARN msg=exposed") {
+			t.Errorf("serving on %s with token %q and base URL %q warned:\n%s", s.addr, s.token, s.baseURL, logs)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -340,6 +341,12 @@ func valueText(v any) string {
 func (h *Audit) VerifyIntegrity(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	v, note, err := h.Verify(r.Context())
+	// A file the check needs (the checkpoint file, the key) is missing:
+	// that is a finding for the manager, not a fault of the server.
+	var unverified string
+	if errors.Is(err, fs.ErrNotExist) {
+		unverified, err = err.Error(), nil
+	}
 	if err != nil {
 		serverError(w, r, h.Log, err)
 		return
@@ -347,7 +354,11 @@ func (h *Audit) VerifyIntegrity(w http.ResponseWriter, r *http.Request) {
 	took := time.Since(start)
 	ev := event(r, "audit.verified")
 	ev.Details = map[string]any{"events": v.Events, "checkpoints": v.Checkpoints, "head": v.Head, "took_ms": took.Milliseconds()}
-	if !v.OK() {
+	switch {
+	case unverified != "":
+		ev.Outcome = db.OutcomeFailure
+		ev.Details["problem"] = "could not run: " + unverified
+	case !v.OK():
 		ev.Outcome = db.OutcomeFailure
 		ev.Details["broken_at"], ev.Details["problem"] = v.BrokenAt, v.Problem
 	}
@@ -355,6 +366,6 @@ func (h *Audit) VerifyIntegrity(w http.ResponseWriter, r *http.Request) {
 		serverError(w, r, h.Log, err)
 		return
 	}
-	render(w, r, h.Log, http.StatusOK, auditview.Verify(auditview.VerifyPage{OK: v.OK(), Events: v.Events, Head: v.Head,
+	render(w, r, h.Log, http.StatusOK, auditview.Verify(auditview.VerifyPage{OK: v.OK(), Unverified: unverified, Events: v.Events, Head: v.Head,
 		Checkpoints: v.Checkpoints, BrokenAt: v.BrokenAt, Problem: v.Problem, Note: note, Took: took.Round(time.Millisecond)}))
 }

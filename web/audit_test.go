@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -265,6 +266,23 @@ func TestVerifyIntegrityAndCheckpoints(t *testing.T) {
 		t.Errorf("verify says %q, want intact with checkpoints", ok)
 	}
 
+	// With the checkpoint file gone, the check cannot prove the log: it
+	// says so, and is audited as failed, rather than passing on the
+	// database's own checkpoints or failing as a server error.
+	cpFile := ts.DB.Path + ".checkpoints"
+	if err := os.Rename(cpFile, cpFile+".away"); err != nil {
+		t.Fatal(err)
+	}
+	r = manager.postForm("/audit/verify", nil)
+	wantStatus(t, r, http.StatusOK)
+	doc := r.doc(t)
+	if msg := doc.Find(`[data-testid="verify-unverified"]`).Text(); !strings.Contains(msg, "could not run") || !strings.Contains(msg, "file is missing") || doc.Find(`[data-testid="verify-ok"]`).Length() != 0 {
+		t.Errorf("verify without the checkpoint file says %q", msg)
+	}
+	if err := os.Rename(cpFile+".away", cpFile); err != nil {
+		t.Fatal(err)
+	}
+
 	// Behind the application's back, one byte of event 3 changes.
 	for _, s := range []string{`DROP TRIGGER audit_events_no_update`, `UPDATE audit_events SET canon = replace(canon, '"user.created"', '"user.created "') WHERE seq = 3`} {
 		if _, err := ts.DB.W.Exec(s); err != nil {
@@ -277,7 +295,9 @@ func TestVerifyIntegrityAndCheckpoints(t *testing.T) {
 		t.Errorf("verify after tampering says %q", broken)
 	}
 	verified := ts.events("audit.verified")
-	if len(verified) != 2 || verified[0].Outcome != db.OutcomeSuccess || verified[1].Outcome != db.OutcomeFailure || verified[1].Details["broken_at"] != float64(3) {
+	if len(verified) != 3 || verified[0].Outcome != db.OutcomeSuccess ||
+		verified[1].Outcome != db.OutcomeFailure || !strings.HasPrefix(fmt.Sprint(verified[1].Details["problem"]), "could not run") ||
+		verified[2].Outcome != db.OutcomeFailure || verified[2].Details["broken_at"] != float64(3) {
 		t.Errorf("checks audited as %+v", verified)
 	}
 }

@@ -151,16 +151,30 @@ func (c *checkpointer) run(ctx context.Context) (int, error) {
 // stores it.
 func (c *checkpointer) sign(ctx context.Context, seq int64, hash string) (db.Checkpoint, error) {
 	cp := db.SignCheckpoint(c.key, seq, hash, c.now())
+	// The file is created with the first checkpoint only. After that a
+	// missing file is lost or moved, and a new one in its place would hide
+	// that from verification.
+	last, err := c.audit.LastCheckpoint(ctx)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return cp, err
+	}
+	flags := os.O_WRONLY | os.O_APPEND
+	if errors.Is(err, db.ErrNotFound) {
+		flags |= os.O_CREATE
+	}
 	// The file first: a checkpoint in the database only is the weaker copy.
-	if err := appendLine(c.file, cp.Line()); err != nil {
+	if err := appendLine(c.file, flags, cp.Line()); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return cp, fmt.Errorf("the database holds checkpoints up to seq %d, but their file is missing; restore it: %w", last.Seq, err)
+		}
 		return cp, err
 	}
 	return cp, c.audit.AddCheckpoint(ctx, cp)
 }
 
-// appendLine appends to a file and syncs it.
-func appendLine(path string, line []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+// appendLine appends to a file, opened with flags, and syncs it.
+func appendLine(path string, flags int, line []byte) error {
+	f, err := os.OpenFile(path, flags, 0o644)
 	if err != nil {
 		return fmt.Errorf("checkpoint file: %w", err)
 	}
@@ -177,8 +191,9 @@ func appendLine(path string, line []byte) error {
 
 // VerifyAudit recomputes the audit chain of d and checks it against the
 // checkpoints in the checkpoint file of cfg and in the database, with the
-// public half of cfg's checkpoint key. A missing checkpoint file means
-// fewer checks, said in the returned note, not an error.
+// public half of cfg's checkpoint key. A missing checkpoint file is an
+// error once the database holds checkpoints; before the first, it means
+// fewer checks, said in the returned note.
 func VerifyAudit(ctx context.Context, d *db.DB, cfg Config) (v db.Verification, note string, err error) {
 	keyPath, filePath := CheckpointPaths(cfg, d.Path)
 	audit := db.NewAudit(d)
@@ -190,8 +205,13 @@ func VerifyAudit(ctx context.Context, d *db.DB, cfg Config) (v db.Verification, 
 	o.Checkpoints = stored
 	f, err := os.Open(filePath)
 	switch {
+	case errors.Is(err, fs.ErrNotExist) && len(stored) > 0:
+		// Every checkpoint reaches the file before the database, so the
+		// file went missing: a history rewritten along with the database's
+		// own checkpoints would pass without it.
+		return v, "", fmt.Errorf("the database holds signed checkpoints, the last at seq %d, but their file is missing: %w", stored[len(stored)-1].Seq, err)
 	case errors.Is(err, fs.ErrNotExist):
-		note = "no checkpoint file at " + filePath + "; checked the database's checkpoints only"
+		note = "no checkpoint file at " + filePath + " and none in the database: the chain is checked against itself only"
 	case err != nil:
 		return v, "", err
 	default:

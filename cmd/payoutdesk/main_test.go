@@ -319,6 +319,24 @@ func TestAuditCheckpointsFromTheCommandLine(t *testing.T) {
 	if err != nil || !strings.Contains(out, "ok: 4 events") || !strings.Contains(out, "1 signed checkpoints match") {
 		t.Fatalf("audit verify = %q, %v", out, err)
 	}
+	// Without its file, the database's checkpoints are not enough.
+	moved := filepath.Join(dir, "moved.checkpoints")
+	if err := os.Rename(path+".checkpoints", moved); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCmd(t, path, "", "audit", "verify"); exitCode(err) != 2 || !strings.Contains(err.Error(), "the last at seq 4, but their file") {
+		t.Errorf("verify with the checkpoint file gone = %v, want exit 2 saying it is missing", err)
+	}
+	// Nor does signing start a new file in its place, which would hide the loss.
+	if _, err := runCmd(t, path, "", "audit", "checkpoint"); err == nil || !strings.Contains(err.Error(), "restore it") {
+		t.Errorf("checkpoint with the file gone = %v, want a refusal", err)
+	}
+	if _, err := os.Stat(path + ".checkpoints"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("signing recreated the lost checkpoint file (%v)", err)
+	}
+	if err := os.Rename(moved, path+".checkpoints"); err != nil {
+		t.Fatal(err)
+	}
 	// A backup says how to prove its history, and that command does.
 	out, err = runCmd(t, path, "", "backup", filepath.Join(dir, "copy.db"))
 	_, hint, ok := strings.Cut(out, "check it with: payoutdesk ")

@@ -76,7 +76,10 @@ type EventPage struct {
 
 // VerifyPage is the result of the integrity check.
 type VerifyPage struct {
-	OK          bool
+	OK bool
+	// Unverified says why the check could not run (a file it needs is
+	// missing); the other fields are then empty.
+	Unverified  string
 	Events      int64
 	Head        string
 	Checkpoints int

@@ -52,6 +52,11 @@ type Flow struct {
 	slotsOnce sync.Once
 	slots     chan struct{}
 	sending   sync.WaitGroup
+
+	// lost holds payouts still "submitting" whose send's outcome could not
+	// be recorded, until they are recorded as unknown (see markLost).
+	lostMu sync.Mutex
+	lost   []db.Payout
 }
 
 // Wakeups returns one channel per worker (sending, reconciliation) that
@@ -228,7 +233,7 @@ func (f *Flow) Wait() { f.sending.Wait() }
 func (f *Flow) send(ctx context.Context, p db.Payout) {
 	rail, ok := f.Rails.Get(providers.Name(p.Provider))
 	if !ok {
-		f.record(ctx, p, db.Change{To: db.StatusFailed, ErrorMessage: "provider not configured"}, systemEvent("payout.send_failed"))
+		f.recordSent(ctx, p, db.Change{To: db.StatusFailed, ErrorMessage: "provider not configured"}, systemEvent("payout.send_failed"))
 		return
 	}
 	if p.ApprovalHash != "" && approvalHash(p) != p.ApprovalHash {
@@ -236,7 +241,7 @@ func (f *Flow) send(ctx context.Context, p db.Payout) {
 		// is not what the approver saw.
 		ev := systemEvent("payout.send_refused")
 		ev.Outcome, ev.Reason = db.OutcomeFailure, "the payout differs from what was approved"
-		f.record(ctx, p, db.Change{To: db.StatusFailed, ErrorCode: "approval_mismatch",
+		f.recordSent(ctx, p, db.Change{To: db.StatusFailed, ErrorCode: "approval_mismatch",
 			ErrorMessage: "Not sent: the payout differs from what its approver saw."}, ev)
 		return
 	}
@@ -281,13 +286,61 @@ func (f *Flow) recordSubmit(ctx context.Context, p db.Payout, res providers.Resu
 	}
 	// The answer to this attempt applies to a payout still being sent: a
 	// webhook may have moved it on while the call was under way.
+	f.recordSent(ctx, p, ch, ev)
+}
+
+// recordSent records the outcome of a claimed payout's send. If that
+// cannot be written, the payout would stay "submitting", which only a
+// restart looks at again (Recover): it is made unknown instead, for
+// reconciliation to settle with the provider.
+func (f *Flow) recordSent(ctx context.Context, p db.Payout, ch db.Change, ev db.Event) {
 	ch.Only = []db.Status{db.StatusSubmitting}
-	f.record(ctx, p, ch, ev)
+	if f.record(ctx, p, ch, ev) != nil {
+		f.markLost(ctx, p)
+	}
+}
+
+// markLost records a payout whose send's outcome was lost as unknown. If
+// even that cannot be written now, it is kept for RetryLost.
+func (f *Flow) markLost(ctx context.Context, p db.Payout) bool {
+	ev := systemEvent("payout.outcome_unknown")
+	ev.Reason = "the outcome of sending this payout could not be recorded"
+	ch := db.Change{To: db.StatusUnknown, Only: []db.Status{db.StatusSubmitting}, Dequeue: true, CheckAt: f.Now(),
+		ErrorMessage: "The provider's answer could not be recorded; it may have received the payout."}
+	switch err := f.Payouts.Change(ctx, p.ID, ch, ev); {
+	case err == nil:
+		f.Log.WarnContext(ctx, "send outcome lost, payout marked unknown", "payout", p.ID)
+	case errors.Is(err, db.ErrIllegalTransition):
+		// No longer submitting: a webhook has moved it on.
+	default:
+		f.Log.ErrorContext(ctx, "record lost send outcome; will retry", "payout", p.ID, slog.Any("error", err))
+		f.lostMu.Lock()
+		f.lost = append(f.lost, p)
+		f.lostMu.Unlock()
+		return false
+	}
+	return true
+}
+
+// RetryLost tries again to record as unknown the payouts whose send's
+// outcome was lost; it reports how many it recorded.
+func (f *Flow) RetryLost(ctx context.Context) int {
+	f.lostMu.Lock()
+	lost := f.lost
+	f.lost = nil
+	f.lostMu.Unlock()
+	n := 0
+	for _, p := range lost {
+		if f.markLost(ctx, p) {
+			n++
+		}
+	}
+	return n
 }
 
 // record applies a change worked out from a provider's answer; account
-// numbers are masked once the payout is final.
-func (f *Flow) record(ctx context.Context, p db.Payout, ch db.Change, ev db.Event) {
+// numbers are masked once the payout is final. Its error is logged.
+func (f *Flow) record(ctx context.Context, p db.Payout, ch db.Change, ev db.Event) error {
 	if ch.Fields == nil {
 		ch.Fields = f.finalFields(p, ch.To)
 	}
@@ -302,6 +355,7 @@ func (f *Flow) record(ctx context.Context, p db.Payout, ch db.Change, ev db.Even
 	if err != nil {
 		f.Log.ErrorContext(ctx, "record payout outcome", "payout", p.ID, "to", ch.To, slog.Any("error", err))
 	}
+	return err
 }
 
 // olderOutcome is what to keep of ch once the payout has moved on without

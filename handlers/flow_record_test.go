@@ -104,3 +104,76 @@ func TestReconcileDropsTheDateOfAPayoutNotInFlight(t *testing.T) {
 		t.Errorf("second pass checked %d, %v; want none: the payout stays due", n, err)
 	}
 }
+
+// A send's outcome that cannot be written does not leave the payout
+// "submitting", which only a restart would look at again: it becomes
+// unknown for reconciliation to settle, at once if that can be written,
+// else when RetryLost runs once the database takes writes again.
+func TestLostSendOutcomeMakesThePayoutUnknown(t *testing.T) {
+	ctx := context.Background()
+	f, d, sending := flowOnDB(t)
+	store := db.NewPayouts(d)
+	refused := &providers.Error{Provider: providers.FedaPay, Op: "create payout", Outcome: providers.OutcomeRejected, HTTPStatus: 400, Message: "bad number"}
+	exec := func(q string) {
+		t.Helper()
+		if _, err := d.W.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unknownEvents := func(id int64) int {
+		t.Helper()
+		evs, err := db.NewAudit(d).ByTarget(ctx, "payout", strconv.FormatInt(id, 10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range evs {
+			if e.Action == "payout.outcome_unknown" {
+				n++
+			}
+		}
+		return n
+	}
+
+	// The outcome (failed) cannot be written; unknown can.
+	exec(`CREATE TRIGGER no_failed BEFORE UPDATE OF status ON payouts WHEN NEW.status = 'failed' BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`)
+	p := sending()
+	f.recordSubmit(ctx, p, providers.Result{}, refused)
+	if got, _ := store.Get(ctx, p.ID); got.Status != db.StatusUnknown || got.NextCheckAt.IsZero() || unknownEvents(p.ID) != 1 {
+		t.Errorf("after its outcome was lost the payout is %s (next check %v, %d unknown events), want unknown, to be checked, audited once", got.Status, got.NextCheckAt, unknownEvents(p.ID))
+	}
+	if n := f.RetryLost(ctx); n != 0 {
+		t.Errorf("RetryLost recorded %d, want nothing left to retry", n)
+	}
+
+	// Nothing about its status can be written for a while.
+	exec(`DROP TRIGGER no_failed`)
+	stuck, movedOn := sending(), sending()
+	exec(`CREATE TRIGGER no_status BEFORE UPDATE OF status ON payouts WHEN NEW.status != OLD.status BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`)
+	for _, q := range []db.Payout{stuck, movedOn} {
+		f.recordSubmit(ctx, q, providers.Result{}, refused)
+	}
+	if got, _ := store.Get(ctx, stuck.ID); got.Status != db.StatusSubmitting {
+		t.Fatalf("with writes refused the payout is %s, want still submitting", got.Status)
+	}
+	if n := f.RetryLost(ctx); n != 0 {
+		t.Errorf("RetryLost recorded %d while writes are refused", n)
+	}
+	exec(`DROP TRIGGER no_status`)
+	// Meanwhile a webhook says the other one is being processed.
+	if err := store.Change(ctx, movedOn.ID, db.Change{To: db.StatusProcessing}, db.Event{Actor: db.Actor{Type: db.ActorProvider, ID: "fedapay"}, Action: "payout.status_changed"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.RetryLost(ctx); n != 2 {
+		t.Errorf("RetryLost settled %d, want both (one recorded, one moved on)", n)
+	}
+	if got, _ := store.Get(ctx, stuck.ID); got.Status != db.StatusUnknown || unknownEvents(stuck.ID) != 1 {
+		t.Errorf("once writes work again the payout is %s with %d unknown events, want unknown, audited once", got.Status, unknownEvents(stuck.ID))
+	}
+	if got, _ := store.Get(ctx, movedOn.ID); got.Status != db.StatusProcessing {
+		t.Errorf("the payout a webhook moved on is %s, want processing", got.Status)
+	}
+	if n := f.RetryLost(ctx); n != 0 {
+		t.Errorf("a second RetryLost recorded %d, want nothing left", n)
+	}
+}

@@ -31,10 +31,13 @@ func (s *Server) StartWorkers(ctx context.Context) (wait func()) {
 	}
 }
 
-// reconcile asks providers about open payouts and expires approvals that
+// reconcile records the send outcomes that could not be recorded as
+// unknown, asks providers about open payouts and expires approvals that
 // waited too long.
 func (s *Server) reconcile(ctx context.Context) (int, error) {
+	lost := s.flow.RetryLost(ctx)
 	n, err := s.flow.ReconcileDue(ctx)
+	n += lost
 	if err != nil {
 		return n, err
 	}

@@ -209,6 +209,11 @@ func TestFedaPayNumberCap(t *testing.T) {
 			t.Errorf("message at the number = %q, want it to say %q", msg, want)
 		}
 	}
+	// Waiting is not a fix: the summary names the field without asking
+	// the agent to fix it.
+	if sum := doc.Find(`[data-testid="form-errors"] p`).Text(); sum != "Nothing was sent, because of this field:" {
+		t.Errorf("form summary %q", sum)
+	}
 	if v, _ := doc.Find(`input[name="phone_number"]`).Attr("value"); v != "00229 97-80-80 80" {
 		t.Errorf("number kept as %q", v)
 	}

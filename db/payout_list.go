@@ -154,7 +154,7 @@ func payoutNumber(text string) int64 {
 // (from joins it, ids are its rowids) or with LIKE; cond is "" without text.
 func (s *Payouts) textCondition(ctx context.Context, f PayoutFilter) (from, idCol, cond string, arg any, err error) {
 	from, idCol = payoutFrom, "p.id"
-	text := strings.ToLower(f.Text)
+	text := foldText(f.Text)
 	if text == "" {
 		return from, idCol, "", nil, nil
 	}

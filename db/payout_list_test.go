@@ -2,16 +2,22 @@ package db_test
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 
 	"payoutdesk/db"
 )
 
 // The list's text box finds exactly the payouts whose reference,
-// beneficiary or masked account contain the text, case aside, and the
+// beneficiary or masked account contain the text, case and accents aside, and the
 // payout whose number it is, whether it
 // goes through the trigram index (three characters or more) or not, with
 // other filters and page by page in both orders — payouts created since
@@ -22,7 +28,7 @@ func TestListTextMatchesSubstrings(t *testing.T) {
 	store := db.NewPayouts(d)
 	agent := newPayout(t, d).CreatedBy
 	names := []string{"Ama Koffi", "Kofi Annan", "Éléonore Dupré", `Jean "JJ" O'Neil`, "100% Pure_Name", "ÅSA ÖBERG", "Zoë",
-		"ΑΛΈΞΗΣ ΝΙΚΟΛΑΟΥ", "Αλέξης Νικολάου", "Maſs Olſen", "Mass Olsen", "Dose 5 µg"}
+		"ΑΛΈΞΗΣ ΝΙΚΟΛΑΟΥ", "Αλέξης Νικολάου", "Maſs Olſen", "Mass Olsen", "Dose 5 µg", "Komi Sénou, Lomé", "Øyvind Straße"}
 	create := func(i int) {
 		key := "T" + strconv.Itoa(i)
 		status := db.StatusQueued
@@ -61,12 +67,22 @@ func TestListTextMatchesSubstrings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The oracle: plain substrings of the lowercased text, accents removed.
+	fold := func(s string) string {
+		out, _, err := transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), strings.ToLower(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
 	searchable := func(p db.Payout) string {
-		return strings.ToLower(p.Reference + " " + p.BeneficiaryName + " " + p.BeneficiaryAccount)
+		return fold(p.Reference + " " + p.BeneficiaryName + " " + p.BeneficiaryAccount)
 	}
 	for _, text := range []string{"koffi", "KOF", "ko", "é", "éléo", "ÉLÉONORE", `"jj"`, `jj" o'`, "100%", "e_n", "%", "_",
 		"•••• 800", "8016", "pd-t13", "t13", "ref", "åsa ö", "zoë", "nobody", "a k", "pd-t13ref ama",
 		"Αλέξης", "ΑΛΈΞΗΣ", "ξης", "ξησ", "olsen", "ass", "5 µg", "5 μg",
+		// Accents are ignored, on either side; other letters are not.
+		"lome", "LOMÉ", "senou, lo", "Sénou", "eleonore", "zoe", "alexis", "αλεξης", "oyvind", "øyvind", "strasse", "straße",
 		// A payout's number finds it too, and the provider's ids and
 		// references, exactly.
 		"7", "#7", "12", "#120", "#999", "1 2", "777", "pyt_ABC", "pyt_abc", "pay-9", "ref-XYZ", " ref-XYZ "} {
@@ -80,7 +96,7 @@ func TestListTextMatchesSubstrings(t *testing.T) {
 			{Text: text, Status: db.StatusPendingApproval, IDProviders: ids}} {
 			var want []int64
 			for _, p := range all {
-				if (strings.Contains(searchable(p), strings.ToLower(text)) || exact(p)) && (f.Provider == "" || p.Provider == f.Provider) &&
+				if (strings.Contains(searchable(p), fold(text)) || exact(p)) && (f.Provider == "" || p.Provider == f.Provider) &&
 					(f.Status == "" || p.Status == f.Status) {
 					want = append(want, p.ID)
 				}
@@ -115,5 +131,51 @@ func TestListTextMatchesSubstrings(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestFoldMigration: payouts stored before the list ignored accents are
+// folded by the upgrade, and found without them once the index is rebuilt
+// (and before, by reading the table).
+func TestFoldMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "fold.db")
+	d, err := db.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPayout(t, d)
+	// As version 8 stored it: lowercased only, and indexed so.
+	for _, q := range []string{
+		`UPDATE payouts SET search = 'pd-k1 komi sénou, lomé •••• 3456'`,
+		`INSERT INTO payout_text (rowid, search) VALUES (1, 'pd-k1 komi sénou, lomé •••• 3456')`,
+		`UPDATE payout_text_position SET payout_id = 1`,
+		`PRAGMA user_version = 8`,
+	} {
+		if _, err := d.W.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	d.Close()
+	if d, err = db.Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	store := db.NewPayouts(d)
+	for _, text := range []string{"lome", "senou", "Lomé", "sénou, lo"} {
+		got, err := store.List(ctx, db.PayoutFilter{Text: text, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].ID != p.ID {
+			t.Errorf("after the upgrade, %q finds %d payouts, want payout %d", text, len(got), p.ID)
+		}
+	}
+	var indexed int
+	if err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM payout_text WHERE payout_text MATCH '"lome"'`).Scan(&indexed); err != nil {
+		t.Fatal(err)
+	}
+	if indexed != 1 {
+		t.Errorf("the rebuilt index holds %d payouts with \"lome\", want 1", indexed)
 	}
 }

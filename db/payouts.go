@@ -216,7 +216,8 @@ func scanPayout(row interface{ Scan(...any) error }) (Payout, error) {
 	return p, nil
 }
 
-func searchText(parts ...string) string { return strings.ToLower(strings.Join(parts, " ")) }
+// searchText is what the payouts list's text box searches, folded.
+func searchText(parts ...string) string { return foldText(strings.Join(parts, " ")) }
 
 // Create stores a new payout (and, when it is queued, its outbox entry) and
 // appends ev, in one transaction. A payout with the same idempotency key
@@ -237,6 +238,8 @@ func (s *Payouts) Create(ctx context.Context, np NewPayout, ev Event) (p Payout,
 		}
 		capKey = recipientKey(np.Provider, np.Cap.Recipient)
 	}
+	// Outside the transaction: the writer is shared.
+	search := searchText(np.Reference, np.BeneficiaryName, np.BeneficiaryAccount)
 	var id int64
 	var createdAt time.Time
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -263,7 +266,7 @@ func (s *Payouts) Create(ctx context.Context, np NewPayout, ev Event) (p Payout,
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			np.Provider, np.Status, np.AmountMinor, np.Currency, np.IdempotencyKey, np.Reference, string(fields),
 			np.BeneficiaryName, np.BeneficiaryAccount, np.BeneficiaryCountry, np.CreatedBy, now, now,
-			searchText(np.Reference, np.BeneficiaryName, np.BeneficiaryAccount), capKey)
+			search, capKey)
 		if err != nil {
 			if isUnique(err) {
 				return ErrDuplicate

@@ -53,10 +53,9 @@ type Flow struct {
 	slots     chan struct{}
 	sending   sync.WaitGroup
 
-	// lost holds payouts still "submitting" whose send's outcome could not
-	// be recorded, until they are recorded as unknown (see markLost).
+	// lost holds the outcomes of sends that could not be recorded yet.
 	lostMu sync.Mutex
-	lost   []db.Payout
+	lost   []lostOutcome
 }
 
 // Wakeups returns one channel per worker (sending, reconciliation) that
@@ -224,8 +223,13 @@ func (f *Flow) SendDue(ctx context.Context) (int, error) {
 	return len(batch), err
 }
 
-// Wait waits for the sends under way to record their outcome.
-func (f *Flow) Wait() { f.sending.Wait() }
+// Wait waits for the sends under way to record their outcome, and tries
+// once more to record those that could not be. What is still lost then is
+// "submitting", made unknown by Recover at the next start.
+func (f *Flow) Wait() {
+	f.sending.Wait()
+	f.RetryLost(context.Background())
+}
 
 // send makes the provider call for a claimed payout and records its
 // outcome. Anything that may have reached the provider and gave no clear
@@ -289,51 +293,45 @@ func (f *Flow) recordSubmit(ctx context.Context, p db.Payout, res providers.Resu
 	f.recordSent(ctx, p, ch, ev)
 }
 
-// recordSent records the outcome of a claimed payout's send. If that
-// cannot be written, the payout would stay "submitting", which only a
-// restart looks at again (Recover): it is made unknown instead, for
-// reconciliation to settle with the provider.
+// recordSent records the outcome of a claimed payout's send. One that
+// cannot be written is kept and written again by RetryLost: left alone,
+// the payout would stay "submitting", which only a restart looks at again
+// (Recover). Nothing is inferred from the failure: what the provider
+// answered, sent or not sent, is what must be recorded.
 func (f *Flow) recordSent(ctx context.Context, p db.Payout, ch db.Change, ev db.Event) {
 	ch.Only = []db.Status{db.StatusSubmitting}
 	if f.record(ctx, p, ch, ev) != nil {
-		f.markLost(ctx, p)
+		f.keepLost(lostOutcome{p, ch, ev})
 	}
 }
 
-// markLost records a payout whose send's outcome was lost as unknown. If
-// even that cannot be written now, it is kept for RetryLost.
-func (f *Flow) markLost(ctx context.Context, p db.Payout) bool {
-	ev := systemEvent("payout.outcome_unknown")
-	ev.Reason = "the outcome of sending this payout could not be recorded"
-	ch := db.Change{To: db.StatusUnknown, Only: []db.Status{db.StatusSubmitting}, Dequeue: true, CheckAt: f.Now(),
-		ErrorMessage: "The provider's answer could not be recorded; it may have received the payout."}
-	switch err := f.Payouts.Change(ctx, p.ID, ch, ev); {
-	case err == nil:
-		f.Log.WarnContext(ctx, "send outcome lost, payout marked unknown", "payout", p.ID)
-	case errors.Is(err, db.ErrIllegalTransition):
-		// No longer submitting: a webhook has moved it on.
-	default:
-		f.Log.ErrorContext(ctx, "record lost send outcome; will retry", "payout", p.ID, slog.Any("error", err))
-		f.lostMu.Lock()
-		f.lost = append(f.lost, p)
-		f.lostMu.Unlock()
-		return false
-	}
-	return true
+// lostOutcome is a send's outcome that could not be recorded yet.
+type lostOutcome struct {
+	p  db.Payout
+	ch db.Change
+	ev db.Event
 }
 
-// RetryLost tries again to record as unknown the payouts whose send's
-// outcome was lost; it reports how many it recorded.
+func (f *Flow) keepLost(l lostOutcome) {
+	f.lostMu.Lock()
+	f.lost = append(f.lost, l)
+	f.lostMu.Unlock()
+}
+
+// RetryLost records again the send outcomes that could not be recorded;
+// it reports how many it recorded.
 func (f *Flow) RetryLost(ctx context.Context) int {
 	f.lostMu.Lock()
 	lost := f.lost
 	f.lost = nil
 	f.lostMu.Unlock()
 	n := 0
-	for _, p := range lost {
-		if f.markLost(ctx, p) {
-			n++
+	for _, l := range lost {
+		if f.record(ctx, l.p, l.ch, l.ev) != nil {
+			f.keepLost(l)
+			continue
 		}
+		n++
 	}
 	return n
 }

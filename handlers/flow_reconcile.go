@@ -81,13 +81,16 @@ func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) {
 		res providers.Result
 		err error
 	)
+	// A payout changed since its approval is never sent again, replayed
+	// or resumed: what would go out is not what the approver saw.
+	approved := p.ApprovalHash == "" || approvalHash(p) == p.ApprovalHash
 	switch {
 	case p.Status == db.StatusAwaitingConfirmation && caps.ConfirmStep && p.ConfirmedAt.IsZero():
 		f.confirm(ctx, cctx, rail, p)
 		return
-	case p.Status == db.StatusUnknown && caps.Resumable && p.ProviderID != "":
+	case p.Status == db.StatusUnknown && approved && caps.Resumable && p.ProviderID != "":
 		res, err = rail.Submit(cctx, providerPayout(p), refOf(p))
-	case p.Status == db.StatusUnknown && caps.IdempotencyHeader && f.Now().Sub(p.SubmittedAt) < replayWindow:
+	case p.Status == db.StatusUnknown && approved && caps.IdempotencyHeader && f.Now().Sub(p.SubmittedAt) < replayWindow:
 		res, err = rail.Submit(cctx, providerPayout(p), refOf(p))
 	case caps.StatusLookup:
 		res, err = rail.Lookup(cctx, refOf(p))

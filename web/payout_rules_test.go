@@ -398,6 +398,47 @@ func TestUnknownMonimeNeverCreatedTwice(t *testing.T) {
 	}
 }
 
+// TestUnknownPayoutChangedSinceApprovalIsNotReplayed: reconciliation
+// replays an unknown Monime create with its idempotency key, but not for a
+// payout changed since its approval: what would go out is not what the
+// approver saw. It stays unknown, for a manager.
+func TestUnknownPayoutChangedSinceApprovalIsNotReplayed(t *testing.T) {
+	ts := newTestServerWith(t, false)
+	agent := ts.as(db.RoleAgent)
+	id := agent.submit(providers.Monime, agent.openForm(providers.Monime), validForms(ts)[providers.Monime])
+	// Its attempt was recorded and its outcome is unknown (as after a
+	// timeout); its approval hash no longer matches it.
+	for _, q := range []string{
+		`DELETE FROM outbox WHERE payout_id = ?`,
+		`UPDATE payouts SET status = 'unknown', submitted_at = ?, next_check_at = '2000-01-01T00:00:00.000000Z',
+			approval_hash = 'what the approver saw' WHERE id = ?`,
+	} {
+		args := []any{id}
+		if strings.Contains(q, "submitted_at") {
+			args = []any{ts.Clock.Now().UTC().Format(db.TimeLayout), id}
+		}
+		if _, err := ts.DB.W.Exec(q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts.startWorkers()
+	store := db.NewPayouts(ts.DB)
+	deadline := time.Now().Add(10 * time.Second)
+	p, err := store.Get(context.Background(), id)
+	for ; err == nil && p.Checks == 0 && time.Now().Before(deadline); p, err = store.Get(context.Background(), id) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil || p.Checks == 0 {
+		t.Fatalf("the payout was not checked (%v)", err)
+	}
+	if p.Status != db.StatusUnknown {
+		t.Errorf("the payout changed since its approval became %s, want unknown", p.Status)
+	}
+	if n := ts.App.Sandbox().Count(providers.Monime, "payout created"); n != 0 {
+		t.Errorf("Monime created %d payouts, want none: the changed payout was replayed", n)
+	}
+}
+
 // TestCashierArrivingByPollReloadsThePage: a page drawn before the
 // cashier's address was known only lets forms go to this site; once the
 // address comes in, polling asks for the page afresh (whose policy lets

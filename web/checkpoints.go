@@ -164,7 +164,7 @@ func (c *checkpointer) sign(ctx context.Context, seq int64, hash string) (db.Che
 	}
 	// The file first: a checkpoint in the database only is the weaker copy.
 	if err := appendLine(c.file, flags, cp.Line()); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		if errors.Is(err, fs.ErrNotExist) && flags&os.O_CREATE == 0 {
 			return cp, fmt.Errorf("the database holds checkpoints up to seq %d, but their file is missing; restore it: %w", last.Seq, err)
 		}
 		return cp, err

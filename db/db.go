@@ -196,24 +196,41 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Backup writes a consistent copy of the database at src to dest (VACUUM
-// INTO), which must not exist yet. It opens src read-only and whatever its
-// schema version: a backup is what one takes before migrating, and it may
-// run beside the server or on a read-only file.
-func Backup(ctx context.Context, src, dest string) error {
+// INTO), which must not exist yet, and returns the last audit seq the copy
+// holds. It opens src read-only and whatever its schema version: a backup
+// is what one takes before migrating, and it may run beside the server or
+// on a read-only file.
+func Backup(ctx context.Context, src, dest string) (head int64, err error) {
 	abs, err := filepath.Abs(src)
 	if err != nil {
-		return fmt.Errorf("db: backup %s: %w", src, err)
+		return 0, fmt.Errorf("db: backup %s: %w", src, err)
 	}
 	// mode=ro, not query_only, which refuses VACUUM INTO as a write.
-	r, err := open(dsn(abs, url.Values{"mode": {"ro"}, "_busy_timeout": {busyTimeoutParam}}), false)
+	ro := func(path string) (*sql.DB, error) {
+		return open(dsn(path, url.Values{"mode": {"ro"}, "_busy_timeout": {busyTimeoutParam}}), false)
+	}
+	r, err := ro(abs)
 	if err != nil {
-		return fmt.Errorf("db: backup %s: %w", abs, err)
+		return 0, fmt.Errorf("db: backup %s: %w", abs, err)
 	}
 	defer r.Close()
 	if _, err := r.ExecContext(ctx, `VACUUM INTO ?`, dest); err != nil {
-		return fmt.Errorf("db: backup %s to %s: %w", abs, dest, err)
+		return 0, fmt.Errorf("db: backup %s to %s: %w", abs, dest, err)
 	}
-	return nil
+	// The copy's own head: the original may have moved on since.
+	destAbs, err := filepath.Abs(dest)
+	if err != nil {
+		return 0, fmt.Errorf("db: backup %s: %w", dest, err)
+	}
+	c, err := ro(destAbs)
+	if err != nil {
+		return 0, fmt.Errorf("db: backup %s: %w", dest, err)
+	}
+	defer c.Close()
+	if err := c.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM audit_events`).Scan(&head); err != nil {
+		return 0, fmt.Errorf("db: backup %s: read its audit head: %w", dest, err)
+	}
+	return head, nil
 }
 
 // isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.

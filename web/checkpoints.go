@@ -92,14 +92,72 @@ func createSigningKey(path string) (ed25519.PrivateKey, error) {
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("write checkpoint key: %w", err)
 	}
-	pubDER, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
+	if err := writePublicKey(path+".pub", pub, os.O_TRUNC); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(path+".pub", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o644); err != nil {
-		return nil, fmt.Errorf("write checkpoint public key: %w", err)
-	}
 	return key, nil
+}
+
+// writePublicKey writes pub as PEM to path, opened with flag added to
+// create-and-write.
+func writePublicKey(path string, pub ed25519.PublicKey, flag int) error {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|flag, 0o644)
+	if err != nil {
+		return fmt.Errorf("write checkpoint public key: %w", err)
+	}
+	if err := pem.Encode(f, &pem.Block{Type: "PUBLIC KEY", Bytes: der}); err != nil {
+		f.Close()
+		return fmt.Errorf("write checkpoint public key: %w", err)
+	}
+	return f.Close()
+}
+
+// CopyCheckpoints writes, beside a backup at dest whose audit log ends at
+// seq head, what proves it on its own: the checkpoints of the database at
+// dbPath (absolute) that it covers, to DEST.checkpoints, and the public
+// half of their key, to DEST.checkpoint-key.pub. The original's file grows
+// with each checkpoint it signs after the backup, which would make the copy
+// look cut short. It returns how many checkpoints it copied (0: no files).
+func CopyCheckpoints(cfg Config, dbPath, dest string, head int64) (int, error) {
+	keyPath, filePath := CheckpointPaths(cfg, dbPath)
+	f, err := os.Open(filePath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	all, err := db.ReadCheckpoints(f)
+	f.Close()
+	if err != nil {
+		return 0, err
+	}
+	var lines []byte
+	n := 0
+	for _, c := range all {
+		if c.Seq <= head {
+			lines = append(lines, c.Line()...)
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	_, pub, err := readKey(keyPath)
+	if err != nil {
+		return 0, err
+	}
+	if err := writePublicKey(dest+".checkpoint-key.pub", pub, os.O_EXCL); err != nil {
+		return 0, err
+	}
+	if err := appendLine(dest+".checkpoints", os.O_WRONLY|os.O_CREATE|os.O_EXCL, lines); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // checkpointer signs the audit chain's head every Every events and at

@@ -203,15 +203,32 @@ func backup(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	// Read-only and unmigrated: the copy is of the database as it is.
-	if err := db.Backup(ctx, cfg.DBPath, dest); err != nil {
+	head, err := db.Backup(ctx, cfg.DBPath, dest)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "backup written to %s\n", dest)
-	// The copy's history is proven against the original's checkpoints,
-	// which live outside the database and are not copied.
-	if abs, err := filepath.Abs(cfg.DBPath); err == nil {
-		key, file := web.CheckpointPaths(cfg, abs)
-		fmt.Fprintf(e.stdout, "check it with: payoutdesk audit verify -db %s -key %s.pub -checkpoints %s\n", dest, key, file)
+	abs, err := filepath.Abs(cfg.DBPath)
+	if err != nil {
+		return err
 	}
+	n, err := web.CopyCheckpoints(cfg, abs, dest, head)
+	if err != nil {
+		return fmt.Errorf("payoutdesk backup: the copy is written, but not its checkpoints: %w", err)
+	}
+	verify := "payoutdesk audit verify -db " + shellQuote(dest)
+	if n > 0 {
+		fmt.Fprintf(e.stdout, "with its %d signed checkpoints in %s and their public key in %s\n", n, dest+".checkpoints", dest+".checkpoint-key.pub")
+		verify += " -key " + shellQuote(dest+".checkpoint-key.pub")
+	}
+	fmt.Fprintf(e.stdout, "check it with: %s\n", verify)
 	return nil
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:+,=@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

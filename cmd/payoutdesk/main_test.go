@@ -343,6 +343,13 @@ func TestAuditCheckpointsFromTheCommandLine(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("backup = %q, %v; want how to check the copy", out, err)
 	}
+	// The original moves on and signs again: the copy still proves out.
+	if _, err := runCmd(t, path, "", "user", "add", "--email", "e@example.com", "--role", "agent"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCmd(t, path, "", "audit", "checkpoint"); err != nil || !strings.HasPrefix(out, "checkpoint: seq 5") {
+		t.Fatalf("audit checkpoint = %q, %v", out, err)
+	}
 	out, err = runCmd(t, "", "", strings.Fields(hint)...)
 	if err != nil || !strings.Contains(out, "ok: 4 events") || !strings.Contains(out, "1 signed checkpoints match") {
 		t.Errorf("%s = %q, %v; want the copy proven against the checkpoint", strings.TrimSpace(hint), out, err)
@@ -445,5 +452,19 @@ func TestVerifyLeavesTheDatabaseAsItWas(t *testing.T) {
 	}
 	if !bytes.Equal(before, after) {
 		t.Error("verifying the copy changed its file")
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"/var/backups/pd-2026-11-21.db": "/var/backups/pd-2026-11-21.db",
+		"/var/my backups/pd.db":         `'/var/my backups/pd.db'`,
+		"it's.db":                       `'it'\''s.db'`,
+		"$HOME/pd.db":                   `'$HOME/pd.db'`,
+		"":                              `''`,
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
 	}
 }

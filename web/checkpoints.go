@@ -15,9 +15,9 @@ import (
 	"payoutdesk/db"
 )
 
-// CheckpointPaths returns where the signing key and the checkpoint file of
+// checkpointPaths returns where the signing key and the checkpoint file of
 // the database at dbPath (absolute) live: as configured, else next to it.
-func CheckpointPaths(cfg Config, dbPath string) (key, file string) {
+func checkpointPaths(cfg Config, dbPath string) (key, file string) {
 	key, file = cfg.CheckpointKey, cfg.CheckpointFile
 	if key == "" {
 		key = dbPath + ".checkpoint-key"
@@ -123,16 +123,11 @@ func writePublicKey(path string, pub ed25519.PublicKey, flag int) error {
 // with each checkpoint it signs after the backup, which would make the copy
 // look cut short. It returns how many checkpoints it copied (0: no files).
 func CopyCheckpoints(cfg Config, dbPath, dest string, head int64) (int, error) {
-	keyPath, filePath := CheckpointPaths(cfg, dbPath)
-	f, err := os.Open(filePath)
+	keyPath, filePath := checkpointPaths(cfg, dbPath)
+	all, err := readCheckpointFile(filePath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
-	if err != nil {
-		return 0, err
-	}
-	all, err := db.ReadCheckpoints(f)
-	f.Close()
 	if err != nil {
 		return 0, err
 	}
@@ -154,7 +149,7 @@ func CopyCheckpoints(cfg Config, dbPath, dest string, head int64) (int, error) {
 	if err := writePublicKey(dest+".checkpoint-key.pub", pub, os.O_EXCL); err != nil {
 		return 0, err
 	}
-	if err := appendLine(dest+".checkpoints", os.O_WRONLY|os.O_CREATE|os.O_EXCL, lines); err != nil {
+	if err := writeSynced(dest+".checkpoints", os.O_WRONLY|os.O_CREATE|os.O_EXCL, lines); err != nil {
 		return 0, err
 	}
 	return n, nil
@@ -174,7 +169,7 @@ type checkpointer struct {
 // newCheckpointer returns the checkpointer of the open database d, with
 // the key and file of cfg; the key is created if absent.
 func newCheckpointer(cfg Config, d *db.DB, now func() time.Time) (*checkpointer, error) {
-	keyPath, file := CheckpointPaths(cfg, d.Path)
+	keyPath, file := checkpointPaths(cfg, d.Path)
 	key, err := loadSigningKey(keyPath)
 	if err != nil {
 		return nil, err
@@ -221,7 +216,7 @@ func (c *checkpointer) sign(ctx context.Context, seq int64, hash string) (db.Che
 		flags |= os.O_CREATE
 	}
 	// The file first: a checkpoint in the database only is the weaker copy.
-	if err := appendLine(c.file, flags, cp.Line()); err != nil {
+	if err := writeSynced(c.file, flags, cp.Line()); err != nil {
 		if errors.Is(err, fs.ErrNotExist) && flags&os.O_CREATE == 0 {
 			return cp, fmt.Errorf("the database holds checkpoints up to seq %d, but their file is missing; restore it: %w", last.Seq, err)
 		}
@@ -230,13 +225,24 @@ func (c *checkpointer) sign(ctx context.Context, seq int64, hash string) (db.Che
 	return cp, c.audit.AddCheckpoint(ctx, cp)
 }
 
-// appendLine appends to a file, opened with flags, and syncs it.
-func appendLine(path string, flags int, line []byte) error {
+// readCheckpointFile reads the checkpoints of a checkpoint file; a missing
+// file's error is fs.ErrNotExist.
+func readCheckpointFile(path string) ([]db.Checkpoint, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return db.ReadCheckpoints(f)
+}
+
+// writeSynced writes b to a file, opened with flags, and syncs it.
+func writeSynced(path string, flags int, b []byte) error {
 	f, err := os.OpenFile(path, flags, 0o644)
 	if err != nil {
 		return fmt.Errorf("checkpoint file: %w", err)
 	}
-	if _, err := f.Write(line); err != nil {
+	if _, err := f.Write(b); err != nil {
 		f.Close()
 		return fmt.Errorf("checkpoint file: %w", err)
 	}
@@ -253,7 +259,7 @@ func appendLine(path string, flags int, line []byte) error {
 // error once the database holds checkpoints; before the first, it means
 // fewer checks, said in the returned note.
 func VerifyAudit(ctx context.Context, d *db.DB, cfg Config) (v db.Verification, note string, err error) {
-	keyPath, filePath := CheckpointPaths(cfg, d.Path)
+	keyPath, filePath := checkpointPaths(cfg, d.Path)
 	audit := db.NewAudit(d)
 	var o db.VerifyOptions
 	stored, err := audit.Checkpoints(ctx)
@@ -261,7 +267,7 @@ func VerifyAudit(ctx context.Context, d *db.DB, cfg Config) (v db.Verification, 
 		return v, "", err
 	}
 	o.Checkpoints = stored
-	f, err := os.Open(filePath)
+	fromFile, err := readCheckpointFile(filePath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && len(stored) > 0:
 		// Every checkpoint reaches the file before the database, so the
@@ -273,11 +279,6 @@ func VerifyAudit(ctx context.Context, d *db.DB, cfg Config) (v db.Verification, 
 	case err != nil:
 		return v, "", err
 	default:
-		fromFile, err := db.ReadCheckpoints(f)
-		f.Close()
-		if err != nil {
-			return v, "", err
-		}
 		o.Checkpoints = mergeCheckpoints(fromFile, stored)
 	}
 	if len(o.Checkpoints) > 0 {

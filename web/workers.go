@@ -31,8 +31,8 @@ func (s *Server) StartWorkers(ctx context.Context) (wait func()) {
 	}
 }
 
-// reconcile records the send outcomes that could not be recorded as
-// unknown, asks providers about open payouts and expires approvals that
+// reconcile records again the send outcomes that could not be recorded,
+// asks providers about open payouts and expires approvals that
 // waited too long.
 func (s *Server) reconcile(ctx context.Context) (int, error) {
 	lost := s.flow.RetryLost(ctx)

@@ -7,10 +7,12 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"zombiezen.com/go/sqlite"
@@ -49,9 +51,31 @@ type VerifyOptions struct {
 	// Checkpoints, typically from the checkpoint file outside the database
 	// and from the database, are each checked against the chain.
 	Checkpoints []Checkpoint
-	// PublicKey verifies the checkpoints' signatures.
-	PublicKey ed25519.PublicKey
+	// Keys are the trusted public keys: each checkpoint must be validly
+	// signed by the one its KeyID names. There are several once a key has
+	// been replaced, lost or rotated on purpose.
+	Keys []ed25519.PublicKey
 }
+
+// ErrCannotVerify marks a verification that could not run because a file it
+// needs (the checkpoint file, a key) is missing, unreadable or malformed.
+// That is a finding for whoever asked, not a fault of the server, and not
+// proof of a broken history either.
+var ErrCannotVerify = errors.New("db: the audit verification could not run")
+
+// CannotVerify marks err as a verification that could not run, keeping its
+// message: errors.Is(CannotVerify(err), ErrCannotVerify) holds.
+func CannotVerify(err error) error {
+	if err == nil {
+		return nil
+	}
+	return cannotVerify{err}
+}
+
+type cannotVerify struct{ err error }
+
+func (e cannotVerify) Error() string   { return e.err.Error() }
+func (e cannotVerify) Unwrap() []error { return []error{e.err, ErrCannotVerify} }
 
 // Verify recomputes the hash chain. See VerifyWith.
 func (a *Audit) Verify(ctx context.Context) (Verification, error) {
@@ -107,13 +131,20 @@ func (a *Audit) VerifyWith(ctx context.Context, o VerifyOptions) (Verification, 
 func checkCheckpoints(v Verification, last int64, hashes map[int64]string, o VerifyOptions) Verification {
 	cps := append([]Checkpoint(nil), o.Checkpoints...)
 	sort.Slice(cps, func(i, j int) bool { return cps[i].Seq < cps[j].Seq })
+	keys := map[string]ed25519.PublicKey{}
+	for _, k := range o.Keys {
+		keys[KeyID(k)] = k
+	}
 	prev := int64(0)
 	for _, c := range cps {
 		var seq int64
 		var problem string
+		key, known := keys[c.KeyID]
 		switch {
-		case o.PublicKey == nil || !c.Valid(o.PublicKey):
-			seq, problem = c.Seq, fmt.Sprintf("the checkpoint at seq %d is not validly signed by key %s (forged or damaged)", c.Seq, keyIDOf(o.PublicKey))
+		case !known:
+			seq, problem = c.Seq, fmt.Sprintf("the checkpoint at seq %d names key %s, which is not a trusted key (%s): it is forged, or its key's public half is missing from the key ring", c.Seq, c.KeyID, keyIDs(o.Keys))
+		case !c.Valid(key):
+			seq, problem = c.Seq, fmt.Sprintf("the checkpoint at seq %d is not validly signed by key %s (forged or damaged)", c.Seq, c.KeyID)
 		case c.Seq > last && v.OK():
 			seq, problem = last+1, fmt.Sprintf("events after seq %d are missing: a signed checkpoint records seq %d with hash %s", last, c.Seq, c.Hash)
 		case c.Seq > last:
@@ -132,11 +163,16 @@ func checkCheckpoints(v Verification, last int64, hashes map[int64]string, o Ver
 	return v
 }
 
-func keyIDOf(pub ed25519.PublicKey) string {
-	if pub == nil {
-		return "(none given)"
+// keyIDs lists the IDs of keys, for messages.
+func keyIDs(keys []ed25519.PublicKey) string {
+	if len(keys) == 0 {
+		return "none given"
 	}
-	return KeyID(pub)
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = KeyID(k)
+	}
+	return strings.Join(ids, ", ")
 }
 
 func (v Verification) broken(seq int64, problem string) Verification {

@@ -146,7 +146,7 @@ func TestCheckpointsCatchRewritesAndCutTails(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d, cps := setup(t)
 			tt.tamper(t, d)
-			v, err := db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: cps, PublicKey: pub})
+			v, err := db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: cps, Keys: []ed25519.PublicKey{pub}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,12 +162,12 @@ func TestCheckpointsCatchRewritesAndCutTails(t *testing.T) {
 	t.Run("checkpoint of the empty log", func(t *testing.T) {
 		d, cps := setup(t)
 		genesis := db.SignCheckpoint(key, 0, db.GenesisHash, time.Now())
-		v, _ := db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: append(cps, genesis), PublicKey: pub})
+		v, _ := db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: append(cps, genesis), Keys: []ed25519.PublicKey{pub}})
 		if !v.OK() || v.Checkpoints != 3 {
 			t.Errorf("verify = %v; want ok with the genesis checkpoint among 3", v)
 		}
 		wrong := db.SignCheckpoint(key, 0, strings.Repeat("ab", 32), time.Now())
-		if v, _ := db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: append(cps, wrong), PublicKey: pub}); v.OK() {
+		if v, _ := db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: append(cps, wrong), Keys: []ed25519.PublicKey{pub}}); v.OK() {
 			t.Errorf("verify = %v; want a seq 0 checkpoint with another hash refused", v)
 		}
 	})
@@ -177,9 +177,23 @@ func TestCheckpointsCatchRewritesAndCutTails(t *testing.T) {
 		_, otherKey, _ := ed25519.GenerateKey(nil)
 		forged := db.SignCheckpoint(otherKey, 12, cps[1].Hash, time.Now())
 		forged.KeyID = cps[0].KeyID
-		v, _ := db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: append(cps, forged), PublicKey: pub})
+		v, _ := db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: append(cps, forged), Keys: []ed25519.PublicKey{pub}})
 		if v.BrokenAt != 12 || !strings.Contains(v.Problem, "not validly signed") {
 			t.Errorf("verify = %v; want the forged checkpoint named", v)
+		}
+	})
+	t.Run("checkpoints of a replaced key", func(t *testing.T) {
+		d, cps := setup(t)
+		newPub, newKey, _ := ed25519.GenerateKey(nil)
+		later := db.SignCheckpoint(newKey, cps[1].Seq, cps[1].Hash, time.Now())
+		all := append(cps, later)
+		v, _ := db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: all, Keys: []ed25519.PublicKey{newPub, pub}})
+		if !v.OK() || v.Checkpoints != 3 {
+			t.Errorf("verify with both keys = %v; want ok, 3 checkpoints", v)
+		}
+		v, _ = db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: all, Keys: []ed25519.PublicKey{newPub}})
+		if v.BrokenAt != cps[0].Seq || !strings.Contains(v.Problem, "names key "+cps[0].KeyID+", which is not a trusted key ("+db.KeyID(newPub)+")") {
+			t.Errorf("verify with the new key only = %v; want the old key's first checkpoint named untrusted", v)
 		}
 	})
 	t.Run("stored checkpoints round trip", func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -341,10 +340,11 @@ func valueText(v any) string {
 func (h *Audit) VerifyIntegrity(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	v, note, err := h.Verify(r.Context())
-	// A file the check needs (the checkpoint file, the key) is missing:
-	// that is a finding for the manager, not a fault of the server.
+	// A file the check needs (the checkpoint file, a key) is missing,
+	// unreadable or damaged: that is a finding for the manager, not a
+	// fault of the server.
 	var unverified string
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, db.ErrCannotVerify) {
 		unverified, err = err.Error(), nil
 	}
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -279,6 +280,30 @@ func TestVerifyIntegrityAndCheckpoints(t *testing.T) {
 	if msg := doc.Find(`[data-testid="verify-unverified"]`).Text(); !strings.Contains(msg, "could not run") || !strings.Contains(msg, "file is missing") || doc.Find(`[data-testid="verify-ok"]`).Length() != 0 {
 		t.Errorf("verify without the checkpoint file says %q", msg)
 	}
+	// A damaged checkpoint file, or a key ring, is the same: no 500.
+	for _, damaged := range []string{cpFile + ".away", ts.DB.Path + ".checkpoint-key.pub"} {
+		good, err := os.ReadFile(damaged)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(damaged, append(good, "-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n{\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(cpFile+".away", cpFile); err != nil {
+			t.Fatal(err)
+		}
+		r = manager.postForm("/audit/verify", nil)
+		wantStatus(t, r, http.StatusOK)
+		if msg := r.doc(t).Find(`[data-testid="verify-unverified"]`).Text(); !strings.Contains(msg, "could not run") || !strings.Contains(msg, filepath.Base(damaged)) && !strings.Contains(msg, "checkpoint file line") {
+			t.Errorf("verify with %s damaged says %q", filepath.Base(damaged), msg)
+		}
+		if err := os.Rename(cpFile, cpFile+".away"); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(damaged, good, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := os.Rename(cpFile+".away", cpFile); err != nil {
 		t.Fatal(err)
 	}
@@ -295,9 +320,10 @@ func TestVerifyIntegrityAndCheckpoints(t *testing.T) {
 		t.Errorf("verify after tampering says %q", broken)
 	}
 	verified := ts.events("audit.verified")
-	if len(verified) != 3 || verified[0].Outcome != db.OutcomeSuccess ||
+	if len(verified) != 5 || verified[0].Outcome != db.OutcomeSuccess ||
 		verified[1].Outcome != db.OutcomeFailure || !strings.HasPrefix(fmt.Sprint(verified[1].Details["problem"]), "could not run") ||
-		verified[2].Outcome != db.OutcomeFailure || verified[2].Details["broken_at"] != float64(3) {
+		verified[3].Outcome != db.OutcomeFailure || !strings.HasPrefix(fmt.Sprint(verified[3].Details["problem"]), "could not run") ||
+		verified[4].Outcome != db.OutcomeFailure || verified[4].Details["broken_at"] != float64(3) {
 		t.Errorf("checks audited as %+v", verified)
 	}
 }

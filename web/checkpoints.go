@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -10,6 +11,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"payoutdesk/db"
@@ -28,52 +31,115 @@ func checkpointPaths(cfg Config, dbPath string) (key, file string) {
 	return key, file
 }
 
-// loadSigningKey reads the Ed25519 checkpoint key, creating it (mode 0600,
-// with its public half beside it in KEY.pub) if it does not exist. The key
-// never goes into the database: whoever can rewrite the database must not
-// be able to sign a matching checkpoint.
-func loadSigningKey(path string) (ed25519.PrivateKey, error) {
-	key, _, err := readKey(path)
+// The public half of every key that has signed a database's checkpoints
+// is kept in the key ring KEY.pub, one PEM block each, so that checkpoints
+// signed before the key was replaced (lost, or moved away to rotate it)
+// are still proven. A key that is replaced while the database holds
+// checkpoints is an audit event.
+
+// loadSigningKey reads the Ed25519 checkpoint key, creating it (mode 0600)
+// if it does not exist; created reports that. The key never goes into the
+// database: whoever can rewrite the database must not be able to sign a
+// matching checkpoint.
+func loadSigningKey(path string) (key ed25519.PrivateKey, created bool, err error) {
+	key, _, err = readKey(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return createSigningKey(path)
+		key, err = createSigningKey(path)
+		return key, err == nil, err
 	}
 	if err == nil && key == nil {
 		err = fmt.Errorf("checkpoint key %s: a public key cannot sign", path)
 	}
-	return key, err
+	return key, false, err
 }
 
-// readKey reads a checkpoint key file (PEM): a private key (PKCS#8), or a
-// public key (PKIX), which only verifies and leaves key nil.
-func readKey(path string) (key ed25519.PrivateKey, pub ed25519.PublicKey, err error) {
-	b, err := os.ReadFile(path)
+// readKey reads a checkpoint key file (PEM): a private key (PKCS#8), or
+// public keys (PKIX), which only verify and leave key nil. pubs holds the
+// private key's public half, or the public keys.
+func readKey(path string) (key ed25519.PrivateKey, pubs []ed25519.PublicKey, err error) {
+	rest, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoint key: %w", err)
 	}
-	block, _ := pem.Decode(b)
-	if block == nil {
+	for {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			break
+		}
+		var k any
+		if block.Type == "PUBLIC KEY" {
+			k, err = x509.ParsePKIXPublicKey(block.Bytes)
+		} else {
+			k, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("checkpoint key %s: %w", path, err)
+		}
+		switch k := k.(type) {
+		case ed25519.PrivateKey:
+			if key != nil || len(pubs) > 0 {
+				return nil, nil, fmt.Errorf("checkpoint key %s: a private key must be alone in its file", path)
+			}
+			key = k
+			pubs = append(pubs, k.Public().(ed25519.PublicKey))
+		case ed25519.PublicKey:
+			if key != nil {
+				return nil, nil, fmt.Errorf("checkpoint key %s: a private key must be alone in its file", path)
+			}
+			pubs = append(pubs, k)
+		default:
+			return nil, nil, fmt.Errorf("checkpoint key %s: not an Ed25519 key", path)
+		}
+	}
+	switch {
+	case len(pubs) == 0:
 		return nil, nil, fmt.Errorf("checkpoint key %s: no PEM block", path)
+	case len(bytes.TrimSpace(rest)) > 0:
+		// A key ring is only ever appended to: what does not parse is damage.
+		return nil, nil, fmt.Errorf("checkpoint key %s: %d bytes after the last key are not a key", path, len(rest))
 	}
-	var k any
-	if block.Type == "PUBLIC KEY" {
-		k, err = x509.ParsePKIXPublicKey(block.Bytes)
-	} else {
-		k, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	return key, pubs, nil
+}
+
+// trustedKeys returns the public keys that verify checkpoints: those of the
+// key file at path and, unless path is itself a .pub file, of its key ring
+// PATH.pub. One of the two may be missing, so that the key ring alone
+// verifies; both missing is an error wrapping fs.ErrNotExist.
+func trustedKeys(path string) ([]ed25519.PublicKey, error) {
+	_, keys, err := readKey(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("checkpoint key %s: %w", path, err)
+	if strings.HasSuffix(path, ".pub") {
+		return keys, err
 	}
-	switch k := k.(type) {
-	case ed25519.PrivateKey:
-		return k, k.Public().(ed25519.PublicKey), nil
-	case ed25519.PublicKey:
-		return nil, k, nil
+	_, ring, ringErr := readKey(path + ".pub")
+	switch {
+	case errors.Is(ringErr, fs.ErrNotExist) && err != nil:
+		return nil, err
+	case ringErr != nil && !errors.Is(ringErr, fs.ErrNotExist):
+		return nil, ringErr
 	}
-	return nil, nil, fmt.Errorf("checkpoint key %s: not an Ed25519 key", path)
+	return addKeys(keys, ring...), nil
+}
+
+// hasKey reports whether keys hold the key with the given ID.
+func hasKey(keys []ed25519.PublicKey, id string) bool {
+	return slices.ContainsFunc(keys, func(k ed25519.PublicKey) bool { return db.KeyID(k) == id })
+}
+
+// addKeys appends to keys those of more it does not hold yet.
+func addKeys(keys []ed25519.PublicKey, more ...ed25519.PublicKey) []ed25519.PublicKey {
+	for _, k := range more {
+		if !hasKey(keys, db.KeyID(k)) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 func createSigningKey(path string) (ed25519.PrivateKey, error) {
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
 	}
@@ -81,45 +147,47 @@ func createSigningKey(path string) (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	b := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	if err := writeSynced(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600, b); err != nil {
 		return nil, fmt.Errorf("create checkpoint key: %w", err)
-	}
-	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write checkpoint key: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("write checkpoint key: %w", err)
-	}
-	if err := writePublicKey(path+".pub", pub, os.O_TRUNC); err != nil {
-		return nil, err
 	}
 	return key, nil
 }
 
-// writePublicKey writes pub as PEM to path, opened with flag added to
-// create-and-write.
-func writePublicKey(path string, pub ed25519.PublicKey, flag int) error {
-	der, err := x509.MarshalPKIXPublicKey(pub)
+// addToKeyRing appends pub to the key ring at path, creating it, unless
+// the ring holds it already.
+func addToKeyRing(path string, pub ed25519.PublicKey) error {
+	_, ring, err := readKey(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if hasKey(ring, db.KeyID(pub)) {
+		return nil
+	}
+	b, err := encodePublicKeys(pub)
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|flag, 0o644)
-	if err != nil {
-		return fmt.Errorf("write checkpoint public key: %w", err)
+	return writeSynced(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644, b)
+}
+
+// encodePublicKeys encodes keys as PEM, one block each.
+func encodePublicKeys(keys ...ed25519.PublicKey) ([]byte, error) {
+	var b []byte
+	for _, k := range keys {
+		der, err := x509.MarshalPKIXPublicKey(k)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})...)
 	}
-	if err := pem.Encode(f, &pem.Block{Type: "PUBLIC KEY", Bytes: der}); err != nil {
-		f.Close()
-		return fmt.Errorf("write checkpoint public key: %w", err)
-	}
-	return f.Close()
+	return b, nil
 }
 
 // CopyCheckpoints writes, beside a backup at dest whose audit log ends at
 // seq head, what proves it on its own: the checkpoints of the database at
 // dbPath (absolute) that it covers, to DEST.checkpoints, and the public
-// half of their key, to DEST.checkpoint-key.pub. The original's file grows
+// halves of the trusted keys, to DEST.checkpoint-key.pub. The original's file grows
 // with each checkpoint it signs after the backup, which would make the copy
 // look cut short. It returns how many checkpoints it copied (0: no files).
 func CopyCheckpoints(cfg Config, dbPath, dest string, head int64) (int, error) {
@@ -142,14 +210,18 @@ func CopyCheckpoints(cfg Config, dbPath, dest string, head int64) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	_, pub, err := readKey(keyPath)
+	keys, err := trustedKeys(keyPath)
 	if err != nil {
 		return 0, err
 	}
-	if err := writePublicKey(dest+".checkpoint-key.pub", pub, os.O_EXCL); err != nil {
+	ring, err := encodePublicKeys(keys...)
+	if err != nil {
 		return 0, err
 	}
-	if err := writeSynced(dest+".checkpoints", os.O_WRONLY|os.O_CREATE|os.O_EXCL, lines); err != nil {
+	if err := writeSynced(dest+".checkpoint-key.pub", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644, ring); err != nil {
+		return 0, err
+	}
+	if err := writeSynced(dest+".checkpoints", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644, lines); err != nil {
 		return 0, err
 	}
 	return n, nil
@@ -167,14 +239,49 @@ type checkpointer struct {
 }
 
 // newCheckpointer returns the checkpointer of the open database d, with
-// the key and file of cfg; the key is created if absent.
-func newCheckpointer(cfg Config, d *db.DB, now func() time.Time) (*checkpointer, error) {
+// the key and file of cfg: the key is created if absent, and its public
+// half added to the key ring. If the database's last checkpoint names
+// another key, the change is audited; warnings, for the log, say what it
+// means for verification.
+func newCheckpointer(ctx context.Context, cfg Config, d *db.DB, now func() time.Time) (c *checkpointer, warnings []string, err error) {
 	keyPath, file := checkpointPaths(cfg, d.Path)
-	key, err := loadSigningKey(keyPath)
+	key, created, err := loadSigningKey(keyPath)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &checkpointer{audit: db.NewAudit(d), key: key, file: file, every: max(cfg.CheckpointEvery, 1), now: now}, nil
+	c = &checkpointer{audit: db.NewAudit(d), key: key, file: file, every: max(cfg.CheckpointEvery, 1), now: now}
+	pub, id := key.Public().(ed25519.PublicKey), db.KeyID(key.Public().(ed25519.PublicKey))
+	// A key mounted read-only, from a secret store say, must still sign:
+	// its checkpoints are then verified with the key itself.
+	if err := addToKeyRing(keyPath+".pub", pub); err != nil {
+		warnings = append(warnings, fmt.Sprintf("checkpoint key %s is not in the key ring: %v", id, err))
+	}
+	last, err := c.audit.LastCheckpoint(ctx)
+	if errors.Is(err, db.ErrNotFound) || err == nil && last.KeyID == id {
+		return c, warnings, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	ring, err := trustedKeys(keyPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	kept := hasKey(ring, last.KeyID)
+	err = c.audit.Record(ctx, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "audit.checkpoint_key_changed",
+		TargetType: "checkpoint_key", TargetID: id, Details: map[string]any{
+			"previous_key_id": last.KeyID, "last_checkpoint_seq": last.Seq, "key_file_was_missing": created, "previous_key_in_ring": kept}})
+	if err != nil {
+		return nil, nil, err
+	}
+	msg := fmt.Sprintf("checkpoint key changed: checkpoints up to seq %d were signed by key %s, new ones by %s", last.Seq, last.KeyID, id)
+	if created {
+		msg += " (the key file was missing, so a new key was made)"
+	}
+	if !kept {
+		msg += fmt.Sprintf("; key %s is not in the key ring %s, so its checkpoints cannot be proven until its public half is added there", last.KeyID, keyPath+".pub")
+	}
+	return c, append(warnings, msg), nil
 }
 
 // daily is the longest time between two checkpoints while events arrive.
@@ -190,7 +297,9 @@ func (c *checkpointer) run(ctx context.Context) (int, error) {
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return 0, err
 	}
-	due := seq-last.Seq >= c.every || (seq > last.Seq && c.now().Sub(last.At) >= daily)
+	// A new key signs at once, so that the change is itself proven.
+	renewed := err == nil && last.KeyID != db.KeyID(c.key.Public().(ed25519.PublicKey))
+	due := seq-last.Seq >= c.every || (seq > last.Seq && c.now().Sub(last.At) >= daily) || renewed
 	if !due {
 		return 0, nil
 	}
@@ -216,7 +325,7 @@ func (c *checkpointer) sign(ctx context.Context, seq int64, hash string) (db.Che
 		flags |= os.O_CREATE
 	}
 	// The file first: a checkpoint in the database only is the weaker copy.
-	if err := writeSynced(c.file, flags, cp.Line()); err != nil {
+	if err := writeSynced(c.file, flags, 0o644, cp.Line()); err != nil {
 		if errors.Is(err, fs.ErrNotExist) && flags&os.O_CREATE == 0 {
 			return cp, fmt.Errorf("the database holds checkpoints up to seq %d, but their file is missing; restore it: %w", last.Seq, err)
 		}
@@ -236,19 +345,20 @@ func readCheckpointFile(path string) ([]db.Checkpoint, error) {
 	return db.ReadCheckpoints(f)
 }
 
-// writeSynced writes b to a file, opened with flags, and syncs it.
-func writeSynced(path string, flags int, b []byte) error {
-	f, err := os.OpenFile(path, flags, 0o644)
+// writeSynced writes b to a file, opened with flags (and perm, if created),
+// and syncs it.
+func writeSynced(path string, flags int, perm fs.FileMode, b []byte) error {
+	f, err := os.OpenFile(path, flags, perm)
 	if err != nil {
-		return fmt.Errorf("checkpoint file: %w", err)
+		return err
 	}
 	if _, err := f.Write(b); err != nil {
 		f.Close()
-		return fmt.Errorf("checkpoint file: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return fmt.Errorf("checkpoint file: %w", err)
+		return fmt.Errorf("sync %s: %w", path, err)
 	}
 	return f.Close()
 }
@@ -273,17 +383,17 @@ func VerifyAudit(ctx context.Context, d *db.DB, cfg Config) (v db.Verification, 
 		// Every checkpoint reaches the file before the database, so the
 		// file went missing: a history rewritten along with the database's
 		// own checkpoints would pass without it.
-		return v, "", fmt.Errorf("the database holds signed checkpoints, the last at seq %d, but their file is missing: %w", stored[len(stored)-1].Seq, err)
+		return v, "", db.CannotVerify(fmt.Errorf("the database holds signed checkpoints, the last at seq %d, but their file is missing: %w", stored[len(stored)-1].Seq, err))
 	case errors.Is(err, fs.ErrNotExist):
 		note = "no checkpoint file at " + filePath + " and none in the database: the chain is checked against itself only"
 	case err != nil:
-		return v, "", err
+		return v, "", db.CannotVerify(err)
 	default:
 		o.Checkpoints = mergeCheckpoints(fromFile, stored)
 	}
 	if len(o.Checkpoints) > 0 {
-		if _, o.PublicKey, err = readKey(keyPath); err != nil {
-			return v, "", err
+		if o.Keys, err = trustedKeys(keyPath); err != nil {
+			return v, "", db.CannotVerify(err)
 		}
 	}
 	v, err = audit.VerifyWith(ctx, o)
@@ -292,19 +402,22 @@ func VerifyAudit(ctx context.Context, d *db.DB, cfg Config) (v db.Verification, 
 
 // CheckpointNow signs the audit chain's current head at once, with the key
 // and file of cfg (the key is created if absent), whether or not one is due.
-func CheckpointNow(ctx context.Context, d *db.DB, cfg Config) (db.Checkpoint, error) {
-	c, err := newCheckpointer(cfg, d, time.Now)
+// warnings say whether the key changed since the last checkpoint, and what
+// that means for verification.
+func CheckpointNow(ctx context.Context, d *db.DB, cfg Config) (cp db.Checkpoint, warnings []string, err error) {
+	c, warnings, err := newCheckpointer(ctx, cfg, d, time.Now)
 	if err != nil {
-		return db.Checkpoint{}, err
+		return cp, nil, err
 	}
 	seq, hash, err := c.audit.Head(ctx)
 	if err != nil {
-		return db.Checkpoint{}, err
+		return cp, warnings, err
 	}
 	if seq == 0 {
-		return db.Checkpoint{}, errors.New("the audit log is empty: there is nothing to sign yet")
+		return cp, warnings, errors.New("the audit log is empty: there is nothing to sign yet")
 	}
-	return c.sign(ctx, seq, hash)
+	cp, err = c.sign(ctx, seq, hash)
+	return cp, warnings, err
 }
 
 // mergeCheckpoints joins the file's checkpoints and the database's. Both

@@ -68,9 +68,14 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		Secure:   cfg.Secure(),
 		Now:      deps.Now,
 	}
+	var warnings []string
 	var err error
-	if s.checks, err = newCheckpointer(cfg, deps.DB, deps.Now); err != nil {
+	s.checks, warnings, err = newCheckpointer(context.Background(), cfg, deps.DB, deps.Now)
+	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
+	}
+	for _, w := range warnings {
+		deps.Log.Warn(w)
 	}
 	if s.provs, err = buildProviders(context.Background(), cfg, deps.DB); err != nil {
 		return nil, err

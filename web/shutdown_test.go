@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -120,5 +121,66 @@ func TestServeWarnsOfAnExposedSetUp(t *testing.T) {
 		if logs := serve(s.addr, s.token, s.baseURL); strings.Contains(logs, "level=WARN") {
 			t.Errorf("serving on %s with token %q and base URL %q warned:\n%s", s.addr, s.token, s.baseURL, logs)
 		}
+	}
+}
+
+// TestAReplacedCheckpointKeySignsAtOnce: a server that starts without its
+// checkpoint key (lost, or moved away to rotate it) makes a new one, says
+// so in its log, and signs a checkpoint with it at once, though far fewer
+// events than a checkpoint's worth have happened, so that the change is
+// itself proven.
+func TestAReplacedCheckpointKeySignsAtOnce(t *testing.T) {
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "rekey.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	text, err := sandboxtest.Credentials(t).MarshalText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NewSettings(d).Init(ctx, web.SandboxCredentialsKey, text); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NewUsers(d).Create(ctx, "agent@example.com", db.RoleAgent, testPassword,
+		db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "user.created"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Addr, cfg.CheckpointEvery = "127.0.0.1:0", 1000
+	first, _, err := web.CheckpointNow(ctx, d, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(d.Path + ".checkpoint-key"); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	var last db.Checkpoint
+	serveCtx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() {
+		served <- web.Serve(serveCtx, cfg, web.Deps{DB: d, Log: slog.New(slog.NewTextHandler(&logs, nil))}, func(string) {
+			defer stop()
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				if last, err = db.NewAudit(d).LastCheckpoint(ctx); err == nil && last.KeyID != first.KeyID {
+					return
+				}
+			}
+		})
+	}()
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	if last.KeyID == first.KeyID || last.Seq != first.Seq+1 {
+		t.Errorf("last checkpoint %+v; want the new key's, at the change event after seq %d", last, first.Seq)
+	}
+	if !strings.Contains(logs.String(), `level=WARN msg="checkpoint key changed: checkpoints up to seq 1 were signed by key `+first.KeyID) ||
+		!strings.Contains(logs.String(), "the key file was missing") {
+		t.Errorf("no warning of the key change in\n%s", logs.String())
+	}
+	if v, note, err := web.VerifyAudit(ctx, d, cfg); err != nil || note != "" || !v.OK() || v.Checkpoints != 2 {
+		t.Errorf("verify across the change = %v, %q, %v; want both checkpoints proven", v, note, err)
 	}
 }

@@ -168,7 +168,10 @@ func auditCheckpoint(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	cp, err := web.CheckpointNow(ctx, d, cfg)
+	cp, warnings, err := web.CheckpointNow(ctx, d, cfg)
+	for _, w := range warnings {
+		fmt.Fprintln(e.stderr, "warning:", w)
+	}
 	if err != nil {
 		return err
 	}

@@ -379,8 +379,72 @@ func TestAuditCheckpointsFromTheCommandLine(t *testing.T) {
 		t.Errorf("checkpoint of an empty log = %v, want exit 1 saying it is empty", err)
 	}
 	_, err = runCmd(t, path, "", "audit", "verify", "--key", other+".checkpoint-key")
-	if exitCode(err) != 1 || !strings.Contains(err.Error(), "not validly signed") {
+	if exitCode(err) != 1 || !strings.Contains(err.Error(), "not a trusted key") {
 		t.Errorf("verify with another key = %v, want the checkpoint refused", err)
+	}
+}
+
+// TestReplacedCheckpointKey: a checkpoint key that is lost (or moved away
+// to rotate it) is replaced by a new one, which is audited, signs at once
+// and joins the key ring; the old key's checkpoints still prove out with
+// the ring, and not without it.
+func TestReplacedCheckpointKey(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cli.db")
+	key, ring := path+".checkpoint-key", path+".checkpoint-key.pub"
+	if _, err := runCmd(t, path, "", "user", "add", "--email", "m@example.com", "--role", "manager"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCmd(t, path, "", "audit", "checkpoint"); err != nil {
+		t.Fatal(err)
+	}
+	firstRing, err := os.ReadFile(ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(key, filepath.Join(dir, "old-key")); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	getenv := func(k string) string {
+		if k == "PAYOUTDESK_DB" {
+			return path
+		}
+		return ""
+	}
+	if err := run(context.Background(), []string{"audit", "checkpoint"}, getenv, strings.NewReader(""), &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	// The user, the first checkpoint's head, then the change: seq 2.
+	if !strings.HasPrefix(out.String(), "checkpoint: seq 2") || !strings.Contains(errOut.String(), "checkpoint key changed: checkpoints up to seq 1 were signed by key") {
+		t.Errorf("checkpoint with a new key = %q, warnings %q", out.String(), errOut.String())
+	}
+	d, err := db.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := db.NewAudit(d).Get(context.Background(), 2)
+	d.Close()
+	if err != nil || ev.Action != "audit.checkpoint_key_changed" || ev.Details["key_file_was_missing"] != true || ev.Details["previous_key_in_ring"] != true {
+		t.Errorf("event 2 = %+v, %v; want the key change audited", ev, err)
+	}
+	nowRing, err := os.ReadFile(ring)
+	if err != nil || !bytes.HasPrefix(nowRing, firstRing) || len(nowRing) <= len(firstRing) {
+		t.Fatalf("key ring after the change:\n%s\nwant the old key kept and the new one added (%v)", nowRing, err)
+	}
+	if out, err := runCmd(t, path, "", "audit", "verify"); err != nil || !strings.Contains(out, "2 signed checkpoints match") {
+		t.Errorf("verify across the key change = %q, %v", out, err)
+	}
+	// The old key alone does not vouch for the new key's checkpoint.
+	if _, err := runCmd(t, path, "", "audit", "verify", "--key", filepath.Join(dir, "old-key")); exitCode(err) != 1 || !strings.Contains(err.Error(), "broken at seq 2") {
+		t.Errorf("verify with the old key only = %v, want the new key's checkpoint refused", err)
+	}
+	// Nor does the new key alone vouch for the old key's.
+	if err := os.WriteFile(ring, nowRing[len(firstRing):], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCmd(t, path, "", "audit", "verify"); exitCode(err) != 1 || !strings.Contains(err.Error(), "broken at seq 1") || !strings.Contains(err.Error(), "not a trusted key") {
+		t.Errorf("verify without the old key in the ring = %v, want its checkpoint refused", err)
 	}
 }
 

@@ -45,6 +45,7 @@ type Change struct {
 	ErrorCode         string
 	ErrorMessage      string
 	CashierURL        string
+	PayoutOption      string
 	// Fields, when set, replaces the stored form values (to mask account
 	// numbers once they are no longer needed).
 	Fields map[string]string
@@ -81,7 +82,7 @@ type Change struct {
 // condition on the current status, writes nothing by itself).
 func (c Change) IsZero() bool {
 	return c.To == "" && c.ProviderID == "" && c.PaymentID == "" && c.ProviderReference == "" && c.RawStatus == "" &&
-		c.ErrorCode == "" && c.ErrorMessage == "" && c.CashierURL == "" && len(c.Fields) == 0 && !c.Confirmed &&
+		c.ErrorCode == "" && c.ErrorMessage == "" && c.CashierURL == "" && c.PayoutOption == "" && len(c.Fields) == 0 && !c.Confirmed &&
 		len(c.Exchanges) == 0 && c.CheckAt.IsZero() && !c.ClearCheck && !c.CountCheck && c.Requeue.IsZero() &&
 		!c.Dequeue && !c.Enqueue && c.ApprovalHash == "" && c.ApprovedBy == 0 && !c.Record
 }
@@ -192,6 +193,7 @@ func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change,
 	for _, c := range [...]struct{ col, v string }{
 		{"provider_id", ch.ProviderID}, {"payment_id", ch.PaymentID}, {"provider_reference", ch.ProviderReference},
 		{"raw_status", ch.RawStatus}, {"error_code", ch.ErrorCode}, {"error_message", ch.ErrorMessage}, {"cashier_url", ch.CashierURL},
+		{"payout_option", ch.PayoutOption},
 	} {
 		if c.v != "" {
 			set(c.col, c.v)
@@ -262,7 +264,7 @@ func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change,
 	}
 	ev.TargetType, ev.TargetID, ev.Provider = "payout", strconv.FormatInt(id, 10), provider
 	change := map[string]any{"before": map[string]any{"status": string(cur)}, "after": map[string]any{"status": string(to)}}
-	for k, v := range map[string]string{"provider_id": ch.ProviderID, "raw_status": ch.RawStatus, "error_code": ch.ErrorCode, "error_message": ch.ErrorMessage} {
+	for k, v := range map[string]string{"provider_id": ch.ProviderID, "raw_status": ch.RawStatus, "error_code": ch.ErrorCode, "error_message": ch.ErrorMessage, "payout_option": ch.PayoutOption} {
 		if v != "" {
 			change["after"].(map[string]any)[k] = v
 		}

@@ -150,6 +150,7 @@ func TestFoldMigration(t *testing.T) {
 		`UPDATE payouts SET search = 'pd-k1 komi sénou, lomé •••• 3456'`,
 		`INSERT INTO payout_text (rowid, search) VALUES (1, 'pd-k1 komi sénou, lomé •••• 3456')`,
 		`UPDATE payout_text_position SET payout_id = 1`,
+		`ALTER TABLE payouts DROP COLUMN payout_option`, // added by version 10
 		`PRAGMA user_version = 8`,
 	} {
 		if _, err := d.W.ExecContext(ctx, q); err != nil {

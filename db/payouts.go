@@ -33,15 +33,18 @@ type Payout struct {
 	ErrorCode          string
 	ErrorMessage       string
 	CashierURL         string
-	CreatedBy          int64
-	CreatedByEmail     string
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
-	SubmittedAt        time.Time
-	ConfirmedAt        time.Time
-	FinishedAt         time.Time
-	NextCheckAt        time.Time
-	Checks             int
+	// PayoutOption is the option the beneficiary picked with the provider
+	// (Kibramoa's cashier), once the provider reports it.
+	PayoutOption   string
+	CreatedBy      int64
+	CreatedByEmail string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	SubmittedAt    time.Time
+	ConfirmedAt    time.Time
+	FinishedAt     time.Time
+	NextCheckAt    time.Time
+	Checks         int
 	// SendAttempts counts the attempts to send it, while it is in the outbox.
 	SendAttempts int
 	// ApprovalHash is the hash of what its approver saw; empty when it
@@ -188,7 +191,7 @@ func NewPayouts(db *DB) *Payouts { return &Payouts{db: db} }
 
 const payoutColumns = `p.id, p.provider, p.status, p.amount_minor, p.currency, p.idempotency_key, p.reference,
 	p.fields, p.beneficiary_name, p.beneficiary_account, p.beneficiary_country, p.provider_id, p.payment_id,
-	p.provider_reference, p.raw_status, p.error_code, p.error_message, p.cashier_url, p.created_by, u.email,
+	p.provider_reference, p.raw_status, p.error_code, p.error_message, p.cashier_url, p.payout_option, p.created_by, u.email,
 	p.created_at, p.updated_at, p.submitted_at, p.confirmed_at, p.finished_at, p.next_check_at, p.checks,
 	coalesce(o.attempts, 0), p.approval_hash, coalesce(p.approved_by, 0), coalesce(ap.email, ''), p.approved_at`
 
@@ -203,7 +206,7 @@ func scanPayout(row interface{ Scan(...any) error }) (Payout, error) {
 	var fields string
 	err := row.Scan(&p.ID, &p.Provider, &p.Status, &p.AmountMinor, &p.Currency, &p.IdempotencyKey, &p.Reference,
 		&fields, &p.BeneficiaryName, &p.BeneficiaryAccount, &p.BeneficiaryCountry, &p.ProviderID, &p.PaymentID,
-		&p.ProviderReference, &p.RawStatus, &p.ErrorCode, &p.ErrorMessage, &p.CashierURL, &p.CreatedBy, &p.CreatedByEmail,
+		&p.ProviderReference, &p.RawStatus, &p.ErrorCode, &p.ErrorMessage, &p.CashierURL, &p.PayoutOption, &p.CreatedBy, &p.CreatedByEmail,
 		timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt}, nullTime{&p.SubmittedAt}, nullTime{&p.ConfirmedAt},
 		nullTime{&p.FinishedAt}, nullTime{&p.NextCheckAt}, &p.Checks, &p.SendAttempts, &p.ApprovalHash, &p.ApprovedBy,
 		&p.ApprovedByEmail, nullTime{&p.ApprovedAt})

@@ -133,7 +133,7 @@ func exchanges(xs []providers.Exchange) []db.Exchange {
 // withResult copies what a provider result says into a change.
 func withResult(ch db.Change, res providers.Result) db.Change {
 	ch.ProviderID, ch.PaymentID, ch.ProviderReference = res.ProviderID, res.PaymentID, res.ProviderReference
-	ch.RawStatus, ch.CashierURL = res.RawStatus, res.CashierURL
+	ch.RawStatus, ch.CashierURL, ch.PayoutOption = res.RawStatus, res.CashierURL, res.PayoutOption
 	ch.ErrorCode, ch.ErrorMessage = res.ErrorCode, res.ErrorMessage
 	ch.Exchanges = append(ch.Exchanges, exchanges(res.Exchanges)...)
 	return ch

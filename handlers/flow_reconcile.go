@@ -219,7 +219,7 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 	}
 	ev.Details["payout_id"] = p.ID
 	ch := db.Change{ProviderID: u.ProviderID, PaymentID: u.PaymentID, ProviderReference: u.ProviderReference,
-		RawStatus: u.RawStatus, ErrorCode: u.ErrorCode, ErrorMessage: u.ErrorMessage}
+		RawStatus: u.RawStatus, ErrorCode: u.ErrorCode, ErrorMessage: u.ErrorMessage, PayoutOption: u.PayoutOption}
 	to := lifecycleStatus(u.Status)
 	if u.HintOnly {
 		rail, _ := f.Rails.Get(name)
@@ -280,6 +280,7 @@ func unchangedDropped(ch db.Change, p db.Payout) db.Change {
 	}{
 		{&ch.ProviderID, p.ProviderID}, {&ch.PaymentID, p.PaymentID}, {&ch.ProviderReference, p.ProviderReference},
 		{&ch.RawStatus, p.RawStatus}, {&ch.ErrorCode, p.ErrorCode}, {&ch.ErrorMessage, p.ErrorMessage}, {&ch.CashierURL, p.CashierURL},
+		{&ch.PayoutOption, p.PayoutOption},
 	} {
 		if *f.v == f.have {
 			*f.v = ""

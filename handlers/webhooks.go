@@ -106,7 +106,7 @@ func updateDetails(u providers.Update) map[string]any {
 	for k, v := range map[string]string{
 		"provider_id": u.ProviderID, "payment_id": u.PaymentID, "reference": u.Reference,
 		"provider_reference": u.ProviderReference, "next_action": u.NextAction,
-		"error_code": u.ErrorCode, "error_message": u.ErrorMessage,
+		"error_code": u.ErrorCode, "error_message": u.ErrorMessage, "payout_option": u.PayoutOption,
 	} {
 		if v != "" {
 			d[k] = v

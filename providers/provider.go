@@ -106,6 +106,9 @@ type Result struct {
 	NextAction string
 	// CashierURL is where a Kibramoa customer completes the payout.
 	CashierURL string
+	// PayoutOption is the option the beneficiary picked with the provider
+	// (SPEI, PIX, a wallet… in Kibramoa's cashier), when the provider says.
+	PayoutOption string
 	// ErrorCode and ErrorMessage are the provider's own words on a failure.
 	ErrorCode    string
 	ErrorMessage string
@@ -162,7 +165,9 @@ type Update struct {
 	NextAction        string
 	ErrorCode         string
 	ErrorMessage      string
-	Amount            *Money
+	// PayoutOption is as in Result.
+	PayoutOption string
+	Amount       *Money
 	// HintOnly marks webhooks that carry no trustworthy status (Monime): the
 	// app must re-read the payout from the provider before acting.
 	HintOnly bool

@@ -73,18 +73,19 @@ func (ts *testServer) waitStatus(id int64, want db.Status) db.Payout {
 }
 
 // completeCashier plays the Kibramoa customer: opens the cashier link,
-// picks the first payout option and completes.
-func (ts *testServer) completeCashier(cashierURL, account string) {
+// picks the first payout option and completes. It returns the option.
+func (ts *testServer) completeCashier(cashierURL, account string) (option string) {
 	ts.t.Helper()
 	customer := ts.client()
 	r := customer.get(strings.TrimPrefix(cashierURL, ts.URL))
 	wantStatus(ts.t, r, http.StatusOK)
 	doc := r.doc(ts.t)
 	session, _ := doc.Find(`input[name="sessionId"]`).Attr("value")
-	option, _ := doc.Find(`[data-testid="cashier-option"]`).First().Attr("value")
+	option, _ = doc.Find(`[data-testid="cashier-option"]`).First().Attr("value")
 	u, _ := url.Parse(cashierURL)
 	r = customer.postForm(u.Path, url.Values{"sessionId": {session}, "option": {option}, "account": {account}, "action": {"complete"}})
 	wantStatus(ts.t, r, http.StatusSeeOther)
+	return option
 }
 
 // trail returns a payout's audit trail: the statuses it went through, in
@@ -193,12 +194,13 @@ func TestPayoutJourneyPerProvider(t *testing.T) {
 			if msg := page.doc(t).Find(`[data-testid="flash"]`).Text(); msg != "Payout created and queued for sending." {
 				t.Errorf("after submitting the page says %q", msg)
 			}
+			var option string // what the Kibramoa customer picks
 			if tt.provider == providers.Kibramoa {
 				p := ts.waitStatus(id, db.StatusAwaitingCustomer)
 				r := agent.postForm("/payouts/"+strconv.FormatInt(id, 10)+"/cashier", nil)
 				wantStatus(t, r, http.StatusSeeOther)
 				wantLocation(t, r, p.CashierURL)
-				ts.completeCashier(p.CashierURL, "customer42@pix.example")
+				option = ts.completeCashier(p.CashierURL, "customer42@pix.example")
 			}
 			p := ts.waitStatus(id, db.StatusPaid)
 			if p.ProviderID == "" || p.FinishedAt.IsZero() {
@@ -216,6 +218,9 @@ func TestPayoutJourneyPerProvider(t *testing.T) {
 			show := agent.get("/payouts/" + strconv.FormatInt(id, 10)).doc(t)
 			if st, _ := show.Find(`[data-testid="status"]`).Attr("data-status"); st != "paid" {
 				t.Errorf("the payout page shows status %q", st)
+			}
+			if got := show.Find(`[data-testid="payout-option"]`).Text(); option != "" && got != option+", chosen by the customer" || option == "" && got != "" {
+				t.Errorf("the payout page shows the payout option %q; the customer picked %q", got, option)
 			}
 			if show.Find(`[data-testid="timeline-item"]`).Length() < len(tt.statuses) {
 				t.Error("the timeline lacks events")

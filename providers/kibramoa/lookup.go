@@ -48,6 +48,7 @@ func (c *Client) Lookup(ctx context.Context, ref providers.Ref) (providers.Resul
 	res.Status = MapStatus(tx.Status)
 	res.ErrorCode, res.ErrorMessage = tx.failure()
 	res.Amount = amount
+	res.PayoutOption = tx.payoutOption()
 	res.Beneficiary.Country = tx.Country
 	return res, nil
 }

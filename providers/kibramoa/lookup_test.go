@@ -24,16 +24,19 @@ func TestGoldenLookup(t *testing.T) {
 		{"docs transaction", 200, readFile(t, "transaction.json"), AmountDecimal, providers.Result{
 			ProviderID: id, PaymentID: "90545ca3-fe0d-457c-a9da-283ee2561d82", ProviderReference: "invoice-4726",
 			RawStatus: "COMPLETED", Status: providers.StatusPaid, ErrorCode: "999", ErrorMessage: "Business failed - duplicate order number",
-			Amount: &providers.Money{Minor: 100000, Currency: "GBP"}, Beneficiary: providers.Beneficiary{Country: "GB"},
+			PayoutOption: "Bank Transfer", Amount: &providers.Money{Minor: 100000, Currency: "GBP"}, Beneficiary: providers.Beneficiary{Country: "GB"},
 		}, nil},
 		{"docs transaction read as minor units", 200, readFile(t, "transaction.json"), AmountMinor, providers.Result{
 			ProviderID: id, PaymentID: "90545ca3-fe0d-457c-a9da-283ee2561d82", ProviderReference: "invoice-4726",
 			RawStatus: "COMPLETED", Status: providers.StatusPaid, ErrorCode: "999", ErrorMessage: "Business failed - duplicate order number",
-			Amount: &providers.Money{Minor: 1000, Currency: "GBP"}, Beneficiary: providers.Beneficiary{Country: "GB"},
+			PayoutOption: "Bank Transfer", Amount: &providers.Money{Minor: 1000, Currency: "GBP"}, Beneficiary: providers.Beneficiary{Country: "GB"},
 		}, nil},
 		{"refunded without errors", 200, []byte(`{"id":"` + id + `","status":"REFUNDED","errors":null}`), AmountDecimal, providers.Result{
 			ProviderID: id, RawStatus: "REFUNDED", Status: providers.StatusFailed,
 			ErrorMessage: "Kibramoa refunded the payout: the money went back to the merchant balance",
+		}, nil},
+		{"method not a string is ignored", 200, []byte(`{"id":"` + id + `","status":"INIT","method":{"name":"SPEI"}}`), AmountDecimal, providers.Result{
+			ProviderID: id, RawStatus: "INIT", Status: providers.StatusAwaitingCustomer,
 		}, nil},
 		{"undocumented status kept raw", 200, []byte(`{"id":"` + id + `","status":"ON_HOLD"}`), AmountDecimal, providers.Result{
 			ProviderID: id, RawStatus: "ON_HOLD", Status: providers.StatusUnknown,

@@ -122,7 +122,7 @@ func TestWebhookParse(t *testing.T) {
 		s := sha256.Sum256(buf.Bytes())
 		return hex.EncodeToString(s[:])
 	}
-	declined := []byte(`{"internalId":"t-1","sessionId":"s-1","merchantReference":"ref-1","status":"DECINED","currency":"MXN","paymentAmount":"99.50","errors":{"code":301,"msg":"Account rejected"}}`)
+	declined := []byte(`{"internalId":"t-1","sessionId":"s-1","merchantReference":"ref-1","status":"DECINED","currency":"MXN","paymentAmount":"99.50","errors":{"code":301,"msg":"Account rejected"},"paymentOptionName":null,"method":" SPEI "}`)
 	errorList := []byte(`{"internalId":"t-1","status":"ERROR","errors":[{"code":"E1","msg":"PSP down"}]}`)
 	bare := []byte(`{"sessionId":"s-1","status":"ERROR"}`)
 	tests := []struct {
@@ -135,17 +135,17 @@ func TestWebhookParse(t *testing.T) {
 		{"docs example", AmountDecimal, docs, providers.Update{
 			Provider: providers.Kibramoa, EventID: hash(docs), ProviderID: "ee40a31b-a14f-48e2-a272-e3fc013f4735",
 			PaymentID: "35eac8b8-e40b-447e-a214-8dd1f0e23996", Reference: "orde123", ProviderReference: "Invoice ABC123",
-			RawStatus: "COMPLETED", Status: providers.StatusPaid, Amount: &providers.Money{Minor: 13000, Currency: "BRL"},
+			RawStatus: "COMPLETED", Status: providers.StatusPaid, PayoutOption: "Lottery", Amount: &providers.Money{Minor: 13000, Currency: "BRL"},
 		}, nil},
 		{"docs example in minor units", AmountMinor, docs, providers.Update{
 			Provider: providers.Kibramoa, EventID: hash(docs), ProviderID: "ee40a31b-a14f-48e2-a272-e3fc013f4735",
 			PaymentID: "35eac8b8-e40b-447e-a214-8dd1f0e23996", Reference: "orde123", ProviderReference: "Invoice ABC123",
-			RawStatus: "COMPLETED", Status: providers.StatusPaid, Amount: &providers.Money{Minor: 130, Currency: "BRL"},
+			RawStatus: "COMPLETED", Status: providers.StatusPaid, PayoutOption: "Lottery", Amount: &providers.Money{Minor: 130, Currency: "BRL"},
 		}, nil},
 		{"decline with numeric code and string amount", AmountDecimal, declined, providers.Update{
 			Provider: providers.Kibramoa, EventID: hash(declined), ProviderID: "t-1", PaymentID: "s-1", Reference: "ref-1",
 			RawStatus: "DECINED", Status: providers.StatusFailed, ErrorCode: "301", ErrorMessage: "Account rejected",
-			Amount: &providers.Money{Minor: 9950, Currency: "MXN"},
+			PayoutOption: "SPEI", Amount: &providers.Money{Minor: 9950, Currency: "MXN"},
 		}, nil},
 		{"errors as a list", AmountDecimal, errorList, providers.Update{
 			Provider: providers.Kibramoa, EventID: hash(errorList), ProviderID: "t-1",

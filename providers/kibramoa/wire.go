@@ -214,6 +214,22 @@ type transaction struct {
 	PaymentReference  flexString      `json:"paymentReference"`
 	MerchantReference flexString      `json:"merchantReference"`
 	Errors            txErrorsField   `json:"errors"`
+	// The option the customer picked: a notification's paymentOptionName,
+	// a transaction's method. Neither is documented for payouts, so any
+	// shape but a string is ignored rather than refused.
+	PaymentOptionName json.RawMessage `json:"paymentOptionName"`
+	Method            json.RawMessage `json:"method"`
+}
+
+// payoutOption is the option the customer picked, if either field says.
+func (tx transaction) payoutOption() string {
+	for _, raw := range []json.RawMessage{tx.PaymentOptionName, tx.Method} {
+		var s string
+		if json.Unmarshal(raw, &s) == nil && strings.TrimSpace(s) != "" {
+			return strings.TrimSpace(s)
+		}
+	}
+	return ""
 }
 
 // decodeTransaction reads a transaction or notification object.

@@ -106,9 +106,11 @@ type ShowPage struct {
 	ErrorCode          string
 	ErrorMessage       string
 	CashierURL         string
-	CreatedBy          string
-	CreatedAt          time.Time
-	NextCheckAt        time.Time
+	// PayoutOption is what the customer picked in Kibramoa's cashier.
+	PayoutOption string
+	CreatedBy    string
+	CreatedAt    time.Time
+	NextCheckAt  time.Time
 	// Details are the submitted form values, account numbers masked.
 	Details []Detail
 	// Timeline merges the payout's audit events and provider exchanges.

@@ -176,12 +176,13 @@ func option(fl providers.Field, v string) (providers.Option, bool) {
 
 // formPage builds the form's view model from the provider's spec, with the
 // given values (defaults on first render) and errors.
-func formPage(rail providers.Rail, sandbox bool, key string, values, errs map[string]string) payoutsview.FormPage {
+func (h *Payouts) formPage(rail providers.Rail, key string, values, errs map[string]string) payoutsview.FormPage {
 	spec := rail.Form()
 	p := payoutsview.FormPage{
-		Provider: string(rail.Name()), Title: rail.Name().Title(), Intro: spec.Intro, Sandbox: sandbox,
+		Provider: string(rail.Name()), Title: rail.Name().Title(), Intro: spec.Intro, Sandbox: sandboxed(h.Rails, rail.Name()),
 		Key: key, Error: errs[""],
 	}
+	approval := approvalHint(h.Approvals, rail.Name(), spec)
 	index := map[string]int{}
 	for _, fl := range spec.Fields {
 		group := fl.Group
@@ -194,9 +195,46 @@ func formPage(rail providers.Rail, sandbox bool, key string, values, errs map[st
 			index[group] = i
 			p.Groups = append(p.Groups, payoutsview.FieldGroup{Legend: group})
 		}
-		p.Groups[i].Fields = append(p.Groups[i].Fields, fieldProps(spec, fl, values[fl.Name], errs[fl.Name]))
+		fp := fieldProps(spec, fl, values[fl.Name], errs[fl.Name])
+		if fl.Name == providers.FieldNameAmount && approval != "" {
+			fp.Hint = strings.TrimSpace(fp.Hint + " " + approval)
+		}
+		p.Groups[i].Fields = append(p.Groups[i].Fields, fp)
 	}
 	return p
+}
+
+// approvalHint tells the agent, before they submit, which amounts wait
+// for a manager: the threshold of each currency the form offers.
+func approvalHint(rules ApprovalRules, provider providers.Name, spec providers.FormSpec) string {
+	cur, ok := spec.Field(providers.FieldNameCurrency)
+	if !ok {
+		return ""
+	}
+	var above, always []string
+	for _, o := range cur.Options {
+		if t, ok := rules.Threshold(string(provider), o.Value); ok {
+			above = append(above, t.String())
+		} else {
+			always = append(always, o.Value)
+		}
+	}
+	var parts []string
+	if len(above) > 0 {
+		parts = append(parts, "A manager must approve a payout above "+orList(above)+" before it is sent.")
+	}
+	if len(always) > 0 {
+		parts = append(parts, "Every payout in "+strings.Join(always, ", ")+" needs a manager's approval.")
+	}
+	return strings.Join(parts, " ")
+}
+
+// orList joins items as "a, b or c".
+func orList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }
 
 func fieldProps(spec providers.FormSpec, fl providers.Field, value, errMsg string) components.FieldProps {

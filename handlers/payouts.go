@@ -72,8 +72,7 @@ func (h *Payouts) NewForm(w http.ResponseWriter, r *http.Request) {
 		NotFound(w, r)
 		return
 	}
-	page := formPage(rail, sandboxed(h.Rails, rail.Name()), newIdempotencyKey(), rail.Form().Defaults(), nil)
-	render(w, r, h.Log, http.StatusOK, payoutsview.Form(page))
+	render(w, r, h.Log, http.StatusOK, payoutsview.Form(h.formPage(rail, newIdempotencyKey(), rail.Form().Defaults(), nil)))
 }
 
 // sandboxed reports whether the provider n is served by the sandbox.
@@ -142,7 +141,7 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 
 // refuseForm shows the form again, as typed, with its errors (422).
 func (h *Payouts) refuseForm(w http.ResponseWriter, r *http.Request, rail providers.Rail, f payoutForm) {
-	render(w, r, h.Log, http.StatusUnprocessableEntity, payoutsview.Form(formPage(rail, sandboxed(h.Rails, rail.Name()), f.key, f.values, f.errors)))
+	render(w, r, h.Log, http.StatusUnprocessableEntity, payoutsview.Form(h.formPage(rail, f.key, f.values, f.errors)))
 }
 
 // capMessage tells the agent why a payout to this recipient must wait,

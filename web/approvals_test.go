@@ -24,6 +24,11 @@ func TestMakerChecker(t *testing.T) {
 	ts := newTestServer(t)
 	agent, manager, admin := ts.as(db.RoleAgent), ts.as(db.RoleManager), ts.as(db.RoleAdmin)
 
+	// The form says where the threshold is before anything is submitted.
+	form := agent.get("/payouts/new/" + string(providers.FedaPay)).doc(t)
+	if hint := form.Find(`#f-amount-hint`).Text(); !strings.Contains(hint, "A manager must approve a payout above 500,000 XOF before it is sent.") {
+		t.Errorf("the amount's hint is %q; want the approval threshold", hint)
+	}
 	// Over the threshold: it waits, and nothing reaches the provider.
 	id := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
 	path := "/payouts/" + strconv.FormatInt(id, 10)

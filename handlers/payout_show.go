@@ -103,7 +103,7 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 		Amount: amountOf(p).String(), Reference: p.Reference,
 		BeneficiaryName: p.BeneficiaryName, BeneficiaryAccount: p.BeneficiaryAccount, BeneficiaryCountry: p.BeneficiaryCountry,
 		ProviderID: p.ProviderID, PaymentID: p.PaymentID, ProviderReference: p.ProviderReference, RawStatus: p.RawStatus,
-		ErrorCode: p.ErrorCode, ErrorMessage: p.ErrorMessage, CashierURL: p.CashierURL, PayoutOption: p.PayoutOption, CreatedBy: p.CreatedByEmail,
+		ErrorCode: p.ErrorCode, ErrorMessage: p.ErrorMessage, CashierURL: p.CashierURL, Provider: p.Provider, PayoutOption: p.PayoutOption, CreatedBy: p.CreatedByEmail,
 		CreatedAt: p.CreatedAt, NextCheckAt: p.NextCheckAt,
 		CanResolve: p.Status == db.StatusUnknown && db.RoleRank(me.Role) >= db.RoleRank(db.RoleManager),
 	}

@@ -65,14 +65,73 @@ func (h *Payouts) picker(errMsg string) payoutsview.PickerPage {
 }
 
 // NewForm shows a provider's form with its defaults and a fresh
-// idempotency key (GET /payouts/new/{provider}).
+// idempotency key (GET /payouts/new/{provider}); with ?copy=ID, filled in
+// from that payout, if it ended without paying anything.
 func (h *Payouts) NewForm(w http.ResponseWriter, r *http.Request) {
 	rail, ok := h.Rails.Get(providers.Name(r.PathValue("provider")))
 	if !ok {
 		NotFound(w, r)
 		return
 	}
-	render(w, r, h.Log, http.StatusOK, payoutsview.Form(h.formPage(rail, newIdempotencyKey(), rail.Form().Defaults(), nil)))
+	values := rail.Form().Defaults()
+	if r.URL.Query().Has("copy") {
+		copied, ok := h.copyValues(w, r, rail)
+		if !ok {
+			return
+		}
+		if copied != nil {
+			values = copied
+		}
+	}
+	render(w, r, h.Log, http.StatusOK, payoutsview.Form(h.formPage(rail, newIdempotencyKey(), values, nil)))
+}
+
+// copyValues returns the form values of the payout named by ?copy, for
+// creating it again, and flashes what the agent must know; nil values
+// leave the form at its defaults. Account numbers are not copied: they are
+// masked once a payout ends, and a wrong number is the usual reason to
+// create one again. A payout paid, or possibly still under way, is not
+// copied at all, as sending it again could pay twice.
+func (h *Payouts) copyValues(w http.ResponseWriter, r *http.Request, rail providers.Rail) (map[string]string, bool) {
+	id, err := strconv.ParseInt(r.URL.Query().Get("copy"), 10, 64)
+	if err != nil || id <= 0 {
+		NotFound(w, r)
+		return nil, false
+	}
+	p, err := h.Store.Get(r.Context(), id)
+	if errors.Is(err, db.ErrNotFound) || err == nil && p.Provider != string(rail.Name()) {
+		NotFound(w, r)
+		return nil, false
+	}
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return nil, false
+	}
+	c := views.ChromeFrom(r.Context())
+	if !p.Status.Final() || p.Status == db.StatusPaid {
+		c.Flashes = append(c.Flashes, views.Flash{Kind: "warning", Message: fmt.Sprintf(
+			"Payout %d is %s, so its details were not copied: only a payout that ended without paying anything is created again this way.", id, p.Status.Label())})
+		return nil, true
+	}
+	spec := rail.Form()
+	values := map[string]string{}
+	var retype []string
+	for _, fl := range spec.Fields {
+		v, ok := p.Fields[fl.Name]
+		switch {
+		case !ok:
+		case fl.Account:
+			retype = append(retype, strings.ToLower(fl.Label))
+		default:
+			values[fl.Name] = v
+		}
+	}
+	msg := fmt.Sprintf("Copied from payout %d (%s): check the details, then submit to create a new payout.", id, p.Status.Label())
+	if len(retype) > 0 {
+		msg += " Enter the " + orList(retype) + " again: it is not kept once a payout ends."
+	}
+	c.Flashes = append(c.Flashes, views.Flash{Kind: "info", Message: msg})
+	return values, true
 }
 
 // sandboxed reports whether the provider n is served by the sandbox.

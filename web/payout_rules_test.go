@@ -247,6 +247,45 @@ func TestDeclineShowsTheProvidersWords(t *testing.T) {
 	if p.Fields["phone_number"] == "97808080" || !strings.HasSuffix(p.Fields["phone_number"], "8080") {
 		t.Errorf("stored phone number %q: want it masked to its last digits", p.Fields["phone_number"])
 	}
+	// Nothing was paid, so the page offers to create it again: a new form
+	// with a new key, filled in but for the number, which must be typed
+	// again (only its masked form is kept).
+	copyLink, _ := page.Find(`[data-testid="copy-payout"]`).Attr("href")
+	if page.Find(`[data-testid="unpaid-advice"]`).Length() != 1 || copyLink != "/payouts/new/fedapay?copy="+strconv.FormatInt(id, 10) {
+		t.Fatalf("a failed payout's page offers %q to create it again", copyLink)
+	}
+	r := agent.get(copyLink)
+	wantStatus(t, r, http.StatusOK)
+	form := r.doc(t)
+	if copied, _ := form.Find(`input[name="idempotency_key"]`).Attr("value"); copied == key || len(copied) != 26 {
+		t.Errorf("the copy's idempotency key is %q; want a new one", copied)
+	}
+	for name, want := range map[string]string{"amount": "666", "phone_number": "", "firstname": "Ama", "email": "ama@example.com"} {
+		if !fieldKeeps(form, name, want) {
+			t.Errorf("the copy's %s is not %q", name, want)
+		}
+	}
+	if msg := form.Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "Copied from payout "+strconv.FormatInt(id, 10)) || !strings.Contains(msg, "Enter the mobile money number again") {
+		t.Errorf("the copy says %q", msg)
+	}
+	again := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), withValues(validForms(ts)[providers.FedaPay], map[string]string{"amount": "666"}))
+	if again == id {
+		t.Error("creating it again returned the old payout")
+	}
+	// What paid, or may still pay, is not copied; nor is what is not there.
+	paid := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), validForms(ts)[providers.FedaPay])
+	ts.waitStatus(paid, db.StatusPaid)
+	if page := agent.get("/payouts/" + strconv.FormatInt(paid, 10)).doc(t); page.Find(`[data-testid="copy-payout"]`).Length() != 0 {
+		t.Error("a paid payout offers to be created again")
+	}
+	r = agent.get("/payouts/new/fedapay?copy=" + strconv.FormatInt(paid, 10))
+	wantStatus(t, r, http.StatusOK)
+	if form := r.doc(t); !strings.Contains(form.Find(`[data-testid="flash"]`).Text(), "not copied") || fieldKeeps(form, "firstname", "Ama") {
+		t.Errorf("a paid payout's details were copied: %q, first name kept %v", form.Find(`[data-testid="flash"]`).Text(), fieldKeeps(form, "firstname", "Ama"))
+	}
+	for _, bad := range []string{"abc", "-1", "999999", strconv.FormatInt(id, 10) + "&x"} {
+		wantStatus(t, agent.get("/payouts/new/monime?copy="+bad), http.StatusNotFound)
+	}
 	// A refusal at creation (over the provider's own limit) fails with the
 	// provider's field errors.
 	key = agent.openForm(providers.Kibramoa)

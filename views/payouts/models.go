@@ -106,6 +106,8 @@ type ShowPage struct {
 	ErrorCode          string
 	ErrorMessage       string
 	CashierURL         string
+	// Provider names the provider, for links (ProviderTitle is for people).
+	Provider string
 	// PayoutOption is what the customer picked in Kibramoa's cashier.
 	PayoutOption string
 	CreatedBy    string
@@ -123,6 +125,10 @@ type ShowPage struct {
 	ResolveErrors  map[string]string
 	Approval       Approval
 }
+
+// EndedUnpaid reports whether the payout ended without paying anything,
+// so that creating it again cannot pay twice.
+func (p ShowPage) EndedUnpaid() bool { return p.Final && p.Status != "paid" }
 
 // Decides reports whether the page offers its viewer a decision: approving
 // or rejecting the payout, or settling its outcome by hand.

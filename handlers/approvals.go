@@ -144,10 +144,7 @@ func reasonError(reason string) string {
 	if n := len([]rune(reason)); n < 10 || n > 1000 {
 		return "Give a reason of 10 to 1000 characters."
 	}
-	if strings.ContainsFunc(reason, func(c rune) bool { return c < ' ' && c != '\n' && c != '\r' && c != '\t' }) {
-		return "The reason must not contain control characters."
-	}
-	return ""
+	return textProblem("The reason", reason, true)
 }
 
 // refuse records a refused decision on p as action, with why, and shows

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,7 +53,7 @@ func (h *Audit) Export(w http.ResponseWriter, r *http.Request) {
 		name += ".jsonl"
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	bw := bufio.NewWriterSize(w, 64<<10)
+	bw := bufio.NewWriterSize(stallWriter{w: w, rc: http.NewResponseController(w)}, 64<<10)
 	flusher, _ := w.(http.Flusher)
 	var write func(db.Event) error
 	finish := func() { bw.Flush() }
@@ -104,6 +105,23 @@ func (h *Audit) Export(w http.ResponseWriter, r *http.Request) {
 		h.Log.ErrorContext(r.Context(), "audit export", "rows", n, "error", err)
 	}
 	finish()
+}
+
+// exportStall is how long a write of an export may wait for the client to
+// read, in place of the server's WriteTimeout for the whole answer: a large
+// export on a slow link is not cut short while it moves.
+const exportStall = time.Minute
+
+// stallWriter writes to w with a fresh write deadline for every write.
+type stallWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (s stallWriter) Write(p []byte) (int, error) {
+	// Not every ResponseWriter has deadlines (a test recorder): no matter.
+	_ = s.rc.SetWriteDeadline(time.Now().Add(exportStall))
+	return s.w.Write(p)
 }
 
 func eventCells(e db.Event) []string {

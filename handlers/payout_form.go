@@ -91,22 +91,31 @@ func parsePayoutForm(rail providers.Rail, form url.Values) payoutForm {
 	return f
 }
 
-// checkField checks one value against its field spec and returns what is
-// wrong with it, worded for the agent; "" if nothing.
-func checkField(fl providers.Field, v string) string {
+// textProblem says what makes v, typed into the field labelled label, not
+// plain text; "" if nothing. Line breaks and tabs are text when multiline.
+func textProblem(label, v string, multiline bool) string {
 	if !utf8.ValidString(v) {
-		return fl.Label + " contains characters that are not text."
+		return label + " contains characters that are not text."
 	}
 	for _, r := range v {
-		if unicode.IsControl(r) && !(fl.Type == providers.FieldTextarea && (r == '\n' || r == '\r' || r == '\t')) {
-			return fl.Label + " must not contain control characters."
+		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) {
+			return label + " must not contain control characters."
 		}
 		// Invisible format characters (zero-width spaces, direction
 		// overrides) can make a name read differently on the approval
 		// page from what is sent.
 		if unicode.Is(unicode.Cf, r) {
-			return fl.Label + " must not contain invisible characters (such as zero-width spaces or direction marks)."
+			return label + " must not contain invisible characters (such as zero-width spaces or direction marks)."
 		}
+	}
+	return ""
+}
+
+// checkField checks one value against its field spec and returns what is
+// wrong with it, worded for the agent; "" if nothing.
+func checkField(fl providers.Field, v string) string {
+	if msg := textProblem(fl.Label, v, fl.Type == providers.FieldTextarea); msg != "" {
+		return msg
 	}
 	if v == "" {
 		if fl.Required {

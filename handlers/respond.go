@@ -64,6 +64,11 @@ func ErrorPage(w http.ResponseWriter, r *http.Request, status int) {
 	if !ok {
 		t = [2]string{http.StatusText(status), ""}
 	}
+	errorPage(w, r, status, t[0], t[1])
+}
+
+func errorPage(w http.ResponseWriter, r *http.Request, status int, title, message string) {
+	t := [2]string{title, message}
 	var buf bytes.Buffer
 	p := errorsview.ErrorPage{Status: status, Title: t[0], Message: t[1], RequestID: RequestInfoFrom(r.Context()).ID}
 	if err := errorsview.Page(p).Render(r.Context(), &buf); err != nil {
@@ -80,6 +85,13 @@ func NotFound(w http.ResponseWriter, r *http.Request) { ErrorPage(w, r, http.Sta
 
 // Forbidden renders the 403 page.
 func Forbidden(w http.ResponseWriter, r *http.Request) { ErrorPage(w, r, http.StatusForbidden) }
+
+// CrossOrigin renders the 403 page of a form sent from another site (or
+// by a browser that says so): nothing to do with the user's role.
+func CrossOrigin(w http.ResponseWriter, r *http.Request) {
+	errorPage(w, r, http.StatusForbidden, "Refused: sent from another site",
+		"This form was not sent from a Payout Desk page, so nothing was done. Open Payout Desk, go back to the page and send the form from there.")
+}
 
 // redirect sends a 303 to a local path; with htmx it asks for a full-page
 // navigation instead, since a fragment swap of a whole page would nest it.

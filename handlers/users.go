@@ -28,8 +28,8 @@ type Users struct {
 }
 
 type newUserForm struct {
-	Email string `form:"email" validate:"required,email,max=254"`
-	Role  string `form:"role" validate:"required,oneof=agent manager admin"`
+	Email string `form:"email" label:"Email" validate:"required,email,max=254"`
+	Role  string `form:"role" label:"Role" validate:"required,oneof=agent manager admin"`
 }
 
 // List shows every user and the form to add one (GET /users).

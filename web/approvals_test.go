@@ -250,6 +250,19 @@ func TestRejectAndExpire(t *testing.T) {
 	if short.doc(t).Find(`[data-testid="error-reason"]`).Text() == "" || field.AttrOr("aria-invalid", "") != "true" || field.Text() != "too short" {
 		t.Errorf("a too-short reason is not marked at its field, with the text kept")
 	}
+	// A reason is shown on the payout and kept in the audit log: it must be
+	// the plain text it reads as.
+	for bad, want := range map[string]string{
+		"\xff\xfe\xff\xfe\xff\xfe\xff\xfe\xff\xfe\xff": "not text",
+		"Compliance said no\u0085, see ticket": "control characters",
+		"Approved\u202e by compliance review":  "invisible characters",
+	} {
+		r := manager.postForm(path+"/reject", url.Values{"reason": {bad}})
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		if msg := r.doc(t).Find(`[data-testid="error-reason"]`).Text(); !strings.Contains(msg, want) {
+			t.Errorf("reason %q: message %q, want it to say %q", bad, msg, want)
+		}
+	}
 	reason := "The customer's account is under review by compliance."
 	wantStatus(t, manager.postForm(path+"/reject", url.Values{"reason": {reason}}), http.StatusSeeOther)
 	p := ts.waitStatus(a, db.StatusRejected)

@@ -2,10 +2,14 @@ package web_test
 
 import (
 	"bufio"
+	"bytes"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -357,5 +361,58 @@ func TestAuditToIncludesTheTimeWritten(t *testing.T) {
 		if got := doc.Find(`[data-testid="events"] tbody tr`).Length(); got != tt.want {
 			t.Errorf("from %q to %q: %d events, want %d", tt.from, tt.to, got, tt.want)
 		}
+	}
+}
+
+// TestSlowExportIsNotCutShort: an export takes as long as the client takes
+// to read it. The server's write timeout bounds ordinary answers; applied
+// to a large export on a slow link it cut the file short, silently, after
+// the headers had said 200.
+func TestSlowExportIsNotCutShort(t *testing.T) {
+	ts := newTestServerWith(t, false)
+	manager := ts.as(db.RoleManager)
+	const events = 20000 // about 10 MB of JSON Lines: more than the socket buffers hold
+	pad := strings.Repeat("x", 400)
+	err := ts.DB.InTx(t.Context(), func(tx *sql.Tx) error {
+		for i := range events {
+			e := db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "test.bulk", Details: map[string]any{"i": i, "pad": pad}}
+			if err := db.Append(t.Context(), tx, &e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same application behind a server whose write timeout is far
+	// shorter than the slow read below.
+	slow := httptest.NewUnstartedServer(ts.App.Handler())
+	slow.Config.WriteTimeout = 300 * time.Millisecond
+	slow.Start()
+	defer slow.Close()
+	resp, err := manager.hc.Get(slow.URL + "/audit/export?format=jsonl&action=test.bulk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("export answered %d", resp.StatusCode)
+	}
+	lines, buf := 0, make([]byte, 256<<10)
+	start := time.Now()
+	for {
+		n, err := resp.Body.Read(buf)
+		lines += bytes.Count(buf[:n], []byte("\n"))
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %d lines and %v: %v", lines, time.Since(start).Round(time.Millisecond), err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if lines != events || time.Since(start) < slow.Config.WriteTimeout {
+		t.Errorf("read %d lines in %v; want all %d, over longer than the write timeout", lines, time.Since(start), events)
 	}
 }

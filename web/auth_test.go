@@ -272,8 +272,8 @@ func TestCrossSitePostsRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := c.forT(t).postWith(tt.path, url.Values{"email": {"x@example.com"}, "role": {"admin"}, "password": {testPassword}}, tt.headers)
 			wantStatus(t, r, http.StatusForbidden)
-			if r.doc(t).Find(`[data-testid="error-page"]`).Length() != 1 {
-				t.Error("the refusal is not the friendly 403 page")
+			if r.doc(t).Find(`[data-testid="error-page"]`).Length() != 1 || !strings.Contains(r.Body, "not sent from a Payout Desk page") || strings.Contains(r.Body, "role") {
+				t.Error("the refusal is not the friendly 403 page saying where the form came from")
 			}
 		})
 	}
@@ -321,5 +321,26 @@ func TestLoginThrottleHoldsAgainstParallelAttempts(t *testing.T) {
 	}
 	if throttled != 26 {
 		t.Errorf("%d of 30 attempts throttled (codes %v), want 26: four failures, then the fifth locks", throttled, codes)
+	}
+}
+
+// TestNewUserErrorsReadLikeTheForm: the add-user form's messages name its
+// fields as the page labels them, in sentences.
+func TestNewUserErrorsReadLikeTheForm(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.as(db.RoleAdmin)
+	for _, tt := range []struct {
+		form        url.Values
+		field, want string
+	}{
+		{url.Values{"email": {""}, "role": {"agent"}}, "email", "Email is a required field."},
+		{url.Values{"email": {"someone"}, "role": {"agent"}}, "email", "Email must be an email address, such as name@example.com."},
+		{url.Values{"email": {"new@example.com"}, "role": {"superadmin"}}, "role", "Role must be one of: agent, manager, admin."},
+	} {
+		r := admin.postForm("/users", tt.form)
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		if got := strings.TrimSpace(r.doc(t).Find(`[data-testid="error-` + tt.field + `"]`).Text()); got != tt.want {
+			t.Errorf("%v: %s says %q, want %q", tt.form, tt.field, got, tt.want)
+		}
 	}
 }

@@ -140,7 +140,7 @@ func (s *Server) buildHandler() http.Handler {
 	}
 	cop := http.NewCrossOriginProtection()
 	cop.AddInsecureBypassPattern("POST /webhooks/{provider}")
-	cop.SetDenyHandler(http.HandlerFunc(handlers.Forbidden))
+	cop.SetDenyHandler(http.HandlerFunc(handlers.CrossOrigin))
 	return chain(s.errorPages(mux), s.requestInfo, s.logRequests, s.recoverPanic, s.secureHeaders, cop.Handler)
 }
 

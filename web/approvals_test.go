@@ -254,8 +254,8 @@ func TestRejectAndExpire(t *testing.T) {
 	// the plain text it reads as.
 	for bad, want := range map[string]string{
 		"\xff\xfe\xff\xfe\xff\xfe\xff\xfe\xff\xfe\xff": "not text",
-		"Compliance said no\u0085, see ticket": "control characters",
-		"Approved\u202e by compliance review":  "invisible characters",
+		"Compliance said no\u0085, see ticket":         "control characters",
+		"Approved\u202e by compliance review":          "invisible characters",
 	} {
 		r := manager.postForm(path+"/reject", url.Values{"reason": {bad}})
 		wantStatus(t, r, http.StatusUnprocessableEntity)

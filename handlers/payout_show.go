@@ -51,6 +51,9 @@ func (h *Payouts) Show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n, ok := notices[r.URL.Query().Get("notice")]; ok {
+		if n == notices["created"] && p.Provider == string(providers.Kibramoa) {
+			n = kibramoaCreated
+		}
 		c := views.ChromeFrom(r.Context())
 		c.Flashes = append(c.Flashes, n)
 	}
@@ -104,7 +107,7 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 		BeneficiaryName: p.BeneficiaryName, BeneficiaryAccount: p.BeneficiaryAccount, BeneficiaryCountry: p.BeneficiaryCountry,
 		ProviderID: p.ProviderID, PaymentID: p.PaymentID, ProviderReference: p.ProviderReference, RawStatus: p.RawStatus,
 		ErrorCode: p.ErrorCode, ErrorMessage: p.ErrorMessage, CashierURL: p.CashierURL, Provider: p.Provider, PayoutOption: p.PayoutOption, CreatedBy: p.CreatedByEmail,
-		CreatedAt: p.CreatedAt, NextCheckAt: p.NextCheckAt,
+		CreatedAt: p.CreatedAt, NextCheckAt: p.NextCheckAt, AsOf: h.Now().UTC(),
 		CanResolve: p.Status == db.StatusUnknown && db.RoleRank(me.Role) >= db.RoleRank(db.RoleManager),
 	}
 	switch {

@@ -59,7 +59,7 @@ func ParseMoney(s, code string) (Money, error) {
 		if exp == 0 {
 			return Money{}, fmt.Errorf("must be a whole number: %s has no decimals (for five thousand, type 5000)", code)
 		}
-		return Money{}, fmt.Errorf("can have at most %d decimal places in %s (group thousands with commas: 1,500)", exp, code)
+		return Money{}, fmt.Errorf("can have at most %d decimal places in %s; to group thousands, use commas (1,500)", exp, code)
 	}
 	m, err := parseDecimal(intPart, frac, hasDot, code)
 	if err == nil && m.Minor == 0 {

@@ -36,6 +36,9 @@ func TestMakerChecker(t *testing.T) {
 	if got := page.Find(`[data-testid="status"]`).Text(); strings.TrimSpace(got) != "waiting for approval" {
 		t.Errorf("the agent sees %q, want waiting for approval", got)
 	}
+	if asOf, _ := page.Find(`[data-testid="as-of"] time`).Attr("datetime"); asOf == "" {
+		t.Error("a payout still under way does not say when its status was read")
+	}
 	if !strings.Contains(page.Find(`[data-testid="flash"]`).Text(), "needs a manager's approval") {
 		t.Error("the agent is not told the payout needs approval")
 	}

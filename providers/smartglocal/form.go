@@ -43,7 +43,8 @@ func (c *Client) Form() providers.FormSpec {
 	return providers.FormSpec{
 		Provider: providers.SmartGlocal,
 		Intro: "Pays out from the prefunded Smart Glocal balance to a bank account (IBAN) or a bank card. " +
-			"Smart Glocal holds each payout until it is confirmed here, and cancels it if nobody confirms within 4 hours.",
+			"Smart Glocal holds each payout for confirmation: Payout Desk confirms it once Smart Glocal's copy matches what was submitted " +
+			"(amount, currency, recipient), and cancels it, saying why, if it does not.",
 		Fields: []providers.Field{
 			{Name: providers.FieldNameAmount, Label: "Amount", Type: providers.FieldAmount, Group: groupPayout, Required: true,
 				Hint: "In major units, as on the request: 150.00 means one hundred and fifty.", Placeholder: "150.00"},
@@ -81,7 +82,7 @@ func (c *Client) Form() providers.FormSpec {
 				Hint: "The recipient's country as a three-letter code: BEL for Belgium, DEU for Germany.", Placeholder: "BEL"},
 
 			{Name: "sender_company_name", Label: "Company name", Type: providers.FieldText, Group: groupSender,
-				Default: s.CompanyName, MaxLen: 255, Hint: "The company paying; normally left as prefilled."},
+				Default: s.CompanyName, MaxLen: 255, Hint: "The company paying, as registered with Smart Glocal; prefilled when the deployment sets it."},
 			{Name: "sender_registration_number", Label: "Registration number", Type: providers.FieldText, Group: groupSender,
 				Default: s.RegistrationNumber, MaxLen: 64},
 			{Name: "sender_country_iso3", Label: "Company country", Type: providers.FieldText, Group: groupSender,

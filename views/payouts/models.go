@@ -113,6 +113,9 @@ type ShowPage struct {
 	CreatedBy    string
 	CreatedAt    time.Time
 	NextCheckAt  time.Time
+	// AsOf is when the page was drawn: a page left open, or one whose
+	// polling stopped, says how old what it shows is.
+	AsOf time.Time
 	// Details are the submitted form values, account numbers masked.
 	Details []Detail
 	// Timeline merges the payout's audit events and provider exchanges.

@@ -218,6 +218,13 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 		return err
 	}
 	ev.Details["payout_id"] = p.ID
+	if p.SubmittedAt.IsZero() {
+		// Never sent (waiting for approval, rejected, still queued): no
+		// provider can know of it, whatever a signed body says.
+		ev.Details["ignored"] = "the payout was never sent to the provider"
+		_, err := f.Webhooks.Received(ctx, string(name), u.EventID, ev, nil)
+		return err
+	}
 	ch := db.Change{ProviderID: u.ProviderID, PaymentID: u.PaymentID, ProviderReference: u.ProviderReference,
 		RawStatus: u.RawStatus, ErrorCode: u.ErrorCode, ErrorMessage: u.ErrorMessage, PayoutOption: u.PayoutOption}
 	to := lifecycleStatus(u.Status)

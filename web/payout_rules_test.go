@@ -615,6 +615,21 @@ func TestWebhooksCannotRewriteAFinalPayout(t *testing.T) {
 	if dup.Details["duplicate"] != true || last.Details["ignored"] == nil {
 		t.Errorf("replay audited as %v and late failure as %v; want duplicate and ignored", dup.Details, last.Details)
 	}
+
+	// A payout never sent (waiting for approval) is out of any provider's
+	// reach, whatever a signed body claims.
+	waiting := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
+	w, _ := db.NewPayouts(ts.DB).Get(context.Background(), waiting)
+	claim := `{"id":555111,"name":"payout.sent","object":"payout","entity":{"id":424242,"status":"sent","merchant_reference":"` + w.Reference + `","amount":600000}}`
+	if got := post(claim, fedapay.Sign(secret, []byte(claim), time.Now())); got != http.StatusOK {
+		t.Errorf("webhook naming an unsent payout: status %d, want 200 (acknowledged, ignored)", got)
+	}
+	if after, _ := db.NewPayouts(ts.DB).Get(context.Background(), waiting); after.Status != db.StatusPendingApproval || after.ProviderID != "" || after.RawStatus != "" {
+		t.Errorf("a webhook changed an unsent payout: %s, provider id %q, raw status %q", after.Status, after.ProviderID, after.RawStatus)
+	}
+	if all := ts.events("webhook.received"); all[len(all)-1].Details["ignored"] != "the payout was never sent to the provider" {
+		t.Errorf("the webhook naming an unsent payout is audited as %v", all[len(all)-1].Details)
+	}
 }
 
 func TestRefreshStatusWithoutJavaScript(t *testing.T) {

@@ -384,7 +384,7 @@ func (h *Payouts) renderList(w http.ResponseWriter, r *http.Request, page payout
 			ID: p.ID, CreatedAt: p.CreatedAt, Provider: providers.Name(p.Provider).Title(),
 			Sandbox: sandboxed(h.Rails, providers.Name(p.Provider)), Amount: amountOf(p).String(), Beneficiary: p.BeneficiaryName,
 			Account: p.BeneficiaryAccount, Status: string(p.Status), StatusLabel: p.Status.Label(), Reference: p.Reference,
-			CreatedBy: p.CreatedByEmail,
+			CreatedBy: p.CreatedByEmail, Problem: p.ErrorMessage, NextCheckAt: p.NextCheckAt,
 		})
 	}
 	if more {

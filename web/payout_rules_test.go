@@ -316,8 +316,14 @@ func TestAgentsCannotResolveManagersMust(t *testing.T) {
 
 	manager := ts.as(db.RoleManager)
 	queue := manager.get("/payouts/unknown").doc(t)
-	if queue.Find(`[data-testid="payout-`+strconv.FormatInt(id, 10)+`"]`).Length() != 1 {
+	row := queue.Find(`[data-testid="payout-` + strconv.FormatInt(id, 10) + `"]`)
+	if row.Length() != 1 {
 		t.Error("the unknown payout is not in the managers' queue")
+	}
+	// The queue says why each is unknown, and offers no new payout: making
+	// one of these again is what must not happen.
+	if why := row.Find(`[data-testid="queue-problem"]`).Text(); why != p.ErrorMessage || why == "" || queue.Find(`[data-testid="new-payout"]`).Length() != 0 {
+		t.Errorf("the queue says %q for a payout unknown because %q, or offers a new payout", why, p.ErrorMessage)
 	}
 	r := manager.postForm(path+"/resolve", url.Values{"outcome": {"failed"}, "reason": {"short"}})
 	wantStatus(t, r, http.StatusUnprocessableEntity)

@@ -55,6 +55,10 @@ type Row struct {
 	StatusLabel string
 	Reference   string
 	CreatedBy   string
+	// Problem and NextCheckAt are what the queue of unknown outcomes shows:
+	// why the outcome is unknown, and when the provider is asked next.
+	Problem     string
+	NextCheckAt time.Time
 }
 
 // Option is a choice in a filter.

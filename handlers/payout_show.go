@@ -150,7 +150,7 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 func timeline(events []db.Event, xs []db.Exchange) []payoutsview.TimelineItem {
 	var items []payoutsview.TimelineItem
 	for _, e := range events {
-		it := payoutsview.TimelineItem{At: e.At, Title: eventTitle(e.Action), Who: actorName(e.Actor), Outcome: e.Outcome}
+		it := payoutsview.TimelineItem{At: e.At, Title: eventTitle(e.Action), Who: timelineActor(e.Actor), Outcome: e.Outcome}
 		var parts []string
 		if before, after := statusChange(e.Details); before != after && after != "" {
 			parts = append(parts, db.Status(before).Label()+" → "+db.Status(after).Label())
@@ -158,10 +158,14 @@ func timeline(events []db.Event, xs []db.Exchange) []payoutsview.TimelineItem {
 		if e.Reason != "" {
 			parts = append(parts, "Reason: "+e.Reason)
 		}
-		for _, k := range []string{"error_message", "raw_status"} {
+		// In people's words: the audit log's event page has the raw details.
+		for _, f := range [...]struct{ key, label string }{
+			{"error_message", "Provider's message"}, {"raw_status", "Provider's status"}, {"payout_option", "Payout option"},
+		} {
 			if after, ok := e.Details["after"].(map[string]any); ok {
-				if v, ok := after[k].(string); ok && v != "" {
-					parts = append(parts, k+": "+v)
+				// A rejection's reason is stored as its message too.
+				if v, ok := after[f.key].(string); ok && v != "" && v != e.Reason && !strings.HasSuffix(v, ": "+e.Reason) {
+					parts = append(parts, f.label+": "+v)
 				}
 			}
 		}
@@ -179,6 +183,18 @@ func timeline(events []db.Event, xs []db.Exchange) []payoutsview.TimelineItem {
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].At.Before(items[j].At) })
 	return items
+}
+
+// timelineActor names who caused a payout's event, for its timeline: the
+// user's email, the provider by name, or the app itself.
+func timelineActor(a db.Actor) string {
+	switch a.Type {
+	case db.ActorProvider:
+		return providers.Name(a.ID).Title()
+	case db.ActorSystem:
+		return "Payout Desk"
+	}
+	return actorName(a)
 }
 
 func statusChange(d map[string]any) (before, after string) {

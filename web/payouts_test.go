@@ -235,6 +235,11 @@ func TestPayoutJourneyPerProvider(t *testing.T) {
 			if show.Find(`[data-testid="timeline-item"]`).Length() < len(tt.statuses) {
 				t.Error("the timeline lacks events")
 			}
+			// In people's words, not the audit log's field names.
+			if tl := show.Find(`[data-testid="timeline"]`).Text(); strings.Contains(tl, "raw_status") || strings.Contains(tl, "provider:") ||
+				!strings.Contains(tl, "Provider's status: ") || !strings.Contains(tl, "· "+tt.provider.Title()) {
+				t.Errorf("the timeline reads:\n%s", strings.Join(strings.Fields(tl), " "))
+			}
 			if _, polling := show.Find(`#live`).Attr("hx-trigger"); polling || show.Find(`[data-testid="as-of"]`).Length() != 0 {
 				t.Error("a paid payout's page still polls, or says its status may be stale")
 			}

@@ -57,6 +57,8 @@ func (h *Auth) LoginForm(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	chrome := views.ChromeFrom(r.Context())
 	switch {
+	case q.Get("unsent") == "1":
+		chrome.Flashes = append(chrome.Flashes, views.Flash{Kind: "warning", Message: "Your session had ended, so what you just sent was not done. Sign in again, then send it once more."})
 	case q.Get("expired") == "1":
 		chrome.Flashes = append(chrome.Flashes, views.Flash{Kind: "info", Message: "Your session expired. Sign in again to continue."})
 	case q.Get("signed_out") == "1":

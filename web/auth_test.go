@@ -344,3 +344,31 @@ func TestNewUserErrorsReadLikeTheForm(t *testing.T) {
 		}
 	}
 }
+
+// TestFormSentAfterTheSessionEnded: a form sent once the session has idled
+// out does nothing, and signing in again leads back to the page it was
+// sent from, saying that it was not done.
+func TestFormSentAfterTheSessionEnded(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	key := agent.openForm(providers.FedaPay)
+	ts.Clock.Advance(31 * time.Minute)
+	form := withValues(validForms(ts)[providers.FedaPay], map[string]string{"provider": "fedapay", "idempotency_key": key})
+	r := agent.postWith("/payouts", form, map[string]string{"Origin": ts.URL, "Sec-Fetch-Site": "same-origin", "Referer": ts.URL + "/payouts/new/fedapay"})
+	wantStatus(t, r, http.StatusSeeOther)
+	loc, err := url.Parse(r.Header.Get("Location"))
+	if err != nil || loc.Path != "/login" || loc.Query().Get("next") != "/payouts/new/fedapay" || loc.Query().Get("unsent") != "1" {
+		t.Fatalf("a form sent after the session ended goes to %q; want the login page, back to the form", r.Header.Get("Location"))
+	}
+	if msg := agent.get(loc.RequestURI()).doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "was not done") {
+		t.Errorf("the login page says %q", msg)
+	}
+	if ps, err := db.NewPayouts(ts.DB).List(t.Context(), db.PayoutFilter{Limit: 10}); err != nil || len(ps) != 0 {
+		t.Errorf("payouts after the refused form: %d, %v", len(ps), err)
+	}
+	// A referrer from elsewhere is not followed.
+	r = ts.client().postWith("/payouts", form, map[string]string{"Origin": ts.URL, "Sec-Fetch-Site": "same-origin", "Referer": "https://evil.example/payouts/new/fedapay"})
+	if loc := r.Header.Get("Location"); strings.Contains(loc, "next=") {
+		t.Errorf("a foreign referrer led to %q", loc)
+	}
+}

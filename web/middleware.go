@@ -230,6 +230,13 @@ func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
 	q := url.Values{}
 	if r.Method == http.MethodGet {
 		q.Set("next", r.URL.RequestURI())
+	} else {
+		// A form sent after the session ended: nothing of it was done.
+		// Back to the page it was sent from, so it can be sent again.
+		q.Set("unsent", "1")
+		if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && ref.Path != "" {
+			q.Set("next", ref.RequestURI())
+		}
 	}
 	if sess, err := s.sessions.Session(r); err == nil && handlers.SessionExpired(sess) {
 		q.Set("expired", "1")

@@ -40,7 +40,7 @@ func (a *Audit) Search(ctx context.Context, f AuditFilter) ([]Event, error) {
 	}
 	f.Limit = min(f.Limit, 1000)
 	var out []Event
-	err := a.scan(ctx, f, func(e Event) error {
+	err := a.scan(ctx, f, false, func(e Event) error {
 		out = append(out, e)
 		return nil
 	})
@@ -56,7 +56,6 @@ func (a *Audit) Search(ctx context.Context, f AuditFilter) ([]Event, error) {
 // goroutine, a few batches ahead of fn, so that decoding rows and writing
 // them out use two cores.
 func (a *Audit) Stream(ctx context.Context, f AuditFilter, fn func(Event) error) error {
-	f.Limit = -1
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	const batchSize, ahead = 256, 4
@@ -74,12 +73,25 @@ func (a *Audit) Stream(ctx context.Context, f AuditFilter, fn func(Event) error)
 				return ctx.Err()
 			}
 		}
-		scanErr = a.scan(ctx, f, func(e Event) error {
-			if batch = append(batch, e); len(batch) == batchSize {
-				return send()
+		// Page by page, each query done before its events are handed on:
+		// a client that reads slowly must not hold a read snapshot open,
+		// which would keep the WAL from being checkpointed.
+		for page := make([]Event, 0, streamPage); ; page = page[:0] {
+			f.Limit = streamPage
+			scanErr = a.scan(ctx, f, true, func(e Event) error {
+				page = append(page, e)
+				return nil
+			})
+			for i := 0; scanErr == nil && i < len(page); i++ {
+				if batch = append(batch, page[i]); len(batch) == batchSize {
+					scanErr = send()
+				}
 			}
-			return nil
-		})
+			if scanErr != nil || len(page) < streamPage {
+				break
+			}
+			f.Before = page[len(page)-1].Seq
+		}
 		if scanErr == nil && len(batch) > 0 {
 			scanErr = send()
 		}
@@ -102,13 +114,18 @@ func (a *Audit) Stream(ctx context.Context, f AuditFilter, fn func(Event) error)
 	return nil
 }
 
-func (a *Audit) scan(ctx context.Context, f AuditFilter, fn func(Event) error) error {
+// streamPage is how many events Stream reads per query.
+const streamPage = 2048
+
+// scan runs the query of f and calls fn with each event; canon reads the
+// canonical columns only (faster, for exports).
+func (a *Audit) scan(ctx context.Context, f AuditFilter, canon bool, fn func(Event) error) error {
 	if f.Text != "" {
 		if _, err := a.IndexText(ctx); err != nil {
 			return err
 		}
 	}
-	q, args, empty, err := a.buildQuery(ctx, f)
+	q, args, empty, err := a.buildQuery(ctx, f, canon)
 	if err != nil || empty {
 		return err
 	}
@@ -118,7 +135,7 @@ func (a *Audit) scan(ctx context.Context, f AuditFilter, fn func(Event) error) e
 	}
 	defer rows.Close()
 	scan := scanEvent
-	if f.Limit < 0 {
+	if canon {
 		var c canonScanner
 		scan = c.scan
 	}
@@ -137,8 +154,8 @@ func (a *Audit) scan(ctx context.Context, f AuditFilter, fn func(Event) error) e
 // buildQuery builds the SQL for f. A time range becomes a range of sequence
 // numbers first (time grows with seq), so that every other filter can use
 // its (…, seq) index and stop at the page's end. empty reports a filter
-// that can match nothing.
-func (a *Audit) buildQuery(ctx context.Context, f AuditFilter) (q string, args []any, empty bool, err error) {
+// that can match nothing; canon selects the canonical columns only.
+func (a *Audit) buildQuery(ctx context.Context, f AuditFilter, canon bool) (q string, args []any, empty bool, err error) {
 	var where []string
 	add := func(cond string, vals ...any) {
 		where = append(where, cond)
@@ -207,7 +224,7 @@ func (a *Audit) buildQuery(ctx context.Context, f AuditFilter) (q string, args [
 		args = append([]any{phrase}, args...)
 	}
 	cols := prefixed(eventColumns, "e.")
-	if f.Limit < 0 {
+	if canon {
 		// A stream decodes canon itself: reading sixteen generated columns
 		// would extract each from the JSON again, row after row.
 		cols = "e.canon, e.hash"

@@ -236,10 +236,26 @@ func TestAuditStreamMatchesSearchAndStopsEarly(t *testing.T) {
 		}
 	}
 
+	// Unfiltered, more events than one of the stream's pages: every one,
+	// newest first, once.
+	var all []int64
+	if err := a.Stream(ctx, db.AuditFilter{}, func(e db.Event) error { all = append(all, e.Seq); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	head, _, err := a.Head(ctx)
+	if err != nil || int64(len(all)) != head || len(all) < 2*2048 && len(all) < 3000 {
+		t.Fatalf("the unfiltered stream gave %d events of %d (%v)", len(all), head, err)
+	}
+	for i, seq := range all {
+		if seq != head-int64(i) {
+			t.Fatalf("event %d of the stream is seq %d, want %d", i, seq, head-int64(i))
+		}
+	}
+
 	// A consumer that fails stops the stream, however far reading got ahead.
 	stop := errors.New("client went away")
 	n := 0
-	err := a.Stream(ctx, f, func(db.Event) error {
+	err = a.Stream(ctx, f, func(db.Event) error {
 		if n++; n == 700 {
 			return stop
 		}

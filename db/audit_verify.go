@@ -55,6 +55,11 @@ type VerifyOptions struct {
 	// signed by the one its KeyID names. There are several once a key has
 	// been replaced, lost or rotated on purpose.
 	Keys []ed25519.PublicKey
+	// RetiredAfter holds, for each key replaced by another, the last seq
+	// its checkpoints may name: a retired key that leaked must not vouch
+	// for a history rewritten after it. When a key is retired, the newest
+	// checkpoint must be signed by a key that is not.
+	RetiredAfter map[string]int64
 }
 
 // ErrCannotVerify marks a verification that could not run because a file it
@@ -140,11 +145,14 @@ func checkCheckpoints(v Verification, last int64, hashes map[int64]string, o Ver
 		var seq int64
 		var problem string
 		key, known := keys[c.KeyID]
+		upTo, retired := o.RetiredAfter[c.KeyID]
 		switch {
 		case !known:
 			seq, problem = c.Seq, fmt.Sprintf("the checkpoint at seq %d names key %s, which is not a trusted key (%s): it is forged, or its key's public half is missing from the key ring", c.Seq, c.KeyID, keyIDs(o.Keys))
 		case !c.Valid(key):
 			seq, problem = c.Seq, fmt.Sprintf("the checkpoint at seq %d is not validly signed by key %s (forged or damaged)", c.Seq, c.KeyID)
+		case retired && c.Seq > upTo:
+			seq, problem = upTo+1, fmt.Sprintf("the checkpoint at seq %d is signed by key %s, which was retired after seq %d: it is forged", c.Seq, c.KeyID, upTo)
 		case c.Seq > last && v.OK():
 			seq, problem = last+1, fmt.Sprintf("events after seq %d are missing: a signed checkpoint records seq %d with hash %s", last, c.Seq, c.Hash)
 		case c.Seq > last:
@@ -158,6 +166,19 @@ func checkCheckpoints(v Verification, last int64, hashes map[int64]string, o Ver
 		}
 		if v.OK() || seq < v.BrokenAt {
 			v = v.broken(seq, problem)
+		}
+	}
+	// A key is retired by the first checkpoint of the key after it: if
+	// the newest checkpoint is still a retired key's, the newer ones are
+	// gone, and with them the proof of what followed.
+	if n := len(cps); n > 0 {
+		newest := cps[n-1]
+		if upTo, retired := o.RetiredAfter[newest.KeyID]; retired && newest.Seq <= upTo {
+			seq := upTo + 1
+			problem := fmt.Sprintf("the newest checkpoint, at seq %d, is signed by key %s, which was retired after seq %d: the checkpoints of the key that replaced it are missing", newest.Seq, newest.KeyID, upTo)
+			if v.OK() || seq < v.BrokenAt {
+				v = v.broken(seq, problem)
+			}
 		}
 	}
 	return v

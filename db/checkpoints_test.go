@@ -195,6 +195,24 @@ func TestCheckpointsCatchRewritesAndCutTails(t *testing.T) {
 		if v.BrokenAt != cps[0].Seq || !strings.Contains(v.Problem, "names key "+cps[0].KeyID+", which is not a trusted key ("+db.KeyID(newPub)+")") {
 			t.Errorf("verify with the new key only = %v; want the old key's first checkpoint named untrusted", v)
 		}
+
+		// The old key retired after its first checkpoint: its second,
+		// later one is what a leaked key would sign, and is refused.
+		keys, retired := []ed25519.PublicKey{newPub, pub}, map[string]int64{cps[0].KeyID: cps[0].Seq}
+		v, _ = db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: all, Keys: keys, RetiredAfter: retired})
+		if v.BrokenAt != cps[0].Seq+1 || !strings.Contains(v.Problem, "retired after seq "+strconv.FormatInt(cps[0].Seq, 10)) {
+			t.Errorf("verify with the old key retired = %v; want its later checkpoint refused", v)
+		}
+		proper := []db.Checkpoint{cps[0], later}
+		if v, _ = db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: proper, Keys: keys, RetiredAfter: retired}); !v.OK() || v.Checkpoints != 2 {
+			t.Errorf("verify of a proper key change = %v; want ok, 2 checkpoints", v)
+		}
+		// The new key's checkpoints dropped: the newest left is the
+		// retired key's, and what followed is not proven.
+		v, _ = db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: cps[:1], Keys: keys, RetiredAfter: retired})
+		if v.BrokenAt != cps[0].Seq+1 || !strings.Contains(v.Problem, "checkpoints of the key that replaced it are missing") {
+			t.Errorf("verify without the new key's checkpoints = %v; want them missed", v)
+		}
 	})
 	t.Run("stored checkpoints round trip", func(t *testing.T) {
 		d, cps := setup(t)

@@ -290,7 +290,12 @@ func TestVerifyIntegrityAndCheckpoints(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(damaged, append(good, "-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n{\n"...), 0o644); err != nil {
+		// Damage in the middle, which pem.Decode would skip over, then a
+		// block that does not decode.
+		bad := append([]byte("stray text\n"), good...)
+		bad = append(bad, "-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n"...)
+		bad = append(bad, good...)
+		if err := os.WriteFile(damaged, bad, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.Rename(cpFile+".away", cpFile); err != nil {

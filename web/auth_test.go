@@ -366,6 +366,9 @@ func TestFormSentAfterTheSessionEnded(t *testing.T) {
 	if ps, err := db.NewPayouts(ts.DB).List(t.Context(), db.PayoutFilter{Limit: 10}); err != nil || len(ps) != 0 {
 		t.Errorf("payouts after the refused form: %d, %v", len(ps), err)
 	}
+	// Signing out of an ended session is simply done.
+	r = agent.postForm("/logout", nil)
+	wantLocation(t, r, "/login?signed_out=1")
 	// A referrer from elsewhere is not followed.
 	r = ts.client().postWith("/payouts", form, map[string]string{"Origin": ts.URL, "Sec-Fetch-Site": "same-origin", "Referer": "https://evil.example/payouts/new/fedapay"})
 	if loc := r.Header.Get("Location"); strings.Contains(loc, "next=") {

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,19 +54,85 @@ func loadSigningKey(path string) (key ed25519.PrivateKey, created bool, err erro
 	return key, false, err
 }
 
-// readKey reads a checkpoint key file (PEM): a private key (PKCS#8), or
-// public keys (PKIX), which only verify and leave key nil. pubs holds the
-// private key's public half, or the public keys.
-func readKey(path string) (key ed25519.PrivateKey, pubs []ed25519.PublicKey, err error) {
+// keyRing is what a key file holds: public keys and, for each key retired
+// (replaced by another), the last seq its checkpoints may name. A retired
+// key that leaked must not vouch for a history rewritten after it.
+type keyRing struct {
+	keys    []ed25519.PublicKey
+	retired map[string]int64
+}
+
+// retiredHeader marks a ring's block of a retired key with its last seq.
+const retiredHeader = "Retired-After-Seq"
+
+// has reports whether the ring holds the key with the given ID.
+func (r keyRing) has(id string) bool {
+	return slices.ContainsFunc(r.keys, func(k ed25519.PublicKey) bool { return db.KeyID(k) == id })
+}
+
+// add adds what more holds to r.
+func (r *keyRing) add(more keyRing) {
+	for _, k := range more.keys {
+		if !r.has(db.KeyID(k)) {
+			r.keys = append(r.keys, k)
+		}
+	}
+	for id, seq := range more.retired {
+		r.retire(id, seq)
+	}
+}
+
+// retire records that key id signs nothing after seq; the lowest such seq
+// holds.
+func (r *keyRing) retire(id string, seq int64) {
+	if r.retired == nil {
+		r.retired = map[string]int64{}
+	}
+	if cur, ok := r.retired[id]; !ok || seq < cur {
+		r.retired[id] = seq
+	}
+}
+
+// encode writes the ring as PEM, one block per key, retired keys with
+// their last seq.
+func (r keyRing) encode() ([]byte, error) {
+	var b []byte
+	for _, k := range r.keys {
+		der, err := x509.MarshalPKIXPublicKey(k)
+		if err != nil {
+			return nil, err
+		}
+		block := &pem.Block{Type: "PUBLIC KEY", Bytes: der}
+		if seq, ok := r.retired[db.KeyID(k)]; ok {
+			block.Headers = map[string]string{retiredHeader: strconv.FormatInt(seq, 10)}
+		}
+		b = append(b, pem.EncodeToMemory(block)...)
+	}
+	return b, nil
+}
+
+// readKey reads a checkpoint key file (PEM): a private key (PKCS#8), or a
+// key ring of public keys (PKIX), which only verify and leave key nil.
+// ring holds the private key's public half, or the ring. Anything in the
+// file that is not a whole key is refused: a ring is only ever appended
+// to, so that is damage.
+func readKey(path string) (key ed25519.PrivateKey, ring keyRing, err error) {
 	rest, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("checkpoint key: %w", err)
+		return nil, ring, fmt.Errorf("checkpoint key: %w", err)
 	}
-	for {
-		var block *pem.Block
-		if block, rest = pem.Decode(rest); block == nil {
-			break
+	damaged := func(what string) (ed25519.PrivateKey, keyRing, error) {
+		return nil, keyRing{}, fmt.Errorf("checkpoint key %s: %s", path, what)
+	}
+	for len(bytes.TrimSpace(rest)) > 0 {
+		block, after := pem.Decode(rest)
+		// pem.Decode skips text before a block, and a block it cannot
+		// read up to the next one: the bytes it took must be one block.
+		took := bytes.TrimSpace(rest[:len(rest)-len(after)])
+		if block == nil || !bytes.HasPrefix(took, []byte("-----BEGIN ")) || bytes.Count(took, []byte("-----BEGIN ")) != 1 {
+			return damaged("it holds something that is not a whole key")
 		}
+		rest = after
 		var k any
 		if block.Type == "PUBLIC KEY" {
 			k, err = x509.ParsePKIXPublicKey(block.Bytes)
@@ -73,69 +140,58 @@ func readKey(path string) (key ed25519.PrivateKey, pubs []ed25519.PublicKey, err
 			k, err = x509.ParsePKCS8PrivateKey(block.Bytes)
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("checkpoint key %s: %w", path, err)
+			return nil, keyRing{}, fmt.Errorf("checkpoint key %s: %w", path, err)
 		}
 		switch k := k.(type) {
 		case ed25519.PrivateKey:
-			if key != nil || len(pubs) > 0 {
-				return nil, nil, fmt.Errorf("checkpoint key %s: a private key must be alone in its file", path)
+			if key != nil || len(ring.keys) > 0 {
+				return damaged("a private key must be alone in its file")
 			}
 			key = k
-			pubs = append(pubs, k.Public().(ed25519.PublicKey))
+			ring.keys = append(ring.keys, k.Public().(ed25519.PublicKey))
 		case ed25519.PublicKey:
 			if key != nil {
-				return nil, nil, fmt.Errorf("checkpoint key %s: a private key must be alone in its file", path)
+				return damaged("a private key must be alone in its file")
 			}
-			pubs = append(pubs, k)
+			ring.add(keyRing{keys: []ed25519.PublicKey{k}})
+			if v, ok := block.Headers[retiredHeader]; ok {
+				seq, err := strconv.ParseInt(v, 10, 64)
+				if err != nil || seq < 0 {
+					return damaged(fmt.Sprintf("%s %q is not a sequence number", retiredHeader, v))
+				}
+				ring.retire(db.KeyID(k), seq)
+			}
 		default:
-			return nil, nil, fmt.Errorf("checkpoint key %s: not an Ed25519 key", path)
+			return damaged("not an Ed25519 key")
 		}
 	}
-	switch {
-	case len(pubs) == 0:
-		return nil, nil, fmt.Errorf("checkpoint key %s: no PEM block", path)
-	case len(bytes.TrimSpace(rest)) > 0:
-		// A key ring is only ever appended to: what does not parse is damage.
-		return nil, nil, fmt.Errorf("checkpoint key %s: %d bytes after the last key are not a key", path, len(rest))
+	if len(ring.keys) == 0 {
+		return damaged("no PEM block")
 	}
-	return key, pubs, nil
+	return key, ring, nil
 }
 
-// trustedKeys returns the public keys that verify checkpoints: those of the
-// key file at path and, unless path is itself a .pub file, of its key ring
-// PATH.pub. One of the two may be missing, so that the key ring alone
+// trustedKeys returns the key ring that verifies checkpoints: the keys of
+// the key file at path and, unless path is itself a .pub file, of its key
+// ring PATH.pub. One of the two may be missing, so that the key ring alone
 // verifies; both missing is an error wrapping fs.ErrNotExist.
-func trustedKeys(path string) ([]ed25519.PublicKey, error) {
-	_, keys, err := readKey(path)
+func trustedKeys(path string) (keyRing, error) {
+	_, ring, err := readKey(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+		return keyRing{}, err
 	}
 	if strings.HasSuffix(path, ".pub") {
-		return keys, err
+		return ring, err
 	}
-	_, ring, ringErr := readKey(path + ".pub")
+	_, more, ringErr := readKey(path + ".pub")
 	switch {
 	case errors.Is(ringErr, fs.ErrNotExist) && err != nil:
-		return nil, err
+		return keyRing{}, err
 	case ringErr != nil && !errors.Is(ringErr, fs.ErrNotExist):
-		return nil, ringErr
+		return keyRing{}, ringErr
 	}
-	return addKeys(keys, ring...), nil
-}
-
-// hasKey reports whether keys hold the key with the given ID.
-func hasKey(keys []ed25519.PublicKey, id string) bool {
-	return slices.ContainsFunc(keys, func(k ed25519.PublicKey) bool { return db.KeyID(k) == id })
-}
-
-// addKeys appends to keys those of more it does not hold yet.
-func addKeys(keys []ed25519.PublicKey, more ...ed25519.PublicKey) []ed25519.PublicKey {
-	for _, k := range more {
-		if !hasKey(keys, db.KeyID(k)) {
-			keys = append(keys, k)
-		}
-	}
-	return keys
+	ring.add(more)
+	return ring, nil
 }
 
 func createSigningKey(path string) (ed25519.PrivateKey, error) {
@@ -161,27 +217,36 @@ func addToKeyRing(path string, pub ed25519.PublicKey) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if hasKey(ring, db.KeyID(pub)) {
+	if ring.has(db.KeyID(pub)) {
 		return nil
 	}
-	b, err := encodePublicKeys(pub)
+	b, err := keyRing{keys: []ed25519.PublicKey{pub}}.encode()
 	if err != nil {
 		return err
 	}
 	return writeSynced(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644, b)
 }
 
-// encodePublicKeys encodes keys as PEM, one block each.
-func encodePublicKeys(keys ...ed25519.PublicKey) ([]byte, error) {
-	var b []byte
-	for _, k := range keys {
-		der, err := x509.MarshalPKIXPublicKey(k)
-		if err != nil {
-			return nil, err
-		}
-		b = append(b, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})...)
+// retireInKeyRing records in the key ring at path that key id signs
+// nothing after seq, by appending its block again with that seq. A ring
+// without the key (lost) or that already says so is left as it is.
+func retireInKeyRing(path, id string, seq int64) error {
+	_, ring, err := readKey(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
 	}
-	return b, nil
+	if err != nil {
+		return err
+	}
+	if cur, ok := ring.retired[id]; ok && cur <= seq || !ring.has(id) {
+		return nil
+	}
+	i := slices.IndexFunc(ring.keys, func(k ed25519.PublicKey) bool { return db.KeyID(k) == id })
+	b, err := keyRing{keys: ring.keys[i : i+1], retired: map[string]int64{id: seq}}.encode()
+	if err != nil {
+		return err
+	}
+	return writeSynced(path, os.O_WRONLY|os.O_APPEND, 0o644, b)
 }
 
 // CopyCheckpoints writes, beside a backup at dest whose audit log ends at
@@ -214,7 +279,7 @@ func CopyCheckpoints(cfg Config, dbPath, dest string, head int64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	ring, err := encodePublicKeys(keys...)
+	ring, err := keys.encode()
 	if err != nil {
 		return 0, err
 	}
@@ -233,6 +298,7 @@ func CopyCheckpoints(cfg Config, dbPath, dest string, head int64) (int, error) {
 type checkpointer struct {
 	audit *db.Audit
 	key   ed25519.PrivateKey
+	ring  string // the key ring, KEY.pub
 	file  string
 	every int64
 	now   func() time.Time
@@ -249,11 +315,11 @@ func newCheckpointer(ctx context.Context, cfg Config, d *db.DB, now func() time.
 	if err != nil {
 		return nil, nil, err
 	}
-	c = &checkpointer{audit: db.NewAudit(d), key: key, file: file, every: max(cfg.CheckpointEvery, 1), now: now}
+	c = &checkpointer{audit: db.NewAudit(d), key: key, ring: keyPath + ".pub", file: file, every: max(cfg.CheckpointEvery, 1), now: now}
 	pub, id := key.Public().(ed25519.PublicKey), db.KeyID(key.Public().(ed25519.PublicKey))
 	// A key mounted read-only, from a secret store say, must still sign:
 	// its checkpoints are then verified with the key itself.
-	if err := addToKeyRing(keyPath+".pub", pub); err != nil {
+	if err := addToKeyRing(c.ring, pub); err != nil {
 		warnings = append(warnings, fmt.Sprintf("checkpoint key %s is not in the key ring: %v", id, err))
 	}
 	last, err := c.audit.LastCheckpoint(ctx)
@@ -267,7 +333,7 @@ func newCheckpointer(ctx context.Context, cfg Config, d *db.DB, now func() time.
 	if err != nil {
 		return nil, nil, err
 	}
-	kept := hasKey(ring, last.KeyID)
+	kept := ring.has(last.KeyID)
 	err = c.audit.Record(ctx, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "audit.checkpoint_key_changed",
 		TargetType: "checkpoint_key", TargetID: id, Details: map[string]any{
 			"previous_key_id": last.KeyID, "last_checkpoint_seq": last.Seq, "key_file_was_missing": created, "previous_key_in_ring": kept}})
@@ -331,7 +397,17 @@ func (c *checkpointer) sign(ctx context.Context, seq int64, hash string) (db.Che
 		}
 		return cp, err
 	}
-	return cp, c.audit.AddCheckpoint(ctx, cp)
+	// The first checkpoint of a new key retires the old one: from now on
+	// it vouches for nothing after its last checkpoint. Before the
+	// database, so that a crash in between is retried; not fatal, as a
+	// ring on a read-only mount must not stop the signing.
+	var retireErr error
+	if last.KeyID != "" && last.KeyID != cp.KeyID {
+		if err := retireInKeyRing(c.ring, last.KeyID, last.Seq); err != nil {
+			retireErr = fmt.Errorf("checkpoint at seq %d signed, but key %s could not be marked retired in the key ring: %w", seq, last.KeyID, err)
+		}
+	}
+	return cp, errors.Join(c.audit.AddCheckpoint(ctx, cp), retireErr)
 }
 
 // readCheckpointFile reads the checkpoints of a checkpoint file; a missing
@@ -392,9 +468,11 @@ func VerifyAudit(ctx context.Context, d *db.DB, cfg Config) (v db.Verification, 
 		o.Checkpoints = mergeCheckpoints(fromFile, stored)
 	}
 	if len(o.Checkpoints) > 0 {
-		if o.Keys, err = trustedKeys(keyPath); err != nil {
+		ring, err := trustedKeys(keyPath)
+		if err != nil {
 			return v, "", db.CannotVerify(err)
 		}
+		o.Keys, o.RetiredAfter = ring.keys, ring.retired
 	}
 	v, err = audit.VerifyWith(ctx, o)
 	return v, note, err

@@ -228,9 +228,14 @@ func (s *Server) requireRole(min string) func(http.Handler) http.Handler {
 
 func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
 	q := url.Values{}
-	if r.Method == http.MethodGet {
+	switch {
+	case r.Method == http.MethodGet:
 		q.Set("next", r.URL.RequestURI())
-	} else {
+	case r.URL.Path == "/logout":
+		// Signing out of a session that has ended already is done.
+		http.Redirect(w, r, "/login?signed_out=1", http.StatusSeeOther)
+		return
+	default:
 		// A form sent after the session ended: nothing of it was done.
 		// Back to the page it was sent from, so it can be sent again.
 		q.Set("unsent", "1")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -432,15 +433,34 @@ func TestReplacedCheckpointKey(t *testing.T) {
 	if err != nil || !bytes.HasPrefix(nowRing, firstRing) || len(nowRing) <= len(firstRing) {
 		t.Fatalf("key ring after the change:\n%s\nwant the old key kept and the new one added (%v)", nowRing, err)
 	}
+	// The new key's first checkpoint retired the old key after its last.
+	var blocks []*pem.Block
+	for rest := nowRing; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		blocks = append(blocks, b)
+	}
+	if len(blocks) != 3 || !bytes.Equal(blocks[2].Bytes, blocks[0].Bytes) || blocks[2].Headers["Retired-After-Seq"] != "1" {
+		t.Errorf("key ring after the change: %d blocks; want the old key, the new one, and the old one retired after seq 1", len(blocks))
+	}
 	if out, err := runCmd(t, path, "", "audit", "verify"); err != nil || !strings.Contains(out, "2 signed checkpoints match") {
 		t.Errorf("verify across the key change = %q, %v", out, err)
+	}
+	// A backup carries the ring, retirement included.
+	if out, err := runCmd(t, path, "", "backup", filepath.Join(dir, "copy.db")); err != nil || !strings.Contains(out, "2 signed checkpoints") {
+		t.Fatalf("backup = %q, %v", out, err)
+	}
+	if copied, err := os.ReadFile(filepath.Join(dir, "copy.db.checkpoint-key.pub")); err != nil || !bytes.Contains(copied, []byte("Retired-After-Seq: 1")) {
+		t.Errorf("the backup's key ring:\n%s\nwant the retirement kept (%v)", copied, err)
 	}
 	// The old key alone does not vouch for the new key's checkpoint.
 	if _, err := runCmd(t, path, "", "audit", "verify", "--key", filepath.Join(dir, "old-key")); exitCode(err) != 1 || !strings.Contains(err.Error(), "broken at seq 2") {
 		t.Errorf("verify with the old key only = %v, want the new key's checkpoint refused", err)
 	}
 	// Nor does the new key alone vouch for the old key's.
-	if err := os.WriteFile(ring, nowRing[len(firstRing):], 0o644); err != nil {
+	if err := os.WriteFile(ring, pem.EncodeToMemory(blocks[1]), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := runCmd(t, path, "", "audit", "verify"); exitCode(err) != 1 || !strings.Contains(err.Error(), "broken at seq 1") || !strings.Contains(err.Error(), "not a trusted key") {

@@ -376,9 +376,9 @@ func List(p ListPage) templ.Component {
 							}
 						} else {
 							var templ_7745c5c3_Var18 string
-							templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(r.NextCheckAt.Format("15:04:05"))
+							templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(r.NextCheckAt.Format("2006-01-02 15:04:05"))
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/payouts/list.templ`, Line: 77, Col: 45}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/payouts/list.templ`, Line: 77, Col: 56}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var18))
 							if templ_7745c5c3_Err != nil {

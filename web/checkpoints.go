@@ -13,23 +13,26 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"payoutdesk/db"
 )
 
-// checkpointPaths returns where the signing key and the checkpoint file of
-// the database at dbPath (absolute) live: as configured, else next to it.
-func checkpointPaths(cfg Config, dbPath string) (key, file string) {
-	key, file = cfg.CheckpointKey, cfg.CheckpointFile
+// checkpointPaths returns where the signing key, its key ring and the
+// checkpoint file of the database at dbPath (absolute) live: as
+// configured, else next to it (the ring next to the key).
+func checkpointPaths(cfg Config, dbPath string) (key, ring, file string) {
+	key, ring, file = cfg.CheckpointKey, cfg.CheckpointKeyRing, cfg.CheckpointFile
 	if key == "" {
 		key = dbPath + ".checkpoint-key"
+	}
+	if ring == "" {
+		ring = key + ".pub"
 	}
 	if file == "" {
 		file = dbPath + ".checkpoints"
 	}
-	return key, file
+	return key, ring, file
 }
 
 // The public half of every key that has signed a database's checkpoints
@@ -172,18 +175,18 @@ func readKey(path string) (key ed25519.PrivateKey, ring keyRing, err error) {
 }
 
 // trustedKeys returns the key ring that verifies checkpoints: the keys of
-// the key file at path and, unless path is itself a .pub file, of its key
-// ring PATH.pub. One of the two may be missing, so that the key ring alone
+// the key file at path and of the key ring at ringPath (none if it is
+// path itself). One of the two may be missing, so that the key ring alone
 // verifies; both missing is an error wrapping fs.ErrNotExist.
-func trustedKeys(path string) (keyRing, error) {
+func trustedKeys(path, ringPath string) (keyRing, error) {
 	_, ring, err := readKey(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return keyRing{}, err
 	}
-	if strings.HasSuffix(path, ".pub") {
+	if ringPath == path {
 		return ring, err
 	}
-	_, more, ringErr := readKey(path + ".pub")
+	_, more, ringErr := readKey(ringPath)
 	switch {
 	case errors.Is(ringErr, fs.ErrNotExist) && err != nil:
 		return keyRing{}, err
@@ -256,7 +259,7 @@ func retireInKeyRing(path, id string, seq int64) error {
 // with each checkpoint it signs after the backup, which would make the copy
 // look cut short. It returns how many checkpoints it copied (0: no files).
 func CopyCheckpoints(cfg Config, dbPath, dest string, head int64) (int, error) {
-	keyPath, filePath := checkpointPaths(cfg, dbPath)
+	keyPath, ringPath, filePath := checkpointPaths(cfg, dbPath)
 	all, err := readCheckpointFile(filePath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
@@ -275,7 +278,7 @@ func CopyCheckpoints(cfg Config, dbPath, dest string, head int64) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	keys, err := trustedKeys(keyPath)
+	keys, err := trustedKeys(keyPath, ringPath)
 	if err != nil {
 		return 0, err
 	}
@@ -310,12 +313,12 @@ type checkpointer struct {
 // another key, the change is audited; warnings, for the log, say what it
 // means for verification.
 func newCheckpointer(ctx context.Context, cfg Config, d *db.DB, now func() time.Time) (c *checkpointer, warnings []string, err error) {
-	keyPath, file := checkpointPaths(cfg, d.Path)
+	keyPath, ringPath, file := checkpointPaths(cfg, d.Path)
 	key, created, err := loadSigningKey(keyPath)
 	if err != nil {
 		return nil, nil, err
 	}
-	c = &checkpointer{audit: db.NewAudit(d), key: key, ring: keyPath + ".pub", file: file, every: max(cfg.CheckpointEvery, 1), now: now}
+	c = &checkpointer{audit: db.NewAudit(d), key: key, ring: ringPath, file: file, every: max(cfg.CheckpointEvery, 1), now: now}
 	pub, id := key.Public().(ed25519.PublicKey), db.KeyID(key.Public().(ed25519.PublicKey))
 	// A key mounted read-only, from a secret store say, must still sign:
 	// its checkpoints are then verified with the key itself.
@@ -329,7 +332,7 @@ func newCheckpointer(ctx context.Context, cfg Config, d *db.DB, now func() time.
 	if err != nil {
 		return nil, nil, err
 	}
-	ring, err := trustedKeys(keyPath)
+	ring, err := trustedKeys(keyPath, ringPath)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -345,7 +348,7 @@ func newCheckpointer(ctx context.Context, cfg Config, d *db.DB, now func() time.
 		msg += " (the key file was missing, so a new key was made)"
 	}
 	if !kept {
-		msg += fmt.Sprintf("; key %s is not in the key ring %s, so its checkpoints cannot be proven until its public half is added there", last.KeyID, keyPath+".pub")
+		msg += fmt.Sprintf("; key %s is not in the key ring %s, so its checkpoints cannot be proven until its public half is added there", last.KeyID, ringPath)
 	}
 	return c, append(warnings, msg), nil
 }
@@ -445,7 +448,7 @@ func writeSynced(path string, flags int, perm fs.FileMode, b []byte) error {
 // error once the database holds checkpoints; before the first, it means
 // fewer checks, said in the returned note.
 func VerifyAudit(ctx context.Context, d *db.DB, cfg Config) (v db.Verification, note string, err error) {
-	keyPath, filePath := checkpointPaths(cfg, d.Path)
+	keyPath, ringPath, filePath := checkpointPaths(cfg, d.Path)
 	audit := db.NewAudit(d)
 	var o db.VerifyOptions
 	stored, err := audit.Checkpoints(ctx)
@@ -468,7 +471,7 @@ func VerifyAudit(ctx context.Context, d *db.DB, cfg Config) (v db.Verification, 
 		o.Checkpoints = mergeCheckpoints(fromFile, stored)
 	}
 	if len(o.Checkpoints) > 0 {
-		ring, err := trustedKeys(keyPath)
+		ring, err := trustedKeys(keyPath, ringPath)
 		if err != nil {
 			return v, "", db.CannotVerify(err)
 		}

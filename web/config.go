@@ -64,10 +64,12 @@ type Config struct {
 	// CheckpointKey and CheckpointFile are where the audit checkpoints'
 	// signing key and their copy outside the database live ("": next to
 	// the database that is open); CheckpointEvery is how many events a
-	// checkpoint covers at most.
-	CheckpointKey   string
-	CheckpointFile  string
-	CheckpointEvery int64
+	// checkpoint covers at most. CheckpointKeyRing holds the public half
+	// of every key that has signed ("": KEY.pub, beside the key).
+	CheckpointKey     string
+	CheckpointKeyRing string
+	CheckpointFile    string
+	CheckpointEvery   int64
 }
 
 // setting is one configuration entry, for flags, environment and README.
@@ -97,6 +99,7 @@ var settings = []setting{
 		usage: "amounts above which a payout needs a manager's approval: [provider:]CUR=amount, comma-separated; a currency without one always needs approval"},
 	{flag: "approval-ttl", env: "PAYOUTDESK_APPROVAL_TTL", def: "72h", usage: "how long a payout may wait for approval before it expires"},
 	{flag: "checkpoint-key", env: "PAYOUTDESK_CHECKPOINT_KEY", def: "", usage: "Ed25519 key (PKCS#8 PEM) that signs audit checkpoints, created if absent (default DB.checkpoint-key); keep it off the database's disk if you can"},
+	{flag: "checkpoint-keyring", env: "PAYOUTDESK_CHECKPOINT_KEYRING", def: "", usage: "key ring: the public half of every key that has signed audit checkpoints (default KEY.pub, beside the key); set it when the key sits on a read-only mount"},
 	{flag: "checkpoint-file", env: "PAYOUTDESK_CHECKPOINT_FILE", def: "", usage: "file outside the database where signed audit checkpoints are appended (default DB.checkpoints)"},
 	{flag: "checkpoint-every", env: "PAYOUTDESK_CHECKPOINT_EVERY", def: "1000", usage: "sign an audit checkpoint every this many events (and at least daily)"},
 
@@ -172,13 +175,14 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	}
 	get := func(env string) string { return strings.TrimSpace(*values[env]) }
 	cfg := Config{
-		CheckpointKey:  get("PAYOUTDESK_CHECKPOINT_KEY"),
-		CheckpointFile: get("PAYOUTDESK_CHECKPOINT_FILE"),
-		Addr:           get("PAYOUTDESK_ADDR"),
-		DBPath:         get("PAYOUTDESK_DB"),
-		BaseURL:        strings.TrimRight(get("PAYOUTDESK_BASE_URL"), "/"),
-		MetricsToken:   get("PAYOUTDESK_METRICS_TOKEN"),
-		LogFormat:      get("PAYOUTDESK_LOG_FORMAT"),
+		CheckpointKey:     get("PAYOUTDESK_CHECKPOINT_KEY"),
+		CheckpointKeyRing: get("PAYOUTDESK_CHECKPOINT_KEYRING"),
+		CheckpointFile:    get("PAYOUTDESK_CHECKPOINT_FILE"),
+		Addr:              get("PAYOUTDESK_ADDR"),
+		DBPath:            get("PAYOUTDESK_DB"),
+		BaseURL:           strings.TrimRight(get("PAYOUTDESK_BASE_URL"), "/"),
+		MetricsToken:      get("PAYOUTDESK_METRICS_TOKEN"),
+		LogFormat:         get("PAYOUTDESK_LOG_FORMAT"),
 	}
 	var err error
 	if cfg.Providers, err = loadProviderConfig(get); err != nil {

@@ -144,7 +144,8 @@ func auditVerify(ctx context.Context, e env, args []string) error {
 		cfg.CheckpointFile = file
 	}
 	if key != "" {
-		cfg.CheckpointKey = key
+		// The named key is trusted with its own ring, KEY.pub, if any.
+		cfg.CheckpointKey, cfg.CheckpointKeyRing = key, ""
 	}
 	v, note, err := web.VerifyAudit(ctx, d, cfg)
 	if err != nil {

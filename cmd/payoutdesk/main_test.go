@@ -552,3 +552,37 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyRingElsewhere: with the key on a read-only mount, the key ring
+// lives where it is configured, and a key change is proven from there.
+func TestKeyRingElsewhere(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cli.db")
+	ring := filepath.Join(t.TempDir(), "ring.pub")
+	if _, err := runCmd(t, path, "", "user", "add", "--email", "m@example.com", "--role", "manager"); err != nil {
+		t.Fatal(err)
+	}
+	// Two keys sign in turn, each moved away afterwards: in the end there
+	// is no key at all, and the ring alone verifies.
+	for range 2 {
+		if _, err := runCmd(t, path, "", "audit", "checkpoint", "-checkpoint-keyring", ring); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(path+".checkpoint-key", filepath.Join(dir, "old-key")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(path + ".checkpoint-key.pub"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a key ring was written beside the key (%v)", err)
+	}
+	if b, err := os.ReadFile(ring); err != nil || bytes.Count(b, []byte("-----BEGIN PUBLIC KEY-----")) != 3 {
+		t.Errorf("the configured ring:\n%s\nwant both keys and the old one's retirement (%v)", b, err)
+	}
+	if out, err := runCmd(t, path, "", "audit", "verify", "-checkpoint-keyring", ring); err != nil || !strings.Contains(out, "2 signed checkpoints match") {
+		t.Errorf("verify with the configured ring = %q, %v", out, err)
+	}
+	// Without the ring, nothing vouches for the first key's checkpoint.
+	if _, err := runCmd(t, path, "", "audit", "verify"); exitCode(err) != 2 && exitCode(err) != 1 {
+		t.Errorf("verify without the ring = %v, want it refused", err)
+	}
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"io/fs"
 	"net/http"
 	"strings"
 	"time"
@@ -166,7 +167,9 @@ func staticHandler() http.Handler {
 	files := http.StripPrefix("/static/", http.FileServerFS(static.FS))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/static/")
-		if name == "" || strings.HasSuffix(name, "/") {
+		// The file server's own 404 is plain text: a missing asset gets
+		// the app's page, as any other address.
+		if info, err := fs.Stat(static.FS, name); name == "" || err != nil || info.IsDir() {
 			handlers.NotFound(w, r)
 			return
 		}

@@ -180,6 +180,13 @@ func TestHeadersAndErrorPages(t *testing.T) {
 	}
 	wantStatus(t, c.get(static.URL("js/htmx.min.js")), ok)
 	wantStatus(t, c.get("/static/"), notFound)
+	for _, missing := range []string{"/static/css/nope.css", "/static/%ff", "/static/css"} {
+		r := c.get(missing)
+		wantStatus(t, r, notFound)
+		if r.doc(t).Find(`[data-testid="error-page"]`).Length() != 1 {
+			t.Errorf("%s: not the app's 404 page", missing)
+		}
+	}
 
 	tests := []struct {
 		method, path string

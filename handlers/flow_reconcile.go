@@ -248,6 +248,14 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 		ch.ProviderID = "" // never overwrite an id we already hold
 	}
 	ch = unchangedDropped(ch, p)
+	if p.Status.Final() && (ch.RawStatus != "" || ch.ErrorCode != "" || ch.ErrorMessage != "") {
+		// The outcome is settled: a later word (a status we cannot map,
+		// say) is recorded with the delivery, not over the final one.
+		ch.RawStatus, ch.ErrorCode, ch.ErrorMessage = "", "", ""
+		if _, noted := ev.Details["ignored"]; !noted {
+			ev.Details["ignored"] = "the payout is " + string(p.Status) + " already"
+		}
+	}
 	_, err = f.Webhooks.Received(ctx, string(name), u.EventID, ev, func(tx *sql.Tx) error {
 		change := ch
 		pe := systemEvent("payout.status_changed")

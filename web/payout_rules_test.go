@@ -622,6 +622,15 @@ func TestWebhooksCannotRewriteAFinalPayout(t *testing.T) {
 		t.Errorf("replay audited as %v and late failure as %v; want duplicate and ignored", dup.Details, last.Details)
 	}
 
+	// A status nobody maps, after the end, does not overwrite the final one.
+	odd := `{"id":777001,"name":"payout.updated","object":"payout","entity":{"id":` + p.ProviderID + `,"status":"on_hold","merchant_reference":"` + p.Reference + `","amount":2000}}`
+	if got := post(odd, fedapay.Sign(secret, []byte(odd), time.Now())); got != http.StatusOK {
+		t.Errorf("late odd status: status %d, want 200", got)
+	}
+	if after, _ := db.NewPayouts(ts.DB).Get(context.Background(), id); after.Status != db.StatusPaid || after.RawStatus != p.RawStatus {
+		t.Errorf("after a late odd status the payout is %s, provider status %q; want paid, %q", after.Status, after.RawStatus, p.RawStatus)
+	}
+
 	// A payout never sent (waiting for approval) is out of any provider's
 	// reach, whatever a signed body claims.
 	waiting := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))

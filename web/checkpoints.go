@@ -332,9 +332,10 @@ func newCheckpointer(ctx context.Context, cfg Config, d *db.DB, now func() time.
 	if err != nil {
 		return nil, nil, err
 	}
+	// A damaged ring must not stop payouts: verification will say it.
 	ring, err := trustedKeys(keyPath, ringPath)
 	if err != nil {
-		return nil, nil, err
+		warnings = append(warnings, fmt.Sprintf("checkpoint key ring: %v", err))
 	}
 	kept := ring.has(last.KeyID)
 	err = c.audit.Record(ctx, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "audit.checkpoint_key_changed",

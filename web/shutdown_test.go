@@ -184,3 +184,50 @@ func TestAReplacedCheckpointKeySignsAtOnce(t *testing.T) {
 		t.Errorf("verify across the change = %v, %q, %v; want both checkpoints proven", v, note, err)
 	}
 }
+
+// TestADamagedKeyRingDoesNotStopTheServer: the key ring only proves the
+// past; a damaged one is a warning at start (and a check that cannot run),
+// never a server that will not start and send payouts.
+func TestADamagedKeyRingDoesNotStopTheServer(t *testing.T) {
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "ring.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	text, err := sandboxtest.Credentials(t).MarshalText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NewSettings(d).Init(ctx, web.SandboxCredentialsKey, text); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NewUsers(d).Create(ctx, "agent@example.com", db.RoleAgent, testPassword,
+		db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "user.created"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.BaseURL = "http://127.0.0.1:1"
+	if _, _, err := web.CheckpointNow(ctx, d, cfg); err != nil {
+		t.Fatal(err)
+	}
+	// The key moved away, and the ring damaged.
+	if err := os.Remove(d.Path + ".checkpoint-key"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(d.Path+".checkpoint-key.pub", os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("not a key\n")
+	f.Close()
+	var logs bytes.Buffer
+	app, err := web.NewServer(cfg, web.Deps{DB: d, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatalf("the server does not start with a damaged key ring: %v", err)
+	}
+	app.Close()
+	if !strings.Contains(logs.String(), "checkpoint key ring:") || !strings.Contains(logs.String(), "checkpoint key changed") {
+		t.Errorf("no warning of the damaged ring and the key change in\n%s", logs.String())
+	}
+}

@@ -127,7 +127,10 @@ func TestSandboxConfirmFlow(t *testing.T) {
 }
 
 func TestSandboxCancel(t *testing.T) {
-	env, c := newEnv(t)
+	// A step long enough that the first cancel lands before the session
+	// is ready for confirmation, even on a loaded machine.
+	env := sandboxtest.Start(t, sandbox.Config{Step: 500 * time.Millisecond})
+	c := clientFor(env, smartglocal.Config{})
 	res, err := c.Submit(ctxFor(t, 5*time.Second), payout(150), providers.Ref{})
 	if err != nil {
 		t.Fatalf("Submit: %v", err)

@@ -357,12 +357,3 @@ func TestRecipientCapConcurrent(t *testing.T) {
 		t.Errorf("%d made and %d refused, want 3 and 17", made.Load(), refused.Load())
 	}
 }
-
-func countPayouts(t *testing.T, d *db.DB) int {
-	t.Helper()
-	var n int
-	if err := d.R.QueryRow(`SELECT count(*) FROM payouts`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}

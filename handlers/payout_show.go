@@ -50,8 +50,9 @@ func (h *Payouts) Show(w http.ResponseWriter, r *http.Request) {
 		h.poll(w, r, page)
 		return
 	}
-	if n, ok := notices[r.URL.Query().Get("notice")]; ok {
-		if n == notices["created"] && p.Provider == string(providers.Kibramoa) {
+	notice := r.URL.Query().Get("notice")
+	if n, ok := notices[notice]; ok {
+		if notice == "created" && p.Provider == string(providers.Kibramoa) {
 			n = kibramoaCreated
 		}
 		c := views.ChromeFrom(r.Context())

@@ -68,10 +68,13 @@ type keyRing struct {
 // retiredHeader marks a ring's block of a retired key with its last seq.
 const retiredHeader = "Retired-After-Seq"
 
-// has reports whether the ring holds the key with the given ID.
-func (r keyRing) has(id string) bool {
-	return slices.ContainsFunc(r.keys, func(k ed25519.PublicKey) bool { return db.KeyID(k) == id })
+// index returns where the key with the given ID is in the ring, or -1.
+func (r keyRing) index(id string) int {
+	return slices.IndexFunc(r.keys, func(k ed25519.PublicKey) bool { return db.KeyID(k) == id })
 }
+
+// has reports whether the ring holds the key with the given ID.
+func (r keyRing) has(id string) bool { return r.index(id) >= 0 }
 
 // add adds what more holds to r.
 func (r *keyRing) add(more keyRing) {
@@ -241,10 +244,10 @@ func retireInKeyRing(path, id string, seq int64) error {
 	if err != nil {
 		return err
 	}
-	if cur, ok := ring.retired[id]; ok && cur <= seq || !ring.has(id) {
+	i := ring.index(id)
+	if cur, ok := ring.retired[id]; ok && cur <= seq || i < 0 {
 		return nil
 	}
-	i := slices.IndexFunc(ring.keys, func(k ed25519.PublicKey) bool { return db.KeyID(k) == id })
 	b, err := keyRing{keys: ring.keys[i : i+1], retired: map[string]int64{id: seq}}.encode()
 	if err != nil {
 		return err
@@ -301,6 +304,7 @@ func CopyCheckpoints(cfg Config, dbPath, dest string, head int64) (int, error) {
 type checkpointer struct {
 	audit *db.Audit
 	key   ed25519.PrivateKey
+	keyID string
 	ring  string // the key ring, KEY.pub
 	file  string
 	every int64
@@ -318,19 +322,20 @@ func newCheckpointer(ctx context.Context, cfg Config, d *db.DB, now func() time.
 	if err != nil {
 		return nil, nil, err
 	}
-	c = &checkpointer{audit: db.NewAudit(d), key: key, ring: ringPath, file: file, every: max(cfg.CheckpointEvery, 1), now: now}
-	pub, id := key.Public().(ed25519.PublicKey), db.KeyID(key.Public().(ed25519.PublicKey))
+	pub := key.Public().(ed25519.PublicKey)
+	id := db.KeyID(pub)
+	c = &checkpointer{audit: db.NewAudit(d), key: key, keyID: id, ring: ringPath, file: file, every: max(cfg.CheckpointEvery, 1), now: now}
 	// A key mounted read-only, from a secret store say, must still sign:
 	// its checkpoints are then verified with the key itself.
 	if err := addToKeyRing(c.ring, pub); err != nil {
 		warnings = append(warnings, fmt.Sprintf("checkpoint key %s is not in the key ring: %v", id, err))
 	}
-	last, err := c.audit.LastCheckpoint(ctx)
-	if errors.Is(err, db.ErrNotFound) || err == nil && last.KeyID == id {
-		return c, warnings, nil
-	}
+	last, err := c.lastCheckpoint(ctx)
 	if err != nil {
 		return nil, nil, err
+	}
+	if last.KeyID == "" || last.KeyID == id {
+		return c, warnings, nil
 	}
 	// A damaged ring must not stop payouts: verification will say it.
 	ring, err := trustedKeys(keyPath, ringPath)
@@ -363,35 +368,41 @@ func (c *checkpointer) run(ctx context.Context) (int, error) {
 	if err != nil || seq == 0 {
 		return 0, err
 	}
-	last, err := c.audit.LastCheckpoint(ctx)
-	if err != nil && !errors.Is(err, db.ErrNotFound) {
+	last, err := c.lastCheckpoint(ctx)
+	if err != nil {
 		return 0, err
 	}
 	// A new key signs at once, so that the change is itself proven.
-	renewed := err == nil && last.KeyID != db.KeyID(c.key.Public().(ed25519.PublicKey))
+	renewed := last.KeyID != "" && last.KeyID != c.keyID
 	due := seq-last.Seq >= c.every || (seq > last.Seq && c.now().Sub(last.At) >= daily) || renewed
 	if !due {
 		return 0, nil
 	}
-	if _, err := c.sign(ctx, seq, hash); err != nil {
+	if _, err := c.sign(ctx, seq, hash, last); err != nil {
 		return 0, err
 	}
 	return 1, nil
 }
 
+// lastCheckpoint returns the database's newest checkpoint; a zero one
+// (no KeyID) when there is none yet.
+func (c *checkpointer) lastCheckpoint(ctx context.Context) (db.Checkpoint, error) {
+	last, err := c.audit.LastCheckpoint(ctx)
+	if errors.Is(err, db.ErrNotFound) {
+		return db.Checkpoint{}, nil
+	}
+	return last, err
+}
+
 // sign signs the head (seq, hash), appends the checkpoint to the file and
-// stores it.
-func (c *checkpointer) sign(ctx context.Context, seq int64, hash string) (db.Checkpoint, error) {
+// stores it; last is the newest checkpoint so far (see lastCheckpoint).
+func (c *checkpointer) sign(ctx context.Context, seq int64, hash string, last db.Checkpoint) (db.Checkpoint, error) {
 	cp := db.SignCheckpoint(c.key, seq, hash, c.now())
 	// The file is created with the first checkpoint only. After that a
 	// missing file is lost or moved, and a new one in its place would hide
 	// that from verification.
-	last, err := c.audit.LastCheckpoint(ctx)
-	if err != nil && !errors.Is(err, db.ErrNotFound) {
-		return cp, err
-	}
 	flags := os.O_WRONLY | os.O_APPEND
-	if errors.Is(err, db.ErrNotFound) {
+	if last.KeyID == "" {
 		flags |= os.O_CREATE
 	}
 	// The file first: a checkpoint in the database only is the weaker copy.
@@ -498,7 +509,11 @@ func CheckpointNow(ctx context.Context, d *db.DB, cfg Config) (cp db.Checkpoint,
 	if seq == 0 {
 		return cp, warnings, errors.New("the audit log is empty: there is nothing to sign yet")
 	}
-	cp, err = c.sign(ctx, seq, hash)
+	last, err := c.lastCheckpoint(ctx)
+	if err != nil {
+		return cp, warnings, err
+	}
+	cp, err = c.sign(ctx, seq, hash, last)
 	return cp, warnings, err
 }
 

@@ -6,14 +6,12 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"payoutdesk/db"
 	"payoutdesk/providers"
-	"payoutdesk/providers/sandbox/sandboxtest"
 	"payoutdesk/web"
 )
 
@@ -24,22 +22,7 @@ import (
 // server stops cleanly within its shutdown timeout.
 func TestShutdownDoesNotWaitForHeldSandboxRequests(t *testing.T) {
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "shutdown.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	if _, err := db.NewUsers(d).Create(ctx, "agent@example.com", db.RoleAgent, testPassword,
-		db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "user.created"}); err != nil {
-		t.Fatal(err)
-	}
-	text, err := sandboxtest.Credentials(t).MarshalText()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.NewSettings(d).Init(ctx, web.SandboxCredentialsKey, text); err != nil {
-		t.Fatal(err)
-	}
+	d, _ := newAppDB(t, db.RoleAgent)
 	cfg := testConfig()
 	cfg.Addr, cfg.SendTimeout, cfg.ShutdownTimeout = "127.0.0.1:0", time.Minute, 10*time.Second
 	serveCtx, stop := context.WithCancel(ctx)
@@ -81,18 +64,7 @@ func TestShutdownDoesNotWaitForHeldSandboxRequests(t *testing.T) {
 // an open /metrics and a plain-http base URL are logged as warnings; on
 // loopback, or once guarded, nothing is.
 func TestServeWarnsOfAnExposedSetUp(t *testing.T) {
-	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "exposed.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	text, err := sandboxtest.Credentials(t).MarshalText()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.NewSettings(d).Init(context.Background(), web.SandboxCredentialsKey, text); err != nil {
-		t.Fatal(err)
-	}
+	d, _ := newAppDB(t)
 	serve := func(addr, token, baseURL string) string {
 		t.Helper()
 		cfg := testConfig()
@@ -131,22 +103,7 @@ func TestServeWarnsOfAnExposedSetUp(t *testing.T) {
 // itself proven.
 func TestAReplacedCheckpointKeySignsAtOnce(t *testing.T) {
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "rekey.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	text, err := sandboxtest.Credentials(t).MarshalText()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.NewSettings(d).Init(ctx, web.SandboxCredentialsKey, text); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.NewUsers(d).Create(ctx, "agent@example.com", db.RoleAgent, testPassword,
-		db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "user.created"}); err != nil {
-		t.Fatal(err)
-	}
+	d, _ := newAppDB(t, db.RoleAgent)
 	cfg := testConfig()
 	cfg.Addr, cfg.CheckpointEvery = "127.0.0.1:0", 1000
 	first, _, err := web.CheckpointNow(ctx, d, cfg)
@@ -190,22 +147,7 @@ func TestAReplacedCheckpointKeySignsAtOnce(t *testing.T) {
 // never a server that will not start and send payouts.
 func TestADamagedKeyRingDoesNotStopTheServer(t *testing.T) {
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "ring.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	text, err := sandboxtest.Credentials(t).MarshalText()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.NewSettings(d).Init(ctx, web.SandboxCredentialsKey, text); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.NewUsers(d).Create(ctx, "agent@example.com", db.RoleAgent, testPassword,
-		db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "user.created"}); err != nil {
-		t.Fatal(err)
-	}
+	d, _ := newAppDB(t, db.RoleAgent)
 	cfg := testConfig()
 	cfg.BaseURL = "http://127.0.0.1:1"
 	if _, _, err := web.CheckpointNow(ctx, d, cfg); err != nil {

@@ -73,30 +73,8 @@ func newTestServer(t *testing.T) *testServer {
 // workers (sending, reconciliation), for tests that step them by hand.
 func newTestServerWith(t *testing.T, workers bool) *testServer {
 	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	ts := &testServer{t: t, DB: d, Clock: &clock{}, Users: map[string]db.User{}}
-	for _, role := range db.Roles {
-		u, err := db.NewUsers(d).Create(ctx, role+"@example.com", role, testPassword,
-			db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "user.created"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts.Users[role] = u
-	}
-	// Reuse one sandbox credential set per test binary: RSA key generation
-	// would otherwise dominate every test's set-up.
-	text, err := sandboxtest.Credentials(t).MarshalText()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.NewSettings(d).Init(ctx, web.SandboxCredentialsKey, text); err != nil {
-		t.Fatal(err)
-	}
+	d, users := newAppDB(t, db.Roles...)
+	ts := &testServer{t: t, DB: d, Clock: &clock{}, Users: users}
 	// The handler needs its base URL before the listener exists, so start
 	// an unstarted server, learn its address, then build the app.
 	ts.Server = httptest.NewUnstartedServer(nil)
@@ -115,6 +93,38 @@ func newTestServerWith(t *testing.T, workers bool) *testServer {
 	ts.Start()
 	t.Cleanup(ts.Close)
 	return ts
+}
+
+// newAppDB opens a new database in a test directory, closed when the test
+// ends, holding the sandbox's credentials and a user of each given role
+// (ROLE@example.com, with testPassword).
+func newAppDB(t *testing.T, roles ...string) (*db.DB, map[string]db.User) {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	users := map[string]db.User{}
+	for _, role := range roles {
+		u, err := db.NewUsers(d).Create(ctx, role+"@example.com", role, testPassword,
+			db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "user.created"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		users[role] = u
+	}
+	// Reuse one sandbox credential set per test binary: RSA key generation
+	// would otherwise dominate every test's set-up.
+	text, err := sandboxtest.Credentials(t).MarshalText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NewSettings(d).Init(ctx, web.SandboxCredentialsKey, text); err != nil {
+		t.Fatal(err)
+	}
+	return d, users
 }
 
 // client is a browser-like client: a cookie jar, no automatic redirects.

@@ -291,3 +291,29 @@ func (s *Payouts) CountByStatus(ctx context.Context) (map[Status]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// AttentionStatuses are the statuses in which a payout waits on somebody
+// other than the provider, in the order the dashboard shows them.
+var AttentionStatuses = []Status{StatusAwaitingCustomer, StatusUnknown, StatusPendingApproval, StatusFailed}
+
+// attentionQuery selects a user's newest payouts in one status. It repeats
+// the payouts_attention index's condition word for word: SQLite uses a
+// partial index only for a query that says its condition itself.
+const attentionQuery = `SELECT ` + payoutColumns + payoutFrom + `
+	WHERE p.created_by = ? AND p.status = ?
+	AND p.status IN ('awaiting_customer', 'unknown', 'pending_approval', 'failed')
+	ORDER BY p.id DESC LIMIT ?`
+
+// Attention returns, for each of AttentionStatuses, the newest payouts in
+// it that user created, at most limit of each.
+func (s *Payouts) Attention(ctx context.Context, user int64, limit int) (map[Status][]Payout, error) {
+	out := make(map[Status][]Payout, len(AttentionStatuses))
+	for _, st := range AttentionStatuses {
+		list, err := s.many(ctx, attentionQuery, user, st, limit)
+		if err != nil {
+			return nil, fmt.Errorf("db: payouts awaiting user %d: %w", user, err)
+		}
+		out[st] = list
+	}
+	return out, nil
+}

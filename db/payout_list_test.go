@@ -151,6 +151,7 @@ func TestFoldMigration(t *testing.T) {
 		`INSERT INTO payout_text (rowid, search) VALUES (1, 'pd-k1 komi sénou, lomé •••• 3456')`,
 		`UPDATE payout_text_position SET payout_id = 1`,
 		`ALTER TABLE payouts DROP COLUMN payout_option`, // added by version 10
+		`DROP INDEX payouts_attention`,                  // added by version 11
 		`PRAGMA user_version = 8`,
 	} {
 		if _, err := d.W.ExecContext(ctx, q); err != nil {

@@ -4,9 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"time"
 
 	"payoutdesk/db"
+	"payoutdesk/providers"
 	"payoutdesk/views/dashboard"
 )
 
@@ -20,11 +24,41 @@ type UserGetter interface {
 	Get(ctx context.Context, id int64) (db.User, error)
 }
 
-// Dashboard is the landing page of a signed-in user.
+// AttentionReader reads a user's payouts that wait on somebody.
+type AttentionReader interface {
+	Attention(ctx context.Context, user int64, limit int) (map[db.Status][]db.Payout, error)
+}
+
+// Dashboard is the landing page of a signed-in user: their payouts that
+// need attention, who they are, and what they did recently.
 type Dashboard struct {
 	Log      *slog.Logger
 	Activity ActivityReader
 	Users    UserGetter
+	Payouts  AttentionReader
+	// Now is the clock failures are recent by; nil is time.Now.
+	Now func() time.Time
+}
+
+const (
+	// attentionShown is how many payouts of each kind the dashboard lists.
+	attentionShown = 5
+	// recentFailure is how long a failed payout stays on its creator's
+	// dashboard: long enough to tell the customer, short enough that the
+	// list does not fill with failures dealt with long ago.
+	recentFailure = 7 * day
+)
+
+// attentionText says, per status, what a waiting payout's creator is
+// told: what it waits for, and what they can do.
+var attentionText = map[db.Status]struct{ title, advice string }{
+	db.StatusAwaitingCustomer: {"Waiting for the customer",
+		"The customer chooses how to be paid in the Kibramoa cashier. Open a payout to copy its cashier link again."},
+	db.StatusUnknown: {"Outcome unknown",
+		"The provider may still pay these: do not create them again. Payout Desk keeps asking the provider, and a manager can settle one by hand."},
+	db.StatusPendingApproval: {"Waiting for approval", "A manager must approve these before they are sent."},
+	db.StatusFailed: {"Failed in the last 7 days",
+		"Nothing was paid out. Open a payout for the provider's reason, or to create it again."},
 }
 
 var roleAbout = map[string]string{
@@ -47,6 +81,10 @@ func (h *Dashboard) Show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := dashboard.Page{Email: u.Email, Role: u.Role, RoleAbout: roleAbout[u.Role], Since: u.CreatedAt}
+	if p.Attention, err = h.attention(r.Context(), me.ID); err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
 	for _, e := range events {
 		target := e.TargetType
 		if e.TargetID != "" {
@@ -55,4 +93,42 @@ func (h *Dashboard) Show(w http.ResponseWriter, r *http.Request) {
 		p.Activity = append(p.Activity, dashboard.Activity{At: e.At, Action: e.Action, Target: target, Outcome: e.Outcome, IP: e.Origin.IP})
 	}
 	render(w, r, h.Log, http.StatusOK, dashboard.Dashboard(p))
+}
+
+// attention lists the user's payouts that wait on somebody, by kind, with
+// a link to the whole list of a kind when more wait than are shown.
+func (h *Dashboard) attention(ctx context.Context, user int64) ([]dashboard.Group, error) {
+	byStatus, err := h.Payouts.Attention(ctx, user, attentionShown+1)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	since := now().Add(-recentFailure)
+	var out []dashboard.Group
+	for _, st := range db.AttentionStatuses {
+		list := byStatus[st]
+		more := url.Values{"status": {string(st)}, "created_by": {"me"}}
+		if st == db.StatusFailed {
+			list = slices.DeleteFunc(list, func(p db.Payout) bool { return p.FinishedAt.Before(since) })
+			more.Set("from", since.UTC().Format("2006-01-02"))
+		}
+		if len(list) == 0 {
+			continue
+		}
+		g := dashboard.Group{Status: string(st), Title: attentionText[st].title, Advice: attentionText[st].advice}
+		if len(list) > attentionShown {
+			list = list[:attentionShown]
+			g.MoreURL = "/payouts?" + more.Encode()
+		}
+		for _, p := range list {
+			g.Payouts = append(g.Payouts, dashboard.Payout{ID: p.ID, CreatedAt: p.CreatedAt,
+				Provider: providers.Name(p.Provider).Title(), Amount: amountOf(p).String(),
+				Beneficiary: p.BeneficiaryName, Account: p.BeneficiaryAccount})
+		}
+		out = append(out, g)
+	}
+	return out, nil
 }

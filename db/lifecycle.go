@@ -34,7 +34,8 @@ var Statuses = []Status{
 // transitions is the payout lifecycle: the only place that says which
 // status may follow which. Final statuses have no way out.
 var transitions = map[Status][]Status{
-	StatusPendingApproval: {StatusQueued, StatusRejected, StatusExpired},
+	// Cancelled: withdrawn by its creator before anyone decided.
+	StatusPendingApproval: {StatusQueued, StatusRejected, StatusExpired, StatusCancelled},
 	StatusQueued:          {StatusSubmitting, StatusCancelled},
 	// Back to queued only when the request provably never left.
 	StatusSubmitting: {StatusQueued, StatusProcessing, StatusAwaitingCustomer, StatusAwaitingConfirmation,

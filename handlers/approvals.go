@@ -106,7 +106,46 @@ func (h *Payouts) Reject(w http.ResponseWriter, r *http.Request) {
 	h.decide(w, r, p, ch, ev, "This payout is not waiting for approval any more; nothing was changed.", "Rejected. The agent sees your reason on the payout.")
 }
 
-// decide applies a manager's decision ch on p with its audit event, then
+// Withdraw lets the creator of a payout waiting for approval take it back,
+// with a mandatory reason, before anyone decides on it (POST
+// /payouts/{id}/withdraw): a mistake found while waiting is cancelled
+// rather than left for a manager to reject.
+func (h *Payouts) Withdraw(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.payout(w, r)
+	if !ok {
+		return
+	}
+	if !parseForm(w, r, 64<<10) {
+		return
+	}
+	me, _ := UserFrom(r.Context())
+	switch {
+	case p.Status != db.StatusPendingApproval:
+		h.tooLate(w, r, p, event(r, "payout.withdrawn"), "it is "+string(p.Status),
+			"This payout is not waiting for approval any more (it is "+p.Status.Label()+"); nothing was withdrawn.")
+		return
+	case p.CreatedBy != me.ID:
+		h.refuse(w, r, p, "payout.withdrawal_refused", http.StatusForbidden,
+			"Only the payout's creator can withdraw it. A manager can reject it instead.")
+		return
+	case h.expired(p):
+		h.expire(w, r, p)
+		return
+	}
+	reason := strings.TrimSpace(r.PostForm.Get("reason"))
+	if msg := reasonError(reason); msg != "" {
+		h.reasonError(w, r, p, msg)
+		return
+	}
+	ev := event(r, "payout.withdrawn")
+	ev.Reason = reason
+	ch := db.Change{Only: []db.Status{db.StatusPendingApproval}, To: db.StatusCancelled,
+		ErrorMessage: "Withdrawn by " + me.Email + ": " + reason}
+	h.decide(w, r, p, ch, ev, "A manager decided on this payout first; nothing was withdrawn.",
+		"Withdrawn. Nothing will be sent; you can create the payout again with corrected details.")
+}
+
+// decide applies a decision ch on p with its audit event, then
 // shows the payout with done, or with raced when another decision got there
 // first (ch.Only no longer holds): the decision that came too late is
 // audited too, as a failure. It reports whether ch was applied.

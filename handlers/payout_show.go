@@ -116,7 +116,8 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 		_, why := h.Approvals.Needs(p.Provider, amountOf(p))
 		manager := db.RoleRank(me.Role) >= db.RoleRank(db.RoleManager)
 		page.Approval = payoutsview.Approval{Pending: true, Why: why, ExpiresAt: p.CreatedAt.Add(h.ApprovalTTL),
-			Own: manager && p.CreatedBy == me.ID, CanDecide: manager && p.CreatedBy != me.ID, Hash: approvalHash(p)}
+			Own: manager && p.CreatedBy == me.ID, CanDecide: manager && p.CreatedBy != me.ID, CanWithdraw: p.CreatedBy == me.ID,
+			Hash: approvalHash(p)}
 	case p.ApprovedBy != 0:
 		page.Approval = payoutsview.Approval{ApprovedBy: p.ApprovedByEmail, ApprovedAt: p.ApprovedAt}
 	}
@@ -211,6 +212,9 @@ func statusChange(d map[string]any) (before, after string) {
 var eventTitles = map[string]string{
 	"payout.approved":             "Approved",
 	"payout.rejected":             "Rejected",
+	"payout.withdrawn":            "Withdrawn by its creator",
+	"payout.withdrawal_refused":   "Withdrawal refused",
+	"payout.withdrawn_too_late":   "Withdrawal came too late",
 	"payout.expired":              "Expired waiting for approval",
 	"payout.approval_refused":     "Approval refused",
 	"payout.rejection_refused":    "Rejection refused",

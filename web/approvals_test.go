@@ -358,3 +358,70 @@ func TestApprovalsInboxPages(t *testing.T) {
 		t.Errorf("a negative cursor: got %d, want the first page", r.StatusCode)
 	}
 }
+
+// TestWithdraw: the creator of a payout waiting for approval can take it
+// back with a reason; nobody else can, and nothing is sent.
+func TestWithdraw(t *testing.T) {
+	ts := newTestServer(t)
+	agent, manager := ts.as(db.RoleAgent), ts.as(db.RoleManager)
+	id := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
+	path := "/payouts/" + strconv.FormatInt(id, 10)
+	if agent.get(path).doc(t).Find(`form[action="`+path+`/withdraw"]`).Length() != 1 {
+		t.Error("the creator is not offered to withdraw the payout")
+	}
+	if manager.get(path).doc(t).Find(`[data-testid="withdraw"]`).Length() != 0 {
+		t.Error("a manager who did not create the payout is offered to withdraw it")
+	}
+
+	reason := "Wrong phone number: the customer gave me another one."
+	r := manager.postForm(path+"/withdraw", url.Values{"reason": {reason}})
+	wantStatus(t, r, http.StatusForbidden)
+	if !strings.Contains(r.doc(t).Find(`[data-testid="approval-error"]`).Text(), "Only the payout's creator") {
+		t.Error("the refusal does not say why")
+	}
+	if ev := ts.events("payout.withdrawal_refused"); len(ev) != 1 || ev[0].Actor.Email != "manager@example.com" || ev[0].Outcome != db.OutcomeFailure {
+		t.Errorf("refused withdrawals audited as %+v", ev)
+	}
+	short := agent.postForm(path+"/withdraw", url.Values{"reason": {"oops"}})
+	wantStatus(t, short, http.StatusUnprocessableEntity)
+	doc := short.doc(t)
+	if doc.Find(`[data-testid="withdraw"] [data-testid="error-reason"]`).Text() == "" || doc.Find(`[data-testid="withdraw"][open]`).Length() != 1 ||
+		doc.Find(`textarea#f-reason`).Text() != "oops" {
+		t.Error("a too-short reason is not shown at its field, open, with the text kept")
+	}
+	if p, _ := db.NewPayouts(ts.DB).Get(t.Context(), id); p.Status != db.StatusPendingApproval {
+		t.Fatalf("after refused withdrawals the payout is %s", p.Status)
+	}
+
+	wantStatus(t, agent.postForm(path+"/withdraw", url.Values{"reason": {reason}}), http.StatusSeeOther)
+	p, err := db.NewPayouts(ts.DB).Get(t.Context(), id)
+	if err != nil || p.Status != db.StatusCancelled || !strings.Contains(p.ErrorMessage, reason) {
+		t.Fatalf("withdrawn payout: %s %q, %v", p.Status, p.ErrorMessage, err)
+	}
+	ev := ts.events("payout.withdrawn")
+	if len(ev) != 1 || ev[0].Reason != reason || ev[0].Actor.Email != "agent@example.com" || ev[0].Outcome != db.OutcomeSuccess {
+		t.Errorf("withdrawals audited as %+v", ev)
+	}
+	page := agent.get(path).doc(t)
+	if page.Find(`[data-testid="copy-payout"]`).Length() != 1 {
+		t.Error("a withdrawn payout does not offer to create it again")
+	}
+	if !strings.Contains(page.Find(`[data-testid="flash"]`).Text(), "Withdrawn.") {
+		t.Error("the creator is not told the payout was withdrawn")
+	}
+
+	// Too late for anything else now, and said so.
+	agent.postForm(path+"/withdraw", url.Values{"reason": {reason}})
+	if ev := ts.events("payout.withdrawn_too_late"); len(ev) != 1 {
+		t.Errorf("a second withdrawal audited as %+v", ev)
+	}
+	seen, _ := manager.get(path).doc(t).Find(`input[name="seen"]`).Attr("value")
+	wantStatus(t, manager.postForm(path+"/approve", url.Values{"seen": {seen}}), http.StatusSeeOther)
+	if p, _ := db.NewPayouts(ts.DB).Get(t.Context(), id); p.Status != db.StatusCancelled {
+		t.Errorf("approved after withdrawal, the payout is %s", p.Status)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := ts.App.Sandbox().Count(providers.FedaPay, "payout created"); n != 0 {
+		t.Errorf("FedaPay saw %d payouts, want none", n)
+	}
+}

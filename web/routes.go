@@ -108,6 +108,7 @@ func (s *Server) routeTable() []route {
 		{"GET /approvals", db.RoleManager, http.HandlerFunc(payouts.Inbox)},
 		{"POST /payouts/{id}/approve", db.RoleManager, http.HandlerFunc(payouts.Approve)},
 		{"POST /payouts/{id}/reject", db.RoleManager, http.HandlerFunc(payouts.Reject)},
+		{"POST /payouts/{id}/withdraw", db.RoleAgent, http.HandlerFunc(payouts.Withdraw)},
 
 		// Audit log (managers and admins)
 		{"GET /audit", db.RoleManager, http.HandlerFunc(audit.List)},

@@ -148,6 +148,8 @@ type Approval struct {
 	// CanDecide: the viewer is a manager and not the payout's creator.
 	CanDecide bool
 	Own       bool
+	// CanWithdraw: the viewer created the payout and may take it back.
+	CanWithdraw bool
 	// Hash is the hash of what this page shows, posted with the approval.
 	Hash      string
 	Why       string

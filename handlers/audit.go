@@ -268,8 +268,8 @@ func auditRow(e db.Event) auditview.Row {
 
 // Show renders one event with its before/after diff (GET /audit/{seq}).
 func (h *Audit) Show(w http.ResponseWriter, r *http.Request) {
-	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
-	if err != nil || seq <= 0 {
+	seq, ok := pathID(r, "seq")
+	if !ok {
 		NotFound(w, r)
 		return
 	}

@@ -18,8 +18,8 @@ import (
 // payout loads the payout named in the path; it has answered (404 or 500)
 // when ok is false.
 func (h *Payouts) payout(w http.ResponseWriter, r *http.Request) (db.Payout, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := pathID(r, "id")
+	if !ok {
 		NotFound(w, r)
 		return db.Payout{}, false
 	}

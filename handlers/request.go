@@ -91,3 +91,15 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// pathID reads the positive id in the request path's wildcard name, written
+// as the app writes it: "+1" and "01" are not other names for 1, so that
+// each record has one address (and one line in the access logs).
+func pathID(r *http.Request, name string) (int64, bool) {
+	v := r.PathValue(name)
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != v {
+		return 0, false
+	}
+	return id, true
+}

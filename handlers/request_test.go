@@ -35,3 +35,17 @@ func TestParseForm(t *testing.T) {
 		})
 	}
 }
+
+func TestPathID(t *testing.T) {
+	for v, want := range map[string]int64{
+		"1": 1, "1234": 1234, "9223372036854775807": 1<<63 - 1,
+		"+1": 0, "01": 0, "0": 0, "-1": 0, "1e3": 0, " 1": 0, "": 0, "9223372036854775808": 0, "١": 0,
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.SetPathValue("id", v)
+		id, ok := pathID(r, "id")
+		if id != want || ok != (want > 0) {
+			t.Errorf("%q: %d, %v; want %d", v, id, ok, want)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"payoutdesk/db"
@@ -101,8 +100,8 @@ func (h *Users) Create(w http.ResponseWriter, r *http.Request) {
 // Disable disables a user and revokes its sessions at once
 // (POST /users/{id}/disable).
 func (h *Users) Disable(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := pathID(r, "id")
+	if !ok {
 		NotFound(w, r)
 		return
 	}

@@ -142,6 +142,13 @@ func TestAuditLogFiltersAndEventPage(t *testing.T) {
 	}
 	wantStatus(t, manager.get("/audit/999999"), http.StatusNotFound)
 	wantStatus(t, manager.get("/audit/abc"), http.StatusNotFound)
+	// One address per record: "01" and "+1" are not other names for event 1
+	// or for payout 1, which exist.
+	for _, alias := range []string{"/audit/01", "/audit/+1", "/payouts/01", "/payouts/%2B1"} {
+		if r := manager.get(alias); r.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: status %d, want 404", alias, r.StatusCode)
+		}
+	}
 }
 
 func actions(rows []db.Event) []string {

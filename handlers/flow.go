@@ -269,7 +269,7 @@ func (f *Flow) recordSubmit(ctx context.Context, p db.Payout, res providers.Resu
 			ch.CheckAt = f.nextCheck(0)
 		}
 	case providers.OutcomeOf(err) == providers.OutcomeNotSent && !transient(err):
-		ch.To, ch.ErrorMessage = db.StatusFailed, "Not sent: "+err.Error()
+		ch.To, ch.ErrorMessage = db.StatusFailed, "Not sent: "+providers.Describe(err)
 		ev = systemEvent("payout.send_failed")
 	case providers.OutcomeOf(err) == providers.OutcomeNotSent:
 		ch.To, ch.Requeue = db.StatusQueued, f.Now().Add(retryDelay(p.SendAttempts))
@@ -285,7 +285,7 @@ func (f *Flow) recordSubmit(ctx context.Context, p db.Payout, res providers.Resu
 		ev = systemEvent("payout.send_failed")
 	default:
 		ch.To, ch.Dequeue, ch.CheckAt = db.StatusUnknown, true, f.nextCheck(0)
-		ch.ErrorMessage = "No clear answer from the provider: " + err.Error()
+		ch.ErrorMessage = "No clear answer: " + providers.Describe(err)
 		ev = systemEvent("payout.outcome_unknown")
 	}
 	// The answer to this attempt applies to a payout still being sent: a

@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -123,4 +124,51 @@ func OutcomeOf(err error) Outcome {
 		return pe.Outcome
 	}
 	return OutcomeUnknown
+}
+
+// Describe says what went wrong with a provider call in a support agent's
+// words: which provider, which step and what it answered, without the
+// error chain the logs keep ("FedaPay answered HTTP 500 to “create
+// payout”: Internal error."). Any other error is its own text.
+func Describe(err error) string {
+	var pe *Error
+	if !errors.As(err, &pe) {
+		return err.Error()
+	}
+	var b strings.Builder
+	b.WriteString(pe.Provider.Title())
+	timedOut := isTimeout(pe.Err)
+	switch {
+	case pe.HTTPStatus != 0:
+		fmt.Fprintf(&b, " answered HTTP %d to “%s”", pe.HTTPStatus, pe.Op)
+	case timedOut:
+		fmt.Fprintf(&b, " did not answer “%s” in time", pe.Op)
+	default:
+		fmt.Fprintf(&b, ", “%s”", pe.Op)
+	}
+	var words []string
+	for _, w := range []string{pe.Code, pe.Message} {
+		if w = strings.TrimSpace(w); w != "" {
+			words = append(words, w)
+		}
+	}
+	switch {
+	case len(words) > 0:
+		b.WriteString(": " + strings.Join(words, ": "))
+	case pe.Err != nil && !timedOut:
+		b.WriteString(": " + pe.Err.Error())
+	}
+	if s := b.String(); !strings.HasSuffix(s, ".") {
+		b.WriteString(".")
+	}
+	return b.String()
+}
+
+// isTimeout reports whether err is a call that ran out of time.
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
 }

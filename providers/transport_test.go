@@ -3,6 +3,7 @@ package providers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -57,6 +58,9 @@ func TestDoOutcomes(t *testing.T) {
 		if ex.Error == "" || strings.Contains(err.Error(), "sk_secret") {
 			t.Errorf("exchange error %q / err %v: want the cause, never the secret", ex.Error, err)
 		}
+		if got := Describe(err); !strings.HasPrefix(got, "Monime, “create payout”: ") || !strings.Contains(got, "connection refused") || strings.Contains(got, "(not sent)") {
+			t.Errorf("described as %q", got)
+		}
 	})
 	t.Run("deadline after connecting: unknown", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -67,6 +71,9 @@ func TestDoOutcomes(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), slow.URL) {
 			t.Errorf("error %q repeats the URL", err)
+		}
+		if got := Describe(err); got != "Monime did not answer “create payout” in time." {
+			t.Errorf("described as %q", got)
 		}
 	})
 }
@@ -97,6 +104,15 @@ func TestClassify(t *testing.T) {
 		if e.Outcome != tt.outcome || e.Retryable != tt.retryable {
 			t.Errorf("Classify(%d) = %v retryable %v, want %v %v", tt.status, e.Outcome, e.Retryable, tt.outcome, tt.retryable)
 		}
+	}
+	if got := Describe(Classify(FedaPay, "create payout", 500, "E1", "Internal error", nil)); got != "FedaPay answered HTTP 500 to “create payout”: E1: Internal error." {
+		t.Errorf("a 500 described as %q", got)
+	}
+	if got := Describe(fmt.Errorf("send: %w", Classify(FedaPay, "start payout", 503, "", "", nil))); got != "FedaPay answered HTTP 503 to “start payout”." {
+		t.Errorf("a bare 503 described as %q", got)
+	}
+	if got := Describe(errors.New("anything")); got != "anything" {
+		t.Errorf("another error described as %q", got)
 	}
 	if OutcomeOf(errors.New("anything")) != OutcomeUnknown {
 		t.Error("an unexplained error must count as an unknown outcome")

@@ -290,8 +290,10 @@ func TestDeclineShowsTheProvidersWords(t *testing.T) {
 	// provider's field errors.
 	key = agent.openForm(providers.Kibramoa)
 	id = agent.submit(providers.Kibramoa, key, withValues(validForms(ts)[providers.Kibramoa], map[string]string{"amount": "500"}))
-	if p := ts.waitStatus(id, db.StatusUnknown); !strings.Contains(p.ErrorMessage, "No clear answer") {
-		t.Errorf("a 500 from the provider: %q, want the outcome unknown", p.ErrorMessage)
+	// Said in people's words, not as the client's error chain.
+	if p := ts.waitStatus(id, db.StatusUnknown); !strings.HasPrefix(p.ErrorMessage, "No clear answer: Kibramoa answered HTTP 500 to “") ||
+		strings.Contains(p.ErrorMessage, "(unknown)") {
+		t.Errorf("a 500 from the provider: %q, want the outcome unknown, said plainly", p.ErrorMessage)
 	}
 }
 

@@ -17,8 +17,10 @@ type AuditFilter struct {
 	// ActorType and ActorID name who acted (ActorID alone is not used).
 	ActorType, ActorID string
 	// Action is an exact action, or a prefix ending in "." ("payout.").
-	Action   string
-	Provider string
+	Action string
+	// ExceptAction leaves out one exact action.
+	ExceptAction string
+	Provider     string
 	PayoutID int64
 	Outcome  string
 	// Text is matched as a phrase in the details and the actor's email.
@@ -200,6 +202,9 @@ func (a *Audit) buildQuery(ctx context.Context, f AuditFilter, canon bool) (q st
 		add("e.action >= ? AND e.action < ?", f.Action, f.Action[:len(f.Action)-1]+"/")
 	case f.Action != "":
 		add("e.action = ?", f.Action)
+	}
+	if f.ExceptAction != "" {
+		add("e.action != ?", f.ExceptAction)
 	}
 	if f.Provider != "" {
 		add("e.provider = ?", f.Provider)

@@ -90,6 +90,15 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values) (f db.AuditFilter
 		}
 	}
 	f.Action = v.Action
+	// Each page of the log is itself an event: unless asked for, or their
+	// action is, they are left out, or browsing would bury what it seeks.
+	v.Views = q.Get("views")
+	if v.Views != "shown" {
+		v.Views = ""
+		if f.Action != viewedAction && f.Action != "audit." {
+			f.ExceptAction = viewedAction
+		}
+	}
 	if v.Provider != "" {
 		if _, ok := h.Rails.Get(providers.Name(v.Provider)); ok {
 			f.Provider = v.Provider
@@ -129,14 +138,21 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values) (f db.AuditFilter
 	}
 	keep := url.Values{}
 	for k, val := range map[string]string{"from": v.From, "to": v.To, "actor": v.Actor, "action": v.Action,
-		"provider": v.Provider, "payout": v.Payout, "outcome": v.Outcome, "q": v.Text} {
+		"provider": v.Provider, "payout": v.Payout, "outcome": v.Outcome, "q": v.Text, "views": v.Views} {
 		if val != "" {
 			keep.Set(k, val)
 		}
 	}
 	v.Query = keep.Encode()
+	if f.ExceptAction != "" {
+		keep.Set("views", "shown")
+		v.ShowViewsURL = "/audit?" + keep.Encode()
+	}
 	return f, v, problems
 }
+
+// viewedAction is the event of a page of the audit log being viewed.
+const viewedAction = "audit.viewed"
 
 // parseWhen reads a UTC time from a datetime-local field or a date, with
 // the span its precision covers (a minute, a second or a day).
@@ -180,7 +196,7 @@ func (h *Audit) List(w http.ResponseWriter, r *http.Request) {
 		serverError(w, r, h.Log, err)
 		return
 	}
-	ev := event(r, "audit.viewed")
+	ev := event(r, viewedAction)
 	ev.Details = map[string]any{"filter": v.Query, "before": f.Before, "shown": len(events)}
 	if err := h.Store.Record(r.Context(), ev); err != nil {
 		serverError(w, r, h.Log, err)

@@ -428,3 +428,43 @@ func TestSlowExportIsNotCutShort(t *testing.T) {
 		t.Errorf("read %d lines in %v; want all %d, over longer than the write timeout", lines, time.Since(start), events)
 	}
 }
+
+// TestAuditViewsLeftOut: the log's own page views are left out of the list
+// and its exports unless asked for, or unless their action is.
+func TestAuditViewsLeftOut(t *testing.T) {
+	ts := newTestServer(t)
+	manager := ts.as(db.RoleManager)
+	for range 3 {
+		wantStatus(t, manager.get("/audit"), http.StatusOK)
+	}
+	actions := func(path string) map[string]int {
+		n := map[string]int{}
+		manager.get(path).doc(t).Find(`[data-testid="row-action"]`).Each(func(_ int, s *goquery.Selection) { n[s.Text()]++ })
+		return n
+	}
+	listed := actions("/audit")
+	if listed["audit.viewed"] != 0 || listed["auth.login.succeeded"] == 0 {
+		t.Errorf("by default the log lists %v: want no views, and the rest", listed)
+	}
+	doc := manager.get("/audit?outcome=success").doc(t)
+	more, _ := doc.Find(`[data-testid="views-hidden"] a`).Attr("href")
+	if u, err := url.Parse(more); err != nil || u.Query().Get("views") != "shown" || u.Query().Get("outcome") != "success" {
+		t.Errorf("the link to list views too is %q: want the same filter with views shown", more)
+	}
+	for _, path := range []string{more, "/audit?action=audit.viewed", "/audit?action=audit."} {
+		if n := actions(path)["audit.viewed"]; n < 3 {
+			t.Errorf("%s lists %d views, want at least 3", path, n)
+		}
+	}
+	count := func(path string) int {
+		r := manager.get(path)
+		wantStatus(t, r, http.StatusOK)
+		return strings.Count(r.Body, `"audit.viewed"`)
+	}
+	if n := count("/audit/export?format=jsonl"); n != 0 {
+		t.Errorf("the default export holds %d views", n)
+	}
+	if n := count("/audit/export?format=jsonl&views=shown"); n < 3 {
+		t.Errorf("the export with views shown holds %d views", n)
+	}
+}

@@ -18,7 +18,11 @@ type Filters struct {
 	Outcome   string
 	Text      string
 	Size      string
-	Actions   []components.Option
+	// Views is "shown" when the log's own views are listed; when they are
+	// left out, ShowViewsURL lists them too.
+	Views        string
+	ShowViewsURL string
+	Actions      []components.Option
 	Providers []components.Option
 	// Query is the encoded filter, for export links.
 	Query string

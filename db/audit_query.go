@@ -21,8 +21,8 @@ type AuditFilter struct {
 	// ExceptAction leaves out one exact action.
 	ExceptAction string
 	Provider     string
-	PayoutID int64
-	Outcome  string
+	PayoutID     int64
+	Outcome      string
 	// Text is matched as a phrase in the details and the actor's email.
 	Text string
 	// Before continues a listing: only events with a smaller seq. Keyset

@@ -10,20 +10,20 @@ import (
 
 // Filters are the list's filter values as typed, and their choices.
 type Filters struct {
-	From, To  string
-	Actor     string
-	Action    string
-	Provider  string
-	Payout    string
-	Outcome   string
-	Text      string
-	Size      string
+	From, To string
+	Actor    string
+	Action   string
+	Provider string
+	Payout   string
+	Outcome  string
+	Text     string
+	Size     string
 	// Views is "shown" when the log's own views are listed; when they are
 	// left out, ShowViewsURL lists them too.
 	Views        string
 	ShowViewsURL string
 	Actions      []components.Option
-	Providers []components.Option
+	Providers    []components.Option
 	// Query is the encoded filter, for export links.
 	Query string
 }

@@ -179,15 +179,8 @@ var (
 // meanwhile (ev's actor) cannot disable anyone, ErrActorDisabled.
 func (s *Users) Disable(ctx context.Context, id int64, ev Event) error {
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if ev.Actor.Type == ActorUser {
-			var active bool
-			err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NULL FROM users WHERE id = ?`, ev.Actor.ID).Scan(&active)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			if !active {
-				return ErrActorDisabled
-			}
+		if err := actorActive(ctx, tx, ev.Actor); err != nil {
+			return err
 		}
 		var lastAdmin bool
 		err := tx.QueryRowContext(ctx, `SELECT role = ? AND disabled_at IS NULL AND
@@ -220,6 +213,68 @@ func (s *Users) Disable(ctx context.Context, id int64, ev Event) error {
 		return fmt.Errorf("db: disable user %d: %w", id, err)
 	}
 	return nil
+}
+
+// actorActive returns ErrActorDisabled if a is a user whose account was
+// disabled: two admins acting on each other at once.
+func actorActive(ctx context.Context, tx *sql.Tx, a Actor) error {
+	if a.Type != ActorUser {
+		return nil
+	}
+	var active bool
+	err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NULL FROM users WHERE id = ?`, a.ID).Scan(&active)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if !active {
+		return ErrActorDisabled
+	}
+	return nil
+}
+
+// ResetPassword gives user id a new password, ends all of its sessions and
+// enables it if it was disabled, appending ev in the same transaction. The
+// event says whether it was disabled and how many sessions ended, never
+// the password or its hash. An unknown user is ErrNotFound; a disabled
+// actor, ErrActorDisabled.
+func (s *Users) ResetPassword(ctx context.Context, id int64, password string, ev Event) (wasDisabled bool, err error) {
+	if problem := PasswordProblem(password); problem != "" {
+		return false, fmt.Errorf("db: reset password of user %d: %s", id, problem)
+	}
+	// Hashed before the transaction: argon2id takes tens of milliseconds
+	// that the single writer should not wait through.
+	hash, err := HashPassword(password)
+	if err != nil {
+		return false, err
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := actorActive(ctx, tx, ev.Actor); err != nil {
+			return err
+		}
+		err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NOT NULL FROM users WHERE id = ?`, id).Scan(&wasDisabled)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, disabled_at = NULL WHERE id = ?`, hash, id); err != nil {
+			return err
+		}
+		revoked, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+		if err != nil {
+			return err
+		}
+		n, _ := revoked.RowsAffected()
+		ev.TargetType, ev.TargetID = "user", strconv.FormatInt(id, 10)
+		ev.Details = mergeDetails(ev.Details, map[string]any{"sessions_revoked": n,
+			"before": map[string]any{"disabled": wasDisabled}, "after": map[string]any{"disabled": false}})
+		return Append(ctx, tx, &ev)
+	})
+	if err != nil {
+		return false, fmt.Errorf("db: reset password of user %d: %w", id, err)
+	}
+	return wasDisabled, nil
 }
 
 // dummyHash is checked against when an email is unknown, so that such an

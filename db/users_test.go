@@ -3,7 +3,9 @@ package db_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -252,5 +254,82 @@ func TestEmailsThatLookTheSame(t *testing.T) {
 		if got := db.InvisibleInEmail(email); got != want {
 			t.Errorf("InvisibleInEmail(%q) = %v, want %v", email, got, want)
 		}
+	}
+}
+
+// A new password replaces the old one, ends every session and enables a
+// disabled account; the audit event says so without the password.
+func TestResetPassword(t *testing.T) {
+	d := newTestDB(t)
+	ctx := context.Background()
+	users, sessions := db.NewUsers(d), db.NewSessions(d)
+	cli := db.Event{Actor: db.Actor{Type: db.ActorCLI}, Action: "user.created"}
+	admin, err := users.Create(ctx, "admin@example.com", db.RoleAdmin, "a long enough password", cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := users.Create(ctx, "agent@example.com", db.RoleAgent, "the old password here", cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	login := db.Event{Actor: db.Actor{Type: db.ActorUser, ID: strconv.FormatInt(u.ID, 10)}, Action: "auth.login.succeeded"}
+	if err := sessions.Login(ctx, nil, db.Session{IDHash: []byte("s1"), UserID: u.ID, Data: []byte{}, CreatedAt: now, LastSeenAt: now}, login); err != nil {
+		t.Fatal(err)
+	}
+	byAdmin := db.Event{Actor: db.Actor{Type: db.ActorUser, ID: strconv.FormatInt(admin.ID, 10)}, Action: "user.password_reset"}
+
+	if _, err := users.ResetPassword(ctx, u.ID, "short", byAdmin); err == nil {
+		t.Error("a short password was accepted")
+	}
+	if _, err := users.ResetPassword(ctx, 999, "a brand new password", byAdmin); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("an unknown user: %v, want ErrNotFound", err)
+	}
+	was, err := users.ResetPassword(ctx, u.ID, "a brand new password", byAdmin)
+	if err != nil || was {
+		t.Fatalf("reset: was disabled %v, %v", was, err)
+	}
+	if _, err := sessions.Get(ctx, []byte("s1")); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("the session survived the reset: %v", err)
+	}
+	if _, err := users.Authenticate(ctx, "agent@example.com", "the old password here"); !errors.Is(err, db.ErrBadCredentials) {
+		t.Errorf("the old password still works: %v", err)
+	}
+	if _, err := users.Authenticate(ctx, "agent@example.com", "a brand new password"); err != nil {
+		t.Errorf("the new password does not work: %v", err)
+	}
+
+	// A disabled account comes back with the new password only.
+	if err := users.Disable(ctx, u.ID, db.Event{Actor: db.Actor{Type: db.ActorCLI}, Action: "user.disabled"}); err != nil {
+		t.Fatal(err)
+	}
+	if was, err := users.ResetPassword(ctx, u.ID, "another new password", byAdmin); err != nil || !was {
+		t.Fatalf("reset of a disabled user: was disabled %v, %v", was, err)
+	}
+	if got, err := users.Authenticate(ctx, "agent@example.com", "another new password"); err != nil || got.Disabled() {
+		t.Errorf("after the reset: %+v, %v; want enabled with the new password", got, err)
+	}
+	events, err := db.NewAudit(d).ByActor(ctx, db.ActorUser, strconv.FormatInt(admin.ID, 10), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 2 || events[0].Details["before"].(map[string]any)["disabled"] != true || events[1].Details["sessions_revoked"] != float64(1) {
+		t.Errorf("reset events: %+v", events)
+	}
+	for _, e := range events {
+		if text := fmt.Sprint(e); strings.Contains(text, "new password") || strings.Contains(text, "$argon2") {
+			t.Errorf("an event holds the password or its hash: %s", text)
+		}
+	}
+
+	// An admin disabled meanwhile resets nothing.
+	if _, err := users.Create(ctx, "other@example.com", db.RoleAdmin, "a long enough password", cli); err != nil {
+		t.Fatal(err)
+	}
+	if err := users.Disable(ctx, admin.ID, db.Event{Actor: db.Actor{Type: db.ActorCLI}, Action: "user.disabled"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := users.ResetPassword(ctx, u.ID, "yet another password", byAdmin); !errors.Is(err, db.ErrActorDisabled) {
+		t.Errorf("a reset by a disabled admin: %v, want ErrActorDisabled", err)
 	}
 }

@@ -17,6 +17,8 @@ type UserStore interface {
 	List(ctx context.Context) ([]db.User, error)
 	Create(ctx context.Context, email, role, password string, ev db.Event) (db.User, error)
 	Disable(ctx context.Context, id int64, ev db.Event) error
+	ResetPassword(ctx context.Context, id int64, password string, ev db.Event) (wasDisabled bool, err error)
+	Get(ctx context.Context, id int64) (db.User, error)
 }
 
 // Users is the administrators' user management.
@@ -130,6 +132,58 @@ func (h *Users) Disable(w http.ResponseWriter, r *http.Request) {
 			AddFlash(s, "success", "User disabled. Their sessions have ended.")
 		}
 	}
+	if err := s.Save(r, w); err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	redirect(w, r, "/users")
+}
+
+// ResetPassword gives a user a new random password, shown once, ends their
+// sessions and enables them if they were disabled (POST
+// /users/{id}/password): for a forgotten password, a suspected leak, or
+// bringing back a disabled account without its old password.
+func (h *Users) ResetPassword(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		NotFound(w, r)
+		return
+	}
+	if me, _ := UserFrom(r.Context()); id == me.ID {
+		h.flashBack(w, r, "error", "You cannot reset your own password here: ask another admin, or run payoutdesk user reset-password.")
+		return
+	}
+	u, err := h.Store.Get(r.Context(), id)
+	if errors.Is(err, db.ErrNotFound) {
+		NotFound(w, r)
+		return
+	}
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	password := db.GeneratePassword()
+	wasDisabled, err := h.Store.ResetPassword(r.Context(), id, password, event(r, "user.password_reset"))
+	switch {
+	case errors.Is(err, db.ErrActorDisabled):
+		Forbidden(w, r)
+		return
+	case err != nil:
+		serverError(w, r, h.Log, err)
+		return
+	}
+	render(w, r, h.Log, http.StatusOK, usersview.Created(usersview.CreatedPage{Email: u.Email, Role: u.Role, Password: password,
+		Reset: true, Enabled: wasDisabled}))
+}
+
+// flashBack shows the users page again with a message.
+func (h *Users) flashBack(w http.ResponseWriter, r *http.Request, kind, msg string) {
+	s, err := h.Sessions.Session(r)
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	AddFlash(s, kind, msg)
 	if err := s.Save(r, w); err != nil {
 		serverError(w, r, h.Log, err)
 		return

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -373,5 +374,71 @@ func TestFormSentAfterTheSessionEnded(t *testing.T) {
 	r = ts.client().postWith("/payouts", form, map[string]string{"Origin": ts.URL, "Sec-Fetch-Site": "same-origin", "Referer": "https://evil.example/payouts/new/fedapay"})
 	if loc := r.Header.Get("Location"); strings.Contains(loc, "next=") {
 		t.Errorf("a foreign referrer led to %q", loc)
+	}
+}
+
+// TestResetPasswordAndEnable: an admin gives a user a new password, shown
+// once; the old one and the user's sessions end, and a disabled account
+// comes back only with the new one.
+func TestResetPasswordAndEnable(t *testing.T) {
+	ts := newTestServer(t)
+	agent, admin := ts.as(db.RoleAgent), ts.as(db.RoleAdmin)
+	id := strconv.FormatInt(ts.Users[db.RoleAgent].ID, 10)
+	if admin.get("/users").doc(t).Find(`form[action="/users/`+id+`/password"] [data-testid="reset-password"]`).Length() != 1 {
+		t.Error("an active user has no New password button")
+	}
+
+	newPassword := func(want string) string {
+		t.Helper()
+		r := admin.postForm("/users/"+id+"/password", nil)
+		wantStatus(t, r, http.StatusOK)
+		doc := r.doc(t)
+		if h1 := doc.Find("h1").Text(); h1 != want {
+			t.Errorf("the page is titled %q, want %q", h1, want)
+		}
+		if r.Header.Get("Cache-Control") != "no-store" {
+			t.Error("the page with the password may be cached")
+		}
+		return doc.Find(`[data-testid="new-password"]`).Text()
+	}
+	first := newPassword("New password")
+	if len(first) < 12 {
+		t.Fatalf("new password %q", first)
+	}
+	wantStatus(t, agent.get("/"), http.StatusSeeOther)
+	wantStatus(t, ts.client().login("agent@example.com", testPassword), http.StatusUnprocessableEntity)
+	wantStatus(t, ts.client().login("agent@example.com", first), http.StatusSeeOther)
+
+	wantStatus(t, admin.postForm("/users/"+id+"/disable", nil), http.StatusSeeOther)
+	if admin.get("/users").doc(t).Find(`[data-testid="user-`+id+`"] [data-testid="enable"]`).Length() != 1 {
+		t.Error("a disabled user has no Enable button")
+	}
+	second := newPassword("User enabled with a new password")
+	wantStatus(t, ts.client().login("agent@example.com", first), http.StatusUnprocessableEntity)
+	wantStatus(t, ts.client().login("agent@example.com", second), http.StatusSeeOther)
+
+	ev := ts.events("user.password_reset")
+	if len(ev) != 2 || ev[0].TargetID != id || ev[0].Actor.Email != "admin@example.com" || ev[0].Details["sessions_revoked"] != float64(1) {
+		t.Errorf("reset events = %+v", ev)
+	}
+	if before, _ := ev[1].Details["before"].(map[string]any); before["disabled"] != true {
+		t.Errorf("the enabling reset's event says before %v", ev[1].Details["before"])
+	}
+	for _, e := range ev {
+		if text := fmt.Sprint(e); strings.Contains(text, first) || strings.Contains(text, second) {
+			t.Error("the audit event holds the password")
+		}
+	}
+
+	// Not one's own, and not a user that does not exist.
+	self := strconv.FormatInt(ts.Users[db.RoleAdmin].ID, 10)
+	wantLocation(t, admin.postForm("/users/"+self+"/password", nil), "/users")
+	if msg := admin.get("/users").doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "your own password") {
+		t.Errorf("resetting one's own password: %q", msg)
+	}
+	wantStatus(t, admin.get("/"), http.StatusOK)
+	wantStatus(t, admin.postForm("/users/999/password", nil), http.StatusNotFound)
+	if n := len(ts.events("user.password_reset")); n != 2 {
+		t.Errorf("%d resets audited, want still 2", n)
 	}
 }

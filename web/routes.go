@@ -120,6 +120,7 @@ func (s *Server) routeTable() []route {
 		{"GET /users", db.RoleAdmin, http.HandlerFunc(users.List)},
 		{"POST /users", db.RoleAdmin, http.HandlerFunc(users.Create)},
 		{"POST /users/{id}/disable", db.RoleAdmin, http.HandlerFunc(users.Disable)},
+		{"POST /users/{id}/password", db.RoleAdmin, http.HandlerFunc(users.ResetPassword)},
 	}
 }
 

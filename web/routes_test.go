@@ -87,6 +87,8 @@ func accessMatrix(ts *testServer) []matrixRow {
 		// An invalid form: the admin gets 422 rather than creating a user.
 		{"POST /users", "POST", "/users", url.Values{"email": {"bad"}, "role": {"agent"}}, access{see, forbidden, forbidden, invalid}},
 		// The admin disables the agent last, after the others were refused.
+		// Reset the admin's own password: refused, back to the list.
+		{"POST /users/{id}/password", "POST", "/users/" + strconv.FormatInt(ts.Users[db.RoleAdmin].ID, 10) + "/password", nil, adminsOnly.withAdmin(see)},
 		{"POST /users/{id}/disable", "POST", "/users/" + agentID + "/disable", nil, adminsOnly.withAdmin(see)},
 		// Signing out ends the session: checked last for each role.
 		{"POST /logout", "POST", "/logout", nil, access{see, see, see, see}},

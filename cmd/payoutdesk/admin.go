@@ -39,7 +39,7 @@ func userAdd(ctx context.Context, e env, args []string) error {
 		fs.StringVar(&email, "email", "", "email address of the new user (required)")
 		fs.StringVar(&role, "role", "", "agent, manager or admin (required)")
 		fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of stdin instead of generating one")
-	}, func(*flag.FlagSet, web.Config) error {
+	}, func(*flag.FlagSet, web.Config) (err error) {
 		email = strings.TrimSpace(email)
 		if validator.New().Var(email, emailRule) != nil {
 			return usageError("payoutdesk user add: --email is required and must be an email address")
@@ -50,18 +50,10 @@ func userAdd(ctx context.Context, e env, args []string) error {
 		if db.RoleRank(role) == 0 {
 			return usageError("payoutdesk user add: --role must be agent, manager or admin, got %q", role)
 		}
-		if !fromStdin {
-			return nil
+		if fromStdin {
+			password, err = readPassword(e, "user add")
 		}
-		line, err := bufio.NewReader(e.stdin).ReadString('\n')
-		if err != nil && line == "" {
-			return usageError("payoutdesk user add: no password on stdin")
-		}
-		password = strings.TrimRight(line, "\r\n")
-		if problem := db.PasswordProblem(password); problem != "" {
-			return usageError("payoutdesk user add: %s", problem)
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return err
@@ -76,6 +68,61 @@ func userAdd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "added %s %s (id %d)\n", u.Role, u.Email, u.ID)
+	if !fromStdin {
+		fmt.Fprintf(e.stdout, "password: %s\n(shown only now; it is not stored)\n", password)
+	}
+	return nil
+}
+
+// readPassword reads a password from the first line of standard input.
+func readPassword(e env, cmd string) (string, error) {
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", usageError("payoutdesk %s: no password on stdin", cmd)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	if problem := db.PasswordProblem(password); problem != "" {
+		return "", usageError("payoutdesk %s: %s", cmd, problem)
+	}
+	return password, nil
+}
+
+func userResetPassword(ctx context.Context, e env, args []string) error {
+	var email string
+	var fromStdin bool
+	password := db.GeneratePassword()
+	_, d, err := openDB(ctx, e, "user reset-password", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "email address of the user (required)")
+		fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of stdin instead of generating one")
+	}, func(*flag.FlagSet, web.Config) (err error) {
+		if email == "" {
+			return usageError("payoutdesk user reset-password: --email is required")
+		}
+		if fromStdin {
+			password, err = readPassword(e, "user reset-password")
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	users := db.NewUsers(d)
+	u, err := users.ByEmail(ctx, email)
+	if errors.Is(err, db.ErrNotFound) {
+		return exitError{code: 1, msg: fmt.Sprintf("payoutdesk user reset-password: no user with email %s", db.NormalizeEmail(email))}
+	}
+	if err != nil {
+		return err
+	}
+	wasDisabled, err := users.ResetPassword(ctx, u.ID, password, db.Event{Actor: cliActor(), Action: "user.password_reset"})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "new password for %s; their sessions have ended\n", u.Email)
+	if wasDisabled {
+		fmt.Fprintf(e.stdout, "%s was disabled and is enabled again\n", u.Email)
+	}
 	if !fromStdin {
 		fmt.Fprintf(e.stdout, "password: %s\n(shown only now; it is not stored)\n", password)
 	}

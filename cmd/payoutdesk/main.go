@@ -79,8 +79,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return userAdd(ctx, e, rest)
 		case "disable":
 			return userDisable(ctx, e, rest)
+		case "reset-password":
+			return userResetPassword(ctx, e, rest)
 		default:
-			return usageError("payoutdesk user: want \"add\" or \"disable\", got %q", s)
+			return usageError("payoutdesk user: want \"add\", \"disable\" or \"reset-password\", got %q", s)
 		}
 	case "audit":
 		switch s, rest := sub(); s {
@@ -116,6 +118,10 @@ Usage:
                                              add a user (agent, manager or admin); prints a
                                              random password unless one is read from stdin
   payoutdesk user disable --email E          disable a user and end their sessions
+  payoutdesk user reset-password --email E [--password-stdin]
+                                             give a user a new password, end their sessions
+                                             and enable them if disabled; prints a random
+                                             password unless one is read from stdin
   payoutdesk audit verify [--checkpoints PATH] [--key PATH]
                                              recompute the audit hash chain and check it
                                              against the signed checkpoints

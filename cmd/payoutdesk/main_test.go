@@ -84,6 +84,7 @@ func TestUserCommandsAndAuditVerify(t *testing.T) {
 	}{
 		{"duplicate", "", []string{"user", "add", "--email", "BOSS@example.com", "--role", "agent"}, 1},
 		{"disable unknown", "", []string{"user", "disable", "--email", "nobody@example.com"}, 1},
+		{"reset the password of nobody", "", []string{"user", "reset-password", "--email", "nobody@example.com"}, 1},
 		{"unknown command", "", []string{"frobnicate"}, 2},
 		{"unknown user subcommand", "", []string{"user", "delete"}, 2},
 		{"bad flag value", "", []string{"migrate", "-session-idle", "soon"}, 2},
@@ -101,10 +102,22 @@ func TestUserCommandsAndAuditVerify(t *testing.T) {
 	if err != nil || !strings.Contains(out, "disabled agent@example.com") {
 		t.Fatalf("user disable = %q, %v", out, err)
 	}
+	// A new password brings the disabled account back, and only with it.
+	out, err = runCmd(t, path, "", "user", "reset-password", "--email", "Agent@example.com")
+	m = regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(out)
+	if err != nil || m == nil || !strings.Contains(out, "agent@example.com was disabled and is enabled again") {
+		t.Fatalf("user reset-password = %q, %v", out, err)
+	}
+	if _, err := db.NewUsers(d).Authenticate(context.Background(), "agent@example.com", m[1]); err != nil {
+		t.Errorf("the printed password does not sign in: %v", err)
+	}
+	if _, err := db.NewUsers(d).Authenticate(context.Background(), "agent@example.com", "a password typed by hand"); err == nil {
+		t.Error("the old password still signs in")
+	}
 
 	out, err = runCmd(t, path, "", "audit", "verify")
-	if err != nil || !regexp.MustCompile(`^ok: 3 events, head [0-9a-f]{64}\n$`).MatchString(out) {
-		t.Fatalf("audit verify = %q, %v; want ok with 3 events", out, err)
+	if err != nil || !regexp.MustCompile(`^ok: 4 events, head [0-9a-f]{64}\n$`).MatchString(out) {
+		t.Fatalf("audit verify = %q, %v; want ok with 4 events", out, err)
 	}
 	created, err := db.NewAudit(d).Get(context.Background(), 1)
 	if err != nil || created.Action != "user.created" || created.Actor.Type != db.ActorCLI || created.Actor.ID == "" {
@@ -159,6 +172,8 @@ func TestRefusedCommandsTouchNothing(t *testing.T) {
 		{"user add with a bad role", nil, "", []string{"user", "add", "--email", "x@example.com", "--role", "root"}},
 		{"user add with a short password", nil, "short\n", []string{"user", "add", "--email", "x@example.com", "--role", "agent", "--password-stdin"}},
 		{"user disable without an email", nil, "", []string{"user", "disable"}},
+		{"user reset-password without an email", nil, "", []string{"user", "reset-password"}},
+		{"user reset-password with a short password", nil, "short\n", []string{"user", "reset-password", "--email", "x@example.com", "--password-stdin"}},
 		{"audit verify of a database that is not there", nil, "", []string{"audit", "verify"}},
 	}
 	for _, tt := range tests {

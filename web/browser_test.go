@@ -160,3 +160,35 @@ func TestBrowserFormUsableAfterBack(t *testing.T) {
 		t.Error("a form restored by Back stays marked as sent")
 	}
 }
+
+// TestBrowserPhoneTablesStack: on a phone the payouts list shows each
+// payout as a card, its amount and status in sight; a wide window keeps
+// the table.
+func TestBrowserPhoneTablesStack(t *testing.T) {
+	ts := newTestServerWith(t, false)
+	ts.seedPayout()
+	ctx := newBrowser(t)
+	step(t, ctx, "open the app", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)))
+	signInOnLoginPage(t, ctx, "agent@example.com", db.RoleAgent)
+	// Where each cell ends, and whether the header row is drawn.
+	const layout = `(() => {
+		const cell = l => document.querySelector('[data-testid="payouts"] tbody tr td[data-label="' + l + '"]').getBoundingClientRect().right;
+		return [cell("Amount"), cell("Status"), window.innerWidth,
+			document.querySelector('[data-testid="payouts"] thead').getBoundingClientRect().height];
+	})()`
+	for _, tt := range []struct {
+		width   int64
+		stacked bool
+	}{{390, true}, {1280, false}} {
+		step(t, ctx, "open the list", chromedp.EmulateViewport(tt.width, 800), chromedp.Navigate(ts.URL+"/payouts"),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="payouts"]`)))
+		got := value(t, ctx, "layout", chromedp.Evaluate[[]float64](layout))
+		amount, status, width, header := got[0], got[1], got[2], got[3]
+		if amount > width || status > width {
+			t.Errorf("%d px wide: the amount ends at %.0f px and the status at %.0f px, beyond %.0f px", tt.width, amount, status, width)
+		}
+		if stacked := header < 2; stacked != tt.stacked {
+			t.Errorf("%d px wide: header row %.0f px high, want stacked %v", tt.width, header, tt.stacked)
+		}
+	}
+}

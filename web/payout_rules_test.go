@@ -14,6 +14,7 @@ import (
 	"payoutdesk/providers"
 	"payoutdesk/providers/fedapay"
 	"payoutdesk/providers/sandbox/sandboxtest"
+	"payoutdesk/web"
 )
 
 func withValues(base url.Values, set map[string]string) url.Values {
@@ -519,7 +520,10 @@ func TestCashierArrivingByPollReloadsThePage(t *testing.T) {
 }
 
 func TestSessionMismatchCancelsInsteadOfConfirming(t *testing.T) {
-	ts := newTestServer(t)
+	// A sandbox step long enough that the recipient is changed before the
+	// session is ready to confirm, however loaded the machine: with 20 ms
+	// it was sometimes confirmed and paid first.
+	ts := newTestServerConfig(t, true, func(c *web.Config) { c.SandboxStep = 500 * time.Millisecond })
 	agent := ts.as(db.RoleAgent)
 	key := agent.openForm(providers.SmartGlocal)
 	// The worker is stopped from confirming by a payout whose recipient was

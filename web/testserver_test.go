@@ -73,12 +73,22 @@ func newTestServer(t *testing.T) *testServer {
 // workers (sending, reconciliation), for tests that step them by hand.
 func newTestServerWith(t *testing.T, workers bool) *testServer {
 	t.Helper()
+	return newTestServerConfig(t, workers, nil)
+}
+
+// newTestServerConfig builds the test server with testConfig changed by
+// tweak, when set.
+func newTestServerConfig(t *testing.T, workers bool, tweak func(*web.Config)) *testServer {
+	t.Helper()
 	d, users := newAppDB(t, db.Roles...)
 	ts := &testServer{t: t, DB: d, Clock: &clock{}, Users: users}
 	// The handler needs its base URL before the listener exists, so start
 	// an unstarted server, learn its address, then build the app.
 	ts.Server = httptest.NewUnstartedServer(nil)
 	cfg := testConfig()
+	if tweak != nil {
+		tweak(&cfg)
+	}
 	cfg.BaseURL = "http://" + ts.Listener.Addr().String()
 	app, err := web.NewServer(cfg, web.Deps{DB: d, Now: ts.Clock.Now})
 	if err != nil {

@@ -69,11 +69,18 @@ func NormalizeEmail(email string) string {
 	return norm.NFC.String(strings.ToLower(strings.TrimSpace(email)))
 }
 
-// InvisibleInEmail reports whether email holds characters that do not show
-// (zero-width spaces, direction marks) or control characters: two accounts
-// could then look the same.
-func InvisibleInEmail(email string) bool {
-	return strings.ContainsFunc(email, func(r rune) bool { return unicode.Is(unicode.Cf, r) || unicode.IsControl(r) })
+// EmailLookAlike says what in email could make two accounts look the same,
+// or "": characters that do not show (zero-width spaces, direction marks,
+// controls), or compatibility forms of others (full-width "ａ", the
+// ligature "ﬁ"), which NFKC would fold onto plain ones.
+func EmailLookAlike(email string) string {
+	if strings.ContainsFunc(email, func(r rune) bool { return unicode.Is(unicode.Cf, r) || unicode.IsControl(r) }) {
+		return "contains invisible characters (such as a zero-width space)"
+	}
+	if norm.NFKC.String(email) != norm.NFC.String(email) {
+		return "contains full-width or other look-alike characters (such as ａ)"
+	}
+	return ""
 }
 
 // Create adds a user with the given password, hashed with argon2id, and

@@ -250,9 +250,13 @@ func TestEmailsThatLookTheSame(t *testing.T) {
 	if _, err := users.Create(ctx, "jose\u0301@example.com", db.RoleAgent, "a long enough password", cli); !errors.Is(err, db.ErrDuplicate) {
 		t.Errorf("the same address with a combining accent: %v, want ErrDuplicate", err)
 	}
-	for email, want := range map[string]bool{"bo\u200bb@example.com": true, "bob@example.com": false, "a\u202eb@example.com": true} {
-		if got := db.InvisibleInEmail(email); got != want {
-			t.Errorf("InvisibleInEmail(%q) = %v, want %v", email, got, want)
+	for email, want := range map[string]string{
+		"bo\u200bb@example.com": "invisible", "a\u202eb@example.com": "invisible",
+		"\uff41gent@example.com": "full-width", "of\ufb01ce@example.com": "look-alike", "agent@ｅxample.com": "full-width",
+		"bob@example.com": "", "jos\u00e9@example.com": "", "jose\u0301@example.com": "", "ваня@example.com": "",
+	} {
+		if got := db.EmailLookAlike(email); (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("EmailLookAlike(%q) = %q, want it to say %q", email, got, want)
 		}
 	}
 }

@@ -72,8 +72,8 @@ func (h *Users) Create(w http.ResponseWriter, r *http.Request) {
 	f := newUserForm{Email: strings.TrimSpace(r.PostForm.Get("email")), Role: r.PostForm.Get("role")}
 	errs := fieldErrors(f)
 	me, _ := UserFrom(r.Context())
-	if errs == nil && db.InvisibleInEmail(f.Email) {
-		errs = map[string]string{"email": "The email contains invisible characters (such as a zero-width space): type it again."}
+	if problem := db.EmailLookAlike(f.Email); errs == nil && problem != "" {
+		errs = map[string]string{"email": "The email " + problem + ": type it again in plain characters."}
 	}
 	if errs == nil && db.RoleRank(f.Role) > db.RoleRank(me.Role) {
 		errs = map[string]string{"role": "You can only grant roles you hold yourself."}

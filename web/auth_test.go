@@ -337,6 +337,9 @@ func TestNewUserErrorsReadLikeTheForm(t *testing.T) {
 		{url.Values{"email": {""}, "role": {"agent"}}, "email", "Email is a required field."},
 		{url.Values{"email": {"someone"}, "role": {"agent"}}, "email", "Email must be an email address, such as name@example.com."},
 		{url.Values{"email": {"new@example.com"}, "role": {"superadmin"}}, "role", "Role must be one of: agent, manager, admin."},
+		// A look-alike of agent@example.com, which exists.
+		{url.Values{"email": {"\uff41gent@example.com"}, "role": {"agent"}}, "email",
+			"The email contains full-width or other look-alike characters (such as ａ): type it again in plain characters."},
 	} {
 		r := admin.postForm("/users", tt.form)
 		wantStatus(t, r, http.StatusUnprocessableEntity)

@@ -44,8 +44,8 @@ func userAdd(ctx context.Context, e env, args []string) error {
 		if validator.New().Var(email, emailRule) != nil {
 			return usageError("payoutdesk user add: --email is required and must be an email address")
 		}
-		if db.InvisibleInEmail(email) {
-			return usageError("payoutdesk user add: --email contains invisible characters (such as a zero-width space)")
+		if problem := db.EmailLookAlike(email); problem != "" {
+			return usageError("payoutdesk user add: --email %s", problem)
 		}
 		if db.RoleRank(role) == 0 {
 			return usageError("payoutdesk user add: --role must be agent, manager or admin, got %q", role)

@@ -14,13 +14,14 @@ func TestAttentionUsesItsIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	for _, st := range AttentionStatuses {
-		plan := queryPlan(t, d, attentionQuery, 1, st, 5)
-		if !strings.Contains(plan, "USING INDEX payouts_attention (created_by=? AND status=?)") {
-			t.Errorf("%s: plan\n%s\nwant the payouts_attention index", st, plan)
-		}
-		if strings.Contains(plan, "TEMP B-TREE") {
-			t.Errorf("%s: plan sorts:\n%s", st, plan)
+	check := func(what, plan, index string) {
+		t.Helper()
+		if !strings.Contains(plan, "USING INDEX "+index) || strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("%s: plan\n%s\nwant %s, without a sort", what, plan, index)
 		}
 	}
+	for _, st := range AttentionStatuses {
+		check(string(st), queryPlan(t, d, attentionQuery, 1, st, 5), "payouts_attention (created_by=? AND status=?)")
+	}
+	check("failed", queryPlan(t, d, failedQuery, 1, "2026-11-14T00:00:00.000000Z", 5), "payouts_failed (created_by=? AND finished_at>?)")
 }

@@ -5,25 +5,34 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"payoutdesk/db"
 )
 
 // The dashboard's lists hold the user's own payouts in each status that
-// waits on somebody, newest first, and nothing else.
+// waits on somebody, newest first, and those that failed lately, latest
+// failure first: a payout that was unknown for days and failed today
+// comes before newer ones that failed earlier.
 func TestAttention(t *testing.T) {
 	f := newCapFixture(t)
 	ctx := context.Background()
 	want := map[db.Status][]string{}
-	for i, st := range []db.Status{db.StatusFailed, db.StatusPaid, db.StatusUnknown, db.StatusFailed,
-		db.StatusAwaitingCustomer, db.StatusFailed, db.StatusProcessing, db.StatusCancelled} {
+	statuses := []db.Status{db.StatusUnknown, db.StatusPaid, db.StatusUnknown, db.StatusFailed,
+		db.StatusAwaitingCustomer, db.StatusFailed, db.StatusProcessing, db.StatusCancelled}
+	for i, st := range statuses {
 		key := "A" + strconv.Itoa(i)
 		f.mustCreate(key, "+22990000"+strconv.Itoa(10+i))
 		f.send(key, db.Change{To: st})
-		if slices.Contains(db.AttentionStatuses, st) {
-			want[st] = append([]string{key}, want[st]...)
-		}
 	}
+	// A3 and A5 failed ten days ago; A0, unknown until now, fails now.
+	if _, err := f.d.W.ExecContext(ctx, `UPDATE payouts SET finished_at = ? WHERE idempotency_key IN ('A3', 'A5')`,
+		time.Now().Add(-240*time.Hour).UTC().Format(db.TimeLayout)); err != nil {
+		t.Fatal(err)
+	}
+	f.change("A0", db.Change{To: db.StatusFailed})
+	want[db.StatusUnknown] = []string{"A2"}
+	want[db.StatusAwaitingCustomer] = []string{"A4"}
 	if _, created, err := f.create("A8", "+2299000050", db.StatusPendingApproval); err != nil || !created {
 		t.Fatalf("pending payout: created %v, %v", created, err)
 	}
@@ -39,22 +48,28 @@ func TestAttention(t *testing.T) {
 		t.Fatalf("other's payout: created %v, %v", created, err)
 	}
 
-	got, err := f.store.Attention(ctx, me, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// At most two of each: the newest two of the three failed.
-	want[db.StatusFailed] = want[db.StatusFailed][:2]
-	for _, st := range db.AttentionStatuses {
-		var keys []string
-		for _, p := range got[st] {
-			keys = append(keys, p.IdempotencyKey)
+	for _, tt := range []struct {
+		since  time.Duration
+		limit  int
+		failed []string
+	}{
+		{time.Hour, 5, []string{"A0"}},
+		{30 * 24 * time.Hour, 5, []string{"A0", "A5", "A3"}},
+		{30 * 24 * time.Hour, 2, []string{"A0", "A5"}},
+	} {
+		got, err := f.store.Attention(ctx, me, time.Now().Add(-tt.since), tt.limit)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if !slices.Equal(keys, want[st]) {
-			t.Errorf("%s: %v, want %v", st, keys, want[st])
+		want[db.StatusFailed] = tt.failed
+		for _, st := range append(slices.Clone(db.AttentionStatuses), db.StatusFailed) {
+			var keys []string
+			for _, p := range got[st] {
+				keys = append(keys, p.IdempotencyKey)
+			}
+			if !slices.Equal(keys, want[st]) {
+				t.Errorf("failed since %s, %d at most: %s: %v, want %v", tt.since, tt.limit, st, keys, want[st])
+			}
 		}
-	}
-	if len(got) != len(db.AttentionStatuses) {
-		t.Errorf("%d statuses listed, want %d", len(got), len(db.AttentionStatuses))
 	}
 }

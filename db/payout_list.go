@@ -294,20 +294,27 @@ func (s *Payouts) CountByStatus(ctx context.Context) (map[Status]int, error) {
 
 // AttentionStatuses are the statuses in which a payout waits on somebody
 // other than the provider, in the order the dashboard shows them.
-var AttentionStatuses = []Status{StatusAwaitingCustomer, StatusUnknown, StatusPendingApproval, StatusFailed}
+var AttentionStatuses = []Status{StatusAwaitingCustomer, StatusUnknown, StatusPendingApproval}
 
 // attentionQuery selects a user's newest payouts in one status. It repeats
 // the payouts_attention index's condition word for word: SQLite uses a
-// partial index only for a query that says its condition itself.
+// partial index only for a query that states its condition itself.
 const attentionQuery = `SELECT ` + payoutColumns + payoutFrom + `
 	WHERE p.created_by = ? AND p.status = ?
-	AND p.status IN ('awaiting_customer', 'unknown', 'pending_approval', 'failed')
+	AND p.status IN ('awaiting_customer', 'unknown', 'pending_approval')
 	ORDER BY p.id DESC LIMIT ?`
 
+// failedQuery selects a user's payouts that failed since a time, the
+// latest failure first, through the payouts_failed index.
+const failedQuery = `SELECT ` + payoutColumns + payoutFrom + `
+	WHERE p.created_by = ? AND p.status = 'failed' AND p.finished_at >= ?
+	ORDER BY p.finished_at DESC LIMIT ?`
+
 // Attention returns, for each of AttentionStatuses, the newest payouts in
-// it that user created, at most limit of each.
-func (s *Payouts) Attention(ctx context.Context, user int64, limit int) (map[Status][]Payout, error) {
-	out := make(map[Status][]Payout, len(AttentionStatuses))
+// it that user created, and under StatusFailed those that failed since
+// failedSince, the latest failure first: at most limit of each.
+func (s *Payouts) Attention(ctx context.Context, user int64, failedSince time.Time, limit int) (map[Status][]Payout, error) {
+	out := make(map[Status][]Payout, len(AttentionStatuses)+1)
 	for _, st := range AttentionStatuses {
 		list, err := s.many(ctx, attentionQuery, user, st, limit)
 		if err != nil {
@@ -315,5 +322,10 @@ func (s *Payouts) Attention(ctx context.Context, user int64, limit int) (map[Sta
 		}
 		out[st] = list
 	}
+	failed, err := s.many(ctx, failedQuery, user, formatTime(failedSince), limit)
+	if err != nil {
+		return nil, fmt.Errorf("db: payouts of user %d failed lately: %w", user, err)
+	}
+	out[StatusFailed] = failed
 	return out, nil
 }

@@ -91,7 +91,8 @@ func (h *Payouts) Reject(w http.ResponseWriter, r *http.Request) {
 	}
 	me, _ := UserFrom(r.Context())
 	if p.Status == db.StatusPendingApproval && p.CreatedBy == me.ID {
-		h.refuse(w, r, p, "payout.rejection_refused", http.StatusForbidden, "Nobody rejects their own payout: another manager must decide on it.")
+		h.refuse(w, r, p, "payout.rejection_refused", http.StatusForbidden,
+			"Nobody rejects their own payout: another manager must decide on it. To take it back, withdraw it.")
 		return
 	}
 	reason := strings.TrimSpace(r.PostForm.Get("reason"))
@@ -120,13 +121,13 @@ func (h *Payouts) Withdraw(w http.ResponseWriter, r *http.Request) {
 	}
 	me, _ := UserFrom(r.Context())
 	switch {
-	case p.Status != db.StatusPendingApproval:
-		h.tooLate(w, r, p, event(r, "payout.withdrawn"), "it is "+string(p.Status),
-			"This payout is not waiting for approval any more (it is "+p.Status.Label()+"); nothing was withdrawn.")
-		return
 	case p.CreatedBy != me.ID:
 		h.refuse(w, r, p, "payout.withdrawal_refused", http.StatusForbidden,
 			"Only the payout's creator can withdraw it. A manager can reject it instead.")
+		return
+	case p.Status != db.StatusPendingApproval:
+		h.tooLate(w, r, p, event(r, "payout.withdrawn"), "it is "+string(p.Status),
+			"This payout is not waiting for approval any more (it is "+p.Status.Label()+"); nothing was withdrawn.")
 		return
 	case h.expired(p):
 		h.expire(w, r, p)
@@ -141,7 +142,7 @@ func (h *Payouts) Withdraw(w http.ResponseWriter, r *http.Request) {
 	ev.Reason = reason
 	ch := db.Change{Only: []db.Status{db.StatusPendingApproval}, To: db.StatusCancelled,
 		ErrorMessage: "Withdrawn by " + me.Email + ": " + reason}
-	h.decide(w, r, p, ch, ev, "A manager decided on this payout first; nothing was withdrawn.",
+	h.decide(w, r, p, ch, ev, "This payout was approved, rejected or expired meanwhile; nothing was withdrawn.",
 		"Withdrawn. Nothing will be sent; you can create the payout again with corrected details.")
 }
 

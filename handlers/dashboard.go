@@ -26,7 +26,7 @@ type UserGetter interface {
 
 // AttentionReader reads a user's payouts that wait on somebody.
 type AttentionReader interface {
-	Attention(ctx context.Context, user int64, limit int) (map[db.Status][]db.Payout, error)
+	Attention(ctx context.Context, user int64, failedSince time.Time, limit int) (map[db.Status][]db.Payout, error)
 }
 
 // Dashboard is the landing page of a signed-in user: their payouts that
@@ -50,15 +50,20 @@ const (
 )
 
 // attentionText says, per status, what a waiting payout's creator is
-// told: what it waits for, and what they can do.
-var attentionText = map[db.Status]struct{ title, advice string }{
+// told: what it waits for, what they can do, and the link to all of them.
+var attentionText = map[db.Status]struct{ title, advice, more string }{
 	db.StatusAwaitingCustomer: {"Waiting for the customer",
-		"The customer chooses how to be paid in the Kibramoa cashier. Open a payout to copy its cashier link again."},
+		"The customer chooses how to be paid in the Kibramoa cashier. Open a payout to copy its cashier link again.",
+		"All your payouts waiting for the customer"},
 	db.StatusUnknown: {"Outcome unknown",
-		"The provider may still pay these: do not create them again. Payout Desk keeps asking the provider, and a manager can settle one by hand."},
-	db.StatusPendingApproval: {"Waiting for approval", "A manager must approve these before they are sent."},
+		"The provider may still pay these: do not create them again. Payout Desk keeps asking the provider, and a manager can settle one by hand.",
+		"All your payouts with an unknown outcome"},
+	db.StatusPendingApproval: {"Waiting for approval",
+		"A manager must approve these before they are sent. If one is wrong, open it and withdraw it.",
+		"All your payouts waiting for approval"},
 	db.StatusFailed: {"Failed in the last 7 days",
-		"Nothing was paid out. Open a payout for the provider's reason, or to create it again."},
+		"Nothing was paid out. Open a payout for the provider's reason, or to create it again.",
+		"All your failed payouts"},
 }
 
 var roleAbout = map[string]string{
@@ -98,30 +103,28 @@ func (h *Dashboard) Show(w http.ResponseWriter, r *http.Request) {
 // attention lists the user's payouts that wait on somebody, by kind, with
 // a link to the whole list of a kind when more wait than are shown.
 func (h *Dashboard) attention(ctx context.Context, user int64) ([]dashboard.Group, error) {
-	byStatus, err := h.Payouts.Attention(ctx, user, attentionShown+1)
-	if err != nil {
-		return nil, err
-	}
 	now := time.Now
 	if h.Now != nil {
 		now = h.Now
 	}
-	since := now().Add(-recentFailure)
+	byStatus, err := h.Payouts.Attention(ctx, user, now().Add(-recentFailure), attentionShown+1)
+	if err != nil {
+		return nil, err
+	}
 	var out []dashboard.Group
-	for _, st := range db.AttentionStatuses {
+	for _, st := range append(slices.Clone(db.AttentionStatuses), db.StatusFailed) {
 		list := byStatus[st]
-		more := url.Values{"status": {string(st)}, "created_by": {"me"}}
-		if st == db.StatusFailed {
-			list = slices.DeleteFunc(list, func(p db.Payout) bool { return p.FinishedAt.Before(since) })
-			more.Set("from", since.UTC().Format("2006-01-02"))
-		}
 		if len(list) == 0 {
 			continue
 		}
-		g := dashboard.Group{Status: string(st), Title: attentionText[st].title, Advice: attentionText[st].advice}
+		text := attentionText[st]
+		g := dashboard.Group{Status: string(st), Title: text.title, Advice: text.advice}
 		if len(list) > attentionShown {
 			list = list[:attentionShown]
-			g.MoreURL = "/payouts?" + more.Encode()
+			// The list cannot select by when a payout failed: it offers
+			// all of the user's failed payouts, newest first.
+			g.MoreURL = "/payouts?" + url.Values{"status": {string(st)}, "created_by": {"me"}}.Encode()
+			g.MoreLabel = text.more
 		}
 		for _, p := range list {
 			g.Payouts = append(g.Payouts, dashboard.Payout{ID: p.ID, CreatedAt: p.CreatedAt,

@@ -498,3 +498,29 @@ type fetchedExport struct {
 	Disposition string `json:"disposition"`
 	Body        string `json:"body"`
 }
+
+// TestBrowserWithdrawReasonSurvivesPolling: the page polls its live parts
+// every 2 s; the creator's withdraw form is not among them, so what they
+// type stays.
+func TestBrowserWithdrawReasonSurvivesPolling(t *testing.T) {
+	ts := newTestServer(t)
+	agent := newBrowser(t)
+	signInInBrowser(t, agent, ts, "agent@example.com", db.RoleAgent)
+	step(t, agent, "open the FedaPay form",
+		chromedp.Navigate(ts.URL+"/payouts/new/fedapay"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="payout-form"]`)),
+	)
+	submitPayoutForm(t, agent, ts, providers.FedaPay, bigFedaPay(ts))
+	step(t, agent, "open the withdraw form and type a reason",
+		chromedp.Click(chromedp.CSS(`[data-testid="withdraw"] summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="withdraw"] textarea`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="withdraw"] textarea`), "wrong phone number typed"),
+	)
+	// Two polls later.
+	time.Sleep(4500 * time.Millisecond)
+	got := value(t, agent, "reason", chromedp.Evaluate[string](`(document.querySelector('[data-testid="withdraw"] textarea') || {value: "<gone>"}).value`))
+	open := value(t, agent, "open", chromedp.Evaluate[bool](`!!(document.querySelector('[data-testid="withdraw"]') || {}).open`))
+	if got != "wrong phone number typed" || !open {
+		t.Errorf("after polling the withdraw form holds %q, open %v", got, open)
+	}
+}

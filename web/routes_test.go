@@ -77,8 +77,9 @@ func accessMatrix(ts *testServer) []matrixRow {
 		// The payout is not waiting for approval: nothing changes, back to it.
 		{"POST /payouts/{id}/approve", "POST", payout + "/approve", nil, access{see, forbidden, see, see}},
 		{"POST /payouts/{id}/reject", "POST", payout + "/reject", nil, access{see, forbidden, invalid, invalid}},
-		// Not waiting for approval either: nothing is withdrawn, back to it.
-		{"POST /payouts/{id}/withdraw", "POST", payout + "/withdraw", nil, access{see, see, see, see}},
+		// Only its creator, the agent, may withdraw it; it is not waiting
+		// for approval, so nothing is withdrawn: back to it.
+		{"POST /payouts/{id}/withdraw", "POST", payout + "/withdraw", nil, access{see, see, forbidden, forbidden}},
 		{"GET /audit", "GET", "/audit", nil, managersUp},
 		{"GET /audit/export", "GET", "/audit/export?format=csv", nil, managersUp},
 		{"GET /audit/{seq}", "GET", "/audit/1", nil, managersUp},

@@ -137,9 +137,14 @@ type ShowPage struct {
 // so that creating it again cannot pay twice.
 func (p ShowPage) EndedUnpaid() bool { return p.Final && p.Status != "paid" }
 
-// Decides reports whether the page offers its viewer a decision: approving
-// or rejecting the payout, or settling its outcome by hand.
-func (p ShowPage) Decides() bool { return p.Approval.CanDecide || p.CanResolve }
+// Decides reports whether the page offers its viewer a decision: approving,
+// rejecting or withdrawing the payout, or settling its outcome by hand.
+// Such forms stay out of the polled parts, which would wipe what is typed.
+func (p ShowPage) Decides() bool { return p.Approval.Decides() || p.CanResolve }
+
+// Decides reports whether the approval card holds a form for the viewer:
+// approve or reject, or withdraw.
+func (a Approval) Decides() bool { return a.CanDecide || a.CanWithdraw }
 
 // Approval is the payout's maker-checker state as the viewer sees it.
 type Approval struct {

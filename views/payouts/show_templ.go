@@ -103,7 +103,7 @@ func Show(p ShowPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if p.Approval.CanDecide {
+			if p.Approval.Decides() {
 				templ_7745c5c3_Err = approval(p).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -617,7 +617,7 @@ func live(p ShowPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		if !p.Approval.CanDecide && (p.Approval.Pending || p.Approval.ApprovedBy != "") {
+		if !p.Approval.Decides() && (p.Approval.Pending || p.Approval.ApprovedBy != "") {
 			templ_7745c5c3_Err = approval(p).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

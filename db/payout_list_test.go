@@ -152,6 +152,8 @@ func TestFoldMigration(t *testing.T) {
 		`UPDATE payout_text_position SET payout_id = 1`,
 		`ALTER TABLE payouts DROP COLUMN payout_option`, // added by version 10
 		`DROP INDEX payouts_attention`,                  // added by version 11
+		`DROP INDEX payouts_failed`,                     // added by version 11
+		`ALTER TABLE users DROP COLUMN version`,         // added by version 12
 		`PRAGMA user_version = 8`,
 	} {
 		if _, err := d.W.ExecContext(ctx, q); err != nil {

@@ -44,6 +44,9 @@ type User struct {
 	Role       string
 	CreatedAt  time.Time
 	DisabledAt time.Time
+	// Version counts changes to the account: forms that change it carry
+	// the version they were drawn for.
+	Version int64
 }
 
 // Disabled reports whether the account has been disabled.
@@ -55,11 +58,11 @@ type Users struct{ db *DB }
 // NewUsers returns the user store of db.
 func NewUsers(db *DB) *Users { return &Users{db: db} }
 
-const userColumns = `id, email, role, created_at, disabled_at`
+const userColumns = `id, email, role, created_at, disabled_at, version`
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
-	err := row.Scan(&u.ID, &u.Email, &u.Role, timeCol{&u.CreatedAt}, nullTime{&u.DisabledAt})
+	err := row.Scan(&u.ID, &u.Email, &u.Role, timeCol{&u.CreatedAt}, nullTime{&u.DisabledAt}, &u.Version)
 	return u, err
 }
 
@@ -200,7 +203,7 @@ func (s *Users) Disable(ctx context.Context, id int64, ev Event) error {
 			return ErrLastAdmin
 		}
 		now := time.Now()
-		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL`, formatTime(now), id)
+		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ?, version = version + 1 WHERE id = ? AND disabled_at IS NULL`, formatTime(now), id)
 		if err != nil {
 			return err
 		}
@@ -239,12 +242,26 @@ func actorActive(ctx context.Context, tx *sql.Tx, a Actor) error {
 	return nil
 }
 
-// ResetPassword gives user id a new password, ends all of its sessions and
-// enables it if it was disabled, appending ev in the same transaction. The
-// event says whether it was disabled and how many sessions ended, never
-// the password or its hash. An unknown user is ErrNotFound; a disabled
-// actor, ErrActorDisabled.
-func (s *Users) ResetPassword(ctx context.Context, id int64, password string, ev Event) (wasDisabled bool, err error) {
+// AnyVersion is the version of an account changed whatever it is (from the
+// command line, where no page was drawn).
+const AnyVersion = -1
+
+// ErrChanged refuses a change to an account that is no longer at the
+// version the form was drawn for.
+var ErrChanged = errors.New("the account changed meanwhile")
+
+// AccountThrottleKey is the login throttle's key for an account.
+func AccountThrottleKey(email string) string { return "account:" + NormalizeEmail(email) }
+
+// ResetPassword gives user id a new password, ends all of its sessions,
+// lifts its login lock and enables it if it was disabled, appending ev in
+// the same transaction, provided the account is still at version seen
+// (AnyVersion: whatever it is). The event says whether it was disabled
+// and how many sessions ended, never the password or its hash. An unknown
+// user is ErrNotFound; another version, ErrChanged (a second click, or
+// another admin's change since the page was drawn); a disabled actor,
+// ErrActorDisabled.
+func (s *Users) ResetPassword(ctx context.Context, id, seen int64, password string, ev Event) (wasDisabled bool, err error) {
 	if problem := PasswordProblem(password); problem != "" {
 		return false, fmt.Errorf("db: reset password of user %d: %s", id, problem)
 	}
@@ -258,14 +275,21 @@ func (s *Users) ResetPassword(ctx context.Context, id int64, password string, ev
 		if err := actorActive(ctx, tx, ev.Actor); err != nil {
 			return err
 		}
-		err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NOT NULL FROM users WHERE id = ?`, id).Scan(&wasDisabled)
+		var email string
+		var version int64
+		err := tx.QueryRowContext(ctx, `SELECT email, disabled_at IS NOT NULL, version FROM users WHERE id = ?`, id).
+			Scan(&email, &wasDisabled, &version)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, disabled_at = NULL WHERE id = ?`, hash, id); err != nil {
+		if seen != AnyVersion && seen != version {
+			return ErrChanged
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, disabled_at = NULL, version = version + 1 WHERE id = ?`,
+			hash, id); err != nil {
 			return err
 		}
 		revoked, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
@@ -273,6 +297,11 @@ func (s *Users) ResetPassword(ctx context.Context, id int64, password string, ev
 			return err
 		}
 		n, _ := revoked.RowsAffected()
+		// Locked out by mistyping the password they forgot, they can use
+		// the new one at once.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = ?`, AccountThrottleKey(email)); err != nil {
+			return err
+		}
 		ev.TargetType, ev.TargetID = "user", strconv.FormatInt(id, 10)
 		ev.Details = mergeDetails(ev.Details, map[string]any{"sessions_revoked": n,
 			"before": map[string]any{"disabled": wasDisabled}, "after": map[string]any{"disabled": false}})
@@ -314,7 +343,7 @@ func (s *Users) Authenticate(ctx context.Context, email, password string) (User,
 
 func scanUserWithHash(row *sql.Row, hash *string) (User, error) {
 	var u User
-	err := row.Scan(&u.ID, &u.Email, &u.Role, timeCol{&u.CreatedAt}, nullTime{&u.DisabledAt}, hash)
+	err := row.Scan(&u.ID, &u.Email, &u.Role, timeCol{&u.CreatedAt}, nullTime{&u.DisabledAt}, &u.Version, hash)
 	return u, err
 }
 

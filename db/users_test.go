@@ -283,13 +283,13 @@ func TestResetPassword(t *testing.T) {
 	}
 	byAdmin := db.Event{Actor: db.Actor{Type: db.ActorUser, ID: strconv.FormatInt(admin.ID, 10)}, Action: "user.password_reset"}
 
-	if _, err := users.ResetPassword(ctx, u.ID, "short", byAdmin); err == nil {
+	if _, err := users.ResetPassword(ctx, u.ID, db.AnyVersion, "short", byAdmin); err == nil {
 		t.Error("a short password was accepted")
 	}
-	if _, err := users.ResetPassword(ctx, 999, "a brand new password", byAdmin); !errors.Is(err, db.ErrNotFound) {
+	if _, err := users.ResetPassword(ctx, 999, db.AnyVersion, "a brand new password", byAdmin); !errors.Is(err, db.ErrNotFound) {
 		t.Errorf("an unknown user: %v, want ErrNotFound", err)
 	}
-	was, err := users.ResetPassword(ctx, u.ID, "a brand new password", byAdmin)
+	was, err := users.ResetPassword(ctx, u.ID, db.AnyVersion, "a brand new password", byAdmin)
 	if err != nil || was {
 		t.Fatalf("reset: was disabled %v, %v", was, err)
 	}
@@ -303,11 +303,29 @@ func TestResetPassword(t *testing.T) {
 		t.Errorf("the new password does not work: %v", err)
 	}
 
+	// A form drawn before a change acts on nothing.
+	now2, _ := users.Get(ctx, u.ID)
+	if _, err := users.ResetPassword(ctx, u.ID, now2.Version-1, "a stale form's password", byAdmin); !errors.Is(err, db.ErrChanged) {
+		t.Errorf("a reset for an older version: %v, want ErrChanged", err)
+	}
+	// Nor does the lock of mistyping the forgotten one outlast the reset.
+	lock := db.ThrottlePolicy{Limit: 1, Window: time.Hour, Lock: time.Hour, MaxLock: time.Hour}
+	if _, err := db.NewLogins(d).Failed(ctx, now, []db.Limit{{Key: db.AccountThrottleKey(u.Email), Policy: lock}},
+		db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "auth.login.failed"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := users.ResetPassword(ctx, u.ID, now2.Version, "the password after the lock", byAdmin); err != nil {
+		t.Fatal(err)
+	}
+	if wait, err := db.NewLogins(d).Locked(ctx, now, db.AccountThrottleKey(u.Email)); err != nil || wait != 0 {
+		t.Errorf("after the reset the account is locked for %s, %v", wait, err)
+	}
+
 	// A disabled account comes back with the new password only.
 	if err := users.Disable(ctx, u.ID, db.Event{Actor: db.Actor{Type: db.ActorCLI}, Action: "user.disabled"}); err != nil {
 		t.Fatal(err)
 	}
-	if was, err := users.ResetPassword(ctx, u.ID, "another new password", byAdmin); err != nil || !was {
+	if was, err := users.ResetPassword(ctx, u.ID, db.AnyVersion, "another new password", byAdmin); err != nil || !was {
 		t.Fatalf("reset of a disabled user: was disabled %v, %v", was, err)
 	}
 	if got, err := users.Authenticate(ctx, "agent@example.com", "another new password"); err != nil || got.Disabled() {
@@ -317,7 +335,7 @@ func TestResetPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(events) != 2 || events[0].Details["before"].(map[string]any)["disabled"] != true || events[1].Details["sessions_revoked"] != float64(1) {
+	if len(events) != 3 || events[0].Details["before"].(map[string]any)["disabled"] != true || events[2].Details["sessions_revoked"] != float64(1) {
 		t.Errorf("reset events: %+v", events)
 	}
 	for _, e := range events {
@@ -333,7 +351,7 @@ func TestResetPassword(t *testing.T) {
 	if err := users.Disable(ctx, admin.ID, db.Event{Actor: db.Actor{Type: db.ActorCLI}, Action: "user.disabled"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := users.ResetPassword(ctx, u.ID, "yet another password", byAdmin); !errors.Is(err, db.ErrActorDisabled) {
+	if _, err := users.ResetPassword(ctx, u.ID, db.AnyVersion, "yet another password", byAdmin); !errors.Is(err, db.ErrActorDisabled) {
 		t.Errorf("a reset by a disabled admin: %v, want ErrActorDisabled", err)
 	}
 }

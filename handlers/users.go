@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"payoutdesk/db"
@@ -17,7 +18,7 @@ type UserStore interface {
 	List(ctx context.Context) ([]db.User, error)
 	Create(ctx context.Context, email, role, password string, ev db.Event) (db.User, error)
 	Disable(ctx context.Context, id int64, ev db.Event) error
-	ResetPassword(ctx context.Context, id int64, password string, ev db.Event) (wasDisabled bool, err error)
+	ResetPassword(ctx context.Context, id, seen int64, password string, ev db.Event) (wasDisabled bool, err error)
 	Get(ctx context.Context, id int64) (db.User, error)
 }
 
@@ -47,7 +48,8 @@ func (h *Users) renderList(w http.ResponseWriter, r *http.Request, status int, f
 	me, _ := UserFrom(r.Context())
 	p := usersview.ListPage{Form: form, Roles: grantableRoles(me.Role)}
 	for _, u := range list {
-		p.Users = append(p.Users, usersview.Row{ID: u.ID, Email: u.Email, Role: u.Role, Created: u.CreatedAt, Disabled: u.Disabled(), Self: u.ID == me.ID})
+		p.Users = append(p.Users, usersview.Row{ID: u.ID, Email: u.Email, Role: u.Role, Created: u.CreatedAt, Disabled: u.Disabled(), Self: u.ID == me.ID,
+			Version: u.Version})
 	}
 	render(w, r, h.Log, status, usersview.List(p))
 }
@@ -142,12 +144,22 @@ func (h *Users) Disable(w http.ResponseWriter, r *http.Request) {
 // ResetPassword gives a user a new random password, shown once, ends their
 // sessions and enables them if they were disabled (POST
 // /users/{id}/password): for a forgotten password, a suspected leak, or
-// bringing back a disabled account without its old password.
+// bringing back a disabled account without its old password. The form
+// carries the account's version as the page showed it: a second click, or
+// a change by another admin since (disabling it, say), is refused rather
+// than undone or shown with a password that no longer works.
 func (h *Users) ResetPassword(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(r, "id")
 	if !ok {
 		NotFound(w, r)
 		return
+	}
+	if !parseForm(w, r, 4<<10) {
+		return
+	}
+	seen, err := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
+	if err != nil || seen < 0 {
+		seen = -2 // matches no account: the form is not one of ours
 	}
 	if me, _ := UserFrom(r.Context()); id == me.ID {
 		h.flashBack(w, r, "error", "You cannot reset your own password here: ask another admin, or run payoutdesk user reset-password.")
@@ -163,8 +175,11 @@ func (h *Users) ResetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	password := db.GeneratePassword()
-	wasDisabled, err := h.Store.ResetPassword(r.Context(), id, password, event(r, "user.password_reset"))
+	wasDisabled, err := h.Store.ResetPassword(r.Context(), id, seen, password, event(r, "user.password_reset"))
 	switch {
+	case errors.Is(err, db.ErrChanged):
+		h.flashBack(w, r, "warning", u.Email+" changed since the page was shown (a second click, or another admin's change): nothing was done. Check the list and try again.")
+		return
 	case errors.Is(err, db.ErrActorDisabled):
 		Forbidden(w, r)
 		return

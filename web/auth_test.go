@@ -391,9 +391,18 @@ func TestResetPasswordAndEnable(t *testing.T) {
 		t.Error("an active user has no New password button")
 	}
 
+	// The version the list shows the agent's account at, as its form sends it.
+	version := func() string {
+		t.Helper()
+		v, ok := admin.get("/users").doc(t).Find(`form[action="/users/` + id + `/password"] input[name="version"]`).Attr("value")
+		if !ok {
+			t.Fatal("the new-password form carries no version")
+		}
+		return v
+	}
 	newPassword := func(want string) string {
 		t.Helper()
-		r := admin.postForm("/users/"+id+"/password", nil)
+		r := admin.postForm("/users/"+id+"/password", url.Values{"version": {version()}})
 		wantStatus(t, r, http.StatusOK)
 		doc := r.doc(t)
 		if h1 := doc.Find("h1").Text(); h1 != want {
@@ -404,15 +413,31 @@ func TestResetPasswordAndEnable(t *testing.T) {
 		}
 		return doc.Find(`[data-testid="new-password"]`).Text()
 	}
+	clicked := version()
 	first := newPassword("New password")
 	if len(first) < 12 {
 		t.Fatalf("new password %q", first)
 	}
+	// The same form sent again (a double click, a reload) changes nothing:
+	// the password shown is the one that works.
+	wantLocation(t, admin.postForm("/users/"+id+"/password", url.Values{"version": {clicked}}), "/users")
 	wantStatus(t, agent.get("/"), http.StatusSeeOther)
 	wantStatus(t, ts.client().login("agent@example.com", testPassword), http.StatusUnprocessableEntity)
 	wantStatus(t, ts.client().login("agent@example.com", first), http.StatusSeeOther)
 
+	// A page drawn before the account was disabled gives no new password
+	// (which would enable it again), nor does a second click.
+	before := version()
 	wantStatus(t, admin.postForm("/users/"+id+"/disable", nil), http.StatusSeeOther)
+	for _, v := range []string{before, "", "x"} {
+		wantLocation(t, admin.postForm("/users/"+id+"/password", url.Values{"version": {v}}), "/users")
+		if msg := admin.get("/users").doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "nothing was done") {
+			t.Errorf("a new password from a stale form (version %q): %q", v, msg)
+		}
+	}
+	if u, _ := db.NewUsers(ts.DB).Get(t.Context(), ts.Users[db.RoleAgent].ID); !u.Disabled() {
+		t.Fatal("a stale new-password form enabled the account")
+	}
 	if admin.get("/users").doc(t).Find(`[data-testid="user-`+id+`"] [data-testid="enable"]`).Length() != 1 {
 		t.Error("a disabled user has no Enable button")
 	}
@@ -440,7 +465,7 @@ func TestResetPasswordAndEnable(t *testing.T) {
 		t.Errorf("resetting one's own password: %q", msg)
 	}
 	wantStatus(t, admin.get("/"), http.StatusOK)
-	wantStatus(t, admin.postForm("/users/999/password", nil), http.StatusNotFound)
+	wantStatus(t, admin.postForm("/users/999/password", url.Values{"version": {"0"}}), http.StatusNotFound)
 	if n := len(ts.events("user.password_reset")); n != 2 {
 		t.Errorf("%d resets audited, want still 2", n)
 	}

@@ -115,7 +115,7 @@ func userResetPassword(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	wasDisabled, err := users.ResetPassword(ctx, u.ID, password, db.Event{Actor: cliActor(), Action: "user.password_reset"})
+	wasDisabled, err := users.ResetPassword(ctx, u.ID, db.AnyVersion, password, db.Event{Actor: cliActor(), Action: "user.password_reset"})
 	if err != nil {
 		return err
 	}

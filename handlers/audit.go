@@ -1,10 +1,12 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"sort"
@@ -51,7 +53,7 @@ var pageSizes = map[string]int{"25": 25, "50": 50, "100": 100, "200": 200}
 
 // parseFilter reads the list's filters from the query. Values it cannot use
 // are dropped and listed in problems, so a typo never becomes a 500.
-func (h *Audit) parseFilter(ctx context.Context, q url.Values) (f db.AuditFilter, v auditview.Filters, problems []string) {
+func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f db.AuditFilter, v auditview.Filters, problems []string) {
 	v = auditview.Filters{From: q.Get("from"), To: q.Get("to"), Actor: strings.TrimSpace(q.Get("actor")),
 		Action: q.Get("action"), Provider: q.Get("provider"), Payout: strings.TrimSpace(q.Get("payout")),
 		Outcome: q.Get("outcome"), Text: strings.TrimSpace(q.Get("q")), Size: q.Get("size")}
@@ -90,14 +92,19 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values) (f db.AuditFilter
 		}
 	}
 	f.Action = v.Action
-	// Each page of the log is itself an event: unless asked for, or their
-	// action is, they are left out, or browsing would bury what it seeks.
-	v.Views = q.Get("views")
-	if v.Views != "shown" {
-		v.Views = ""
+	// Each page of the log is itself an event, and may be left out (views
+	// "hidden"), unless its action is what is asked for. views is the
+	// caller's default: the list hides them, or browsing would bury what
+	// it seeks; an export holds the whole log unless told otherwise.
+	switch v.Views = cmp.Or(q.Get("views"), views); v.Views {
+	case viewsShown:
+	case viewsHidden:
 		if f.Action != viewedAction && f.Action != "audit." {
 			f.ExceptAction = viewedAction
 		}
+	default:
+		problems = append(problems, "views are hidden or shown")
+		v.Views = views
 	}
 	if v.Provider != "" {
 		if _, ok := h.Rails.Get(providers.Name(v.Provider)); ok {
@@ -143,16 +150,26 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values) (f db.AuditFilter
 			keep.Set(k, val)
 		}
 	}
+	// Always said, so that the filter recorded with each view and export
+	// says whether views were left out.
 	v.Query = keep.Encode()
 	if f.ExceptAction != "" {
-		keep.Set("views", "shown")
-		v.ShowViewsURL = "/audit?" + keep.Encode()
+		shown := maps.Clone(q)
+		shown.Set("views", viewsShown)
+		shown.Del("before")
+		v.ShowViewsURL = "/audit?" + shown.Encode()
 	}
 	return f, v, problems
 }
 
 // viewedAction is the event of a page of the audit log being viewed.
 const viewedAction = "audit.viewed"
+
+// Whether the log's own views are listed: the "views" parameter.
+const (
+	viewsHidden = "hidden"
+	viewsShown  = "shown"
+)
 
 // parseWhen reads a UTC time from a datetime-local field or a date, with
 // the span its precision covers (a minute, a second or a day).
@@ -190,7 +207,7 @@ func (h *Audit) parseActor(ctx context.Context, s string) (kind, id string, err 
 
 // List shows the audit log, newest first (GET /audit).
 func (h *Audit) List(w http.ResponseWriter, r *http.Request) {
-	f, v, problems := h.parseFilter(r.Context(), r.URL.Query())
+	f, v, problems := h.parseFilter(r.Context(), r.URL.Query(), viewsHidden)
 	events, err := h.Store.Search(r.Context(), f)
 	if err != nil {
 		serverError(w, r, h.Log, err)

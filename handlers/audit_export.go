@@ -31,7 +31,7 @@ func (h *Audit) Export(w http.ResponseWriter, r *http.Request) {
 		ErrorPage(w, r, http.StatusBadRequest)
 		return
 	}
-	f, v, problems := h.parseFilter(r.Context(), r.URL.Query())
+	f, v, problems := h.parseFilter(r.Context(), r.URL.Query(), viewsShown)
 	f.Before, f.Limit = 0, 0
 	if len(problems) > 0 {
 		// An export must be exactly what was asked for, or nothing.

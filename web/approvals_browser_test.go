@@ -267,7 +267,7 @@ func TestBrowserApprovalJourney(t *testing.T) {
 
 		var mine []db.Event
 		for _, e := range ts.forT(t).events("audit.exported") {
-			if e.Details["filter"] == "payout="+ids {
+			if e.Details["filter"] == "payout="+ids+"&views=hidden" {
 				mine = append(mine, e)
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -236,7 +237,7 @@ func TestAuditExportEscapesFormulas(t *testing.T) {
 		t.Errorf("%d JSON lines, want %d", lines, want)
 	}
 	exported := ts.events("audit.exported")
-	if len(exported) != 2 || exported[0].Details["format"] != "csv" || exported[1].Details["filter"] != "action=payout." {
+	if len(exported) != 2 || exported[0].Details["format"] != "csv" || exported[1].Details["filter"] != "action=payout.&views=shown" {
 		t.Errorf("exports audited as %+v", exported)
 	}
 	wantStatus(t, manager.get("/audit/export?format=xlsx"), http.StatusBadRequest)
@@ -430,7 +431,9 @@ func TestSlowExportIsNotCutShort(t *testing.T) {
 }
 
 // TestAuditViewsLeftOut: the log's own page views are left out of the list
-// and its exports unless asked for, or unless their action is.
+// unless asked for, or unless their action is; the list's exports leave
+// them out too and say so, while an export asked for on its own holds the
+// whole log.
 func TestAuditViewsLeftOut(t *testing.T) {
 	ts := newTestServer(t)
 	manager := ts.as(db.RoleManager)
@@ -446,10 +449,10 @@ func TestAuditViewsLeftOut(t *testing.T) {
 	if listed["audit.viewed"] != 0 || listed["auth.login.succeeded"] == 0 {
 		t.Errorf("by default the log lists %v: want no views, and the rest", listed)
 	}
-	doc := manager.get("/audit?outcome=success").doc(t)
+	doc := manager.get("/audit?outcome=success&size=25").doc(t)
 	more, _ := doc.Find(`[data-testid="views-hidden"] a`).Attr("href")
-	if u, err := url.Parse(more); err != nil || u.Query().Get("views") != "shown" || u.Query().Get("outcome") != "success" {
-		t.Errorf("the link to list views too is %q: want the same filter with views shown", more)
+	if u, err := url.Parse(more); err != nil || u.Query().Get("views") != "shown" || u.Query().Get("outcome") != "success" || u.Query().Get("size") != "25" {
+		t.Errorf("the link to list views too is %q: want the same filter and page size with views shown", more)
 	}
 	for _, path := range []string{more, "/audit?action=audit.viewed", "/audit?action=audit."} {
 		if n := actions(path)["audit.viewed"]; n < 3 {
@@ -461,10 +464,20 @@ func TestAuditViewsLeftOut(t *testing.T) {
 		wantStatus(t, r, http.StatusOK)
 		return strings.Count(r.Body, `"audit.viewed"`)
 	}
-	if n := count("/audit/export?format=jsonl"); n != 0 {
-		t.Errorf("the default export holds %d views", n)
+	listExport, _ := doc.Find(`[data-testid="export-jsonl"]`).Attr("href")
+	if n := count(listExport); n != 0 {
+		t.Errorf("the list's export (%s) holds %d views", listExport, n)
 	}
-	if n := count("/audit/export?format=jsonl&views=shown"); n < 3 {
-		t.Errorf("the export with views shown holds %d views", n)
+	if n := count("/audit/export?format=jsonl"); n < 3 {
+		t.Errorf("an export asked for on its own holds %d views, want the whole log", n)
+	}
+	wantStatus(t, manager.get("/audit/export?format=jsonl&views=some"), http.StatusBadRequest)
+	// What each export and view left out is on record.
+	var filters []string
+	for _, e := range append(ts.events("audit.exported"), ts.events("audit.viewed")[:1]...) {
+		filters = append(filters, e.Details["filter"].(string))
+	}
+	if want := []string{"outcome=success&views=hidden", "views=shown", "views=hidden"}; !slices.Equal(filters, want) {
+		t.Errorf("filters recorded %q, want %q", filters, want)
 	}
 }

@@ -18,7 +18,7 @@ import (
 
 var sizes = []components.Option{{Value: "25", Label: "25"}, {Value: "50", Label: "50"}, {Value: "100", Label: "100"}, {Value: "200", Label: "200"}}
 
-var viewChoices = []components.Option{{Value: "shown", Label: "Listed"}}
+var viewChoices = []components.Option{{Value: "hidden", Label: "Left out"}, {Value: "shown", Label: "Listed"}}
 
 var outcomes = []components.Option{{Value: "success", Label: "success"}, {Value: "failure", Label: "failure"}}
 
@@ -151,7 +151,7 @@ func List(p ListPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "views", Label: "Views of this log", Type: "select", Value: p.Filters.Views, Options: viewChoices, EmptyLabel: "Hidden"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "views", Label: "Views of this log", Type: "select", Value: p.Filters.Views, Options: viewChoices, NoEmpty: true}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

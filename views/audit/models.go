@@ -18,8 +18,8 @@ type Filters struct {
 	Outcome  string
 	Text     string
 	Size     string
-	// Views is "shown" when the log's own views are listed; when they are
-	// left out, ShowViewsURL lists them too.
+	// Views says whether the log's own views are "shown" or "hidden"; when
+	// hidden, ShowViewsURL lists them too.
 	Views        string
 	ShowViewsURL string
 	Actions      []components.Option

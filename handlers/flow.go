@@ -288,6 +288,14 @@ func (f *Flow) recordSubmit(ctx context.Context, p db.Payout, res providers.Resu
 		ch.ErrorMessage = "No clear answer: " + providers.Describe(err)
 		ev = systemEvent("payout.outcome_unknown")
 	}
+	if err != nil {
+		// The payout's message is in people's words; the event keeps the
+		// whole error for whoever investigates.
+		if ev.Details == nil {
+			ev.Details = map[string]any{}
+		}
+		ev.Details["error"] = err.Error()
+	}
 	// The answer to this attempt applies to a payout still being sent: a
 	// webhook may have moved it on while the call was under way.
 	f.recordSent(ctx, p, ch, ev)
@@ -399,13 +407,11 @@ func errorCode(pe *providers.Error) string {
 // errorMessage is the provider's own words, with its field errors.
 func errorMessage(pe *providers.Error) string {
 	msg := pe.Message
-	for field, msgs := range pe.Fields {
-		for _, m := range msgs {
-			if msg != "" {
-				msg += "; "
-			}
-			msg += field + ": " + m
+	if fields := pe.FieldText(); fields != "" {
+		if msg != "" {
+			msg += "; "
 		}
+		msg += fields
 	}
 	if msg == "" && pe.Err != nil {
 		msg = pe.Err.Error()

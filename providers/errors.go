@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -147,7 +149,7 @@ func Describe(err error) string {
 		fmt.Fprintf(&b, ", “%s”", pe.Op)
 	}
 	var words []string
-	for _, w := range []string{pe.Code, pe.Message} {
+	for _, w := range []string{pe.Code, pe.Message, pe.FieldText()} {
 		if w = strings.TrimSpace(w); w != "" {
 			words = append(words, w)
 		}
@@ -162,6 +164,18 @@ func Describe(err error) string {
 		b.WriteString(".")
 	}
 	return b.String()
+}
+
+// FieldText is the per-field messages as one text, fields in order:
+// "amount: too large; phone: invalid".
+func (e *Error) FieldText() string {
+	var parts []string
+	for _, field := range slices.Sorted(maps.Keys(e.Fields)) {
+		for _, m := range e.Fields[field] {
+			parts = append(parts, field+": "+m)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // isTimeout reports whether err is a call that ran out of time.

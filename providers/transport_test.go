@@ -111,6 +111,11 @@ func TestClassify(t *testing.T) {
 	if got := Describe(fmt.Errorf("send: %w", Classify(FedaPay, "start payout", 503, "", "", nil))); got != "FedaPay answered HTTP 503 to “start payout”." {
 		t.Errorf("a bare 503 described as %q", got)
 	}
+	fields := &Error{Provider: FedaPay, Op: "create payout", Outcome: OutcomeRejected, HTTPStatus: 422, Message: "Invalid",
+		Fields: map[string][]string{"phone": {"invalid"}, "amount": {"too large", "not whole"}}}
+	if got := Describe(fields); got != "FedaPay answered HTTP 422 to “create payout”: Invalid: amount: too large; amount: not whole; phone: invalid." {
+		t.Errorf("field errors described as %q", got)
+	}
 	if got := Describe(errors.New("anything")); got != "anything" {
 		t.Errorf("another error described as %q", got)
 	}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -295,6 +296,10 @@ func TestDeclineShowsTheProvidersWords(t *testing.T) {
 	if p := ts.waitStatus(id, db.StatusUnknown); !strings.HasPrefix(p.ErrorMessage, "No clear answer: Kibramoa answered HTTP 500 to “") ||
 		strings.Contains(p.ErrorMessage, "(unknown)") {
 		t.Errorf("a 500 from the provider: %q, want the outcome unknown, said plainly", p.ErrorMessage)
+	}
+	// The event keeps the whole error.
+	if ev := ts.events("payout.outcome_unknown"); len(ev) != 1 || !strings.Contains(fmt.Sprint(ev[0].Details["error"]), "kibramoa: ") {
+		t.Errorf("the unknown outcome's event: %+v", ev)
 	}
 }
 

@@ -122,8 +122,12 @@ func (h *Payouts) Withdraw(w http.ResponseWriter, r *http.Request) {
 	me, _ := UserFrom(r.Context())
 	switch {
 	case p.CreatedBy != me.ID:
-		h.refuse(w, r, p, "payout.withdrawal_refused", http.StatusForbidden,
-			"Only the payout's creator can withdraw it. A manager can reject it instead.")
+		// The page this came from offered no such form: the answer is the
+		// error page, which says why whatever the payout's status.
+		why := "Only the payout's creator can withdraw it; a manager can reject it instead. Nothing was changed."
+		if h.recordRefusal(w, r, p, "payout.withdrawal_refused", why) {
+			errorPage(w, r, http.StatusForbidden, "Not yours to withdraw", why)
+		}
 		return
 	case p.Status != db.StatusPendingApproval:
 		h.tooLate(w, r, p, event(r, "payout.withdrawn"), "it is "+string(p.Status),
@@ -190,13 +194,21 @@ func reasonError(reason string) string {
 // refuse records a refused decision on p as action, with why, and shows
 // the payout again with why at its approval card.
 func (h *Payouts) refuse(w http.ResponseWriter, r *http.Request, p db.Payout, action string, status int, why string) {
+	if h.recordRefusal(w, r, p, action, why) {
+		h.decisionError(w, r, p, status, why)
+	}
+}
+
+// recordRefusal audits a refused action on p, with why; if that fails, it
+// answers the request and reports false.
+func (h *Payouts) recordRefusal(w http.ResponseWriter, r *http.Request, p db.Payout, action, why string) bool {
 	ev := event(r, action)
 	ev.Outcome, ev.Reason = db.OutcomeFailure, why
 	if err := h.Store.Change(r.Context(), p.ID, db.Change{Record: true}, ev); err != nil {
 		serverError(w, r, h.Log, err)
-		return
+		return false
 	}
-	h.decisionError(w, r, p, status, why)
+	return true
 }
 
 // reasonError shows the payout again with msg at the reason to reject.

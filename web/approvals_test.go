@@ -376,7 +376,7 @@ func TestWithdraw(t *testing.T) {
 	reason := "Wrong phone number: the customer gave me another one."
 	r := manager.postForm(path+"/withdraw", url.Values{"reason": {reason}})
 	wantStatus(t, r, http.StatusForbidden)
-	if !strings.Contains(r.doc(t).Find(`[data-testid="approval-error"]`).Text(), "Only the payout's creator") {
+	if !strings.Contains(r.doc(t).Find(`[data-testid="error-page"]`).Text(), "Only the payout's creator") {
 		t.Error("the refusal does not say why")
 	}
 	if ev := ts.events("payout.withdrawal_refused"); len(ev) != 1 || ev[0].Actor.Email != "manager@example.com" || ev[0].Outcome != db.OutcomeFailure {

@@ -95,16 +95,8 @@ func (h *Payouts) Reject(w http.ResponseWriter, r *http.Request) {
 			"Nobody rejects their own payout: another manager must decide on it. To take it back, withdraw it.")
 		return
 	}
-	reason := strings.TrimSpace(r.PostForm.Get("reason"))
-	if msg := reasonError(reason); msg != "" {
-		h.reasonError(w, r, p, msg)
-		return
-	}
-	ev := event(r, "payout.rejected")
-	ev.Reason = reason
-	ch := db.Change{Only: []db.Status{db.StatusPendingApproval}, To: db.StatusRejected,
-		ErrorMessage: "Rejected by " + me.Email + ": " + reason}
-	h.decide(w, r, p, ch, ev, "This payout is not waiting for approval any more; nothing was changed.", "Rejected. The agent sees your reason on the payout.")
+	h.endWithReason(w, r, p, "payout.rejected", db.StatusRejected, "Rejected",
+		"This payout is not waiting for approval any more; nothing was changed.", "Rejected. The agent sees your reason on the payout.")
 }
 
 // Withdraw lets the creator of a payout waiting for approval take it back,
@@ -137,17 +129,25 @@ func (h *Payouts) Withdraw(w http.ResponseWriter, r *http.Request) {
 		h.expire(w, r, p)
 		return
 	}
+	h.endWithReason(w, r, p, "payout.withdrawn", db.StatusCancelled, "Withdrawn",
+		"This payout was approved, rejected or expired meanwhile; nothing was withdrawn.",
+		"Withdrawn. Nothing will be sent; you can create the payout again with corrected details.")
+}
+
+// endWithReason ends p, waiting for approval, in status to with the
+// form's mandatory reason: audited as action, and shown on the payout as
+// "<verb> by <email>: <reason>". raced and done are as for decide.
+func (h *Payouts) endWithReason(w http.ResponseWriter, r *http.Request, p db.Payout, action string, to db.Status, verb, raced, done string) {
+	me, _ := UserFrom(r.Context())
 	reason := strings.TrimSpace(r.PostForm.Get("reason"))
 	if msg := reasonError(reason); msg != "" {
 		h.reasonError(w, r, p, msg)
 		return
 	}
-	ev := event(r, "payout.withdrawn")
+	ev := event(r, action)
 	ev.Reason = reason
-	ch := db.Change{Only: []db.Status{db.StatusPendingApproval}, To: db.StatusCancelled,
-		ErrorMessage: "Withdrawn by " + me.Email + ": " + reason}
-	h.decide(w, r, p, ch, ev, "This payout was approved, rejected or expired meanwhile; nothing was withdrawn.",
-		"Withdrawn. Nothing will be sent; you can create the payout again with corrected details.")
+	ch := db.Change{Only: []db.Status{db.StatusPendingApproval}, To: to, ErrorMessage: verb + " by " + me.Email + ": " + reason}
+	h.decide(w, r, p, ch, ev, raced, done)
 }
 
 // decide applies a decision ch on p with its audit event, then

@@ -109,36 +109,23 @@ func (h *Users) Disable(w http.ResponseWriter, r *http.Request) {
 		NotFound(w, r)
 		return
 	}
-	me, _ := UserFrom(r.Context())
-	s, err := h.Sessions.Session(r)
-	if err != nil {
-		serverError(w, r, h.Log, err)
+	if me, _ := UserFrom(r.Context()); id == me.ID {
+		h.flashBack(w, r, "error", "You cannot disable your own account.")
 		return
 	}
-	if id == me.ID {
-		AddFlash(s, "error", "You cannot disable your own account.")
-	} else {
-		err := h.Store.Disable(r.Context(), id, event(r, "user.disabled"))
-		switch {
-		case errors.Is(err, db.ErrNotFound):
-			AddFlash(s, "warning", "That user does not exist or is already disabled.")
-		case errors.Is(err, db.ErrLastAdmin):
-			AddFlash(s, "error", "That is the last active admin: add another admin before disabling this one.")
-		case errors.Is(err, db.ErrActorDisabled):
-			Forbidden(w, r)
-			return
-		case err != nil:
-			serverError(w, r, h.Log, err)
-			return
-		default:
-			AddFlash(s, "success", "User disabled. Their sessions have ended.")
-		}
-	}
-	if err := s.Save(r, w); err != nil {
+	err := h.Store.Disable(r.Context(), id, event(r, "user.disabled"))
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		h.flashBack(w, r, "warning", "That user does not exist or is already disabled.")
+	case errors.Is(err, db.ErrLastAdmin):
+		h.flashBack(w, r, "error", "That is the last active admin: add another admin before disabling this one.")
+	case errors.Is(err, db.ErrActorDisabled):
+		Forbidden(w, r)
+	case err != nil:
 		serverError(w, r, h.Log, err)
-		return
+	default:
+		h.flashBack(w, r, "success", "User disabled. Their sessions have ended.")
 	}
-	redirect(w, r, "/users")
 }
 
 // ResetPassword gives a user a new random password, shown once, ends their

@@ -108,10 +108,7 @@ func userResetPassword(ctx context.Context, e env, args []string) error {
 	}
 	defer d.Close()
 	users := db.NewUsers(d)
-	u, err := users.ByEmail(ctx, email)
-	if errors.Is(err, db.ErrNotFound) {
-		return exitError{code: 1, msg: fmt.Sprintf("payoutdesk user reset-password: no user with email %s", db.NormalizeEmail(email))}
-	}
+	u, err := userByEmail(ctx, users, "user reset-password", email)
 	if err != nil {
 		return err
 	}
@@ -129,6 +126,15 @@ func userResetPassword(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
+// userByEmail finds the user a command names; none is exit status 1.
+func userByEmail(ctx context.Context, users *db.Users, cmd, email string) (db.User, error) {
+	u, err := users.ByEmail(ctx, email)
+	if errors.Is(err, db.ErrNotFound) {
+		return u, exitError{code: 1, msg: fmt.Sprintf("payoutdesk %s: no user with email %s", cmd, db.NormalizeEmail(email))}
+	}
+	return u, err
+}
+
 func userDisable(ctx context.Context, e env, args []string) error {
 	var email string
 	_, d, err := openDB(ctx, e, "user disable", args, func(fs *flag.FlagSet) {
@@ -144,10 +150,7 @@ func userDisable(ctx context.Context, e env, args []string) error {
 	}
 	defer d.Close()
 	users := db.NewUsers(d)
-	u, err := users.ByEmail(ctx, email)
-	if errors.Is(err, db.ErrNotFound) {
-		return exitError{code: 1, msg: fmt.Sprintf("payoutdesk user disable: no user with email %s", db.NormalizeEmail(email))}
-	}
+	u, err := userByEmail(ctx, users, "user disable", email)
 	if err != nil {
 		return err
 	}

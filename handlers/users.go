@@ -146,7 +146,9 @@ func (h *Users) ResetPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	seen, err := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
 	if err != nil || seen < 0 {
-		seen = -2 // matches no account: the form is not one of ours
+		// Not a form of ours: no account is at a negative version other
+		// than AnyVersion, so it is refused as changed.
+		seen = db.AnyVersion - 1
 	}
 	if me, _ := UserFrom(r.Context()); id == me.ID {
 		h.flashBack(w, r, "error", "You cannot reset your own password here: ask another admin, or run payoutdesk user reset-password.")

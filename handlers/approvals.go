@@ -45,11 +45,8 @@ func (h *Payouts) Inbox(w http.ResponseWriter, r *http.Request) {
 // manager saw; a payout that has changed since, or that they created
 // themselves, is refused, whatever the client sends.
 func (h *Payouts) Approve(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.payout(w, r)
+	p, ok := h.decisionOn(w, r)
 	if !ok {
-		return
-	}
-	if !parseForm(w, r, 64<<10) {
 		return
 	}
 	me, _ := UserFrom(r.Context())
@@ -82,11 +79,8 @@ func (h *Payouts) Approve(w http.ResponseWriter, r *http.Request) {
 // Reject rejects a payout waiting for approval, with a mandatory reason
 // (POST /payouts/{id}/reject).
 func (h *Payouts) Reject(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.payout(w, r)
+	p, ok := h.decisionOn(w, r)
 	if !ok {
-		return
-	}
-	if !parseForm(w, r, 64<<10) {
 		return
 	}
 	me, _ := UserFrom(r.Context())
@@ -104,11 +98,8 @@ func (h *Payouts) Reject(w http.ResponseWriter, r *http.Request) {
 // /payouts/{id}/withdraw): a mistake found while waiting is cancelled
 // rather than left for a manager to reject.
 func (h *Payouts) Withdraw(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.payout(w, r)
+	p, ok := h.decisionOn(w, r)
 	if !ok {
-		return
-	}
-	if !parseForm(w, r, 64<<10) {
 		return
 	}
 	me, _ := UserFrom(r.Context())

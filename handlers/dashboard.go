@@ -36,7 +36,7 @@ type Dashboard struct {
 	Activity ActivityReader
 	Users    UserGetter
 	Payouts  AttentionReader
-	// Now is the clock failures are recent by; nil is time.Now.
+	// Now is the clock failures are recent by.
 	Now func() time.Time
 }
 
@@ -103,11 +103,7 @@ func (h *Dashboard) Show(w http.ResponseWriter, r *http.Request) {
 // attention lists the user's payouts that wait on somebody, by kind, with
 // a link to the whole list of a kind when more wait than are shown.
 func (h *Dashboard) attention(ctx context.Context, user int64) ([]dashboard.Group, error) {
-	now := time.Now
-	if h.Now != nil {
-		now = h.Now
-	}
-	byStatus, err := h.Payouts.Attention(ctx, user, now().Add(-recentFailure), attentionShown+1)
+	byStatus, err := h.Payouts.Attention(ctx, user, h.Now().Add(-recentFailure), attentionShown+1)
 	if err != nil {
 		return nil, err
 	}

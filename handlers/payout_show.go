@@ -35,6 +35,14 @@ func (h *Payouts) payout(w http.ResponseWriter, r *http.Request) (db.Payout, boo
 	return p, true
 }
 
+// decisionOn reads the payout a decision form names (approve, reject,
+// withdraw, resolve) and the form itself; it has answered the request if
+// either cannot be read.
+func (h *Payouts) decisionOn(w http.ResponseWriter, r *http.Request) (db.Payout, bool) {
+	p, ok := h.payout(w, r)
+	return p, ok && parseForm(w, r, 64<<10)
+}
+
 // Show renders one payout with its timeline (GET /payouts/{id}).
 func (h *Payouts) Show(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.payout(w, r)
@@ -282,11 +290,8 @@ func (h *Payouts) LaunchCashier(w http.ResponseWriter, r *http.Request) {
 // Resolve settles an unknown outcome by hand, with a mandatory reason
 // (POST /payouts/{id}/resolve, managers).
 func (h *Payouts) Resolve(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.payout(w, r)
+	p, ok := h.decisionOn(w, r)
 	if !ok {
-		return
-	}
-	if !parseForm(w, r, 64<<10) {
 		return
 	}
 	outcome := db.Status(r.PostForm.Get("outcome"))

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -161,34 +162,55 @@ func TestBrowserFormUsableAfterBack(t *testing.T) {
 	}
 }
 
-// TestBrowserPhoneTablesStack: on a phone the payouts list shows each
-// payout as a card, its amount and status in sight; a wide window keeps
-// the table.
+// TestBrowserPhoneTablesStack: on a phone each table shows its rows as
+// cards, the cells that matter in sight; a wide window keeps the table.
 func TestBrowserPhoneTablesStack(t *testing.T) {
 	ts := newTestServerWith(t, false)
 	ts.seedPayout()
 	ctx := newBrowser(t)
 	step(t, ctx, "open the app", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)))
-	signInOnLoginPage(t, ctx, "agent@example.com", db.RoleAgent)
-	// Where each cell ends, and whether the header row is drawn.
-	const layout = `(() => {
-		const cell = l => document.querySelector('[data-testid="payouts"] tbody tr td[data-label="' + l + '"]').getBoundingClientRect().right;
-		return [cell("Amount"), cell("Status"), window.innerWidth,
-			document.querySelector('[data-testid="payouts"] thead').getBoundingClientRect().height];
-	})()`
-	for _, tt := range []struct {
-		width   int64
-		stacked bool
-	}{{390, true}, {1280, false}} {
-		step(t, ctx, "open the list", chromedp.EmulateViewport(tt.width, 800), chromedp.Navigate(ts.URL+"/payouts"),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid="payouts"]`)))
-		got := value(t, ctx, "layout", chromedp.Evaluate[[]float64](layout))
-		amount, status, width, header := got[0], got[1], got[2], got[3]
-		if amount > width || status > width {
-			t.Errorf("%d px wide: the amount ends at %.0f px and the status at %.0f px, beyond %.0f px", tt.width, amount, status, width)
+	// Where the two labelled cells of the first row end, the window's
+	// width, and the header row's height (none when stacked).
+	const layout = `((table, a, b) => {
+		const cell = l => document.querySelector('[data-testid="' + table + '"] tbody tr td[data-label="' + l + '"]').getBoundingClientRect().right;
+		return [cell(a), cell(b), window.innerWidth,
+			document.querySelector('[data-testid="' + table + '"] thead').getBoundingClientRect().height];
+	})`
+	signed := ""
+	for _, page := range []struct {
+		role, path, table string
+		cells             [2]string
+	}{
+		{db.RoleAgent, "/payouts", "payouts", [2]string{"Amount", "Status"}},
+		{db.RoleAgent, "/", "activity", [2]string{"Action", "From"}},
+		{db.RoleAdmin, "/users", "users", [2]string{"Email", "Status"}},
+	} {
+		if page.role != signed {
+			if signed != "" {
+				// Reopened, the sign-in page has no "signed out" flash that
+				// signInOnLoginPage would take for its answer.
+				step(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`[data-testid="logout"]`)),
+					chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
+					chromedp.Navigate(ts.URL+"/login"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)))
+			}
+			signInOnLoginPage(t, ctx, page.role+"@example.com", page.role)
+			signed = page.role
 		}
-		if stacked := header < 2; stacked != tt.stacked {
-			t.Errorf("%d px wide: header row %.0f px high, want stacked %v", tt.width, header, tt.stacked)
+		for _, tt := range []struct {
+			width   int64
+			stacked bool
+		}{{390, true}, {1280, false}} {
+			step(t, ctx, "open "+page.path, chromedp.EmulateViewport(tt.width, 800), chromedp.Navigate(ts.URL+page.path),
+				chromedp.WaitVisible(chromedp.CSS(`[data-testid="`+page.table+`"]`)))
+			js := fmt.Sprintf("%s(%q, %q, %q)", layout, page.table, page.cells[0], page.cells[1])
+			got := value(t, ctx, "layout", chromedp.Evaluate[[]float64](js))
+			a, b, width, header := got[0], got[1], got[2], got[3]
+			if a > width || b > width {
+				t.Errorf("%s, %d px wide: %s ends at %.0f px and %s at %.0f px, beyond %.0f px", page.path, tt.width, page.cells[0], a, page.cells[1], b, width)
+			}
+			if stacked := header < 2; stacked != tt.stacked {
+				t.Errorf("%s, %d px wide: header row %.0f px high, want stacked %v", page.path, tt.width, header, tt.stacked)
+			}
 		}
 	}
 }

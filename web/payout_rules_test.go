@@ -191,13 +191,14 @@ func TestAmountAndProviderLimits(t *testing.T) {
 }
 
 // FedaPay takes at most 3 payouts to one number in 24 hours: the 4th is
-// refused at the form, however the number is typed, with the time the next
-// can be made, and nothing is stored or sent.
+// refused at the form, however the number is typed (Benin's old eight
+// digits or the ten they became), with the time the next can be made, and
+// nothing is stored or sent.
 func TestFedaPayNumberCap(t *testing.T) {
 	ts := newTestServer(t)
 	agent := ts.as(db.RoleAgent)
 	form := validForms(ts)[providers.FedaPay]
-	for _, number := range []string{"97808080", "+229 97 80 80 80", "229 97808080"} {
+	for _, number := range []string{"97808080", "+229 01 97 80 80 80", "229 97808080"} {
 		agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), withValues(form, map[string]string{"phone_number": number}))
 	}
 	key := agent.openForm(providers.FedaPay)

@@ -133,10 +133,10 @@ func (c *Client) Form() providers.FormSpec {
 				Options: phoneCountries, Default: "bj",
 				Hint: "Country of the mobile money number; it must match the operator's country."},
 			{Name: FieldPhone, Label: "Mobile money number", Type: providers.FieldTel, Group: "Beneficiary", Required: true, Account: true,
-				Placeholder: "97 80 80 80", MaxLen: 24,
+				Placeholder: "01 97 80 80 80", MaxLen: 24,
 				Pattern:        `^\+?[0-9](?:[ .-]?[0-9]){6,15}$`,
 				PatternMessage: "Use digits only (spaces allowed), optionally starting with + and the country code.",
-				Hint:           "The wallet's number without the country code, e.g. 97 80 80 80 in Benin; +229… is accepted too."},
+				Hint:           "The wallet's number without the country code, e.g. 01 97 80 80 80 in Benin; +229… is accepted too."},
 			{Name: FieldEmail, Label: "Email", Type: providers.FieldEmail, Group: "Beneficiary", MaxLen: 254,
 				Hint: "Optional. FedaPay keeps one customer per email and overwrites that customer's name and number " +
 					"with these: leave it empty unless it is the beneficiary's own address."},
@@ -203,7 +203,19 @@ func (c *Client) RecipientLimit(p providers.Payout) (providers.RecipientLimit, b
 	if err != nil {
 		return providers.RecipientLimit{}, false
 	}
-	return providers.RecipientLimit{Field: FieldPhone, Noun: "mobile money number", Recipient: n, Max: MaxPayoutsPerNumber, Window: NumberWindow}, true
+	return providers.RecipientLimit{Field: FieldPhone, Noun: "mobile money number", Recipient: oneLine(n), Max: MaxPayoutsPerNumber, Window: NumberWindow}, true
+}
+
+// oneLine writes an international number the way its line is numbered now.
+// Benin moved to ten digits in November 2024 by putting 01 before every
+// eight-digit number; customers still give the old form, and both reach
+// the same wallet, so both must count against the cap as one number.
+// The payout itself is sent with the number as the agent gave it.
+func oneLine(intl string) string {
+	if national, ok := strings.CutPrefix(intl, "+229"); ok && len(national) == 8 {
+		return "+22901" + national
+	}
+	return intl
 }
 
 // Beneficiary is the payout's customer name, masked phone number and country.

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -145,6 +146,37 @@ func TestBeneficiary(t *testing.T) {
 	want := providers.Beneficiary{Name: "Ama Kpoti", AccountMasked: "•••• 8080", Country: "BJ"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Beneficiary mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// The cap counts a number however it is typed, and Benin's eight-digit
+// numbers as the ten-digit ones they became; other countries' numbers are
+// left as they are.
+func TestRecipientLimit(t *testing.T) {
+	c := New(Config{})
+	recipient := func(country, phone string) string {
+		t.Helper()
+		p := validPayout()
+		p.Fields[FieldPhoneCountry], p.Fields[FieldPhone] = country, phone
+		l, ok := c.RecipientLimit(p)
+		if !ok {
+			t.Fatalf("no limit for %s %q", country, phone)
+		}
+		if l.Max != 3 || l.Window != 24*time.Hour {
+			t.Errorf("limit %d in %v, want 3 in 24h", l.Max, l.Window)
+		}
+		return l.Recipient
+	}
+	for _, typed := range []string{"97808080", "+229 97 80 80 80", "01 97 80 80 80", "+229 0197808080", "00229-01-97-80-80-80"} {
+		if got := recipient("bj", typed); got != "+2290197808080" {
+			t.Errorf("Benin %q counts as %q, want +2290197808080", typed, got)
+		}
+	}
+	if got := recipient("tg", "90 12 34 56"); got != "+22890123456" {
+		t.Errorf("Togo 90 12 34 56 counts as %q, want +22890123456", got)
+	}
+	if got := recipient("bj", "+229 01 97 80 80 81"); got == recipient("bj", "97808080") {
+		t.Errorf("two different numbers count as one: %q", got)
 	}
 }
 

@@ -114,10 +114,10 @@ func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) {
 // if it moves the payout on, with ev; otherwise only the exchange.
 func (f *Flow) applyAnswer(ctx context.Context, p db.Payout, res providers.Result, ev db.Event) {
 	ch := withResult(db.Change{CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1)}, res)
-	to := lifecycleStatus(res.Status)
-	if to == db.StatusUnknown || to == p.Status || !db.CanTransition(p.Status, to) {
-		// The provider still does not settle it, or says something older
-		// than what we know: record the exchange only.
+	to := answered(p.Status, res.Status)
+	if to == p.Status || !db.CanTransition(p.Status, to) {
+		// Nothing new, or something older than what we know: record the
+		// exchange only.
 		ch.ErrorCode, ch.ErrorMessage = "", ""
 		f.record(ctx, p, ch, db.Event{})
 		return
@@ -127,7 +127,31 @@ func (f *Flow) applyAnswer(ctx context.Context, p db.Payout, res providers.Resul
 		ch.CheckAt = f.Now()
 	}
 	ev.Details = map[string]any{"source": "reconciliation", "raw_status": res.RawStatus}
+	if to == db.StatusUnknown {
+		ev.Details["why"] = unsettled
+	}
 	f.record(ctx, p, ch, ev)
+}
+
+// unsettled says why a provider's status made a payout unknown.
+const unsettled = "the provider's status does not say whether the payout was paid: it is asked again, and a manager may settle it by hand"
+
+// answered is the status a payout in status from moves to when its
+// provider reports s. A status that settles nothing (Smart Glocal's
+// "error", which their support resolves, or one no document lists) makes a
+// payout the provider holds unknown, where a manager sees it and may
+// decide, while reconciliation keeps asking. A payout being sent, or one
+// already unknown or final, stays where it is.
+func answered(from db.Status, s providers.Status) db.Status {
+	to := lifecycleStatus(s)
+	if to != db.StatusUnknown {
+		return to
+	}
+	switch from {
+	case db.StatusProcessing, db.StatusAwaitingCustomer, db.StatusAwaitingConfirmation:
+		return db.StatusUnknown
+	}
+	return from
 }
 
 // confirm answers Smart Glocal's confirm step: the provider's session must
@@ -227,7 +251,7 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 	}
 	ch := db.Change{ProviderID: u.ProviderID, PaymentID: u.PaymentID, ProviderReference: u.ProviderReference,
 		RawStatus: u.RawStatus, ErrorCode: u.ErrorCode, ErrorMessage: u.ErrorMessage, PayoutOption: u.PayoutOption}
-	to := lifecycleStatus(u.Status)
+	to := answered(p.Status, u.Status)
 	if u.HintOnly {
 		rail, _ := f.Rails.Get(name)
 		cctx, cancel := context.WithTimeout(ctx, f.SendTimeout)
@@ -236,11 +260,11 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 		if lerr != nil {
 			// Unverified: keep the exchange, leave the status to reconciliation.
 			ch = db.Change{Exchanges: exchanges(res.Exchanges), CheckAt: f.Now()}
-			to = db.StatusUnknown
+			to = p.Status
 			ev.Details["lookup"] = "failed: " + lerr.Error()
 		} else {
 			ch = withResult(db.Change{}, res)
-			to = lifecycleStatus(res.Status)
+			to = answered(p.Status, res.Status)
 			ev.Details["lookup"] = string(res.Status)
 		}
 	}
@@ -261,11 +285,15 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 		pe := systemEvent("payout.status_changed")
 		pe.Actor = db.Actor{Type: db.ActorProvider, ID: string(name)}
 		pe.Details = map[string]any{"source": "webhook", "event_id": u.EventID}
-		if to != db.StatusUnknown && to != p.Status {
+		if to != p.Status {
 			change.To = to
 			change.Fields = f.finalFields(p, to)
-			if to == db.StatusAwaitingConfirmation {
+			switch to {
+			case db.StatusAwaitingConfirmation:
 				change.CheckAt = f.Now()
+			case db.StatusUnknown:
+				pe.Details["why"] = unsettled
+				change.CheckAt = f.nextCheck(0)
 			}
 		}
 		if change.IsZero() {

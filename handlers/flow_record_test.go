@@ -151,3 +151,56 @@ func TestLostSendOutcomeIsRecordedLater(t *testing.T) {
 		t.Errorf("a second RetryLost recorded %d, want nothing left", n)
 	}
 }
+
+// Asked about a payout it holds, a provider whose answer settles nothing
+// makes the payout unknown, once, with why; a later answer that settles it
+// moves it on. A payout still being sent is left to its send.
+func TestUnsettledAnswerMakesThePayoutUnknown(t *testing.T) {
+	ctx := context.Background()
+	f, d, sending := flowOnDB(t)
+	store := db.NewPayouts(d)
+	ask := func(p db.Payout, s providers.Status) db.Payout {
+		t.Helper()
+		p, err := store.Get(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.applyAnswer(ctx, p, providers.Result{Status: s, RawStatus: string(s)}, systemEvent("payout.status_changed"))
+		if p, err = store.Get(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	why := func(p db.Payout) int {
+		n := 0
+		events, err := db.NewAudit(d).ByTarget(ctx, "payout", strconv.FormatInt(p.ID, 10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range events {
+			if e.Details["why"] == unsettled {
+				n++
+			}
+		}
+		return n
+	}
+
+	if p := ask(sending(), providers.StatusUnknown); p.Status != db.StatusSubmitting {
+		t.Errorf("a payout being sent moved to %s on an unsettling answer", p.Status)
+	}
+	p := sending()
+	if err := store.Change(ctx, p.ID, db.Change{To: db.StatusProcessing}, systemEvent("payout.submitted")); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if p = ask(p, providers.StatusUnknown); p.Status != db.StatusUnknown {
+			t.Fatalf("after an unsettling answer the payout is %s, want unknown", p.Status)
+		}
+	}
+	if n := why(p); n != 1 {
+		t.Errorf("%d events say why the payout is unknown, want 1", n)
+	}
+	if p = ask(p, providers.StatusPaid); p.Status != db.StatusPaid {
+		t.Errorf("after the provider says paid the payout is %s", p.Status)
+	}
+}

@@ -360,6 +360,60 @@ func TestAgentsCannotResolveManagersMust(t *testing.T) {
 	}
 }
 
+// A provider status that settles nothing (999: Smart Glocal's session
+// "error", its payout "failed", which Smart Glocal says is not final) makes
+// the payout unknown, where a manager sees it, rather than leaving it
+// "processing" and asked about forever; asking again keeps it unknown.
+func TestUnsettledStatusWaitsForAManager(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	id := agent.submit(providers.SmartGlocal, agent.openForm(providers.SmartGlocal),
+		withValues(validForms(ts)[providers.SmartGlocal], map[string]string{"amount": "999"}))
+	p := ts.waitStatus(id, db.StatusUnknown)
+	if p.RawStatus != "error/failed" || p.ErrorCode != "internal_error" {
+		t.Errorf("unknown payout keeps provider status %q and error %q, want error/failed and internal_error", p.RawStatus, p.ErrorCode)
+	}
+	var why []db.Event
+	for _, e := range ts.events("payout.status_changed") {
+		if e.TargetID == strconv.FormatInt(id, 10) && e.Details["why"] != nil {
+			why = append(why, e)
+		}
+	}
+	if len(why) != 1 || !strings.Contains(fmt.Sprint(why[0].Details["why"]), "does not say whether the payout was paid") {
+		t.Errorf("events saying why the payout is unknown: %+v, want one", why)
+	}
+	// Reconciliation asks again and again; the answer does not change, so
+	// neither does the payout.
+	deadline, first := time.Now().Add(10*time.Second), p.Checks
+	for p.Checks < first+3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s the payout was checked %d times", p.Checks)
+		}
+		time.Sleep(20 * time.Millisecond)
+		p, _ = db.NewPayouts(ts.DB).Get(context.Background(), id)
+	}
+	if p.Status != db.StatusUnknown {
+		t.Fatalf("after %d checks the payout is %s, want unknown", p.Checks, p.Status)
+	}
+	if n := ts.App.Sandbox().Count(providers.SmartGlocal, "payout created"); n != 1 {
+		t.Errorf("%d payouts at Smart Glocal, want 1", n)
+	}
+	manager := ts.as(db.RoleManager)
+	path := "/payouts/" + strconv.FormatInt(id, 10)
+	row := manager.get("/payouts/unknown").doc(t).Find(`[data-testid="payout-` + strconv.FormatInt(id, 10) + `"]`)
+	if row.Length() != 1 || !strings.Contains(row.Find(`[data-testid="queue-problem"]`).Text(), "support") {
+		t.Errorf("the managers' queue shows %q for the payout, want it with the provider's words", row.Text())
+	}
+	if agent.get("/").doc(t).Find(`[data-testid="attention-unknown"] a[href="`+path+`"]`).Length() != 1 {
+		t.Error("the agent's dashboard does not list the unknown payout")
+	}
+	form := url.Values{"outcome": {"failed"}, "reason": {"Smart Glocal support confirmed the payout failed."}}
+	wantStatus(t, manager.postForm(path+"/resolve", form), http.StatusSeeOther)
+	if got, _ := db.NewPayouts(ts.DB).Get(context.Background(), id); got.Status != db.StatusFailed {
+		t.Errorf("after the manager's decision the payout is %s, want failed", got.Status)
+	}
+}
+
 func TestTimeoutSettledByReconciliation(t *testing.T) {
 	ts := newTestServer(t)
 	agent := ts.as(db.RoleAgent)

@@ -32,6 +32,10 @@ const (
 	// FaultOutOfOrder: the final webhook is followed by a stale "in
 	// progress" one.
 	FaultOutOfOrder Fault = "out_of_order_webhook"
+	// FaultUnsettled: Smart Glocal ends the session in status "error" with
+	// the payout failed, which its documents call not final (its support
+	// settles it). The other providers have no such status and pay as usual.
+	FaultUnsettled Fault = "unsettled"
 )
 
 // MagicValue documents one fault trigger for the sandbox index page.
@@ -50,6 +54,7 @@ var MagicValues = []MagicValue{
 	{418, FaultMalformed, "the payout is created and the answer is HTTP 200 with a body that is not JSON"},
 	{222, FaultDuplicateWebhook, "the final webhook is delivered twice"},
 	{333, FaultOutOfOrder, "the final webhook is followed by a stale in-progress one"},
+	{999, FaultUnsettled, "Smart Glocal only: the session ends in status error with the payout failed, which is not final (Smart Glocal's support settles it); the other providers pay as usual"},
 }
 
 // FaultFor returns the fault a payout of amount m to account triggers.

@@ -157,7 +157,7 @@ func (k *smartglocalSim) start(w http.ResponseWriter, r *http.Request, body []by
 	now := time.Now()
 	sess.status, sess.updated, sess.fault = "in_progress", now, fault
 	// The seed's start answer shows the payout already in_progress, as the
-	// session is; it stays so through ready_to_confirm and confirm.
+	// session is; it is pending while it waits for the confirm.
 	sess.pay = &sgPayment{id: "po_" + sgID(), status: "in_progress", created: now, sgPayout: p}
 	out := sess.json()
 	k.mu.Unlock()
@@ -171,7 +171,7 @@ func (k *smartglocalSim) start(w http.ResponseWriter, r *http.Request, body []by
 func (k *smartglocalSim) confirm(w http.ResponseWriter, r *http.Request, body []byte) {
 	k.decide(w, body, func(sess *sgSession) {
 		k.s.count(providers.SmartGlocal, "session confirmed")
-		sess.nextAction = ""
+		sess.nextAction, sess.pay.status = "", "in_progress"
 		k.s.after(1, func() { k.finish(sess) })
 	})
 }

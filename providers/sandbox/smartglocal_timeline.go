@@ -22,7 +22,9 @@ func (k *smartglocalSim) readyToConfirm(sess *sgSession) {
 		k.mu.Unlock()
 		return
 	}
-	sess.nextAction, sess.updated = "confirm", time.Now()
+	// The payout waits as pending until the confirm, as Smart Glocal's
+	// ready_to_confirm shows it.
+	sess.nextAction, sess.updated, sess.pay.status = "confirm", time.Now(), "pending"
 	sess.ready = sess.json()
 	hook := sgHook(smartglocal.WebhookReadyToConfirm, sess.ready)
 	k.mu.Unlock()
@@ -41,8 +43,8 @@ func (k *smartglocalSim) readyToConfirm(sess *sgSession) {
 }
 
 // cancelLocked cancels a session waiting for confirm and returns the
-// payment_finished webhook. The payout keeps its in_progress status: only
-// the session says cancelled.
+// payment_finished webhook. The payout keeps its pending status: only the
+// session says cancelled.
 func (k *smartglocalSim) cancelLocked(sess *sgSession) []byte {
 	now := time.Now()
 	sess.status, sess.nextAction, sess.updated = "cancelled", "", now
@@ -55,10 +57,14 @@ func (k *smartglocalSim) finish(sess *sgSession) {
 	k.mu.Lock()
 	now := time.Now()
 	sess.updated, sess.pay.finished = now, now
-	if sess.fault == FaultDecline {
+	switch sess.fault {
+	case FaultDecline:
 		sess.status, sess.pay.status = "cancelled", "failed"
 		sess.pay.errCode, sess.pay.errDesc = sgCodeDeclined, "The recipient's bank declined the payout"
-	} else {
+	case FaultUnsettled:
+		sess.status, sess.pay.status = "error", "failed"
+		sess.pay.errCode, sess.pay.errDesc = sgCodeInternal, "Unexpected error: ask Smart Glocal support for the payout's final status"
+	default:
 		sess.status, sess.pay.status = "accepted", "succeeded"
 	}
 	hook := sgHook(smartglocal.WebhookPaymentFinished, sess.json())

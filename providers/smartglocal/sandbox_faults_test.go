@@ -221,6 +221,40 @@ func TestSandboxWebhookFaults(t *testing.T) {
 	}
 }
 
+// 999: the session ends in "error" with its payout failed, which Smart
+// Glocal's documents call not final; the client says unknown, never failed,
+// and keeps the provider's error for the people who settle it.
+func TestSandboxUnsettled(t *testing.T) {
+	env, c := newEnv(t)
+	res, err := c.Submit(ctxFor(t, 5*time.Second), payout(999), providers.Ref{})
+	if err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	hook(t, env, c, 1)
+	ref := providers.Ref{ProviderID: res.ProviderID, PaymentID: res.PaymentID}
+	if _, err := c.Confirm(ctxFor(t, 5*time.Second), ref); err != nil {
+		t.Fatalf("Confirm: %v", err)
+	}
+	done := hook(t, env, c, 2)
+	look, err := c.Lookup(ctxFor(t, 5*time.Second), ref)
+	if err != nil {
+		t.Fatalf("Lookup: %v", err)
+	}
+	for _, got := range []struct {
+		what                         string
+		status                       providers.Status
+		raw, errorCode, errorMessage string
+	}{
+		{"webhook", done.Status, done.RawStatus, done.ErrorCode, done.ErrorMessage},
+		{"lookup", look.Status, look.RawStatus, look.ErrorCode, look.ErrorMessage},
+	} {
+		wantStatus(t, got.what, got.status, providers.StatusUnknown)
+		if got.raw != "error/failed" || got.errorCode != "internal_error" || !strings.Contains(got.errorMessage, "support") {
+			t.Errorf("%s: raw %q, error %s %q; want error/failed with the provider's internal_error", got.what, got.raw, got.errorCode, got.errorMessage)
+		}
+	}
+}
+
 func TestSandboxAutoCancel(t *testing.T) {
 	env := sandboxtest.Start(t, sandbox.Config{Step: 2 * time.Millisecond})
 	c := clientFor(env, smartglocal.Config{})

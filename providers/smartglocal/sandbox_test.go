@@ -92,6 +92,10 @@ func TestSandboxConfirmFlow(t *testing.T) {
 	if ready.ProviderID != res.ProviderID || ready.PaymentID != res.PaymentID || ready.Reference != p.Reference || ready.NextAction != "confirm" {
 		t.Errorf("ready_to_confirm: got %+v, want ids %s/%s, reference %s, next action confirm", ready, res.ProviderID, res.PaymentID, p.Reference)
 	}
+	// providers.md §2.3: the session in_progress, the payout pending.
+	if ready.RawStatus != "in_progress/pending" {
+		t.Errorf("ready_to_confirm: session/payout status %q, want in_progress/pending", ready.RawStatus)
+	}
 
 	ref := providers.Ref{ProviderID: res.ProviderID, PaymentID: res.PaymentID}
 	look, err := c.Lookup(ctxFor(t, 5*time.Second), ref)
@@ -108,6 +112,9 @@ func TestSandboxConfirmFlow(t *testing.T) {
 		t.Fatalf("Confirm: %v", err)
 	}
 	wantStatus(t, "confirm", conf.Status, providers.StatusProcessing)
+	if conf.RawStatus != "in_progress/in_progress" {
+		t.Errorf("confirmed: session/payout status %q, want in_progress/in_progress", conf.RawStatus)
+	}
 	done := hook(t, env, c, 2)
 	wantStatus(t, "payment_finished", done.Status, providers.StatusPaid)
 	if done.EventID == ready.EventID {

@@ -83,6 +83,46 @@ func EmailLookAlike(email string) string {
 	if norm.NFKC.String(email) != norm.NFC.String(email) {
 		return "contains full-width or other look-alike characters (such as ａ)"
 	}
+	for part := range strings.FieldsFuncSeq(email, func(r rune) bool { return r == '@' || r == '.' }) {
+		if mixesScripts(part) {
+			return "mixes letters of different alphabets (such as a Cyrillic а among Latin letters)"
+		}
+	}
+	return ""
+}
+
+// mixesScripts reports whether s holds letters of more than one script,
+// the way "аgent" with a Cyrillic а passes for "agent". Scripts written
+// together (Han with kana or Hangul) count as one, as Unicode's
+// "highly restrictive" identifiers allow.
+func mixesScripts(s string) bool {
+	first := ""
+	for _, r := range s {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		script := scriptOf(r)
+		switch script {
+		case "Common", "Inherited":
+			continue
+		case "Hiragana", "Katakana", "Hangul", "Bopomofo":
+			script = "Han"
+		}
+		if first == "" {
+			first = script
+		} else if script != first {
+			return true
+		}
+	}
+	return false
+}
+
+func scriptOf(r rune) string {
+	for name, table := range unicode.Scripts {
+		if unicode.Is(table, r) {
+			return name
+		}
+	}
 	return ""
 }
 

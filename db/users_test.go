@@ -254,6 +254,8 @@ func TestEmailsThatLookTheSame(t *testing.T) {
 		"bo\u200bb@example.com": "invisible", "a\u202eb@example.com": "invisible",
 		"\uff41gent@example.com": "full-width", "of\ufb01ce@example.com": "look-alike", "agent@ｅxample.com": "full-width",
 		"bob@example.com": "", "jos\u00e9@example.com": "", "jose\u0301@example.com": "", "ваня@example.com": "",
+		"\u0430gent@example.com": "alphabets", "agent@ex\u0430mple.com": "alphabets", "agent@example.c\u043em": "alphabets",
+		"ваня@пример.рф": "", "用户@example.com": "", "やまだ太郎@example.jp": "", "김민수@example.kr": "",
 	} {
 		if got := db.EmailLookAlike(email); (want == "") != (got == "") || !strings.Contains(got, want) {
 			t.Errorf("EmailLookAlike(%q) = %q, want it to say %q", email, got, want)

@@ -50,7 +50,6 @@ func (h *Payouts) Approve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	me, _ := UserFrom(r.Context())
-	note := truncate(strings.TrimSpace(r.PostForm.Get("note")), 1000)
 	switch {
 	case p.Status != db.StatusPendingApproval:
 		h.tooLate(w, r, p, event(r, "payout.approved"), "it is "+string(p.Status),
@@ -66,8 +65,9 @@ func (h *Payouts) Approve(w http.ResponseWriter, r *http.Request) {
 		h.expire(w, r, p)
 		return
 	}
+	// An approval carries no free text: the form offers none, and what
+	// the manager approved is the hash of what they saw.
 	ev := event(r, "payout.approved")
-	ev.Reason = note
 	hash := approvalHash(p)
 	ev.Details = map[string]any{"approval_hash": hash}
 	ch := db.Change{Only: []db.Status{db.StatusPendingApproval}, To: db.StatusQueued, Enqueue: true, ApprovalHash: hash, ApprovedBy: me.ID}
@@ -84,9 +84,15 @@ func (h *Payouts) Reject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	me, _ := UserFrom(r.Context())
-	if p.Status == db.StatusPendingApproval && p.CreatedBy == me.ID {
+	switch {
+	case p.Status == db.StatusPendingApproval && p.CreatedBy == me.ID:
 		h.refuse(w, r, p, "payout.rejection_refused", http.StatusForbidden,
 			"Nobody rejects their own payout: another manager must decide on it. To take it back, withdraw it.")
+		return
+	case p.Status == db.StatusPendingApproval && h.expired(p):
+		// Past its time it has expired, whoever finds it first, as when
+		// approved or withdrawn.
+		h.expire(w, r, p)
 		return
 	}
 	h.endWithReason(w, r, p, "payout.rejected", db.StatusRejected, "Rejected",

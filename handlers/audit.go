@@ -81,6 +81,11 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f 
 		}
 		if t.through {
 			when = when.Add(span)
+			if when.Year() > 9999 {
+				// "To the end of 9999" is no bound at all; kept, it would
+				// be year 10000, which sorts before every stored time.
+				continue
+			}
 		}
 		*t.out = when
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -257,7 +258,10 @@ func (h *Payouts) Refresh(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.Flow.Reconcile(r.Context(), p, event(r, "payout.status_changed"))
+	// The check runs to its end even if the browser leaves: the provider
+	// may act on the call (a replayed create, a confirm), and what it
+	// answered must be recorded. Reconcile bounds each call itself.
+	h.Flow.Reconcile(context.WithoutCancel(r.Context()), p, event(r, "payout.status_changed"))
 	after, err := h.Store.Get(r.Context(), p.ID)
 	if err != nil {
 		serverError(w, r, h.Log, err)

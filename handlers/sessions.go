@@ -54,8 +54,16 @@ const (
 func init() { gob.Register([]any{}) }
 
 // touchEvery limits last-seen writes to one a minute per session, so that
-// browsing does not cost a durable commit per request.
+// browsing does not cost a durable commit per request; a shorter idle limit
+// shortens it (see touchAfter).
 const touchEvery = time.Minute
+
+// touchAfter is how stale last-seen may be before a request writes it
+// again: touchEvery, or a tenth of the idle limit when that is shorter, so
+// that nobody active is signed out for want of a write.
+func (st *SessionStore) touchAfter() time.Duration {
+	return min(touchEvery, st.Idle/10)
+}
 
 // CookieName returns the session cookie's name.
 func (st *SessionStore) CookieName() string {
@@ -119,7 +127,7 @@ func (st *SessionStore) New(r *http.Request, name string) (*sessions.Session, er
 		s.Values[keyUser] = row.User
 	}
 	// A page polling by itself is no sign that anyone is there.
-	if now.Sub(row.LastSeenAt) >= touchEvery && r.Header.Get(views.BackgroundHeader) == "" {
+	if now.Sub(row.LastSeenAt) >= st.touchAfter() && r.Header.Get(views.BackgroundHeader) == "" {
 		if err := st.DB.Touch(r.Context(), hash, now); err != nil {
 			return s, err
 		}

@@ -34,8 +34,11 @@ type Webhooks struct {
 // maxWebhookBytes bounds a delivery's body; providers send a few KiB.
 const maxWebhookBytes = 1 << 20
 
-// Receive handles one delivery.
+// Receive handles one delivery. What it writes is written even if the
+// sender hangs up meanwhile: every delivery is audited, and a hint's lookup
+// may already have been answered.
 func (h *Webhooks) Receive(w http.ResponseWriter, r *http.Request) {
+	r = r.WithContext(context.WithoutCancel(r.Context()))
 	name := providers.Name(r.PathValue("provider"))
 	ev := event(r, "webhook.received")
 	ev.Actor, ev.Provider = db.Actor{Type: db.ActorProvider, ID: string(name)}, string(name)

@@ -109,8 +109,10 @@ func TestMakerChecker(t *testing.T) {
 	if p, _ := db.NewPayouts(ts.DB).Get(t.Context(), id); p.Status != db.StatusPendingApproval {
 		t.Errorf("a stale approval moved the payout to %s", p.Status)
 	}
-	// Approved as now shown, it is sent.
-	manager.approve(id)
+	// Approved as now shown, it is sent. Text the form does not offer (a
+	// crafted "note" with a NUL and a direction override) is not kept.
+	r = manager.postForm(path+"/approve", url.Values{"seen": {manager.approveHash(id)}, "note": {"ok\x00nul\u202ex"}})
+	wantStatus(t, r, http.StatusSeeOther)
 	p := ts.waitStatus(id, db.StatusPaid)
 	if p.ApprovedByEmail != "manager@example.com" || p.ApprovalHash == "" {
 		t.Errorf("approval recorded as %q %q", p.ApprovedByEmail, p.ApprovalHash)
@@ -124,7 +126,7 @@ func TestMakerChecker(t *testing.T) {
 		t.Errorf("refused approvals audited as %+v", refused)
 	}
 	approved := ts.events("payout.approved")
-	if len(approved) != 2 || approved[1].Actor.Email != "manager@example.com" || approved[1].Details["approval_hash"] != p.ApprovalHash {
+	if len(approved) != 2 || approved[1].Actor.Email != "manager@example.com" || approved[1].Details["approval_hash"] != p.ApprovalHash || approved[1].Reason != "" {
 		t.Errorf("approvals audited as %+v", approved)
 	}
 	statuses, _ := ts.trail(id)
@@ -287,6 +289,36 @@ func TestRejectAndExpire(t *testing.T) {
 	}
 	if n := ts.App.Sandbox().Count(providers.FedaPay, "payout created"); n != 0 {
 		t.Errorf("FedaPay saw %d payouts, want none", n)
+	}
+}
+
+// A payout found past its approval time by a decision, before the expiry
+// job got to it, expires: neither approved, rejected nor withdrawn.
+func TestDecisionsPastTheApprovalTimeExpire(t *testing.T) {
+	ts := newTestServerWith(t, false) // no expiry job
+	agent, manager := ts.as(db.RoleAgent), ts.as(db.RoleManager)
+	ids := map[string]int64{}
+	for _, action := range []string{"approve", "reject", "withdraw"} {
+		ids[action] = agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
+	}
+	seen := manager.approveHash(ids["approve"])
+	ts.Clock.Advance(73 * time.Hour)
+	agent, manager = ts.as(db.RoleAgent), ts.as(db.RoleManager) // signed in again
+	reason := url.Values{"reason": {"Decided long after it was asked for."}}
+	for action, c := range map[string]*client{"approve": manager, "reject": manager, "withdraw": agent} {
+		id := ids[action]
+		form := reason
+		if action == "approve" {
+			form = url.Values{"seen": {seen}}
+		}
+		path := "/payouts/" + strconv.FormatInt(id, 10)
+		wantStatus(t, c.postForm(path+"/"+action, form), http.StatusSeeOther)
+		if p, _ := db.NewPayouts(ts.DB).Get(t.Context(), id); p.Status != db.StatusExpired {
+			t.Errorf("%s past the approval time: the payout is %s, want expired", action, p.Status)
+		}
+		if msg := c.get(path).doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "waited too long") {
+			t.Errorf("%s past the approval time: the page says %q", action, msg)
+		}
 	}
 }
 

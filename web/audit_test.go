@@ -368,6 +368,8 @@ func TestAuditToIncludesTheTimeWritten(t *testing.T) {
 		{"2030-11-21T14:30", "2030-11-21T14:31", 3},
 		{"2030-11-21T14:30:59", "2030-11-21T14:30:59", 1},
 		{"", "2030-11-20", 1},
+		{"2030-11-21", "9999-12-31", 5},
+		{"2030-11-21", "9999-12-31T23:59", 5},
 	} {
 		q := url.Values{"action": {"test.when"}, "from": {tt.from}, "to": {tt.to}}
 		doc := manager.get("/audit?" + q.Encode()).doc(t)

@@ -13,6 +13,7 @@ import (
 
 	"payoutdesk/db"
 	"payoutdesk/providers"
+	"payoutdesk/web"
 )
 
 const cookieName = "payoutdesk_session"
@@ -162,6 +163,21 @@ func TestSessionIdleAndAbsoluteExpiry(t *testing.T) {
 	if got := len(ts.events("auth.session.expired")); got != 2 {
 		t.Errorf("got %d expiry events, want 2", got)
 	}
+}
+
+// With a short idle limit, a request every quarter of it keeps the
+// session alive however long; the limit without one ends it.
+func TestShortIdleLimitKeepsActiveSessions(t *testing.T) {
+	ts := newTestServerConfig(t, false, func(c *web.Config) { c.SessionIdle = 20 * time.Second })
+	c := ts.as(db.RoleAgent)
+	for i := range 12 {
+		ts.Clock.Advance(5 * time.Second)
+		if r := c.get("/"); r.StatusCode != http.StatusOK {
+			t.Fatalf("after %d s of a request every 5 s: status %d, want 200", 5*(i+1), r.StatusCode)
+		}
+	}
+	ts.Clock.Advance(21 * time.Second)
+	wantStatus(t, c.get("/"), http.StatusSeeOther)
 }
 
 // TestPollingDoesNotKeepASessionAlive: a payout page left open polls every

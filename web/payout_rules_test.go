@@ -713,6 +713,63 @@ func TestWebhooksCannotRewriteAFinalPayout(t *testing.T) {
 	}
 }
 
+// "Refresh status" on an unknown Monime payout replays its create; the
+// agent's browser giving up meanwhile must not lose what the provider was
+// asked and answered. 408: the sandbox holds the replay until the app's
+// call times out, long after the browser left.
+func TestRefreshRecordsItsCheckAfterTheBrowserLeaves(t *testing.T) {
+	ts := newTestServerWith(t, false) // no reconciliation but the agent's
+	ctx := context.Background()
+	store := db.NewPayouts(ts.DB)
+	p, _, err := store.Create(ctx, db.NewPayout{
+		Provider: "monime", Status: db.StatusQueued, AmountMinor: 40800, Currency: "SLE",
+		IdempotencyKey: "REFRESHLEAVESKEY", Reference: "PD-REFRESHLEAVESKEY",
+		Fields:          map[string]string{"amount": "408.00", "currency": "SLE", "provider_code": "m17", "account_id": "+23278123456"},
+		BeneficiaryName: "+232 •••• 3456", BeneficiaryAccount: "•••• 3456", CreatedBy: ts.Users[db.RoleAgent].ID,
+	}, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.created"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []db.Status{db.StatusSubmitting, db.StatusUnknown} {
+		if err := store.Change(ctx, p.ID, db.Change{To: to}, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout." + string(to)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Sent a moment ago, so its create may be replayed with its key.
+	if _, err := ts.DB.W.Exec(`UPDATE payouts SET submitted_at = ? WHERE id = ?`, time.Now().UTC().Format(db.TimeLayout), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	agent := ts.as(db.RoleAgent)
+	agent.hc.Timeout = 300 * time.Millisecond
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/payouts/"+strconv.FormatInt(p.ID, 10)+"/refresh", nil)
+	req.Header.Set("Origin", ts.URL)
+	if resp, err := agent.hc.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the refresh answered (%d) before the browser gave up: the test needs a held call", resp.StatusCode)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := store.Get(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs, err := store.Exchanges(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Checks == 1 && len(xs) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the browser left: %d checks and %d exchanges recorded, want the refresh's 1 and 1", got.Checks, len(xs))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := ts.App.Sandbox().Count(providers.Monime, "payout created"); n != 1 {
+		t.Errorf("%d payouts at Monime, want 1", n)
+	}
+}
+
 func TestRefreshStatusWithoutJavaScript(t *testing.T) {
 	ts := newTestServer(t)
 	agent := ts.as(db.RoleAgent)

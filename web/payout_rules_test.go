@@ -163,9 +163,12 @@ func TestAmountAndProviderLimits(t *testing.T) {
 		{providers.Monime, map[string]string{"metadata": strings.Repeat("k", 65) + "=v"}, "metadata", "64"},
 		{providers.Monime, map[string]string{"metadata": "ticket=" + strings.Repeat("v", 101)}, "metadata", "100"},
 		{providers.Kibramoa, map[string]string{"country": "MX", "currency": "BRL"}, "currency", ""},
+		// A digit short must not be some other customer's wallet.
+		{providers.Monime, map[string]string{"account_id": "078 123 45"}, "account_id", "8 digits"},
+		{providers.FedaPay, map[string]string{"phone_country": "tg", "mode": "moov_tg", "phone_number": "97 80 80 8"}, "phone_number", "8 digits"},
 	}
-	for _, tt := range tests {
-		t.Run(string(tt.provider)+"/"+tt.field, func(t *testing.T) {
+	for i, tt := range tests {
+		t.Run(string(tt.provider)+"/"+tt.field+"/"+strconv.Itoa(i), func(t *testing.T) {
 			agent := agent.forT(t)
 			key := agent.openForm(tt.provider)
 			form := withValues(forms[tt.provider], tt.set)

@@ -3,6 +3,7 @@ package fedapay
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -54,15 +55,23 @@ func DefaultModes() []Mode {
 
 type country struct {
 	Code, Name, CallingCode, Currency string
+	// Mobile matches a mobile number of the country's numbering plan
+	// without its country code; Digits says the same in words.
+	Mobile *regexp.Regexp
+	Digits string
 }
 
+// countries are FedaPay's, with their mobile numbering plans: Benin's
+// numbers gained a leading 01 in November 2024 (customers still give the
+// eight digits), Côte d'Ivoire's mobiles are 01, 05 or 07 and eight digits
+// since 2021, Guinea's start with 6 and Senegal's with 7.
 var countries = []country{
-	{"bj", "Benin", "229", "XOF"},
-	{"tg", "Togo", "228", "XOF"},
-	{"ci", "Côte d'Ivoire", "225", "XOF"},
-	{"gn", "Guinea", "224", "GNF"},
-	{"ne", "Niger", "227", "XOF"},
-	{"sn", "Senegal", "221", "XOF"},
+	{"bj", "Benin", "229", "XOF", regexp.MustCompile(`^(?:01[0-9]{8}|[2-9][0-9]{7})$`), "10 digits starting with 01 (or the older 8 digits)"},
+	{"tg", "Togo", "228", "XOF", regexp.MustCompile(`^[1-9][0-9]{7}$`), "8 digits"},
+	{"ci", "Côte d'Ivoire", "225", "XOF", regexp.MustCompile(`^0[157][0-9]{8}$`), "10 digits starting with 01, 05 or 07"},
+	{"gn", "Guinea", "224", "GNF", regexp.MustCompile(`^6[0-9]{8}$`), "9 digits starting with 6"},
+	{"ne", "Niger", "227", "XOF", regexp.MustCompile(`^[1-9][0-9]{7}$`), "8 digits"},
+	{"sn", "Senegal", "221", "XOF", regexp.MustCompile(`^7[0-9]{8}$`), "9 digits starting with 7"},
 }
 
 func countryByCode(code string) (country, bool) {
@@ -236,15 +245,12 @@ func (c *Client) Beneficiary(p providers.Payout) providers.Beneficiary {
 	return b
 }
 
-// minNational is the fewest digits of a national number in FedaPay's
-// countries (Benin's, Togo's and Niger's older eight).
-const minNational = 8
-
 var errPhoneDigits = errors.New("Use digits only, optionally starting with + and the country code.")
 
 // formatPhone writes a phone number typed by an agent in the given format,
-// checking that a country code, if typed, is the country's. Its errors are
-// worded for the agent and never repeat the number.
+// checking that a country code, if typed, is the country's, and that the
+// number is a mobile number there: a digit too few must not pay someone
+// else. Its errors are worded for the agent and never repeat the number.
 func formatPhone(raw, countryCode string, format PhoneFormat) (string, error) {
 	n := providers.StripSeparators(raw)
 	if strings.HasPrefix(n, "00") {
@@ -261,10 +267,9 @@ func formatPhone(raw, countryCode string, format PhoneFormat) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("Unknown phone country %q.", countryCode)
 	}
-	// "229 97 80 80 80": the country code typed without + or 00. No
-	// national number in FedaPay's countries has more than 10 digits, so
-	// the code followed by 8 or more is the code, not part of the number.
-	if rest, ok := strings.CutPrefix(digits, ct.CallingCode); !intl && ok && len(rest) >= minNational {
+	// "229 97 80 80 80": the country code typed without + or 00, known by
+	// a whole mobile number following it.
+	if rest, ok := strings.CutPrefix(digits, ct.CallingCode); !intl && ok && ct.Mobile.MatchString(rest) {
 		intl = true
 	}
 	if intl {
@@ -273,6 +278,9 @@ func formatPhone(raw, countryCode string, format PhoneFormat) (string, error) {
 			return "", fmt.Errorf("This number does not start with +%s, the code of %s.", ct.CallingCode, ct.Name)
 		}
 		digits = local
+	}
+	if !ct.Mobile.MatchString(digits) {
+		return "", fmt.Errorf("Mobile numbers in %s have %s after +%s: check this one.", ct.Name, ct.Digits, ct.CallingCode)
 	}
 	if format == PhoneInternational {
 		return "+" + ct.CallingCode + digits, nil

@@ -113,6 +113,10 @@ func TestCheck(t *testing.T) {
 			want: map[string]string{"phone_country": "Choose the country of the mobile money number."}},
 		{name: "number with another country code", change: func(p *providers.Payout) { p.Fields[FieldPhone] = "+228 97808080" },
 			want: map[string]string{"phone_number": "This number does not start with +229, the code of Benin."}},
+		{name: "a digit short", change: func(p *providers.Payout) { p.Fields[FieldPhone] = "97 80 80 8" },
+			want: map[string]string{"phone_number": "Mobile numbers in Benin have 10 digits starting with 01 (or the older 8 digits) after +229: check this one."}},
+		{name: "ten digits not starting with 01", change: func(p *providers.Payout) { p.Fields[FieldPhone] = "97 80 80 80 80" },
+			want: map[string]string{"phone_number": "Mobile numbers in Benin have 10 digits starting with 01 (or the older 8 digits) after +229: check this one."}},
 		{name: "long description", change: func(p *providers.Payout) { p.Fields[FieldDescription] = string(make([]rune, 256)) },
 			want: map[string]string{"description": "Keep the purpose to 255 characters."}},
 		{name: "GNF outside Guinea", cfg: Config{Currencies: []string{"XOF", "GNF"}},
@@ -126,7 +130,7 @@ func TestCheck(t *testing.T) {
 		{name: "GNF in Guinea, no XOF limit", cfg: Config{Currencies: []string{"XOF", "GNF"}},
 			change: func(p *providers.Payout) {
 				p.Amount = providers.Money{Minor: 5_000_000, Currency: "GNF"}
-				p.Fields[FieldMode], p.Fields[FieldPhoneCountry] = "mtn_open_gn", "gn"
+				p.Fields[FieldMode], p.Fields[FieldPhoneCountry], p.Fields[FieldPhone] = "mtn_open_gn", "gn", "620 00 00 00"
 			},
 			want: map[string]string{}},
 	}

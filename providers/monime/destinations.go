@@ -39,8 +39,10 @@ var DefaultDestinations = []Destination{
 }
 
 // msisdnRE is a Sierra Leone phone number in the international form Monime
-// takes: +232 followed by the 8-digit national number.
-var msisdnRE = regexp.MustCompile(`^\+232[0-9]{8}$`)
+// takes: +232 followed by the 8-digit national number, which never starts
+// with 0 (that is the trunk prefix, dropped after +232): "078 123 45", a
+// digit short, must not become the valid-looking +23207812345.
+var msisdnRE = regexp.MustCompile(`^\+232[1-9][0-9]{7}$`)
 
 // bankAccountRE is a bank account number once spaces and dashes are removed.
 // Monime does not publish the banks' formats, so it is deliberately broad.

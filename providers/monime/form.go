@@ -93,7 +93,7 @@ func (c *Client) Check(p providers.Payout) map[string]string {
 		errs[FieldProviderCode] = "choose one of the listed operators or banks"
 	} else if _, ok := NormalizeAccount(d.Kind, p.Fields[FieldAccountID]); !ok {
 		if d.Kind == KindMobileMoney {
-			errs[FieldAccountID] = "enter the phone number as +232 followed by 8 digits, e.g. +23278123456"
+			errs[FieldAccountID] = "enter the phone number as +232 followed by 8 digits, e.g. +23278123456, or 0 and 8 digits, e.g. 078123456"
 		} else {
 			errs[FieldAccountID] = "enter the bank account number: 6 to 34 letters or digits"
 		}

@@ -152,6 +152,8 @@ func TestNormalizeAccount(t *testing.T) {
 		{KindMobileMoney, "078000000", "+23278000000", true},
 		{KindMobileMoney, "78000000", "+23278000000", true},
 		{KindMobileMoney, "+2327800000", "+2327800000", false},
+		{KindMobileMoney, "078 123 45", "+23207812345", false},
+		{KindMobileMoney, "+232 078 123 45", "+23207812345", false},
 		{KindMobileMoney, "+44 7700 900000", "+232+447700900000", false},
 		{KindMobileMoney, "", "+232", false},
 		{KindBank, "0012 3456-7890", "001234567890", true},

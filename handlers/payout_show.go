@@ -113,7 +113,7 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 	page := payoutsview.ShowPage{
 		ID: p.ID, ProviderTitle: name.Title(), Sandbox: sandboxed(h.Rails, name),
 		Status: string(p.Status), StatusLabel: p.Status.Label(), Final: p.Status.Final(),
-		Amount: amountOf(p).String(), Reference: p.Reference,
+		Sent: !p.SubmittedAt.IsZero(), Amount: amountOf(p).String(), Reference: p.Reference,
 		BeneficiaryName: p.BeneficiaryName, BeneficiaryAccount: p.BeneficiaryAccount, BeneficiaryCountry: p.BeneficiaryCountry,
 		ProviderID: p.ProviderID, PaymentID: p.PaymentID, ProviderReference: p.ProviderReference, RawStatus: p.RawStatus,
 		ErrorCode: p.ErrorCode, ErrorMessage: p.ErrorMessage, CashierURL: p.CashierURL, Provider: p.Provider, PayoutOption: p.PayoutOption, CreatedBy: p.CreatedByEmail,
@@ -256,6 +256,11 @@ func eventTitle(action string) string {
 func (h *Payouts) Refresh(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.payout(w, r)
 	if !ok {
+		return
+	}
+	if p.SubmittedAt.IsZero() {
+		h.flash(w, r, p.ID, "info", "Not sent to the provider, so there is nothing to ask it. Status: "+p.Status.Label()+".")
+		redirect(w, r, payoutPath(p.ID))
 		return
 	}
 	// The check runs to its end even if the browser leaves: the provider

@@ -189,6 +189,8 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 	// write on the busiest path.
 	notice := "duplicate"
 	switch {
+	case !created && !sameSubmission(rail, f.payout, b, p):
+		notice = "changed"
 	case created && p.Status == db.StatusPendingApproval:
 		notice = "pending"
 	case created:
@@ -240,7 +242,26 @@ var kibramoaCreated = views.Flash{Kind: "success", Message: "Payout created. Its
 var notices = map[string]views.Flash{
 	"created":   {Kind: "success", Message: "Payout created and queued for sending."},
 	"duplicate": {Kind: "info", Message: "This form was already submitted: here is the payout it created."},
-	"pending":   {Kind: "info", Message: "Payout created. It needs a manager's approval before it is sent."},
+	"changed": {Kind: "warning", Message: "Your changes were NOT applied: this form had already created the payout below, " +
+		"which is as first submitted. To pay different details, start a new payout."},
+	"pending": {Kind: "info", Message: "Payout created. It needs a manager's approval before it is sent."},
+}
+
+// sameSubmission reports whether a form sent again with the key of payout
+// p holds what p was created from: the same amount and details. Account
+// numbers are compared as shown, masked, as p no longer holds them once it
+// has ended.
+func sameSubmission(rail providers.Rail, sent providers.Payout, b providers.Beneficiary, p db.Payout) bool {
+	if sent.Amount.Minor != p.AmountMinor || sent.Amount.Currency != p.Currency ||
+		b.Name != p.BeneficiaryName || b.AccountMasked != p.BeneficiaryAccount {
+		return false
+	}
+	for _, fl := range rail.Form().Fields {
+		if !fl.Account && sent.Fields[fl.Name] != p.Fields[fl.Name] {
+			return false
+		}
+	}
+	return true
 }
 
 // flash queues a message about payout id for the next page; failing to,

@@ -82,6 +82,18 @@ func TestSameKeyMakesOnePayout(t *testing.T) {
 	if msg := agent.get(r.Header.Get("Location")).doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "already submitted") {
 		t.Errorf("resubmitting says %q", msg)
 	}
+	// Back, a corrected amount, submitted again: still the one payout, and
+	// the agent is told the correction went nowhere.
+	for field, v := range map[string]string{"amount": "11.00", "account_id": "+23278999999"} {
+		r = agent.postForm("/payouts", withValues(form, map[string]string{field: v}))
+		wantLocation(t, r, locations[0]+"?notice=changed")
+		if msg := agent.get(r.Header.Get("Location")).doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "NOT applied") {
+			t.Errorf("resubmitting with another %s says %q", field, msg)
+		}
+	}
+	if got := countPayouts(t, ts); got != 1 {
+		t.Errorf("%d payouts stored after changed resubmits, want 1", got)
+	}
 }
 
 func TestHostilePayoutInputsGet422(t *testing.T) {
@@ -796,5 +808,20 @@ func TestRefreshStatusWithoutJavaScript(t *testing.T) {
 	csp := agent.get(path).Header.Get("Content-Security-Policy")
 	if !strings.Contains(csp, "form-action 'self' "+ts.URL) {
 		t.Errorf("CSP %q does not let the Open cashier form reach the cashier", csp)
+	}
+
+	// A payout waiting for approval was never sent: there is no provider
+	// to ask, and the page neither offers to nor claims it did.
+	waiting := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
+	path = "/payouts/" + strconv.FormatInt(waiting, 10)
+	if agent.get(path).doc(t).Find(`[data-testid="refresh"]`).Length() != 0 {
+		t.Error("a payout never sent offers Refresh status")
+	}
+	agent.postForm(path+"/refresh", nil)
+	if msg := agent.get(path).doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "Not sent to the provider") {
+		t.Errorf("refreshing a payout never sent says %q", msg)
+	}
+	if xs, _ := db.NewPayouts(ts.DB).Exchanges(t.Context(), waiting); len(xs) != 0 {
+		t.Errorf("refreshing a payout never sent asked the provider %d times", len(xs))
 	}
 }

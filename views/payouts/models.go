@@ -92,12 +92,14 @@ type ListPage struct {
 
 // ShowPage is one payout.
 type ShowPage struct {
-	ID                 int64
-	ProviderTitle      string
-	Sandbox            bool
-	Status             string
-	StatusLabel        string
-	Final              bool
+	ID            int64
+	ProviderTitle string
+	Sandbox       bool
+	Status        string
+	StatusLabel   string
+	Final         bool
+	// Sent: the payout has gone to its provider, which can be asked about it.
+	Sent               bool
 	Amount             string
 	Reference          string
 	BeneficiaryName    string

@@ -17,7 +17,7 @@ import (
 
 const (
 	createdOK = `{"status":"ok","session":{"id":"ps_1","status":"created"}}`
-	startedOK = `{"status":"ok","session":{"id":"ps_1","status":"in_progress","payments":[{"id":"po_1","status":"pending"}]}}`
+	startedOK = `{"status":"ok","session":{"id":"ps_1","status":"in_progress","payments":[{"id":"po_1","status":"in_progress"}]}}`
 	serverErr = `{"status":"error","error":{"code":"internal_error","description":"internal error"}}`
 )
 

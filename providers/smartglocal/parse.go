@@ -99,6 +99,13 @@ func readSession(raw json.RawMessage) (snapshot, error) {
 	}
 	p := s.Payments[0]
 	snap.PaymentID, snap.PaymentStatus = p.ID, p.Status
+	// A session in progress whose payout is pending waits for our confirm
+	// (providers.md §2.3): an answer that leaves next_action out must not
+	// read as "moved on", or the payout would never be confirmed and Smart
+	// Glocal would cancel it after 240 minutes.
+	if snap.NextAction == "" && snap.SessionStatus == sessionInProgress && snap.PaymentStatus == paymentPending {
+		snap.NextAction = actionConfirm
+	}
 	if p.Error != nil {
 		snap.ErrorCode, snap.ErrorMessage = string(p.Error.Code), p.Error.text()
 	}

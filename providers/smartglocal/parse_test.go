@@ -100,6 +100,16 @@ func TestParseAnswerSessions(t *testing.T) {
 				Beneficiary: providers.Beneficiary{Name: "Ann Lee", AccountMasked: "•••• 1111", Country: "FRA"}},
 		},
 		{
+			name: "waiting for confirm, next_action left out",
+			body: `{"status":"ok","session":{"id":"ps_5","status":"in_progress","payments":[{"id":"po_5","status":"pending"}]}}`,
+			want: snapshot{SessionID: "ps_5", SessionStatus: "in_progress", NextAction: "confirm", PaymentID: "po_5", PaymentStatus: "pending"},
+		},
+		{
+			name: "confirmed, in progress",
+			body: `{"status":"ok","session":{"id":"ps_6","status":"in_progress","payments":[{"id":"po_6","status":"in_progress"}]}}`,
+			want: snapshot{SessionID: "ps_6", SessionStatus: "in_progress", PaymentID: "po_6", PaymentStatus: "in_progress"},
+		},
+		{
 			name: "failed payout with error",
 			body: `{"status":"ok","session":{"id":"ps_3","status":"cancelled","payments":[{"id":"po_3","status":"failed","error":{"code":"recipient_bank_declined","description":"declined"}}]}}`,
 			want: snapshot{SessionID: "ps_3", SessionStatus: "cancelled", PaymentID: "po_3", PaymentStatus: "failed",

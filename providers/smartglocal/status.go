@@ -11,6 +11,7 @@ const (
 	sessionCancelled  = "cancelled"
 	sessionError      = "error"
 
+	paymentPending   = "pending"
 	paymentSucceeded = "succeeded"
 	paymentFailed    = "failed"
 

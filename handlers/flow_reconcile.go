@@ -254,9 +254,19 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 	to := answered(p.Status, u.Status)
 	if u.HintOnly {
 		rail, _ := f.Rails.Get(name)
+		ref := refOf(p)
+		if ref.ProviderID == "" {
+			// We never learnt the provider's id (the create's answer was
+			// lost): the hint's is worth asking about, and kept only if
+			// the provider says that payout carries our reference.
+			ref.ProviderID = u.ProviderID
+		}
 		cctx, cancel := context.WithTimeout(ctx, f.SendTimeout)
-		res, lerr := rail.Lookup(cctx, refOf(p))
+		res, lerr := rail.Lookup(cctx, ref)
 		cancel()
+		if lerr == nil && p.ProviderID == "" && res.Reference != p.Reference {
+			lerr = fmt.Errorf("the provider's payout %s carries reference %q, not this payout's", ref.ProviderID, res.Reference)
+		}
 		if lerr != nil {
 			// Unverified: keep the exchange, leave the status to reconciliation.
 			ch = db.Change{Exchanges: exchanges(res.Exchanges), CheckAt: f.Now()}

@@ -100,8 +100,11 @@ type Result struct {
 	// ProviderReference is the provider's own human-facing reference
 	// (FedaPay's reference, Monime's transaction reference).
 	ProviderReference string
-	RawStatus         string
-	Status            Status
+	// Reference is our merchant reference as the provider holds it, when
+	// its answer carries one (Monime's metadata).
+	Reference string
+	RawStatus string
+	Status    Status
 	// NextAction is "confirm" when Smart Glocal waits for session/confirm.
 	NextAction string
 	// CashierURL is where a Kibramoa customer completes the payout.

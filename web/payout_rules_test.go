@@ -14,6 +14,7 @@ import (
 	"payoutdesk/db"
 	"payoutdesk/providers"
 	"payoutdesk/providers/fedapay"
+	"payoutdesk/providers/monime"
 	"payoutdesk/providers/sandbox/sandboxtest"
 	"payoutdesk/web"
 )
@@ -782,6 +783,77 @@ func TestRefreshRecordsItsCheckAfterTheBrowserLeaves(t *testing.T) {
 	}
 	if n := ts.App.Sandbox().Count(providers.Monime, "payout created"); n != 1 {
 		t.Errorf("%d payouts at Monime, want 1", n)
+	}
+}
+
+// A Monime payout whose create answer was lost holds no Monime id, and
+// past the replay window cannot be asked about. Monime's webhook names the
+// id: the app asks Monime about that payout, and takes the id and status
+// once Monime says the payout carries our reference.
+func TestMonimeHintGivesTheLostID(t *testing.T) {
+	ts := newTestServerWith(t, false) // only the webhook may settle it
+	ctx := context.Background()
+	store := db.NewPayouts(ts.DB)
+	fields := map[string]string{"amount": "10.00", "currency": "SLE", "provider_code": "m17", "account_id": "+23278123456"}
+	p, _, err := store.Create(ctx, db.NewPayout{
+		Provider: "monime", Status: db.StatusQueued, AmountMinor: 1000, Currency: "SLE",
+		IdempotencyKey: "LOSTIDKEY", Reference: "PD-LOSTIDKEY", Fields: fields,
+		BeneficiaryName: "+232 •••• 3456", BeneficiaryAccount: "•••• 3456", CreatedBy: ts.Users[db.RoleAgent].ID,
+	}, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.created"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []db.Status{db.StatusSubmitting, db.StatusUnknown} {
+		if err := store.Change(ctx, p.ID, db.Change{To: to}, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout." + string(to)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Sent two days ago: too long ago to replay the create.
+	if _, err := ts.DB.W.Exec(`UPDATE payouts SET submitted_at = ? WHERE id = ?`, time.Now().Add(-48*time.Hour).UTC().Format(db.TimeLayout), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The create reached Monime; its answer is what was lost.
+	rail, _ := ts.App.Rails().Get(providers.Monime)
+	res, err := rail.Submit(ctx, providers.Payout{IdempotencyKey: p.IdempotencyKey, Reference: p.Reference,
+		Amount: providers.Money{Minor: 1000, Currency: "SLE"}, Fields: fields}, providers.Ref{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ts.waitStatus(p.ID, db.StatusPaid)
+	if got.ProviderID != res.ProviderID {
+		t.Errorf("the paid payout holds Monime id %q, want %q", got.ProviderID, res.ProviderID)
+	}
+
+	// A hint naming our reference with the id of a payout that carries
+	// another reference binds nothing.
+	other, err := rail.Submit(ctx, providers.Payout{IdempotencyKey: "ELSEWHEREKEY", Reference: "PD-ELSEWHERE",
+		Amount: providers.Money{Minor: 1000, Currency: "SLE"}, Fields: fields}, providers.Ref{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.DB.W.Exec(`UPDATE payouts SET status = 'unknown', provider_id = '', raw_status = '' WHERE id = ?`, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"apiVersion":"2024-08-01","event":{"id":"evt-crafted","name":"payout.completed"},"object":{"id":"` + other.ProviderID +
+		`","type":"payout"},"data":{"id":"` + other.ProviderID + `","status":"completed","metadata":{"payoutdesk_reference":"` + p.Reference + `"}}}`
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/webhooks/monime", strings.NewReader(body))
+	for k, v := range monime.WebhookHeaders("", sandboxtest.Credentials(t).MonimeWebhookSecret) {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the crafted hint: status %d, want 200", resp.StatusCode)
+	}
+	if after, _ := store.Get(ctx, p.ID); after.Status != db.StatusUnknown || after.ProviderID != "" {
+		t.Errorf("a hint with another payout's id made ours %s with id %q", after.Status, after.ProviderID)
+	}
+	hints := ts.events("webhook.received")
+	if last := hints[len(hints)-1]; !strings.Contains(fmt.Sprint(last.Details["lookup"]), "not this payout's") {
+		t.Errorf("the crafted hint is audited as %v", last.Details)
 	}
 }
 

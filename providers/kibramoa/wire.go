@@ -150,9 +150,12 @@ func isDuplicateReference(env errorEnvelope) bool {
 	return false
 }
 
-// sessionResponse is the answer to POST /payout-session.
+// sessionResponse is the answer to POST /payout-session. The example
+// carries cashierUrl; the field table describes message as "the CashierUrl
+// or A message of the error", so a URL there is read too.
 type sessionResponse struct {
-	CashierURL string `json:"cashierUrl"`
+	CashierURL string          `json:"cashierUrl"`
+	Message    json.RawMessage `json:"message"`
 }
 
 // parseSessionResponse reads a 2xx answer to POST /payout-session and returns
@@ -163,6 +166,10 @@ func parseSessionResponse(body []byte) (cashierURL, sessionID string, err error)
 		return "", "", fmt.Errorf("decode answer: %w", err)
 	}
 	raw := strings.TrimSpace(r.CashierURL)
+	var m string
+	if raw == "" && json.Unmarshal(r.Message, &m) == nil && (strings.HasPrefix(m, "https://") || strings.HasPrefix(m, "http://")) {
+		raw = strings.TrimSpace(m)
+	}
 	if raw == "" {
 		return "", "", errors.New("answer has no cashierUrl")
 	}

@@ -190,6 +190,7 @@ func (p payout) result(dests []Destination) providers.Result {
 	r := providers.Result{
 		ProviderID:        p.ID,
 		ProviderReference: p.DestinationReference,
+		Reference:         p.Reference,
 		RawStatus:         rawStatus(p.Status, p.DelayedReason),
 		Status:            MapStatus(p.Status),
 		Amount:            p.Amount,

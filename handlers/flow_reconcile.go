@@ -255,10 +255,11 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 	if u.HintOnly {
 		rail, _ := f.Rails.Get(name)
 		ref := refOf(p)
-		if ref.ProviderID == "" {
+		if ref.ProviderID == "" && p.Status == db.StatusUnknown {
 			// We never learnt the provider's id (the create's answer was
 			// lost): the hint's is worth asking about, and kept only if
-			// the provider says that payout carries our reference.
+			// the provider says that payout carries our reference. A
+			// payout still being sent waits for its answer instead.
 			ref.ProviderID = u.ProviderID
 		}
 		cctx, cancel := context.WithTimeout(ctx, f.SendTimeout)

@@ -773,11 +773,19 @@ func TestRefreshRecordsItsCheckAfterTheBrowserLeaves(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Checks == 1 && len(xs) == 1 {
+		// Monime's webhooks about the payout the replay made may add
+		// lookups of their own (GET); the replay is the POST.
+		replays := 0
+		for _, x := range xs {
+			if x.Method == http.MethodPost {
+				replays++
+			}
+		}
+		if got.Checks >= 1 && replays == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after the browser left: %d checks and %d exchanges recorded, want the refresh's 1 and 1", got.Checks, len(xs))
+			t.Fatalf("after the browser left: %d checks and %d replays recorded, want the refresh's", got.Checks, replays)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -78,11 +78,12 @@ func (h *Payouts) Show(w http.ResponseWriter, r *http.Request) {
 // reload would send again. The poll's "shown" names the status the page's
 // cards were drawn for. Likewise once a cashier address comes in: the page
 // was served with a policy that lets forms go to this site only, so its
-// "Open cashier" needs the page afresh.
+// "Open cashier" needs the page afresh. The cashier card, out of the polled
+// parts too, comes and goes with a reload.
 func (h *Payouts) poll(w http.ResponseWriter, r *http.Request, page payoutsview.ShowPage) {
 	q := r.URL.Query()
 	shown := q.Get("shown")
-	if (shown != "" && shown != page.Status) || (shown == "" && page.Decides()) || (page.CashierURL != "" && q.Get("cashier") == "") {
+	if (shown != "" && shown != page.Status) || (shown == "" && (page.Decides() || page.CashierShown())) || (page.CashierURL != "" && q.Get("cashier") == "") {
 		w.Header().Set("HX-Redirect", payoutPath(page.ID))
 		w.WriteHeader(http.StatusNoContent)
 		return

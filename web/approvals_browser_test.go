@@ -524,3 +524,30 @@ func TestBrowserWithdrawReasonSurvivesPolling(t *testing.T) {
 		t.Errorf("after polling the withdraw form holds %q, open %v", got, open)
 	}
 }
+
+// TestBrowserCashierCardKeepsFocusThroughPolling: an agent about to copy
+// the cashier link keeps the focus on "Copy link" and the link selected
+// while the page polls; polling used to redraw the card every 2 seconds.
+func TestBrowserCashierCardKeepsFocusThroughPolling(t *testing.T) {
+	ts := newTestServer(t)
+	agent := newBrowser(t)
+	signInInBrowser(t, agent, ts, "agent@example.com", db.RoleAgent)
+	step(t, agent, "open the Kibramoa form",
+		chromedp.Navigate(ts.URL+"/payouts/new/kibramoa"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="payout-form"]`)),
+	)
+	submitPayoutForm(t, agent, ts, providers.Kibramoa, validForms(ts)[providers.Kibramoa])
+	step(t, agent, "focus Copy link once the cashier card is there",
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="copy-cashier"]`)),
+		chromedp.Focus(chromedp.CSS(`[data-testid="copy-cashier"]`)),
+	)
+	if !value(t, agent, "polling", chromedp.AttributeValue(chromedp.CSS(`#live`), "hx-trigger")).Exists {
+		t.Fatal("the page waiting for the customer does not poll: the test proves nothing")
+	}
+	// Two polls later.
+	time.Sleep(4500 * time.Millisecond)
+	focused := value(t, agent, "focus", chromedp.Evaluate[string](`document.activeElement ? (document.activeElement.dataset.testid || document.activeElement.tagName) : ""`))
+	if focused != "copy-cashier" {
+		t.Errorf("after polling the focus is on %q, want Copy link", focused)
+	}
+}

@@ -144,6 +144,12 @@ func (p ShowPage) EndedUnpaid() bool { return p.Final && p.Status != "paid" }
 // Such forms stay out of the polled parts, which would wipe what is typed.
 func (p ShowPage) Decides() bool { return p.Approval.Decides() || p.CanResolve }
 
+// CashierShown reports whether the page offers the Kibramoa cashier: its
+// link is known and the customer may still use it.
+func (p ShowPage) CashierShown() bool {
+	return p.CashierURL != "" && (p.Status == "awaiting_customer" || p.Status == "unknown")
+}
+
 // Decides reports whether the approval card holds a form for the viewer:
 // approve or reject, or withdraw.
 func (a Approval) Decides() bool { return a.CanDecide || a.CanWithdraw }

@@ -113,7 +113,10 @@ func (h *Users) Disable(w http.ResponseWriter, r *http.Request) {
 		h.flashBack(w, r, "error", "You cannot disable your own account.")
 		return
 	}
-	err := h.Store.Disable(r.Context(), id, event(r, "user.disabled"))
+	u, err := h.Store.Get(r.Context(), id)
+	if err == nil {
+		err = h.Store.Disable(r.Context(), id, event(r, "user.disabled"))
+	}
 	switch {
 	case errors.Is(err, db.ErrNotFound):
 		h.flashBack(w, r, "warning", "That user does not exist or is already disabled.")
@@ -124,7 +127,7 @@ func (h *Users) Disable(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		serverError(w, r, h.Log, err)
 	default:
-		h.flashBack(w, r, "success", "User disabled. Their sessions have ended.")
+		h.flashBack(w, r, "success", u.Email+" is disabled. Their sessions have ended.")
 	}
 }
 

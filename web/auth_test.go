@@ -252,12 +252,17 @@ func TestDisabledUserSessionEndsAtOnce(t *testing.T) {
 
 	admin := ts.as(db.RoleAdmin)
 	id := strconv.FormatInt(ts.Users[db.RoleAgent].ID, 10)
+	// Disabling takes a second step that names whom it disables.
+	button := admin.get("/users").doc(t).Find(`[data-testid="user-` + id + `"] details[data-testid="disable-action"] [data-testid="disable"]`)
+	if got := strings.TrimSpace(button.Text()); got != "Disable agent@example.com" {
+		t.Errorf("the disable button, inside its confirmation, says %q", got)
+	}
 	r := admin.postForm("/users/"+id+"/disable", nil)
 	wantStatus(t, r, http.StatusSeeOther)
 	wantLocation(t, r, "/users")
 	r = admin.get("/users")
-	if msg := r.doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "User disabled") {
-		t.Errorf("flash after disabling = %q, want User disabled", msg)
+	if msg := r.doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "agent@example.com is disabled") {
+		t.Errorf("flash after disabling = %q, want it to name the user", msg)
 	}
 
 	wantStatus(t, agent.get("/"), http.StatusSeeOther)

@@ -352,6 +352,10 @@ func TestAgentsCannotResolveManagersMust(t *testing.T) {
 	}
 	r := manager.postForm(path+"/resolve", url.Values{"outcome": {"failed"}, "reason": {"short"}})
 	wantStatus(t, r, http.StatusUnprocessableEntity)
+	// The browser puts the cursor in the reason: the card may be far below.
+	if _, focused := r.doc(t).Find(`[data-testid="resolve"] textarea[name="reason"]`).Attr("autofocus"); !focused {
+		t.Error("the resolve form's reason, refused, does not take the focus")
+	}
 	if r.doc(t).Find(`[data-testid="error-reason"]`).Text() == "" {
 		t.Error("a too-short reason gets no message")
 	}

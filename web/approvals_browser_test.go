@@ -550,4 +550,20 @@ func TestBrowserCashierCardKeepsFocusThroughPolling(t *testing.T) {
 	if focused != "copy-cashier" {
 		t.Errorf("after polling the focus is on %q, want Copy link", focused)
 	}
+	// Where the clipboard refuses, Copy link selects the link and says how
+	// to copy it.
+	step(t, agent, "refuse the clipboard and copy",
+		chromedp.Evaluate[chromedp.Void](`navigator.clipboard.writeText = () => Promise.reject(new Error("denied"))`),
+		chromedp.Click(chromedp.CSS(`[data-testid="copy-cashier"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="copy-cashier"]`)),
+	)
+	time.Sleep(200 * time.Millisecond)
+	said := value(t, agent, "button", chromedp.Text(chromedp.CSS(`[data-testid="copy-cashier"]`)))
+	selected := value(t, agent, "selection", chromedp.Evaluate[bool](`(() => {
+		const f = document.querySelector('[data-testid="cashier-link"]');
+		return document.activeElement === f && f.selectionStart === 0 && f.selectionEnd === f.value.length && f.value !== "";
+	})()`))
+	if !strings.HasPrefix(said, "Selected: press Ctrl+C") || !selected {
+		t.Errorf("with the clipboard refused, Copy link says %q and the link is selected: %v", said, selected)
+	}
 }

@@ -3,17 +3,46 @@
   "use strict";
   // "Copy" buttons: <button data-copy="text"> copies its text to the clipboard.
   // The button's own label is kept once, so that a second click while it
-  // says "Copied" does not make "Copied" its label for good.
+  // says "Copied" does not make "Copied" its label for good. Where the
+  // clipboard cannot be written (a plain-http address, a refusal), the text
+  // next to the button is selected and the button says how to copy it.
+  function say(btn, msg) {
+    if (!btn.dataset.label) btn.dataset.label = btn.textContent;
+    btn.textContent = msg;
+    clearTimeout(btn.copiedTimer);
+    btn.copiedTimer = setTimeout(function () { btn.textContent = btn.dataset.label; }, 2500);
+  }
+  function selectNear(btn) {
+    var box = btn.parentElement;
+    var field = box && box.querySelector("input[readonly]");
+    if (field) {
+      field.focus();
+      field.select();
+      return true;
+    }
+    var code = box && box.querySelector("code");
+    if (code && window.getSelection) {
+      var range = document.createRange();
+      range.selectNodeContents(code);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      return true;
+    }
+    return false;
+  }
   document.addEventListener("click", function (ev) {
     var btn = ev.target.closest("[data-copy]");
-    if (!btn || !navigator.clipboard) return;
+    if (!btn) return;
     ev.preventDefault();
-    if (!btn.dataset.label) btn.dataset.label = btn.textContent;
-    navigator.clipboard.writeText(btn.getAttribute("data-copy")).then(function () {
-      btn.textContent = "Copied";
-      clearTimeout(btn.copiedTimer);
-      btn.copiedTimer = setTimeout(function () { btn.textContent = btn.dataset.label; }, 1500);
-    });
+    var fallback = function () {
+      say(btn, selectNear(btn) ? "Selected: press Ctrl+C (⌘C)" : "Could not copy");
+    };
+    if (!navigator.clipboard || !window.isSecureContext) {
+      fallback();
+      return;
+    }
+    navigator.clipboard.writeText(btn.getAttribute("data-copy")).then(function () { say(btn, "Copied"); }, fallback);
   });
   // Forms marked data-once disable their submit buttons after the first
   // submit, so a double click sends one request (the server is idempotent

@@ -49,6 +49,9 @@ func parsePayoutForm(rail providers.Rail, form url.Values) payoutForm {
 		if fl.Type != providers.FieldTextarea {
 			v = strings.TrimSpace(v)
 		}
+		if fl.Upper {
+			v = strings.ToUpper(v)
+		}
 		f.values[fl.Name] = v
 	}
 	for _, fl := range spec.Fields {

@@ -60,6 +60,9 @@ type Field struct {
 	// Account marks a value that identifies a bank or wallet account, card
 	// or phone: it is masked wherever it is displayed.
 	Account bool
+	// Upper takes the value in capitals, however it was typed (country
+	// codes): "bel" is BEL, not a mistake to send back.
+	Upper bool
 	// When restricts the field to some values of another field; otherwise
 	// the field is ignored and need not be filled.
 	When *Condition

@@ -22,6 +22,9 @@ type Money struct {
 var (
 	ErrCurrency     = errors.New("is not a known ISO 4217 currency")
 	ErrAmountFormat = errors.New("must be a number such as 150 or 150.25")
+	// ErrDecimalComma is ErrAmountFormat for "150,25": a comma where the
+	// app takes a dot, which it will not guess.
+	ErrDecimalComma = errors.New("must use a dot for decimals, such as 150.25 (a comma only groups thousands: 1,500)")
 	// ErrWholeFormat is ErrAmountFormat in a currency without decimals.
 	ErrWholeFormat    = errors.New("must be a whole number such as 5000")
 	ErrAmountPositive = errors.New("must be greater than zero")
@@ -51,8 +54,12 @@ func Exponent(code string) (int, error) {
 // zeros: where a dot groups thousands, "5.000" XOF means five thousand.
 func ParseMoney(s, code string) (Money, error) {
 	intPart, frac, hasDot := strings.Cut(strings.TrimSpace(s), ".")
+	grouped := intPart
 	intPart, ok := stripGrouping(intPart)
 	if !ok {
+		if exp, err := Exponent(code); err == nil && exp > 0 && !hasDot && decimalComma(grouped) {
+			return Money{}, ErrDecimalComma
+		}
 		return Money{}, formatError(code)
 	}
 	if exp, err := Exponent(code); err == nil && hasDot && len(frac) > exp {
@@ -145,6 +152,13 @@ func stripGrouping(s string) (string, bool) {
 		}
 	}
 	return strings.Join(groups, ""), true
+}
+
+// decimalComma reports whether s reads as digits with a decimal comma,
+// "150,25" or "0,5": one comma followed by one or two digits.
+func decimalComma(s string) bool {
+	whole, frac, ok := strings.Cut(s, ",")
+	return ok && whole != "" && allDigits(whole) && len(frac) >= 1 && len(frac) <= 2 && allDigits(frac)
 }
 
 func allDigits(s string) bool {

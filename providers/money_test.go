@@ -188,6 +188,9 @@ func TestParseMoneyFormatExample(t *testing.T) {
 		{"1,00", "XOF", ErrWholeFormat},
 		{"", "USD", ErrAmountFormat},
 		{"12a", "KWD", ErrAmountFormat},
+		{"150,00", "BRL", ErrDecimalComma},
+		{"0,5", "USD", ErrDecimalComma},
+		{"1,5000", "USD", ErrAmountFormat},
 	} {
 		if _, err := ParseMoney(tt.in, tt.code); !errors.Is(err, tt.want) {
 			t.Errorf("ParseMoney(%q, %s) = %v, want %v", tt.in, tt.code, err, tt.want)

@@ -103,7 +103,7 @@ func TestBrowserApprovalJourney(t *testing.T) {
 			t.Errorf("the page the manager approves shows the amount %q, want exactly %q", got, amount)
 		}
 		card := textOf(t, manager, `[data-testid="approval"]`)
-		if !strings.Contains(card, "above the approval threshold") || !strings.Contains(card, "You approve exactly what this page shows") {
+		if !strings.Contains(card, "above the approval threshold") || !strings.Contains(card, "You approve exactly what this card shows") {
 			t.Errorf("the approval card reads %q, want why it needs approval and what is approved", card)
 		}
 		if got := textOf(t, manager, `[data-testid="approve"]`); got == notOnPage {

@@ -71,8 +71,10 @@ func TestMakerChecker(t *testing.T) {
 
 	// The manager sees what they are approving next to the button.
 	decide := manager.get(path).doc(t)
-	if got := decide.Find(`[data-testid="approval-summary"]`).Text(); !strings.Contains(got, "600,000") || !strings.Contains(got, "XOF") {
-		t.Errorf("the approval card shows %q, want the amount", got)
+	// The submitted details (operator, names, the masked number) too.
+	if got := decide.Find(`[data-testid="approval-summary"]`).Text(); !strings.Contains(got, "600,000") || !strings.Contains(got, "XOF") ||
+		!strings.Contains(got, "Koffi") || !strings.Contains(got, "MTN") || !strings.Contains(got, "•••• 8080") {
+		t.Errorf("the approval card shows %q, want the amount and the submitted details", got)
 	}
 
 	// An agent cannot approve, whatever it posts.

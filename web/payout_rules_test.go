@@ -206,6 +206,21 @@ func TestAmountAndProviderLimits(t *testing.T) {
 	}
 }
 
+// A country code typed in small letters is taken in capitals, not refused.
+func TestCountryCodeTakenInCapitals(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	id := agent.submit(providers.SmartGlocal, agent.openForm(providers.SmartGlocal),
+		withValues(validForms(ts)[providers.SmartGlocal], map[string]string{"recipient_country_iso3": "bel"}))
+	p, err := db.NewPayouts(ts.DB).Get(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Fields["recipient_country_iso3"]; got != "BEL" || p.BeneficiaryCountry != "BEL" {
+		t.Errorf("the payout holds country %q (beneficiary %q), want BEL", got, p.BeneficiaryCountry)
+	}
+}
+
 // FedaPay takes at most 3 payouts to one number in 24 hours: the 4th is
 // refused at the form, however the number is typed (Benin's old eight
 // digits or the ten they became), with the time the next can be made, and

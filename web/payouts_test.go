@@ -127,7 +127,7 @@ func TestPayoutJourneyPerProvider(t *testing.T) {
 			[]string{"amount", "redirect_url", "user_id"},
 			[]string{"queued", "submitting", "awaiting_customer", "processing", "paid"},
 			[]string{"payout.created", "payout.submitting", "payout.submitted", "payout.cashier_launched", "payout.status_changed"}},
-		{providers.SmartGlocal, map[string]string{"iban": "BE00 0000 0000 0001", "currency": "XXX", "recipient_country_iso3": "be"},
+		{providers.SmartGlocal, map[string]string{"iban": "BE00 0000 0000 0001", "currency": "XXX", "recipient_country_iso3": "BE"},
 			[]string{"iban", "currency", "recipient_country_iso3"},
 			[]string{"queued", "submitting", "processing", "awaiting_confirmation", "processing", "paid"},
 			[]string{"payout.created", "payout.submitting", "payout.submitted", "payout.confirmed", "payout.status_changed"}},

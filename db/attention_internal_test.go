@@ -23,5 +23,5 @@ func TestAttentionUsesItsIndex(t *testing.T) {
 	for _, st := range AttentionStatuses {
 		check(string(st), queryPlan(t, d, attentionQuery, 1, st, 5), "payouts_attention (created_by=? AND status=?)")
 	}
-	check("failed", queryPlan(t, d, failedQuery, 1, "2026-11-14T00:00:00.000000Z", 5), "payouts_failed (created_by=? AND finished_at>?)")
+	check("ended", queryPlan(t, d, endedQuery, 1, "2026-11-14T00:00:00.000000Z", 5), "payouts_ended_unpaid (created_by=? AND finished_at>?)")
 }

@@ -11,9 +11,10 @@ import (
 )
 
 // The dashboard's lists hold the user's own payouts in each status that
-// waits on somebody, newest first, and those that failed lately, latest
-// failure first: a payout that was unknown for days and failed today
-// comes before newer ones that failed earlier.
+// waits on somebody, newest first, and those that ended without paying
+// lately (failed, cancelled...), latest end first: a payout that was
+// unknown for days and failed today comes before newer ones that failed
+// earlier.
 func TestAttention(t *testing.T) {
 	f := newCapFixture(t)
 	ctx := context.Background()
@@ -48,28 +49,34 @@ func TestAttention(t *testing.T) {
 		t.Fatalf("other's payout: created %v, %v", created, err)
 	}
 
+	keys := func(list []db.Payout) []string {
+		var out []string
+		for _, p := range list {
+			out = append(out, p.IdempotencyKey)
+		}
+		return out
+	}
+	// A7 was cancelled before A0 failed.
 	for _, tt := range []struct {
-		since  time.Duration
-		limit  int
-		failed []string
+		since time.Duration
+		limit int
+		ended []string
 	}{
-		{time.Hour, 5, []string{"A0"}},
-		{30 * 24 * time.Hour, 5, []string{"A0", "A5", "A3"}},
-		{30 * 24 * time.Hour, 2, []string{"A0", "A5"}},
+		{time.Hour, 5, []string{"A0", "A7"}},
+		{30 * 24 * time.Hour, 5, []string{"A0", "A7", "A5", "A3"}},
+		{30 * 24 * time.Hour, 2, []string{"A0", "A7"}},
 	} {
 		got, err := f.store.Attention(ctx, me, time.Now().Add(-tt.since), tt.limit)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want[db.StatusFailed] = tt.failed
-		for _, st := range append(slices.Clone(db.AttentionStatuses), db.StatusFailed) {
-			var keys []string
-			for _, p := range got[st] {
-				keys = append(keys, p.IdempotencyKey)
+		for _, st := range db.AttentionStatuses {
+			if k := keys(got.Waiting[st]); !slices.Equal(k, want[st]) {
+				t.Errorf("%s: %v, want %v", st, k, want[st])
 			}
-			if !slices.Equal(keys, want[st]) {
-				t.Errorf("failed since %s, %d at most: %s: %v, want %v", tt.since, tt.limit, st, keys, want[st])
-			}
+		}
+		if k := keys(got.Ended); !slices.Equal(k, tt.ended) {
+			t.Errorf("ended since %s, %d at most: %v, want %v", tt.since, tt.limit, k, tt.ended)
 		}
 	}
 }

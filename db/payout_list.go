@@ -304,28 +304,35 @@ const attentionQuery = `SELECT ` + payoutColumns + payoutFrom + `
 	AND p.status IN ('awaiting_customer', 'unknown', 'pending_approval')
 	ORDER BY p.id DESC LIMIT ?`
 
-// failedQuery selects a user's payouts that failed since a time, the
-// latest failure first, through the payouts_failed index.
-const failedQuery = `SELECT ` + payoutColumns + payoutFrom + `
-	WHERE p.created_by = ? AND p.status = 'failed' AND p.finished_at >= ?
+// endedQuery selects a user's payouts that ended without paying since a
+// time, the latest end first, through the payouts_ended_unpaid index.
+const endedQuery = `SELECT ` + payoutColumns + payoutFrom + `
+	WHERE p.created_by = ? AND p.status IN ('failed', 'rejected', 'expired', 'cancelled') AND p.finished_at >= ?
 	ORDER BY p.finished_at DESC LIMIT ?`
 
+// AttentionLists are a user's payouts that need them: those waiting on
+// somebody, by status, and those that ended without paying lately.
+type AttentionLists struct {
+	Waiting map[Status][]Payout
+	Ended   []Payout
+}
+
 // Attention returns, for each of AttentionStatuses, the newest payouts in
-// it that user created, and under StatusFailed those that failed since
-// failedSince, the latest failure first: at most limit of each.
-func (s *Payouts) Attention(ctx context.Context, user int64, failedSince time.Time, limit int) (map[Status][]Payout, error) {
-	out := make(map[Status][]Payout, len(AttentionStatuses)+1)
+// it that user created, and those that ended without paying since
+// endedSince, the latest end first: at most limit of each.
+func (s *Payouts) Attention(ctx context.Context, user int64, endedSince time.Time, limit int) (AttentionLists, error) {
+	out := AttentionLists{Waiting: make(map[Status][]Payout, len(AttentionStatuses))}
 	for _, st := range AttentionStatuses {
 		list, err := s.many(ctx, attentionQuery, user, st, limit)
 		if err != nil {
-			return nil, fmt.Errorf("db: payouts awaiting user %d: %w", user, err)
+			return AttentionLists{}, fmt.Errorf("db: payouts awaiting user %d: %w", user, err)
 		}
-		out[st] = list
+		out.Waiting[st] = list
 	}
-	failed, err := s.many(ctx, failedQuery, user, formatTime(failedSince), limit)
+	ended, err := s.many(ctx, endedQuery, user, formatTime(endedSince), limit)
 	if err != nil {
-		return nil, fmt.Errorf("db: payouts of user %d failed lately: %w", user, err)
+		return AttentionLists{}, fmt.Errorf("db: payouts of user %d ended lately: %w", user, err)
 	}
-	out[StatusFailed] = failed
+	out.Ended = ended
 	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"time"
 
@@ -26,7 +25,7 @@ type UserGetter interface {
 
 // AttentionReader reads a user's payouts that wait on somebody.
 type AttentionReader interface {
-	Attention(ctx context.Context, user int64, failedSince time.Time, limit int) (map[db.Status][]db.Payout, error)
+	Attention(ctx context.Context, user int64, endedSince time.Time, limit int) (db.AttentionLists, error)
 }
 
 // Dashboard is the landing page of a signed-in user: their payouts that
@@ -43,10 +42,12 @@ type Dashboard struct {
 const (
 	// attentionShown is how many payouts of each kind the dashboard lists.
 	attentionShown = 5
-	// recentFailure is how long a failed payout stays on its creator's
-	// dashboard: long enough to tell the customer, short enough that the
-	// list does not fill with failures dealt with long ago.
-	recentFailure = 7 * day
+	// recentEnd is how long a payout that ended unpaid stays on its
+	// creator's dashboard: long enough to tell the customer, short enough
+	// that the list does not fill with failures dealt with long ago.
+	recentEnd = 7 * day
+	// endedKind names the group of payouts that ended without paying.
+	endedKind = "ended"
 )
 
 // attentionText says, per status, what a waiting payout's creator is
@@ -61,10 +62,12 @@ var attentionText = map[db.Status]struct{ title, advice, more string }{
 	db.StatusPendingApproval: {"Waiting for approval",
 		"A manager must approve these before they are sent. If one is wrong, open it and withdraw it.",
 		"All your payouts waiting for approval"},
-	db.StatusFailed: {"Failed in the last 7 days",
-		"Nothing was paid out. Open a payout for the provider's reason, or to create it again.",
-		"All your failed payouts"},
 }
+
+// endedText is attentionText for the payouts that ended without paying.
+var endedText = struct{ title, advice, more string }{"Ended without payment in the last 7 days",
+	"Failed at the provider, rejected by a manager, expired or cancelled: nothing was paid out. Open one for the reason, or to create it again.",
+	"All your payouts"}
 
 var roleAbout = map[string]string{
 	db.RoleAgent:   "Agents create payouts, launch Kibramoa cashier sessions and follow payouts until they are paid or failed.",
@@ -103,31 +106,36 @@ func (h *Dashboard) Show(w http.ResponseWriter, r *http.Request) {
 // attention lists the user's payouts that wait on somebody, by kind, with
 // a link to the whole list of a kind when more wait than are shown.
 func (h *Dashboard) attention(ctx context.Context, user int64) ([]dashboard.Group, error) {
-	byStatus, err := h.Payouts.Attention(ctx, user, h.Now().Add(-recentFailure), attentionShown+1)
+	lists, err := h.Payouts.Attention(ctx, user, h.Now().Add(-recentEnd), attentionShown+1)
 	if err != nil {
 		return nil, err
 	}
 	var out []dashboard.Group
-	for _, st := range append(slices.Clone(db.AttentionStatuses), db.StatusFailed) {
-		list := byStatus[st]
+	add := func(kind string, text struct{ title, advice, more string }, list []db.Payout, more url.Values) {
 		if len(list) == 0 {
-			continue
+			return
 		}
-		text := attentionText[st]
-		g := dashboard.Group{Status: string(st), Title: text.title, Advice: text.advice}
+		g := dashboard.Group{Status: kind, Title: text.title, Advice: text.advice}
 		if len(list) > attentionShown {
 			list = list[:attentionShown]
-			// The list cannot select by when a payout failed: it offers
-			// all of the user's failed payouts, newest first.
-			g.MoreURL = "/payouts?" + url.Values{"status": {string(st)}, "created_by": {"me"}}.Encode()
-			g.MoreLabel = text.more
+			g.MoreURL, g.MoreLabel = "/payouts?"+more.Encode(), text.more
 		}
 		for _, p := range list {
-			g.Payouts = append(g.Payouts, dashboard.Payout{ID: p.ID, CreatedAt: p.CreatedAt,
+			row := dashboard.Payout{ID: p.ID, CreatedAt: p.CreatedAt,
 				Provider: providers.Name(p.Provider).Title(), Amount: amountOf(p).String(),
-				Beneficiary: p.BeneficiaryName, Account: p.BeneficiaryAccount})
+				Beneficiary: p.BeneficiaryName, Account: p.BeneficiaryAccount}
+			if kind == endedKind {
+				row.Status, row.Why = p.Status.Label(), truncate(p.ErrorMessage, 160)
+			}
+			g.Payouts = append(g.Payouts, row)
 		}
 		out = append(out, g)
 	}
+	for _, st := range db.AttentionStatuses {
+		add(string(st), attentionText[st], lists.Waiting[st], url.Values{"status": {string(st)}, "created_by": {"me"}})
+	}
+	// The list cannot select by how or when a payout ended: it offers all
+	// of the user's payouts, newest first.
+	add(endedKind, endedText, lists.Ended, url.Values{"created_by": {"me"}})
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -15,7 +16,7 @@ import (
 )
 
 // The dashboard lists the user's own payouts that wait on somebody, by
-// kind, and forgets failures after a week.
+// kind, and those that ended without payment, how and why, for a week.
 func TestDashboardAttention(t *testing.T) {
 	ts := newTestServerWith(t, false)
 	agent, manager := ts.as(db.RoleAgent), ts.as(db.RoleManager)
@@ -58,21 +59,36 @@ func TestDashboardAttention(t *testing.T) {
 	if got := rows("pending_approval"); len(got) != 1 || got[0] != strconv.FormatInt(pending, 10) {
 		t.Errorf("waiting for approval: %v, want only the agent's own payout %d", got, pending)
 	}
-	// The five newest of six failures, and a link to all of them.
+	// The five that ended last of six failures, and a link to all of the
+	// agent's payouts.
 	want := []string{}
 	for i := 6; i > 1; i-- {
 		want = append(want, strconv.FormatInt(seeded[i], 10))
 	}
-	if got := rows("failed"); !slices.Equal(got, want) {
-		t.Errorf("failed: %v, want %v", got, want)
+	if got := rows("ended"); !slices.Equal(got, want) {
+		t.Errorf("ended: %v, want %v", got, want)
 	}
-	more, _ := doc.Find(`[data-testid="attention-failed"] [data-testid="attention-more"]`).Attr("href")
+	if why := doc.Find(`[data-testid="attention-ended"] [data-testid="attention-why"]`).First().Text(); why != "failed" {
+		t.Errorf("a failure without a message reads %q, want failed", why)
+	}
+	more, _ := doc.Find(`[data-testid="attention-ended"] [data-testid="attention-more"]`).Attr("href")
 	u, err := url.Parse(more)
-	if err != nil || u.Path != "/payouts" || u.Query().Get("status") != "failed" || u.Query().Get("created_by") != "me" {
-		t.Fatalf("the link to all failures is %q", more)
+	if err != nil || u.Path != "/payouts" || u.Query().Get("created_by") != "me" {
+		t.Fatalf("the link to all of them is %q", more)
 	}
-	if n := agent.get(more).doc(t).Find(`[data-testid="payouts"] tbody tr`).Length(); n != 6 {
-		t.Errorf("the link to all failures lists %d payouts, want 6", n)
+	if n := agent.get(more).doc(t).Find(`[data-testid="payouts"] tbody tr`).Length(); n != 8 {
+		t.Errorf("the link to all lists %d payouts, want the agent's 8", n)
+	}
+
+	// A rejection comes first, with the manager's reason.
+	reason := "The beneficiary's name does not match the account."
+	wantStatus(t, manager.postForm("/payouts/"+strconv.FormatInt(pending, 10)+"/reject", url.Values{"reason": {reason}}), http.StatusSeeOther)
+	doc = agent.get("/").doc(t)
+	if got := rows("ended"); len(got) == 0 || got[0] != strconv.FormatInt(pending, 10) {
+		t.Errorf("after a rejection, ended: %v, want the rejected payout %d first", got, pending)
+	}
+	if why := doc.Find(`[data-testid="attention-ended"] [data-testid="attention-why"]`).First().Text(); !strings.HasPrefix(why, "rejected: Rejected by manager@example.com: "+reason) {
+		t.Errorf("the rejected payout reads %q, want how and why", why)
 	}
 	for _, status := range []string{"awaiting_customer", "unknown"} {
 		if doc.Find(`[data-testid="attention-`+status+`"]`).Length() != 0 {
@@ -83,14 +99,11 @@ func TestDashboardAttention(t *testing.T) {
 		t.Error("the agent is told that nothing needs attention")
 	}
 
-	// A week later the failures are old news; the approval still waits.
-	// (The session has ended by then: sign in again.)
+	// A week later they are old news. (The session has ended by then:
+	// sign in again.)
 	ts.Clock.Advance(8 * 24 * time.Hour)
 	doc = ts.as(db.RoleAgent).get("/").doc(t)
-	if got := rows("failed"); len(got) != 0 {
-		t.Errorf("failures a week old are still listed: %v", got)
-	}
-	if got := rows("pending_approval"); len(got) != 1 {
-		t.Errorf("after a week, waiting for approval: %v", got)
+	if got := rows("ended"); len(got) != 0 {
+		t.Errorf("payouts that ended a week ago are still listed: %v", got)
 	}
 }

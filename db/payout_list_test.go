@@ -152,7 +152,7 @@ func TestFoldMigration(t *testing.T) {
 		`UPDATE payout_text_position SET payout_id = 1`,
 		`ALTER TABLE payouts DROP COLUMN payout_option`, // added by version 10
 		`DROP INDEX payouts_attention`,                  // added by version 11
-		`DROP INDEX payouts_failed`,                     // added by version 11
+		`DROP INDEX payouts_ended_unpaid`,               // added by version 13, which drops version 11's payouts_failed
 		`ALTER TABLE users DROP COLUMN version`,         // added by version 12
 		`PRAGMA user_version = 8`,
 	} {

@@ -28,13 +28,20 @@ type AttentionReader interface {
 	Attention(ctx context.Context, user int64, endedSince time.Time, limit int) (db.AttentionLists, error)
 }
 
-// Dashboard is the landing page of a signed-in user: their payouts that
-// need attention, who they are, and what they did recently.
+// BacklogReader counts what waits for a manager's decision.
+type BacklogReader interface {
+	Backlog(ctx context.Context) (db.Backlog, error)
+}
+
+// Dashboard is the landing page of a signed-in user: what waits for them
+// (as a manager too), their payouts that need attention, who they are, and
+// what they did recently.
 type Dashboard struct {
 	Log      *slog.Logger
 	Activity ActivityReader
 	Users    UserGetter
 	Payouts  AttentionReader
+	Backlog  BacklogReader
 	// Now is the clock failures are recent by.
 	Now func() time.Time
 }
@@ -92,6 +99,14 @@ func (h *Dashboard) Show(w http.ResponseWriter, r *http.Request) {
 	if p.Attention, err = h.attention(r.Context(), me.ID); err != nil {
 		serverError(w, r, h.Log, err)
 		return
+	}
+	if db.RoleRank(u.Role) >= db.RoleRank(db.RoleManager) {
+		b, err := h.Backlog.Backlog(r.Context())
+		if err != nil {
+			serverError(w, r, h.Log, err)
+			return
+		}
+		p.Managers = &dashboard.Backlog{Approvals: b.PendingApproval, Unknown: b.Unknown}
 	}
 	for _, e := range events {
 		target := e.TargetType

@@ -22,8 +22,9 @@ func TestDashboardAttention(t *testing.T) {
 	agent, manager := ts.as(db.RoleAgent), ts.as(db.RoleManager)
 	store := db.NewPayouts(ts.DB)
 
-	if doc := manager.get("/").doc(t); doc.Find(`[data-testid="attention-none"]`).Length() != 1 {
-		t.Error("a user with no payouts is not told that none needs attention")
+	if doc := manager.get("/").doc(t); doc.Find(`[data-testid="attention-none"]`).Length() != 1 ||
+		!strings.Contains(doc.Find(`[data-testid="managers"]`).Text(), "Nothing") {
+		t.Error("a manager with nothing to do is not told so")
 	}
 	pending := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
 	manager.submit(providers.FedaPay, manager.openForm(providers.FedaPay), bigFedaPay(ts))
@@ -47,7 +48,18 @@ func TestDashboardAttention(t *testing.T) {
 		}
 	}
 
+	// Managers see what waits for any manager, the way there included.
+	mdoc := manager.get("/").doc(t)
+	if got := strings.TrimSpace(mdoc.Find(`[data-testid="managers-approvals"]`).Text()); got != "2 payouts wait to be approved" {
+		t.Errorf("the manager's dashboard says %q about approvals", got)
+	}
+	if href, _ := mdoc.Find(`[data-testid="managers-approvals"]`).Attr("href"); href != "/approvals" {
+		t.Errorf("the approvals line leads to %q", href)
+	}
 	doc := agent.get("/").doc(t)
+	if doc.Find(`[data-testid="managers"]`).Length() != 0 {
+		t.Error("an agent is shown what waits for managers")
+	}
 	rows := func(status string) []string {
 		var ids []string
 		doc.Find(`[data-testid="attention-` + status + `"] li`).Each(func(_ int, s *goquery.Selection) {

@@ -60,7 +60,7 @@ func (s *Server) routeTable() []route {
 		Now:      s.now,
 	}
 	dash := &handlers.Dashboard{Log: s.log, Activity: db.NewAudit(s.db), Users: db.NewUsers(s.db),
-		Payouts: db.NewPayouts(s.db), Now: s.now}
+		Payouts: db.NewPayouts(s.db), Backlog: db.NewReports(s.db), Now: s.now}
 	users := &handlers.Users{Log: s.log, Store: db.NewUsers(s.db), Sessions: s.sessions}
 	health := &handlers.Health{Log: s.log, DB: s.db}
 	overview := &handlers.Overview{Log: s.log, Reports: db.NewReports(s.db), Now: s.now}

@@ -89,6 +89,12 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f 
 		}
 		*t.out = when
 	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		// Applied, the range would match nothing and look like an empty
+		// log; said, the manager sees the times were swapped.
+		problems = append(problems, `the "from" time is after the "to" time`)
+		f.From, f.To, v.From, v.To = time.Time{}, time.Time{}, "", ""
+	}
 	if v.Actor != "" {
 		var err error
 		if f.ActorType, f.ActorID, err = h.parseActor(ctx, v.Actor); err != nil {

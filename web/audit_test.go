@@ -377,6 +377,15 @@ func TestAuditToIncludesTheTimeWritten(t *testing.T) {
 			t.Errorf("from %q to %q: %d events, want %d", tt.from, tt.to, got, tt.want)
 		}
 	}
+	// Swapped times are said, not applied as a range that holds nothing.
+	q := url.Values{"action": {"test.when"}, "from": {"2030-11-22"}, "to": {"2030-11-20"}}
+	doc := manager.get("/audit?" + q.Encode()).doc(t)
+	if msg := doc.Find(`[data-testid="filter-problem"]`).Text(); !strings.Contains(msg, `"from" time is after the "to" time`) {
+		t.Errorf("swapped times: the page says %q", msg)
+	}
+	if got := doc.Find(`[data-testid="events"] tbody tr`).Length(); got != 6 {
+		t.Errorf("swapped times: %d events listed, want all 6 of the action", got)
+	}
 }
 
 // TestSlowExportIsNotCutShort: an export takes as long as the client takes

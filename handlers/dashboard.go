@@ -15,7 +15,7 @@ import (
 
 // ActivityReader reads a user's own audit events.
 type ActivityReader interface {
-	ByActor(ctx context.Context, actorType, actorID string, limit int) ([]db.Event, error)
+	Search(ctx context.Context, f db.AuditFilter) ([]db.Event, error)
 }
 
 // UserGetter reads one user.
@@ -90,7 +90,10 @@ func (h *Dashboard) Show(w http.ResponseWriter, r *http.Request) {
 		serverError(w, r, h.Log, err)
 		return
 	}
-	events, err := h.Activity.ByActor(r.Context(), db.ActorUser, strconv.FormatInt(me.ID, 10), 20)
+	// Reading the log is left out, as the log itself does by default: a
+	// manager's browsing would bury everything else.
+	events, err := h.Activity.Search(r.Context(), db.AuditFilter{ActorType: db.ActorUser, ActorID: strconv.FormatInt(me.ID, 10),
+		ExceptAction: "audit.viewed", Limit: 20})
 	if err != nil {
 		serverError(w, r, h.Log, err)
 		return
@@ -109,11 +112,19 @@ func (h *Dashboard) Show(w http.ResponseWriter, r *http.Request) {
 		p.Managers = &dashboard.Backlog{Approvals: b.PendingApproval, Unknown: b.Unknown}
 	}
 	for _, e := range events {
-		target := e.TargetType
-		if e.TargetID != "" {
-			target += " " + e.TargetID
+		a := dashboard.Activity{At: e.At, Action: e.Action, Title: activityTitle(e.Action), Outcome: e.Outcome, IP: e.Origin.IP}
+		switch {
+		case e.TargetType == "payout":
+			a.Target = "Payout " + e.TargetID
+			if id, err := strconv.ParseInt(e.TargetID, 10, 64); err == nil {
+				a.TargetURL = payoutPath(id)
+			}
+		case e.TargetID != "":
+			a.Target = e.TargetType + " " + e.TargetID
+		default:
+			a.Target = e.TargetType
 		}
-		p.Activity = append(p.Activity, dashboard.Activity{At: e.At, Action: e.Action, Target: target, Outcome: e.Outcome, IP: e.Origin.IP})
+		p.Activity = append(p.Activity, a)
 	}
 	render(w, r, h.Log, http.StatusOK, dashboard.Dashboard(p))
 }
@@ -153,4 +164,34 @@ func (h *Dashboard) attention(ctx context.Context, user int64) ([]dashboard.Grou
 	// of the user's payouts, newest first.
 	add(endedKind, endedText, lists.Ended, url.Values{"created_by": {"me"}})
 	return out, nil
+}
+
+// activityTitles name, in words, what a user did, beyond the payout
+// events the timeline already names.
+var activityTitles = map[string]string{
+	"auth.login.succeeded":         "Signed in",
+	"auth.login.failed":            "Sign-in failed",
+	"auth.logout":                  "Signed out",
+	"auth.session.expired":         "Session expired",
+	"user.created":                 "Added a user",
+	"user.disabled":                "Disabled a user",
+	"user.password_reset":          "Gave a user a new password",
+	"audit.exported":               "Exported the audit log",
+	"audit.verified":               "Verified the audit log",
+	"audit.checkpoint_key_changed": "Changed the checkpoint key",
+	"payout.created":               "Created a payout",
+	"payout.approved":              "Approved a payout",
+	"payout.rejected":              "Rejected a payout",
+	"payout.withdrawn":             "Withdrew a payout",
+	"payout.resolved":              "Settled a payout by hand",
+	"payout.cashier_launched":      "Opened a cashier",
+	"payout.status_changed":        "Refreshed a payout's status",
+}
+
+// activityTitle is what a user's action reads as on their dashboard.
+func activityTitle(action string) string {
+	if t, ok := activityTitles[action]; ok {
+		return t
+	}
+	return eventTitle(action)
 }

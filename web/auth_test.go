@@ -45,8 +45,8 @@ func TestLoginLogout(t *testing.T) {
 	if got := doc.Find(`[data-testid="dashboard-role"]`).Text(); got != "agent" {
 		t.Errorf("dashboard role = %q, want agent", got)
 	}
-	if got := doc.Find(`[data-testid="activity"] code`).First().Text(); got != "auth.login.succeeded" {
-		t.Errorf("latest activity = %q, want auth.login.succeeded", got)
+	if cell := doc.Find(`[data-testid="activity"] td[data-label="What"]`).First(); cell.Text() != "Signed in" || cell.AttrOr("data-action", "") != "auth.login.succeeded" {
+		t.Errorf("latest activity = %q (%s), want Signed in (auth.login.succeeded)", cell.Text(), cell.AttrOr("data-action", ""))
 	}
 
 	r = c.postForm("/logout", nil)

@@ -113,8 +113,8 @@ func TestBrowserLoginDashboardLogout(t *testing.T) {
 	if got := value(t, ctx, "email", chromedp.Text(chromedp.CSS(`[data-testid="dashboard-email"]`))); got != "agent@example.com" {
 		t.Errorf("dashboard shows %q, want agent@example.com", got)
 	}
-	if got := value(t, ctx, "activity", chromedp.Text(chromedp.CSS(`[data-testid="activity"] code`))); got != "auth.login.succeeded" {
-		t.Errorf("latest activity %q, want auth.login.succeeded", got)
+	if got := value(t, ctx, "activity", chromedp.Text(chromedp.CSS(`[data-testid="activity"] td[data-label="What"]`))); got != "Signed in" {
+		t.Errorf("latest activity %q, want Signed in", got)
 	}
 	// The agent's navigation has no admin links.
 	nav := value(t, ctx, "nav", chromedp.Text(chromedp.CSS(`nav.nav`)))
@@ -182,7 +182,7 @@ func TestBrowserPhoneTablesStack(t *testing.T) {
 		cells             [2]string
 	}{
 		{db.RoleAgent, "/payouts", "payouts", [2]string{"Amount", "Status"}},
-		{db.RoleAgent, "/", "activity", [2]string{"Action", "From"}},
+		{db.RoleAgent, "/", "activity", [2]string{"What", "From"}},
 		{db.RoleAdmin, "/users", "users", [2]string{"Email", "Status"}},
 	} {
 		if page.role != signed {

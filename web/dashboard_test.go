@@ -102,6 +102,14 @@ func TestDashboardAttention(t *testing.T) {
 	if why := doc.Find(`[data-testid="attention-ended"] [data-testid="attention-why"]`).First().Text(); !strings.HasPrefix(why, "rejected: Rejected by manager@example.com: "+reason) {
 		t.Errorf("the rejected payout reads %q, want how and why", why)
 	}
+	// The manager's activity says it in words, with the way to the payout;
+	// reading the audit log since is left out.
+	wantStatus(t, manager.get("/audit"), http.StatusOK)
+	latest := manager.get("/").doc(t).Find(`[data-testid="activity"] tbody tr`).First()
+	link, _ := latest.Find(`td[data-label="On"] a`).Attr("href")
+	if what := latest.Find(`td[data-label="What"]`).Text(); what != "Rejected a payout" || link != "/payouts/"+strconv.FormatInt(pending, 10) {
+		t.Errorf("the manager's latest activity reads %q on %q, want the rejection with a link to payout %d", what, link, pending)
+	}
 	for _, status := range []string{"awaiting_customer", "unknown"} {
 		if doc.Find(`[data-testid="attention-`+status+`"]`).Length() != 0 {
 			t.Errorf("an empty %s group is shown", status)

@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"payoutdesk/db"
+	"payoutdesk/providers"
 )
 
 // chromiumPath finds a Chromium or Chrome binary.
@@ -167,21 +168,28 @@ func TestBrowserFormUsableAfterBack(t *testing.T) {
 func TestBrowserPhoneTablesStack(t *testing.T) {
 	ts := newTestServerWith(t, false)
 	ts.seedPayout()
+	// One made through the form, with a reference as long as they come.
+	agent := ts.as(db.RoleAgent)
+	agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), validForms(ts)[providers.FedaPay])
 	ctx := newBrowser(t)
 	step(t, ctx, "open the app", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)))
-	// Where the two labelled cells of the first row end, the window's
-	// width, and the header row's height (none when stacked).
+	// Where the two labelled cells of the first row end, where the box
+	// showing the table ends (beyond it a cell is cut off), and the header
+	// row's height (none when stacked).
 	const layout = `((table, a, b) => {
-		const cell = l => document.querySelector('[data-testid="' + table + '"] tbody tr td[data-label="' + l + '"]').getBoundingClientRect().right;
-		return [cell(a), cell(b), window.innerWidth,
-			document.querySelector('[data-testid="' + table + '"] thead').getBoundingClientRect().height];
+		const t = document.querySelector('[data-testid="' + table + '"]');
+		const cell = l => t.querySelector('tbody tr td[data-label="' + l + '"]').getBoundingClientRect().right;
+		const box = Math.min(window.innerWidth, (t.closest('.table-wrap') || t).getBoundingClientRect().right);
+		return [cell(a), cell(b), box, t.querySelector('thead').getBoundingClientRect().height];
 	})`
 	signed := ""
 	for _, page := range []struct {
 		role, path, table string
 		cells             [2]string
 	}{
-		{db.RoleAgent, "/payouts", "payouts", [2]string{"Amount", "Status"}},
+		// The last column too: a long reference once pushed it out of a
+		// desktop window.
+		{db.RoleAgent, "/payouts", "payouts", [2]string{"Status", "By"}},
 		{db.RoleAgent, "/", "activity", [2]string{"What", "From"}},
 		{db.RoleAdmin, "/users", "users", [2]string{"Email", "Status"}},
 	} {

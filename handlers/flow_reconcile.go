@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -282,8 +283,16 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 	if p.ProviderID != "" {
 		ch.ProviderID = "" // never overwrite an id we already hold
 	}
+	reversed := p.Status == db.StatusPaid && u.Refunded
+	if reversed {
+		// Paid is final, yet the provider now says the money came back
+		// (Kibramoa's REFUNDED after COMPLETED): the payout stays paid,
+		// and says so in red, audited as a failure.
+		to = p.Status
+		ch.ErrorCode, ch.ErrorMessage = ReversedCode, reversedMessage(name, u)
+	}
 	ch = unchangedDropped(ch, p)
-	if p.Status.Final() && (ch.RawStatus != "" || ch.ErrorCode != "" || ch.ErrorMessage != "") {
+	if p.Status.Final() && !reversed && (ch.RawStatus != "" || ch.ErrorCode != "" || ch.ErrorMessage != "") {
 		// The outcome is settled: a later word (a status we cannot map,
 		// say) is recorded with the delivery, not over the final one.
 		ch.RawStatus, ch.ErrorCode, ch.ErrorMessage = "", "", ""
@@ -296,6 +305,12 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 		pe := systemEvent("payout.status_changed")
 		pe.Actor = db.Actor{Type: db.ActorProvider, ID: string(name)}
 		pe.Details = map[string]any{"source": "webhook", "event_id": u.EventID}
+		if reversed && (change.ErrorMessage != "" || change.RawStatus != "") {
+			// No status change, but an event of its own, once per new word.
+			pe.Action, pe.Outcome = "payout.reversed", db.OutcomeFailure
+			pe.Details["raw_status"] = u.RawStatus
+			change.Record = true
+		}
 		if to != p.Status {
 			change.To = to
 			change.Fields = f.finalFields(p, to)
@@ -323,6 +338,21 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 		f.Notify()
 	}
 	return err
+}
+
+// ReversedCode marks a paid payout whose provider later reported the
+// money came back.
+const ReversedCode = "reversed_after_paid"
+
+// reversedMessage tells people what a provider said of a payout after it
+// was paid, in its own words too when it gave some.
+func reversedMessage(name providers.Name, u providers.Update) string {
+	msg := fmt.Sprintf("%s reported %s after this payout was paid: the money went back instead of staying with the beneficiary. "+
+		"Check with %s before telling the customer it was paid.", name.Title(), cmp.Or(u.RawStatus, "a refund"), name.Title())
+	if u.ErrorMessage != "" {
+		msg += " Its words: " + u.ErrorMessage
+	}
+	return msg
 }
 
 // unchangedDropped clears the values of ch that the payout already holds,

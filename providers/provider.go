@@ -174,6 +174,10 @@ type Update struct {
 	// HintOnly marks webhooks that carry no trustworthy status (Monime): the
 	// app must re-read the payout from the provider before acting.
 	HintOnly bool
+	// Refunded: the provider says the money came back after the payout
+	// succeeded (Kibramoa's REFUNDED), which is news even for a payout
+	// already paid, unlike a late failure, which is a stale delivery.
+	Refunded bool
 }
 
 // BodyEventID is the Update.EventID of a delivery that carries no event id

@@ -14,6 +14,7 @@ import (
 	"payoutdesk/db"
 	"payoutdesk/providers"
 	"payoutdesk/providers/fedapay"
+	"payoutdesk/providers/kibramoa"
 	"payoutdesk/providers/monime"
 	"payoutdesk/providers/sandbox/sandboxtest"
 	"payoutdesk/web"
@@ -887,6 +888,48 @@ func TestMonimeHintGivesTheLostID(t *testing.T) {
 	}
 	if len(crafted) != 1 || !strings.Contains(fmt.Sprint(crafted[0].Details["lookup"]), "not this payout's") {
 		t.Errorf("the crafted hint is audited as %+v", crafted)
+	}
+}
+
+// Kibramoa's REFUNDED after COMPLETED: the payout stays paid, as the
+// lifecycle's final statuses do, but its page says in red that the money
+// came back, the event is audited as a failure, and a repeat adds nothing.
+func TestRefundAfterPaidIsShown(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	id := agent.submit(providers.Kibramoa, agent.openForm(providers.Kibramoa), validForms(ts)[providers.Kibramoa])
+	p := ts.waitStatus(id, db.StatusAwaitingCustomer)
+	ts.completeCashier(p.CashierURL, "12345678")
+	p = ts.waitStatus(id, db.StatusPaid)
+	path := "/payouts/" + strconv.FormatInt(id, 10)
+	if agent.get(path).doc(t).Find(`[data-testid="reversed"]`).Length() != 0 {
+		t.Fatal("a plainly paid payout says it was reported back")
+	}
+	secret := sandboxtest.Credentials(t).KibramoaWebhookSecret
+	body := fmt.Sprintf(`{"internalId":%q,"sessionId":%q,"merchantReference":%q,"status":"REFUNDED","currency":"BRL","paymentAmount":%d}`,
+		p.ProviderID, p.PaymentID, p.Reference, p.AmountMinor/100)
+	// The same word twice, the second not byte for byte: one event.
+	for _, body := range []string{body, body + " "} {
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/webhooks/kibramoa", strings.NewReader(body))
+		req.Header.Set(kibramoa.SignatureHeader, kibramoa.Sign(secret, []byte(body)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("the refund webhook: status %d", resp.StatusCode)
+		}
+	}
+	got, _ := db.NewPayouts(ts.DB).Get(t.Context(), id)
+	if got.Status != db.StatusPaid || got.RawStatus != "REFUNDED" {
+		t.Errorf("after the refund the payout is %s with provider status %q, want paid and REFUNDED", got.Status, got.RawStatus)
+	}
+	if msg := agent.get(path).doc(t).Find(`[data-testid="reversed"]`).Text(); !strings.Contains(msg, "Kibramoa reported REFUNDED after this payout was paid") {
+		t.Errorf("the paid payout's page says %q about the refund", msg)
+	}
+	if ev := ts.events("payout.reversed"); len(ev) != 1 || ev[0].Outcome != db.OutcomeFailure || ev[0].Actor.ID != "kibramoa" {
+		t.Errorf("reversal events: %+v, want one failure by Kibramoa", ev)
 	}
 }
 

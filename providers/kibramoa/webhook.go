@@ -104,6 +104,7 @@ func parseNotification(body []byte, f AmountFormat) (providers.Update, error) {
 		ProviderReference: string(tx.PaymentReference),
 		RawStatus:         tx.Status,
 		Status:            MapStatus(tx.Status),
+		Refunded:          normalizeStatus(tx.Status) == "REFUNDED",
 		PayoutOption:      tx.payoutOption(),
 		Amount:            amount,
 	}

@@ -99,7 +99,9 @@ type ShowPage struct {
 	StatusLabel   string
 	Final         bool
 	// Sent: the payout has gone to its provider, which can be asked about it.
-	Sent               bool
+	Sent bool
+	// Reversed: paid, but the provider later reported the money came back.
+	Reversed           bool
 	Amount             string
 	Reference          string
 	BeneficiaryName    string

@@ -408,6 +408,16 @@ func (h *Payouts) renderList(w http.ResponseWriter, r *http.Request, page payout
 			CreatedBy: p.CreatedByEmail, Problem: p.ErrorMessage, NextCheckAt: p.NextCheckAt,
 		})
 	}
+	// A number searched for is most often a payout's: when that payout is
+	// listed, it is named above the list, not left among the payouts
+	// whose reference or account merely holds the digits.
+	if n, err := strconv.ParseInt(strings.TrimPrefix(page.Text, "#"), 10, 64); err == nil && n > 0 {
+		for _, row := range page.Rows {
+			if row.ID == n {
+				page.Exact = n
+			}
+		}
+	}
 	if more {
 		next := r.URL.Query()
 		next.Set("before", strconv.FormatInt(list[len(list)-1].ID, 10))

@@ -143,6 +143,28 @@ func TestPayoutListNextOnlyWhenMore(t *testing.T) {
 
 // Swapped dates are said to be swapped, not applied as a range that
 // matches nothing.
+// A number searched for names the payout numbered so above the list, when
+// it is listed; other payouts holding the digits are listed too.
+func TestPayoutListNamesTheExactNumber(t *testing.T) {
+	ts := newTestServer(t)
+	ps := ts.seedMany(12, ts.Users[db.RoleManager])
+	manager := ts.as(db.RoleManager)
+	want := strconv.FormatInt(ps[4].ID, 10)
+	for _, q := range []string{want, "#" + want} {
+		r := manager.get("/payouts?q=" + url.QueryEscape(q))
+		link, _ := r.doc(t).Find(`[data-testid="exact-match"] a`).Attr("href")
+		if link != "/payouts/"+want {
+			t.Errorf("searching %q names %q above the list, want /payouts/%s", q, link, want)
+		}
+		if n := len(rowIDs(t, r)); q == want && n < 2 {
+			t.Errorf("searching %q lists %d payouts, want the payout and those holding the digits", q, n)
+		}
+	}
+	if manager.get("/payouts?q=999").doc(t).Find(`[data-testid="exact-match"]`).Length() != 0 {
+		t.Error("a number no listed payout has names one")
+	}
+}
+
 func TestPayoutListSwappedDates(t *testing.T) {
 	ts := newTestServer(t)
 	ts.seedMany(2, ts.Users[db.RoleManager])

@@ -88,6 +88,8 @@ type ListPage struct {
 	// EveryoneURL, when the list shows the user's own payouts, is the same
 	// search over everyone's.
 	EveryoneURL string
+	// Exact is the listed payout whose number is the text searched for.
+	Exact int64
 }
 
 // ShowPage is one payout.

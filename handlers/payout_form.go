@@ -277,8 +277,10 @@ func fieldProps(spec providers.FormSpec, fl providers.Field, value, errMsg strin
 	}
 	if fl.When != nil {
 		fp.Hint = strings.TrimSpace(fp.Hint + " " + conditionText(spec, fl.When))
-		// Required only under its condition, which the browser cannot know.
-		fp.Required = false
+		// Required only under its condition, which the browser cannot
+		// know; marked, as the script shows it only then.
+		fp.Required, fp.MarkRequired = false, fl.Required
+		fp.WhenField, fp.WhenValues = fl.When.Field, fl.When.Values
 	}
 	if fl.Account {
 		fp.Attributes["autocomplete"] = "off"

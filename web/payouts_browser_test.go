@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -323,4 +324,36 @@ func pageDiag(ctx context.Context) string {
 		return fmt.Sprintf("(could not read the page: %v)", err)
 	}
 	return s
+}
+
+// TestBrowserFieldsFollowThePaymentMethod: the Smart Glocal form asks only
+// for what the chosen method needs, marked as required; switching method
+// shows the other fields.
+func TestBrowserFieldsFollowThePaymentMethod(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t)
+	signInInBrowser(t, ctx, ts, "agent@example.com", db.RoleAgent)
+	step(t, ctx, "open the Smart Glocal form",
+		chromedp.Navigate(ts.URL+"/payouts/new/smartglocal"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="payout-form"]`)),
+	)
+	const shown = `(() => Object.fromEntries(["iban", "card_number", "recipient_first_name", "recipient_full_name"].map(
+		n => [n, !document.getElementById("f-" + n).closest(".field").hidden])))()`
+	const marked = `!!document.querySelector('label[for="f-iban"] .req')`
+	for _, tt := range []struct {
+		method string
+		want   map[string]bool
+	}{
+		{"bank_account", map[string]bool{"iban": true, "card_number": false, "recipient_first_name": true, "recipient_full_name": false}},
+		{"card", map[string]bool{"iban": false, "card_number": true, "recipient_first_name": false, "recipient_full_name": true}},
+	} {
+		step(t, ctx, "choose "+tt.method, chromedp.SetValue(chromedp.CSS(`#f-payment_method`), tt.method),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("f-payment_method").dispatchEvent(new Event("change", {bubbles: true}))`))
+		if got := value(t, ctx, "shown", chromedp.Evaluate[map[string]bool](shown)); !maps.Equal(got, tt.want) {
+			t.Errorf("paying to %s, the form shows %v, want %v", tt.method, got, tt.want)
+		}
+	}
+	if !value(t, ctx, "marked", chromedp.Evaluate[bool](marked)) {
+		t.Error("the IBAN, required for a bank payout, is not marked as required")
+	}
 }

@@ -44,6 +44,24 @@
     }
     navigator.clipboard.writeText(btn.getAttribute("data-copy")).then(function () { say(btn, "Copied"); }, fallback);
   });
+  // Fields that apply only for some values of another field (data-when,
+  // data-when-values) are shown only then: a Smart Glocal payout to a card
+  // does not ask for an IBAN. The server ignores fields that do not apply.
+  function applyWhen(form) {
+    form.querySelectorAll("[data-when]").forEach(function (box) {
+      var other = form.elements.namedItem(box.getAttribute("data-when"));
+      if (!other || other.value === undefined) return;
+      var values = box.getAttribute("data-when-values").split(" ");
+      box.hidden = values.indexOf(other.value) < 0;
+    });
+  }
+  document.querySelectorAll("form").forEach(function (form) {
+    if (form.querySelector("[data-when]")) applyWhen(form);
+  });
+  document.addEventListener("change", function (ev) {
+    var form = ev.target.form;
+    if (form && form.querySelector("[data-when]")) applyWhen(form);
+  });
   // Forms marked data-once disable their submit buttons after the first
   // submit, so a double click sends one request (the server is idempotent
   // anyway).

@@ -194,6 +194,10 @@ func TestAmountAndProviderLimits(t *testing.T) {
 			if msg == "" || !strings.Contains(msg, tt.want) {
 				t.Errorf("message next to %s = %q, want one mentioning %q", tt.field, msg, tt.want)
 			}
+			// Right under the input, before any hint.
+			if next := r.doc(t).Find("#f-" + tt.field).Next(); next.AttrOr("data-testid", "") != "error-"+tt.field {
+				t.Errorf("what follows the %s input is %q, want its error", tt.field, next.AttrOr("class", ""))
+			}
 		})
 	}
 	// The largest FedaPay payout allowed goes through, once a manager

@@ -276,8 +276,13 @@ func TestRejectAndExpire(t *testing.T) {
 	if !strings.Contains(p.ErrorMessage, reason) {
 		t.Errorf("the rejected payout says %q", p.ErrorMessage)
 	}
-	if got := agent.get(path).doc(t).Find(`[data-testid="provider-error"]`).Text(); !strings.Contains(got, reason) {
+	page := agent.get(path).doc(t)
+	if got := page.Find(`[data-testid="provider-error"]`).Text(); !strings.Contains(got, reason) {
 		t.Errorf("the agent sees %q, want the reason", got)
+	}
+	// Under a heading that does not make it the provider's word.
+	if page.Find(`[data-testid="not-sent"]`).Length() != 1 {
+		t.Error("the rejected payout's card does not say it was never sent")
 	}
 	if ev := ts.events("payout.rejected"); len(ev) != 1 || ev[0].Reason != reason {
 		t.Errorf("rejections audited as %+v", ev)

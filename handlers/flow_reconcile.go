@@ -115,7 +115,7 @@ func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) {
 // if it moves the payout on, with ev; otherwise only the exchange.
 func (f *Flow) applyAnswer(ctx context.Context, p db.Payout, res providers.Result, ev db.Event) {
 	ch := withResult(db.Change{CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1)}, res)
-	to := answered(p.Status, res.Status)
+	to := answered(p, res.Status)
 	if to == p.Status || !db.CanTransition(p.Status, to) {
 		// Nothing new, or something older than what we know: record the
 		// exchange only.
@@ -137,22 +137,26 @@ func (f *Flow) applyAnswer(ctx context.Context, p db.Payout, res providers.Resul
 // unsettled says why a provider's status made a payout unknown.
 const unsettled = "the provider's status does not say whether the payout was paid: it is asked again, and a manager may settle it by hand"
 
-// answered is the status a payout in status from moves to when its
-// provider reports s. A status that settles nothing (Smart Glocal's
-// "error", which their support resolves, or one no document lists) makes a
-// payout the provider holds unknown, where a manager sees it and may
-// decide, while reconciliation keeps asking. A payout being sent, or one
-// already unknown or final, stays where it is.
-func answered(from db.Status, s providers.Status) db.Status {
+// answered is the status payout p moves to when its provider reports s. A
+// status that settles nothing (Smart Glocal's "error", which their support
+// resolves, or one no document lists) makes a payout the provider holds
+// unknown, where a manager sees it and may decide, while reconciliation
+// keeps asking. A payout being sent, or one already unknown or final,
+// stays where it is; so does one already confirmed that the provider's
+// copy still shows waiting for the confirm (it lags behind).
+func answered(p db.Payout, s providers.Status) db.Status {
 	to := lifecycleStatus(s)
-	if to != db.StatusUnknown {
+	switch {
+	case to == db.StatusAwaitingConfirmation && !p.ConfirmedAt.IsZero():
+		return p.Status
+	case to != db.StatusUnknown:
 		return to
 	}
-	switch from {
+	switch p.Status {
 	case db.StatusProcessing, db.StatusAwaitingCustomer, db.StatusAwaitingConfirmation:
 		return db.StatusUnknown
 	}
-	return from
+	return p.Status
 }
 
 // confirm answers Smart Glocal's confirm step: the provider's session must
@@ -252,7 +256,7 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 	}
 	ch := db.Change{ProviderID: u.ProviderID, PaymentID: u.PaymentID, ProviderReference: u.ProviderReference,
 		RawStatus: u.RawStatus, ErrorCode: u.ErrorCode, ErrorMessage: u.ErrorMessage, PayoutOption: u.PayoutOption}
-	to := answered(p.Status, u.Status)
+	to := answered(p, u.Status)
 	if u.HintOnly {
 		rail, _ := f.Rails.Get(name)
 		ref := refOf(p)
@@ -276,7 +280,7 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 			ev.Details["lookup"] = "failed: " + lerr.Error()
 		} else {
 			ch = withResult(db.Change{}, res)
-			to = answered(p.Status, res.Status)
+			to = answered(p, res.Status)
 			ev.Details["lookup"] = string(res.Status)
 		}
 	}

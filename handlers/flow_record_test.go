@@ -204,3 +204,29 @@ func TestUnsettledAnswerMakesThePayoutUnknown(t *testing.T) {
 		t.Errorf("after the provider says paid the payout is %s", p.Status)
 	}
 }
+
+// A payout confirmed with Smart Glocal whose copy there still reads
+// "waiting for the confirm" (it lags) stays as it is and is asked again
+// after the usual pause, not at once, over and over.
+func TestConfirmedPayoutIgnoresALaggingConfirmStep(t *testing.T) {
+	ctx := context.Background()
+	f, d, sending := flowOnDB(t)
+	store := db.NewPayouts(d)
+	p := sending()
+	if err := store.Change(ctx, p.ID, db.Change{To: db.StatusProcessing, Confirmed: true}, systemEvent("payout.confirmed")); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = store.Get(ctx, p.ID)
+	before := time.Now()
+	f.applyAnswer(ctx, p, providers.Result{Status: providers.StatusAwaitingConfirmation, RawStatus: "in_progress/pending"}, systemEvent("payout.status_changed"))
+	got, err := store.Get(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != db.StatusProcessing || got.Checks != p.Checks+1 {
+		t.Errorf("after a lagging answer the payout is %s with %d checks, want processing with %d", got.Status, got.Checks, p.Checks+1)
+	}
+	if wait := got.NextCheckAt.Sub(before); wait < f.CheckEvery {
+		t.Errorf("asked again after %v, want the usual pause of at least %v", wait, f.CheckEvery)
+	}
+}

@@ -249,15 +249,18 @@ var notices = map[string]views.Flash{
 
 // sameSubmission reports whether a form sent again with the key of payout
 // p holds what p was created from: the same amount and details. Account
-// numbers are compared as shown, masked, as p no longer holds them once it
-// has ended.
+// numbers are compared whole while p holds them; once it has ended it
+// holds them masked, and only what the mask shows can be compared.
 func sameSubmission(rail providers.Rail, sent providers.Payout, b providers.Beneficiary, p db.Payout) bool {
 	if sent.Amount.Minor != p.AmountMinor || sent.Amount.Currency != p.Currency ||
 		b.Name != p.BeneficiaryName || b.AccountMasked != p.BeneficiaryAccount {
 		return false
 	}
 	for _, fl := range rail.Form().Fields {
-		if !fl.Account && sent.Fields[fl.Name] != p.Fields[fl.Name] {
+		if fl.Account && p.Status.Final() {
+			continue
+		}
+		if sent.Fields[fl.Name] != p.Fields[fl.Name] {
 			return false
 		}
 	}

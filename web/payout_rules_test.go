@@ -84,8 +84,8 @@ func TestSameKeyMakesOnePayout(t *testing.T) {
 	if msg := agent.get(r.Header.Get("Location")).doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "already submitted") {
 		t.Errorf("resubmitting says %q", msg)
 	}
-	// Back, a corrected amount, submitted again: still the one payout, and
-	// the agent is told the correction went nowhere.
+	// Back, a corrected amount or number, submitted again: still the one
+	// payout, and the agent is told the correction went nowhere.
 	for field, v := range map[string]string{"amount": "11.00", "account_id": "+23278999999"} {
 		r = agent.postForm("/payouts", withValues(form, map[string]string{field: v}))
 		wantLocation(t, r, locations[0]+"?notice=changed")
@@ -96,6 +96,15 @@ func TestSameKeyMakesOnePayout(t *testing.T) {
 	if got := countPayouts(t, ts); got != 1 {
 		t.Errorf("%d payouts stored after changed resubmits, want 1", got)
 	}
+	// While the payout holds the whole number, a typo fixed in its middle
+	// (the masked last digits alike) is a change too.
+	key = agent.openForm(providers.FedaPay)
+	big := withValues(bigFedaPay(ts), map[string]string{"provider": "fedapay", "idempotency_key": key})
+	first := agent.postForm("/payouts", big)
+	wantStatus(t, first, http.StatusSeeOther)
+	payout, _, _ := strings.Cut(first.Header.Get("Location"), "?")
+	r = agent.postForm("/payouts", withValues(big, map[string]string{"phone_number": "97818080"}))
+	wantLocation(t, r, payout+"?notice=changed")
 }
 
 func TestHostilePayoutInputsGet422(t *testing.T) {
@@ -863,11 +872,25 @@ func TestMonimeHintGivesTheLostID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.DB.W.Exec(`UPDATE payouts SET status = 'unknown', provider_id = '', raw_status = '' WHERE id = ?`, p.ID); err != nil {
+	// Its own payout, so that late hints about the first cannot touch it.
+	lost, _, err := store.Create(ctx, db.NewPayout{
+		Provider: "monime", Status: db.StatusQueued, AmountMinor: 1000, Currency: "SLE",
+		IdempotencyKey: "HIJACKEDKEY", Reference: "PD-HIJACKEDKEY", Fields: fields,
+		BeneficiaryName: "+232 •••• 3456", BeneficiaryAccount: "•••• 3456", CreatedBy: ts.Users[db.RoleAgent].ID,
+	}, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.created"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []db.Status{db.StatusSubmitting, db.StatusUnknown} {
+		if err := store.Change(ctx, lost.ID, db.Change{To: to}, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout." + string(to)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ts.DB.W.Exec(`UPDATE payouts SET submitted_at = ? WHERE id = ?`, time.Now().Add(-48*time.Hour).UTC().Format(db.TimeLayout), lost.ID); err != nil {
 		t.Fatal(err)
 	}
 	body := `{"apiVersion":"2024-08-01","event":{"id":"evt-crafted","name":"payout.completed"},"object":{"id":"` + other.ProviderID +
-		`","type":"payout"},"data":{"id":"` + other.ProviderID + `","status":"completed","metadata":{"payoutdesk_reference":"` + p.Reference + `"}}}`
+		`","type":"payout"},"data":{"id":"` + other.ProviderID + `","status":"completed","metadata":{"payoutdesk_reference":"` + lost.Reference + `"}}}`
 	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/webhooks/monime", strings.NewReader(body))
 	for k, v := range monime.WebhookHeaders("", sandboxtest.Credentials(t).MonimeWebhookSecret) {
 		req.Header[k] = v
@@ -880,7 +903,7 @@ func TestMonimeHintGivesTheLostID(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("the crafted hint: status %d, want 200", resp.StatusCode)
 	}
-	if after, _ := store.Get(ctx, p.ID); after.Status != db.StatusUnknown || after.ProviderID != "" {
+	if after, _ := store.Get(ctx, lost.ID); after.Status != db.StatusUnknown || after.ProviderID != "" {
 		t.Errorf("a hint with another payout's id made ours %s with id %q", after.Status, after.ProviderID)
 	}
 	// Monime's own webhooks about the other payout arrive meanwhile.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -190,8 +191,5 @@ var activityTitles = map[string]string{
 
 // activityTitle is what a user's action reads as on their dashboard.
 func activityTitle(action string) string {
-	if t, ok := activityTitles[action]; ok {
-		return t
-	}
-	return eventTitle(action)
+	return cmp.Or(activityTitles[action], eventTitle(action))
 }

@@ -762,6 +762,36 @@ func TestWebhooksCannotRewriteAFinalPayout(t *testing.T) {
 	}
 }
 
+// unknownMonime stores a Monime payout of amount minor SLE with key, as a
+// send whose outcome was lost leaves it: unknown, sent sentAgo, with no
+// Monime id. Its fields are returned with it, to send it again.
+func (ts *testServer) unknownMonime(key string, minor int64, sentAgo time.Duration) (db.Payout, map[string]string) {
+	ts.t.Helper()
+	ctx := context.Background()
+	store := db.NewPayouts(ts.DB)
+	fields := map[string]string{"amount": fmt.Sprintf("%d.%02d", minor/100, minor%100), "currency": "SLE", "provider_code": "m17", "account_id": "+23278123456"}
+	p, _, err := store.Create(ctx, db.NewPayout{
+		Provider: "monime", Status: db.StatusQueued, AmountMinor: minor, Currency: "SLE",
+		IdempotencyKey: key, Reference: "PD-" + key, Fields: fields,
+		BeneficiaryName: "+232 •••• 3456", BeneficiaryAccount: "•••• 3456", CreatedBy: ts.Users[db.RoleAgent].ID,
+	}, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.created"})
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	for _, to := range []db.Status{db.StatusSubmitting, db.StatusUnknown} {
+		if err := store.Change(ctx, p.ID, db.Change{To: to}, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout." + string(to)}); err != nil {
+			ts.t.Fatal(err)
+		}
+	}
+	if _, err := ts.DB.W.Exec(`UPDATE payouts SET submitted_at = ? WHERE id = ?`, time.Now().Add(-sentAgo).UTC().Format(db.TimeLayout), p.ID); err != nil {
+		ts.t.Fatal(err)
+	}
+	if p, err = store.Get(ctx, p.ID); err != nil {
+		ts.t.Fatal(err)
+	}
+	return p, fields
+}
+
 // "Refresh status" on an unknown Monime payout replays its create; the
 // agent's browser giving up meanwhile must not lose what the provider was
 // asked and answered. 408: the sandbox holds the replay until the app's
@@ -770,24 +800,8 @@ func TestRefreshRecordsItsCheckAfterTheBrowserLeaves(t *testing.T) {
 	ts := newTestServerWith(t, false) // no reconciliation but the agent's
 	ctx := context.Background()
 	store := db.NewPayouts(ts.DB)
-	p, _, err := store.Create(ctx, db.NewPayout{
-		Provider: "monime", Status: db.StatusQueued, AmountMinor: 40800, Currency: "SLE",
-		IdempotencyKey: "REFRESHLEAVESKEY", Reference: "PD-REFRESHLEAVESKEY",
-		Fields:          map[string]string{"amount": "408.00", "currency": "SLE", "provider_code": "m17", "account_id": "+23278123456"},
-		BeneficiaryName: "+232 •••• 3456", BeneficiaryAccount: "•••• 3456", CreatedBy: ts.Users[db.RoleAgent].ID,
-	}, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.created"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, to := range []db.Status{db.StatusSubmitting, db.StatusUnknown} {
-		if err := store.Change(ctx, p.ID, db.Change{To: to}, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout." + string(to)}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// Sent a moment ago, so its create may be replayed with its key.
-	if _, err := ts.DB.W.Exec(`UPDATE payouts SET submitted_at = ? WHERE id = ?`, time.Now().UTC().Format(db.TimeLayout), p.ID); err != nil {
-		t.Fatal(err)
-	}
+	p, _ := ts.unknownMonime("REFRESHLEAVESKEY", 40800, 0)
 	agent := ts.as(db.RoleAgent)
 	agent.hc.Timeout = 300 * time.Millisecond
 	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/payouts/"+strconv.FormatInt(p.ID, 10)+"/refresh", nil)
@@ -835,24 +849,8 @@ func TestMonimeHintGivesTheLostID(t *testing.T) {
 	ts := newTestServerWith(t, false) // only the webhook may settle it
 	ctx := context.Background()
 	store := db.NewPayouts(ts.DB)
-	fields := map[string]string{"amount": "10.00", "currency": "SLE", "provider_code": "m17", "account_id": "+23278123456"}
-	p, _, err := store.Create(ctx, db.NewPayout{
-		Provider: "monime", Status: db.StatusQueued, AmountMinor: 1000, Currency: "SLE",
-		IdempotencyKey: "LOSTIDKEY", Reference: "PD-LOSTIDKEY", Fields: fields,
-		BeneficiaryName: "+232 •••• 3456", BeneficiaryAccount: "•••• 3456", CreatedBy: ts.Users[db.RoleAgent].ID,
-	}, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.created"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, to := range []db.Status{db.StatusSubmitting, db.StatusUnknown} {
-		if err := store.Change(ctx, p.ID, db.Change{To: to}, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout." + string(to)}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// Sent two days ago: too long ago to replay the create.
-	if _, err := ts.DB.W.Exec(`UPDATE payouts SET submitted_at = ? WHERE id = ?`, time.Now().Add(-48*time.Hour).UTC().Format(db.TimeLayout), p.ID); err != nil {
-		t.Fatal(err)
-	}
+	p, fields := ts.unknownMonime("LOSTIDKEY", 1000, 48*time.Hour)
 	// The create reached Monime; its answer is what was lost.
 	rail, _ := ts.App.Rails().Get(providers.Monime)
 	res, err := rail.Submit(ctx, providers.Payout{IdempotencyKey: p.IdempotencyKey, Reference: p.Reference,
@@ -873,22 +871,7 @@ func TestMonimeHintGivesTheLostID(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Its own payout, so that late hints about the first cannot touch it.
-	lost, _, err := store.Create(ctx, db.NewPayout{
-		Provider: "monime", Status: db.StatusQueued, AmountMinor: 1000, Currency: "SLE",
-		IdempotencyKey: "HIJACKEDKEY", Reference: "PD-HIJACKEDKEY", Fields: fields,
-		BeneficiaryName: "+232 •••• 3456", BeneficiaryAccount: "•••• 3456", CreatedBy: ts.Users[db.RoleAgent].ID,
-	}, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.created"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, to := range []db.Status{db.StatusSubmitting, db.StatusUnknown} {
-		if err := store.Change(ctx, lost.ID, db.Change{To: to}, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout." + string(to)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := ts.DB.W.Exec(`UPDATE payouts SET submitted_at = ? WHERE id = ?`, time.Now().Add(-48*time.Hour).UTC().Format(db.TimeLayout), lost.ID); err != nil {
-		t.Fatal(err)
-	}
+	lost, _ := ts.unknownMonime("HIJACKEDKEY", 1000, 48*time.Hour)
 	body := `{"apiVersion":"2024-08-01","event":{"id":"evt-crafted","name":"payout.completed"},"object":{"id":"` + other.ProviderID +
 		`","type":"payout"},"data":{"id":"` + other.ProviderID + `","status":"completed","metadata":{"payoutdesk_reference":"` + lost.Reference + `"}}}`
 	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/webhooks/monime", strings.NewReader(body))

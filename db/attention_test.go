@@ -32,6 +32,8 @@ func TestAttention(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.change("A0", db.Change{To: db.StatusFailed})
+	// A1, paid, is reported back by its provider.
+	f.change("A1", db.Change{ErrorCode: db.ReversedAfterPaid, ErrorMessage: "refunded"})
 	want[db.StatusUnknown] = []string{"A2"}
 	want[db.StatusAwaitingCustomer] = []string{"A4"}
 	if _, created, err := f.create("A8", "+2299000050", db.StatusPendingApproval); err != nil || !created {
@@ -77,6 +79,9 @@ func TestAttention(t *testing.T) {
 		}
 		if k := keys(got.Ended); !slices.Equal(k, tt.ended) {
 			t.Errorf("ended since %s, %d at most: %v, want %v", tt.since, tt.limit, k, tt.ended)
+		}
+		if k := keys(got.Reversed); !slices.Equal(k, []string{"A1"}) {
+			t.Errorf("reported back since %s: %v, want [A1]", tt.since, k)
 		}
 	}
 }

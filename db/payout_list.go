@@ -310,16 +310,28 @@ const endedQuery = `SELECT ` + payoutColumns + payoutFrom + `
 	WHERE p.created_by = ? AND p.status IN ('failed', 'rejected', 'expired', 'cancelled') AND p.finished_at >= ?
 	ORDER BY p.finished_at DESC LIMIT ?`
 
+// ReversedAfterPaid is the error code of a paid payout whose provider
+// later said the money came back.
+const ReversedAfterPaid = "reversed_after_paid"
+
+// reversedQuery selects a user's paid payouts reported back since a time,
+// the latest first, through the payouts_reversed index.
+const reversedQuery = `SELECT ` + payoutColumns + payoutFrom + `
+	WHERE p.created_by = ? AND p.status = 'paid' AND p.error_code = 'reversed_after_paid' AND p.updated_at >= ?
+	ORDER BY p.updated_at DESC LIMIT ?`
+
 // AttentionLists are a user's payouts that need them: those waiting on
-// somebody, by status, and those that ended without paying lately.
+// somebody, by status, those that ended without paying lately, and those
+// paid that the provider lately reported back.
 type AttentionLists struct {
-	Waiting map[Status][]Payout
-	Ended   []Payout
+	Waiting  map[Status][]Payout
+	Ended    []Payout
+	Reversed []Payout
 }
 
 // Attention returns, for each of AttentionStatuses, the newest payouts in
-// it that user created, and those that ended without paying since
-// endedSince, the latest end first: at most limit of each.
+// it that user created, and those that ended without paying, or were
+// reported back, since endedSince, the latest first: at most limit of each.
 func (s *Payouts) Attention(ctx context.Context, user int64, endedSince time.Time, limit int) (AttentionLists, error) {
 	out := AttentionLists{Waiting: make(map[Status][]Payout, len(AttentionStatuses))}
 	for _, st := range AttentionStatuses {
@@ -334,5 +346,8 @@ func (s *Payouts) Attention(ctx context.Context, user int64, endedSince time.Tim
 		return AttentionLists{}, fmt.Errorf("db: payouts of user %d ended lately: %w", user, err)
 	}
 	out.Ended = ended
+	if out.Reversed, err = s.many(ctx, reversedQuery, user, formatTime(endedSince), limit); err != nil {
+		return AttentionLists{}, fmt.Errorf("db: payouts of user %d reported back lately: %w", user, err)
+	}
 	return out, nil
 }

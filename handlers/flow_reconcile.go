@@ -293,7 +293,7 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 		// (Kibramoa's REFUNDED after COMPLETED): the payout stays paid,
 		// and says so in red, audited as a failure.
 		to = p.Status
-		ch.ErrorCode, ch.ErrorMessage = ReversedCode, reversedMessage(name, u)
+		ch.ErrorCode, ch.ErrorMessage = db.ReversedAfterPaid, reversedMessage(name, u)
 	}
 	ch = unchangedDropped(ch, p)
 	if p.Status.Final() && !reversed && (ch.RawStatus != "" || ch.ErrorCode != "" || ch.ErrorMessage != "") {
@@ -343,10 +343,6 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 	}
 	return err
 }
-
-// ReversedCode marks a paid payout whose provider later reported the
-// money came back.
-const ReversedCode = "reversed_after_paid"
 
 // reversedMessage tells people what a provider said of a payout after it
 // was paid, in its own words too when it gave some.

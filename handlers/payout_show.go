@@ -114,7 +114,7 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 	page := payoutsview.ShowPage{
 		ID: p.ID, ProviderTitle: name.Title(), Sandbox: sandboxed(h.Rails, name),
 		Status: string(p.Status), StatusLabel: p.Status.Label(), Final: p.Status.Final(),
-		Sent: !p.SubmittedAt.IsZero(), Reversed: p.Status == db.StatusPaid && p.ErrorCode == ReversedCode, Amount: amountOf(p).String(), Reference: p.Reference,
+		Sent: !p.SubmittedAt.IsZero(), Reversed: p.Status == db.StatusPaid && p.ErrorCode == db.ReversedAfterPaid, Amount: amountOf(p).String(), Reference: p.Reference,
 		BeneficiaryName: p.BeneficiaryName, BeneficiaryAccount: p.BeneficiaryAccount, BeneficiaryCountry: p.BeneficiaryCountry,
 		ProviderID: p.ProviderID, PaymentID: p.PaymentID, ProviderReference: p.ProviderReference, RawStatus: p.RawStatus,
 		ErrorCode: p.ErrorCode, ErrorMessage: p.ErrorMessage, CashierURL: p.CashierURL, Provider: p.Provider, PayoutOption: p.PayoutOption, CreatedBy: p.CreatedByEmail,

@@ -941,6 +941,11 @@ func TestRefundAfterPaidIsShown(t *testing.T) {
 	if ev := ts.events("payout.reversed"); len(ev) != 1 || ev[0].Outcome != db.OutcomeFailure || ev[0].Actor.ID != "kibramoa" {
 		t.Errorf("reversal events: %+v, want one failure by Kibramoa", ev)
 	}
+	// The agent who created it finds it on their dashboard.
+	row := agent.get("/").doc(t).Find(`[data-testid="attention-reversed"] [data-testid="attention-payout-` + strconv.FormatInt(id, 10) + `"]`)
+	if !strings.Contains(row.Text(), "REFUNDED") {
+		t.Errorf("the dashboard lists the refunded payout as %q", row.Text())
+	}
 }
 
 func TestRefreshStatusWithoutJavaScript(t *testing.T) {

@@ -24,5 +24,5 @@ func TestAttentionUsesItsIndex(t *testing.T) {
 		check(string(st), queryPlan(t, d, attentionQuery, 1, st, 5), "payouts_attention (created_by=? AND status=?)")
 	}
 	check("ended", queryPlan(t, d, endedQuery, 1, "2026-11-14T00:00:00.000000Z", 5), "payouts_ended_unpaid (created_by=? AND finished_at>?)")
-	check("reversed", queryPlan(t, d, reversedQuery, 1, "2026-11-14T00:00:00.000000Z", 5), "payouts_reversed (created_by=? AND updated_at>?)")
+	check("contradicted", queryPlan(t, d, contradictedQuery, 1, "2026-11-14T00:00:00.000000Z", 5), "payouts_contradicted (created_by=? AND updated_at>?)")
 }

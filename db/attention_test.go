@@ -80,7 +80,7 @@ func TestAttention(t *testing.T) {
 		if k := keys(got.Ended); !slices.Equal(k, tt.ended) {
 			t.Errorf("ended since %s, %d at most: %v, want %v", tt.since, tt.limit, k, tt.ended)
 		}
-		if k := keys(got.Reversed); !slices.Equal(k, []string{"A1"}) {
+		if k := keys(got.Contradicted); !slices.Equal(k, []string{"A1"}) {
 			t.Errorf("reported back since %s: %v, want [A1]", tt.since, k)
 		}
 	}

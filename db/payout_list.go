@@ -308,30 +308,40 @@ const attentionQuery = `SELECT ` + payoutColumns + payoutFrom + `
 // time, the latest end first, through the payouts_ended_unpaid index.
 const endedQuery = `SELECT ` + payoutColumns + payoutFrom + `
 	WHERE p.created_by = ? AND p.status IN ('failed', 'rejected', 'expired', 'cancelled') AND p.finished_at >= ?
+	AND p.error_code != 'paid_after_end'
 	ORDER BY p.finished_at DESC LIMIT ?`
 
-// ReversedAfterPaid is the error code of a paid payout whose provider
-// later said the money came back.
-const ReversedAfterPaid = "reversed_after_paid"
+// Error codes of a final payout whose provider later said otherwise. The
+// status stays (final statuses have no way out); the code and its message
+// say what came after.
+const (
+	// ReversedAfterPaid: paid, then the money came back.
+	ReversedAfterPaid = "reversed_after_paid"
+	// PaidAfterEnd: ended unpaid (failed, cancelled, or so settled by
+	// hand), then reported paid: creating it again could pay twice.
+	PaidAfterEnd = "paid_after_end"
+)
 
-// reversedQuery selects a user's paid payouts reported back since a time,
-// the latest first, through the payouts_reversed index.
-const reversedQuery = `SELECT ` + payoutColumns + payoutFrom + `
-	WHERE p.created_by = ? AND p.status = 'paid' AND p.error_code = 'reversed_after_paid' AND p.updated_at >= ?
+// contradictedQuery selects a user's payouts whose provider contradicted
+// their final status since a time, the latest first, through the
+// payouts_contradicted index.
+const contradictedQuery = `SELECT ` + payoutColumns + payoutFrom + `
+	WHERE p.created_by = ? AND p.error_code IN ('reversed_after_paid', 'paid_after_end') AND p.updated_at >= ?
 	ORDER BY p.updated_at DESC LIMIT ?`
 
 // AttentionLists are a user's payouts that need them: those waiting on
 // somebody, by status, those that ended without paying lately, and those
-// paid that the provider lately reported back.
+// whose provider lately contradicted their final status.
 type AttentionLists struct {
-	Waiting  map[Status][]Payout
-	Ended    []Payout
-	Reversed []Payout
+	Waiting      map[Status][]Payout
+	Ended        []Payout
+	Contradicted []Payout
 }
 
 // Attention returns, for each of AttentionStatuses, the newest payouts in
-// it that user created, and those that ended without paying, or were
-// reported back, since endedSince, the latest first: at most limit of each.
+// it that user created, and those that ended without paying, or whose
+// provider contradicted their end, since endedSince, the latest first: at
+// most limit of each.
 func (s *Payouts) Attention(ctx context.Context, user int64, endedSince time.Time, limit int) (AttentionLists, error) {
 	out := AttentionLists{Waiting: make(map[Status][]Payout, len(AttentionStatuses))}
 	for _, st := range AttentionStatuses {
@@ -346,8 +356,8 @@ func (s *Payouts) Attention(ctx context.Context, user int64, endedSince time.Tim
 		return AttentionLists{}, fmt.Errorf("db: payouts of user %d ended lately: %w", user, err)
 	}
 	out.Ended = ended
-	if out.Reversed, err = s.many(ctx, reversedQuery, user, formatTime(endedSince), limit); err != nil {
-		return AttentionLists{}, fmt.Errorf("db: payouts of user %d reported back lately: %w", user, err)
+	if out.Contradicted, err = s.many(ctx, contradictedQuery, user, formatTime(endedSince), limit); err != nil {
+		return AttentionLists{}, fmt.Errorf("db: payouts of user %d contradicted lately: %w", user, err)
 	}
 	return out, nil
 }

@@ -153,7 +153,7 @@ func TestFoldMigration(t *testing.T) {
 		`ALTER TABLE payouts DROP COLUMN payout_option`, // added by version 10
 		`DROP INDEX payouts_attention`,                  // added by version 11
 		`DROP INDEX payouts_ended_unpaid`,               // added by version 13, which drops version 11's payouts_failed
-		`DROP INDEX payouts_reversed`,                   // added by version 14
+		`DROP INDEX payouts_contradicted`,               // added by version 14
 		`ALTER TABLE users DROP COLUMN version`,         // added by version 12
 		`PRAGMA user_version = 8`,
 	} {

@@ -55,6 +55,13 @@ type Payout struct {
 	ApprovedAt      time.Time
 }
 
+// EndedUnpaid reports whether p ended without paying anything, as far as
+// anyone knows, so that creating it again cannot pay twice: not paid, and
+// not reported paid after it ended.
+func (p Payout) EndedUnpaid() bool {
+	return p.Status.Final() && p.Status != StatusPaid && p.ErrorCode != PaidAfterEnd
+}
+
 // NewPayout is what creating a payout needs.
 type NewPayout struct {
 	Provider string

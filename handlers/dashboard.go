@@ -54,10 +54,10 @@ const (
 	// creator's dashboard: long enough to tell the customer, short enough
 	// that the list does not fill with failures dealt with long ago.
 	recentEnd = 7 * day
-	// endedKind and reversedKind name the groups of payouts that ended
-	// without paying and of those reported back after payment.
-	endedKind    = "ended"
-	reversedKind = "reversed"
+	// endedKind and contradictedKind name the groups of payouts that ended
+	// without paying and of those whose provider later said otherwise.
+	endedKind        = "ended"
+	contradictedKind = "contradicted"
 )
 
 // attentionText says, per status, what a waiting payout's creator is
@@ -74,9 +74,11 @@ var attentionText = map[db.Status]struct{ title, advice, more string }{
 		"All your payouts waiting for approval"},
 }
 
-// reversedText is attentionText for paid payouts the provider reported back.
-var reversedText = struct{ title, advice, more string }{"Reported back after payment in the last 7 days",
-	"The provider says the money came back after paying it out. Check with the provider before telling the customer the money arrived.",
+// contradictedText is attentionText for the payouts whose provider said
+// otherwise after they ended.
+var contradictedText = struct{ title, advice, more string }{"Contradicted by the provider in the last 7 days",
+	"The provider reported the money came back after paying, or reported paid a payout that had ended unpaid. " +
+		"Check with the provider before telling the customer anything, and before creating any of these again.",
 	"All your payouts"}
 
 // endedText is attentionText for the payouts that ended without paying.
@@ -158,7 +160,7 @@ func (h *Dashboard) attention(ctx context.Context, user int64) ([]dashboard.Grou
 			row := dashboard.Payout{ID: p.ID, CreatedAt: p.CreatedAt,
 				Provider: providers.Name(p.Provider).Title(), Amount: amountOf(p).String(),
 				Beneficiary: p.BeneficiaryName, Account: p.BeneficiaryAccount}
-			if kind == endedKind || kind == reversedKind {
+			if kind == endedKind || kind == contradictedKind {
 				row.Status, row.Why = p.Status.Label(), truncate(p.ErrorMessage, 160)
 			}
 			g.Payouts = append(g.Payouts, row)
@@ -170,7 +172,7 @@ func (h *Dashboard) attention(ctx context.Context, user int64) ([]dashboard.Grou
 	}
 	// The list cannot select by how or when a payout ended: it offers all
 	// of the user's payouts, newest first.
-	add(reversedKind, reversedText, lists.Reversed, url.Values{"created_by": {"me"}})
+	add(contradictedKind, contradictedText, lists.Contradicted, url.Values{"created_by": {"me"}})
 	add(endedKind, endedText, lists.Ended, url.Values{"created_by": {"me"}})
 	return out, nil
 }

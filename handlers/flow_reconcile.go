@@ -287,13 +287,23 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 	if p.ProviderID != "" {
 		ch.ProviderID = "" // never overwrite an id we already hold
 	}
-	reversed := p.Status == db.StatusPaid && u.Refunded
-	if reversed {
-		// Paid is final, yet the provider now says the money came back
-		// (Kibramoa's REFUNDED after COMPLETED): the payout stays paid,
-		// and says so in red, audited as a failure.
-		to = p.Status
+	// A final status is final, yet the provider may say otherwise later:
+	// the money came back after it was paid (Kibramoa's REFUNDED after
+	// COMPLETED), or a payout that ended unpaid (failed, cancelled, or so
+	// settled by hand) was paid after all, which creating it again would
+	// pay twice. The status stays; the payout says so in red, audited as
+	// a failure, and its creator's dashboard lists it.
+	var reversed bool
+	switch {
+	case p.Status == db.StatusPaid && u.Refunded:
+		reversed = true
 		ch.ErrorCode, ch.ErrorMessage = db.ReversedAfterPaid, reversedMessage(name, u)
+	case p.Status.Final() && p.Status != db.StatusPaid && to == db.StatusPaid:
+		reversed = true
+		ch.ErrorCode, ch.ErrorMessage = db.PaidAfterEnd, paidAfterEndMessage(name, u, p.Status)
+	}
+	if reversed {
+		to = p.Status
 	}
 	ch = unchangedDropped(ch, p)
 	if p.Status.Final() && !reversed && (ch.RawStatus != "" || ch.ErrorCode != "" || ch.ErrorMessage != "") {
@@ -311,7 +321,7 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 		pe.Details = map[string]any{"source": "webhook", "event_id": u.EventID}
 		if reversed && (change.ErrorMessage != "" || change.RawStatus != "") {
 			// No status change, but an event of its own, once per new word.
-			pe.Action, pe.Outcome = "payout.reversed", db.OutcomeFailure
+			pe.Action, pe.Outcome = "payout.contradicted", db.OutcomeFailure
 			pe.Details["raw_status"] = u.RawStatus
 			change.Record = true
 		}
@@ -353,6 +363,13 @@ func reversedMessage(name providers.Name, u providers.Update) string {
 		msg += " Its words: " + u.ErrorMessage
 	}
 	return msg
+}
+
+// paidAfterEndMessage tells people that a provider reported paid a payout
+// that had ended unpaid.
+func paidAfterEndMessage(name providers.Name, u providers.Update, ended db.Status) string {
+	return fmt.Sprintf("%s reported %s after this payout was %s: the money may have been paid after all. "+
+		"Check with %s before creating it again, or it may be paid twice.", name.Title(), cmp.Or(u.RawStatus, "it paid"), ended.Label(), name.Title())
 }
 
 // unchangedDropped clears the values of ch that the payout already holds,

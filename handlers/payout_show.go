@@ -114,7 +114,8 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 	page := payoutsview.ShowPage{
 		ID: p.ID, ProviderTitle: name.Title(), Sandbox: sandboxed(h.Rails, name),
 		Status: string(p.Status), StatusLabel: p.Status.Label(), Final: p.Status.Final(),
-		Sent: !p.SubmittedAt.IsZero(), Reversed: p.Status == db.StatusPaid && p.ErrorCode == db.ReversedAfterPaid, Amount: amountOf(p).String(), Reference: p.Reference,
+		Sent: !p.SubmittedAt.IsZero(), Reversed: p.Status == db.StatusPaid && p.ErrorCode == db.ReversedAfterPaid,
+		Unpaid: p.EndedUnpaid(), Contradicted: p.Status.Final() && p.ErrorCode == db.PaidAfterEnd, Amount: amountOf(p).String(), Reference: p.Reference,
 		BeneficiaryName: p.BeneficiaryName, BeneficiaryAccount: p.BeneficiaryAccount, BeneficiaryCountry: p.BeneficiaryCountry,
 		ProviderID: p.ProviderID, PaymentID: p.PaymentID, ProviderReference: p.ProviderReference, RawStatus: p.RawStatus,
 		ErrorCode: p.ErrorCode, ErrorMessage: p.ErrorMessage, CashierURL: p.CashierURL, Provider: p.Provider, PayoutOption: p.PayoutOption, CreatedBy: p.CreatedByEmail,
@@ -243,7 +244,7 @@ var eventTitles = map[string]string{
 	"payout.confirmation_refused": "Not confirmed: session differs",
 	"payout.resolved":             "Settled by hand",
 	"payout.cashier_launched":     "Cashier opened",
-	"payout.reversed":             "Reported back after it was paid",
+	"payout.contradicted":         "Final status contradicted by the provider",
 }
 
 func eventTitle(action string) string {

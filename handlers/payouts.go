@@ -108,9 +108,9 @@ func (h *Payouts) copyValues(w http.ResponseWriter, r *http.Request, rail provid
 		return nil, false
 	}
 	c := views.ChromeFrom(r.Context())
-	if !p.Status.Final() || p.Status == db.StatusPaid {
+	if !p.EndedUnpaid() {
 		c.Flashes = append(c.Flashes, views.Flash{Kind: "warning", Message: fmt.Sprintf(
-			"Payout %d is %s, so its details were not copied: only a payout that ended without paying anything is created again this way.", id, p.Status.Label())})
+			"Payout %d is %s, or may have been paid, so its details were not copied: only a payout that ended without paying anything is created again this way.", id, p.Status.Label())})
 		return nil, true
 	}
 	spec := rail.Form()

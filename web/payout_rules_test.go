@@ -938,13 +938,67 @@ func TestRefundAfterPaidIsShown(t *testing.T) {
 	if msg := agent.get(path).doc(t).Find(`[data-testid="reversed"]`).Text(); !strings.Contains(msg, "Kibramoa reported REFUNDED after this payout was paid") {
 		t.Errorf("the paid payout's page says %q about the refund", msg)
 	}
-	if ev := ts.events("payout.reversed"); len(ev) != 1 || ev[0].Outcome != db.OutcomeFailure || ev[0].Actor.ID != "kibramoa" {
-		t.Errorf("reversal events: %+v, want one failure by Kibramoa", ev)
+	if ev := ts.events("payout.contradicted"); len(ev) != 1 || ev[0].Outcome != db.OutcomeFailure || ev[0].Actor.ID != "kibramoa" {
+		t.Errorf("contradiction events: %+v, want one failure by Kibramoa", ev)
 	}
 	// The agent who created it finds it on their dashboard.
-	row := agent.get("/").doc(t).Find(`[data-testid="attention-reversed"] [data-testid="attention-payout-` + strconv.FormatInt(id, 10) + `"]`)
+	row := agent.get("/").doc(t).Find(`[data-testid="attention-contradicted"] [data-testid="attention-payout-` + strconv.FormatInt(id, 10) + `"]`)
 	if !strings.Contains(row.Text(), "REFUNDED") {
 		t.Errorf("the dashboard lists the refunded payout as %q", row.Text())
+	}
+}
+
+// A payout a manager settled as failed by hand, which Kibramoa then
+// reports completed, stays failed (final), but must not be created again:
+// its page says it may have been paid, offers no "Create again", refuses
+// to be copied, and the dashboard lists it apart from the unpaid ones.
+func TestPaidAfterSettledFailedIsNotCreatedAgain(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	// 408: Kibramoa creates the session but its answer never comes.
+	id := agent.submit(providers.Kibramoa, agent.openForm(providers.Kibramoa), withValues(validForms(ts)[providers.Kibramoa], map[string]string{"amount": "408"}))
+	p := ts.waitStatus(id, db.StatusUnknown)
+	path := "/payouts/" + strconv.FormatInt(id, 10)
+	settle := url.Values{"outcome": {"failed"}, "reason": {"Kibramoa support found no completed transaction."}}
+	wantStatus(t, ts.as(db.RoleManager).postForm(path+"/resolve", settle), http.StatusSeeOther)
+	if agent.get(path).doc(t).Find(`[data-testid="copy-payout"]`).Length() != 1 {
+		t.Fatal("a payout settled as failed does not offer to be created again: the test proves nothing")
+	}
+	secret := sandboxtest.Credentials(t).KibramoaWebhookSecret
+	body := fmt.Sprintf(`{"internalId":"tx-late-1","merchantReference":%q,"status":"COMPLETED","currency":"BRL","paymentAmount":408}`, p.Reference)
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/webhooks/kibramoa", strings.NewReader(body))
+	req.Header.Set(kibramoa.SignatureHeader, kibramoa.Sign(secret, []byte(body)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the late completion: status %d", resp.StatusCode)
+	}
+	if got, _ := db.NewPayouts(ts.DB).Get(t.Context(), id); got.Status != db.StatusFailed {
+		t.Errorf("after the late completion the payout is %s, want failed still", got.Status)
+	}
+	page := agent.get(path).doc(t)
+	if msg := page.Find(`[data-testid="contradicted"]`).Text(); !strings.Contains(msg, "Kibramoa reported COMPLETED after this payout was failed") {
+		t.Errorf("the page says %q about the late completion", msg)
+	}
+	if page.Find(`[data-testid="copy-payout"]`).Length() != 0 || page.Find(`[data-testid="unpaid-advice"]`).Length() != 0 {
+		t.Error("a payout reported paid is still offered to be created again")
+	}
+	copied := agent.get("/payouts/new/kibramoa?copy=" + strconv.FormatInt(id, 10)).doc(t)
+	if msg := copied.Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "not copied") {
+		t.Errorf("copying it says %q, want a refusal", msg)
+	}
+	dash := agent.get("/").doc(t)
+	in := func(group string) bool {
+		return dash.Find(`[data-testid="attention-`+group+`"] [data-testid="attention-payout-`+strconv.FormatInt(id, 10)+`"]`).Length() == 1
+	}
+	if !in("contradicted") || in("ended") {
+		t.Errorf("the dashboard lists it as contradicted %v, as ended unpaid %v; want only contradicted", in("contradicted"), in("ended"))
+	}
+	if ev := ts.events("payout.contradicted"); len(ev) != 1 || ev[0].Outcome != db.OutcomeFailure {
+		t.Errorf("contradiction events: %+v", ev)
 	}
 }
 

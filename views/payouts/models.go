@@ -103,7 +103,11 @@ type ShowPage struct {
 	// Sent: the payout has gone to its provider, which can be asked about it.
 	Sent bool
 	// Reversed: paid, but the provider later reported the money came back.
-	Reversed           bool
+	Reversed bool
+	// Unpaid: ended without paying anything, as far as anyone knows.
+	Unpaid bool
+	// Contradicted: ended unpaid, but the provider later reported it paid.
+	Contradicted       bool
 	Amount             string
 	Reference          string
 	BeneficiaryName    string
@@ -141,7 +145,7 @@ type ShowPage struct {
 
 // EndedUnpaid reports whether the payout ended without paying anything,
 // so that creating it again cannot pay twice.
-func (p ShowPage) EndedUnpaid() bool { return p.Final && p.Status != "paid" }
+func (p ShowPage) EndedUnpaid() bool { return p.Unpaid }
 
 // Decides reports whether the page offers its viewer a decision: approving,
 // rejecting or withdrawing the payout, or settling its outcome by hand.

@@ -293,20 +293,20 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 	// settled by hand) was paid after all, which creating it again would
 	// pay twice. The status stays; the payout says so in red, audited as
 	// a failure, and its creator's dashboard lists it.
-	var reversed bool
+	var contradicted bool
 	switch {
 	case p.Status == db.StatusPaid && u.Refunded:
-		reversed = true
+		contradicted = true
 		ch.ErrorCode, ch.ErrorMessage = db.ReversedAfterPaid, reversedMessage(name, u)
 	case p.Status.Final() && p.Status != db.StatusPaid && to == db.StatusPaid:
-		reversed = true
+		contradicted = true
 		ch.ErrorCode, ch.ErrorMessage = db.PaidAfterEnd, paidAfterEndMessage(name, u, p.Status)
 	}
-	if reversed {
+	if contradicted {
 		to = p.Status
 	}
 	ch = unchangedDropped(ch, p)
-	if p.Status.Final() && !reversed && (ch.RawStatus != "" || ch.ErrorCode != "" || ch.ErrorMessage != "") {
+	if p.Status.Final() && !contradicted && (ch.RawStatus != "" || ch.ErrorCode != "" || ch.ErrorMessage != "") {
 		// The outcome is settled: a later word (a status we cannot map,
 		// say) is recorded with the delivery, not over the final one.
 		ch.RawStatus, ch.ErrorCode, ch.ErrorMessage = "", "", ""
@@ -319,7 +319,7 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 		pe := systemEvent("payout.status_changed")
 		pe.Actor = db.Actor{Type: db.ActorProvider, ID: string(name)}
 		pe.Details = map[string]any{"source": "webhook", "event_id": u.EventID}
-		if reversed && (change.ErrorMessage != "" || change.RawStatus != "") {
+		if contradicted && (change.ErrorMessage != "" || change.RawStatus != "") {
 			// No status change, but an event of its own, once per new word.
 			pe.Action, pe.Outcome = "payout.contradicted", db.OutcomeFailure
 			pe.Details["raw_status"] = u.RawStatus
@@ -368,7 +368,7 @@ func reversedMessage(name providers.Name, u providers.Update) string {
 // paidAfterEndMessage tells people that a provider reported paid a payout
 // that had ended unpaid.
 func paidAfterEndMessage(name providers.Name, u providers.Update, ended db.Status) string {
-	return fmt.Sprintf("%s reported %s after this payout was %s: the money may have been paid after all. "+
+	return fmt.Sprintf("%s reported %s after this payout had ended as %s: the money may have been paid after all. "+
 		"Check with %s before creating it again, or it may be paid twice.", name.Title(), cmp.Or(u.RawStatus, "it paid"), ended.Label(), name.Title())
 }
 

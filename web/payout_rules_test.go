@@ -980,7 +980,7 @@ func TestPaidAfterSettledFailedIsNotCreatedAgain(t *testing.T) {
 		t.Errorf("after the late completion the payout is %s, want failed still", got.Status)
 	}
 	page := agent.get(path).doc(t)
-	if msg := page.Find(`[data-testid="contradicted"]`).Text(); !strings.Contains(msg, "Kibramoa reported COMPLETED after this payout was failed") {
+	if msg := page.Find(`[data-testid="contradicted"]`).Text(); !strings.Contains(msg, "Kibramoa reported COMPLETED after this payout had ended as failed") {
 		t.Errorf("the page says %q about the late completion", msg)
 	}
 	if page.Find(`[data-testid="copy-payout"]`).Length() != 0 || page.Find(`[data-testid="unpaid-advice"]`).Length() != 0 {

@@ -28,6 +28,9 @@ type Total struct {
 type Backlog struct {
 	PendingApproval int64
 	Unknown         int64
+	// Own, from BacklogFor, is how many of PendingApproval the user
+	// created: another manager must approve those.
+	Own int64
 }
 
 // FailureReason is one reason providers gave for failed payouts, with how
@@ -101,6 +104,24 @@ func (r *Reports) Backlog(ctx context.Context) (Backlog, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return b, fmt.Errorf("db: payout backlog: %w", err)
+	}
+	return b, nil
+}
+
+// ownPendingSQL counts a user's payouts waiting for approval through the
+// payouts_attention index, whose condition it repeats for the planner.
+const ownPendingSQL = `SELECT count(*) FROM payouts WHERE created_by = ? AND status = 'pending_approval'
+	AND status IN ('awaiting_customer', 'unknown', 'pending_approval')`
+
+// BacklogFor is Backlog with how many of the payouts waiting for approval
+// user created.
+func (r *Reports) BacklogFor(ctx context.Context, user int64) (Backlog, error) {
+	b, err := r.Backlog(ctx)
+	if err != nil {
+		return b, err
+	}
+	if err := r.db.R.QueryRowContext(ctx, ownPendingSQL, user).Scan(&b.Own); err != nil {
+		return b, fmt.Errorf("db: payouts of user %d waiting for approval: %w", user, err)
 	}
 	return b, nil
 }

@@ -31,7 +31,7 @@ type AttentionReader interface {
 
 // BacklogReader counts what waits for a manager's decision.
 type BacklogReader interface {
-	Backlog(ctx context.Context) (db.Backlog, error)
+	BacklogFor(ctx context.Context, user int64) (db.Backlog, error)
 }
 
 // Dashboard is the landing page of a signed-in user: what waits for them
@@ -114,12 +114,12 @@ func (h *Dashboard) Show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if db.RoleRank(u.Role) >= db.RoleRank(db.RoleManager) {
-		b, err := h.Backlog.Backlog(r.Context())
+		b, err := h.Backlog.BacklogFor(r.Context(), me.ID)
 		if err != nil {
 			serverError(w, r, h.Log, err)
 			return
 		}
-		p.Managers = &dashboard.Backlog{Approvals: b.PendingApproval, Unknown: b.Unknown}
+		p.Managers = &dashboard.Backlog{Approvals: b.PendingApproval - b.Own, Own: b.Own, Unknown: b.Unknown}
 	}
 	for _, e := range events {
 		a := dashboard.Activity{At: e.At, Action: e.Action, Title: activityTitle(e.Action), Outcome: e.Outcome, IP: e.Origin.IP}

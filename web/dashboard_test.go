@@ -50,8 +50,11 @@ func TestDashboardAttention(t *testing.T) {
 
 	// Managers see what waits for any manager, the way there included.
 	mdoc := manager.get("/").doc(t)
-	if got := strings.TrimSpace(mdoc.Find(`[data-testid="managers-approvals"]`).Text()); got != "2 payouts wait to be approved" {
-		t.Errorf("the manager's dashboard says %q about approvals", got)
+	if got := strings.TrimSpace(mdoc.Find(`[data-testid="managers-approvals"]`).Text()); got != "1 payout waits to be approved" {
+		t.Errorf("the manager's dashboard says %q about approvals, want the agent's only", got)
+	}
+	if got := strings.TrimSpace(mdoc.Find(`[data-testid="managers-own"]`).Text()); got != "1 payout of yours waits to be approved by another manager" {
+		t.Errorf("the manager's dashboard says %q about their own", got)
 	}
 	if href, _ := mdoc.Find(`[data-testid="managers-approvals"]`).Attr("href"); href != "/approvals" {
 		t.Errorf("the approvals line leads to %q", href)

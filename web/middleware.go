@@ -163,7 +163,7 @@ func (s *Server) withSession(next http.Handler) http.Handler {
 			chrome.User = &views.CurrentUser{ID: u.ID, Email: u.Email, Role: u.Role}
 			chrome.Nav = s.nav[u.Role]
 			if showsCounts(r, u.Role) {
-				chrome.LoadCounts = func() map[string]int { return s.managerCounts(ctx) }
+				chrome.LoadCounts = func() map[string]int { return s.managerCounts(ctx, u.ID) }
 			}
 		}
 		if page {
@@ -194,15 +194,16 @@ func rendersPage(r *http.Request) bool {
 	return r.Method == http.MethodGet && r.Header.Get("HX-Request") == "" && r.Pattern != auditExportRoute
 }
 
-// managerCounts are the numbers shown next to the managers' links: what
-// waits for a decision. A failure only loses the numbers.
-func (s *Server) managerCounts(ctx context.Context) map[string]int {
-	b, err := db.NewReports(s.db).Backlog(ctx)
+// managerCounts are the numbers shown next to a manager's links: what
+// waits for their decision, so not their own payouts, which another
+// manager approves. A failure only loses the numbers.
+func (s *Server) managerCounts(ctx context.Context, user int64) map[string]int {
+	b, err := db.NewReports(s.db).BacklogFor(ctx, user)
 	if err != nil {
 		s.log.WarnContext(ctx, "navigation counts", slog.Any("error", err))
 		return nil
 	}
-	return map[string]int{"/approvals": int(b.PendingApproval), "/payouts/unknown": int(b.Unknown)}
+	return map[string]int{"/approvals": int(b.PendingApproval - b.Own), "/payouts/unknown": int(b.Unknown)}
 }
 
 // requireRole lets through signed-in users whose role ranks at least min;

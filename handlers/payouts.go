@@ -240,7 +240,7 @@ func windowText(d time.Duration) string {
 var kibramoaCreated = views.Flash{Kind: "success", Message: "Payout created. Its cashier link appears here in a moment: open it for the customer, or copy it and send it to them."}
 
 var notices = map[string]views.Flash{
-	"created":   {Kind: "success", Message: "Payout created and queued for sending."},
+	"created":   {Kind: "success", Message: "Payout created and queued for sending. Its status below updates by itself."},
 	"duplicate": {Kind: "info", Message: "This form was already submitted: here is the payout it created."},
 	"changed": {Kind: "warning", Message: "Your changes were NOT applied: this form had already created the payout below, " +
 		"which is as first submitted. To pay different details, start a new payout."},

@@ -148,7 +148,7 @@ func createPayoutInBrowser(t *testing.T, ctx context.Context, ts *testServer, na
 	}
 
 	id := submitPayoutForm(t, ctx, ts, name, form)
-	want := "Payout created and queued for sending."
+	want := "Payout created and queued for sending. Its status below updates by itself."
 	if name == providers.Kibramoa {
 		want = "Payout created. Its cashier link appears here in a moment: open it for the customer, or copy it and send it to them."
 	}

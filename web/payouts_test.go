@@ -197,7 +197,7 @@ func TestPayoutJourneyPerProvider(t *testing.T) {
 
 			id := agent.submit(tt.provider, key, forms[tt.provider])
 			page := agent.get("/payouts/" + strconv.FormatInt(id, 10) + "?notice=created")
-			want := "Payout created and queued for sending."
+			want := "Payout created and queued for sending. Its status below updates by itself."
 			if tt.provider == providers.Kibramoa {
 				want = "Payout created. Its cashier link appears here in a moment: open it for the customer, or copy it and send it to them."
 			}

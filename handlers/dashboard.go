@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"payoutdesk/db"
@@ -161,7 +162,7 @@ func (h *Dashboard) attention(ctx context.Context, user int64) ([]dashboard.Grou
 				Provider: providers.Name(p.Provider).Title(), Amount: amountOf(p).String(),
 				Beneficiary: p.BeneficiaryName, Account: p.BeneficiaryAccount}
 			if kind == endedKind || kind == contradictedKind {
-				row.Status, row.Why = p.Status.Label(), truncate(p.ErrorMessage, 160)
+				row.Status, row.Why = p.Status.Label(), shorten(p.ErrorMessage, 300)
 			}
 			g.Payouts = append(g.Payouts, row)
 		}
@@ -202,4 +203,17 @@ var activityTitles = map[string]string{
 // activityTitle is what a user's action reads as on their dashboard.
 func activityTitle(action string) string {
 	return cmp.Or(activityTitles[action], eventTitle(action))
+}
+
+// shorten cuts a message for a list to at most n bytes, at a word when
+// one ends in its second half, saying it was cut.
+func shorten(s string, n int) string {
+	cut := truncate(s, n)
+	if cut == s {
+		return s
+	}
+	if i := strings.LastIndex(cut, " "); i > n/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ") + "…"
 }

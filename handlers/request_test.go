@@ -49,3 +49,17 @@ func TestPathID(t *testing.T) {
 		}
 	}
 }
+
+// A message cut for a list says it was cut, and one that fits is left whole.
+func TestShorten(t *testing.T) {
+	for in, want := range map[string]string{
+		"short":                 "short",
+		"twelve chars":          "twelve chars",
+		"a longer message here": "a longer…",
+		"déjà vu déjà":          "déjà vu…",
+	} {
+		if got := shorten(in, 12); got != want {
+			t.Errorf("shorten(%q, 12) = %q, want %q", in, got, want)
+		}
+	}
+}

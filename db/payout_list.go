@@ -320,6 +320,10 @@ const (
 	// PaidAfterEnd: ended unpaid (failed, cancelled, or so settled by
 	// hand), then reported paid: creating it again could pay twice.
 	PaidAfterEnd = "paid_after_end"
+	// RefundedCode: failed because its money came back, which means it was
+	// paid first (Kibramoa's REFUNDED), when the provider gave no code: a
+	// "paid" arriving later is a late delivery, not news.
+	RefundedCode = "refunded"
 )
 
 // contradictedQuery selects a user's payouts whose provider contradicted

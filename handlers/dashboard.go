@@ -120,7 +120,8 @@ func (h *Dashboard) Show(w http.ResponseWriter, r *http.Request) {
 			serverError(w, r, h.Log, err)
 			return
 		}
-		p.Managers = &dashboard.Backlog{Approvals: b.PendingApproval - b.Own, Own: b.Own, Unknown: b.Unknown}
+		// Two reads: a payout made between them must not make this negative.
+		p.Managers = &dashboard.Backlog{Approvals: max(0, b.PendingApproval-b.Own), Own: b.Own, Unknown: b.Unknown}
 	}
 	for _, e := range events {
 		a := dashboard.Activity{At: e.At, Action: e.Action, Title: activityTitle(e.Action), Outcome: e.Outcome, IP: e.Origin.IP}

@@ -257,14 +257,17 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 	ch := db.Change{ProviderID: u.ProviderID, PaymentID: u.PaymentID, ProviderReference: u.ProviderReference,
 		RawStatus: u.RawStatus, ErrorCode: u.ErrorCode, ErrorMessage: u.ErrorMessage, PayoutOption: u.PayoutOption}
 	to := answered(p, u.Status)
+	// word is the provider's status as applied: a hint's is only a hint.
+	word := u.RawStatus
 	if u.HintOnly {
 		rail, _ := f.Rails.Get(name)
 		ref := refOf(p)
-		if ref.ProviderID == "" && p.Status == db.StatusUnknown {
+		if ref.ProviderID == "" && (p.Status == db.StatusUnknown || p.EndedUnpaid()) {
 			// We never learnt the provider's id (the create's answer was
-			// lost): the hint's is worth asking about, and kept only if
-			// the provider says that payout carries our reference. A
-			// payout still being sent waits for its answer instead.
+			// lost, and the payout is unknown or was settled by hand):
+			// the hint's is worth asking about, and kept only if the
+			// provider says that payout carries our reference. A payout
+			// still being sent waits for its answer instead.
 			ref.ProviderID = u.ProviderID
 		}
 		cctx, cancel := context.WithTimeout(ctx, f.SendTimeout)
@@ -281,6 +284,7 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 		} else {
 			ch = withResult(db.Change{}, res)
 			to = answered(p, res.Status)
+			word = res.RawStatus
 			ev.Details["lookup"] = string(res.Status)
 		}
 	}
@@ -292,15 +296,19 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 	// COMPLETED), or a payout that ended unpaid (failed, cancelled, or so
 	// settled by hand) was paid after all, which creating it again would
 	// pay twice. The status stays; the payout says so in red, audited as
-	// a failure, and its creator's dashboard lists it.
+	// a failure, and its creator's dashboard lists it. A payout that ended
+	// because its money came back was paid first: a "paid" arriving after
+	// the refund is a late delivery, not news.
 	var contradicted bool
 	switch {
 	case p.Status == db.StatusPaid && u.Refunded:
 		contradicted = true
-		ch.ErrorCode, ch.ErrorMessage = db.ReversedAfterPaid, reversedMessage(name, u)
-	case p.Status.Final() && p.Status != db.StatusPaid && to == db.StatusPaid:
+		ch.ErrorCode, ch.ErrorMessage = db.ReversedAfterPaid, reversedMessage(name, word, u.ErrorMessage)
+	case p.Status.Final() && p.Status != db.StatusPaid && to == db.StatusPaid && p.ErrorCode != db.RefundedCode:
 		contradicted = true
-		ch.ErrorCode, ch.ErrorMessage = db.PaidAfterEnd, paidAfterEndMessage(name, u, p.Status)
+		ch.ErrorCode, ch.ErrorMessage = db.PaidAfterEnd, paidAfterEndMessage(name, word, p)
+	case u.Refunded && to == db.StatusFailed && ch.ErrorCode == "":
+		ch.ErrorCode = db.RefundedCode
 	}
 	if contradicted {
 		to = p.Status
@@ -322,7 +330,7 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 		if contradicted && (change.ErrorMessage != "" || change.RawStatus != "") {
 			// No status change, but an event of its own, once per new word.
 			pe.Action, pe.Outcome = "payout.contradicted", db.OutcomeFailure
-			pe.Details["raw_status"] = u.RawStatus
+			pe.Details["raw_status"] = word
 			change.Record = true
 		}
 		if to != p.Status {
@@ -354,22 +362,26 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 	return err
 }
 
-// reversedMessage tells people what a provider said of a payout after it
-// was paid, in its own words too when it gave some.
-func reversedMessage(name providers.Name, u providers.Update) string {
+// reversedMessage tells people what a provider said (word, and its own
+// message when it gave one) of a payout after it was paid.
+func reversedMessage(name providers.Name, word, said string) string {
 	msg := fmt.Sprintf("%s reported %s after this payout was paid: the money went back instead of staying with the beneficiary. "+
-		"Check with %s before telling the customer it was paid.", name.Title(), cmp.Or(u.RawStatus, "a refund"), name.Title())
-	if u.ErrorMessage != "" {
-		msg += " Its words: " + u.ErrorMessage
+		"Check with %s before telling the customer it was paid.", name.Title(), cmp.Or(word, "a refund"), name.Title())
+	if said != "" {
+		msg += " Its words: " + said
 	}
 	return msg
 }
 
-// paidAfterEndMessage tells people that a provider reported paid a payout
-// that had ended unpaid.
-func paidAfterEndMessage(name providers.Name, u providers.Update, ended db.Status) string {
-	return fmt.Sprintf("%s reported %s after this payout had ended as %s: the money may have been paid after all. "+
-		"Check with %s before creating it again, or it may be paid twice.", name.Title(), cmp.Or(u.RawStatus, "it paid"), ended.Label(), name.Title())
+// paidAfterEndMessage tells people that a provider reported paid (word)
+// payout p, which had ended unpaid; what ended it is kept after.
+func paidAfterEndMessage(name providers.Name, word string, p db.Payout) string {
+	msg := fmt.Sprintf("%s reported %s after this payout had ended as %s: the money may have been paid after all. "+
+		"Check with %s before creating it again, or it may be paid twice.", name.Title(), cmp.Or(word, "it paid"), p.Status.Label(), name.Title())
+	if p.ErrorMessage != "" {
+		msg += " It had ended with: " + p.ErrorMessage
+	}
+	return msg
 }
 
 // unchangedDropped clears the values of ch that the payout already holds,

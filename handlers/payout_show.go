@@ -245,6 +245,7 @@ var eventTitles = map[string]string{
 	"payout.resolved":             "Settled by hand",
 	"payout.cashier_launched":     "Cashier opened",
 	"payout.contradicted":         "Final status contradicted by the provider",
+	"payout.reversed":             "Reported back after it was paid",
 }
 
 func eventTitle(action string) string {

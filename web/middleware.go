@@ -203,7 +203,8 @@ func (s *Server) managerCounts(ctx context.Context, user int64) map[string]int {
 		s.log.WarnContext(ctx, "navigation counts", slog.Any("error", err))
 		return nil
 	}
-	return map[string]int{"/approvals": int(b.PendingApproval - b.Own), "/payouts/unknown": int(b.Unknown)}
+	// Two reads: a payout made between them must not make the count negative.
+	return map[string]int{"/approvals": int(max(0, b.PendingApproval-b.Own)), "/payouts/unknown": int(b.Unknown)}
 }
 
 // requireRole lets through signed-in users whose role ranks at least min;

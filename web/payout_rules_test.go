@@ -1002,6 +1002,70 @@ func TestPaidAfterSettledFailedIsNotCreatedAgain(t *testing.T) {
 	}
 }
 
+// Kibramoa's COMPLETED delivered after its REFUNDED (a retried delivery)
+// is late news of a payout whose money came back: it stays failed and may
+// be created again, nothing is said to contradict it.
+func TestCompletedAfterRefundedIsLate(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	id := agent.submit(providers.Kibramoa, agent.openForm(providers.Kibramoa), validForms(ts)[providers.Kibramoa])
+	p := ts.waitStatus(id, db.StatusAwaitingCustomer)
+	secret := sandboxtest.Credentials(t).KibramoaWebhookSecret
+	for _, status := range []string{"REFUNDED", "COMPLETED"} {
+		body := fmt.Sprintf(`{"internalId":"tx-refunded-1","sessionId":%q,"merchantReference":%q,"status":%q,"currency":"BRL","paymentAmount":%d}`,
+			p.PaymentID, p.Reference, status, p.AmountMinor/100)
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/webhooks/kibramoa", strings.NewReader(body))
+		req.Header.Set(kibramoa.SignatureHeader, kibramoa.Sign(secret, []byte(body)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	got, _ := db.NewPayouts(ts.DB).Get(t.Context(), id)
+	if got.Status != db.StatusFailed || !got.EndedUnpaid() || got.ErrorCode != db.RefundedCode {
+		t.Errorf("after REFUNDED then COMPLETED the payout is %s, code %q, ended unpaid %v; want failed, refunded, true", got.Status, got.ErrorCode, got.EndedUnpaid())
+	}
+	if n := len(ts.events("payout.contradicted")); n != 0 {
+		t.Errorf("%d contradiction events, want none", n)
+	}
+}
+
+// A Monime payout whose create answer was lost, settled as failed by a
+// manager, then paid by Monime after all: Monime's hints name its id, which
+// the app asks about, and the payout is marked as possibly paid, so that
+// nobody creates it again.
+func TestMonimePaidAfterSettledFailed(t *testing.T) {
+	ts := newTestServerWith(t, false) // only the webhooks may say anything
+	p, fields := ts.unknownMonime("SETTLEDKEY", 1000, 48*time.Hour)
+	path := "/payouts/" + strconv.FormatInt(p.ID, 10)
+	settle := url.Values{"outcome": {"failed"}, "reason": {"Monime support found no such payout."}}
+	wantStatus(t, ts.as(db.RoleManager).postForm(path+"/resolve", settle), http.StatusSeeOther)
+	rail, _ := ts.App.Rails().Get(providers.Monime)
+	res, err := rail.Submit(t.Context(), providers.Payout{IdempotencyKey: p.IdempotencyKey, Reference: p.Reference,
+		Amount: providers.Money{Minor: 1000, Currency: "SLE"}, Fields: fields}, providers.Ref{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, _ := db.NewPayouts(ts.DB).Get(t.Context(), p.ID)
+		if got.ErrorCode == db.PaidAfterEnd {
+			if got.Status != db.StatusFailed || got.ProviderID != res.ProviderID || got.EndedUnpaid() {
+				t.Errorf("the payout is %s with id %q, ended unpaid %v; want failed, %s, false", got.Status, got.ProviderID, got.EndedUnpaid(), res.ProviderID)
+			}
+			if !strings.Contains(got.ErrorMessage, "Monime reported completed") || !strings.Contains(got.ErrorMessage, "Settled as failed by hand") {
+				t.Errorf("the payout says %q, want Monime's word and how it had ended", got.ErrorMessage)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s the payout is %s with code %q, not marked as possibly paid", got.Status, got.ErrorCode)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func TestRefreshStatusWithoutJavaScript(t *testing.T) {
 	ts := newTestServer(t)
 	agent := ts.as(db.RoleAgent)

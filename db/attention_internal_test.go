@@ -25,7 +25,4 @@ func TestAttentionUsesItsIndex(t *testing.T) {
 	}
 	check("ended", queryPlan(t, d, endedQuery, 1, "2026-11-14T00:00:00.000000Z", 5), "payouts_ended_unpaid (created_by=? AND finished_at>?)")
 	check("contradicted", queryPlan(t, d, contradictedQuery, 1, "2026-11-14T00:00:00.000000Z", 5), "payouts_contradicted (created_by=? AND updated_at>?)")
-	// The navigation counts a manager's own payouts waiting for approval
-	// on every page.
-	check("own pending", queryPlan(t, d, ownPendingSQL, 1), "payouts_attention (created_by=? AND status=?)")
 }

@@ -33,6 +33,10 @@ type Backlog struct {
 	Own int64
 }
 
+// Others is how many payouts wait for the user's approval: those waiting
+// for approval that the user did not create.
+func (b Backlog) Others() int64 { return b.PendingApproval - b.Own }
+
 // FailureReason is one reason providers gave for failed payouts, with how
 // many payouts failed with it.
 type FailureReason struct {
@@ -78,50 +82,41 @@ func (r *Reports) Totals(ctx context.Context, from, to time.Time) ([]Total, erro
 	return out, nil
 }
 
-const backlogSQL = `SELECT status, count(*) FROM payouts WHERE status IN (?, ?) GROUP BY status`
+// backlogSQL counts both kinds, and a user's own among them, in one
+// statement: one snapshot, so the user's own are never more than all.
+const backlogSQL = `SELECT status, count(*), count(CASE WHEN created_by = ? THEN 1 END)
+	FROM payouts WHERE status IN (?, ?) GROUP BY status`
 
 // Backlog counts the payouts now waiting for approval and those whose
 // outcome is unknown.
 func (r *Reports) Backlog(ctx context.Context) (Backlog, error) {
+	return r.BacklogFor(ctx, 0) // ids start at 1: nobody's own
+}
+
+// BacklogFor is Backlog with how many of the payouts waiting for approval
+// user created.
+func (r *Reports) BacklogFor(ctx context.Context, user int64) (Backlog, error) {
 	var b Backlog
-	rows, err := r.db.R.QueryContext(ctx, backlogSQL, StatusPendingApproval, StatusUnknown)
+	rows, err := r.db.R.QueryContext(ctx, backlogSQL, user, StatusPendingApproval, StatusUnknown)
 	if err != nil {
 		return b, fmt.Errorf("db: payout backlog: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var s Status
-		var n int64
-		if err := rows.Scan(&s, &n); err != nil {
+		var n, own int64
+		if err := rows.Scan(&s, &n, &own); err != nil {
 			return b, fmt.Errorf("db: payout backlog: %w", err)
 		}
 		switch s {
 		case StatusPendingApproval:
-			b.PendingApproval = n
+			b.PendingApproval, b.Own = n, own
 		case StatusUnknown:
 			b.Unknown = n
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return b, fmt.Errorf("db: payout backlog: %w", err)
-	}
-	return b, nil
-}
-
-// ownPendingSQL counts a user's payouts waiting for approval through the
-// payouts_attention index, whose condition it repeats for the planner.
-const ownPendingSQL = `SELECT count(*) FROM payouts WHERE created_by = ? AND status = 'pending_approval'
-	AND status IN ('awaiting_customer', 'unknown', 'pending_approval')`
-
-// BacklogFor is Backlog with how many of the payouts waiting for approval
-// user created.
-func (r *Reports) BacklogFor(ctx context.Context, user int64) (Backlog, error) {
-	b, err := r.Backlog(ctx)
-	if err != nil {
-		return b, err
-	}
-	if err := r.db.R.QueryRowContext(ctx, ownPendingSQL, user).Scan(&b.Own); err != nil {
-		return b, fmt.Errorf("db: payouts of user %d waiting for approval: %w", user, err)
 	}
 	return b, nil
 }

@@ -116,6 +116,16 @@ func TestReportsBacklog(t *testing.T) {
 	if want := (Backlog{PendingApproval: 3, Unknown: 1}); got != want {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
+	// The seeded agent (user 1) made all three; another user none.
+	for user, own := range map[int64]int64{1: 3, 2: 0} {
+		got, err := NewReports(d).BacklogFor(context.Background(), user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (Backlog{PendingApproval: 3, Unknown: 1, Own: own}); got != want || got.Others() != 3-own {
+			t.Errorf("user %d: got %+v (others %d), want %+v", user, got, got.Others(), want)
+		}
+	}
 }
 
 func TestReportsFailureReasons(t *testing.T) {
@@ -201,7 +211,7 @@ func TestReportsQueryPlans(t *testing.T) {
 		{"totals", totalsSQL, []any{from, to}, "payouts_created_at"},
 		{"failure reasons", failuresSQL, []any{from, to, StatusFailed, 10}, "payouts_created_at"},
 		{"daily", dailySQL, []any{from, to}, "payouts_created_at"},
-		{"backlog", backlogSQL, []any{StatusPendingApproval, StatusUnknown}, "payouts_status"},
+		{"backlog", backlogSQL, []any{int64(1), StatusPendingApproval, StatusUnknown}, "payouts_status"},
 		// Run on every FedaPay payout created, inside the write transaction.
 		// The list's exact lookups of a pasted provider reference or id.
 		{"provider reference", exactSQL("provider_reference", 0), []any{"pyt_X"}, "payouts_provider_reference"},

@@ -61,9 +61,13 @@ const (
 	contradictedKind = "contradicted"
 )
 
+// groupText is what a dashboard group tells its reader: its title, what
+// they can do, and the label of the link to all of its kind.
+type groupText struct{ title, advice, more string }
+
 // attentionText says, per status, what a waiting payout's creator is
 // told: what it waits for, what they can do, and the link to all of them.
-var attentionText = map[db.Status]struct{ title, advice, more string }{
+var attentionText = map[db.Status]groupText{
 	db.StatusAwaitingCustomer: {"Waiting for the customer",
 		"The customer chooses how to be paid in the Kibramoa cashier. Open a payout to copy its cashier link again.",
 		"All your payouts waiting for the customer"},
@@ -77,13 +81,13 @@ var attentionText = map[db.Status]struct{ title, advice, more string }{
 
 // contradictedText is attentionText for the payouts whose provider said
 // otherwise after they ended.
-var contradictedText = struct{ title, advice, more string }{"Contradicted by the provider in the last 7 days",
+var contradictedText = groupText{"Contradicted by the provider in the last 7 days",
 	"The provider reported the money came back after paying, or reported paid a payout that had ended unpaid. " +
 		"Check with the provider before telling the customer anything, and before creating any of these again.",
 	"All your payouts"}
 
 // endedText is attentionText for the payouts that ended without paying.
-var endedText = struct{ title, advice, more string }{"Ended without payment in the last 7 days",
+var endedText = groupText{"Ended without payment in the last 7 days",
 	"Failed at the provider, rejected by a manager, expired or cancelled: nothing was paid out. Open one for the reason, or to create it again.",
 	"All your payouts"}
 
@@ -120,8 +124,7 @@ func (h *Dashboard) Show(w http.ResponseWriter, r *http.Request) {
 			serverError(w, r, h.Log, err)
 			return
 		}
-		// Two reads: a payout made between them must not make this negative.
-		p.Managers = &dashboard.Backlog{Approvals: max(0, b.PendingApproval-b.Own), Own: b.Own, Unknown: b.Unknown}
+		p.Managers = &dashboard.Backlog{Approvals: b.Others(), Own: b.Own, Unknown: b.Unknown}
 	}
 	for _, e := range events {
 		a := dashboard.Activity{At: e.At, Action: e.Action, Title: activityTitle(e.Action), Outcome: e.Outcome, IP: e.Origin.IP}
@@ -149,7 +152,7 @@ func (h *Dashboard) attention(ctx context.Context, user int64) ([]dashboard.Grou
 		return nil, err
 	}
 	var out []dashboard.Group
-	add := func(kind string, text struct{ title, advice, more string }, list []db.Payout, more url.Values) {
+	add := func(kind string, text groupText, list []db.Payout, more url.Values) {
 		if len(list) == 0 {
 			return
 		}

@@ -203,8 +203,7 @@ func (s *Server) managerCounts(ctx context.Context, user int64) map[string]int {
 		s.log.WarnContext(ctx, "navigation counts", slog.Any("error", err))
 		return nil
 	}
-	// Two reads: a payout made between them must not make the count negative.
-	return map[string]int{"/approvals": int(max(0, b.PendingApproval-b.Own)), "/payouts/unknown": int(b.Unknown)}
+	return map[string]int{"/approvals": int(b.Others()), "/payouts/unknown": int(b.Unknown)}
 }
 
 // requireRole lets through signed-in users whose role ranks at least min;

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"payoutdesk/views"
 )
 
 // Series is one provider drawn on the chart.
@@ -156,14 +158,14 @@ func NewChart(series []Series, days []ChartDay) Chart {
 			y -= h
 			c.Bars = append(c.Bars, Bar{X: num(x), Y: num(y), W: num(barW), H: num(h), Fill: c.Legend[j].Fill,
 				Provider: s.Key, Day: c.Rows[i].Day, Count: n,
-				Title: s.Label + ", " + d.Date.Format("2 Jan 2006") + ": " + plural(n, "payout")})
+				Title: s.Label + ", " + d.Date.Format("2 Jan 2006") + ": " + views.Count(n, "payout", "payouts")})
 		}
 		if i%every == 0 {
 			c.XLabels = append(c.XLabels, AxisLabel{X: num(x + barW/2), Y: num(bottom + 18), Text: d.Date.Format(shortLayout)})
 		}
 	}
 	c.Summary = "Payouts per day by provider, " + days[0].Date.Format("2 Jan 2006") + " to " +
-		days[len(days)-1].Date.Format("2 Jan 2006") + ": " + plural(c.Total, "payout") + "."
+		days[len(days)-1].Date.Format("2 Jan 2006") + ": " + views.Count(c.Total, "payout", "payouts") + "."
 	return c
 }
 
@@ -186,11 +188,4 @@ func niceStep(peak int64) int64 {
 // num writes a coordinate with at most two decimals.
 func num(v float64) string {
 	return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
-}
-
-func plural(n int64, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.FormatInt(n, 10) + " " + word + "s"
 }

@@ -104,7 +104,8 @@ type ShowPage struct {
 	Sent bool
 	// Reversed: paid, but the provider later reported the money came back.
 	Reversed bool
-	// Unpaid: ended without paying anything, as far as anyone knows.
+	// Unpaid: ended without paying anything, as far as anyone knows, so
+	// that creating it again cannot pay twice.
 	Unpaid bool
 	// Contradicted: ended unpaid, but the provider later reported it paid.
 	Contradicted       bool
@@ -142,10 +143,6 @@ type ShowPage struct {
 	ResolveErrors  map[string]string
 	Approval       Approval
 }
-
-// EndedUnpaid reports whether the payout ended without paying anything,
-// so that creating it again cannot pay twice.
-func (p ShowPage) EndedUnpaid() bool { return p.Unpaid }
 
 // Decides reports whether the page offers its viewer a decision: approving,
 // rejecting or withdrawing the payout, or settling its outcome by hand.

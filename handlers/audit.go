@@ -300,8 +300,11 @@ func auditRow(e db.Event) auditview.Row {
 		row.Target = strings.TrimSpace(e.TargetType + " " + e.TargetID)
 	}
 	var parts []string
+	if t := eventTitle(e.Action); t != e.Action {
+		parts = append(parts, t)
+	}
 	if before, after := statusChange(e.Details); after != "" && before != after {
-		parts = append(parts, before+" → "+after)
+		parts = append(parts, db.Status(before).Label()+" → "+db.Status(after).Label())
 	}
 	if e.Reason != "" {
 		parts = append(parts, e.Reason)
@@ -340,6 +343,9 @@ func (h *Audit) Show(w http.ResponseWriter, r *http.Request) {
 		Reason: e.Reason, Details: indentJSON(e.DetailsJSON), Hash: e.Hash, PrevSeq: e.Seq - 1, NextSeq: e.Seq + 1,
 		Changes: diff(e.Details),
 	}
+	if t := eventTitle(e.Action); t != e.Action {
+		page.Title = t
+	}
 	page.ActorLink = "/audit?" + url.Values{"actor": {actorFilter(e.Actor)}}.Encode()
 	render(w, r, h.Log, http.StatusOK, auditview.Event(page))
 }
@@ -366,10 +372,27 @@ func diff(d map[string]any) []auditview.Change {
 	}
 	var out []auditview.Change
 	for k := range keys {
-		out = append(out, auditview.Change{Field: k, Before: valueText(before[k]), After: valueText(after[k])})
+		c := auditview.Change{Field: k, Before: valueText(before[k]), After: valueText(after[k])}
+		if k == "status" {
+			c.BeforeLabel, c.AfterLabel = statusLabel(before[k]), statusLabel(after[k])
+		}
+		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
 	return out
+}
+
+// statusLabel is a recorded status as the payout pages name it, or "" when
+// that is the code itself.
+func statusLabel(v any) string {
+	s, ok := v.(string)
+	if !ok {
+		return ""
+	}
+	if l := db.Status(s).Label(); l != s {
+		return l
+	}
+	return ""
 }
 
 func valueText(v any) string {

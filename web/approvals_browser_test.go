@@ -194,12 +194,17 @@ func TestBrowserApprovalJourney(t *testing.T) {
 		if got := attrOf(t, manager, `[data-testid="payout-link"]`, "href"); got != path {
 			t.Errorf("the approval event links to %q, want the payout %s", got, path)
 		}
+		// Each cell as its recorded value, then the label under it if any.
 		diff := value(t, manager, "diff", chromedp.Evaluate[[][]string](
-			`[...document.querySelectorAll('[data-testid="diff"] tbody tr')].map(tr => [...tr.cells].map(c => c.textContent.trim()))`))
+			`[...document.querySelectorAll('[data-testid="diff"] tbody tr')].map(tr => [...tr.cells].flatMap(c =>
+				[c.firstChild ? c.firstChild.textContent.trim() : "", c.querySelector('[data-testid="diff-label"]')?.textContent.trim() ?? ""]))`))
 		if !slices.ContainsFunc(diff, func(r []string) bool {
-			return len(r) == 3 && r[0] == "status" && r[1] == string(db.StatusPendingApproval) && r[2] == string(db.StatusQueued)
+			return slices.Equal(r, []string{"status", "", string(db.StatusPendingApproval), db.StatusPendingApproval.Label(), string(db.StatusQueued), ""})
 		}) {
-			t.Errorf("the approval event's diff is %q, want status pending_approval → queued", diff)
+			t.Errorf("the approval event's diff is %q, want status pending_approval (%s) → queued", diff, db.StatusPendingApproval.Label())
+		}
+		if got := textOf(t, manager, `[data-testid="event-title"]`); got != "Approved" {
+			t.Errorf("event %s's action is titled %q, want Approved", seq, got)
 		}
 	}) {
 		return
@@ -404,11 +409,12 @@ func checkPayoutStory(t *testing.T, ts *testServer, id int64, rows []auditTableR
 		}
 	}
 	var seqs []int64
-	for _, want := range []struct{ action, actor string }{
-		{"payout.created", "agent@example.com"},
-		{"payout.approved", "manager@example.com"},
-		{"payout.submitting", ""},
-		{"payout.submitted", ""},
+	// The summaries name statuses as the payout pages do, not by code.
+	for _, want := range []struct{ action, actor, summary string }{
+		{"payout.created", "agent@example.com", "Created"},
+		{"payout.approved", "manager@example.com", "Approved · waiting for approval → queued"},
+		{"payout.submitting", "", "Sending started · queued → sending"},
+		{"payout.submitted", "", ""},
 	} {
 		r := rowWith(story, want.action)
 		switch {
@@ -417,6 +423,8 @@ func checkPayoutStory(t *testing.T, ts *testServer, id int64, rows []auditTableR
 			continue
 		case want.actor != "" && r.Actor != want.actor:
 			t.Errorf("the %s event is by %q, want %s", want.action, r.Actor, want.actor)
+		case want.summary != "" && !strings.HasPrefix(r.Summary, want.summary):
+			t.Errorf("the %s event's summary reads %q, want it to start %q", want.action, r.Summary, want.summary)
 		}
 		seqs = append(seqs, r.Seq)
 	}

@@ -50,9 +50,11 @@ type ListPage struct {
 	Problem string
 }
 
-// Change is one value an event changed.
+// Change is one value an event changed. A status also has the labels the
+// payout pages show, where they differ from the recorded codes.
 type Change struct {
-	Field, Before, After string
+	Field, Before, After    string
+	BeforeLabel, AfterLabel string
 }
 
 // EventPage is one event.
@@ -63,6 +65,8 @@ type EventPage struct {
 	ActorLink string
 	Role      string
 	Action    string
+	// Title is the action as the payout timeline names it, if it has a name.
+	Title     string
 	Target    string
 	PayoutID  int64
 	Outcome   string

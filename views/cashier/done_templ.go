@@ -45,7 +45,7 @@ func Done() templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"narrow\"><div class=\"card\" data-testid=\"cashier-done\"><h1>Thank you</h1><p>You are back from the payout page. If you confirmed your details there, your payout is on its way; if you cancelled, nothing was paid.</p><p>You can close this window. For any question, reply to the person who sent you the link.</p></div></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"narrow\"><div class=\"card\" data-testid=\"cashier-done\"><h1>Back from the payout page</h1><p>If you confirmed your details there, your payout is on its way; if you cancelled, nothing was paid.</p><p>You can close this window. For any question, reply to the person who sent you the link.</p></div></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

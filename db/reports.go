@@ -121,6 +121,24 @@ func (r *Reports) BacklogFor(ctx context.Context, user int64) (Backlog, error) {
 	return b, nil
 }
 
+// contradictedSQL counts the payouts whose provider contradicted their
+// final status, by the events that said so: the audit log, filtered by
+// that action, then lists exactly them. It reads every such event through
+// the (action, seq) index: they are rare.
+const contradictedSQL = `SELECT count(DISTINCT target_id) FROM audit_events
+	WHERE action = 'payout.contradicted' AND at >= ?`
+
+// Contradicted counts everyone's payouts whose provider contradicted their
+// final status since since: paid, then reported back, or ended unpaid,
+// then reported paid.
+func (r *Reports) Contradicted(ctx context.Context, since time.Time) (int64, error) {
+	var n int64
+	if err := r.db.R.QueryRowContext(ctx, contradictedSQL, formatTime(since)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("db: payouts contradicted since %s: %w", formatTime(since), err)
+	}
+	return n, nil
+}
+
 // The unary + keeps the planner off payouts_status, which would read every
 // failed payout ever made instead of the period's payouts.
 const failuresSQL = `SELECT provider, error_code, error_message, count(*) AS n

@@ -263,3 +263,39 @@ func queryPlan(t *testing.T, d *DB, query string, args ...any) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Contradicted counts payouts, not the events about them, and only those
+// said since the time asked about.
+func TestContradictedCountsPayoutsSince(t *testing.T) {
+	d := openReportsDB(t)
+	ctx := context.Background()
+	audit := NewAudit(d)
+	record := func(action, payout string) {
+		t.Helper()
+		e := Event{Actor: Actor{Type: ActorProvider, ID: "kibramoa"}, Action: action, TargetType: "payout", TargetID: payout, Outcome: OutcomeFailure}
+		if err := audit.Record(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := time.Now().Add(-time.Second)
+	record("payout.contradicted", "7")
+	record("payout.contradicted", "7") // said again
+	record("payout.contradicted", "9")
+	record("payout.status_changed", "8")
+	if plan := queryPlan(t, d, contradictedSQL, formatTime(before)); !strings.Contains(plan, "INDEX audit_events_action (action=?)") {
+		t.Errorf("plan\n%s\nwant the audit_events_action index", plan)
+	}
+	reports := NewReports(d)
+	for _, tt := range []struct {
+		since time.Time
+		want  int64
+	}{{before, 2}, {time.Now().Add(time.Minute), 0}} {
+		got, err := reports.Contradicted(ctx, tt.since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tt.want {
+			t.Errorf("contradicted since %s: %d, want %d", tt.since.Format(time.RFC3339), got, tt.want)
+		}
+	}
+}

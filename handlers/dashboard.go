@@ -30,9 +30,11 @@ type AttentionReader interface {
 	Attention(ctx context.Context, user int64, endedSince time.Time, limit int) (db.AttentionLists, error)
 }
 
-// BacklogReader counts what waits for a manager's decision.
+// BacklogReader counts what waits for a manager's decision, and what they
+// should know of.
 type BacklogReader interface {
 	BacklogFor(ctx context.Context, user int64) (db.Backlog, error)
+	Contradicted(ctx context.Context, since time.Time) (int64, error)
 }
 
 // Dashboard is the landing page of a signed-in user: what waits for them
@@ -124,7 +126,14 @@ func (h *Dashboard) Show(w http.ResponseWriter, r *http.Request) {
 			serverError(w, r, h.Log, err)
 			return
 		}
-		p.Managers = &dashboard.Backlog{Approvals: b.Others(), Own: b.Own, Unknown: b.Unknown}
+		since := h.Now().Add(-recentEnd)
+		contradicted, err := h.Backlog.Contradicted(r.Context(), since)
+		if err != nil {
+			serverError(w, r, h.Log, err)
+			return
+		}
+		p.Managers = &dashboard.Backlog{Approvals: b.Others(), Own: b.Own, Unknown: b.Unknown,
+			Contradicted: contradicted, ContradictedURL: contradictedEventsURL(since)}
 	}
 	for _, e := range events {
 		a := dashboard.Activity{At: e.At, Action: e.Action, Title: activityTitle(e.Action), Outcome: e.Outcome, IP: e.Origin.IP}
@@ -180,6 +189,12 @@ func (h *Dashboard) attention(ctx context.Context, user int64) ([]dashboard.Grou
 	add(contradictedKind, contradictedText, lists.Contradicted, url.Values{"created_by": {"me"}})
 	add(endedKind, endedText, lists.Ended, url.Values{"created_by": {"me"}})
 	return out, nil
+}
+
+// contradictedEventsURL lists the audit events of providers contradicting
+// a payout's final status since a time, each linking to its payout.
+func contradictedEventsURL(since time.Time) string {
+	return "/audit?" + url.Values{"action": {"payout.contradicted"}, "from": {since.UTC().Format("2006-01-02T15:04")}}.Encode()
 }
 
 // activityTitles name, in words, what a user did, beyond the payout

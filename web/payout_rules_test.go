@@ -951,6 +951,21 @@ func TestRefundAfterPaidIsShown(t *testing.T) {
 	if !strings.Contains(row.Text(), "REFUNDED") {
 		t.Errorf("the dashboard lists the refunded payout as %q", row.Text())
 	}
+	// Every manager learns of it, once however often it was said, and
+	// finds it through the audit log.
+	manager := ts.as(db.RoleManager)
+	link := manager.get("/").doc(t).Find(`[data-testid="managers-contradicted"]`)
+	if got := strings.TrimSpace(link.Text()); got != "1 payout was contradicted by their provider in the last 7 days" {
+		t.Errorf("a manager's dashboard says %q", got)
+	}
+	href, _ := link.Attr("href")
+	events := manager.get(href).doc(t).Find(`[data-testid="events"] tbody tr`)
+	if events.Length() != 1 || !strings.Contains(events.Text(), "payout.contradicted") {
+		t.Errorf("the manager's link %s lists %d events: %q", href, events.Length(), events.Text())
+	}
+	if got, _ := events.Find(`[data-testid="row-target"]`).Attr("href"); got != path {
+		t.Errorf("the listed event links to %q, want %s", got, path)
+	}
 }
 
 // A payout a manager settled as failed by hand, which Kibramoa then

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +173,69 @@ func TestADamagedKeyRingDoesNotStopTheServer(t *testing.T) {
 	app.Close()
 	if !strings.Contains(logs.String(), "checkpoint key ring:") || !strings.Contains(logs.String(), "checkpoint key changed") {
 		t.Errorf("no warning of the damaged ring and the key change in\n%s", logs.String())
+	}
+}
+
+// TestReconciliationFinishesItsCheckWhenStopping: a check under way when
+// the workers are told to stop runs to its end, since the provider may act
+// on it (here a replayed create that Monime takes as the first), and its
+// answer is recorded before the workers report they have stopped.
+func TestReconciliationFinishesItsCheckWhenStopping(t *testing.T) {
+	ts := newTestServerConfig(t, false, func(c *web.Config) { c.SendTimeout = 10 * time.Second })
+	agent := ts.as(db.RoleAgent)
+	// 777: Monime answers after its slow delay (3 s).
+	id := agent.submit(providers.Monime, agent.openForm(providers.Monime), withValues(validForms(ts)[providers.Monime], map[string]string{"amount": "777"}))
+	// Claimed for sending, then the server "stopped" before the call: on
+	// start the payout is unknown and reconciliation replays its create.
+	if _, err := db.NewPayouts(ts.DB).ClaimOutbox(t.Context(), time.Now(), 10, func(db.Payout) db.Event {
+		return db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.submitting"}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	wait := ts.App.StartWorkers(ctx)
+	sb := ts.App.Sandbox()
+	for deadline := time.Now().Add(5 * time.Second); sb.Count(providers.Monime, "payout created") == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			stop()
+			wait()
+			t.Fatal("reconciliation did not replay the create within 5 s")
+		}
+	}
+	// The replay is at Monime, its answer 3 s away.
+	stop()
+	wait()
+	p, err := db.NewPayouts(ts.DB).Get(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Status == db.StatusUnknown || p.ProviderID == "" {
+		t.Errorf("after stopping, the payout is %s with Monime id %q", p.Status, p.ProviderID)
+	}
+	xs, err := db.NewPayouts(ts.DB).Exchanges(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(xs, func(x db.Exchange) bool { return x.Op == "create payout" && x.Status == http.StatusOK }) {
+		t.Errorf("the replayed create's answer is not among the payout's exchanges: %+v", xs)
+	}
+	if n := sb.Count(providers.Monime, "payout created") + sb.Count(providers.Monime, "replayed"); n != 1 {
+		t.Errorf("Monime saw %d creates, want 1", n)
+	}
+	// Stopped means stopped: the workers record nothing more (Monime's
+	// webhooks, which the server still takes, are the provider's events).
+	checks := func() (n int) {
+		for _, e := range ts.events("") {
+			if e.Actor.Type == db.ActorSystem {
+				n++
+			}
+		}
+		return n
+	}
+	before := checks()
+	time.Sleep(300 * time.Millisecond)
+	if n := checks(); n != before {
+		t.Errorf("%d more events by the workers after they stopped", n-before)
 	}
 }

@@ -316,6 +316,33 @@ func (s *Payouts) Get(ctx context.Context, id int64) (Payout, error) {
 	return s.one(ctx, `p.id = ?`, id)
 }
 
+// FreshTx returns payout p as it is now, inside tx: p itself if it has not
+// changed since it was read, else the row read again. A decision made on
+// a copy read before a provider call (which may take seconds, during which
+// a manager may settle the payout) is checked against it before it is
+// written. Only the cheap columns are compared first, as this runs on the
+// writer for every webhook.
+func (s *Payouts) FreshTx(ctx context.Context, tx *sql.Tx, p Payout) (Payout, error) {
+	var updated string
+	var status Status
+	var code string
+	err := tx.QueryRowContext(ctx, `SELECT updated_at, status, error_code FROM payouts WHERE id = ?`, p.ID).Scan(&updated, &status, &code)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("db: payout %d: %w", p.ID, ErrNotFound)
+	}
+	if err != nil {
+		return p, fmt.Errorf("db: payout %d: %w", p.ID, err)
+	}
+	if updated == formatTime(p.UpdatedAt) && status == p.Status && code == p.ErrorCode {
+		return p, nil
+	}
+	now, err := scanPayout(tx.QueryRowContext(ctx, `SELECT `+payoutColumns+payoutFrom+` WHERE p.id = ?`, p.ID))
+	if err != nil {
+		return p, fmt.Errorf("db: payout %d: %w", p.ID, err)
+	}
+	return now, nil
+}
+
 // ByKey returns the payout made with an idempotency key.
 func (s *Payouts) ByKey(ctx context.Context, key string) (Payout, error) {
 	return s.one(ctx, `p.idempotency_key = ?`, key)

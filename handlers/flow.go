@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -23,6 +24,7 @@ type PayoutStore interface {
 	ClaimOutbox(ctx context.Context, now time.Time, limit int, ev func(db.Payout) db.Event) ([]db.Payout, error)
 	Change(ctx context.Context, id int64, ch db.Change, ev db.Event) error
 	ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch db.Change, ev db.Event) error
+	FreshTx(ctx context.Context, tx *sql.Tx, p db.Payout) (db.Payout, error)
 	Due(ctx context.Context, now time.Time, limit int) ([]db.Payout, error)
 	Interrupted(ctx context.Context) ([]db.Payout, error)
 	Exchanges(ctx context.Context, payoutID int64) ([]db.Exchange, error)
@@ -353,15 +355,57 @@ func (f *Flow) record(ctx context.Context, p db.Payout, ch db.Change, ev db.Even
 	err := f.Payouts.Change(ctx, p.ID, ch, ev)
 	if errors.Is(err, db.ErrIllegalTransition) && (ch.To != "" || len(ch.Only) > 0) {
 		// A webhook moved the payout further meanwhile (it is paid while
-		// the answer to our call was on its way): keep what we learnt and
-		// the record of what we did, leave the newer status.
+		// the answer to our call was on its way), or a manager settled it:
+		// keep what we learnt and the record of what we did, leave the
+		// newer status.
 		f.Log.InfoContext(ctx, "outcome older than the payout's status", "payout", p.ID, "to", ch.To, slog.Any("error", err))
-		err = f.Payouts.Change(ctx, p.ID, olderOutcome(ch), ev)
+		err = f.recordLate(ctx, p, ch, ev)
 	}
 	if err != nil {
 		f.Log.ErrorContext(ctx, "record payout outcome", "payout", p.ID, "to", ch.To, slog.Any("error", err))
 	}
 	return err
+}
+
+// recordLate records an answer about payout p that came after the payout
+// moved on. One case is news: p was unknown when asked about, a manager
+// settled it as failed while the call was under way, and the provider
+// answered that it holds or paid the payout. It stays failed (final), but
+// is marked as maybe paid, as a webhook saying so would mark it, so that
+// nobody creates it again. Provider ids it learns are audited.
+func (f *Flow) recordLate(ctx context.Context, p db.Payout, ch db.Change, ev db.Event) error {
+	older := olderOutcome(ch)
+	cur, err := f.Payouts.Get(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	if cur.ProviderID != "" {
+		older.ProviderID = "" // never overwrite an id we already hold
+	}
+	held := ch.To == db.StatusPaid || (ch.To.InFlight() && ch.To != db.StatusUnknown)
+	// A payout whose money came back was paid first: "paid" is not news.
+	if p.Status == db.StatusUnknown && held && cur.EndedUnpaid() && cur.ErrorCode != db.RefundedCode {
+		news := older
+		news.Only, news.Record = []db.Status{cur.Status}, true
+		news.RawStatus = ch.RawStatus
+		news.ErrorCode, news.ErrorMessage = db.PaidAfterEnd, paidAfterEndMessage(providers.Name(p.Provider), cmp.Or(ch.RawStatus, ch.To.Label()), cur)
+		cev := systemEvent("payout.contradicted")
+		cev.Outcome = db.OutcomeFailure
+		cev.Details = map[string]any{"source": "late answer", "answer": string(ch.To), "raw_status": ch.RawStatus}
+		err := f.Payouts.Change(ctx, p.ID, news, cev)
+		if !errors.Is(err, db.ErrIllegalTransition) {
+			return err
+		}
+		// Moved on again meanwhile: keep only what was learnt.
+	}
+	if older.ProviderID != "" {
+		// An id the payout did not have: it says where the money went,
+		// so it is audited.
+		lev := systemEvent("payout.late_answer")
+		lev.Details = map[string]any{"answer": string(ch.To), "status": string(cur.Status)}
+		older.Record, ev = true, lev
+	}
+	return f.Payouts.Change(ctx, p.ID, older, ev)
 }
 
 // olderOutcome is what to keep of ch once the payout has moved on without

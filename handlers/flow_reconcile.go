@@ -62,6 +62,17 @@ func (f *Flow) ReconcileDue(ctx context.Context) (int, error) {
 // replayWindow of the attempt), else by a lookup. ev is
 // the audit event to record a status change with.
 func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) {
+	// The caller's copy may be a minute old (a batch of due payouts is
+	// worked through a few at a time), and a manager may have settled the
+	// payout since: replaying or resuming it then would send it after all.
+	// An answer that arrives after a settling during the call is caught
+	// when it is recorded (see recordLate).
+	now, err := f.Payouts.Get(ctx, p.ID)
+	if err != nil {
+		f.Log.ErrorContext(ctx, "reconcile: read payout", "payout", p.ID, slog.Any("error", err))
+		return
+	}
+	p = now
 	rail, ok := f.Rails.Get(providers.Name(p.Provider))
 	switch {
 	case !p.Status.InFlight():
@@ -78,10 +89,7 @@ func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) {
 	caps := rail.Capabilities()
 	cctx, cancel := context.WithTimeout(ctx, f.SendTimeout)
 	defer cancel()
-	var (
-		res providers.Result
-		err error
-	)
+	var res providers.Result
 	// A payout changed since its approval is never sent again, replayed
 	// or resumed: what would go out is not what the approver saw.
 	approved := p.ApprovalHash == "" || approvalHash(p) == p.ApprovalHash
@@ -190,13 +198,25 @@ func (f *Flow) confirm(ctx, call context.Context, rail providers.Rail, p db.Payo
 		f.record(ctx, p, ch, ev)
 		return
 	}
+	// The confirm releases the money: that it was sent is on record
+	// before it is, as the create's attempt is, so that a crash or a lost
+	// answer leaves its trace in the audit log.
+	sending := db.Change{Exchanges: seen, Record: true, Only: []db.Status{db.StatusAwaitingConfirmation}}
+	if err := f.Payouts.Change(ctx, p.ID, sending, systemEvent("payout.confirming")); err != nil {
+		// Moved on meanwhile (a webhook), or not recorded: no confirm
+		// without its record. The next check asks again.
+		f.Log.InfoContext(ctx, "confirm not sent", "payout", p.ID, slog.Any("error", err))
+		return
+	}
 	cres, cerr := rail.Confirm(call, refOf(p))
-	ch := withResult(db.Change{Exchanges: seen}, cres)
+	ch := withResult(db.Change{}, cres)
 	if cerr != nil {
 		// Whether the confirm arrived is unknown: look again soon; a second
 		// confirm of a confirmed session is refused harmlessly.
-		ch.CountCheck, ch.CheckAt = true, f.nextCheck(p.Checks+1)
-		f.record(ctx, p, ch, db.Event{})
+		ch.CountCheck, ch.CheckAt, ch.Record = true, f.nextCheck(p.Checks+1), true
+		ev := systemEvent("payout.confirm_unanswered")
+		ev.Outcome, ev.Reason = db.OutcomeFailure, cerr.Error()
+		f.record(ctx, p, ch, ev)
 		return
 	}
 	ch.Confirmed, ch.Record = true, true
@@ -254,11 +274,9 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 		_, err := f.Webhooks.Received(ctx, string(name), u.EventID, ev, nil)
 		return err
 	}
-	ch := db.Change{ProviderID: u.ProviderID, PaymentID: u.PaymentID, ProviderReference: u.ProviderReference,
-		RawStatus: u.RawStatus, ErrorCode: u.ErrorCode, ErrorMessage: u.ErrorMessage, PayoutOption: u.PayoutOption}
-	to := answered(p, u.Status)
-	// word is the provider's status as applied: a hint's is only a hint.
-	word := u.RawStatus
+	said := webhookNews{ch: db.Change{ProviderID: u.ProviderID, PaymentID: u.PaymentID, ProviderReference: u.ProviderReference,
+		RawStatus: u.RawStatus, ErrorCode: u.ErrorCode, ErrorMessage: u.ErrorMessage, PayoutOption: u.PayoutOption},
+		status: u.Status, word: u.RawStatus, refunded: u.Refunded, message: u.ErrorMessage}
 	if u.HintOnly {
 		rail, _ := f.Rails.Get(name)
 		ref := refOf(p)
@@ -278,15 +296,82 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 		}
 		if lerr != nil {
 			// Unverified: keep the exchange, leave the status to reconciliation.
-			ch = db.Change{Exchanges: exchanges(res.Exchanges), CheckAt: f.Now()}
-			to = p.Status
+			said.ch, said.hold = db.Change{Exchanges: exchanges(res.Exchanges), CheckAt: f.Now()}, true
 			ev.Details["lookup"] = "failed: " + lerr.Error()
 		} else {
-			ch = withResult(db.Change{}, res)
-			to = answered(p, res.Status)
-			word = res.RawStatus
+			said.ch, said.status, said.word = withResult(db.Change{}, res), res.Status, res.RawStatus
 			ev.Details["lookup"] = string(res.Status)
 		}
+	}
+	var to db.Status
+	_, err = f.Webhooks.Received(ctx, string(name), u.EventID, ev, func(tx *sql.Tx) error {
+		// Decided on the payout as it is now: the lookup above may have
+		// taken seconds, and a manager may have settled it meanwhile.
+		cur, err := f.Payouts.FreshTx(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		var change db.Change
+		var contradicted bool
+		change, to, contradicted = f.webhookChange(name, cur, said, ev.Details)
+		pe := systemEvent("payout.status_changed")
+		pe.Actor = db.Actor{Type: db.ActorProvider, ID: string(name)}
+		pe.Details = map[string]any{"source": "webhook", "event_id": u.EventID}
+		if contradicted && (change.ErrorMessage != "" || change.RawStatus != "") {
+			// No status change, but an event of its own, once per new word.
+			pe.Action, pe.Outcome = "payout.contradicted", db.OutcomeFailure
+			pe.Details["raw_status"] = said.word
+			change.Record = true
+		}
+		if to != cur.Status {
+			change.To = to
+			change.Fields = f.finalFields(cur, to)
+			switch to {
+			case db.StatusAwaitingConfirmation:
+				change.CheckAt = f.Now()
+			case db.StatusUnknown:
+				pe.Details["why"] = unsettled
+				change.CheckAt = f.nextCheck(0)
+			}
+		}
+		if change.IsZero() {
+			return nil
+		}
+		err = f.Payouts.ChangeTx(ctx, tx, cur.ID, change, pe)
+		if errors.Is(err, db.ErrIllegalTransition) {
+			ev.Details["ignored"] = fmt.Sprintf("stale: %s cannot follow %s", to, cur.Status)
+			change.To, change.Fields = "", nil
+			change.ErrorCode, change.ErrorMessage, change.RawStatus = "", "", ""
+			return f.Payouts.ChangeTx(ctx, tx, cur.ID, change, db.Event{})
+		}
+		return err
+	})
+	if err == nil && to == db.StatusAwaitingConfirmation {
+		f.Notify()
+	}
+	return err
+}
+
+// webhookNews is what a verified delivery says of a payout, after the
+// lookup a hint calls for: the change it carries, the provider's status
+// and its word for it, whether the money came back, the provider's own
+// message; hold when a hint could not be checked, so the status stays.
+type webhookNews struct {
+	ch       db.Change
+	status   providers.Status
+	word     string
+	refunded bool
+	message  string
+	hold     bool
+}
+
+// webhookChange works out what news does to payout p: the change, the
+// status it moves to, and whether it contradicts p's final status. Why a
+// word was set aside is noted in details, the delivery's record.
+func (f *Flow) webhookChange(name providers.Name, p db.Payout, news webhookNews, details map[string]any) (db.Change, db.Status, bool) {
+	ch, to := news.ch, p.Status
+	if !news.hold {
+		to = answered(p, news.status)
 	}
 	if p.ProviderID != "" {
 		ch.ProviderID = "" // never overwrite an id we already hold
@@ -301,13 +386,13 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 	// the refund is a late delivery, not news.
 	var contradicted bool
 	switch {
-	case p.Status == db.StatusPaid && u.Refunded:
+	case p.Status == db.StatusPaid && news.refunded:
 		contradicted = true
-		ch.ErrorCode, ch.ErrorMessage = db.ReversedAfterPaid, reversedMessage(name, word, u.ErrorMessage)
+		ch.ErrorCode, ch.ErrorMessage = db.ReversedAfterPaid, reversedMessage(name, news.word, news.message)
 	case p.Status.Final() && p.Status != db.StatusPaid && to == db.StatusPaid && p.ErrorCode != db.RefundedCode:
 		contradicted = true
-		ch.ErrorCode, ch.ErrorMessage = db.PaidAfterEnd, paidAfterEndMessage(name, word, p)
-	case u.Refunded && to == db.StatusFailed && ch.ErrorCode == "":
+		ch.ErrorCode, ch.ErrorMessage = db.PaidAfterEnd, paidAfterEndMessage(name, news.word, p)
+	case news.refunded && to == db.StatusFailed && ch.ErrorCode == "":
 		ch.ErrorCode = db.RefundedCode
 	}
 	if contradicted {
@@ -318,48 +403,11 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 		// The outcome is settled: a later word (a status we cannot map,
 		// say) is recorded with the delivery, not over the final one.
 		ch.RawStatus, ch.ErrorCode, ch.ErrorMessage = "", "", ""
-		if _, noted := ev.Details["ignored"]; !noted {
-			ev.Details["ignored"] = "the payout is " + string(p.Status) + " already"
+		if _, noted := details["ignored"]; !noted {
+			details["ignored"] = "the payout is " + string(p.Status) + " already"
 		}
 	}
-	_, err = f.Webhooks.Received(ctx, string(name), u.EventID, ev, func(tx *sql.Tx) error {
-		change := ch
-		pe := systemEvent("payout.status_changed")
-		pe.Actor = db.Actor{Type: db.ActorProvider, ID: string(name)}
-		pe.Details = map[string]any{"source": "webhook", "event_id": u.EventID}
-		if contradicted && (change.ErrorMessage != "" || change.RawStatus != "") {
-			// No status change, but an event of its own, once per new word.
-			pe.Action, pe.Outcome = "payout.contradicted", db.OutcomeFailure
-			pe.Details["raw_status"] = word
-			change.Record = true
-		}
-		if to != p.Status {
-			change.To = to
-			change.Fields = f.finalFields(p, to)
-			switch to {
-			case db.StatusAwaitingConfirmation:
-				change.CheckAt = f.Now()
-			case db.StatusUnknown:
-				pe.Details["why"] = unsettled
-				change.CheckAt = f.nextCheck(0)
-			}
-		}
-		if change.IsZero() {
-			return nil
-		}
-		err := f.Payouts.ChangeTx(ctx, tx, p.ID, change, pe)
-		if errors.Is(err, db.ErrIllegalTransition) {
-			ev.Details["ignored"] = fmt.Sprintf("stale: %s cannot follow %s", to, p.Status)
-			change.To, change.Fields = "", nil
-			change.ErrorCode, change.ErrorMessage, change.RawStatus = "", "", ""
-			return f.Payouts.ChangeTx(ctx, tx, p.ID, change, db.Event{})
-		}
-		return err
-	})
-	if err == nil && to == db.StatusAwaitingConfirmation {
-		f.Notify()
-	}
-	return err
+	return ch, to, contradicted
 }
 
 // reversedMessage tells people what a provider said (word, and its own

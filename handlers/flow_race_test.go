@@ -1,0 +1,216 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"payoutdesk/db"
+	"payoutdesk/providers"
+)
+
+// steeredRail is a provider whose calls the test steers, to put a
+// manager's decision exactly inside a call: the one thing the sandbox's
+// timing cannot place.
+type steeredRail struct {
+	caps     providers.Capabilities
+	submit   func(p providers.Payout) (providers.Result, error)
+	lookup   func() (providers.Result, error)
+	confirm  func() (providers.Result, error)
+	confirms atomic.Int32
+}
+
+func (r *steeredRail) Name() providers.Name                     { return providers.FedaPay }
+func (r *steeredRail) Capabilities() providers.Capabilities     { return r.caps }
+func (r *steeredRail) Form() providers.FormSpec                 { return providers.FormSpec{} }
+func (r *steeredRail) Check(providers.Payout) map[string]string { return nil }
+func (r *steeredRail) Beneficiary(providers.Payout) providers.Beneficiary {
+	return providers.Beneficiary{}
+}
+func (r *steeredRail) Webhook(http.Header, []byte, time.Time) (providers.Update, error) {
+	return providers.Update{}, providers.ErrUnsupported
+}
+func (r *steeredRail) Submit(_ context.Context, p providers.Payout, _ providers.Ref) (providers.Result, error) {
+	return r.submit(p)
+}
+func (r *steeredRail) Lookup(context.Context, providers.Ref) (providers.Result, error) {
+	return r.lookup()
+}
+func (r *steeredRail) Confirm(context.Context, providers.Ref) (providers.Result, error) {
+	r.confirms.Add(1)
+	return r.confirm()
+}
+func (r *steeredRail) Cancel(context.Context, providers.Ref) (providers.Result, error) {
+	return providers.Result{}, providers.ErrUnsupported
+}
+
+// unknownPayout makes a payout being sent unknown, due for a check.
+func unknownPayout(t *testing.T, d *db.DB, p db.Payout) db.Payout {
+	t.Helper()
+	store := db.NewPayouts(d)
+	if _, err := d.W.Exec(`UPDATE payouts SET submitted_at = ? WHERE id = ?`, time.Now().UTC().Format(db.TimeLayout), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Change(t.Context(), p.ID, db.Change{To: db.StatusUnknown, Dequeue: true, CheckAt: time.Now().Add(-time.Second)},
+		systemEvent("payout.outcome_unknown")); err != nil {
+		t.Fatal(err)
+	}
+	p, err := store.Get(t.Context(), p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// settleFailed is a manager settling an unknown payout as failed.
+func settleFailed(t *testing.T, store *db.Payouts, id int64) {
+	ev := db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "9"}, Action: "payout.resolved", Reason: "the provider's support found nothing"}
+	if err := store.Change(context.Background(), id, db.Change{Only: []db.Status{db.StatusUnknown}, To: db.StatusFailed,
+		ErrorMessage: "Settled as failed by hand: the provider's support found nothing"}, ev); err != nil {
+		t.Error(err)
+	}
+}
+
+func actionsOf(t *testing.T, d *db.DB, id int64) []string {
+	t.Helper()
+	events, err := db.NewAudit(d).ByTarget(t.Context(), "payout", strconv.FormatInt(id, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range events {
+		out = append(out, e.Action)
+	}
+	return out
+}
+
+// A batch of due payouts is checked a few at a time. One a manager settles
+// as failed while it waits its turn is not replayed when its turn comes.
+func TestReconcileSkipsAPayoutSettledWhileWaiting(t *testing.T) {
+	f, d, sending := flowOnDB(t)
+	store := db.NewPayouts(d)
+	f.Parallel, f.SendTimeout = 1, 5*time.Second
+	a, b := unknownPayout(t, d, sending()), unknownPayout(t, d, sending())
+	inA, releaseA := make(chan struct{}), make(chan struct{})
+	var bSent atomic.Int32
+	rail := &steeredRail{caps: providers.Capabilities{IdempotencyHeader: true, StatusLookup: true}}
+	rail.submit = func(p providers.Payout) (providers.Result, error) {
+		if p.IdempotencyKey == a.IdempotencyKey {
+			close(inA)
+			<-releaseA
+		} else {
+			bSent.Add(1)
+		}
+		return providers.Result{Status: providers.StatusProcessing, ProviderID: "prov-" + p.IdempotencyKey, RawStatus: "pending"}, nil
+	}
+	f.Rails.Add(rail, providers.ModeLive)
+	var wg sync.WaitGroup
+	wg.Go(func() { f.ReconcileDue(context.Background()) })
+	<-inA
+	settleFailed(t, store, b.ID)
+	close(releaseA)
+	wg.Wait()
+	if n := bSent.Load(); n != 0 {
+		t.Errorf("payout B was sent %d times after a manager settled it as failed", n)
+	}
+	got, _ := store.Get(t.Context(), b.ID)
+	if got.Status != db.StatusFailed || got.ProviderID != "" || got.ErrorCode != "" {
+		t.Errorf("B is %s, provider id %q, code %q; want failed as settled, untouched", got.Status, got.ProviderID, got.ErrorCode)
+	}
+}
+
+// A manager settles an unknown payout as failed while its replayed create
+// is at the provider, which answers that it holds the payout: the payout
+// stays failed (final) but is marked as maybe paid, audited, so that it is
+// not created again.
+func TestReplayAnsweredAfterSettlingIsContradiction(t *testing.T) {
+	f, d, sending := flowOnDB(t)
+	store := db.NewPayouts(d)
+	f.SendTimeout = 5 * time.Second
+	p := unknownPayout(t, d, sending())
+	rail := &steeredRail{caps: providers.Capabilities{IdempotencyHeader: true, StatusLookup: true}}
+	rail.submit = func(providers.Payout) (providers.Result, error) {
+		settleFailed(t, store, p.ID) // the manager's click lands during the call
+		return providers.Result{Status: providers.StatusProcessing, ProviderID: "prov-1", RawStatus: "pending"}, nil
+	}
+	f.Rails.Add(rail, providers.ModeLive)
+	f.Reconcile(t.Context(), p, systemEvent("payout.status_changed"))
+	got, _ := store.Get(t.Context(), p.ID)
+	if got.Status != db.StatusFailed || got.ErrorCode != db.PaidAfterEnd || got.EndedUnpaid() || got.ProviderID != "prov-1" {
+		t.Errorf("after the late answer the payout is %s, code %q, ended unpaid %v, provider id %q; want failed, %s, not ended unpaid, prov-1",
+			got.Status, got.ErrorCode, got.EndedUnpaid(), got.ProviderID, db.PaidAfterEnd)
+	}
+	if acts := actionsOf(t, d, p.ID); !slices.Contains(acts, "payout.contradicted") {
+		t.Errorf("the payout's events %v have no payout.contradicted", acts)
+	}
+}
+
+// A webhook whose hint is checked by a lookup is applied to the payout as
+// it is when recorded: "paid" after a manager settled the payout as
+// failed during the lookup is a contradiction, not a stale word.
+func TestHintLookupAfterSettlingIsContradiction(t *testing.T) {
+	f, d, sending := flowOnDB(t)
+	store := db.NewPayouts(d)
+	f.Webhooks, f.SendTimeout = db.NewWebhooks(d), 5*time.Second
+	p := unknownPayout(t, d, sending())
+	if err := store.Change(t.Context(), p.ID, db.Change{ProviderID: "prov-1"}, db.Event{}); err != nil {
+		t.Fatal(err)
+	}
+	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true}}
+	rail.lookup = func() (providers.Result, error) {
+		settleFailed(t, store, p.ID)
+		return providers.Result{Status: providers.StatusPaid, RawStatus: "sent", ProviderID: "prov-1", Reference: p.Reference}, nil
+	}
+	f.Rails.Add(rail, providers.ModeLive)
+	u := providers.Update{EventID: "evt-1", Reference: p.Reference, ProviderID: "prov-1", Status: providers.StatusPaid, RawStatus: "sent", HintOnly: true}
+	ev := db.Event{Actor: db.Actor{Type: db.ActorProvider, ID: "fedapay"}, Action: "webhook.received"}
+	if err := f.ApplyWebhook(t.Context(), providers.FedaPay, u, ev); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := store.Get(t.Context(), p.ID)
+	if got.Status != db.StatusFailed || got.ErrorCode != db.PaidAfterEnd {
+		t.Errorf("the payout is %s with code %q, want failed and %s", got.Status, got.ErrorCode, db.PaidAfterEnd)
+	}
+	if acts := actionsOf(t, d, p.ID); !slices.Contains(acts, "payout.contradicted") {
+		t.Errorf("the payout's events %v have no payout.contradicted", acts)
+	}
+}
+
+// Smart Glocal's confirm releases the money: it is on record before it is
+// sent, and a confirm whose answer is lost says so in the audit log.
+func TestConfirmIsAuditedBeforeItIsSent(t *testing.T) {
+	f, d, sending := flowOnDB(t)
+	store := db.NewPayouts(d)
+	f.SendTimeout = 5 * time.Second
+	p := sending()
+	if err := store.Change(t.Context(), p.ID, db.Change{To: db.StatusAwaitingConfirmation, ProviderID: "sess-1"}, systemEvent("payout.submitted")); err != nil {
+		t.Fatal(err)
+	}
+	rail := &steeredRail{caps: providers.Capabilities{ConfirmStep: true, StatusLookup: true}}
+	rail.lookup = func() (providers.Result, error) {
+		return providers.Result{Status: providers.StatusAwaitingConfirmation, RawStatus: "ready_to_confirm", ProviderID: "sess-1",
+			Amount: &providers.Money{Minor: 2000, Currency: "XOF"}, Beneficiary: providers.Beneficiary{Name: "x", AccountMasked: "•••• 8080"}}, nil
+	}
+	var before []string
+	rail.confirm = func() (providers.Result, error) {
+		before = actionsOf(t, d, p.ID)
+		return providers.Result{}, &providers.Error{Provider: providers.SmartGlocal, Op: "confirm", Outcome: providers.OutcomeUnknown, Err: context.DeadlineExceeded}
+	}
+	f.Rails.Add(rail, providers.ModeLive)
+	p, _ = store.Get(t.Context(), p.ID)
+	f.Reconcile(t.Context(), p, systemEvent("payout.status_changed"))
+	if rail.confirms.Load() != 1 {
+		t.Fatalf("%d confirms sent, want 1", rail.confirms.Load())
+	}
+	if !slices.Contains(before, "payout.confirming") {
+		t.Errorf("when the confirm was sent the payout's events were %v, with no payout.confirming", before)
+	}
+	if acts := actionsOf(t, d, p.ID); !slices.Contains(acts, "payout.confirm_unanswered") {
+		t.Errorf("after the lost answer the payout's events are %v, with no payout.confirm_unanswered", acts)
+	}
+}

@@ -155,6 +155,10 @@ func (db *DB) runBatch(batch []writeRequest) {
 	err = tx.Commit()
 	db.stats.commitNanos.Add(int64(time.Since(commitStart)))
 	if err != nil {
+		// A failed COMMIT (an I/O error, say) may leave SQLite's
+		// transaction open on the writer's only connection, where every
+		// later BEGIN would fail: end it, if it is there.
+		db.W.Exec(`ROLLBACK`)
 		finish(fmt.Errorf("db: commit: %w", err))
 		return
 	}

@@ -54,6 +54,8 @@ type Flow struct {
 	slotsOnce sync.Once
 	slots     chan struct{}
 	sending   sync.WaitGroup
+	// checking holds the ids of the payouts being reconciled.
+	checking sync.Map
 
 	// lost holds the outcomes of sends that could not be recorded yet.
 	lostMu sync.Mutex
@@ -225,7 +227,8 @@ func (f *Flow) SendDue(ctx context.Context) (int, error) {
 	return len(batch), err
 }
 
-// Wait waits for the sends under way to record their outcome, and tries
+// Wait waits for the sends under way, and the checks people asked for
+// (ReconcileNow), to record their outcome, and tries
 // once more to record those that could not be. What is still lost then is
 // "submitting", made unknown by Recover at the next start.
 func (f *Flow) Wait() {

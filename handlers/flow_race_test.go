@@ -214,3 +214,78 @@ func TestConfirmIsAuditedBeforeItIsSent(t *testing.T) {
 		t.Errorf("after the lost answer the payout's events are %v, with no payout.confirm_unanswered", acts)
 	}
 }
+
+// Stopping waits for a check a person asked for ("Refresh status") to
+// record what the provider answered, as it waits for the worker's sends.
+func TestWaitAwaitsARefreshUnderWay(t *testing.T) {
+	f, d, sending := flowOnDB(t)
+	store := db.NewPayouts(d)
+	f.SendTimeout = 5 * time.Second
+	p := sending()
+	if err := store.Change(t.Context(), p.ID, db.Change{To: db.StatusProcessing, ProviderID: "prov-1"}, systemEvent("payout.submitted")); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = store.Get(t.Context(), p.ID)
+	asked, answer := make(chan struct{}), make(chan struct{})
+	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true}}
+	rail.lookup = func() (providers.Result, error) {
+		close(asked)
+		<-answer
+		return providers.Result{Status: providers.StatusPaid, RawStatus: "sent", ProviderID: "prov-1"}, nil
+	}
+	f.Rails.Add(rail, providers.ModeLive)
+	ctx, leave := context.WithCancel(t.Context())
+	go f.ReconcileNow(ctx, p, systemEvent("payout.status_changed"))
+	<-asked
+	leave() // the person closes the tab
+	stopped := make(chan struct{})
+	go func() { f.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+		t.Fatal("Wait returned while the check was under way")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(answer)
+	<-stopped
+	if got, _ := store.Get(t.Context(), p.ID); got.Status != db.StatusPaid {
+		t.Errorf("after Wait the payout is %s, want paid as the provider answered", got.Status)
+	}
+}
+
+// Two checks of one payout at once (the worker's and a person's "Refresh
+// status") make one provider call: a second replay or resume is not sent.
+func TestOneCheckOfAPayoutAtATime(t *testing.T) {
+	f, d, sending := flowOnDB(t)
+	f.SendTimeout = 5 * time.Second
+	p := unknownPayout(t, d, sending())
+	inCall, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	rail := &steeredRail{caps: providers.Capabilities{IdempotencyHeader: true, StatusLookup: true}}
+	rail.submit = func(providers.Payout) (providers.Result, error) {
+		if calls.Add(1) == 1 {
+			close(inCall)
+			<-release
+		}
+		return providers.Result{Status: providers.StatusProcessing, ProviderID: "prov-1", RawStatus: "pending"}, nil
+	}
+	f.Rails.Add(rail, providers.ModeLive)
+	var wg sync.WaitGroup
+	wg.Go(func() { f.Reconcile(t.Context(), p, systemEvent("payout.status_changed")) })
+	<-inCall
+	f.Reconcile(t.Context(), p, systemEvent("payout.status_changed")) // returns at once
+	close(release)
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d provider calls for two simultaneous checks, want 1", n)
+	}
+	// Once done, the payout can be checked again.
+	var looked atomic.Int32
+	rail.lookup = func() (providers.Result, error) {
+		looked.Add(1)
+		return providers.Result{Status: providers.StatusProcessing, ProviderID: "prov-1", RawStatus: "pending"}, nil
+	}
+	f.Reconcile(t.Context(), p, systemEvent("payout.status_changed"))
+	if looked.Load() != 1 {
+		t.Errorf("a later check made %d lookups, want 1", looked.Load())
+	}
+}

@@ -54,6 +54,16 @@ func (f *Flow) ReconcileDue(ctx context.Context) (int, error) {
 	return checked, ctx.Err()
 }
 
+// ReconcileNow is Reconcile for a person waiting on it ("Refresh status"):
+// it runs to its end even if they leave, and stopping the server waits for
+// it as for the worker's sends, since the provider may act on the call (a
+// replayed create, a confirm) and what it answered must be recorded.
+func (f *Flow) ReconcileNow(ctx context.Context, p db.Payout, ev db.Event) {
+	f.sending.Add(1)
+	defer f.sending.Done()
+	f.Reconcile(context.WithoutCancel(ctx), p, ev)
+}
+
 // Reconcile asks the provider where payout p stands and applies the answer.
 // A Smart Glocal payout waiting for confirmation is checked against the
 // provider's session and confirmed or cancelled. An unknown outcome is
@@ -67,6 +77,12 @@ func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) {
 	// payout since: replaying or resuming it then would send it after all.
 	// An answer that arrives after a settling during the call is caught
 	// when it is recorded (see recordLate).
+	// One check of a payout at a time: the worker's and a person's
+	// "Refresh status" could otherwise both resume or replay it.
+	if _, busy := f.checking.LoadOrStore(p.ID, struct{}{}); busy {
+		return
+	}
+	defer f.checking.Delete(p.ID)
 	now, err := f.Payouts.Get(ctx, p.ID)
 	if err != nil {
 		f.Log.ErrorContext(ctx, "reconcile: read payout", "payout", p.ID, slog.Any("error", err))

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -270,10 +269,7 @@ func (h *Payouts) Refresh(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, payoutPath(p.ID))
 		return
 	}
-	// The check runs to its end even if the browser leaves: the provider
-	// may act on the call (a replayed create, a confirm), and what it
-	// answered must be recorded. Reconcile bounds each call itself.
-	h.Flow.Reconcile(context.WithoutCancel(r.Context()), p, event(r, "payout.status_changed"))
+	h.Flow.ReconcileNow(r.Context(), p, event(r, "payout.status_changed"))
 	after, err := h.Store.Get(r.Context(), p.ID)
 	if err != nil {
 		serverError(w, r, h.Log, err)

@@ -72,17 +72,17 @@ func (f *Flow) ReconcileNow(ctx context.Context, p db.Payout, ev db.Event) {
 // replayWindow of the attempt), else by a lookup. ev is
 // the audit event to record a status change with.
 func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) {
-	// The caller's copy may be a minute old (a batch of due payouts is
-	// worked through a few at a time), and a manager may have settled the
-	// payout since: replaying or resuming it then would send it after all.
-	// An answer that arrives after a settling during the call is caught
-	// when it is recorded (see recordLate).
 	// One check of a payout at a time: the worker's and a person's
 	// "Refresh status" could otherwise both resume or replay it.
 	if _, busy := f.checking.LoadOrStore(p.ID, struct{}{}); busy {
 		return
 	}
 	defer f.checking.Delete(p.ID)
+	// The caller's copy may be a minute old (a batch of due payouts is
+	// worked through a few at a time), and a manager may have settled the
+	// payout since: replaying or resuming it then would send it after all.
+	// An answer that arrives after a settling during the call is caught
+	// when it is recorded (see recordLate).
 	now, err := f.Payouts.Get(ctx, p.ID)
 	if err != nil {
 		f.Log.ErrorContext(ctx, "reconcile: read payout", "payout", p.ID, slog.Any("error", err))

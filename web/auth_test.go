@@ -306,6 +306,39 @@ func TestCrossSitePostsRefused(t *testing.T) {
 	}
 }
 
+// Every form the app takes refuses a post from another site, before its
+// handler runs; only the providers' webhooks, which no browser sends, are
+// let through.
+func TestEveryFormRefusesCrossSitePosts(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.as(db.RoleAdmin)
+	fill := strings.NewReplacer("{id}", "1", "{provider}", "kibramoa")
+	posts := 0
+	for _, r := range ts.App.Routes() {
+		method, path, _ := strings.Cut(r.Pattern, " ")
+		if method != http.MethodPost || strings.HasPrefix(path, "/webhooks/") {
+			continue
+		}
+		posts++
+		path = fill.Replace(path)
+		for _, from := range []struct {
+			name    string
+			headers map[string]string
+		}{
+			{"cross-site", map[string]string{"Sec-Fetch-Site": "cross-site"}},
+			{"foreign origin", map[string]string{"Origin": "https://evil.example"}},
+		} {
+			t.Run(path+" "+from.name, func(t *testing.T) {
+				wantStatus(t, c.forT(t).postWith(path, url.Values{"reason": {"a reason long enough"}}, from.headers), http.StatusForbidden)
+			})
+		}
+	}
+	if posts < 10 {
+		t.Fatalf("only %d form posts among the routes: the walk proves little", posts)
+	}
+	wantStatus(t, c.get("/"), http.StatusOK)
+}
+
 // TestLoginThrottleHoldsAgainstParallelAttempts: attempts sent all at once
 // are counted one after another, so no more than the account's limit of
 // failures ever reaches the password check.

@@ -407,6 +407,17 @@ func TestAgentsCannotResolveManagersMust(t *testing.T) {
 	if again, _ := db.NewPayouts(ts.DB).Get(context.Background(), p.ID); again.Status != db.StatusFailed {
 		t.Errorf("a resolved payout moved to %s", again.Status)
 	}
+	// Only an unknown outcome is settled by hand: a payout still with its
+	// provider (here waiting for the Kibramoa customer) is left to it.
+	open := agent.submit(providers.Kibramoa, agent.openForm(providers.Kibramoa), validForms(ts)[providers.Kibramoa])
+	ts.waitStatus(open, db.StatusAwaitingCustomer)
+	manager.postForm("/payouts/"+strconv.FormatInt(open, 10)+"/resolve", url.Values{"outcome": {"paid"}, "reason": {"The customer says they were paid already."}})
+	if got, _ := db.NewPayouts(ts.DB).Get(context.Background(), open); got.Status != db.StatusAwaitingCustomer {
+		t.Errorf("a manager settled a payout waiting for its customer as %s", got.Status)
+	}
+	if n := len(ts.events("payout.resolved")); n != 1 {
+		t.Errorf("%d payout.resolved events, want the one", n)
+	}
 }
 
 // A provider status that settles nothing (999: Smart Glocal's session

@@ -204,6 +204,24 @@ func TestPayoutJourneyPerProvider(t *testing.T) {
 			if msg := page.doc(t).Find(`[data-testid="flash"]`).Text(); msg != want {
 				t.Errorf("after submitting the page says %q", msg)
 			}
+			// Account numbers are masked wherever they are shown, while the
+			// payout is open too (a final one stores them masked).
+			for _, field := range []string{"iban", "account_id", "phone_number"} {
+				raw := forms[tt.provider].Get(field)
+				if raw == "" {
+					continue
+				}
+				digits := strings.Map(func(r rune) rune {
+					if r >= '0' && r <= '9' {
+						return r
+					}
+					return -1
+				}, raw)
+				body := strings.NewReplacer(" ", "", "\u00a0", "").Replace(page.Body)
+				if strings.Contains(body, digits[:len(digits)-2]) {
+					t.Errorf("the open payout's page shows the %s %q unmasked", field, raw)
+				}
+			}
 			var option string // what the Kibramoa customer picks
 			if tt.provider == providers.Kibramoa {
 				p := ts.waitStatus(id, db.StatusAwaitingCustomer)

@@ -320,6 +320,9 @@ const (
 	// PaidAfterEnd: ended unpaid (failed, cancelled, or so settled by
 	// hand), then reported paid: creating it again could pay twice.
 	PaidAfterEnd = "paid_after_end"
+	// SettledPaidByHand: a manager settled an unknown outcome as paid. A
+	// provider's later "failed" is then news, not a stale delivery.
+	SettledPaidByHand = "settled_paid_by_hand"
 	// RefundedCode: failed because its money came back, which means it was
 	// paid first (Kibramoa's REFUNDED), when the provider gave no code: a
 	// "paid" arriving later is a late delivery, not news.

@@ -371,11 +371,12 @@ func (f *Flow) record(ctx context.Context, p db.Payout, ch db.Change, ev db.Even
 }
 
 // recordLate records an answer about payout p that came after the payout
-// moved on. One case is news: p was unknown when asked about, a manager
-// settled it as failed while the call was under way, and the provider
-// answered that it holds or paid the payout. It stays failed (final), but
-// is marked as maybe paid, as a webhook saying so would mark it, so that
-// nobody creates it again. Provider ids it learns are audited.
+// moved on. It is news when p was unknown when asked about and a manager
+// settled it while the call was under way, and the provider's answer says
+// otherwise: it holds or paid a payout settled as failed, or failed one
+// settled as paid. The status stays (final), but the payout is marked, as
+// a webhook saying so would mark it, so that nobody creates it again or
+// tells the customer it was paid. Provider ids it learns are audited.
 func (f *Flow) recordLate(ctx context.Context, p db.Payout, ch db.Change, ev db.Event) error {
 	older := olderOutcome(ch)
 	cur, err := f.Payouts.Get(ctx, p.ID)
@@ -385,13 +386,22 @@ func (f *Flow) recordLate(ctx context.Context, p db.Payout, ch db.Change, ev db.
 	if cur.ProviderID != "" {
 		older.ProviderID = "" // never overwrite an id we already hold
 	}
+	name := providers.Name(p.Provider)
 	held := ch.To == db.StatusPaid || (ch.To.InFlight() && ch.To != db.StatusUnknown)
-	// A payout whose money came back was paid first: "paid" is not news.
-	if p.Status == db.StatusUnknown && held && cur.EndedUnpaid() && cur.ErrorCode != db.RefundedCode {
+	var code, msg string
+	switch {
+	case p.Status != db.StatusUnknown:
+		// Only an unknown payout is settled by hand: a webhook moved it on.
+	case held && cur.EndedUnpaid() && cur.ErrorCode != db.RefundedCode:
+		// (One whose money came back was paid first: "paid" is not news.)
+		code, msg = db.PaidAfterEnd, paidAfterEndMessage(name, cmp.Or(ch.RawStatus, ch.To.Label()), cur)
+	case ch.To == db.StatusFailed && cur.Status == db.StatusPaid && cur.ErrorCode == db.SettledPaidByHand:
+		code, msg = db.ReversedAfterPaid, failedAfterSettledMessage(name, cmp.Or(ch.RawStatus, "failed"), ch.ErrorMessage)
+	}
+	if code != "" {
 		news := older
-		news.Only, news.Record = []db.Status{cur.Status}, true
-		news.RawStatus = ch.RawStatus
-		news.ErrorCode, news.ErrorMessage = db.PaidAfterEnd, paidAfterEndMessage(providers.Name(p.Provider), cmp.Or(ch.RawStatus, ch.To.Label()), cur)
+		news.Only, news.Record, news.RawStatus = []db.Status{cur.Status}, true, ch.RawStatus
+		news.ErrorCode, news.ErrorMessage = code, msg
 		cev := systemEvent("payout.contradicted")
 		cev.Outcome = db.OutcomeFailure
 		cev.Details = map[string]any{"source": "late answer", "answer": string(ch.To), "raw_status": ch.RawStatus}

@@ -289,3 +289,52 @@ func TestOneCheckOfAPayoutAtATime(t *testing.T) {
 		t.Errorf("a later check made %d lookups, want 1", looked.Load())
 	}
 }
+
+// settlePaid is a manager settling an unknown payout as paid, as Resolve
+// records it.
+func settlePaid(t *testing.T, store *db.Payouts, id int64) {
+	ev := db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "9"}, Action: "payout.resolved", Reason: "the provider's support says it was paid"}
+	if err := store.Change(context.Background(), id, db.Change{Only: []db.Status{db.StatusUnknown}, To: db.StatusPaid,
+		ErrorCode: db.SettledPaidByHand}, ev); err != nil {
+		t.Error(err)
+	}
+}
+
+// A payout a manager settled as paid, which the provider then reports
+// failed, stays paid (final) but says the beneficiary may not have the
+// money: whether the word comes by webhook or as the late answer to a
+// call made before the settling.
+func TestFailedAfterSettledPaidIsContradiction(t *testing.T) {
+	f, d, sending := flowOnDB(t)
+	store := db.NewPayouts(d)
+	f.Webhooks, f.SendTimeout = db.NewWebhooks(d), 5*time.Second
+	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true}}
+	f.Rails.Add(rail, providers.ModeLive)
+	check := func(id int64, how string) {
+		t.Helper()
+		got, _ := store.Get(t.Context(), id)
+		if got.Status != db.StatusPaid || got.ErrorCode != db.ReversedAfterPaid {
+			t.Errorf("%s: the payout is %s with code %q, want paid and %s", how, got.Status, got.ErrorCode, db.ReversedAfterPaid)
+		}
+		if acts := actionsOf(t, d, id); !slices.Contains(acts, "payout.contradicted") {
+			t.Errorf("%s: the payout's events %v have no payout.contradicted", how, acts)
+		}
+	}
+
+	hooked := unknownPayout(t, d, sending())
+	settlePaid(t, store, hooked.ID)
+	u := providers.Update{EventID: "evt-failed", Reference: hooked.Reference, ProviderID: "prov-9", Status: providers.StatusFailed, RawStatus: "failed"}
+	ev := db.Event{Actor: db.Actor{Type: db.ActorProvider, ID: "fedapay"}, Action: "webhook.received"}
+	if err := f.ApplyWebhook(t.Context(), providers.FedaPay, u, ev); err != nil {
+		t.Fatal(err)
+	}
+	check(hooked.ID, "by webhook")
+
+	asked := unknownPayout(t, d, sending())
+	rail.lookup = func() (providers.Result, error) {
+		settlePaid(t, store, asked.ID) // the manager's click lands during the call
+		return providers.Result{Status: providers.StatusFailed, RawStatus: "failed"}, nil
+	}
+	f.Reconcile(t.Context(), asked, systemEvent("payout.status_changed"))
+	check(asked.ID, "as a late answer")
+}

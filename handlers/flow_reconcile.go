@@ -405,6 +405,10 @@ func (f *Flow) webhookChange(name providers.Name, p db.Payout, news webhookNews,
 	case p.Status == db.StatusPaid && news.refunded:
 		contradicted = true
 		ch.ErrorCode, ch.ErrorMessage = db.ReversedAfterPaid, reversedMessage(name, news.word, news.message)
+	case p.Status == db.StatusPaid && p.ErrorCode == db.SettledPaidByHand && to == db.StatusFailed:
+		// The provider never said paid; a manager did.
+		contradicted = true
+		ch.ErrorCode, ch.ErrorMessage = db.ReversedAfterPaid, failedAfterSettledMessage(name, news.word, news.message)
 	case p.Status.Final() && p.Status != db.StatusPaid && to == db.StatusPaid && p.ErrorCode != db.RefundedCode:
 		contradicted = true
 		ch.ErrorCode, ch.ErrorMessage = db.PaidAfterEnd, paidAfterEndMessage(name, news.word, p)
@@ -431,6 +435,18 @@ func (f *Flow) webhookChange(name providers.Name, p db.Payout, news webhookNews,
 func reversedMessage(name providers.Name, word, said string) string {
 	msg := fmt.Sprintf("%s reported %s after this payout was paid: the money went back instead of staying with the beneficiary. "+
 		"Check with %s before telling the customer it was paid.", name.Title(), cmp.Or(word, "a refund"), name.Title())
+	if said != "" {
+		msg += " Its words: " + said
+	}
+	return msg
+}
+
+// failedAfterSettledMessage tells people that a provider reported a
+// payout failed (word, and its own message when it gave one) after a
+// manager settled it as paid.
+func failedAfterSettledMessage(name providers.Name, word, said string) string {
+	msg := fmt.Sprintf("%s reported %s after this payout was settled as paid by hand: the beneficiary may not have the money. "+
+		"Check with %s before telling the customer it was paid.", name.Title(), cmp.Or(word, "a failure"), name.Title())
 	if said != "" {
 		msg += " Its words: " + said
 	}

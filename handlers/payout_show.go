@@ -332,6 +332,9 @@ func (h *Payouts) Resolve(w http.ResponseWriter, r *http.Request) {
 		// What the page shows as the failure is the manager's finding, not
 		// the timeout that made the outcome unknown (still in the timeline).
 		ch.ErrorMessage = "Settled as failed by hand: " + reason
+	} else {
+		// Marks it so that a provider's later "failed" reads as news.
+		ch.ErrorCode = db.SettledPaidByHand
 	}
 	h.decide(w, r, p, ch, ev, "This payout is no longer unknown; nothing was changed.", "Decision recorded: "+outcome.Label()+".")
 }

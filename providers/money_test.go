@@ -197,3 +197,77 @@ func TestParseMoneyFormatExample(t *testing.T) {
 		}
 	}
 }
+
+// ParseDecimal reads a provider's wire amount: exact, plain digits and an
+// optional dot, nothing else. Accepting more would turn a provider's odd
+// answer into a wrong amount on the payout, so each refusal here is a way
+// an amount could otherwise be misread.
+func TestParseDecimal(t *testing.T) {
+	tests := []struct {
+		in, cur string
+		want    int64
+		wantErr error // nil: accepted; otherwise the error it must wrap, or errAny
+	}{
+		{"150.00", "USD", 15000, nil},
+		{"150.5", "USD", 15050, nil},
+		{"2000", "XOF", 2000, nil},
+		{"0.001", "KWD", 1, nil},
+		{"0", "USD", 0, nil},
+		{"007.10", "USD", 710, nil},
+		// Trailing zeros beyond the currency's decimals are exact: a
+		// provider that writes XOF as "2000.00" means two thousand.
+		{"2000.00", "XOF", 2000, nil},
+		{"1.500", "USD", 150, nil},
+		{"999999999999.99", "USD", 99999999999999, nil},
+
+		// More decimals than the currency has: rounding or truncating
+		// would pay a different amount from the one the provider reports.
+		{"1.005", "USD", 0, errAny},
+		{"10.5", "XOF", 0, errAny},
+		{"0.0001", "KWD", 0, errAny},
+		{"1.001", "XOF", 0, errAny},
+		// Not a plain decimal.
+		{"NaN", "USD", 0, ErrAmountFormat},
+		{"Inf", "USD", 0, ErrAmountFormat},
+		{"1e3", "USD", 0, ErrAmountFormat},
+		{"-1", "USD", 0, ErrAmountFormat},
+		{"+1", "USD", 0, ErrAmountFormat},
+		{"", "USD", 0, ErrAmountFormat},
+		{"", "XOF", 0, ErrWholeFormat},
+		{" 1", "USD", 0, ErrAmountFormat},
+		{"1 ", "USD", 0, ErrAmountFormat},
+		{".5", "USD", 0, ErrAmountFormat},
+		{"5.", "USD", 0, ErrAmountFormat},
+		{"1.2.3", "USD", 0, ErrAmountFormat},
+		{"1,000", "USD", 0, ErrAmountFormat},
+		{"150,25", "USD", 0, ErrAmountFormat},
+		{"١٢", "USD", 0, ErrAmountFormat},
+		// Too large for minor units to fit in int64 and a float64 mantissa.
+		{"9999999999999", "USD", 0, ErrAmountTooLarge},
+		{"99999999999999999999", "USD", 0, ErrAmountTooLarge},
+		{"9223372036854775808", "XOF", 0, ErrAmountTooLarge},
+		// No known number of decimals: any reading could be off by 100×.
+		{"150.00", "usd", 0, ErrCurrency},
+		{"150.00", "ABC", 0, ErrCurrency},
+		{"150.00", "", 0, ErrCurrency},
+	}
+	for _, tt := range tests {
+		got, err := ParseDecimal(tt.in, tt.cur)
+		switch {
+		case tt.wantErr == nil && err != nil:
+			t.Errorf("ParseDecimal(%q, %q): error %v, want %d", tt.in, tt.cur, err, tt.want)
+		case tt.wantErr == nil && got != (Money{tt.want, tt.cur}):
+			t.Errorf("ParseDecimal(%q, %q) = %+v, want %d %s", tt.in, tt.cur, got, tt.want, tt.cur)
+		case tt.wantErr == errAny && err == nil:
+			t.Errorf("ParseDecimal(%q, %q) = %+v, want an error", tt.in, tt.cur, got)
+		case tt.wantErr != nil && tt.wantErr != errAny && !errors.Is(err, tt.wantErr):
+			t.Errorf("ParseDecimal(%q, %q) = %+v, %v; want %v", tt.in, tt.cur, got, err, tt.wantErr)
+		case tt.wantErr != nil && got != (Money{}):
+			t.Errorf("ParseDecimal(%q, %q) refused but returned %+v, want the zero Money", tt.in, tt.cur, got)
+		}
+	}
+}
+
+// errAny stands for a refusal whose message is the only thing it has: the
+// too-many-decimals error wraps no sentinel.
+var errAny = errors.New("any error")

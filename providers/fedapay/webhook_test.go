@@ -75,6 +75,10 @@ func TestVerifyRejects(t *testing.T) {
 		{"signature not hex", testWebhookSecret, "t=1772446504,s=zz" + sig[2:], body, testNow},
 		{"timestamp changed", testWebhookSecret, "t=1772446505,s=" + sig, body, testNow},
 		{"no secret configured", "", good, body, testNow},
+		// A forger who guesses that no secret is configured signs with the
+		// empty key: the MAC then matches, so only the missing-secret guard
+		// refuses it.
+		{"no secret configured, signed with the empty key", "", Sign("", body, testNow), body, testNow},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -56,6 +56,10 @@ func TestWebhookSignature(t *testing.T) {
 		{"tampered body", Config{WebhookSecret: testSecret}, signed(Sign(testSecret, body)), tampered, providers.ErrSignature},
 		{"wrong key", Config{WebhookSecret: testSecret}, signed(Sign("another-secret", body)), body, providers.ErrSignature},
 		{"API key is not the secret", Config{APIKey: testSecret}, signed(Sign(testSecret, body)), body, providers.ErrSignature},
+		// A forger who guesses that no secret is configured signs with the
+		// empty key: the MAC then matches, so only the missing-secret guard
+		// refuses it.
+		{"no secret configured, signed with the empty key", Config{}, signed(Sign("", body)), body, providers.ErrSignature},
 		{"missing header", Config{WebhookSecret: testSecret}, signed(""), body, providers.ErrSignature},
 		{"not base64", Config{WebhookSecret: testSecret}, signed("not*base64!"), body, providers.ErrSignature},
 		{"hex instead of base64", Config{WebhookSecret: testSecret}, signed(hex.EncodeToString(mac(testSecret, body))), body, providers.ErrSignature},

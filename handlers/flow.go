@@ -396,7 +396,7 @@ func (f *Flow) recordLate(ctx context.Context, p db.Payout, ch db.Change, ev db.
 		// (One whose money came back was paid first: "paid" is not news.)
 		code, msg = db.PaidAfterEnd, paidAfterEndMessage(name, cmp.Or(ch.RawStatus, ch.To.Label()), cur)
 	case ch.To == db.StatusFailed && cur.Status == db.StatusPaid && cur.ErrorCode == db.SettledPaidByHand:
-		code, msg = db.ReversedAfterPaid, failedAfterSettledMessage(name, cmp.Or(ch.RawStatus, "failed"), ch.ErrorMessage)
+		code, msg = db.ReversedAfterPaid, afterPaidMessage(name, cmp.Or(ch.RawStatus, "failed"), ch.ErrorMessage, true)
 	}
 	if code != "" {
 		news := older

@@ -404,11 +404,11 @@ func (f *Flow) webhookChange(name providers.Name, p db.Payout, news webhookNews,
 	switch {
 	case p.Status == db.StatusPaid && news.refunded:
 		contradicted = true
-		ch.ErrorCode, ch.ErrorMessage = db.ReversedAfterPaid, reversedMessage(name, news.word, news.message)
+		ch.ErrorCode, ch.ErrorMessage = db.ReversedAfterPaid, afterPaidMessage(name, news.word, news.message, false)
 	case p.Status == db.StatusPaid && p.ErrorCode == db.SettledPaidByHand && to == db.StatusFailed:
 		// The provider never said paid; a manager did.
 		contradicted = true
-		ch.ErrorCode, ch.ErrorMessage = db.ReversedAfterPaid, failedAfterSettledMessage(name, news.word, news.message)
+		ch.ErrorCode, ch.ErrorMessage = db.ReversedAfterPaid, afterPaidMessage(name, news.word, news.message, true)
 	case p.Status.Final() && p.Status != db.StatusPaid && to == db.StatusPaid && p.ErrorCode != db.RefundedCode:
 		contradicted = true
 		ch.ErrorCode, ch.ErrorMessage = db.PaidAfterEnd, paidAfterEndMessage(name, news.word, p)
@@ -430,23 +430,16 @@ func (f *Flow) webhookChange(name providers.Name, p db.Payout, news webhookNews,
 	return ch, to, contradicted
 }
 
-// reversedMessage tells people what a provider said (word, and its own
-// message when it gave one) of a payout after it was paid.
-func reversedMessage(name providers.Name, word, said string) string {
-	msg := fmt.Sprintf("%s reported %s after this payout was paid: the money went back instead of staying with the beneficiary. "+
-		"Check with %s before telling the customer it was paid.", name.Title(), cmp.Or(word, "a refund"), name.Title())
-	if said != "" {
-		msg += " Its words: " + said
+// afterPaidMessage tells people what a provider said (word, and its own
+// message when it gave one) of a payout that read as paid: paid by the
+// provider, or settled as paid by a manager (byHand).
+func afterPaidMessage(name providers.Name, word, said string, byHand bool) string {
+	when, meaning, unsaid := "was paid", "the money went back instead of staying with the beneficiary", "a refund"
+	if byHand {
+		when, meaning, unsaid = "was settled as paid by hand", "the beneficiary may not have the money", "a failure"
 	}
-	return msg
-}
-
-// failedAfterSettledMessage tells people that a provider reported a
-// payout failed (word, and its own message when it gave one) after a
-// manager settled it as paid.
-func failedAfterSettledMessage(name providers.Name, word, said string) string {
-	msg := fmt.Sprintf("%s reported %s after this payout was settled as paid by hand: the beneficiary may not have the money. "+
-		"Check with %s before telling the customer it was paid.", name.Title(), cmp.Or(word, "a failure"), name.Title())
+	msg := fmt.Sprintf("%s reported %s after this payout %s: %s. Check with %s before telling the customer it was paid.",
+		name.Title(), cmp.Or(word, unsaid), when, meaning, name.Title())
 	if said != "" {
 		msg += " Its words: " + said
 	}

@@ -51,7 +51,16 @@ func TestSameKeyMakesOnePayout(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			r := agent.postForm("/payouts", form)
+			req, err := agent.formRequest("/payouts", form, agent.sameOrigin())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			r, err := agent.send(req)
+			if err != nil {
+				t.Errorf("POST %d: %v", i, err)
+				return
+			}
 			if r.StatusCode != http.StatusSeeOther {
 				t.Errorf("POST %d: status %d", i, r.StatusCode)
 			}
@@ -59,6 +68,9 @@ func TestSameKeyMakesOnePayout(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
 	for _, l := range locations {
 		if l != locations[0] {
 			t.Fatalf("the same key led to different payouts: %v", locations)

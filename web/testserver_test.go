@@ -169,16 +169,26 @@ func (r response) doc(t *testing.T) *goquery.Document {
 
 func (c *client) do(req *http.Request) response {
 	c.ts.t.Helper()
-	resp, err := c.hc.Do(req)
+	r, err := c.send(req)
 	if err != nil {
 		c.ts.t.Fatal(err)
+	}
+	return r
+}
+
+// send is do for goroutines other than the test's, which must not call
+// t.Fatal: it returns the error instead.
+func (c *client) send(req *http.Request) (response, error) {
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return response{}, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		c.ts.t.Fatal(err)
+		return response{}, err
 	}
-	return response{Response: resp, Body: string(b)}
+	return response{Response: resp, Body: string(b)}, nil
 }
 
 func (c *client) get(path string) response {
@@ -193,21 +203,35 @@ func (c *client) get(path string) response {
 // postForm posts like a same-origin browser form.
 func (c *client) postForm(path string, form url.Values) response {
 	c.ts.t.Helper()
-	return c.postWith(path, form, map[string]string{"Origin": c.ts.URL, "Sec-Fetch-Site": "same-origin"})
+	return c.postWith(path, form, c.sameOrigin())
 }
 
 func (c *client) postWith(path string, form url.Values, headers map[string]string) response {
 	c.ts.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, c.ts.URL+path, strings.NewReader(form.Encode()))
+	req, err := c.formRequest(path, form, headers)
 	if err != nil {
 		c.ts.t.Fatal(err)
+	}
+	return c.do(req)
+}
+
+// formRequest is the POST of form to path, with headers.
+func (c *client) formRequest(path string, form url.Values, headers map[string]string) (*http.Request, error) {
+	req, err := http.NewRequest(http.MethodPost, c.ts.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", "payoutdesk-test")
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	return c.do(req)
+	return req, nil
+}
+
+// sameOrigin is what a browser sends with a form of this site's.
+func (c *client) sameOrigin() map[string]string {
+	return map[string]string{"Origin": c.ts.URL, "Sec-Fetch-Site": "same-origin"}
 }
 
 func (c *client) login(email, password string) response {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -137,9 +139,30 @@ func (p *process) stop(tb testing.TB) {
 	}
 }
 
-// freeAddr returns a loopback address with a port free at the moment.
+// freeAddr returns a loopback address with a port free at the moment, for
+// a server the test starts as another process (and may start again on the
+// same address). The port is below the kernel's ephemeral range, from which
+// every listener on port 0 and every outgoing connection takes its port:
+// so other tests running beside this one cannot take it in the meantime.
 func freeAddr(tb testing.TB) string {
 	tb.Helper()
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				low = n
+			}
+		}
+	}
+	if low > 20000 {
+		for range 50 {
+			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(10000+rand.IntN(low-10000))))
+			if err == nil {
+				defer ln.Close()
+				return ln.Addr().String()
+			}
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)

@@ -524,8 +524,8 @@ func TestBrowserWithdrawReasonSurvivesPolling(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="withdraw"] textarea`)),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="withdraw"] textarea`), "wrong phone number typed"),
 	)
-	// Two polls later.
-	time.Sleep(4500 * time.Millisecond)
+	watchPolls(t, agent)
+	waitPolls(t, agent, 2)
 	got := value(t, agent, "reason", chromedp.Evaluate[string](`(document.querySelector('[data-testid="withdraw"] textarea') || {value: "<gone>"}).value`))
 	open := value(t, agent, "open", chromedp.Evaluate[bool](`!!(document.querySelector('[data-testid="withdraw"]') || {}).open`))
 	if got != "wrong phone number typed" || !open {
@@ -552,8 +552,8 @@ func TestBrowserCashierCardKeepsFocusThroughPolling(t *testing.T) {
 	if !value(t, agent, "polling", chromedp.AttributeValue(chromedp.CSS(`#live`), "hx-trigger")).Exists {
 		t.Fatal("the page waiting for the customer does not poll: the test proves nothing")
 	}
-	// Two polls later.
-	time.Sleep(4500 * time.Millisecond)
+	watchPolls(t, agent)
+	waitPolls(t, agent, 2)
 	focused := value(t, agent, "focus", chromedp.Evaluate[string](`document.activeElement ? (document.activeElement.dataset.testid || document.activeElement.tagName) : ""`))
 	if focused != "copy-cashier" {
 		t.Errorf("after polling the focus is on %q, want Copy link", focused)

@@ -96,6 +96,33 @@ func value[T any](t *testing.T, ctx context.Context, what string, a chromedp.Act
 	return v
 }
 
+// watchPolls counts, from now on, the requests htmx makes from the page:
+// a test that waits for polling proves with polls that it ran.
+func watchPolls(t *testing.T, ctx context.Context) {
+	t.Helper()
+	step(t, ctx, "count the page's htmx requests",
+		chromedp.Evaluate[chromedp.Void](`window.polls = 0; document.body.addEventListener("htmx:afterRequest", () => window.polls++)`))
+}
+
+// waitPolls waits until the page has made n htmx requests since
+// watchPolls, failing the test after 15 s or if the page was loaded again.
+func waitPolls(t *testing.T, ctx context.Context, n int) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := value(t, ctx, "htmx requests", chromedp.Evaluate[int](`typeof window.polls === "number" ? window.polls : -1`))
+		switch {
+		case got < 0:
+			t.Fatal("the page was loaded again while the test watched its polling")
+		case got >= n:
+			return
+		case time.Now().After(deadline):
+			t.Fatalf("the page made %d htmx requests in 15 s, want %d: it does not poll", got, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func TestBrowserLoginDashboardLogout(t *testing.T) {
 	ts := newTestServer(t)
 	ctx := newBrowser(t)

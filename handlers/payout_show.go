@@ -119,7 +119,12 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 		ProviderID: p.ProviderID, PaymentID: p.PaymentID, ProviderReference: p.ProviderReference, RawStatus: p.RawStatus,
 		ErrorCode: p.ErrorCode, ErrorMessage: p.ErrorMessage, CashierURL: p.CashierURL, Provider: p.Provider, PayoutOption: p.PayoutOption, CreatedBy: p.CreatedByEmail,
 		CreatedAt: p.CreatedAt, NextCheckAt: p.NextCheckAt, AsOf: h.Now().UTC(),
-		CanResolve: p.Status == db.StatusUnknown && db.RoleRank(me.Role) >= db.RoleRank(db.RoleManager),
+	}
+	if p.Status == db.StatusUnknown && db.RoleRank(me.Role) >= db.RoleRank(db.RoleManager) {
+		page.CanResolve = p.CreatedBy != me.ID
+		if !page.CanResolve {
+			page.ResolveRefused = resolveOwnMessage
+		}
 	}
 	switch {
 	case p.Status == db.StatusPendingApproval:
@@ -227,6 +232,7 @@ var eventTitles = map[string]string{
 	"payout.withdrawn_too_late":   "Withdrawal came too late",
 	"payout.expired":              "Expired waiting for approval",
 	"payout.approval_refused":     "Approval refused",
+	"payout.resolve_refused":      "Settling by hand refused",
 	"payout.rejection_refused":    "Rejection refused",
 	"payout.approved_too_late":    "Approval came too late",
 	"payout.rejected_too_late":    "Rejection came too late",
@@ -299,11 +305,29 @@ func (h *Payouts) LaunchCashier(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, p.CashierURL, http.StatusSeeOther)
 }
 
+// resolveOwnMessage is why a manager cannot settle their own payout.
+const resolveOwnMessage = "Nobody settles their own payout by hand: another manager must settle it."
+
 // Resolve settles an unknown outcome by hand, with a mandatory reason
 // (POST /payouts/{id}/resolve, managers).
 func (h *Payouts) Resolve(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.decisionOn(w, r)
 	if !ok {
+		return
+	}
+	if me, _ := UserFrom(r.Context()); p.Status == db.StatusUnknown && p.CreatedBy == me.ID {
+		// As with approvals, a second person: settling an unknown payout
+		// as failed lets it be created again, which pays twice if the
+		// provider did pay it.
+		if !h.recordRefusal(w, r, p, "payout.resolve_refused", resolveOwnMessage) {
+			return
+		}
+		page, err := h.showPage(r, p)
+		if err != nil {
+			serverError(w, r, h.Log, err)
+			return
+		}
+		h.renderShow(w, r, http.StatusForbidden, page)
 		return
 	}
 	outcome := db.Status(r.PostForm.Get("outcome"))

@@ -121,12 +121,24 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if route == "" {
 			route = "unmatched"
 		}
-		s.metrics.observe(route, r.Method, sw.status, d)
+		s.metrics.observe(route, methodLabel(r.Method), sw.status, d)
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
 			slog.Int("status", sw.status), slog.Int("bytes", sw.bytes), slog.Duration("duration", d),
 			slog.String("id", handlers.RequestInfoFrom(r.Context()).ID))
 	})
+}
+
+// methodLabel is r.Method as a metrics label. The server accepts any token
+// as a method, and each label value is a series kept for good: anyone could
+// grow the metrics without bound by inventing methods.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
 
 func (s *Server) secureHeaders(next http.Handler) http.Handler {

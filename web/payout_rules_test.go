@@ -815,6 +815,41 @@ func (ts *testServer) unknownMonime(key string, minor int64, sentAgo time.Durati
 	return p, fields
 }
 
+// TestNobodySettlesTheirOwnUnknownPayout: settling an unknown outcome as
+// failed lets the payout be created again, so, as with approvals, the
+// manager who created it cannot settle it; another manager or an admin can.
+func TestNobodySettlesTheirOwnUnknownPayout(t *testing.T) {
+	ts := newTestServerWith(t, false) // nothing settles it but people
+	p, _ := ts.unknownMonime("OWNUNKNOWN", 1000, time.Hour)
+	manager := ts.as(db.RoleManager)
+	if _, err := ts.DB.W.Exec(`UPDATE payouts SET created_by = ? WHERE id = ?`, ts.Users[db.RoleManager].ID, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	path := "/payouts/" + strconv.FormatInt(p.ID, 10)
+	page := manager.get(path).doc(t)
+	if page.Find(`[data-testid="resolve"]`).Length() != 0 || !strings.Contains(page.Find(`[data-testid="resolve-refused"]`).Text(), "another manager must settle it") {
+		t.Error("the manager who created the payout is offered to settle it, or not told who must")
+	}
+	for _, outcome := range []string{"failed", "paid"} {
+		r := manager.postForm(path+"/resolve", url.Values{"outcome": {outcome}, "reason": {"I know what happened to my own payout."}})
+		wantStatus(t, r, http.StatusForbidden)
+		if r.doc(t).Find(`[data-testid="resolve-refused"]`).Length() != 1 {
+			t.Errorf("settling their own payout as %s: the refusal does not say why", outcome)
+		}
+	}
+	if got, _ := db.NewPayouts(ts.DB).Get(context.Background(), p.ID); got.Status != db.StatusUnknown {
+		t.Fatalf("the creator settled their own payout: %s", got.Status)
+	}
+	if refused := ts.events("payout.resolve_refused"); len(refused) != 2 || refused[0].Actor.Email != "manager@example.com" || refused[0].Outcome != db.OutcomeFailure {
+		t.Errorf("refusals audited as %+v, want two failures by the manager", refused)
+	}
+	admin := ts.as(db.RoleAdmin)
+	wantStatus(t, admin.postForm(path+"/resolve", url.Values{"outcome": {"failed"}, "reason": {"Monime support confirmed it never left."}}), http.StatusSeeOther)
+	if got, _ := db.NewPayouts(ts.DB).Get(context.Background(), p.ID); got.Status != db.StatusFailed {
+		t.Errorf("settled by an admin: %s, want failed", got.Status)
+	}
+}
+
 // "Refresh status" on an unknown Monime payout replays its create; the
 // agent's browser giving up meanwhile must not lose what the provider was
 // asked and answered. 408: the sandbox holds the replay until the app's

@@ -137,6 +137,9 @@ type ShowPage struct {
 	Timeline []TimelineItem
 	// CanResolve: a manager may settle this unknown outcome by hand.
 	CanResolve bool
+	// ResolveRefused says why a manager may not settle this unknown
+	// outcome (they created the payout); empty otherwise.
+	ResolveRefused string
 	// Resolve holds the resolve form's values and errors.
 	ResolveOutcome string
 	ResolveReason  string

@@ -118,6 +118,9 @@ func updateDetails(u providers.Update) map[string]any {
 	if u.Amount != nil {
 		d["amount"] = u.Amount.String()
 	}
+	if u.AmountUnread != "" {
+		d["amount_unread"] = u.AmountUnread
+	}
 	if u.HintOnly {
 		d["hint_only"] = true
 	}

@@ -171,6 +171,10 @@ type Update struct {
 	// PayoutOption is as in Result.
 	PayoutOption string
 	Amount       *Money
+	// AmountUnread is why an amount the provider sent could not be read
+	// (a unit the seeds leave unconfirmed, say): nothing acts on a
+	// webhook's amount, so its status still counts; this goes on record.
+	AmountUnread string
 	// HintOnly marks webhooks that carry no trustworthy status (Monime): the
 	// app must re-read the payout from the provider before acting.
 	HintOnly bool

@@ -975,6 +975,32 @@ func (ts *testServer) kibramoaNotifies(body string) {
 	}
 }
 
+// TestKibramoaStatusCountsWhateverItsAmount: the unit of Kibramoa's
+// paymentAmount is unconfirmed and nothing acts on it, so a signed
+// COMPLETED whose amount cannot be read still pays the payout (refused, it
+// would be resent until Kibramoa gave up), and the amount is put on record
+// as unread.
+func TestKibramoaStatusCountsWhateverItsAmount(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	id := agent.submit(providers.Kibramoa, agent.openForm(providers.Kibramoa), validForms(ts)[providers.Kibramoa])
+	p := ts.waitStatus(id, db.StatusAwaitingCustomer)
+	ts.kibramoaNotifies(fmt.Sprintf(`{"internalId":"kb-unread-amount","sessionId":%q,"merchantReference":%q,"status":"COMPLETED","currency":"BRL","paymentAmount":150.125}`,
+		p.PaymentID, p.Reference))
+	if got, _ := db.NewPayouts(ts.DB).Get(t.Context(), id); got.Status != db.StatusPaid {
+		t.Fatalf("after a COMPLETED with an unreadable amount the payout is %s, want paid", got.Status)
+	}
+	var unread []any
+	for _, e := range ts.events("webhook.received") {
+		if v, ok := e.Details["amount_unread"]; ok {
+			unread = append(unread, v)
+		}
+	}
+	if len(unread) != 1 || !strings.Contains(fmt.Sprint(unread[0]), `"150.125"`) {
+		t.Errorf("the unread amount is on record as %v, want once, quoting 150.125", unread)
+	}
+}
+
 // Kibramoa's REFUNDED after COMPLETED: the payout stays paid, as the
 // lifecycle's final statuses do, but its page says in red that the money
 // came back, the event is audited as a failure, and a repeat adds nothing.

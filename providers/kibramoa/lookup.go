@@ -37,9 +37,10 @@ func (c *Client) Lookup(ctx context.Context, ref providers.Ref) (providers.Resul
 	if tx.ID != "" && tx.ID != id {
 		return res, providers.Unknown(providers.Kibramoa, op, resp.Status, fmt.Errorf("asked for transaction %s, got %s", id, tx.ID))
 	}
-	amount, err := tx.amount(c.cfg.AmountFormat)
-	if err != nil {
-		return res, providers.Unknown(providers.Kibramoa, op, resp.Status, err)
+	// An amount that cannot be read leaves the status standing, as in a
+	// notification (see Webhook); the answer is in the exchange recorded.
+	if amount, err := tx.amount(c.cfg.AmountFormat); err == nil {
+		res.Amount = amount
 	}
 	res.ProviderID = id
 	res.PaymentID = tx.SessionID
@@ -47,7 +48,6 @@ func (c *Client) Lookup(ctx context.Context, ref providers.Ref) (providers.Resul
 	res.RawStatus = tx.Status
 	res.Status = MapStatus(tx.Status)
 	res.ErrorCode, res.ErrorMessage = tx.failure()
-	res.Amount = amount
 	res.PayoutOption = tx.payoutOption()
 	res.Beneficiary.Country = tx.Country
 	return res, nil

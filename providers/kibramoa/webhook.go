@@ -91,10 +91,6 @@ func parseNotification(body []byte, f AmountFormat) (providers.Update, error) {
 	if tx.InternalID == "" && tx.SessionID == "" && tx.MerchantReference == "" {
 		return bad(errors.New("no internalId, sessionId or merchantReference"))
 	}
-	amount, err := tx.amount(f)
-	if err != nil {
-		return bad(err)
-	}
 	u := providers.Update{
 		Provider:          providers.Kibramoa,
 		EventID:           providers.BodyEventID(compacted(body)),
@@ -106,7 +102,14 @@ func parseNotification(body []byte, f AmountFormat) (providers.Update, error) {
 		Status:            MapStatus(tx.Status),
 		Refunded:          normalizeStatus(tx.Status) == "REFUNDED",
 		PayoutOption:      tx.payoutOption(),
-		Amount:            amount,
+	}
+	// The amount's unit is unconfirmed (major or minor units) and nothing
+	// acts on it: a signed status is not refused for it, which would have
+	// Kibramoa resend it until it gave up, and the payout never learn it.
+	if amount, err := tx.amount(f); err != nil {
+		u.AmountUnread = err.Error()
+	} else {
+		u.Amount = amount
 	}
 	u.ErrorCode, u.ErrorMessage = tx.failure()
 	return u, nil

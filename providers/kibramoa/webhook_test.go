@@ -129,6 +129,14 @@ func TestWebhookParse(t *testing.T) {
 	declined := []byte(`{"internalId":"t-1","sessionId":"s-1","merchantReference":"ref-1","status":"DECINED","currency":"MXN","paymentAmount":"99.50","errors":{"code":301,"msg":"Account rejected"},"paymentOptionName":null,"method":" SPEI "}`)
 	errorList := []byte(`{"internalId":"t-1","status":"ERROR","errors":[{"code":"E1","msg":"PSP down"}]}`)
 	bare := []byte(`{"sessionId":"s-1","status":"ERROR"}`)
+	tooPrecise := []byte(`{"internalId":"t","status":"COMPLETED","currency":"BRL","paymentAmount":1.001}`)
+	negative := []byte(`{"internalId":"t","status":"COMPLETED","currency":"BRL","paymentAmount":-1}`)
+	noCurrency := []byte(`{"internalId":"t","status":"COMPLETED","paymentAmount":10}`)
+	fraction := []byte(`{"internalId":"t","status":"COMPLETED","currency":"BRL","paymentAmount":150.50}`)
+	unreadAmount := func(body []byte, why string) providers.Update {
+		return providers.Update{Provider: providers.Kibramoa, EventID: hash(body), ProviderID: "t",
+			RawStatus: "COMPLETED", Status: providers.StatusPaid, AmountUnread: why}
+	}
 	tests := []struct {
 		name    string
 		format  AmountFormat
@@ -163,10 +171,12 @@ func TestWebhookParse(t *testing.T) {
 		{"status not a string", AmountDecimal, []byte(`{"internalId":"t-1","status":3}`), providers.Update{}, providers.ErrPayload},
 		{"no identifier", AmountDecimal, []byte(`{"status":"COMPLETED"}`), providers.Update{}, providers.ErrPayload},
 		{"id not a string", AmountDecimal, []byte(`{"internalId":7,"status":"COMPLETED"}`), providers.Update{}, providers.ErrPayload},
-		{"amount too precise", AmountDecimal, []byte(`{"internalId":"t","status":"COMPLETED","currency":"BRL","paymentAmount":1.001}`), providers.Update{}, providers.ErrPayload},
-		{"amount negative", AmountDecimal, []byte(`{"internalId":"t","status":"COMPLETED","currency":"BRL","paymentAmount":-1}`), providers.Update{}, providers.ErrPayload},
-		{"amount without currency", AmountDecimal, []byte(`{"internalId":"t","status":"COMPLETED","paymentAmount":10}`), providers.Update{}, providers.ErrPayload},
-		{"minor units with a fraction", AmountMinor, []byte(`{"internalId":"t","status":"COMPLETED","currency":"BRL","paymentAmount":1.5}`), providers.Update{}, providers.ErrPayload},
+		// An amount that cannot be read is put on record; the signed
+		// status still counts.
+		{"amount too precise", AmountDecimal, tooPrecise, unreadAmount(tooPrecise, `paymentAmount "1.001": can have at most 2 decimal places in BRL`), nil},
+		{"amount negative", AmountDecimal, negative, unreadAmount(negative, `paymentAmount "-1": must be a number such as 150 or 150.25`), nil},
+		{"amount without currency", AmountDecimal, noCurrency, unreadAmount(noCurrency, "paymentAmount without currency"), nil},
+		{"minor units with a fraction", AmountMinor, fraction, unreadAmount(fraction, `paymentAmount "150.50": "150.50" is not a whole number of minor units`), nil},
 		{"array body", AmountDecimal, []byte(`[]`), providers.Update{}, providers.ErrPayload},
 	}
 	for _, tt := range tests {

@@ -281,7 +281,13 @@ func (tx transaction) amount(f AmountFormat) (*providers.Money, error) {
 
 // failure returns the error code and message to show for the transaction:
 // the provider's own words, else, when it failed, a sentence for the agent.
+// A completed one has none: Kibramoa's own example of a COMPLETED
+// transaction carries "Business failed - duplicate order number", which on
+// a paid payout would only mislead.
 func (tx transaction) failure() (code, msg string) {
+	if MapStatus(tx.Status) == providers.StatusPaid {
+		return "", ""
+	}
 	code, msg = string(tx.Errors.Code), string(tx.Errors.Msg)
 	if msg != "" || MapStatus(tx.Status) != providers.StatusFailed {
 		return code, msg

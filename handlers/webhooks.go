@@ -29,6 +29,9 @@ type Webhooks struct {
 	Store WebhookStore
 	Flow  *Flow
 	Now   func() time.Time
+
+	// refusals bounds the refused deliveries audited one by one.
+	refusals rejectionBudget
 }
 
 // maxWebhookBytes bounds a delivery's body; providers send a few KiB.
@@ -82,14 +85,31 @@ func (h *Webhooks) Receive(w http.ResponseWriter, r *http.Request) {
 	writeWebhookOK(w)
 }
 
-// reject audits a delivery refused for err and answers status; body, when
-// read, is described by its size and hash.
+// reject audits a delivery refused for err, within the sender's budget
+// (see rejectionBudget), and answers status; body, when read, is described
+// by its size and hash.
 func (h *Webhooks) reject(w http.ResponseWriter, r *http.Request, ev db.Event, status int, err error, body []byte) {
+	v := h.refusals.take(ev.Origin.IP, h.Now())
+	if !v.Audit {
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
 	ev.Action, ev.Outcome = "webhook.rejected", db.OutcomeFailure
 	ev.Details = map[string]any{"reason": err.Error()}
 	if body != nil {
 		// BodyEventID is the body's hex SHA-256.
 		ev.Details["body_sha256"], ev.Details["bytes"] = providers.BodyEventID(body), len(body)
+	}
+	switch {
+	case v.Last && v.Overall:
+		ev.Details["recording"] = fmt.Sprintf("more than %d refused deliveries from all addresses in %v: further ones are counted, not recorded, until %s",
+			rejectionsOverall, rejectionWindow, v.Until.UTC().Format(time.RFC3339))
+	case v.Last:
+		ev.Details["recording"] = fmt.Sprintf("more than %d refused deliveries from this address in %v: further ones are counted, not recorded, until %s",
+			rejectionsBySender, rejectionWindow, v.Until.UTC().Format(time.RFC3339))
+	}
+	if v.Unrecorded > 0 {
+		ev.Details["unrecorded_before"] = v.Unrecorded
 	}
 	if err := h.Store.Rejected(r.Context(), ev); err != nil {
 		serverError(w, r, h.Log, err)

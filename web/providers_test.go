@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -148,5 +150,39 @@ func TestForgedWebhooksRejectedAndAudited(t *testing.T) {
 	}
 	if n := len(ts.events("webhook.received")); n != 0 {
 		t.Errorf("forged webhooks produced %d received events", n)
+	}
+}
+
+// TestRefusedWebhooksAuditedWithinABudget: refused deliveries cost a
+// durable write each to a log that is never pruned, so one address has its
+// first 100 in 10 minutes audited one by one, then one event saying the
+// rest are only counted; they are still refused, and a valid delivery from
+// the same address still counts.
+func TestRefusedWebhooksAuditedWithinABudget(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	id := agent.submit(providers.Kibramoa, agent.openForm(providers.Kibramoa), validForms(ts)[providers.Kibramoa])
+	p := ts.waitStatus(id, db.StatusAwaitingCustomer)
+	const sent = 130
+	for i := range sent {
+		resp, err := http.Post(ts.URL+"/webhooks/kibramoa", "application/json", strings.NewReader(`{"status":"COMPLETED","n":`+strconv.Itoa(i)+`}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("unsigned delivery %d: status %d, want 401", i, resp.StatusCode)
+		}
+	}
+	rejected := ts.events("webhook.rejected")
+	if len(rejected) != 101 {
+		t.Fatalf("%d of %d refused deliveries audited, want the first 100 and one note", len(rejected), sent)
+	}
+	if note := fmt.Sprint(rejected[100].Details["recording"]); !strings.Contains(note, "further ones are counted, not recorded, until") {
+		t.Errorf("the last audited refusal says %q about the rest", note)
+	}
+	ts.kibramoaNotifies(fmt.Sprintf(`{"internalId":"kb-budget","sessionId":%q,"merchantReference":%q,"status":"COMPLETED","currency":"BRL","paymentAmount":10}`, p.PaymentID, p.Reference))
+	if got, _ := db.NewPayouts(ts.DB).Get(t.Context(), id); got.Status != db.StatusPaid {
+		t.Errorf("a signed delivery after the budget was spent left the payout %s, want paid", got.Status)
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -54,6 +56,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	if err := createPrivate(abs); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("db: open %s: %w", abs, err)
 	}
 	// synchronous=FULL: in WAL mode NORMAL can lose the last commits on power
 	// loss, and a payout the provider already received must not vanish.
@@ -214,7 +219,12 @@ func Backup(ctx context.Context, src, dest string) (head int64, err error) {
 		return 0, fmt.Errorf("db: backup %s: %w", abs, err)
 	}
 	defer r.Close()
+	// VACUUM INTO fills an empty file: created here, it is the owner's only.
+	if err := createPrivate(dest); err != nil {
+		return 0, fmt.Errorf("db: backup %s to %s: %w", abs, dest, err)
+	}
 	if _, err := r.ExecContext(ctx, `VACUUM INTO ?`, dest); err != nil {
+		os.Remove(dest)
 		return 0, fmt.Errorf("db: backup %s to %s: %w", abs, dest, err)
 	}
 	// The copy's own head: the original may have moved on since.
@@ -231,6 +241,18 @@ func Backup(ctx context.Context, src, dest string) (head int64, err error) {
 		return 0, fmt.Errorf("db: backup %s: read its audit head: %w", dest, err)
 	}
 	return head, nil
+}
+
+// createPrivate creates an empty file at path that only its owner can read
+// or write, or fails with fs.ErrExist if there is one. The database holds
+// password hashes and sessions; SQLite gives the -wal and -shm files it
+// creates beside it the same permissions.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.

@@ -378,3 +378,40 @@ func TestOpenReadOnly(t *testing.T) {
 		t.Errorf("read-only open of an unmigrated database: %v, want a refusal saying to migrate", err)
 	}
 }
+
+// TestFilesAreTheOwnersOnly: the database holds password hashes and
+// sessions, so it, its WAL and its backups are created readable and
+// writable by their owner only.
+func TestFilesAreTheOwnersOnly(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "private.db")
+	d, err := db.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	appendEvents(t, d, 1)
+	backup := filepath.Join(dir, "copy.db")
+	if _, err := db.Backup(context.Background(), path, backup); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", backup} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			t.Errorf("%s has permissions %v, want none for group or others", filepath.Base(p), perm)
+		}
+	}
+	// A backup never overwrites a file, and leaves it as it was.
+	if err := os.WriteFile(filepath.Join(dir, "taken.db"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Backup(context.Background(), path, filepath.Join(dir, "taken.db")); err == nil {
+		t.Error("a backup over an existing file succeeded")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "taken.db")); string(b) != "mine" {
+		t.Errorf("the existing file now holds %q", b)
+	}
+}

@@ -126,8 +126,19 @@ func TestAuditLogFiltersAndEventPage(t *testing.T) {
 	if !strings.Contains(r.doc(t).Find(`[data-testid="filter-problem"]`).Text(), "control characters") {
 		t.Error("a NUL in the text filter: the page does not say why the text was ignored")
 	}
+	// Each view records its filter: a link cannot make it write 64 KiB.
+	long := strings.Repeat("x", 5000)
+	r = manager.get("/audit?action=" + long + "&actor=" + long)
+	wantStatus(t, r, http.StatusOK)
+	if msg := r.doc(t).Find(`[data-testid="filter-problem"]`).Text(); !strings.Contains(msg, "action is at most 200 characters") || !strings.Contains(msg, "actor is at most 200 characters") {
+		t.Errorf("overlong filters say %q", msg)
+	}
+	if viewed := ts.events("audit.viewed"); strings.Contains(viewed[len(viewed)-1].DetailsJSON, long) {
+		t.Error("an overlong filter was recorded with the view")
+	}
 	// An export never exports something other than what was asked.
 	wantStatus(t, manager.get("/audit/export?format=csv&q=%00"), http.StatusBadRequest)
+	wantStatus(t, manager.get("/audit/export?format=csv&action="+long), http.StatusBadRequest)
 
 	// One event: the before/after diff and the links.
 	ev := ts.events("payout.rejected")[0]

@@ -48,10 +48,10 @@ type Audit struct {
 	Verify func(ctx context.Context) (db.Verification, string, error)
 }
 
-// pageSizes are the page sizes offered.
 // maxFilterLen bounds each text of an audit filter.
 const maxFilterLen = 200
 
+// pageSizes are the page sizes offered.
 var pageSizes = map[string]int{"25": 25, "50": 50, "100": 100, "200": 200}
 
 // parseFilter reads the list's filters from the query. Values it cannot use

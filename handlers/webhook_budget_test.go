@@ -51,7 +51,7 @@ func TestRejectionBudget(t *testing.T) {
 	total := 0
 	var notes []rejectionVerdict
 	for i := range 2 * rejectionsOverall {
-		n, last := audited("198.51.100."+strconv.Itoa(i%250)+"", 1)
+		n, last := audited("198.51.100."+strconv.Itoa(i%250), 1)
 		total += n
 		notes = append(notes, last...)
 	}

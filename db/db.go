@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -57,9 +56,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
-	if err := createPrivate(abs); err != nil && !errors.Is(err, fs.ErrExist) {
+	// The database holds password hashes and sessions: a new one is its
+	// owner's only, as SQLite then makes its -wal and -shm files. Without
+	// O_EXCL, so that a symlink to a file yet to exist is followed.
+	f, err := os.OpenFile(abs, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", abs, err)
 	}
+	f.Close()
 	// synchronous=FULL: in WAL mode NORMAL can lose the last commits on power
 	// loss, and a payout the provider already received must not vanish.
 	w, err := open(dsn(abs, url.Values{
@@ -219,7 +223,8 @@ func Backup(ctx context.Context, src, dest string) (head int64, err error) {
 		return 0, fmt.Errorf("db: backup %s: %w", abs, err)
 	}
 	defer r.Close()
-	// VACUUM INTO fills an empty file: created here, it is the owner's only.
+	// VACUUM INTO fills an empty file: created here, it is the owner's
+	// only, as the database is.
 	if err := createPrivate(dest); err != nil {
 		return 0, fmt.Errorf("db: backup %s to %s: %w", abs, dest, err)
 	}
@@ -244,9 +249,7 @@ func Backup(ctx context.Context, src, dest string) (head int64, err error) {
 }
 
 // createPrivate creates an empty file at path that only its owner can read
-// or write, or fails with fs.ErrExist if there is one. The database holds
-// password hashes and sessions; SQLite gives the -wal and -shm files it
-// creates beside it the same permissions.
+// or write, or fails if there is one.
 func createPrivate(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {

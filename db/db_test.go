@@ -404,6 +404,18 @@ func TestFilesAreTheOwnersOnly(t *testing.T) {
 			t.Errorf("%s has permissions %v, want none for group or others", filepath.Base(p), perm)
 		}
 	}
+	// Through a symlink to a database yet to exist, too.
+	if err := os.Symlink(filepath.Join(dir, "target.db"), filepath.Join(dir, "link.db")); err != nil {
+		t.Fatal(err)
+	}
+	linked, err := db.Open(context.Background(), filepath.Join(dir, "link.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	linked.Close()
+	if fi, err := os.Stat(filepath.Join(dir, "target.db")); err != nil || fi.Mode().Perm()&0o077 != 0 {
+		t.Errorf("a database created through a symlink: %v, %v", fi.Mode(), err)
+	}
 	// A backup never overwrites a file, and leaves it as it was.
 	if err := os.WriteFile(filepath.Join(dir, "taken.db"), []byte("mine"), 0o644); err != nil {
 		t.Fatal(err)

@@ -145,7 +145,9 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f 
 			problems = append(problems, "a payout is a number")
 			v.Payout = ""
 		} else {
-			f.PayoutID = id
+			// As read: leading zeros would otherwise be recorded with the
+			// filter, however many.
+			f.PayoutID, v.Payout = id, strconv.FormatInt(id, 10)
 		}
 	}
 	switch v.Outcome {

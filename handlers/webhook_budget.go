@@ -28,6 +28,10 @@ type rejectionBudget struct {
 	mu      sync.Mutex
 	senders map[string]*budgetWindow
 	all     budgetWindow
+	// swept is when the full map was last swept of ended windows: a sweep
+	// reads every sender, so a stream of new senders must not cause one
+	// each.
+	swept time.Time
 }
 
 // budgetWindow counts one sender's (or everyone's) refusals in a window.
@@ -73,8 +77,9 @@ func (b *rejectionBudget) take(sender string, now time.Time) rejectionVerdict {
 	key := senderKey(sender)
 	w, ok := b.senders[key]
 	if !ok {
-		if len(b.senders) >= maxRejectionSenders {
+		if len(b.senders) >= maxRejectionSenders && now.Sub(b.swept) >= time.Minute {
 			b.forgetEnded(now)
+			b.swept = now
 		}
 		w = &budgetWindow{start: now}
 		if len(b.senders) < maxRejectionSenders {
@@ -104,8 +109,10 @@ func (b *rejectionBudget) take(sender string, now time.Time) rejectionVerdict {
 	}
 	w.audited++
 	b.all.audited++
-	v := rejectionVerdict{Audit: true, Unrecorded: w.carried}
-	w.carried = 0
+	// Refusals left unrecorded in this window too: everyone's budget may
+	// have been spent, and renewed, while the sender's window runs on.
+	v := rejectionVerdict{Audit: true, Unrecorded: w.carried + w.unrecorded}
+	w.carried, w.unrecorded = 0, 0
 	return v
 }
 

@@ -75,3 +75,48 @@ func TestRejectionBudgetRemembersBoundedSenders(t *testing.T) {
 		t.Errorf("after the windows ended: %d senders remembered, the new one among them: %v", len(b.senders), ok)
 	}
 }
+
+// TestRejectionBudgetReportsWhatEveryonesBudgetLeftUnrecorded: refusals a
+// sender made while everyone's budget was spent are reported by its next
+// audited one, even when its own window has not ended.
+func TestRejectionBudgetReportsWhatEveryonesBudgetLeftUnrecorded(t *testing.T) {
+	var b rejectionBudget
+	start := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	for i := range rejectionsOverall / rejectionsBySender {
+		for range rejectionsBySender {
+			b.take("198.51.100."+strconv.Itoa(i), start)
+		}
+	}
+	late := start.Add(rejectionWindow - time.Minute)
+	if v := b.take("192.0.2.7", late); !v.Audit || !v.Overall {
+		t.Fatalf("first refusal past everyone's budget: %+v, want the note", v)
+	}
+	for range 5 {
+		if v := b.take("192.0.2.7", late); v.Audit {
+			t.Fatalf("a refusal past everyone's budget was audited: %+v", v)
+		}
+	}
+	// Everyone's window ends before this sender's.
+	if v := b.take("192.0.2.7", start.Add(rejectionWindow)); !v.Audit || v.Unrecorded != 5 {
+		t.Errorf("the sender's next refusal: %+v, want audited, saying 5 went unrecorded", v)
+	}
+}
+
+// TestRejectionBudgetSweepsAFullMapRarely: while every remembered sender's
+// window runs, new senders do not each read the whole map.
+func TestRejectionBudgetSweepsAFullMapRarely(t *testing.T) {
+	var b rejectionBudget
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	for i := range maxRejectionSenders {
+		b.take("10."+strconv.Itoa(i>>16&255)+"."+strconv.Itoa(i>>8&255)+"."+strconv.Itoa(i&255), now)
+	}
+	b.take("203.0.113.1", now)
+	swept := b.swept
+	if swept.IsZero() {
+		t.Fatal("a full map was not swept for a new sender")
+	}
+	b.take("203.0.113.2", now.Add(time.Second))
+	if !b.swept.Equal(swept) {
+		t.Errorf("a full map was swept again after 1 s")
+	}
+}

@@ -141,6 +141,9 @@ func updateDetails(u providers.Update) map[string]any {
 	if u.AmountUnread != "" {
 		d["amount_unread"] = u.AmountUnread
 	}
+	if u.PaidError != "" {
+		d["paid_error"] = u.PaidError
+	}
 	if u.HintOnly {
 		d["hint_only"] = true
 	}

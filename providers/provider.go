@@ -171,6 +171,10 @@ type Update struct {
 	// PayoutOption is as in Result.
 	PayoutOption string
 	Amount       *Money
+	// PaidError is an error the provider attached to a paid transaction
+	// (Kibramoa's own example of one carries an error): recorded with the
+	// delivery, not shown on the payout.
+	PaidError string
 	// AmountUnread is why an amount the provider sent could not be read
 	// (a unit the seeds leave unconfirmed, say): nothing acts on a
 	// webhook's amount, so its status still counts; this goes on record.

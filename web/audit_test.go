@@ -136,6 +136,10 @@ func TestAuditLogFiltersAndEventPage(t *testing.T) {
 	if viewed := ts.events("audit.viewed"); strings.Contains(viewed[len(viewed)-1].DetailsJSON, long) {
 		t.Error("an overlong filter was recorded with the view")
 	}
+	wantStatus(t, manager.get("/audit?payout="+strings.Repeat("0", 5000)+"1"), http.StatusOK)
+	if viewed := ts.events("audit.viewed"); strings.Contains(viewed[len(viewed)-1].DetailsJSON, "00000") || !strings.Contains(viewed[len(viewed)-1].DetailsJSON, "payout=1") {
+		t.Errorf("a payout number with 5,000 leading zeros was recorded as %.200s", viewed[len(viewed)-1].DetailsJSON)
+	}
 	// An export never exports something other than what was asked.
 	wantStatus(t, manager.get("/audit/export?format=csv&q=%00"), http.StatusBadRequest)
 	wantStatus(t, manager.get("/audit/export?format=csv&action="+long), http.StatusBadRequest)

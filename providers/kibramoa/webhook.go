@@ -112,5 +112,8 @@ func parseNotification(body []byte, f AmountFormat) (providers.Update, error) {
 		u.Amount = amount
 	}
 	u.ErrorCode, u.ErrorMessage = tx.failure()
+	if code, msg := tx.errorWords(); u.Status == providers.StatusPaid && (code != "" || msg != "") {
+		u.PaidError = strings.TrimSpace(code + " " + msg)
+	}
 	return u, nil
 }

@@ -133,6 +133,7 @@ func TestWebhookParse(t *testing.T) {
 	negative := []byte(`{"internalId":"t","status":"COMPLETED","currency":"BRL","paymentAmount":-1}`)
 	noCurrency := []byte(`{"internalId":"t","status":"COMPLETED","paymentAmount":10}`)
 	fraction := []byte(`{"internalId":"t","status":"COMPLETED","currency":"BRL","paymentAmount":150.50}`)
+	paidWithError := []byte(`{"internalId":"t-2","status":"COMPLETED","errors":{"code":"999","msg":"Business failed - duplicate order number"}}`)
 	unreadAmount := func(body []byte, why string) providers.Update {
 		return providers.Update{Provider: providers.Kibramoa, EventID: hash(body), ProviderID: "t",
 			RawStatus: "COMPLETED", Status: providers.StatusPaid, AmountUnread: why}
@@ -171,6 +172,12 @@ func TestWebhookParse(t *testing.T) {
 		{"status not a string", AmountDecimal, []byte(`{"internalId":"t-1","status":3}`), providers.Update{}, providers.ErrPayload},
 		{"no identifier", AmountDecimal, []byte(`{"status":"COMPLETED"}`), providers.Update{}, providers.ErrPayload},
 		{"id not a string", AmountDecimal, []byte(`{"internalId":7,"status":"COMPLETED"}`), providers.Update{}, providers.ErrPayload},
+		// Completed with an error, as Kibramoa's example transaction: the
+		// error is recorded, not shown as the payout's.
+		{"completed with an error", AmountDecimal, paidWithError, providers.Update{
+			Provider: providers.Kibramoa, EventID: hash(paidWithError), ProviderID: "t-2", RawStatus: "COMPLETED",
+			Status: providers.StatusPaid, PaidError: "999 Business failed - duplicate order number",
+		}, nil},
 		// An amount that cannot be read is put on record; the signed
 		// status still counts.
 		{"amount too precise", AmountDecimal, tooPrecise, unreadAmount(tooPrecise, `paymentAmount "1.001": can have at most 2 decimal places in BRL`), nil},

@@ -279,6 +279,11 @@ func (tx transaction) amount(f AmountFormat) (*providers.Money, error) {
 	return &m, nil
 }
 
+// errorWords are the transaction's error code and message, as sent.
+func (tx transaction) errorWords() (code, msg string) {
+	return string(tx.Errors.Code), string(tx.Errors.Msg)
+}
+
 // failure returns the error code and message to show for the transaction:
 // the provider's own words, else, when it failed, a sentence for the agent.
 // A completed one has none: Kibramoa's own example of a COMPLETED
@@ -288,7 +293,7 @@ func (tx transaction) failure() (code, msg string) {
 	if MapStatus(tx.Status) == providers.StatusPaid {
 		return "", ""
 	}
-	code, msg = string(tx.Errors.Code), string(tx.Errors.Msg)
+	code, msg = tx.errorWords()
 	if msg != "" || MapStatus(tx.Status) != providers.StatusFailed {
 		return code, msg
 	}

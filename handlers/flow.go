@@ -228,9 +228,9 @@ func (f *Flow) SendDue(ctx context.Context) (int, error) {
 }
 
 // Wait waits for the sends under way, and the checks people asked for
-// (ReconcileNow), to record their outcome, and tries
-// once more to record those that could not be. What is still lost then is
-// "submitting", made unknown by Recover at the next start.
+// (ReconcileNow), to record their outcome, and tries once more to record
+// those that could not be. What is still lost then is "submitting", made
+// unknown by Recover at the next start.
 func (f *Flow) Wait() {
 	f.sending.Wait()
 	f.RetryLost(context.Background())

@@ -67,6 +67,21 @@ func unknownPayout(t *testing.T, d *db.DB, p db.Payout) db.Payout {
 	return p
 }
 
+// submittedPayout moves a payout being sent to status, with the
+// provider's id, as the provider's answer would, and returns it.
+func submittedPayout(t *testing.T, d *db.DB, p db.Payout, status db.Status, providerID string) db.Payout {
+	t.Helper()
+	store := db.NewPayouts(d)
+	if err := store.Change(t.Context(), p.ID, db.Change{To: status, ProviderID: providerID}, systemEvent("payout.submitted")); err != nil {
+		t.Fatal(err)
+	}
+	p, err := store.Get(t.Context(), p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // settleFailed is a manager settling an unknown payout as failed.
 func settleFailed(t *testing.T, store *db.Payouts, id int64) {
 	ev := db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "9"}, Action: "payout.resolved", Reason: "the provider's support found nothing"}
@@ -185,12 +200,8 @@ func TestHintLookupAfterSettlingIsContradiction(t *testing.T) {
 // sent, and a confirm whose answer is lost says so in the audit log.
 func TestConfirmIsAuditedBeforeItIsSent(t *testing.T) {
 	f, d, sending := flowOnDB(t)
-	store := db.NewPayouts(d)
 	f.SendTimeout = 5 * time.Second
-	p := sending()
-	if err := store.Change(t.Context(), p.ID, db.Change{To: db.StatusAwaitingConfirmation, ProviderID: "sess-1"}, systemEvent("payout.submitted")); err != nil {
-		t.Fatal(err)
-	}
+	p := submittedPayout(t, d, sending(), db.StatusAwaitingConfirmation, "sess-1")
 	rail := &steeredRail{caps: providers.Capabilities{ConfirmStep: true, StatusLookup: true}}
 	rail.lookup = func() (providers.Result, error) {
 		return providers.Result{Status: providers.StatusAwaitingConfirmation, RawStatus: "ready_to_confirm", ProviderID: "sess-1",
@@ -202,7 +213,6 @@ func TestConfirmIsAuditedBeforeItIsSent(t *testing.T) {
 		return providers.Result{}, &providers.Error{Provider: providers.SmartGlocal, Op: "confirm", Outcome: providers.OutcomeUnknown, Err: context.DeadlineExceeded}
 	}
 	f.Rails.Add(rail, providers.ModeLive)
-	p, _ = store.Get(t.Context(), p.ID)
 	f.Reconcile(t.Context(), p, systemEvent("payout.status_changed"))
 	if rail.confirms.Load() != 1 {
 		t.Fatalf("%d confirms sent, want 1", rail.confirms.Load())
@@ -221,11 +231,7 @@ func TestWaitAwaitsARefreshUnderWay(t *testing.T) {
 	f, d, sending := flowOnDB(t)
 	store := db.NewPayouts(d)
 	f.SendTimeout = 5 * time.Second
-	p := sending()
-	if err := store.Change(t.Context(), p.ID, db.Change{To: db.StatusProcessing, ProviderID: "prov-1"}, systemEvent("payout.submitted")); err != nil {
-		t.Fatal(err)
-	}
-	p, _ = store.Get(t.Context(), p.ID)
+	p := submittedPayout(t, d, sending(), db.StatusProcessing, "prov-1")
 	asked, answer := make(chan struct{}), make(chan struct{})
 	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true}}
 	rail.lookup = func() (providers.Result, error) {

@@ -329,7 +329,7 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 		}
 		var change db.Change
 		var contradicted bool
-		change, to, contradicted = f.webhookChange(name, cur, said, ev.Details)
+		change, to, contradicted = webhookChange(name, cur, said, ev.Details)
 		pe := systemEvent("payout.status_changed")
 		pe.Actor = db.Actor{Type: db.ActorProvider, ID: string(name)}
 		pe.Details = map[string]any{"source": "webhook", "event_id": u.EventID}
@@ -384,7 +384,7 @@ type webhookNews struct {
 // webhookChange works out what news does to payout p: the change, the
 // status it moves to, and whether it contradicts p's final status. Why a
 // word was set aside is noted in details, the delivery's record.
-func (f *Flow) webhookChange(name providers.Name, p db.Payout, news webhookNews, details map[string]any) (db.Change, db.Status, bool) {
+func webhookChange(name providers.Name, p db.Payout, news webhookNews, details map[string]any) (db.Change, db.Status, bool) {
 	ch, to := news.ch, p.Status
 	if !news.hold {
 		to = answered(p, news.status)

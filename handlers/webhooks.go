@@ -100,13 +100,13 @@ func (h *Webhooks) reject(w http.ResponseWriter, r *http.Request, ev db.Event, s
 		// BodyEventID is the body's hex SHA-256.
 		ev.Details["body_sha256"], ev.Details["bytes"] = providers.BodyEventID(body), len(body)
 	}
-	switch {
-	case v.Last && v.Overall:
-		ev.Details["recording"] = fmt.Sprintf("more than %d refused deliveries from all addresses in %v: further ones are counted, not recorded, until %s",
-			rejectionsOverall, rejectionWindow, v.Until.UTC().Format(time.RFC3339))
-	case v.Last:
-		ev.Details["recording"] = fmt.Sprintf("more than %d refused deliveries from this address in %v: further ones are counted, not recorded, until %s",
-			rejectionsBySender, rejectionWindow, v.Until.UTC().Format(time.RFC3339))
+	if v.Last {
+		limit, from := rejectionsBySender, "this address"
+		if v.Overall {
+			limit, from = rejectionsOverall, "all addresses"
+		}
+		ev.Details["recording"] = fmt.Sprintf("more than %d refused deliveries from %s in %v: further ones are counted, not recorded, until %s",
+			limit, from, rejectionWindow, v.Until.UTC().Format(time.RFC3339))
 	}
 	if v.Unrecorded > 0 {
 		ev.Details["unrecorded_before"] = v.Unrecorded

@@ -304,6 +304,7 @@ func (a *Audit) IndexText(ctx context.Context) (int64, error) {
 }
 
 var auditTextIndex = textIndex{
+	table: "audit_text",
 	lag: `SELECT coalesce((SELECT max(seq) FROM audit_events), 0) -
 		(SELECT seq FROM audit_text_position WHERE id = 1)`,
 	position: `SELECT seq FROM audit_text_position WHERE id = 1`,

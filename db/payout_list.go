@@ -245,7 +245,7 @@ const commonText = 2000
 // more than the worker leaves behind in normal running (it keeps within a
 // second of the head: at most a few thousand even under load), few enough
 // to take well under a second.
-const searchMaxLag = 10 * indexChunk
+const searchMaxLag = 5000
 
 // IndexText adds the payouts created since the last call to the list's
 // text index and returns how many it added. A background worker calls it;
@@ -259,6 +259,7 @@ func (s *Payouts) IndexText(ctx context.Context) (int64, error) {
 }
 
 var payoutTextIndex = textIndex{
+	table: "payout_text",
 	lag: `SELECT coalesce((SELECT max(id) FROM payouts), 0) -
 		(SELECT payout_id FROM payout_text_position WHERE id = 1)`,
 	position: `SELECT payout_id FROM payout_text_position WHERE id = 1`,

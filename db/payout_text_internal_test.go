@@ -74,3 +74,42 @@ func TestListTextFarBehindReadsTheTable(t *testing.T) {
 		t.Errorf("common text and a rare status: %v, want %v", got, want)
 	}
 }
+
+// The text indexes merge their segments in steps of their own, in small
+// transactions, rather than in the one that indexes a batch (FTS5's
+// automerge, which held the writer for tens of milliseconds): with
+// automerge off, forty batches must still leave a handful of segments, not
+// one per batch.
+func TestTextIndexesMergeInSteps(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "text.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	for _, table := range []string{"payout_text", "audit_text"} {
+		var automerge string
+		if err := d.R.QueryRowContext(ctx, `SELECT v FROM `+table+`_config WHERE k = 'automerge'`).Scan(&automerge); err != nil || automerge != "0" {
+			t.Errorf("%s: automerge %q (%v), want 0", table, automerge, err)
+		}
+	}
+	const batches = 40
+	seedPayoutsSQL(t, d, batches*indexChunk)
+	store := NewPayouts(d)
+	n, err := store.IndexText(ctx)
+	if err != nil || n != batches*indexChunk {
+		t.Fatalf("indexed %d (%v), want %d", n, err, batches*indexChunk)
+	}
+	var segments int
+	if err := d.R.QueryRowContext(ctx, `SELECT count(DISTINCT segid) FROM payout_text_idx`).Scan(&segments); err != nil {
+		t.Fatal(err)
+	}
+	// Unmerged, FTS5's own last resort (crisismerge) leaves ten.
+	if segments > 5 {
+		t.Errorf("%d batches left %d segments, want at most 5", batches, segments)
+	}
+	ps, err := store.List(ctx, PayoutFilter{Text: "Beneficiary 1234", Limit: 10})
+	if err != nil || len(ps) == 0 {
+		t.Fatalf("after merging, the index finds %d payouts (%v)", len(ps), err)
+	}
+}

@@ -174,7 +174,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	wg.Wait()
 	statsEnd := d.Stats()
 	cpu, wall := cpuTime()-cpuAt, time.Since(cpuSince)
-	report(out, o, latencies, failures, statsAt, statsEnd)
+	report(out, o, latencies, failures, statsAt, statsEnd, wall)
 	if cpu > 0 && !cpuSince.IsZero() {
 		// From the end of the warm-up until the last agent is answered.
 		fmt.Fprintf(out, "cpu:       %.2f ms per submitted payout (the whole process: server, workers, sandbox and agents), %.0f%% of %d cores\n",
@@ -285,7 +285,10 @@ func submit(hc *http.Client, base, provider string) bool {
 	return resp.StatusCode == http.StatusSeeOther
 }
 
-func report(out io.Writer, o options, lat []time.Duration, failures int, before, after db.CommitStats) {
+// report prints the submissions' rate and latency, and the writer's work
+// over wall: from the end of the warm-up until the last agent was answered,
+// which is later than the measured time when the server falls behind.
+func report(out io.Writer, o options, lat []time.Duration, failures int, before, after db.CommitStats, wall time.Duration) {
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration {
 		if len(lat) == 0 {
@@ -295,6 +298,10 @@ func report(out io.Writer, o options, lat []time.Duration, failures int, before,
 	}
 	secs := o.duration.Seconds()
 	fmt.Fprintf(out, "submitted: %d payouts in %v = %.0f payouts/s (%d failed)\n", len(lat), o.duration, float64(len(lat))/secs, failures)
+	if wall > o.duration+time.Second {
+		fmt.Fprintf(out, "           the last was answered %v after the warm-up: the server fell behind\n", wall.Round(time.Millisecond))
+	}
+	secs = max(wall, o.duration).Seconds()
 	fmt.Fprintf(out, "latency:   p50 %v  p95 %v  p99 %v  max %v\n",
 		pct(.50).Round(time.Microsecond), pct(.95).Round(time.Microsecond), pct(.99).Round(time.Microsecond), pct(1).Round(time.Microsecond))
 	commits := after.Commits - before.Commits

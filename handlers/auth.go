@@ -88,7 +88,7 @@ func (h *Auth) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ri := RequestInfoFrom(r.Context())
-	accountKey, ipKey := db.AccountThrottleKey(f.Email), "ip:"+ri.IP
+	accountKey, ipKey := db.AccountThrottleKey(f.Email), "ip:"+addressKey(ri.IP)
 	// From the lock check to the failure counted, one attempt at a time
 	// per account and per IP.
 	leave, err := h.gate.enter(r.Context(), accountKey, ipKey)

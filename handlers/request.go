@@ -6,6 +6,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strconv"
 	"unicode/utf8"
@@ -102,4 +103,15 @@ func pathID(r *http.Request, name string) (int64, bool) {
 		return 0, false
 	}
 	return id, true
+}
+
+// addressKey is what limits per client address count under: the IP, or
+// for IPv6 its /64, since one host is commonly given a whole /64 and could
+// otherwise take a fresh address for every attempt.
+func addressKey(ip string) string {
+	a := net.ParseIP(ip)
+	if a == nil || a.To4() != nil {
+		return ip
+	}
+	return a.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"net"
 	"sync"
 	"time"
 )
@@ -74,7 +73,7 @@ func (b *rejectionBudget) take(sender string, now time.Time) rejectionVerdict {
 	if b.senders == nil {
 		b.senders = map[string]*budgetWindow{}
 	}
-	key := senderKey(sender)
+	key := addressKey(sender)
 	w, ok := b.senders[key]
 	if !ok {
 		if len(b.senders) >= maxRejectionSenders && now.Sub(b.swept) >= time.Minute {
@@ -125,14 +124,4 @@ func (b *rejectionBudget) forgetEnded(now time.Time) {
 			delete(b.senders, k)
 		}
 	}
-}
-
-// senderKey is the address a sender's budget is kept under: the IP, or
-// for IPv6 its /64.
-func senderKey(ip string) string {
-	a := net.ParseIP(ip)
-	if a == nil || a.To4() != nil {
-		return ip
-	}
-	return a.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }

@@ -130,6 +130,24 @@ func TestLoginThrottledPerAccountAndIP(t *testing.T) {
 	wantStatus(t, r, http.StatusTooManyRequests)
 }
 
+// An IPv6 host commonly holds a whole /64: its failures count together,
+// whichever of its addresses each came from.
+func TestLoginThrottlePerIPv6Network(t *testing.T) {
+	ts := newTestServerConfig(t, false, func(c *web.Config) { c.TrustProxy = true })
+	from := func(ip, email, password string) response {
+		t.Helper()
+		headers := ts.client().sameOrigin()
+		headers["X-Forwarded-For"] = ip
+		return ts.client().postWith("/login", url.Values{"email": {email}, "password": {password}}, headers)
+	}
+	for i := range 20 {
+		from(fmt.Sprintf("2001:db8:7:9::%x", i+1), "someone"+strconv.Itoa(i)+"@example.com", "wrong password!!")
+	}
+	wantStatus(t, from("2001:db8:7:9:ffff::1", "admin@example.com", testPassword), http.StatusTooManyRequests)
+	// The next /64 is someone else.
+	wantStatus(t, from("2001:db8:7:a::1", "admin@example.com", testPassword), http.StatusSeeOther)
+}
+
 func TestSessionIdleAndAbsoluteExpiry(t *testing.T) {
 	ts := newTestServer(t)
 

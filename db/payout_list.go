@@ -242,10 +242,10 @@ func (s *Payouts) listWhere(ctx context.Context, f PayoutFilter, from, idCol, co
 const commonText = 2000
 
 // searchMaxLag is how many payouts a text search indexes before it runs:
-// more than the worker leaves behind in normal running (it keeps within a
-// second of the head: at most a few thousand even under load), few enough
-// to take well under a second.
-const searchMaxLag = 5000
+// more than the worker leaves behind in normal running (it indexes once a
+// second: about a thousand payouts at the load benchmark's rate), few
+// enough to take well under a second (about 40 write transactions).
+const searchMaxLag = 2000
 
 // IndexText adds the payouts created since the last call to the list's
 // text index and returns how many it added. A background worker calls it;

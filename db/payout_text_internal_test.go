@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -95,18 +97,39 @@ func TestTextIndexesMergeInSteps(t *testing.T) {
 	}
 	const batches = 40
 	seedPayoutsSQL(t, d, batches*indexChunk)
+	err = d.InTx(ctx, func(tx *sql.Tx) error {
+		for i := range batches * indexChunk {
+			e := Event{Actor: Actor{Type: ActorSystem}, Action: "test.event", Details: map[string]any{"note": fmt.Sprintf("event %d", i)}}
+			if err := Append(ctx, tx, &e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	store := NewPayouts(d)
 	n, err := store.IndexText(ctx)
 	if err != nil || n != batches*indexChunk {
-		t.Fatalf("indexed %d (%v), want %d", n, err, batches*indexChunk)
+		t.Fatalf("indexed %d payouts (%v), want %d", n, err, batches*indexChunk)
 	}
-	var segments int
-	if err := d.R.QueryRowContext(ctx, `SELECT count(DISTINCT segid) FROM payout_text_idx`).Scan(&segments); err != nil {
-		t.Fatal(err)
+	audit := NewAudit(d)
+	if n, err := audit.IndexText(ctx); err != nil || n < batches*indexChunk {
+		t.Fatalf("indexed %d events (%v), want at least %d", n, err, batches*indexChunk)
 	}
-	// Unmerged, FTS5's own last resort (crisismerge) leaves ten.
-	if segments > 5 {
-		t.Errorf("%d batches left %d segments, want at most 5", batches, segments)
+	for _, table := range []string{"payout_text", "audit_text"} {
+		var segments int
+		if err := d.R.QueryRowContext(ctx, `SELECT count(DISTINCT segid) FROM `+table+`_idx`).Scan(&segments); err != nil {
+			t.Fatal(err)
+		}
+		// Unmerged, FTS5's own last resort (crisismerge) leaves ten.
+		if segments > 5 {
+			t.Errorf("%s: %d batches left %d segments, want at most 5", table, batches, segments)
+		}
+	}
+	if es, err := audit.Search(ctx, AuditFilter{Text: "event 1234", Limit: 10}); err != nil || len(es) != 1 {
+		t.Errorf("after merging, the audit index finds %d events (%v), want 1", len(es), err)
 	}
 	ps, err := store.List(ctx, PayoutFilter{Text: "Beneficiary 1234", Limit: 10})
 	if err != nil || len(ps) == 0 {

@@ -40,14 +40,15 @@ const indexChunk = 64
 // for 4.4 ms at most (one of 50, for 9 ms).
 const mergePages = 16
 
-// maxMergeSteps bounds the merge steps after one batch. FTS5 still merges
+// maxMergeSteps bounds the merge steps taken in one go. FTS5 still merges
 // in the writing transaction once a level holds 16 segments
-// (crisismerge), so merging has to keep pace with the batches; a batch
-// rarely leaves more than a few steps to do.
+// (crisismerge), so merging has to keep pace with the batches; four
+// batches rarely leave more than a few steps to do.
 const maxMergeSteps = 16
 
-// catchUp indexes the rows added since the last call, in transactions of at
-// most indexChunk rows, and returns how many it indexed. With maxLag > 0 it
+// catchUp indexes the rows added since the last call, up to the last one
+// there was when called, in transactions of at most indexChunk rows, and
+// returns how many it indexed. With maxLag > 0 it
 // indexes nothing when more rows than that wait (after an upgrade, say),
 // and says so with caughtUp false: a search should not wait for them.
 func (db *DB) catchUp(ctx context.Context, ix textIndex, maxLag int64) (total int64, caughtUp bool, err error) {
@@ -63,44 +64,57 @@ func (db *DB) catchUp(ctx context.Context, ix textIndex, maxLag int64) (total in
 	if maxLag > 0 && lag > maxLag {
 		return 0, false, nil
 	}
+	// Up to the head as it was at the start: rows keep coming under load,
+	// and a search waiting on this must not chase them.
+	var stop, batches int64
 	for {
-		var n int64
+		var n, to int64
 		err := db.InTx(ctx, func(tx *sql.Tx) error {
 			var from int64
 			if err := tx.QueryRowContext(ctx, ix.position).Scan(&from); err != nil {
 				return err
 			}
-			var to sql.NullInt64
-			if err := tx.QueryRowContext(ctx, ix.upTo, from, indexChunk).Scan(&to); err != nil || !to.Valid {
+			if stop == 0 {
+				stop = from + lag
+			}
+			var last sql.NullInt64
+			if err := tx.QueryRowContext(ctx, ix.upTo, from, indexChunk).Scan(&last); err != nil || !last.Valid {
 				return err
 			}
-			res, err := tx.ExecContext(ctx, ix.insert, from, to.Int64)
+			res, err := tx.ExecContext(ctx, ix.insert, from, last.Int64)
 			if err != nil {
 				return err
 			}
 			if n, err = res.RowsAffected(); err != nil {
 				return err
 			}
-			_, err = tx.ExecContext(ctx, ix.setPosition, to.Int64)
+			to = last.Int64
+			_, err = tx.ExecContext(ctx, ix.setPosition, to)
 			return err
 		})
 		if err != nil {
 			return total, false, err
 		}
 		total += n
-		if n > 0 {
+		batches++
+		done := n < indexChunk || to >= stop
+		// Each batch adds a segment, and FTS5 merges a level once it holds
+		// four (usermerge): merging after every fourth batch, and after
+		// the last, finds work rather than a transaction's worth of none.
+		if n > 0 && (done || batches%4 == 0) {
 			if err := db.merge(ctx, ix); err != nil {
 				return total, false, err
 			}
 		}
-		if n < indexChunk {
+		if done {
 			return total, true, nil
 		}
 	}
 }
 
-// merge does the index's pending merge work, if any, in steps of at most
-// mergePages pages. FTS5 merges only where a level holds enough segments
+// merge does the index's pending merge work, if any, in steps of about
+// mergePages pages (FTS5 ends a step only between terms, so a step with a
+// long list of rows for one term writes more). FTS5 merges only where a level holds enough segments
 // (its usermerge setting, 4), and a step that found nothing changes fewer
 // than two rows, as FTS5's documentation says to check.
 func (db *DB) merge(ctx context.Context, ix textIndex) error {

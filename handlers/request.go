@@ -6,8 +6,8 @@ package handlers
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"unicode/utf8"
 
@@ -107,11 +107,17 @@ func pathID(r *http.Request, name string) (int64, bool) {
 
 // addressKey is what limits per client address count under: the IP, or
 // for IPv6 its /64, since one host is commonly given a whole /64 and could
-// otherwise take a fresh address for every attempt.
+// otherwise take a fresh address for every attempt. An IPv4 address
+// written as IPv6 (::ffff:a.b.c.d) is the IPv4 address, and a zone is
+// dropped; what does not parse is its own key.
 func addressKey(ip string) string {
-	a := net.ParseIP(ip)
-	if a == nil || a.To4() != nil {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
 		return ip
 	}
-	return a.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
 }

@@ -63,3 +63,20 @@ func TestShorten(t *testing.T) {
 		}
 	}
 }
+
+func TestAddressKey(t *testing.T) {
+	for _, c := range []struct{ ip, want string }{
+		{"203.0.113.9", "203.0.113.9"},
+		{"::ffff:203.0.113.9", "203.0.113.9"},
+		{"2001:db8:7:9::1", "2001:db8:7:9::/64"},
+		{"2001:db8:7:9:ffff:ffff:ffff:ffff", "2001:db8:7:9::/64"},
+		{"2001:db8:7:a::1", "2001:db8:7:a::/64"},
+		{"fe80::1%eth0", "fe80::/64"},
+		{"not an address", "not an address"},
+		{"", ""},
+	} {
+		if got := addressKey(c.ip); got != c.want {
+			t.Errorf("addressKey(%q) = %q, want %q", c.ip, got, c.want)
+		}
+	}
+}

@@ -141,7 +141,12 @@ func TestLoginThrottlePerIPv6Network(t *testing.T) {
 		return ts.client().postWith("/login", url.Values{"email": {email}, "password": {password}}, headers)
 	}
 	for i := range 20 {
-		from(fmt.Sprintf("2001:db8:7:9::%x", i+1), "someone"+strconv.Itoa(i)+"@example.com", "wrong password!!")
+		r := from(fmt.Sprintf("2001:db8:7:9::%x", i+1), "someone"+strconv.Itoa(i)+"@example.com", "wrong password!!")
+		want := http.StatusUnprocessableEntity
+		if i == 19 {
+			want = http.StatusTooManyRequests // the failure that reaches the limit says so
+		}
+		wantStatus(t, r, want)
 	}
 	wantStatus(t, from("2001:db8:7:9:ffff::1", "admin@example.com", testPassword), http.StatusTooManyRequests)
 	// The next /64 is someone else.

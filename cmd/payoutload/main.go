@@ -173,7 +173,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	wg.Wait()
 	statsEnd := d.Stats()
-	cpu, wall := cpuTime()-cpuAt, time.Since(cpuSince)
+	cpu, wall := cpuTime()-cpuAt, time.Duration(0)
+	if !cpuSince.IsZero() {
+		wall = time.Since(cpuSince)
+	}
 	report(out, o, latencies, failures, statsAt, statsEnd, wall)
 	if cpu > 0 && !cpuSince.IsZero() {
 		// From the end of the warm-up until the last agent is answered.

@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 )
 
@@ -19,11 +18,7 @@ func init() {
 // SQLite error or passing.
 func TestVerifyRangeCancelledSaysSo(t *testing.T) {
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "audit.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := openInternalDB(t)
 	a := NewAudit(d)
 	for range 3 {
 		if err := a.Record(ctx, Event{Actor: Actor{Type: ActorSystem}, Action: "test.event"}); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -14,11 +13,7 @@ import (
 // the indexing to the worker. Once caught up, the index answers alike.
 func TestListTextFarBehindReadsTheTable(t *testing.T) {
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "text.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := openInternalDB(t)
 	seedPayoutsSQL(t, d, searchMaxLag+100)
 	store := NewPayouts(d)
 	position := func() int64 {
@@ -84,11 +79,7 @@ func TestListTextFarBehindReadsTheTable(t *testing.T) {
 // one per batch.
 func TestTextIndexesMergeInSteps(t *testing.T) {
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "text.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := openInternalDB(t)
 	for _, table := range []string{"payout_text", "audit_text"} {
 		var automerge string
 		if err := d.R.QueryRowContext(ctx, `SELECT v FROM `+table+`_config WHERE k = 'automerge'`).Scan(&automerge); err != nil || automerge != "0" {
@@ -97,7 +88,7 @@ func TestTextIndexesMergeInSteps(t *testing.T) {
 	}
 	const batches = 40
 	seedPayoutsSQL(t, d, batches*indexChunk)
-	err = d.InTx(ctx, func(tx *sql.Tx) error {
+	err := d.InTx(ctx, func(tx *sql.Tx) error {
 		for i := range batches * indexChunk {
 			e := Event{Actor: Actor{Type: ActorSystem}, Action: "test.event", Details: map[string]any{"note": fmt.Sprintf("event %d", i)}}
 			if err := Append(ctx, tx, &e); err != nil {

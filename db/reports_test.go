@@ -5,7 +5,6 @@ package db
 
 import (
 	"context"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,16 +22,6 @@ type reportRow struct {
 	at       time.Time
 	code     string
 	message  string
-}
-
-func openReportsDB(t *testing.T) *DB {
-	t.Helper()
-	d, err := Open(context.Background(), filepath.Join(t.TempDir(), "reports.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
 }
 
 // seedPayouts creates the payouts through the store, then dates them and
@@ -70,7 +59,7 @@ var (
 )
 
 func TestReportsTotals(t *testing.T) {
-	d := openReportsDB(t)
+	d := openInternalDB(t)
 	us := time.Microsecond
 	seedPayouts(t, d, []reportRow{
 		{"kibramoa", StatusPaid, "USD", 150000, repFrom, "", ""},
@@ -99,7 +88,7 @@ func TestReportsTotals(t *testing.T) {
 }
 
 func TestReportsBacklog(t *testing.T) {
-	d := openReportsDB(t)
+	d := openInternalDB(t)
 	long := repFrom.AddDate(-2, 0, 0)
 	seedPayouts(t, d, []reportRow{
 		{"kibramoa", StatusPendingApproval, "USD", 100, long, "", ""},
@@ -129,7 +118,7 @@ func TestReportsBacklog(t *testing.T) {
 }
 
 func TestReportsFailureReasons(t *testing.T) {
-	d := openReportsDB(t)
+	d := openInternalDB(t)
 	at := repFrom.Add(time.Hour)
 	var rows []reportRow
 	add := func(n int, provider, code, message string, when time.Time) {
@@ -169,7 +158,7 @@ func TestReportsFailureReasons(t *testing.T) {
 }
 
 func TestReportsDaily(t *testing.T) {
-	d := openReportsDB(t)
+	d := openInternalDB(t)
 	day := func(n int) time.Time { return repFrom.AddDate(0, 0, n) }
 	seedPayouts(t, d, []reportRow{
 		{"kibramoa", StatusPaid, "USD", 100, day(0), "", ""},
@@ -199,7 +188,7 @@ func TestReportsDaily(t *testing.T) {
 // created_at index rather than scan the table, on a fresh database and once
 // ANALYZE has seen a table where most payouts failed long ago.
 func TestReportsQueryPlans(t *testing.T) {
-	d := openReportsDB(t)
+	d := openInternalDB(t)
 	ctx := context.Background()
 	from, to := formatTime(repFrom), formatTime(repTo)
 	tests := []struct {
@@ -267,7 +256,7 @@ func queryPlan(t *testing.T, d *DB, query string, args ...any) string {
 // Contradicted counts payouts, not the events about them, and only those
 // said since the time asked about.
 func TestContradictedCountsPayoutsSince(t *testing.T) {
-	d := openReportsDB(t)
+	d := openInternalDB(t)
 	ctx := context.Background()
 	audit := NewAudit(d)
 	record := func(action, payout string) {

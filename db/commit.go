@@ -28,6 +28,12 @@ type CommitStats struct {
 	BusyNanos   int64
 }
 
+// ObserveBatches has fn told, from the commit loop, how long each write
+// batch held the writer, from BEGIN to the end of its COMMIT. Every write
+// waits for the batch before its own: a long one shows in everyone's
+// response time, as the text indexes' batches once did.
+func (db *DB) ObserveBatches(fn func(time.Duration)) { db.observeBatch.Store(&fn) }
+
 // Stats returns the commit loop's counters so far.
 func (db *DB) Stats() CommitStats {
 	return CommitStats{
@@ -100,7 +106,13 @@ func (db *DB) commitLoop() {
 
 func (db *DB) runBatch(batch []writeRequest) {
 	start := time.Now()
-	defer func() { db.stats.busyNanos.Add(int64(time.Since(start))) }()
+	defer func() {
+		d := time.Since(start)
+		db.stats.busyNanos.Add(int64(d))
+		if fn := db.observeBatch.Load(); fn != nil {
+			(*fn)(d)
+		}
+	}()
 	results := make([]error, len(batch))
 	finish := func(err error) {
 		for i, r := range batch {

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -41,6 +42,9 @@ type DB struct {
 	closeOnce sync.Once
 	closeErr  error
 	stats     commitCounters
+	// observeBatch, when set, is told how long each write batch held the
+	// writer (see ObserveBatches).
+	observeBatch atomic.Pointer[func(time.Duration)]
 }
 
 // busyTimeout is how long a connection waits for a lock another holds.

@@ -39,9 +39,16 @@ func newMetrics() *metrics {
 	return m
 }
 
-// watchDB exports the database's group-commit counters.
+// watchDB exports the database's group-commit counters, and how long each
+// write batch held the single writer.
 func (m *metrics) watchDB(d *db.DB) {
-	m.reg.MustRegister(
+	batches := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "payoutdesk_db_write_batch_seconds",
+		Help:    "How long each batch of write transactions held the writer, COMMIT included; every write waits for the batch before its own.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+	})
+	d.ObserveBatches(func(t time.Duration) { batches.Observe(t.Seconds()) })
+	m.reg.MustRegister(batches,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_commits_total", Help: "SQLite commits (fsyncs) made."},
 			func() float64 { return float64(d.Stats().Commits) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_transactions_total", Help: "Write transactions committed; several share a commit under load."},

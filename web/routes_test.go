@@ -250,6 +250,10 @@ func TestHealthAndMetrics(t *testing.T) {
 			t.Errorf("metrics lack %s", s)
 		}
 	}
+	// Signing in wrote: the writer's batches were timed.
+	if _, count, _ := strings.Cut(r.Body, "\npayoutdesk_db_write_batch_seconds_count "); count == "" || strings.HasPrefix(count, "0\n") {
+		t.Error("metrics count no write batches")
+	}
 	ts.DB.R.Close()
 	wantStatus(t, c.get("/healthz"), http.StatusServiceUnavailable)
 }

@@ -123,10 +123,23 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}
 		s.metrics.observe(route, methodLabel(r.Method), sw.status, d)
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
+			slog.String("method", logBound(r.Method, 32)), slog.String("path", logBound(r.URL.Path, maxLoggedPath)), slog.String("route", route),
 			slog.Int("status", sw.status), slog.Int("bytes", sw.bytes), slog.Duration("duration", d),
 			slog.String("id", handlers.RequestInfoFrom(r.Context()).ID))
 	})
+}
+
+// maxLoggedPath bounds the path in a request's log line: any client can
+// send one of nearly 64 KiB (the header limit) with every request.
+const maxLoggedPath = 1024
+
+// logBound cuts s to at most n bytes, without splitting a character, and
+// says so with a trailing "…".
+func logBound(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 // methodLabel is r.Method as a metrics label. The server accepts any token

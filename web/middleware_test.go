@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestRecoverPanicRendersErrorPage panics in a route served through the
@@ -96,5 +98,22 @@ func TestShowsCounts(t *testing.T) {
 		if got := showsCounts(r, tt.role); got != tt.want {
 			t.Errorf("showsCounts(%s, %s, htmx %v) = %v, want %v", tt.method, tt.role, tt.htmx, got, tt.want)
 		}
+	}
+}
+
+// A request's log line holds at most 1 KiB of its path, whatever the client
+// sends, cut between characters.
+func TestRequestLogBoundsThePath(t *testing.T) {
+	var logs bytes.Buffer
+	s := &Server{log: slog.New(slog.NewJSONHandler(&logs, nil)), metrics: newMetrics()}
+	long := "/" + strings.Repeat("é", 3000)
+	s.buildHandler().ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, long, nil))
+	var line struct{ Path string }
+	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+		t.Fatalf("log %q: %v", logs.String(), err)
+	}
+	if !strings.HasSuffix(line.Path, "…") || len(line.Path) > maxLoggedPath+len("…") || !utf8.ValidString(line.Path) ||
+		!strings.HasPrefix(long, strings.TrimSuffix(line.Path, "…")) {
+		t.Errorf("logged path of %d bytes (%q…), want the first %d bytes of the %d sent, cut between characters", len(line.Path), line.Path[:min(20, len(line.Path))], maxLoggedPath, len(long))
 	}
 }

@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -8,6 +11,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/a-h/templ"
 
 	"payoutdesk/db"
 	"payoutdesk/providers"
@@ -87,10 +93,45 @@ func (h *Payouts) poll(w http.ResponseWriter, r *http.Request, page payoutsview.
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	version, err := pollVersion(r.Context(), page)
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	sent := q.Get("v")
+	if sent == version {
+		// Nothing new: the page stays as it is, but for when it was read.
+		w.Header().Set("X-Status-As-Of", page.AsOf.Format(time.RFC3339))
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	page.Version = version
+	if before, _, ok := strings.Cut(sent, "."); ok && before != page.Status {
+		page.StatusSaid = "Status changed: " + page.StatusLabel + "."
+	}
 	render(w, r, h.Log, http.StatusOK, payoutsview.Show(page), payoutsview.Polled...)
 }
 
+// pollVersion identifies what page's polled parts show, but for the time
+// it was read: its status, then a hash of the parts as drawn, so that
+// whatever they come to show (a new event, a provider's id, the next
+// check's time) makes another version.
+func pollVersion(ctx context.Context, page payoutsview.ShowPage) (string, error) {
+	page.AsOf, page.Version, page.StatusSaid = time.Time{}, "", ""
+	sum := sha256.New()
+	if err := templ.RenderFragments(ctx, sum, payoutsview.Show(page), payoutsview.Polled...); err != nil {
+		return "", fmt.Errorf("version payout %d: %w", page.ID, err)
+	}
+	return page.Status + "." + hex.EncodeToString(sum.Sum(nil)[:12]), nil
+}
+
 func (h *Payouts) renderShow(w http.ResponseWriter, r *http.Request, status int, page payoutsview.ShowPage) {
+	version, err := pollVersion(r.Context(), page)
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	page.Version = version
 	if origin, ok := webOrigin(page.CashierURL); ok {
 		// The "Open cashier" form is redirected to the cashier.
 		w.Header().Set("Content-Security-Policy", CSP(origin))

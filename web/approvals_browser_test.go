@@ -533,6 +533,33 @@ func TestBrowserWithdrawReasonSurvivesPolling(t *testing.T) {
 	}
 }
 
+// TestBrowserUnchangedPollKeepsThePage: polls that find nothing new leave
+// the page's live parts in place (a reader's focus and place with them),
+// and only move its "Status as of" time on.
+func TestBrowserUnchangedPollKeepsThePage(t *testing.T) {
+	ts := newTestServer(t)
+	agent := newBrowser(t)
+	signInInBrowser(t, agent, ts, "agent@example.com", db.RoleAgent)
+	step(t, agent, "open the FedaPay form",
+		chromedp.Navigate(ts.URL+"/payouts/new/fedapay"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="payout-form"]`)),
+	)
+	// Above the approval threshold, it waits for a manager: nothing changes.
+	submitPayoutForm(t, agent, ts, providers.FedaPay, bigFedaPay(ts))
+	step(t, agent, "mark the live parts",
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="as-of"]`)),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("live").dataset.kept = "1"`),
+	)
+	ts.Clock.Advance(time.Minute)
+	watchPolls(t, agent)
+	waitPolls(t, agent, 2)
+	kept := value(t, agent, "mark", chromedp.Evaluate[bool](`document.getElementById("live").dataset.kept === "1"`))
+	asOf := value(t, agent, "as of", chromedp.Text(chromedp.CSS(`[data-testid="as-of"] time`)))
+	if want := ts.Clock.Now().UTC().Format("15:04:05") + " UTC"; !kept || asOf != want {
+		t.Errorf("after unchanged polls the live parts were kept: %v, and say as of %q, want %s", kept, asOf, want)
+	}
+}
+
 // TestBrowserCashierCardKeepsFocusThroughPolling: an agent about to copy
 // the cashier link keeps the focus on "Copy link" and the link selected
 // while the page polls; polling used to redraw the card every 2 seconds.

@@ -208,10 +208,11 @@ func TestApprovalPagePolling(t *testing.T) {
 		return c.do(req)
 	}
 	pollURL, _ := manager.get(path).doc(t).Find(`#live`).Attr("hx-get")
-	if pollURL != path+"?shown=pending_approval" {
-		t.Fatalf("the manager's page polls %q, want %s?shown=pending_approval", pollURL, path)
+	if !strings.HasPrefix(pollURL, path+"?shown=pending_approval&v=pending_approval.") {
+		t.Fatalf("the manager's page polls %q, want %s?shown=pending_approval&v=pending_approval.…", pollURL, path)
 	}
-	r := poll(manager, pollURL)
+	// A page drawn without a version (before versions) reads the parts.
+	r := poll(manager, path+"?shown=pending_approval")
 	wantStatus(t, r, http.StatusOK)
 	doc := r.doc(t)
 	if doc.Find(`#live [data-testid="status"]`).Length() != 1 || doc.Find(`#history [data-testid="timeline"]`).Length() != 1 {
@@ -234,6 +235,58 @@ func TestApprovalPagePolling(t *testing.T) {
 	wantStatus(t, r, http.StatusOK)
 	if got := r.doc(t).Find(`#live [data-testid="approved-by"]`).Text(); !strings.Contains(got, "admin@example.com") {
 		t.Errorf("the agent's poll says %q about the approval, want admin@example.com", got)
+	}
+}
+
+// TestPollingLeavesAnUnchangedPageAlone: a poll that finds nothing new is
+// answered with no content (the page is not redrawn under its reader) and
+// the time it was read; once something changes, the parts come with a new
+// version, and screen readers are told of the new status.
+func TestPollingLeavesAnUnchangedPageAlone(t *testing.T) {
+	ts := newTestServer(t)
+	agent, admin := ts.as(db.RoleAgent), ts.as(db.RoleAdmin)
+	id := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
+	path := "/payouts/" + strconv.FormatInt(id, 10)
+	poll := func(target string) response {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, ts.URL+target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("HX-Request", "true")
+		return agent.do(req)
+	}
+	page := agent.get(path).doc(t)
+	pollURL, _ := page.Find(`#live`).Attr("hx-get")
+	_, version, ok := strings.Cut(pollURL, "&v=")
+	if !ok || !strings.HasPrefix(version, "pending_approval.") {
+		t.Fatalf("the agent's page polls %q, want a version of the pending payout", pollURL)
+	}
+	if said := page.Find(`[data-testid="status-said"]`); said.Length() != 1 || strings.TrimSpace(said.Text()) != "" {
+		t.Errorf("a page just drawn has %d status announcements saying %q, want one, empty", said.Length(), said.Text())
+	}
+	for range 3 {
+		ts.Clock.Advance(5 * time.Second)
+		r := poll(pollURL)
+		wantStatus(t, r, http.StatusNoContent)
+		at, err := time.Parse(time.RFC3339, r.Header.Get("X-Status-As-Of"))
+		if err != nil || !at.Equal(ts.Clock.Now().UTC().Truncate(time.Second)) {
+			t.Errorf("an unchanged poll says it was read at %q (%v), want %s", r.Header.Get("X-Status-As-Of"), err, ts.Clock.Now().UTC().Format(time.RFC3339))
+		}
+	}
+
+	// Approved, the payout leaves the agent's page without its withdraw
+	// card: a page drawn with the old version, and no card, reads the parts.
+	admin.approve(id)
+	r := poll(path + "?v=" + version)
+	wantStatus(t, r, http.StatusOK)
+	doc := r.doc(t)
+	next, _ := doc.Find(`#live`).Attr("hx-get")
+	if next == pollURL || !strings.Contains(next, "v=") {
+		t.Errorf("after a change the parts poll %q, want a new version (was %q)", next, pollURL)
+	}
+	if said := doc.Find(`#status-said`).Text(); !strings.HasPrefix(said, "Status changed: ") || strings.Contains(said, "waiting for approval") {
+		t.Errorf("the status announcement says %q, want the new status", said)
 	}
 }
 

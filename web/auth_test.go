@@ -232,7 +232,7 @@ func TestPollingDoesNotKeepASessionAlive(t *testing.T) {
 	}
 	for range 3 {
 		ts.Clock.Advance(9 * time.Minute)
-		wantStatus(t, poll(), http.StatusOK)
+		wantStatus(t, poll(), http.StatusNoContent) // nothing new
 	}
 	ts.Clock.Advance(5 * time.Minute) // 32 minutes since the agent last did anything
 	r := poll()

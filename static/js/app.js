@@ -81,6 +81,18 @@
       form.querySelectorAll("button[type=submit]").forEach(function (b) { b.removeAttribute("aria-disabled"); });
     });
   });
+  // A poll of a payout's page that found nothing new is answered with no
+  // content, so the page is left as it is; it still says when the status
+  // was last read, from the answer's X-Status-As-Of (RFC 3339, UTC).
+  document.addEventListener("htmx:afterRequest", function (ev) {
+    var xhr = ev.detail && ev.detail.xhr;
+    var at = xhr && xhr.status === 204 && xhr.getResponseHeader("X-Status-As-Of");
+    if (!at) return;
+    document.querySelectorAll("[data-testid=as-of] time").forEach(function (t) {
+      t.setAttribute("datetime", at);
+      t.textContent = at.substring(11, 19) + " UTC";
+    });
+  });
   // A message passed in the address (?notice=created) is for the page it
   // led to, once: the address drops it, so that a reload, or the page
   // bookmarked or shared, does not say "created" again hours later.

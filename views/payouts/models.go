@@ -131,6 +131,14 @@ type ShowPage struct {
 	// AsOf is when the page was drawn: a page left open, or one whose
 	// polling stopped, says how old what it shows is.
 	AsOf time.Time
+	// Version identifies what the polled parts show, AsOf aside: polling
+	// sends it back, and a poll that finds the same is answered with no
+	// content, so that the page is not redrawn under the reader (focus,
+	// open details and a screen reader's place would be lost).
+	Version string
+	// StatusSaid tells screen readers, through a live region, of a status
+	// that changed while the page was open.
+	StatusSaid string
 	// Details are the submitted form values, account numbers masked.
 	Details []Detail
 	// Timeline merges the payout's audit events and provider exchanges.

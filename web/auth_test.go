@@ -77,7 +77,12 @@ func TestLoginFailureSaysNothingAboutTheEmail(t *testing.T) {
 	for _, email := range []string{"agent@example.com", "nobody@example.com"} {
 		r := ts.client().login(email, "wrong password!!")
 		wantStatus(t, r, http.StatusUnprocessableEntity)
-		texts = append(texts, strings.TrimSpace(r.doc(t).Find(`[data-testid="login-error"]`).Text()))
+		doc := r.doc(t)
+		texts = append(texts, strings.TrimSpace(doc.Find(`[data-testid="login-error"]`).Text()))
+		// The email is kept: the cursor waits in the password.
+		if doc.Find(`input[name="password"][autofocus]`).Length() != 1 || doc.Find(`input[name="email"][autofocus]`).Length() != 0 {
+			t.Error("after a failed sign-in the focus is not on the password")
+		}
 	}
 	if texts[0] != "Email or password is incorrect." || texts[1] != texts[0] {
 		t.Errorf("errors for a known and an unknown email: %q, %q; want the same generic message", texts[0], texts[1])

@@ -297,3 +297,36 @@ func TestOwnPayoutsSearchOffersEveryones(t *testing.T) {
 		t.Errorf("searching everyone's payouts (%s) does not find the colleague's", link)
 	}
 }
+
+// Every field marked required (*) says so to assistive technology too: with
+// the required attribute, or, where it is required only for some values of
+// another field, aria-required; and none says so without the mark.
+func TestRequiredFieldsSayTheyAreRequired(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	for _, provider := range providers.All {
+		doc := agent.get("/payouts/new/" + string(provider)).doc(t)
+		marked := 0
+		doc.Find(`.field`).Each(func(_ int, field *goquery.Selection) {
+			control := field.Find(`input, select, textarea`).First()
+			name, _ := control.Attr("name")
+			_, required := control.Attr("required")
+			aria, _ := control.Attr("aria-required")
+			mark := field.Find(`label .req`).Length() > 0
+			if mark {
+				marked++
+			}
+			if mark != (required || aria == "true") {
+				t.Errorf("%s: field %s marked required %v, but required %v, aria-required %q", provider, name, mark, required, aria)
+			}
+		})
+		if marked == 0 {
+			t.Errorf("%s: no field marked required: the test proves nothing", provider)
+		}
+	}
+	// Smart Glocal's account fields are required only for their method:
+	// the case aria-required is for.
+	if n := agent.get("/payouts/new/smartglocal").doc(t).Find(`[aria-required="true"]`).Length(); n == 0 {
+		t.Error("Smart Glocal's form has no field required only for some methods")
+	}
+}

@@ -203,7 +203,7 @@ func Page(p Props) templ.Component {
 				}
 			}
 			if c.Sandbox {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<a href=\"/sandbox/\" target=\"_blank\" rel=\"noopener\">Sandbox</a>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<a href=\"/sandbox/\" target=\"_blank\" rel=\"noopener\">Sandbox<span class=\"visually-hidden\">(opens in a new tab)</span></a>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -786,7 +786,7 @@ func cashier(p ShowPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, "\" target=\"_blank\"><button type=\"submit\" class=\"btn\" data-testid=\"open-cashier\">Open cashier</button></form><input type=\"text\" readonly value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, "\" target=\"_blank\"><button type=\"submit\" class=\"btn\" data-testid=\"open-cashier\">Open cashier<span class=\"visually-hidden\">(opens in a new tab)</span></button></form><input type=\"text\" readonly value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

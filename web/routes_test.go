@@ -267,6 +267,11 @@ func TestAdminAddsUser(t *testing.T) {
 	if len(password) < db.MinPasswordLength {
 		t.Fatalf("shown password %q is too short", password)
 	}
+	// Copy does nothing without JavaScript: it is drawn hidden, and the
+	// script shows it.
+	if r.doc(t).Find(`[data-copy]:not([hidden])`).Length() != 0 {
+		t.Error("a Copy button shows without JavaScript")
+	}
 	c := ts.client()
 	wantStatus(t, c.login("new.person@example.com", password), see)
 	if got := c.get("/").doc(t).Find(`[data-testid="dashboard-role"]`).Text(); got != "manager" {
@@ -294,8 +299,17 @@ func TestAdminAddsUser(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := admin.forT(t).postForm("/users", tt.form)
 			wantStatus(t, r, invalid)
-			if r.doc(t).Find(`[data-testid="error-`+tt.field+`"]`).Text() == "" {
+			doc := r.doc(t)
+			if doc.Find(`[data-testid="error-`+tt.field+`"]`).Text() == "" {
 				t.Errorf("no error next to %s", tt.field)
+			}
+			// The form is below the users table: the title says it was
+			// refused, and the cursor waits in the field to mend.
+			if title := doc.Find("title").Text(); !strings.HasPrefix(title, "Error: ") {
+				t.Errorf("title %q does not say the form was refused", title)
+			}
+			if doc.Find(`[autofocus]`).Length() != 1 || doc.Find(`[name="`+tt.field+`"][autofocus]`).Length() != 1 {
+				t.Errorf("the focus is not on %s alone", tt.field)
 			}
 			if !strings.Contains(r.Body, `value="`+tt.form.Get("email")+`"`) && !strings.Contains(tt.form.Get("email"), "<") {
 				t.Error("the form did not keep the typed email")

@@ -31,6 +31,12 @@
     }
     return false;
   }
+  // They are drawn hidden, as they do nothing without this file.
+  function showCopyButtons(root) {
+    root.querySelectorAll("[data-copy][hidden]").forEach(function (b) { b.hidden = false; });
+  }
+  showCopyButtons(document);
+  document.addEventListener("htmx:load", function (ev) { showCopyButtons(ev.target); });
   document.addEventListener("click", function (ev) {
     var btn = ev.target.closest("[data-copy]");
     if (!btn) return;

@@ -89,7 +89,7 @@ func (h *Payouts) poll(w http.ResponseWriter, r *http.Request, page payoutsview.
 	q := r.URL.Query()
 	shown := q.Get("shown")
 	if (shown != "" && shown != page.Status) || (shown == "" && (page.Decides() || page.CashierShown())) || (page.CashierURL != "" && q.Get("cashier") == "") {
-		w.Header().Set("HX-Redirect", payoutPath(page.ID))
+		w.Header().Set("HX-Redirect", payoutPath(page.ID)+"?notice=moved")
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}

@@ -202,6 +202,8 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 
 // refuseForm shows the form again, as typed, with its errors (422).
 func (h *Payouts) refuseForm(w http.ResponseWriter, r *http.Request, rail providers.Rail, f payoutForm) {
+	// Posted to /payouts, the form is still the "New payout" page.
+	views.ChromeFrom(r.Context()).Path = "/payouts/new/" + string(rail.Name())
 	render(w, r, h.Log, http.StatusUnprocessableEntity, payoutsview.Form(h.formPage(rail, f.key, f.values, f.errors)))
 }
 
@@ -245,6 +247,8 @@ var notices = map[string]views.Flash{
 	"changed": {Kind: "warning", Message: "Your changes were NOT applied: this form had already created the payout below, " +
 		"which is as first submitted. To pay different details, start a new payout."},
 	"pending": {Kind: "info", Message: "Payout created. It needs a manager's approval before it is sent."},
+	// The page reloads itself when what it offers must change (see poll).
+	"moved": {Kind: "info", Message: "This payout moved on while its page was open: here it is as it is now."},
 }
 
 // sameSubmission reports whether a form sent again with the key of payout

@@ -227,8 +227,12 @@ func TestApprovalPagePolling(t *testing.T) {
 	wantStatus(t, r, http.StatusNoContent)
 	// A redirect, a GET, not a reload: the polling page may be the answer
 	// to a POST (a refused reason), which a reload would send again.
-	if got := r.Header.Get("HX-Redirect"); got != path {
-		t.Errorf("once decided elsewhere, the poll answers HX-Redirect %q, want %s", got, path)
+	if got := r.Header.Get("HX-Redirect"); got != path+"?notice=moved" {
+		t.Errorf("once decided elsewhere, the poll answers HX-Redirect %q, want %s?notice=moved", got, path)
+	}
+	// The page it loads says why it was loaded again.
+	if got := manager.get(path + "?notice=moved").doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(got, "moved on while its page was open") {
+		t.Errorf("the page loaded again says %q, want why", got)
 	}
 	// The agent's page has no decision to drop: it follows in place.
 	r = poll(agent, path)
@@ -312,6 +316,9 @@ func TestRejectAndExpire(t *testing.T) {
 	field := short.doc(t).Find(`textarea#f-reason`)
 	if short.doc(t).Find(`[data-testid="error-reason"]`).Text() == "" || field.AttrOr("aria-invalid", "") != "true" || field.Text() != "too short" {
 		t.Errorf("a too-short reason is not marked at its field, with the text kept")
+	}
+	if title := short.doc(t).Find("title").Text(); !strings.HasPrefix(title, "Error: Payout "+strconv.FormatInt(a, 10)) {
+		t.Errorf("the refused reason's page is titled %q, want it to say Error first", title)
 	}
 	// A reason is shown on the payout and kept in the audit log: it must be
 	// the plain text it reads as.

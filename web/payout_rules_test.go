@@ -638,7 +638,7 @@ func TestCashierArrivingByPollReloadsThePage(t *testing.T) {
 		req.Header.Set("HX-Request", "true")
 		return agent.do(req)
 	}
-	if r := poll(path); r.Header.Get("HX-Redirect") != path {
+	if r := poll(path); r.Header.Get("HX-Redirect") != path+"?notice=moved" {
 		t.Errorf("a poll from a page drawn without the cashier: status %d, HX-Redirect %q; want a reload", r.StatusCode, r.Header.Get("HX-Redirect"))
 	}
 	page := agent.get(path)

@@ -161,6 +161,10 @@ func TestPayoutJourneyPerProvider(t *testing.T) {
 					t.Errorf("no error message next to %s", field)
 				}
 			}
+			// Posted to /payouts, it is still the "New payout" page.
+			if cur := doc.Find(`nav a[aria-current="page"]`).AttrOr("href", ""); cur != "/payouts/new" {
+				t.Errorf("the navigation marks %q as the current page, want /payouts/new", cur)
+			}
 			// The errors are summed up at the top, linked to their fields,
 			// and the cursor is in the first.
 			if n := doc.Find(`[data-testid="form-errors"][role="alert"] li a[href^="#f-"]`).Length(); n != len(tt.wantErrors) {

@@ -594,6 +594,11 @@ func TestBrowserCashierCardKeepsFocusThroughPolling(t *testing.T) {
 	)
 	time.Sleep(200 * time.Millisecond)
 	said := value(t, agent, "button", chromedp.Text(chromedp.CSS(`[data-testid="copy-cashier"]`)))
+	// Screen readers hear it once, from the live region beside the button.
+	told := value(t, agent, "live region", chromedp.Evaluate[string](`document.querySelector('[data-testid="cashier"] [data-copy-said]').textContent`))
+	if told != said || value(t, agent, "button live", chromedp.Evaluate[bool](`document.querySelector('[data-testid="copy-cashier"]').hasAttribute("aria-live")`)) {
+		t.Errorf("the live region says %q while the button says %q (and the button must not be a live region itself)", told, said)
+	}
 	selected := value(t, agent, "selection", chromedp.Evaluate[bool](`(() => {
 		const f = document.querySelector('[data-testid="cashier-link"]');
 		return document.activeElement === f && f.selectionStart === 0 && f.selectionEnd === f.value.length && f.value !== "";

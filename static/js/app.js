@@ -6,11 +6,18 @@
   // says "Copied" does not make "Copied" its label for good. Where the
   // clipboard cannot be written (a plain-http address, a refusal), the text
   // next to the button is selected and the button says how to copy it.
+  // What it says is told to screen readers once, through the live region
+  // beside it (data-copy-said), not again when the label comes back.
   function say(btn, msg) {
     if (!btn.dataset.label) btn.dataset.label = btn.textContent;
     btn.textContent = msg;
+    var said = btn.parentElement && btn.parentElement.querySelector("[data-copy-said]");
+    if (said) said.textContent = msg;
     clearTimeout(btn.copiedTimer);
-    btn.copiedTimer = setTimeout(function () { btn.textContent = btn.dataset.label; }, 2500);
+    btn.copiedTimer = setTimeout(function () {
+      btn.textContent = btn.dataset.label;
+      if (said) said.textContent = "";
+    }, 2500);
   }
   function selectNear(btn) {
     var box = btn.parentElement;

@@ -75,7 +75,10 @@ func (h *Payouts) Show(w http.ResponseWriter, r *http.Request) {
 	h.renderShow(w, r, http.StatusOK, page)
 }
 
-// poll answers the page's htmx polling with its live parts only. The
+// poll answers the page's htmx polling with its live parts only, and
+// with no content (204, and the time it was read) when they are as the
+// page's version says it shows them; a status that changed since is said
+// in the page's live region. The
 // decision cards (approve or reject, settle by hand) stay out of them, so
 // that polling never wipes what is typed there; once the status has moved
 // on and such a card must come or go, the browser loads the payout's page

@@ -269,8 +269,8 @@ func TestAdminAddsUser(t *testing.T) {
 	}
 	// Copy does nothing without JavaScript: it is drawn hidden, and the
 	// script shows it.
-	if r.doc(t).Find(`[data-copy]:not([hidden])`).Length() != 0 {
-		t.Error("a Copy button shows without JavaScript")
+	if r.doc(t).Find(`[data-copy]:not([hidden])`).Length() != 0 || r.doc(t).Find(`[data-copy][hidden]`).Length() != 1 {
+		t.Error("the Copy button is missing, or shows without JavaScript")
 	}
 	c := ts.client()
 	wantStatus(t, c.login("new.person@example.com", password), see)

@@ -2,6 +2,7 @@ package payouts_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,6 +69,19 @@ func TestShowPolledParts(t *testing.T) {
 			}
 			if n := part.Find("#live").Length() + part.Find("#history").Length(); n != 2 {
 				t.Errorf("the polled parts hold %d of #live and #history, want both", n)
+			}
+			// Every part swapped out of band (the history, the status
+			// announcement) is among the polled parts, and on the page.
+			oob, _ := page.Find("#live").Attr("hx-select-oob")
+			ids := strings.Split(oob, ",")
+			if !slices.ContainsFunc(ids, func(s string) bool { return strings.HasPrefix(s, "#status-said") }) {
+				t.Errorf("hx-select-oob %q does not swap the status announcement", oob)
+			}
+			for _, sel := range ids {
+				id, _, _ := strings.Cut(strings.TrimSpace(sel), ":")
+				if part.Find(id).Length() != 1 || page.Find(id).Length() != 1 {
+					t.Errorf("%s, swapped out of band, is not once in the polled parts and on the page", id)
+				}
 			}
 			for _, id := range tt.wantPolled {
 				if part.Find(`[data-testid="`+id+`"]`).Length() == 0 {

@@ -51,6 +51,8 @@ type Change struct {
 	Fields map[string]string
 	// Confirmed records that the provider's confirm step was answered.
 	Confirmed bool
+	// SubmittedAt records when the attempt to send the payout started.
+	SubmittedAt time.Time
 
 	Exchanges []Exchange
 
@@ -83,7 +85,7 @@ type Change struct {
 func (c Change) IsZero() bool {
 	return c.To == "" && c.ProviderID == "" && c.PaymentID == "" && c.ProviderReference == "" && c.RawStatus == "" &&
 		c.ErrorCode == "" && c.ErrorMessage == "" && c.CashierURL == "" && c.PayoutOption == "" && len(c.Fields) == 0 && !c.Confirmed &&
-		len(c.Exchanges) == 0 && c.CheckAt.IsZero() && !c.ClearCheck && !c.CountCheck && c.Requeue.IsZero() &&
+		c.SubmittedAt.IsZero() && len(c.Exchanges) == 0 && c.CheckAt.IsZero() && !c.ClearCheck && !c.CountCheck && c.Requeue.IsZero() &&
 		!c.Dequeue && !c.Enqueue && c.ApprovalHash == "" && c.ApprovedBy == 0 && !c.Record
 }
 
@@ -121,10 +123,7 @@ func (s *Payouts) ClaimOutbox(ctx context.Context, now time.Time, limit int, ev 
 				return err
 			}
 			e := ev(p)
-			if err := s.ChangeTx(ctx, tx, id, Change{To: StatusSubmitting, Only: []Status{StatusQueued}}, e); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE payouts SET submitted_at = ? WHERE id = ?`, formatTime(now), id); err != nil {
+			if err := s.ChangeTx(ctx, tx, id, Change{To: StatusSubmitting, Only: []Status{StatusQueued}, SubmittedAt: now}, e); err != nil {
 				return err
 			}
 		}
@@ -208,6 +207,9 @@ func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change,
 	}
 	if ch.Confirmed {
 		set("confirmed_at", now)
+	}
+	if !ch.SubmittedAt.IsZero() {
+		set("submitted_at", formatTime(ch.SubmittedAt))
 	}
 	if ch.ApprovedBy != 0 {
 		set("approval_hash", ch.ApprovalHash)

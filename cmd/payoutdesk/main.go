@@ -127,7 +127,7 @@ Usage:
                                              against the signed checkpoints
   payoutdesk audit checkpoint                sign a checkpoint of the audit chain now
   payoutdesk migrate                         apply database migrations and exit
-  payoutdesk backup PATH                     write a consistent copy of the database
+  payoutdesk backup [flags] PATH             write a consistent copy of the database
   payoutdesk help                            this text
 
 Every command accepts the configuration flags; run "payoutdesk serve -h" to list them.

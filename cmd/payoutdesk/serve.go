@@ -71,7 +71,7 @@ func commandConfig(e env, name string, args []string, extra func(fs *flag.FlagSe
 		return cfg, err
 	}
 	if fs.NArg() > commandArgs[name] {
-		return cfg, usageError("payoutdesk %s: unexpected argument %q (the command comes first, then its flags: payoutdesk COMMAND -db PATH …)", name, fs.Arg(commandArgs[name]))
+		return cfg, usageError("payoutdesk %s: unexpected argument %q (the command comes first, then its flags, then its argument if it takes one: payoutdesk COMMAND -db PATH …)", name, fs.Arg(commandArgs[name]))
 	}
 	if check != nil {
 		if err := check(fs, cfg); err != nil {

@@ -507,11 +507,11 @@ type fetchedExport struct {
 	Body        string `json:"body"`
 }
 
-// TestBrowserWithdrawReasonSurvivesPolling: the page polls its live parts
-// every 2 s; the creator's withdraw form is not among them, so what they
-// type stays.
-func TestBrowserWithdrawReasonSurvivesPolling(t *testing.T) {
-	ts := newTestServer(t)
+// pendingPayoutInBrowser signs the agent in, in a new browser, and submits
+// a FedaPay payout above the approval threshold, leaving its page open as it
+// waits for a manager.
+func pendingPayoutInBrowser(t *testing.T, ts *testServer) context.Context {
+	t.Helper()
 	agent := newBrowser(t)
 	signInInBrowser(t, agent, ts, "agent@example.com", db.RoleAgent)
 	step(t, agent, "open the FedaPay form",
@@ -519,6 +519,15 @@ func TestBrowserWithdrawReasonSurvivesPolling(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="payout-form"]`)),
 	)
 	submitPayoutForm(t, agent, ts, providers.FedaPay, bigFedaPay(ts))
+	return agent
+}
+
+// TestBrowserWithdrawReasonSurvivesPolling: the page polls its live parts
+// every 2 s; the creator's withdraw form is not among them, so what they
+// type stays.
+func TestBrowserWithdrawReasonSurvivesPolling(t *testing.T) {
+	ts := newTestServer(t)
+	agent := pendingPayoutInBrowser(t, ts)
 	step(t, agent, "open the withdraw form and type a reason",
 		chromedp.Click(chromedp.CSS(`[data-testid="withdraw"] summary`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="withdraw"] textarea`)),
@@ -538,14 +547,8 @@ func TestBrowserWithdrawReasonSurvivesPolling(t *testing.T) {
 // and only move its "Status as of" time on.
 func TestBrowserUnchangedPollKeepsThePage(t *testing.T) {
 	ts := newTestServer(t)
-	agent := newBrowser(t)
-	signInInBrowser(t, agent, ts, "agent@example.com", db.RoleAgent)
-	step(t, agent, "open the FedaPay form",
-		chromedp.Navigate(ts.URL+"/payouts/new/fedapay"),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="payout-form"]`)),
-	)
-	// Above the approval threshold, it waits for a manager: nothing changes.
-	submitPayoutForm(t, agent, ts, providers.FedaPay, bigFedaPay(ts))
+	// It waits for a manager: nothing changes.
+	agent := pendingPayoutInBrowser(t, ts)
 	step(t, agent, "mark the live parts",
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="as-of"]`)),
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("live").dataset.kept = "1"`),

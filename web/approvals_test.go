@@ -198,21 +198,12 @@ func TestApprovalPagePolling(t *testing.T) {
 	agent, manager, admin := ts.as(db.RoleAgent), ts.as(db.RoleManager), ts.as(db.RoleAdmin)
 	id := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
 	path := "/payouts/" + strconv.FormatInt(id, 10)
-	poll := func(c *client, target string) response {
-		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, ts.URL+target, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("HX-Request", "true")
-		return c.do(req)
-	}
 	pollURL, _ := manager.get(path).doc(t).Find(`#live`).Attr("hx-get")
 	if !strings.HasPrefix(pollURL, path+"?shown=pending_approval&v=pending_approval.") {
 		t.Fatalf("the manager's page polls %q, want %s?shown=pending_approval&v=pending_approval.…", pollURL, path)
 	}
 	// A page drawn without a version (before versions) reads the parts.
-	r := poll(manager, path+"?shown=pending_approval")
+	r := manager.poll(path+"?shown=pending_approval", nil)
 	wantStatus(t, r, http.StatusOK)
 	doc := r.doc(t)
 	if doc.Find(`#live [data-testid="status"]`).Length() != 1 || doc.Find(`#history [data-testid="timeline"]`).Length() != 1 {
@@ -223,7 +214,7 @@ func TestApprovalPagePolling(t *testing.T) {
 	}
 
 	admin.approve(id)
-	r = poll(manager, pollURL)
+	r = manager.poll(pollURL, nil)
 	wantStatus(t, r, http.StatusNoContent)
 	// A redirect, a GET, not a reload: the polling page may be the answer
 	// to a POST (a refused reason), which a reload would send again.
@@ -235,7 +226,7 @@ func TestApprovalPagePolling(t *testing.T) {
 		t.Errorf("the page loaded again says %q, want why", got)
 	}
 	// The agent's page has no decision to drop: it follows in place.
-	r = poll(agent, path)
+	r = agent.poll(path, nil)
 	wantStatus(t, r, http.StatusOK)
 	if got := r.doc(t).Find(`#live [data-testid="approved-by"]`).Text(); !strings.Contains(got, "admin@example.com") {
 		t.Errorf("the agent's poll says %q about the approval, want admin@example.com", got)
@@ -251,15 +242,7 @@ func TestPollingLeavesAnUnchangedPageAlone(t *testing.T) {
 	agent, admin := ts.as(db.RoleAgent), ts.as(db.RoleAdmin)
 	id := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
 	path := "/payouts/" + strconv.FormatInt(id, 10)
-	poll := func(target string) response {
-		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, ts.URL+target, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("HX-Request", "true")
-		return agent.do(req)
-	}
+	poll := func(target string) response { t.Helper(); return agent.poll(target, nil) }
 	page := agent.get(path).doc(t)
 	pollURL, _ := page.Find(`#live`).Attr("hx-get")
 	_, version, ok := strings.Cut(pollURL, "&v=")

@@ -223,18 +223,7 @@ func TestPollingDoesNotKeepASessionAlive(t *testing.T) {
 	if err := json.Unmarshal([]byte(headers), &extra); err != nil || len(extra) == 0 {
 		t.Fatalf("the polling element's hx-headers %q: %v", headers, err)
 	}
-	poll := func() response {
-		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, ts.URL+pollURL, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("HX-Request", "true")
-		for k, v := range extra {
-			req.Header.Set(k, v)
-		}
-		return agent.do(req)
-	}
+	poll := func() response { t.Helper(); return agent.poll(pollURL, extra) }
 	for range 3 {
 		ts.Clock.Advance(9 * time.Minute)
 		wantStatus(t, poll(), http.StatusNoContent) // nothing new

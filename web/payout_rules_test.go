@@ -629,15 +629,7 @@ func TestCashierArrivingByPollReloadsThePage(t *testing.T) {
 	id := agent.submit(providers.Kibramoa, agent.openForm(providers.Kibramoa), validForms(ts)[providers.Kibramoa])
 	ts.waitStatus(id, db.StatusAwaitingCustomer)
 	path := "/payouts/" + strconv.FormatInt(id, 10)
-	poll := func(target string) response {
-		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, ts.URL+target, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("HX-Request", "true")
-		return agent.do(req)
-	}
+	poll := func(target string) response { t.Helper(); return agent.poll(target, nil) }
 	if r := poll(path); r.Header.Get("HX-Redirect") != path+"?notice=moved" {
 		t.Errorf("a poll from a page drawn without the cashier: status %d, HX-Redirect %q; want a reload", r.StatusCode, r.Header.Get("HX-Redirect"))
 	}

@@ -200,6 +200,20 @@ func (c *client) get(path string) response {
 	return c.do(req)
 }
 
+// poll GETs target as a payout page's htmx polling does, with headers.
+func (c *client) poll(target string, headers map[string]string) response {
+	c.ts.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, c.ts.URL+target, nil)
+	if err != nil {
+		c.ts.t.Fatal(err)
+	}
+	req.Header.Set("HX-Request", "true")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	return c.do(req)
+}
+
 // postForm posts like a same-origin browser form.
 func (c *client) postForm(path string, form url.Values) response {
 	c.ts.t.Helper()

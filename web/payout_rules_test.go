@@ -829,6 +829,11 @@ func TestNobodySettlesTheirOwnUnknownPayout(t *testing.T) {
 	if page.Find(`[data-testid="resolve"]`).Length() != 0 || !strings.Contains(page.Find(`[data-testid="resolve-refused"]`).Text(), "another manager must settle it") {
 		t.Error("the manager who created the payout is offered to settle it, or not told who must")
 	}
+	pollURL, _ := page.Find(`#live`).Attr("hx-get")
+	// The card is among the polled parts, so that it can go by itself.
+	if r := manager.poll(path+"?v=unknown.stale", nil); r.doc(t).Find(`#live [data-testid="resolve-refused"]`).Length() != 1 {
+		t.Errorf("the polled parts (status %d) lack the card saying another manager must settle it", r.StatusCode)
+	}
 	for _, outcome := range []string{"failed", "paid"} {
 		r := manager.postForm(path+"/resolve", url.Values{"outcome": {outcome}, "reason": {"I know what happened to my own payout."}})
 		wantStatus(t, r, http.StatusForbidden)
@@ -846,6 +851,13 @@ func TestNobodySettlesTheirOwnUnknownPayout(t *testing.T) {
 	wantStatus(t, admin.postForm(path+"/resolve", url.Values{"outcome": {"failed"}, "reason": {"Monime support confirmed it never left."}}), http.StatusSeeOther)
 	if got, _ := db.NewPayouts(ts.DB).Get(context.Background(), p.ID); got.Status != db.StatusFailed {
 		t.Errorf("settled by an admin: %s, want failed", got.Status)
+	}
+	// The creator's page, still open, drops "another manager must settle
+	// it" with its next poll.
+	r := manager.poll(pollURL, nil)
+	wantStatus(t, r, http.StatusOK)
+	if r.doc(t).Find(`[data-testid="resolve-refused"]`).Length() != 0 {
+		t.Error("once settled, the creator's page still says another manager must settle it")
 	}
 }
 

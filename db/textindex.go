@@ -48,9 +48,9 @@ const maxMergeSteps = 16
 
 // catchUp indexes the rows added since the last call, up to the last one
 // there was when called, in transactions of at most indexChunk rows, and
-// returns how many it indexed. With maxLag > 0 it
-// indexes nothing when more rows than that wait (after an upgrade, say),
-// and says so with caughtUp false: a search should not wait for them.
+// returns how many it indexed. With maxLag > 0 it indexes nothing when more
+// rows than that wait (after an upgrade, say), and says so with caughtUp
+// false: a search should not wait for them.
 func (db *DB) catchUp(ctx context.Context, ix textIndex, maxLag int64) (total int64, caughtUp bool, err error) {
 	// Most calls find nothing new: ask a reader first rather than queue a
 	// write transaction behind everyone else's.
@@ -114,9 +114,10 @@ func (db *DB) catchUp(ctx context.Context, ix textIndex, maxLag int64) (total in
 
 // merge does the index's pending merge work, if any, in steps of about
 // mergePages pages (FTS5 ends a step only between terms, so a step with a
-// long list of rows for one term writes more). FTS5 merges only where a level holds enough segments
-// (its usermerge setting, 4), and a step that found nothing changes fewer
-// than two rows, as FTS5's documentation says to check.
+// long list of rows for one term writes more). FTS5 merges only where a
+// level holds enough segments (its usermerge setting, 4), and a step that
+// found nothing changes fewer than two rows, as FTS5's documentation says
+// to check.
 func (db *DB) merge(ctx context.Context, ix textIndex) error {
 	step := fmt.Sprintf(`INSERT INTO %s (%[1]s, rank) VALUES ('merge', %d)`, ix.table, mergePages)
 	for range maxMergeSteps {

@@ -78,12 +78,11 @@ func (h *Payouts) Show(w http.ResponseWriter, r *http.Request) {
 // poll answers the page's htmx polling with its live parts only, and
 // with no content (204, and the time it was read) when they are as the
 // page's version says it shows them; a status that changed since is said
-// in the page's live region. The
-// decision cards (approve or reject, settle by hand) stay out of them, so
-// that polling never wipes what is typed there; once the status has moved
-// on and such a card must come or go, the browser loads the payout's page
-// afresh, with a GET: the page polling may be the answer to a POST, which a
-// reload would send again. The poll's "shown" names the status the page's
+// in the page's live region. The decision cards (approve or reject, settle
+// by hand) stay out of the parts, so that polling never wipes what is
+// typed there; once the status has moved on and such a card must come or
+// go, the browser loads the payout's page afresh, with a GET: the page
+// polling may be the answer to a POST, which a reload would send again. The poll's "shown" names the status the page's
 // cards were drawn for. Likewise once a cashier address comes in: the page
 // was served with a policy that lets forms go to this site only, so its
 // "Open cashier" needs the page afresh. The cashier card, out of the polled

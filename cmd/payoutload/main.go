@@ -304,6 +304,7 @@ func report(out io.Writer, o options, lat []time.Duration, failures int, before,
 	if wall > o.duration+time.Second {
 		fmt.Fprintf(out, "           the last was answered %v after the warm-up: the server fell behind\n", wall.Round(time.Millisecond))
 	}
+	// The writer's work is over the time it took, not the time measured.
 	secs = max(wall, o.duration).Seconds()
 	fmt.Fprintf(out, "latency:   p50 %v  p95 %v  p99 %v  max %v\n",
 		pct(.50).Round(time.Microsecond), pct(.95).Round(time.Microsecond), pct(.99).Round(time.Microsecond), pct(1).Round(time.Microsecond))

@@ -266,7 +266,7 @@ func Form(p FormPage) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = layout.Page(layout.Props{Title: errorPrefix(errs) + "New " + p.Title + " payout"}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = layout.Page(layout.Props{Title: "New " + p.Title + " payout", Refused: len(errs) > 0}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -291,13 +291,6 @@ func (p FormPage) fieldErrors() []components.FieldProps {
 func focusFirst(f components.FieldProps, errs []components.FieldProps) components.FieldProps {
 	f.Autofocus = len(errs) > 0 && errs[0].Name == f.Name
 	return f
-}
-
-func errorPrefix(errs []components.FieldProps) string {
-	if len(errs) > 0 {
-		return "Error: "
-	}
-	return ""
 }
 
 func pluralFields(n int) string {

@@ -160,6 +160,12 @@ type ShowPage struct {
 // Such forms stay out of the polled parts, which would wipe what is typed.
 func (p ShowPage) Decides() bool { return p.Approval.Decides() || p.CanResolve }
 
+// Refused reports whether a reason or a decision sent from the page was
+// refused.
+func (p ShowPage) Refused() bool {
+	return p.Approval.Error != "" || p.Approval.ReasonError != "" || len(p.ResolveErrors) > 0
+}
+
 // CashierShown reports whether the page offers the Kibramoa cashier: its
 // link is known and the customer may still use it.
 func (p ShowPage) CashierShown() bool {

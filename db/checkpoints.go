@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"time"
 )
 
@@ -78,12 +79,20 @@ func ReadCheckpoints(r io.Reader) ([]Checkpoint, error) {
 }
 
 // Head returns the newest event's sequence number and hash (0 and the
-// genesis hash for an empty log).
+// genesis hash for an empty log), once that event is on disk: a reader may
+// see a commit just before it is made durable (see syncLoop), and a
+// checkpoint must never sign an event that a power loss could still undo.
 func (a *Audit) Head(ctx context.Context) (int64, string, error) {
 	var seq int64
 	hash := GenesisHash
 	err := a.db.R.QueryRowContext(ctx, `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, "", fmt.Errorf("db: audit head: %w", err)
+	}
+	// The WAL may be written by another process (a command run beside the
+	// server), so sync the file itself; without one, all is in the main
+	// file, which SQLite synced when it checkpointed.
+	if err := fsyncWAL(a.db.wal); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, "", fmt.Errorf("db: audit head: %w", err)
 	}
 	return seq, hash, nil

@@ -35,13 +35,22 @@ type DB struct {
 	W    *sql.DB
 	R    *sql.DB
 	Path string
+	// wal is the path of the WAL file, which syncLoop fsyncs.
+	wal string
 
-	writes    chan writeRequest
-	closed    chan struct{}
-	done      chan struct{}
-	closeOnce sync.Once
-	closeErr  error
-	stats     commitCounters
+	writes chan writeRequest
+	// committed carries committed batches from the commit loop to the
+	// sync loop, which answers their requests once they are durable.
+	committed chan []writeRequest
+	// syncWAL makes the commits so far durable; syncFailed is set once it
+	// has failed (see syncNow).
+	syncWAL    func() error
+	syncFailed atomic.Pointer[error]
+	closed     chan struct{}
+	done       chan struct{}
+	closeOnce  sync.Once
+	closeErr   error
+	stats      commitCounters
 	// observeBatch, when set, is told how long each write batch held the
 	// writer (see ObserveBatches).
 	observeBatch atomic.Pointer[func(time.Duration)]
@@ -68,12 +77,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("db: open %s: %w", abs, err)
 	}
 	f.Close()
-	// synchronous=FULL: in WAL mode NORMAL can lose the last commits on power
-	// loss, and a payout the provider already received must not vanish.
+	// synchronous=NORMAL writes the WAL without an fsync at each commit:
+	// syncLoop makes each commit durable before any caller is answered,
+	// for a payout the provider already received must not vanish on power
+	// loss. SQLite still syncs around each checkpoint.
 	w, err := open(dsn(abs, url.Values{
 		"_busy_timeout": {busyTimeoutParam},
 		"_journal_mode": {"WAL"},
-		"_synchronous":  {"FULL"},
+		"_synchronous":  {"NORMAL"},
 		"_foreign_keys": {"1"},
 		"_txlock":       {"immediate"},
 		"_time_format":  {"sqlite"},
@@ -95,13 +106,20 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db: open writer %s: %w", abs, err)
 	}
+	wal, err := walPath(ctx, w)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
 	r, err := openReaders(abs, nil)
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
-	db := &DB{W: w, R: r, Path: abs, writes: make(chan writeRequest), closed: make(chan struct{}), done: make(chan struct{})}
+	db := &DB{W: w, R: r, Path: abs, wal: wal, writes: make(chan writeRequest), closed: make(chan struct{}), done: make(chan struct{}),
+		committed: make(chan []writeRequest, maxSyncWait), syncWAL: func() error { return fsyncWAL(wal) }}
 	go db.commitLoop()
+	go db.syncLoop()
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -128,6 +146,11 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 	}
 	db := &DB{R: r, Path: abs, closed: make(chan struct{}), done: make(chan struct{})}
 	close(db.done) // no commit loop to wait for
+	db.wal, err = walPath(ctx, r)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
 	current, latest, err := db.Version(ctx)
 	if err == nil && current != latest {
 		err = fmt.Errorf("db: %s has schema version %d, this program %d: migrate it (or a copy of it) first", abs, current, latest)
@@ -137,6 +160,17 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// walPath returns the path of the WAL of the database c is connected to.
+// It is SQLite's own path of the database plus "-wal": SQLite resolves
+// symbolic links, so through a link the WAL is beside the link's target.
+func walPath(ctx context.Context, c *sql.DB) (string, error) {
+	var file string
+	if err := c.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&file); err != nil {
+		return "", fmt.Errorf("db: find the database file: %w", err)
+	}
+	return file + "-wal", nil
 }
 
 // openReaders opens the pool of query-only connections, one per CPU (at

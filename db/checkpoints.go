@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"time"
 )
 
@@ -89,10 +88,7 @@ func (a *Audit) Head(ctx context.Context) (int64, string, error) {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, "", fmt.Errorf("db: audit head: %w", err)
 	}
-	// The WAL may be written by another process (a command run beside the
-	// server), so sync the file itself; without one, all is in the main
-	// file, which SQLite synced when it checkpointed.
-	if err := fsyncWAL(a.db.wal); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := a.db.syncNow(); err != nil {
 		return 0, "", fmt.Errorf("db: audit head: %w", err)
 	}
 	return seq, hash, nil

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"sync/atomic"
 	"time"
 )
@@ -16,8 +15,8 @@ var ErrClosed = errors.New("db: closed")
 // maxBatch bounds how many transactions share one commit.
 const maxBatch = 256
 
-// maxSyncWait bounds the committed batches waiting for an fsync; past it
-// the writer waits for the sync loop rather than run further ahead.
+// maxSyncWait bounds the batches waiting for the sync loop; past it the
+// writer waits for it rather than run further ahead.
 const maxSyncWait = 64
 
 // CommitStats counts the work of the commit loop, for metrics and load
@@ -74,9 +73,9 @@ type writeRequest struct {
 // commit is under way are run together in one SQLite transaction, each
 // inside its own SAVEPOINT, and committed with one fsync: each fn is still
 // atomic (its savepoint is rolled back if it fails) and durable when InTx
-// returns, and fns run one after another, as if serially. The fsync itself
-// is made by another goroutine (see syncLoop), so that the writer runs the
-// next batch meanwhile.
+// returns, and fns run one after another, as if serially. The fsync is
+// made by another goroutine (see syncLoop), so that the writer runs the
+// next transactions meanwhile.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if db.W == nil {
 		return ErrReadOnly
@@ -99,7 +98,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // commitLoop is the only goroutine that runs write transactions.
 func (db *DB) commitLoop() {
-	defer close(db.committed) // the sync loop ends once it has synced them all
+	defer close(db.outcomes) // the sync loop ends once it has answered them all
 	for {
 		var first writeRequest
 		select {
@@ -123,27 +122,26 @@ func (db *DB) commitLoop() {
 
 func (db *DB) runBatch(batch []writeRequest) {
 	start := time.Now()
+	var idle time.Duration // waiting in the open transaction for writes
 	defer func() {
-		d := time.Since(start)
+		d := time.Since(start) - idle
 		db.stats.busyNanos.Add(int64(d))
 		if fn := db.observeBatch.Load(); fn != nil {
 			(*fn)(d)
 		}
 	}()
 	results := make([]error, len(batch))
-	if err := db.syncFailed.Load(); err != nil {
-		for _, r := range batch {
-			r.done <- *err
-		}
-		return
-	}
 	finish := func(err error) {
-		for i, r := range batch {
+		for i := range batch {
 			if results[i] == nil {
 				results[i] = err
 			}
-			r.done <- results[i]
 		}
+		db.answer(batch, results, false)
+	}
+	if err := db.syncFailed.Load(); err != nil {
+		finish(*err)
+		return
 	}
 	// The transaction does not use any caller's context: one caller giving
 	// up must not roll back the others' work.
@@ -153,7 +151,16 @@ func (db *DB) runBatch(batch []writeRequest) {
 		return
 	}
 	ran := 0
-	for i, r := range batch {
+	for i := 0; ; i++ {
+		if i == len(batch) {
+			r, waited, ok := db.nextWhileSyncing(len(batch))
+			idle += waited
+			if !ok {
+				break
+			}
+			batch, results = append(batch, r), append(results, nil)
+		}
+		r := batch[i]
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err
 			continue
@@ -168,8 +175,8 @@ func (db *DB) runBatch(batch []writeRequest) {
 				if results[j] == nil {
 					results[j] = err
 				}
-				batch[j].done <- results[j]
 			}
+			db.answer(batch[:i+1], results[:i+1], false)
 			if rest := batch[i+1:]; len(rest) > 0 {
 				db.runBatch(rest)
 			}
@@ -180,6 +187,13 @@ func (db *DB) runBatch(batch []writeRequest) {
 			continue
 		}
 		ran++
+	}
+	if err := db.syncFailed.Load(); err != nil {
+		// An earlier commit was lost while this batch ran: nothing may be
+		// committed after it.
+		tx.Rollback()
+		finish(*err)
+		return
 	}
 	if ran == 0 {
 		tx.Rollback()
@@ -199,95 +213,7 @@ func (db *DB) runBatch(batch []writeRequest) {
 	}
 	db.stats.commits.Add(1)
 	db.stats.transactions.Add(int64(ran))
-	// The requests that failed are answered now; the others once the
-	// sync loop has made the commit durable.
-	var ok []writeRequest
-	for i, r := range batch {
-		if results[i] != nil {
-			r.done <- results[i]
-		} else {
-			ok = append(ok, r)
-		}
-	}
-	db.committed <- ok
-}
-
-// syncLoop makes committed batches durable and then answers their
-// requests. The writer connection commits with synchronous=NORMAL, which
-// writes the WAL but does not fsync it; this loop fsyncs the WAL file after
-// each commit, so that InTx still returns only once its work would survive
-// a power loss, while the writer goes on with the next batch instead of
-// waiting out the fsync (a third of its time under load). Batches committed
-// during one fsync share the next.
-//
-// Other connections may read a commit a few milliseconds before it is
-// durable; every write, and every answer to a caller, waits for it.
-func (db *DB) syncLoop() {
-	defer close(db.done)
-	for first := range db.committed {
-		waiting := [][]writeRequest{first}
-	gather:
-		for {
-			select {
-			case b, ok := <-db.committed:
-				if !ok {
-					break gather
-				}
-				waiting = append(waiting, b)
-			default:
-				break gather
-			}
-		}
-		err := db.syncNow()
-		for _, b := range waiting {
-			for _, r := range b {
-				r.done <- err
-			}
-		}
-	}
-}
-
-// syncNow fsyncs the WAL, or, if that fails, stops all writes: after a
-// failed fsync the kernel may have dropped the pages it could not write,
-// so commits the readers can see may not be on disk. Only a restart, which
-// recovers from what is on disk, makes the database trustworthy again.
-func (db *DB) syncNow() error {
-	if err := db.syncFailed.Load(); err != nil {
-		return *err
-	}
-	start := time.Now()
-	err := db.syncWAL()
-	db.stats.syncNanos.Add(int64(time.Since(start)))
-	db.stats.syncs.Add(1)
-	if err != nil {
-		err = fmt.Errorf("%w: %w", ErrSyncFailed, err)
-		db.syncFailed.Store(&err)
-		return err
-	}
-	return nil
-}
-
-// ErrSyncFailed is returned by InTx once an fsync of the WAL has failed.
-var ErrSyncFailed = errors.New("db: writing the write-ahead log to disk failed; no more writes until restarted")
-
-// fsyncWAL fsyncs the WAL file at path. It opens the file each time rather
-// than keeping it open, so that it always syncs the file SQLite is writing,
-// even if SQLite has removed and recreated it. SQLite takes no locks on the
-// WAL file itself (they are on the database and -shm files), so closing
-// this descriptor releases none of SQLite's POSIX locks.
-func fsyncWAL(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("db: open WAL to sync it: %w", err)
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("db: sync WAL: %w", err)
-	}
-	return nil
+	db.answer(batch, results, true)
 }
 
 // errTxLost reports that SQLite rolled back a whole batch's transaction

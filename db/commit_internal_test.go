@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -13,17 +14,22 @@ import (
 // real on nil.
 func gateSyncs(t *testing.T, d *DB) (entered <-chan struct{}, release chan<- error) {
 	t.Helper()
-	in, out := make(chan struct{}, 16), make(chan error)
+	in, out, over := make(chan struct{}, 16), make(chan error), make(chan struct{})
 	real := d.syncWAL
 	// Safe without a lock: no sync is under way once Open has returned,
 	// and the next starts only after a write this test queues later.
 	d.syncWAL = func() error {
 		in <- struct{}{}
-		if err := <-out; err != nil {
-			return err
+		select {
+		case err := <-out:
+			if err != nil {
+				return err
+			}
+		case <-over: // the test failed with a sync held: let Close finish
 		}
 		return real()
 	}
+	t.Cleanup(func() { close(over) }) // before the database's own Close
 	return in, out
 }
 
@@ -84,8 +90,65 @@ func TestWritesAreAnsweredOnceSynced(t *testing.T) {
 	}
 }
 
+// A failure can follow from a write not yet durable (here a duplicate of
+// a key whose commit is still being synced): it is answered only once
+// that write is, as a success would be.
+func TestFailuresWaitForTheCommitsBeforeThem(t *testing.T) {
+	d := openInternalDB(t)
+	ctx := context.Background()
+	if err := d.exec(ctx, `CREATE TABLE names (name TEXT NOT NULL UNIQUE)`); err != nil {
+		t.Fatal(err)
+	}
+	entered, release := gateSyncs(t, d)
+	errA := make(chan error, 1)
+	go func() { errA <- d.InTx(ctx, insertName("a", nil)) }()
+	<-entered
+	errB := make(chan error, 1)
+	go func() { errB <- d.InTx(ctx, insertName("a", nil)) }()
+	select {
+	case err := <-errB:
+		t.Fatalf("the duplicate was answered (%v) before the write it clashed with was durable", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	release <- nil
+	if err := <-errA; err != nil {
+		t.Fatalf("first write: %v", err)
+	}
+	if err := <-errB; err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+		t.Errorf("duplicate: err = %v, want the UNIQUE constraint", err)
+	}
+}
+
+// A checkpoint signs the head Head returns: it must be on disk first.
+func TestAuditHeadWaitsForTheSync(t *testing.T) {
+	d := openInternalDB(t)
+	ctx := context.Background()
+	a := NewAudit(d)
+	if err := a.Record(ctx, Event{Action: "test.event", Actor: Actor{Type: ActorSystem}, Outcome: OutcomeSuccess}); err != nil {
+		t.Fatal(err)
+	}
+	entered, release := gateSyncs(t, d)
+	type head struct {
+		seq int64
+		err error
+	}
+	got := make(chan head, 1)
+	go func() { seq, _, err := a.Head(ctx); got <- head{seq, err} }()
+	<-entered
+	select {
+	case h := <-got:
+		t.Fatalf("Head returned %+v before its sync", h)
+	case <-time.After(50 * time.Millisecond):
+	}
+	release <- nil
+	if h := <-got; h.err != nil || h.seq == 0 {
+		t.Errorf("Head = %+v, want the event's seq", h)
+	}
+}
+
 // After a failed fsync the kernel may have dropped what it could not
-// write: the writes waiting for it fail, and no write runs after it.
+// write: the writes waiting for it fail, one already running in the next
+// transaction is rolled back, and no write runs after it.
 func TestAFailedSyncStopsAllWrites(t *testing.T) {
 	d := openInternalDB(t)
 	ctx := context.Background()
@@ -96,12 +159,23 @@ func TestAFailedSyncStopsAllWrites(t *testing.T) {
 	errA := make(chan error, 1)
 	go func() { errA <- d.InTx(ctx, insertName("a", nil)) }()
 	<-entered
+	ranB := make(chan struct{})
+	errB := make(chan error, 1)
+	go func() { errB <- d.InTx(ctx, insertName("b", ranB)) }()
+	<-ranB // b runs in the open transaction while a's sync is under way
 	release <- errors.New("input/output error")
 	if err := <-errA; !errors.Is(err, ErrSyncFailed) {
 		t.Fatalf("write whose sync failed: err = %v, want ErrSyncFailed", err)
 	}
+	if err := <-errB; !errors.Is(err, ErrSyncFailed) {
+		t.Errorf("write run during the failed sync: err = %v, want ErrSyncFailed", err)
+	}
+	var n int
+	if err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM names WHERE name = 'b'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the write run during the failed sync left %d rows (err %v), want it rolled back", n, err)
+	}
 	ran := make(chan struct{})
-	if err := d.InTx(ctx, insertName("b", ran)); !errors.Is(err, ErrSyncFailed) {
+	if err := d.InTx(ctx, insertName("c", ran)); !errors.Is(err, ErrSyncFailed) {
 		t.Errorf("write after a failed sync: err = %v, want ErrSyncFailed", err)
 	}
 	select {

@@ -35,17 +35,20 @@ type DB struct {
 	W    *sql.DB
 	R    *sql.DB
 	Path string
-	// wal is the path of the WAL file, which syncLoop fsyncs.
-	wal string
 
 	writes chan writeRequest
-	// committed carries committed batches from the commit loop to the
-	// sync loop, which answers their requests once they are durable.
-	committed chan []writeRequest
+	// outcomes carries each batch's answers from the commit loop to the
+	// sync loop, which delivers them once what they depend on is durable;
+	// unanswered counts those not yet delivered, and answered tells the
+	// writer that some were (see nextWhileSyncing).
+	outcomes   chan outcome
+	unanswered atomic.Int64
+	answered   chan struct{}
 	// syncWAL makes the commits so far durable; syncFailed is set once it
-	// has failed (see syncNow).
+	// has failed (see syncNow). walFile is the WAL it syncs.
 	syncWAL    func() error
 	syncFailed atomic.Pointer[error]
+	walFile    *os.File
 	closed     chan struct{}
 	done       chan struct{}
 	closeOnce  sync.Once
@@ -111,13 +114,21 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
+	// There by now: SQLite creates the WAL on switching to it.
+	walFile, err := os.Open(wal)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db: open WAL: %w", err)
+	}
 	r, err := openReaders(abs, nil)
 	if err != nil {
+		walFile.Close()
 		w.Close()
 		return nil, err
 	}
-	db := &DB{W: w, R: r, Path: abs, wal: wal, writes: make(chan writeRequest), closed: make(chan struct{}), done: make(chan struct{}),
-		committed: make(chan []writeRequest, maxSyncWait), syncWAL: func() error { return fsyncWAL(wal) }}
+	db := &DB{W: w, R: r, Path: abs, writes: make(chan writeRequest), closed: make(chan struct{}), done: make(chan struct{}),
+		outcomes: make(chan outcome, maxSyncWait), answered: make(chan struct{}, 1),
+		walFile: walFile, syncWAL: func() error { return syncOpenWAL(walFile, wal) }}
 	go db.commitLoop()
 	go db.syncLoop()
 	if err := db.migrate(ctx); err != nil {
@@ -146,11 +157,12 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 	}
 	db := &DB{R: r, Path: abs, closed: make(chan struct{}), done: make(chan struct{})}
 	close(db.done) // no commit loop to wait for
-	db.wal, err = walPath(ctx, r)
+	wal, err := walPath(ctx, r)
 	if err != nil {
 		r.Close()
 		return nil, err
 	}
+	db.syncWAL = func() error { return syncWALAt(wal) }
 	current, latest, err := db.Version(ctx)
 	if err == nil && current != latest {
 		err = fmt.Errorf("db: %s has schema version %d, this program %d: migrate it (or a copy of it) first", abs, current, latest)
@@ -228,7 +240,7 @@ func (db *DB) Close() error {
 		if err := db.W.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done); err != nil && errR == nil {
 			errR = err
 		}
-		db.closeErr = errors.Join(errR, db.W.Close())
+		db.closeErr = errors.Join(errR, db.W.Close(), db.walFile.Close())
 	})
 	return db.closeErr
 }

@@ -27,19 +27,24 @@ type CommitStats struct {
 	Commits      int64
 	Transactions int64
 	// CommitNanos is the writer's time in COMMIT, which writes the WAL;
-	// BusyNanos its time in whole batches, from BEGIN to COMMIT.
+	// BusyNanos its time in whole batches, from BEGIN to COMMIT, less the
+	// time it waited in an open transaction for writes while a sync was
+	// under way (see nextWhileSyncing).
 	CommitNanos int64
 	BusyNanos   int64
-	// Syncs is the number of fsyncs that made commits durable, SyncNanos
-	// the time they took (off the writer: see syncLoop).
+	// Syncs is the number of fsyncs of the WAL, SyncNanos the time they
+	// took, off the writer: those that made commits durable (see
+	// syncLoop), and those before a checkpoint signs the audit chain.
 	Syncs     int64
 	SyncNanos int64
 }
 
 // ObserveBatches has fn told, from the commit loop, how long each write
-// batch held the writer, from BEGIN to the end of its COMMIT. Every write
-// waits for the batch before its own: a long one shows in everyone's
-// response time, as the text indexes' batches once did.
+// batch kept the writer busy, from BEGIN to the end of its COMMIT, less
+// any wait for writes while a sync was under way (a write arriving then
+// runs at once). Every other write waits for the batch before its own: a
+// long one shows in everyone's response time, as the text indexes'
+// batches once did.
 func (db *DB) ObserveBatches(fn func(time.Duration)) { db.observeBatch.Store(&fn) }
 
 // Stats returns the commit loop's counters so far.
@@ -70,12 +75,12 @@ type writeRequest struct {
 //
 // Every durable commit costs an fsync, which bounds a single writer at a
 // few thousand commits a second. So transactions that queue up while a
-// commit is under way are run together in one SQLite transaction, each
-// inside its own SAVEPOINT, and committed with one fsync: each fn is still
-// atomic (its savepoint is rolled back if it fails) and durable when InTx
-// returns, and fns run one after another, as if serially. The fsync is
-// made by another goroutine (see syncLoop), so that the writer runs the
-// next transactions meanwhile.
+// batch runs or its fsync is under way are run together in one SQLite
+// transaction, each inside its own SAVEPOINT, and made durable with one
+// fsync: each fn is still atomic (its savepoint is rolled back if it
+// fails) and durable when InTx returns, and fns run one after another, as
+// if serially. The fsync is made by another goroutine (see walsync.go),
+// so that the writer runs the next transactions meanwhile.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if db.W == nil {
 		return ErrReadOnly

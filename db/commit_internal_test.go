@@ -16,8 +16,8 @@ func gateSyncs(t *testing.T, d *DB) (entered <-chan struct{}, release chan<- err
 	t.Helper()
 	in, out, over := make(chan struct{}, 16), make(chan error), make(chan struct{})
 	real := d.syncWAL
-	// Safe without a lock: no sync is under way once Open has returned,
-	// and the next starts only after a write this test queues later.
+	// Safe without a lock: the sync loop reads syncWAL only after taking
+	// a batch that this test queues later, through channels.
 	d.syncWAL = func() error {
 		in <- struct{}{}
 		select {

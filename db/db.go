@@ -45,7 +45,9 @@ type DB struct {
 	unanswered atomic.Int64
 	answered   chan struct{}
 	// syncWAL makes the commits so far durable; syncFailed is set once it
-	// has failed (see syncNow). walFile is the WAL it syncs.
+	// has failed (see syncNow), which holds syncMu. walFile is the WAL it
+	// syncs.
+	syncMu     sync.Mutex
 	syncWAL    func() error
 	syncFailed atomic.Pointer[error]
 	walFile    *os.File

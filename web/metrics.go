@@ -44,7 +44,7 @@ func newMetrics() *metrics {
 func (m *metrics) watchDB(d *db.DB) {
 	batches := prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "payoutdesk_db_write_batch_seconds",
-		Help:    "How long each batch of write transactions held the writer, COMMIT included; every write waits for the batch before its own.",
+		Help:    "How long each batch of write transactions kept the writer busy, COMMIT included (not the fsync, made beside it); a write waits for the batch running when it arrives.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 	})
 	d.ObserveBatches(func(t time.Duration) { batches.Observe(t.Seconds()) })

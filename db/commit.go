@@ -15,36 +15,23 @@ var ErrClosed = errors.New("db: closed")
 // maxBatch bounds how many transactions share one commit.
 const maxBatch = 256
 
-// maxSyncWait bounds the batches waiting for the sync loop; past it the
-// writer waits for it rather than run further ahead.
-const maxSyncWait = 64
-
 // CommitStats counts the work of the commit loop, for metrics and load
 // reports.
 type CommitStats struct {
-	// Commits is the number of SQLite commits, Transactions the number of
-	// InTx calls they carried.
+	// Commits is the number of SQLite commits (fsyncs), Transactions the
+	// number of InTx calls they carried.
 	Commits      int64
 	Transactions int64
-	// CommitNanos is the writer's time in COMMIT, which writes the WAL;
-	// BusyNanos its time in whole batches, from BEGIN to COMMIT, less the
-	// time it waited in an open transaction for writes while a sync was
-	// under way (see nextWhileSyncing).
+	// CommitNanos is the time spent in COMMIT; BusyNanos the time spent in
+	// whole batches, from BEGIN to COMMIT.
 	CommitNanos int64
 	BusyNanos   int64
-	// Syncs is the number of fsyncs of the WAL, SyncNanos the time they
-	// took, off the writer: those that made commits durable (see
-	// syncLoop), and those before a checkpoint signs the audit chain.
-	Syncs     int64
-	SyncNanos int64
 }
 
 // ObserveBatches has fn told, from the commit loop, how long each write
-// batch kept the writer busy, from BEGIN to the end of its COMMIT, less
-// any wait for writes while a sync was under way (a write arriving then
-// runs at once). Every other write waits for the batch before its own: a
-// long one shows in everyone's response time, as the text indexes'
-// batches once did.
+// batch held the writer, from BEGIN to the end of its COMMIT. Every write
+// waits for the batch before its own: a long one shows in everyone's
+// response time, as the text indexes' batches once did.
 func (db *DB) ObserveBatches(fn func(time.Duration)) { db.observeBatch.Store(&fn) }
 
 // Stats returns the commit loop's counters so far.
@@ -54,14 +41,11 @@ func (db *DB) Stats() CommitStats {
 		Transactions: db.stats.transactions.Load(),
 		CommitNanos:  db.stats.commitNanos.Load(),
 		BusyNanos:    db.stats.busyNanos.Load(),
-		Syncs:        db.stats.syncs.Load(),
-		SyncNanos:    db.stats.syncNanos.Load(),
 	}
 }
 
 type commitCounters struct {
 	commits, transactions, commitNanos, busyNanos atomic.Int64
-	syncs, syncNanos                              atomic.Int64
 }
 
 type writeRequest struct {
@@ -73,20 +57,15 @@ type writeRequest struct {
 // InTx runs fn in a write transaction on the writer and returns once its
 // changes are durably committed, or fn's error with nothing of fn written.
 //
-// Every durable commit costs an fsync, which bounds a single writer at a
-// few thousand commits a second. So transactions that queue up while a
-// batch runs or its fsync is under way are run together in one SQLite
-// transaction, each inside its own SAVEPOINT, and made durable with one
-// fsync: each fn is still atomic (its savepoint is rolled back if it
-// fails) and durable when InTx returns, and fns run one after another, as
-// if serially. The fsync is made by another goroutine (see walsync.go),
-// so that the writer runs the next transactions meanwhile.
+// With synchronous=FULL every commit costs an fsync, which bounds a single
+// writer at a few thousand commits a second. So transactions that queue up
+// while a commit is under way are run together in one SQLite transaction,
+// each inside its own SAVEPOINT, and committed with one fsync: each fn is
+// still atomic (its savepoint is rolled back if it fails) and durable when
+// InTx returns, and fns run one after another, as if serially.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if db.W == nil {
 		return ErrReadOnly
-	}
-	if err := db.syncFailed.Load(); err != nil {
-		return *err
 	}
 	req := writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
@@ -103,7 +82,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // commitLoop is the only goroutine that runs write transactions.
 func (db *DB) commitLoop() {
-	defer close(db.outcomes) // the sync loop ends once it has answered them all
+	defer close(db.done)
 	for {
 		var first writeRequest
 		select {
@@ -127,9 +106,8 @@ func (db *DB) commitLoop() {
 
 func (db *DB) runBatch(batch []writeRequest) {
 	start := time.Now()
-	var idle time.Duration // waiting in the open transaction for writes
 	defer func() {
-		d := time.Since(start) - idle
+		d := time.Since(start)
 		db.stats.busyNanos.Add(int64(d))
 		if fn := db.observeBatch.Load(); fn != nil {
 			(*fn)(d)
@@ -137,16 +115,12 @@ func (db *DB) runBatch(batch []writeRequest) {
 	}()
 	results := make([]error, len(batch))
 	finish := func(err error) {
-		for i := range batch {
+		for i, r := range batch {
 			if results[i] == nil {
 				results[i] = err
 			}
+			r.done <- results[i]
 		}
-		db.answer(batch, results, false)
-	}
-	if err := db.syncFailed.Load(); err != nil {
-		finish(*err)
-		return
 	}
 	// The transaction does not use any caller's context: one caller giving
 	// up must not roll back the others' work.
@@ -156,16 +130,7 @@ func (db *DB) runBatch(batch []writeRequest) {
 		return
 	}
 	ran := 0
-	for i := 0; ; i++ {
-		if i == len(batch) {
-			r, waited, ok := db.nextWhileSyncing(len(batch))
-			idle += waited
-			if !ok {
-				break
-			}
-			batch, results = append(batch, r), append(results, nil)
-		}
-		r := batch[i]
+	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err
 			continue
@@ -180,8 +145,8 @@ func (db *DB) runBatch(batch []writeRequest) {
 				if results[j] == nil {
 					results[j] = err
 				}
+				batch[j].done <- results[j]
 			}
-			db.answer(batch[:i+1], results[:i+1], false)
 			if rest := batch[i+1:]; len(rest) > 0 {
 				db.runBatch(rest)
 			}
@@ -192,13 +157,6 @@ func (db *DB) runBatch(batch []writeRequest) {
 			continue
 		}
 		ran++
-	}
-	if err := db.syncFailed.Load(); err != nil {
-		// An earlier commit was lost while this batch ran: nothing may be
-		// committed after it.
-		tx.Rollback()
-		finish(*err)
-		return
 	}
 	if ran == 0 {
 		tx.Rollback()
@@ -218,7 +176,7 @@ func (db *DB) runBatch(batch []writeRequest) {
 	}
 	db.stats.commits.Add(1)
 	db.stats.transactions.Add(int64(ran))
-	db.answer(batch, results, true)
+	finish(nil)
 }
 
 // errTxLost reports that SQLite rolled back a whole batch's transaction

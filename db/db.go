@@ -36,26 +36,12 @@ type DB struct {
 	R    *sql.DB
 	Path string
 
-	writes chan writeRequest
-	// outcomes carries each batch's answers from the commit loop to the
-	// sync loop, which delivers them once what they depend on is durable;
-	// unanswered counts those not yet delivered, and answered tells the
-	// writer that some were (see nextWhileSyncing).
-	outcomes   chan outcome
-	unanswered atomic.Int64
-	answered   chan struct{}
-	// syncWAL makes the commits so far durable; syncFailed is set once it
-	// has failed (see syncNow), which holds syncMu. walFile is the WAL it
-	// syncs.
-	syncMu     sync.Mutex
-	syncWAL    func() error
-	syncFailed atomic.Pointer[error]
-	walFile    *os.File
-	closed     chan struct{}
-	done       chan struct{}
-	closeOnce  sync.Once
-	closeErr   error
-	stats      commitCounters
+	writes    chan writeRequest
+	closed    chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+	stats     commitCounters
 	// observeBatch, when set, is told how long each write batch held the
 	// writer (see ObserveBatches).
 	observeBatch atomic.Pointer[func(time.Duration)]
@@ -82,14 +68,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("db: open %s: %w", abs, err)
 	}
 	f.Close()
-	// synchronous=NORMAL writes the WAL without an fsync at each commit:
-	// syncLoop makes each commit durable before any caller is answered,
-	// for a payout the provider already received must not vanish on power
-	// loss. SQLite still syncs around each checkpoint.
+	// synchronous=FULL: in WAL mode NORMAL can lose the last commits on power
+	// loss, and a payout the provider already received must not vanish.
 	w, err := open(dsn(abs, url.Values{
 		"_busy_timeout": {busyTimeoutParam},
 		"_journal_mode": {"WAL"},
-		"_synchronous":  {"NORMAL"},
+		"_synchronous":  {"FULL"},
 		"_foreign_keys": {"1"},
 		"_txlock":       {"immediate"},
 		"_time_format":  {"sqlite"},
@@ -111,28 +95,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db: open writer %s: %w", abs, err)
 	}
-	wal, err := walPath(ctx, w)
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
-	// There by now: SQLite creates the WAL on switching to it.
-	walFile, err := os.Open(wal)
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("db: open WAL: %w", err)
-	}
 	r, err := openReaders(abs, nil)
 	if err != nil {
-		walFile.Close()
 		w.Close()
 		return nil, err
 	}
-	db := &DB{W: w, R: r, Path: abs, writes: make(chan writeRequest), closed: make(chan struct{}), done: make(chan struct{}),
-		outcomes: make(chan outcome, maxSyncWait), answered: make(chan struct{}, 1),
-		walFile: walFile, syncWAL: func() error { return syncOpenWAL(walFile, wal) }}
+	db := &DB{W: w, R: r, Path: abs, writes: make(chan writeRequest), closed: make(chan struct{}), done: make(chan struct{})}
 	go db.commitLoop()
-	go db.syncLoop()
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -159,12 +128,6 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 	}
 	db := &DB{R: r, Path: abs, closed: make(chan struct{}), done: make(chan struct{})}
 	close(db.done) // no commit loop to wait for
-	wal, err := walPath(ctx, r)
-	if err != nil {
-		r.Close()
-		return nil, err
-	}
-	db.syncWAL = func() error { return syncWALAt(wal) }
 	current, latest, err := db.Version(ctx)
 	if err == nil && current != latest {
 		err = fmt.Errorf("db: %s has schema version %d, this program %d: migrate it (or a copy of it) first", abs, current, latest)
@@ -174,17 +137,6 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
-}
-
-// walPath returns the path of the WAL of the database c is connected to.
-// It is SQLite's own path of the database plus "-wal": SQLite resolves
-// symbolic links, so through a link the WAL is beside the link's target.
-func walPath(ctx context.Context, c *sql.DB) (string, error) {
-	var file string
-	if err := c.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&file); err != nil {
-		return "", fmt.Errorf("db: find the database file: %w", err)
-	}
-	return file + "-wal", nil
 }
 
 // openReaders opens the pool of query-only connections, one per CPU (at
@@ -242,7 +194,7 @@ func (db *DB) Close() error {
 		if err := db.W.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done); err != nil && errR == nil {
 			errR = err
 		}
-		db.closeErr = errors.Join(errR, db.W.Close(), db.walFile.Close())
+		db.closeErr = errors.Join(errR, db.W.Close())
 	})
 	return db.closeErr
 }

@@ -36,7 +36,7 @@ func TestOpenSetsPragmasAndMigrates(t *testing.T) {
 		want   string
 	}{
 		{"writer journal mode", false, "journal_mode", "wal"},
-		{"writer synchronous NORMAL, synced beside it", false, "synchronous", "1"},
+		{"writer synchronous FULL", false, "synchronous", "2"},
 		{"writer foreign keys", false, "foreign_keys", "1"},
 		{"writer busy timeout", false, "busy_timeout", "10000"},
 		{"writer savepoint journals in memory", false, "temp_store", "2"},

@@ -44,21 +44,17 @@ func newMetrics() *metrics {
 func (m *metrics) watchDB(d *db.DB) {
 	batches := prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "payoutdesk_db_write_batch_seconds",
-		Help:    "How long each batch of write transactions kept the writer busy, COMMIT included (not the fsync, made beside it); a write waits for the batch running when it arrives.",
+		Help:    "How long each batch of write transactions held the writer, COMMIT included; every write waits for the batch before its own.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 	})
 	d.ObserveBatches(func(t time.Duration) { batches.Observe(t.Seconds()) })
 	m.reg.MustRegister(batches,
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_commits_total", Help: "SQLite commits made."},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_commits_total", Help: "SQLite commits (fsyncs) made."},
 			func() float64 { return float64(d.Stats().Commits) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_transactions_total", Help: "Write transactions committed; several share a commit under load."},
 			func() float64 { return float64(d.Stats().Transactions) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_commit_seconds_total", Help: "Time the writer spent in COMMIT, writing the WAL."},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_commit_seconds_total", Help: "Time spent in COMMIT."},
 			func() float64 { return time.Duration(d.Stats().CommitNanos).Seconds() }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_syncs_total", Help: "fsyncs of the WAL that made commits durable; several commits share one under load."},
-			func() float64 { return float64(d.Stats().Syncs) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_sync_seconds_total", Help: "Time spent in those fsyncs, beside the writer."},
-			func() float64 { return time.Duration(d.Stats().SyncNanos).Seconds() }),
 	)
 }
 

@@ -166,12 +166,17 @@ func TestMapStatus(t *testing.T) {
 		{" Sent ", false, providers.StatusPaid},
 		{"failed", false, providers.StatusFailed},
 		{"pending", true, providers.StatusCancelled},
-		{"started", true, providers.StatusCancelled},
+		{"scheduled", true, providers.StatusCancelled},
+		// Deleted while under way, or in no listed status: a
+		// contradiction for a person to settle, never an unpaid end.
+		{"started", true, providers.StatusUnknown},
+		{"processing", true, providers.StatusUnknown},
 		{"sent", true, providers.StatusPaid},
 		{"failed", true, providers.StatusFailed},
 		{"approved", false, providers.StatusUnknown},
+		{"approved", true, providers.StatusUnknown},
 		{"", false, providers.StatusUnknown},
-		{"", true, providers.StatusCancelled},
+		{"", true, providers.StatusUnknown},
 	}
 	for _, tt := range tests {
 		if got := MapStatus(tt.raw, tt.deleted); got != tt.want {

@@ -125,6 +125,7 @@ var settings = []setting{
 	{env: "PAYOUTDESK_FEDAPAY_URL", def: "https://sandbox-api.fedapay.com/v1", usage: "FedaPay API base URL (ends in /v1)"},
 	{env: "PAYOUTDESK_FEDAPAY_SECRET_KEY", usage: "FedaPay secret key (sk_…); set it to go live"},
 	{env: "PAYOUTDESK_FEDAPAY_WEBHOOK_SECRET", usage: "FedaPay webhook signing secret (wh_…)"},
+	{env: "PAYOUTDESK_FEDAPAY_PHONE_FORMAT", def: "local", usage: "how the beneficiary's number is sent: local (no country code, as the API reference says), international (+229…, as FedaPay's guide shows) or as_typed — unconfirmed"},
 	{env: "PAYOUTDESK_FEDAPAY_ALLOW_CANCEL", def: "false", usage: "offer cancel through DELETE /payouts/{id} — semantics unconfirmed"},
 	{env: "PAYOUTDESK_FEDAPAY_LOOKUP_BY_REFERENCE", def: "false", usage: "look payouts up by merchant reference (GET /payouts/merchant/{ref}, seen only in community code) — unconfirmed"},
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"payoutdesk/providers"
+	"payoutdesk/providers/fedapay"
 	"payoutdesk/providers/sandbox/sandboxtest"
 	"payoutdesk/web"
 )
@@ -88,6 +89,7 @@ func TestLoadConfigProviders(t *testing.T) {
 		{"live without a base URL", map[string]string{"PAYOUTDESK_KIBRAMOA_API_KEY": "k", "PAYOUTDESK_KIBRAMOA_WEBHOOK_SECRET": "s"}, "PAYOUTDESK_BASE_URL", nil},
 		{"kibramoa without secret", map[string]string{"PAYOUTDESK_KIBRAMOA_API_KEY": "k"}, "PAYOUTDESK_KIBRAMOA_WEBHOOK_SECRET", nil},
 		{"kibramoa amount format", map[string]string{"PAYOUTDESK_KIBRAMOA_AMOUNT_FORMAT": "cents"}, "PAYOUTDESK_KIBRAMOA_AMOUNT_FORMAT", nil},
+		{"fedapay phone format", map[string]string{"PAYOUTDESK_FEDAPAY_PHONE_FORMAT": "e164"}, "PAYOUTDESK_FEDAPAY_PHONE_FORMAT", nil},
 		{"monime without space", map[string]string{"PAYOUTDESK_MONIME_TOKEN": "t", "PAYOUTDESK_MONIME_WEBHOOK_SECRET": "s"}, "PAYOUTDESK_MONIME_SPACE_ID", nil},
 		{"fedapay without secret", map[string]string{"PAYOUTDESK_FEDAPAY_SECRET_KEY": "sk"}, "PAYOUTDESK_FEDAPAY_WEBHOOK_SECRET", nil},
 		{"monime space without token", map[string]string{"PAYOUTDESK_MONIME_SPACE_ID": "spc-1"}, "PAYOUTDESK_MONIME_TOKEN is not", nil},
@@ -125,6 +127,20 @@ func TestLoadConfigProviders(t *testing.T) {
 				t.Errorf("AllSandbox() = %v with live providers %v", cfg.AllSandbox(), live)
 			}
 		})
+	}
+}
+
+// FedaPay's phone format is unconfirmed: it can be changed where the app
+// is deployed, and reaches the client.
+func TestFedaPayPhoneFormatIsASetting(t *testing.T) {
+	for env, want := range map[string]fedapay.PhoneFormat{"": fedapay.PhoneLocal, "international": fedapay.PhoneInternational, "as_typed": fedapay.PhoneAsTyped} {
+		cfg, _, err := loadConfig(nil, map[string]string{"PAYOUTDESK_FEDAPAY_PHONE_FORMAT": env})
+		if err != nil {
+			t.Fatalf("%q: %v", env, err)
+		}
+		if got := cfg.Providers.FedaPay.PhoneFormat; got != want {
+			t.Errorf("PAYOUTDESK_FEDAPAY_PHONE_FORMAT=%q: format %q, want %q", env, got, want)
+		}
 	}
 }
 

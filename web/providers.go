@@ -76,10 +76,15 @@ func loadProviderConfig(get func(env string) string) (ProviderConfig, error) {
 			WebhookSecret: get("PAYOUTDESK_MONIME_WEBHOOK_SECRET"), WebhookHeader: get("PAYOUTDESK_MONIME_WEBHOOK_HEADER"),
 			DefaultSourceAccount: get("PAYOUTDESK_MONIME_SOURCE_ACCOUNT")},
 		FedaPay: fedapay.Config{BaseURL: get("PAYOUTDESK_FEDAPAY_URL"), SecretKey: get("PAYOUTDESK_FEDAPAY_SECRET_KEY"),
-			WebhookSecret: get("PAYOUTDESK_FEDAPAY_WEBHOOK_SECRET")},
+			WebhookSecret: get("PAYOUTDESK_FEDAPAY_WEBHOOK_SECRET"), PhoneFormat: fedapay.PhoneFormat(get("PAYOUTDESK_FEDAPAY_PHONE_FORMAT"))},
 	}
 	if f := pc.Kibramoa.AmountFormat; f != kibramoa.AmountDecimal && f != kibramoa.AmountMinor {
 		return pc, fmt.Errorf("PAYOUTDESK_KIBRAMOA_AMOUNT_FORMAT: want decimal or minor, got %q", f)
+	}
+	switch f := pc.FedaPay.PhoneFormat; f {
+	case fedapay.PhoneLocal, fedapay.PhoneInternational, fedapay.PhoneAsTyped:
+	default:
+		return pc, fmt.Errorf("PAYOUTDESK_FEDAPAY_PHONE_FORMAT: want local, international or as_typed, got %q", f)
 	}
 	if pc.SmartGlocal.IdempotencyHeader == "none" {
 		pc.SmartGlocal.IdempotencyHeader = smartglocal.NoIdempotencyHeader

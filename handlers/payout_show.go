@@ -163,6 +163,12 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 		ErrorCode: p.ErrorCode, ErrorMessage: p.ErrorMessage, CashierURL: p.CashierURL, Provider: p.Provider, PayoutOption: p.PayoutOption, CreatedBy: p.CreatedByEmail,
 		CreatedAt: p.CreatedAt, NextCheckAt: p.NextCheckAt, AsOf: h.Now().UTC(),
 	}
+	if !mayUseCashier(me, p) {
+		page.CashierURL, page.Withheld = "", true
+		if p.PaymentID != "" && strings.Contains(p.CashierURL, p.PaymentID) {
+			page.PaymentID = "" // Kibramoa's session id: the link is built from it
+		}
+	}
 	if p.Status == db.StatusUnknown && db.RoleRank(me.Role) >= db.RoleRank(db.RoleManager) {
 		page.CanResolve = p.CreatedBy != me.ID
 		if !page.CanResolve {
@@ -203,7 +209,21 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 		return page, err
 	}
 	page.Timeline = timeline(events, xs)
+	if page.Withheld {
+		for i := range page.Timeline {
+			// Kibramoa's answer carries the cashier link.
+			page.Timeline[i].Request, page.Timeline[i].Response = "", ""
+		}
+	}
 	return page, nil
+}
+
+// mayUseCashier reports whether u may see and open p's cashier link, and
+// the provider requests and answers that carry it: whoever holds the link
+// chooses where the money goes. Its creator may, and managers, who step in
+// for an agent; not the other agents, who may read the payout.
+func mayUseCashier(u db.User, p db.Payout) bool {
+	return p.CreatedBy == u.ID || db.RoleRank(u.Role) >= db.RoleRank(db.RoleManager)
 }
 
 // timeline merges audit events and provider exchanges by time.
@@ -335,6 +355,12 @@ func (h *Payouts) LaunchCashier(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if me, _ := UserFrom(r.Context()); !mayUseCashier(me, p) {
+		if h.recordRefusal(w, r, p, "payout.cashier_refused", "Only the payout's creator or a manager may open its cashier.") {
+			Forbidden(w, r)
+		}
+		return
+	}
 	if p.CashierURL == "" || p.Status.Final() {
 		h.flash(w, r, p.ID, "warning", "This payout has no open cashier session.")
 		redirect(w, r, payoutPath(p.ID))
@@ -358,10 +384,11 @@ func (h *Payouts) Resolve(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if me, _ := UserFrom(r.Context()); p.Status == db.StatusUnknown && p.CreatedBy == me.ID {
+	if me, _ := UserFrom(r.Context()); p.CreatedBy == me.ID {
 		// As with approvals, a second person: settling an unknown payout
 		// as failed lets it be created again, which pays twice if the
-		// provider did pay it.
+		// provider did pay it. Whatever its status as read here: it may
+		// become unknown before the change is written.
 		if !h.recordRefusal(w, r, p, "payout.resolve_refused", resolveOwnMessage) {
 			return
 		}

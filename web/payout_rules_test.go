@@ -1202,3 +1202,70 @@ func TestRefreshStatusWithoutJavaScript(t *testing.T) {
 		t.Errorf("refreshing a payout never sent asked the provider %d times", len(xs))
 	}
 }
+
+// A manager's own payout is refused to them whatever its status as read:
+// it may become unknown between that read and the change.
+func TestNobodySettlesTheirOwnPayoutBeforeItIsUnknown(t *testing.T) {
+	ts := newTestServerWith(t, false)
+	p := ts.seedPayout() // queued
+	if _, err := ts.DB.W.Exec(`UPDATE payouts SET created_by = ? WHERE id = ?`, ts.Users[db.RoleManager].ID, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	r := ts.as(db.RoleManager).postForm("/payouts/"+strconv.FormatInt(p.ID, 10)+"/resolve", url.Values{"outcome": {"failed"}, "reason": {"I know what happened to my own payout."}})
+	wantStatus(t, r, http.StatusForbidden)
+	if got, _ := db.NewPayouts(ts.DB).Get(context.Background(), p.ID); got.Status != db.StatusQueued {
+		t.Errorf("the creator's resolve left the payout %s, want queued", got.Status)
+	}
+	if refused := ts.events("payout.resolve_refused"); len(refused) != 1 {
+		t.Errorf("%d refusals audited, want 1", len(refused))
+	}
+}
+
+// Whoever holds a Kibramoa cashier link chooses where the money goes:
+// another agent may read the payout, but neither sees the link (on the
+// card or in Kibramoa's answer) nor opens the cashier; a manager may.
+func TestCashierLinkIsForItsCreatorAndManagers(t *testing.T) {
+	ts := newTestServer(t)
+	creator := ts.as(db.RoleAgent)
+	id := creator.submit(providers.Kibramoa, creator.openForm(providers.Kibramoa), validForms(ts)[providers.Kibramoa])
+	p := ts.waitStatus(id, db.StatusAwaitingCustomer)
+	session := p.CashierURL[strings.LastIndex(p.CashierURL, "=")+1:]
+	path := "/payouts/" + strconv.FormatInt(id, 10)
+
+	if _, err := db.NewUsers(ts.DB).Create(context.Background(), "colleague@example.com", db.RoleAgent, testPassword,
+		db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "user.created"}); err != nil {
+		t.Fatal(err)
+	}
+	colleague := ts.client()
+	wantStatus(t, colleague.login("colleague@example.com", testPassword), http.StatusSeeOther)
+	page := colleague.get(path)
+	wantStatus(t, page, http.StatusOK)
+	if strings.Contains(page.Body, session) {
+		for b := page.Body; strings.Contains(b, session); {
+			i := strings.Index(b, session)
+			t.Errorf("another agent's page of the payout shows its cashier session: %s", b[max(0, i-150):i+50])
+			b = b[i+len(session):]
+		}
+	}
+	if page.doc(t).Find(`[data-testid="withheld"]`).Length() != 1 {
+		t.Error("another agent's page does not say what it withholds")
+	}
+	r := colleague.postForm(path+"/cashier", nil)
+	wantStatus(t, r, http.StatusForbidden)
+	if strings.Contains(r.Body, session) || r.Header.Get("Location") != "" {
+		t.Error("the refused cashier launch gave the link away")
+	}
+	if refused := ts.events("payout.cashier_refused"); len(refused) != 1 || refused[0].Actor.Email != "colleague@example.com" {
+		t.Errorf("refused launches audited as %+v, want one by the colleague", refused)
+	}
+
+	for _, c := range []*client{creator, ts.as(db.RoleManager)} {
+		page := c.get(path)
+		if !strings.Contains(page.Body, session) || page.doc(t).Find(`[data-testid="withheld"]`).Length() != 0 {
+			t.Error("the creator's or a manager's page lacks the cashier link, or says it is withheld")
+		}
+		r := c.postForm(path+"/cashier", nil)
+		wantStatus(t, r, http.StatusSeeOther)
+		wantLocation(t, r, p.CashierURL)
+	}
+}

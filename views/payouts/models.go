@@ -121,6 +121,9 @@ type ShowPage struct {
 	ErrorCode          string
 	ErrorMessage       string
 	CashierURL         string
+	// Withheld says the viewer may not see the cashier link, nor the
+	// provider requests and answers, which carry it: another agent's payout.
+	Withheld bool
 	// Provider names the provider, for links (ProviderTitle is for people).
 	Provider string
 	// PayoutOption is what the customer picked in Kibramoa's cashier.

@@ -82,11 +82,12 @@ func (h *Payouts) Show(w http.ResponseWriter, r *http.Request) {
 // by hand) stay out of the parts, so that polling never wipes what is
 // typed there; once the status has moved on and such a card must come or
 // go, the browser loads the payout's page afresh, with a GET: the page
-// polling may be the answer to a POST, which a reload would send again. The poll's "shown" names the status the page's
-// cards were drawn for. Likewise once a cashier address comes in: the page
-// was served with a policy that lets forms go to this site only, so its
-// "Open cashier" needs the page afresh. The cashier card, out of the polled
-// parts too, comes and goes with a reload.
+// polling may be the answer to a POST, which a reload would send again.
+// The poll's "shown" names the status the page's cards were drawn for.
+// Likewise once a cashier address comes in: the page was served with a
+// policy that lets forms go to this site only, so its "Open cashier" needs
+// the page afresh. The cashier card, out of the polled parts too, comes
+// and goes with a reload.
 func (h *Payouts) poll(w http.ResponseWriter, r *http.Request, page payoutsview.ShowPage) {
 	q := r.URL.Query()
 	shown := q.Get("shown")

@@ -1322,7 +1322,7 @@ func timeline(p ShowPage) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if p.Withheld {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 110, "<p class=\"muted\" data-testid=\"withheld\">Another agent's payout: its cashier link and the provider requests and answers are shown only to its creator and to managers.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 110, "<p class=\"muted\" data-testid=\"withheld\">Another agent's payout: the provider requests and answers, and any cashier link, are shown only to its creator and to managers.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

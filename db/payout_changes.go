@@ -78,6 +78,10 @@ type Change struct {
 	// webhook already moved on). Otherwise an event without a status
 	// change is not recorded.
 	Record bool
+	// FromProvider marks a change that records what a provider answered.
+	// It stands whoever asked for it, so it is written even if ev's user
+	// was disabled meanwhile; any other change by a user is refused then.
+	FromProvider bool
 }
 
 // IsZero reports whether c would write nothing: no field set (Only, a
@@ -166,6 +170,14 @@ func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change,
 	}
 	if len(ch.Only) > 0 && !slices.Contains(ch.Only, cur) {
 		return fmt.Errorf("db: change payout %d: %w: it is %s", id, ErrIllegalTransition, cur)
+	}
+	// Read in the transaction that writes: a request already under way
+	// when its user was disabled must not approve, settle or launch
+	// anything afterwards.
+	if !ch.FromProvider {
+		if err := actorActive(ctx, tx, ev.Actor); err != nil {
+			return fmt.Errorf("db: change payout %d: %w", id, err)
+		}
 	}
 	moving := ch.To != "" && ch.To != cur
 	if moving {

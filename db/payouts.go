@@ -256,6 +256,10 @@ func (s *Payouts) Create(ctx context.Context, np NewPayout, ev Event) (p Payout,
 		t := time.Now()
 		now := formatTime(t)
 		createdAt = t.UTC().Truncate(time.Microsecond) // as stored
+		// A form sent just before its agent was disabled creates nothing.
+		if err := actorActive(ctx, tx, ev.Actor); err != nil {
+			return err
+		}
 		// In the transaction: two payouts to one number submitted at once
 		// are counted one after the other.
 		if capKey != "" {

@@ -98,8 +98,8 @@ func TestChangeIsZeroSeesEveryField(t *testing.T) {
 	typ := reflect.TypeOf(db.Change{})
 	for i := range typ.NumField() {
 		f := typ.Field(i)
-		if f.Name == "Only" {
-			continue
+		if f.Name == "Only" || f.Name == "FromProvider" {
+			continue // conditions on a change, which write nothing by themselves
 		}
 		var c db.Change
 		v := reflect.ValueOf(&c).Elem().Field(i)
@@ -355,5 +355,72 @@ func TestRecipientCapConcurrent(t *testing.T) {
 	wg.Wait()
 	if made.Load() != 3 || refused.Load() != 17 {
 		t.Errorf("%d made and %d refused, want 3 and 17", made.Load(), refused.Load())
+	}
+}
+
+// A request already under way when its user is disabled changes no payout:
+// the account is read again in the transaction that would write, so a
+// disabled agent's form creates nothing and a disabled manager's decision
+// lands nowhere. What a provider answered is still recorded, whoever asked.
+func TestDisabledUserChangesNoPayout(t *testing.T) {
+	d := newTestDB(t)
+	ctx := context.Background()
+	store, users := db.NewPayouts(d), db.NewUsers(d)
+	p := newPayout(t, d) // by agent@example.com, user 1
+	system := db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "user.created"}
+	m, err := users.Create(ctx, "manager@example.com", db.RoleManager, "a long enough password", system)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent := db.Actor{Type: db.ActorUser, ID: "1", Role: db.RoleAgent}
+	manager := db.Actor{Type: db.ActorUser, ID: strconv.FormatInt(m.ID, 10), Role: db.RoleManager}
+	for _, u := range []int64{1, m.ID} {
+		if err := users.Disable(ctx, u, db.Event{Actor: db.Actor{Type: db.ActorCLI, ID: "test"}, Action: "user.disabled"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() (n [3]int) {
+		t.Helper()
+		for i, q := range []string{`SELECT count(*) FROM payouts`, `SELECT count(*) FROM audit_events`, `SELECT count(*) FROM outbox`} {
+			if err := d.R.QueryRowContext(ctx, q).Scan(&n[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return n
+	}
+	before := count()
+
+	_, created, err := store.Create(ctx, db.NewPayout{
+		Provider: "monime", Status: db.StatusQueued, AmountMinor: 1000, Currency: "SLE", IdempotencyKey: "K2", Reference: "PD-K2",
+		Fields: map[string]string{"amount": "10.00"}, BeneficiaryName: "x", BeneficiaryAccount: "•••• 3456", CreatedBy: 1,
+	}, db.Event{Actor: agent, Action: "payout.created"})
+	if !errors.Is(err, db.ErrActorDisabled) || created {
+		t.Errorf("a disabled agent's payout: created %v, err %v; want ErrActorDisabled", created, err)
+	}
+	for name, ch := range map[string]db.Change{
+		"a withdrawal":       {To: db.StatusCancelled, Only: []db.Status{db.StatusQueued}, Dequeue: true},
+		"a recorded refusal": {Record: true},
+	} {
+		if err := store.Change(ctx, p.ID, ch, db.Event{Actor: manager, Action: "payout.test"}); !errors.Is(err, db.ErrActorDisabled) {
+			t.Errorf("%s by a disabled manager: %v, want ErrActorDisabled", name, err)
+		}
+	}
+	if after := count(); after != before {
+		t.Errorf("payouts, audit events, outbox rows went from %v to %v: a disabled user's requests wrote", before, after)
+	}
+	if got, _ := store.Get(ctx, p.ID); got.Status != db.StatusQueued {
+		t.Errorf("the payout is %s, want still queued", got.Status)
+	}
+
+	// The provider's answer to a "Refresh status" the agent asked for
+	// before being disabled is kept, with its event.
+	for _, to := range []db.Status{db.StatusSubmitting, db.StatusProcessing} {
+		ch := db.Change{To: to, ProviderID: "prov-1", FromProvider: true}
+		if err := store.Change(ctx, p.ID, ch, db.Event{Actor: agent, Action: "payout.status_changed"}); err != nil {
+			t.Fatalf("the provider's answer, asked for by a disabled agent: %v", err)
+		}
+	}
+	if got, _ := store.Get(ctx, p.ID); got.Status != db.StatusProcessing || got.ProviderID != "prov-1" {
+		t.Errorf("after the provider's answer the payout is %s with id %q, want processing with prov-1", got.Status, got.ProviderID)
 	}
 }

@@ -141,6 +141,10 @@ func (s *Users) Create(ctx context.Context, email, role, password string, ev Eve
 	}
 	u := User{Email: NormalizeEmail(email), Role: role, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		// Hashing took a while: the admin may have been disabled meanwhile.
+		if err := actorActive(ctx, tx, ev.Actor); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, role, password_hash, created_at) VALUES (?, ?, ?, ?)`,
 			u.Email, u.Role, hash, formatTime(u.CreatedAt))
 		if err != nil {

@@ -228,6 +228,15 @@ func TestDisableKeepsAnAdmin(t *testing.T) {
 	if err := users.Disable(ctx, a.ID, by(b)); !errors.Is(err, db.ErrActorDisabled) {
 		t.Fatalf("a disabled admin disabling another: %v, want ErrActorDisabled", err)
 	}
+	// Nor does B's creation of an account, sent before B was disabled.
+	created := by(b)
+	created.Action = "user.created"
+	if _, err := users.Create(ctx, "c@example.com", db.RoleAdmin, "a long enough password", created); !errors.Is(err, db.ErrActorDisabled) {
+		t.Fatalf("a disabled admin creating an account: %v, want ErrActorDisabled", err)
+	}
+	if _, err := users.ByEmail(ctx, "c@example.com"); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("the account a disabled admin created: %v, want ErrNotFound", err)
+	}
 	// A is now the last active admin.
 	if err := users.Disable(ctx, a.ID, db.Event{Actor: db.Actor{Type: db.ActorCLI}, Action: "user.disabled"}); !errors.Is(err, db.ErrLastAdmin) {
 		t.Fatalf("disabling the last active admin: %v, want ErrLastAdmin", err)

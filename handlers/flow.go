@@ -352,6 +352,9 @@ func (f *Flow) RetryLost(ctx context.Context) int {
 // record applies a change worked out from a provider's answer; account
 // numbers are masked once the payout is final. Its error is logged.
 func (f *Flow) record(ctx context.Context, p db.Payout, ch db.Change, ev db.Event) error {
+	// A provider's answer is recorded even if the person whose "Refresh
+	// status" asked for it was disabled meanwhile.
+	ch.FromProvider = true
 	if ch.Fields == nil {
 		ch.Fields = f.finalFields(p, ch.To)
 	}

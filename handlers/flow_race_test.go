@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -82,10 +83,25 @@ func submittedPayout(t *testing.T, d *db.DB, p db.Payout, status db.Status, prov
 	return p
 }
 
+// settlingManager returns the manager who settles payouts by hand, as an
+// audit actor: an active account, as a change by a person requires.
+func settlingManager(t *testing.T, d *db.DB) db.Actor {
+	users := db.NewUsers(d)
+	u, err := users.ByEmail(context.Background(), "manager@example.com")
+	if errors.Is(err, db.ErrNotFound) {
+		u, err = users.Create(context.Background(), "manager@example.com", db.RoleManager, "a long enough password",
+			db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "user.created"})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db.Actor{Type: db.ActorUser, ID: strconv.FormatInt(u.ID, 10), Email: u.Email, Role: u.Role}
+}
+
 // settleFailed is a manager settling an unknown payout as failed.
-func settleFailed(t *testing.T, store *db.Payouts, id int64) {
-	ev := db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "9"}, Action: "payout.resolved", Reason: "the provider's support found nothing"}
-	if err := store.Change(context.Background(), id, db.Change{Only: []db.Status{db.StatusUnknown}, To: db.StatusFailed,
+func settleFailed(t *testing.T, d *db.DB, id int64) {
+	ev := db.Event{Actor: settlingManager(t, d), Action: "payout.resolved", Reason: "the provider's support found nothing"}
+	if err := db.NewPayouts(d).Change(context.Background(), id, db.Change{Only: []db.Status{db.StatusUnknown}, To: db.StatusFailed,
 		ErrorMessage: "Settled as failed by hand: the provider's support found nothing"}, ev); err != nil {
 		t.Error(err)
 	}
@@ -127,7 +143,7 @@ func TestReconcileSkipsAPayoutSettledWhileWaiting(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() { f.ReconcileDue(context.Background()) })
 	<-inA
-	settleFailed(t, store, b.ID)
+	settleFailed(t, d, b.ID)
 	close(releaseA)
 	wg.Wait()
 	if n := bSent.Load(); n != 0 {
@@ -150,7 +166,7 @@ func TestReplayAnsweredAfterSettlingIsContradiction(t *testing.T) {
 	p := unknownPayout(t, d, sending())
 	rail := &steeredRail{caps: providers.Capabilities{IdempotencyHeader: true, StatusLookup: true}}
 	rail.submit = func(providers.Payout) (providers.Result, error) {
-		settleFailed(t, store, p.ID) // the manager's click lands during the call
+		settleFailed(t, d, p.ID) // the manager's click lands during the call
 		return providers.Result{Status: providers.StatusProcessing, ProviderID: "prov-1", RawStatus: "pending"}, nil
 	}
 	f.Rails.Add(rail, providers.ModeLive)
@@ -178,7 +194,7 @@ func TestHintLookupAfterSettlingIsContradiction(t *testing.T) {
 	}
 	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true}}
 	rail.lookup = func() (providers.Result, error) {
-		settleFailed(t, store, p.ID)
+		settleFailed(t, d, p.ID)
 		return providers.Result{Status: providers.StatusPaid, RawStatus: "sent", ProviderID: "prov-1", Reference: p.Reference}, nil
 	}
 	f.Rails.Add(rail, providers.ModeLive)
@@ -298,9 +314,9 @@ func TestOneCheckOfAPayoutAtATime(t *testing.T) {
 
 // settlePaid is a manager settling an unknown payout as paid, as Resolve
 // records it.
-func settlePaid(t *testing.T, store *db.Payouts, id int64) {
-	ev := db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "9"}, Action: "payout.resolved", Reason: "the provider's support says it was paid"}
-	if err := store.Change(context.Background(), id, db.Change{Only: []db.Status{db.StatusUnknown}, To: db.StatusPaid,
+func settlePaid(t *testing.T, d *db.DB, id int64) {
+	ev := db.Event{Actor: settlingManager(t, d), Action: "payout.resolved", Reason: "the provider's support says it was paid"}
+	if err := db.NewPayouts(d).Change(context.Background(), id, db.Change{Only: []db.Status{db.StatusUnknown}, To: db.StatusPaid,
 		ErrorCode: db.SettledPaidByHand}, ev); err != nil {
 		t.Error(err)
 	}
@@ -328,7 +344,7 @@ func TestFailedAfterSettledPaidIsContradiction(t *testing.T) {
 	}
 
 	hooked := unknownPayout(t, d, sending())
-	settlePaid(t, store, hooked.ID)
+	settlePaid(t, d, hooked.ID)
 	u := providers.Update{EventID: "evt-failed", Reference: hooked.Reference, ProviderID: "prov-9", Status: providers.StatusFailed, RawStatus: "failed"}
 	ev := db.Event{Actor: db.Actor{Type: db.ActorProvider, ID: "fedapay"}, Action: "webhook.received"}
 	if err := f.ApplyWebhook(t.Context(), providers.FedaPay, u, ev); err != nil {
@@ -338,7 +354,7 @@ func TestFailedAfterSettledPaidIsContradiction(t *testing.T) {
 
 	asked := unknownPayout(t, d, sending())
 	rail.lookup = func() (providers.Result, error) {
-		settlePaid(t, store, asked.ID) // the manager's click lands during the call
+		settlePaid(t, d, asked.ID) // the manager's click lands during the call
 		return providers.Result{Status: providers.StatusFailed, RawStatus: "failed"}, nil
 	}
 	f.Reconcile(t.Context(), asked, systemEvent("payout.status_changed"))

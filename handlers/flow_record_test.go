@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -228,5 +230,40 @@ func TestConfirmedPayoutIgnoresALaggingConfirmStep(t *testing.T) {
 	}
 	if wait := got.NextCheckAt.Sub(before); wait < f.CheckEvery {
 		t.Errorf("asked again after %v, want the usual pause of at least %v", wait, f.CheckEvery)
+	}
+}
+
+// The provider's answer to a "Refresh status" is recorded even if the
+// agent who asked was disabled during the call: it is the provider's word,
+// not the agent's decision. The agent's own changes are refused then, and
+// the page says why instead of showing a server error.
+func TestRefreshAnswerOutlivesItsAsker(t *testing.T) {
+	f, d, sending := flowOnDB(t)
+	store := db.NewPayouts(d)
+	f.SendTimeout = 5 * time.Second
+	p := submittedPayout(t, d, sending(), db.StatusProcessing, "prov-1")
+	asker := db.Actor{Type: db.ActorUser, ID: strconv.FormatInt(p.CreatedBy, 10), Role: db.RoleAgent}
+	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true}}
+	rail.lookup = func() (providers.Result, error) {
+		// Disabled while the provider is being asked.
+		if err := db.NewUsers(d).Disable(t.Context(), p.CreatedBy, db.Event{Actor: db.Actor{Type: db.ActorCLI, ID: "test"}, Action: "user.disabled"}); err != nil {
+			t.Error(err)
+		}
+		return providers.Result{Status: providers.StatusPaid, RawStatus: "sent", ProviderID: "prov-1"}, nil
+	}
+	f.Rails.Add(rail, providers.ModeLive)
+	f.ReconcileNow(t.Context(), p, db.Event{Actor: asker, Action: "payout.status_changed"})
+	if got, _ := store.Get(t.Context(), p.ID); got.Status != db.StatusPaid {
+		t.Errorf("after the refresh the payout is %s, want paid as the provider answered", got.Status)
+	}
+
+	err := store.Change(t.Context(), p.ID, db.Change{Record: true}, db.Event{Actor: asker, Action: "payout.cashier_launched"})
+	if !errors.Is(err, db.ErrActorDisabled) {
+		t.Fatalf("a change by the disabled agent: %v, want ErrActorDisabled", err)
+	}
+	w := httptest.NewRecorder()
+	serverError(w, httptest.NewRequest(http.MethodPost, "/payouts/1/cashier", nil), slog.New(slog.DiscardHandler), err)
+	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "your account is disabled") {
+		t.Errorf("the refused change answers %d %q, want 403 saying the account is disabled", w.Code, w.Body.String())
 	}
 }

@@ -2,12 +2,14 @@ package handlers
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/a-h/templ"
 
+	"payoutdesk/db"
 	errorsview "payoutdesk/views/errors"
 )
 
@@ -34,6 +36,13 @@ func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int
 // serverError logs err with the request's method, path and id, and renders
 // a generic 500 page that reveals nothing of it.
 func serverError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if errors.Is(err, db.ErrActorDisabled) {
+		// Not the server's fault: the account was disabled while this
+		// request was under way, and its change was refused.
+		errorPage(w, r, http.StatusForbidden, "Refused: your account is disabled",
+			"Your account was disabled while this was being done, so nothing was changed. Ask an administrator if this is a mistake.")
+		return
+	}
 	ri := RequestInfoFrom(r.Context())
 	log.ErrorContext(r.Context(), "server error", slog.Any("error", err),
 		slog.Group("request", "method", r.Method, "path", r.URL.Path, "id", ri.ID))

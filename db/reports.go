@@ -29,13 +29,18 @@ type Backlog struct {
 	PendingApproval int64
 	Unknown         int64
 	// Own, from BacklogFor, is how many of PendingApproval the user
-	// created: another manager must approve those.
-	Own int64
+	// created: another manager must approve those. UnknownOwn is how many
+	// of Unknown they created: another manager must settle those.
+	Own, UnknownOwn int64
 }
 
 // Others is how many payouts wait for the user's approval: those waiting
 // for approval that the user did not create.
 func (b Backlog) Others() int64 { return b.PendingApproval - b.Own }
+
+// UnknownOthers is how many unknown outcomes the user may settle: those of
+// payouts they did not create.
+func (b Backlog) UnknownOthers() int64 { return b.Unknown - b.UnknownOwn }
 
 // FailureReason is one reason providers gave for failed payouts, with how
 // many payouts failed with it.
@@ -93,8 +98,8 @@ func (r *Reports) Backlog(ctx context.Context) (Backlog, error) {
 	return r.BacklogFor(ctx, 0) // ids start at 1: nobody's own
 }
 
-// BacklogFor is Backlog with how many of the payouts waiting for approval
-// user created.
+// BacklogFor is Backlog with how many of the payouts waiting for approval,
+// and of those with an unknown outcome, user created.
 func (r *Reports) BacklogFor(ctx context.Context, user int64) (Backlog, error) {
 	var b Backlog
 	rows, err := r.db.R.QueryContext(ctx, backlogSQL, user, StatusPendingApproval, StatusUnknown)
@@ -112,7 +117,7 @@ func (r *Reports) BacklogFor(ctx context.Context, user int64) (Backlog, error) {
 		case StatusPendingApproval:
 			b.PendingApproval, b.Own = n, own
 		case StatusUnknown:
-			b.Unknown = n
+			b.Unknown, b.UnknownOwn = n, own
 		}
 	}
 	if err := rows.Err(); err != nil {

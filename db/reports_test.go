@@ -105,14 +105,15 @@ func TestReportsBacklog(t *testing.T) {
 	if want := (Backlog{PendingApproval: 3, Unknown: 1}); got != want {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
-	// The seeded agent (user 1) made all three; another user none.
-	for user, own := range map[int64]int64{1: 3, 2: 0} {
+	// The seeded agent (user 1) made all four; another user none.
+	for user, own := range map[int64]struct{ approvals, unknown int64 }{1: {3, 1}, 2: {0, 0}} {
 		got, err := NewReports(d).BacklogFor(context.Background(), user)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := (Backlog{PendingApproval: 3, Unknown: 1, Own: own}); got != want || got.Others() != 3-own {
-			t.Errorf("user %d: got %+v (others %d), want %+v", user, got, got.Others(), want)
+		want := Backlog{PendingApproval: 3, Unknown: 1, Own: own.approvals, UnknownOwn: own.unknown}
+		if got != want || got.Others() != 3-own.approvals || got.UnknownOthers() != 1-own.unknown {
+			t.Errorf("user %d: got %+v (others %d, unknown others %d), want %+v", user, got, got.Others(), got.UnknownOthers(), want)
 		}
 	}
 }

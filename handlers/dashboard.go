@@ -132,7 +132,7 @@ func (h *Dashboard) Show(w http.ResponseWriter, r *http.Request) {
 			serverError(w, r, h.Log, err)
 			return
 		}
-		p.Managers = &dashboard.Backlog{Approvals: b.Others(), Own: b.Own, Unknown: b.Unknown,
+		p.Managers = &dashboard.Backlog{Approvals: b.Others(), Own: b.Own, Unknown: b.UnknownOthers(), UnknownOwn: b.UnknownOwn,
 			Contradicted: contradicted, ContradictedURL: contradictedEventsURL(since)}
 	}
 	for _, e := range events {

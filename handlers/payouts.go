@@ -407,12 +407,13 @@ func (h *Payouts) renderList(w http.ResponseWriter, r *http.Request, page payout
 	}
 	more := len(list) > size
 	list = list[:min(len(list), size)]
+	me, _ := UserFrom(r.Context())
 	for _, p := range list {
 		page.Rows = append(page.Rows, payoutsview.Row{
 			ID: p.ID, CreatedAt: p.CreatedAt, Provider: providers.Name(p.Provider).Title(),
 			Sandbox: sandboxed(h.Rails, providers.Name(p.Provider)), Amount: amountOf(p).String(), Beneficiary: p.BeneficiaryName,
 			Account: p.BeneficiaryAccount, Status: string(p.Status), StatusLabel: p.Status.Label(), Reference: p.Reference,
-			CreatedBy: p.CreatedByEmail, Problem: p.ErrorMessage, NextCheckAt: p.NextCheckAt,
+			CreatedBy: p.CreatedByEmail, Problem: p.ErrorMessage, NextCheckAt: p.NextCheckAt, Yours: p.CreatedBy == me.ID,
 		})
 	}
 	// A number searched for is most often a payout's: when that payout is

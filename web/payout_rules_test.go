@@ -848,6 +848,21 @@ func TestNobodySettlesTheirOwnUnknownPayout(t *testing.T) {
 		t.Errorf("refusals audited as %+v, want two failures by the manager", refused)
 	}
 	admin := ts.as(db.RoleAdmin)
+	// The queue and the dashboard tell the creator it is another's to
+	// settle, and count it apart from those they may settle.
+	row := `[data-testid="payout-` + strconv.FormatInt(p.ID, 10) + `"]`
+	if manager.get("/payouts/unknown").doc(t).Find(row+` [data-testid="queue-yours"]`).Length() != 1 ||
+		admin.get("/payouts/unknown").doc(t).Find(row+` [data-testid="queue-yours"]`).Length() != 0 {
+		t.Error("the queue does not mark the payout as the creator's own, for the creator only")
+	}
+	mdoc := manager.get("/").doc(t)
+	if got := strings.TrimSpace(mdoc.Find(`[data-testid="managers-unknown-own"]`).Text()); got != "1 payout of yours has an unknown outcome, to be settled by another manager" ||
+		mdoc.Find(`[data-testid="managers-unknown"]`).Length() != 0 {
+		t.Errorf("the creator's dashboard says %q of their own, or offers it to settle", got)
+	}
+	if got := strings.TrimSpace(admin.get("/").doc(t).Find(`[data-testid="managers-unknown"]`).Text()); got != "1 payout has an unknown outcome" {
+		t.Errorf("another manager's dashboard says %q of unknown outcomes", got)
+	}
 	wantStatus(t, admin.postForm(path+"/resolve", url.Values{"outcome": {"failed"}, "reason": {"Monime support confirmed it never left."}}), http.StatusSeeOther)
 	if got, _ := db.NewPayouts(ts.DB).Get(context.Background(), p.ID); got.Status != db.StatusFailed {
 		t.Errorf("settled by an admin: %s, want failed", got.Status)

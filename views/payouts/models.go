@@ -59,6 +59,9 @@ type Row struct {
 	// why the outcome is unknown, and when the provider is asked next.
 	Problem     string
 	NextCheckAt time.Time
+	// Yours marks, on the queue, a payout the viewer created: another
+	// manager settles it.
+	Yours bool
 }
 
 // Option is a choice in a filter.

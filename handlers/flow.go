@@ -389,6 +389,7 @@ func (f *Flow) recordLate(ctx context.Context, p db.Payout, ch db.Change, ev db.
 	if cur.ProviderID != "" {
 		older.ProviderID = "" // never overwrite an id we already hold
 	}
+	older.FromProvider = true // whoever asked
 	name := providers.Name(p.Provider)
 	held := ch.To == db.StatusPaid || (ch.To.InFlight() && ch.To != db.StatusUnknown)
 	var code, msg string

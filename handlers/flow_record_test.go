@@ -267,3 +267,33 @@ func TestRefreshAnswerOutlivesItsAsker(t *testing.T) {
 		t.Errorf("the refused change answers %d %q, want 403 saying the account is disabled", w.Code, w.Body.String())
 	}
 }
+
+// A Refresh whose answer comes after the payout moved on (a webhook said
+// paid during the call) keeps what the provider answered, as a late
+// answer, even though the agent who asked was disabled meanwhile.
+func TestLateAnswerOutlivesItsAsker(t *testing.T) {
+	f, d, sending := flowOnDB(t)
+	store := db.NewPayouts(d)
+	f.SendTimeout = 5 * time.Second
+	p := submittedPayout(t, d, sending(), db.StatusProcessing, "prov-1")
+	asker := db.Actor{Type: db.ActorUser, ID: strconv.FormatInt(p.CreatedBy, 10), Role: db.RoleAgent}
+	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true}}
+	rail.lookup = func() (providers.Result, error) {
+		paid := db.Event{Actor: db.Actor{Type: db.ActorProvider, ID: "fedapay"}, Action: "payout.status_changed"}
+		if err := store.Change(t.Context(), p.ID, db.Change{To: db.StatusPaid}, paid); err != nil {
+			t.Error(err)
+		}
+		if err := db.NewUsers(d).Disable(t.Context(), p.CreatedBy, db.Event{Actor: db.Actor{Type: db.ActorCLI, ID: "test"}, Action: "user.disabled"}); err != nil {
+			t.Error(err)
+		}
+		return providers.Result{Status: providers.StatusFailed, RawStatus: "failed", ProviderID: "prov-1",
+			Exchanges: []providers.Exchange{{Op: "lookup", Method: "GET", URL: "https://provider.example/payouts/prov-1", Status: 200}}}, nil
+	}
+	f.Rails.Add(rail, providers.ModeLive)
+	f.ReconcileNow(t.Context(), p, db.Event{Actor: asker, Action: "payout.status_changed"})
+	got, _ := store.Get(t.Context(), p.ID)
+	xs, err := store.Exchanges(t.Context(), p.ID)
+	if err != nil || len(xs) != 1 || got.Status != db.StatusPaid {
+		t.Errorf("the payout is %s with %d exchanges (%v), want paid with the late lookup kept", got.Status, len(xs), err)
+	}
+}

@@ -38,7 +38,10 @@ func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int
 func serverError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	if errors.Is(err, db.ErrActorDisabled) {
 		// Not the server's fault: the account was disabled while this
-		// request was under way, and its change was refused.
+		// request was under way, and its change was refused, its audit
+		// event with it; the log keeps the attempt.
+		log.WarnContext(r.Context(), "change by a disabled account refused", slog.Any("error", err),
+			slog.Group("request", "method", r.Method, "path", r.URL.Path, "id", RequestInfoFrom(r.Context()).ID))
 		errorPage(w, r, http.StatusForbidden, "Refused: your account is disabled",
 			"Your account was disabled while this was being done, so nothing was changed. Ask an administrator if this is a mistake.")
 		return

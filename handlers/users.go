@@ -122,9 +122,7 @@ func (h *Users) Disable(w http.ResponseWriter, r *http.Request) {
 		h.flashBack(w, r, "warning", "That user does not exist or is already disabled.")
 	case errors.Is(err, db.ErrLastAdmin):
 		h.flashBack(w, r, "error", "That is the last active admin: add another admin before disabling this one.")
-	case errors.Is(err, db.ErrActorDisabled):
-		Forbidden(w, r)
-	case err != nil:
+	case err != nil: // a disabled admin's change too: see serverError
 		serverError(w, r, h.Log, err)
 	default:
 		h.flashBack(w, r, "success", u.Email+" is disabled. Their sessions have ended.")
@@ -172,10 +170,7 @@ func (h *Users) ResetPassword(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, db.ErrChanged):
 		h.flashBack(w, r, "warning", u.Email+" changed since the page was shown (a second click, or another admin's change): nothing was done. Check the list and try again.")
 		return
-	case errors.Is(err, db.ErrActorDisabled):
-		Forbidden(w, r)
-		return
-	case err != nil:
+	case err != nil: // a disabled admin's reset too: see serverError
 		serverError(w, r, h.Log, err)
 		return
 	}

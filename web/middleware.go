@@ -228,7 +228,7 @@ func (s *Server) managerCounts(ctx context.Context, user int64) map[string]int {
 		s.log.WarnContext(ctx, "navigation counts", slog.Any("error", err))
 		return nil
 	}
-	return map[string]int{"/approvals": int(b.Others()), "/payouts/unknown": int(b.Unknown)}
+	return map[string]int{"/approvals": int(b.Others()), "/payouts/unknown": int(b.UnknownOthers())}
 }
 
 // requireRole lets through signed-in users whose role ranks at least min;

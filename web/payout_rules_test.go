@@ -860,8 +860,15 @@ func TestNobodySettlesTheirOwnUnknownPayout(t *testing.T) {
 		mdoc.Find(`[data-testid="managers-unknown"]`).Length() != 0 {
 		t.Errorf("the creator's dashboard says %q of their own, or offers it to settle", got)
 	}
-	if got := strings.TrimSpace(admin.get("/").doc(t).Find(`[data-testid="managers-unknown"]`).Text()); got != "1 payout has an unknown outcome" {
+	if got := mdoc.Find(`[data-testid="count/payouts/unknown"]`).Text(); got != "" {
+		t.Errorf("the creator's menu counts %q unknown outcomes to settle, want none", got)
+	}
+	adoc := admin.get("/").doc(t)
+	if got := strings.TrimSpace(adoc.Find(`[data-testid="managers-unknown"]`).Text()); got != "1 payout has an unknown outcome" {
 		t.Errorf("another manager's dashboard says %q of unknown outcomes", got)
+	}
+	if got := adoc.Find(`[data-testid="count/payouts/unknown"]`).Text(); got != "1" {
+		t.Errorf("another manager's menu counts %q unknown outcomes, want 1", got)
 	}
 	wantStatus(t, admin.postForm(path+"/resolve", url.Values{"outcome": {"failed"}, "reason": {"Monime support confirmed it never left."}}), http.StatusSeeOther)
 	if got, _ := db.NewPayouts(ts.DB).Get(context.Background(), p.ID); got.Status != db.StatusFailed {

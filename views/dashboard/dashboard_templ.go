@@ -383,7 +383,7 @@ func managers(b Backlog) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if b.Approvals == 0 && b.Unknown == 0 && b.UnknownOwn == 0 && b.Contradicted == 0 {
+		if b.Approvals == 0 && b.Own == 0 && b.Unknown == 0 && b.UnknownOwn == 0 && b.Contradicted == 0 {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<p class=\"empty\">Nothing: no payout waits for your approval, and none has an unknown outcome.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

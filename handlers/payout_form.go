@@ -141,6 +141,9 @@ func checkField(fl providers.Field, v string) string {
 	case providers.FieldIP:
 		tags = append(tags, "ip")
 	}
+	if fl.Validate != "" {
+		tags = append(tags, fl.Validate)
+	}
 	for _, tag := range tags {
 		if msg := varError(fl.Label, v, tag); msg != "" {
 			return msg + "."

@@ -31,9 +31,10 @@ func newValidator() (*validator.Validate, ut.Translator) {
 	// Tags without an English default message, or with one written for
 	// programmers ("must be one of [agent manager admin]").
 	extra := map[string]string{
-		"http_url": "{0} must be a web address starting with http:// or https://",
-		"oneof":    "{0} must be one of: {1}",
-		"email":    "{0} must be an email address, such as name@example.com",
+		"http_url":         "{0} must be a web address starting with http:// or https://",
+		"oneof":            "{0} must be one of: {1}",
+		"email":            "{0} must be an email address, such as name@example.com",
+		"iso3166_1_alpha3": "{0} must be the three-letter ISO 3166 code of a country, such as BEL or USA",
 	}
 	for tag, text := range extra {
 		err := v.RegisterTranslation(tag, t,

@@ -56,7 +56,10 @@ type Field struct {
 	// PatternMessage what the agent is told when it does not.
 	Pattern        string
 	PatternMessage string
-	Default        string
+	// Validate is a further go-playground/validator tag the value must
+	// pass, for rules with well-kept data behind them (ISO country codes).
+	Validate string
+	Default  string
 	// Account marks a value that identifies a bank or wallet account, card
 	// or phone: it is masked wherever it is displayed.
 	Account bool

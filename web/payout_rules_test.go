@@ -201,6 +201,9 @@ func TestAmountAndProviderLimits(t *testing.T) {
 		// A digit short must not be some other customer's wallet.
 		{providers.Monime, map[string]string{"account_id": "078 123 45"}, "account_id", "8 digits"},
 		{providers.FedaPay, map[string]string{"phone_country": "tg", "mode": "moov_tg", "phone_number": "97 80 80 8"}, "phone_number", "8 digits"},
+		// Three capital letters that name no country.
+		{providers.SmartGlocal, map[string]string{"recipient_country_iso3": "ZZZ"}, "recipient_country_iso3", "three-letter ISO 3166 code of a country"},
+		{providers.SmartGlocal, map[string]string{"sender_country_iso3": "usd"}, "sender_country_iso3", "such as BEL or USA"},
 	}
 	for i, tt := range tests {
 		t.Run(string(tt.provider)+"/"+tt.field+"/"+strconv.Itoa(i), func(t *testing.T) {

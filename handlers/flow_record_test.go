@@ -233,11 +233,11 @@ func TestConfirmedPayoutIgnoresALaggingConfirmStep(t *testing.T) {
 	}
 }
 
-// The provider's answer to a "Refresh status" is recorded even if the
-// agent who asked was disabled during the call: it is the provider's word,
-// not the agent's decision. The agent's own changes are refused then, and
-// the page says why instead of showing a server error.
-func TestRefreshAnswerOutlivesItsAsker(t *testing.T) {
+// refreshByDisabledAgent presses "Refresh status" on a processing payout
+// as the agent who created it, who is disabled while the provider is being
+// asked; during runs in the call too, and answer is what the provider says.
+func refreshByDisabledAgent(t *testing.T, during func(*db.Payouts, db.Payout), answer providers.Result) (*db.Payouts, db.Payout, db.Actor) {
+	t.Helper()
 	f, d, sending := flowOnDB(t)
 	store := db.NewPayouts(d)
 	f.SendTimeout = 5 * time.Second
@@ -245,14 +245,24 @@ func TestRefreshAnswerOutlivesItsAsker(t *testing.T) {
 	asker := db.Actor{Type: db.ActorUser, ID: strconv.FormatInt(p.CreatedBy, 10), Role: db.RoleAgent}
 	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true}}
 	rail.lookup = func() (providers.Result, error) {
-		// Disabled while the provider is being asked.
+		during(store, p)
 		if err := db.NewUsers(d).Disable(t.Context(), p.CreatedBy, db.Event{Actor: db.Actor{Type: db.ActorCLI, ID: "test"}, Action: "user.disabled"}); err != nil {
 			t.Error(err)
 		}
-		return providers.Result{Status: providers.StatusPaid, RawStatus: "sent", ProviderID: "prov-1"}, nil
+		return answer, nil
 	}
 	f.Rails.Add(rail, providers.ModeLive)
 	f.ReconcileNow(t.Context(), p, db.Event{Actor: asker, Action: "payout.status_changed"})
+	return store, p, asker
+}
+
+// The provider's answer to a "Refresh status" is recorded even if the
+// agent who asked was disabled during the call: it is the provider's word,
+// not the agent's decision. The agent's own changes are refused then, and
+// the page says why instead of showing a server error.
+func TestRefreshAnswerOutlivesItsAsker(t *testing.T) {
+	store, p, asker := refreshByDisabledAgent(t, func(*db.Payouts, db.Payout) {},
+		providers.Result{Status: providers.StatusPaid, RawStatus: "sent", ProviderID: "prov-1"})
 	if got, _ := store.Get(t.Context(), p.ID); got.Status != db.StatusPaid {
 		t.Errorf("after the refresh the payout is %s, want paid as the provider answered", got.Status)
 	}
@@ -272,25 +282,14 @@ func TestRefreshAnswerOutlivesItsAsker(t *testing.T) {
 // paid during the call) keeps what the provider answered, as a late
 // answer, even though the agent who asked was disabled meanwhile.
 func TestLateAnswerOutlivesItsAsker(t *testing.T) {
-	f, d, sending := flowOnDB(t)
-	store := db.NewPayouts(d)
-	f.SendTimeout = 5 * time.Second
-	p := submittedPayout(t, d, sending(), db.StatusProcessing, "prov-1")
-	asker := db.Actor{Type: db.ActorUser, ID: strconv.FormatInt(p.CreatedBy, 10), Role: db.RoleAgent}
-	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true}}
-	rail.lookup = func() (providers.Result, error) {
+	paidMeanwhile := func(store *db.Payouts, p db.Payout) {
 		paid := db.Event{Actor: db.Actor{Type: db.ActorProvider, ID: "fedapay"}, Action: "payout.status_changed"}
 		if err := store.Change(t.Context(), p.ID, db.Change{To: db.StatusPaid}, paid); err != nil {
 			t.Error(err)
 		}
-		if err := db.NewUsers(d).Disable(t.Context(), p.CreatedBy, db.Event{Actor: db.Actor{Type: db.ActorCLI, ID: "test"}, Action: "user.disabled"}); err != nil {
-			t.Error(err)
-		}
-		return providers.Result{Status: providers.StatusFailed, RawStatus: "failed", ProviderID: "prov-1",
-			Exchanges: []providers.Exchange{{Op: "lookup", Method: "GET", URL: "https://provider.example/payouts/prov-1", Status: 200}}}, nil
 	}
-	f.Rails.Add(rail, providers.ModeLive)
-	f.ReconcileNow(t.Context(), p, db.Event{Actor: asker, Action: "payout.status_changed"})
+	store, p, _ := refreshByDisabledAgent(t, paidMeanwhile, providers.Result{Status: providers.StatusFailed, RawStatus: "failed", ProviderID: "prov-1",
+		Exchanges: []providers.Exchange{{Op: "lookup", Method: "GET", URL: "https://provider.example/payouts/prov-1", Status: 200}}})
 	got, _ := store.Get(t.Context(), p.ID)
 	xs, err := store.Exchanges(t.Context(), p.ID)
 	if err != nil || len(xs) != 1 || got.Status != db.StatusPaid {

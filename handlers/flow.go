@@ -389,7 +389,6 @@ func (f *Flow) recordLate(ctx context.Context, p db.Payout, ch db.Change, ev db.
 	if cur.ProviderID != "" {
 		older.ProviderID = "" // never overwrite an id we already hold
 	}
-	older.FromProvider = true // whoever asked
 	name := providers.Name(p.Provider)
 	held := ch.To == db.StatusPaid || (ch.To.InFlight() && ch.To != db.StatusUnknown)
 	var code, msg string
@@ -426,8 +425,9 @@ func (f *Flow) recordLate(ctx context.Context, p db.Payout, ch db.Change, ev db.
 }
 
 // olderOutcome is what to keep of ch once the payout has moved on without
-// it: the exchanges and the provider's ids it learnt, not a status, an
-// error or a place in the outbox that belong to the older outcome.
+// it: the exchanges and the provider's ids it learnt (still marked as the
+// provider's), not a status, an error or a place in the outbox that belong
+// to the older outcome.
 func olderOutcome(ch db.Change) db.Change {
 	ch.To, ch.Only, ch.Fields = "", nil, nil
 	ch.RawStatus, ch.ErrorCode, ch.ErrorMessage = "", "", ""

@@ -34,21 +34,20 @@ func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int
 }
 
 // serverError logs err with the request's method, path and id, and renders
-// a generic 500 page that reveals nothing of it.
+// a generic 500 page that reveals nothing of it; a change refused because
+// its user was disabled meanwhile gets a 403 page that says so.
 func serverError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	req := slog.Group("request", "method", r.Method, "path", r.URL.Path, "id", RequestInfoFrom(r.Context()).ID)
 	if errors.Is(err, db.ErrActorDisabled) {
 		// Not the server's fault: the account was disabled while this
 		// request was under way, and its change was refused, its audit
 		// event with it; the log keeps the attempt.
-		log.WarnContext(r.Context(), "change by a disabled account refused", slog.Any("error", err),
-			slog.Group("request", "method", r.Method, "path", r.URL.Path, "id", RequestInfoFrom(r.Context()).ID))
+		log.WarnContext(r.Context(), "change by a disabled account refused", slog.Any("error", err), req)
 		errorPage(w, r, http.StatusForbidden, "Refused: your account is disabled",
 			"Your account was disabled while this was being done, so nothing was changed. Ask an administrator if this is a mistake.")
 		return
 	}
-	ri := RequestInfoFrom(r.Context())
-	log.ErrorContext(r.Context(), "server error", slog.Any("error", err),
-		slog.Group("request", "method", r.Method, "path", r.URL.Path, "id", ri.ID))
+	log.ErrorContext(r.Context(), "server error", slog.Any("error", err), req)
 	ErrorPage(w, r, http.StatusInternalServerError)
 }
 

@@ -32,12 +32,9 @@ var (
 	whenCard = &providers.Condition{Field: "payment_method", Values: []string{methodCard}}
 )
 
-const (
-	iso3Pattern = `[A-Z]{3}`
-	iso3Message = "Three capital letters, such as BEL or USA."
-	// iso3Country refuses three letters that name no country (ZZZ, USD).
-	iso3Country = "iso3166_1_alpha3"
-)
+// iso3Country is the validator tag of the ISO 3166 country fields: three
+// capital letters that name a country (not ZZZ, nor a currency such as USD).
+const iso3Country = "iso3166_1_alpha3"
 
 // Form is the agent's form for a Smart Glocal payout.
 func (c *Client) Form() providers.FormSpec {
@@ -80,7 +77,7 @@ func (c *Client) Form() providers.FormSpec {
 				Default: "EUR", MaxLen: 3, Pattern: `[A-Za-z]{3}`, PatternMessage: "A three-letter currency code, such as EUR.",
 				Hint: "Currency of the recipient's bank account."},
 			{Name: "recipient_country_iso3", Label: "Country", Type: providers.FieldText, Group: groupRecipient, Required: true,
-				MinLen: 3, MaxLen: 3, Upper: true, Pattern: iso3Pattern, PatternMessage: iso3Message, Validate: iso3Country,
+				MaxLen: 3, Upper: true, Validate: iso3Country,
 				Hint: "The recipient's country as a three-letter code: BEL for Belgium, DEU for Germany.", Placeholder: "BEL"},
 
 			{Name: "sender_company_name", Label: "Company name", Type: providers.FieldText, Group: groupSender,
@@ -88,8 +85,7 @@ func (c *Client) Form() providers.FormSpec {
 			{Name: "sender_registration_number", Label: "Registration number", Type: providers.FieldText, Group: groupSender,
 				Default: s.RegistrationNumber, MaxLen: 64},
 			{Name: "sender_country_iso3", Label: "Company country", Type: providers.FieldText, Group: groupSender,
-				Default: s.CountryISO3, MinLen: 3, MaxLen: 3, Upper: true, Pattern: iso3Pattern, PatternMessage: iso3Message, Validate: iso3Country,
-				Placeholder: "USA"},
+				Default: s.CountryISO3, MaxLen: 3, Upper: true, Validate: iso3Country, Placeholder: "USA"},
 			{Name: "sender_code", Label: "Company code", Type: providers.FieldText, Group: groupSender,
 				Default: s.Code, MaxLen: 64, Hint: "The company's code as agreed with Smart Glocal."},
 

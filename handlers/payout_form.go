@@ -24,6 +24,10 @@ var idempotencyKeyPattern = regexp.MustCompile(`^[A-Z2-7]{26}$`)
 
 func newIdempotencyKey() string { return rand.Text() }
 
+// formOutOfDate is said above a form whose key could not be used, sent
+// back with a fresh one.
+const formOutOfDate = "This form is out of date. It has been refreshed: check the values and submit again."
+
 // referenceFor derives the merchant reference providers see from the
 // idempotency key: the same key always makes the same reference (29
 // characters, within Kibramoa's 36).
@@ -77,7 +81,7 @@ func parsePayoutForm(rail providers.Rail, form url.Values) payoutForm {
 		}
 	}
 	if !idempotencyKeyPattern.MatchString(f.key) {
-		f.errors[""] = "This form is out of date. It has been refreshed: check the values and submit again."
+		f.errors[""] = formOutOfDate
 		f.key = newIdempotencyKey()
 	}
 	f.payout.IdempotencyKey, f.payout.Reference = f.key, referenceFor(f.key)

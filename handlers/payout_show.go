@@ -302,6 +302,7 @@ var eventTitles = map[string]string{
 	"payout.rejected_too_late":    "Rejection came too late",
 	"payout.resolved_too_late":    "Settling by hand came too late",
 	"payout.send_refused":         "Not sent: differs from the approval",
+	"payout.create_refused":       "Another user's form with its key refused",
 	"payout.created":              "Created",
 	"payout.submitting":           "Sending started",
 	"payout.submitted":            "Accepted by the provider",

@@ -185,6 +185,18 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 		serverError(w, r, h.Log, err)
 		return
 	}
+	if !created && p.CreatedBy != me.ID {
+		// The key is another user's payout's: every reference shows its
+		// key. Whether these details match that payout would tell its
+		// account number whole, a guess at a time, so nothing about it is
+		// said; the attempt is on its record.
+		if h.recordRefusal(w, r, p, "payout.create_refused", "a form sent by another user carried this payout's idempotency key") {
+			f.errors = map[string]string{"": formOutOfDate}
+			f.key = newIdempotencyKey()
+			h.refuseForm(w, r, rail, f)
+		}
+		return
+	}
 	// The message rides in the URL rather than in the session: no second
 	// write on the busiest path.
 	notice := "duplicate"

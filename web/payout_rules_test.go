@@ -119,6 +119,57 @@ func TestSameKeyMakesOnePayout(t *testing.T) {
 	wantLocation(t, r, payout+"?notice=changed")
 }
 
+// Every reference shows its payout's key. A form sent by another user
+// with that key must not tell whether its details match the payout:
+// answered "already submitted" or "changed", guesses would find the
+// account number behind its mask. It is refused alike, with a fresh key,
+// creating nothing, and the attempt is on the payout's record.
+func TestAnotherUsersKeyTellsNothing(t *testing.T) {
+	ts := newTestServerWith(t, false) // the payout stays queued, its number whole
+	creator := ts.as(db.RoleAgent)
+	form := validForms(ts)[providers.Monime]
+	id := creator.submit(providers.Monime, creator.openForm(providers.Monime), form)
+	path := "/payouts/" + strconv.FormatInt(id, 10)
+
+	colleague := ts.colleague()
+	page := colleague.get(path)
+	wantStatus(t, page, http.StatusOK)
+	key, ok := strings.CutPrefix(strings.TrimSpace(page.doc(t).Find(`[data-testid="payout-reference"]`).Text()), "PD-")
+	if !ok || strings.Contains(page.Body, form.Get("account_id")) {
+		t.Fatalf("the colleague's page shows reference key %q, or the whole number", key)
+	}
+	for _, guess := range []string{"+23278999456", form.Get("account_id")} {
+		r := colleague.postForm("/payouts", withValues(form, map[string]string{
+			"provider": "monime", "idempotency_key": key, "account_id": guess}))
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		doc := r.doc(t)
+		if msg := doc.Find(`[data-testid="form-error"]`).Text(); !strings.Contains(msg, "out of date") {
+			t.Errorf("guess %s: the form says %q, want it out of date", guess, msg)
+		}
+		if fresh, _ := doc.Find(`input[name="idempotency_key"]`).Attr("value"); fresh == key || fresh == "" {
+			t.Errorf("guess %s: the form comes back with key %q, want a fresh one", guess, fresh)
+		}
+		if strings.Contains(r.Body, path) {
+			t.Errorf("guess %s: the answer links to the payout", guess)
+		}
+	}
+	if got := countPayouts(t, ts); got != 1 {
+		t.Errorf("%d payouts stored, want 1", got)
+	}
+	refused := ts.events("payout.create_refused")
+	if len(refused) != 2 {
+		t.Fatalf("%d refusals audited, want 2", len(refused))
+	}
+	for _, e := range refused {
+		if e.Actor.Email != "colleague@example.com" || e.TargetID != strconv.FormatInt(id, 10) || e.Outcome != db.OutcomeFailure {
+			t.Errorf("refusal audited as %+v, want the colleague's failure on payout %d", e, id)
+		}
+	}
+	// The creator's own resubmission is still told what became of it.
+	r := creator.postForm("/payouts", withValues(form, map[string]string{"provider": "monime", "idempotency_key": key}))
+	wantLocation(t, r, path+"?notice=duplicate")
+}
+
 func TestHostilePayoutInputsGet422(t *testing.T) {
 	ts := newTestServer(t)
 	agent := ts.as(db.RoleAgent)
@@ -1261,12 +1312,7 @@ func TestCashierLinkIsForItsCreatorAndManagers(t *testing.T) {
 	}
 	path := "/payouts/" + strconv.FormatInt(id, 10)
 
-	if _, err := db.NewUsers(ts.DB).Create(context.Background(), "colleague@example.com", db.RoleAgent, testPassword,
-		db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "user.created"}); err != nil {
-		t.Fatal(err)
-	}
-	colleague := ts.client()
-	wantStatus(t, colleague.login("colleague@example.com", testPassword), http.StatusSeeOther)
+	colleague := ts.colleague()
 	page := colleague.get(path)
 	wantStatus(t, page, http.StatusOK)
 	if i := strings.Index(page.Body, session); i >= 0 {

@@ -263,6 +263,21 @@ func (ts *testServer) as(role string) *client {
 	return c
 }
 
+// colleague adds a second agent, colleague@example.com, and returns a
+// client signed in as them.
+func (ts *testServer) colleague() *client {
+	ts.t.Helper()
+	if _, err := db.NewUsers(ts.DB).Create(context.Background(), "colleague@example.com", db.RoleAgent, testPassword,
+		db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "user.created"}); err != nil {
+		ts.t.Fatal(err)
+	}
+	c := ts.client()
+	if r := c.login("colleague@example.com", testPassword); r.StatusCode != http.StatusSeeOther {
+		ts.t.Fatalf("login as the colleague: status %d, want 303", r.StatusCode)
+	}
+	return c
+}
+
 func (c *client) cookie(name string) string {
 	u, _ := url.Parse(c.ts.URL)
 	for _, ck := range c.hc.Jar.Cookies(u) {

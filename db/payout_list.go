@@ -324,6 +324,10 @@ const (
 	// SettledPaidByHand: a manager settled an unknown outcome as paid. A
 	// provider's later "failed" is then news, not a stale delivery.
 	SettledPaidByHand = "settled_paid_by_hand"
+	// SettledFailedByHand: a manager settled an unknown outcome as failed.
+	// A provider's later word that it holds the payout is then news, not
+	// a stale delivery.
+	SettledFailedByHand = "settled_failed_by_hand"
 	// RefundedCode: failed because its money came back, which means it was
 	// paid first (Kibramoa's REFUNDED), when the provider gave no code: a
 	// "paid" arriving later is a late delivery, not news.

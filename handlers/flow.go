@@ -374,11 +374,11 @@ func (f *Flow) record(ctx context.Context, p db.Payout, ch db.Change, ev db.Even
 }
 
 // recordLate records an answer about payout p that came after the payout
-// moved on. It is news when p was unknown when asked about and a manager
-// settled it while the call was under way, and the provider's answer says
-// otherwise: it holds or paid a payout settled as failed, or failed one
-// settled as paid. The status stays (final), but the payout is marked, as
-// a webhook saying so would mark it, so that nobody creates it again or
+// moved on. It is news when it contradicts the payout's final status as a
+// webhook saying so would (see contradiction): "paid" for a payout that
+// ended unpaid meanwhile, an unpaid end for one a manager settled as paid,
+// or "still held" for one a manager settled as failed. The status stays
+// (final), but the payout is marked, so that nobody creates it again or
 // tells the customer it was paid. Provider ids it learns are audited.
 func (f *Flow) recordLate(ctx context.Context, p db.Payout, ch db.Change, ev db.Event) error {
 	older := olderOutcome(ch)
@@ -389,19 +389,9 @@ func (f *Flow) recordLate(ctx context.Context, p db.Payout, ch db.Change, ev db.
 	if cur.ProviderID != "" {
 		older.ProviderID = "" // never overwrite an id we already hold
 	}
-	name := providers.Name(p.Provider)
-	held := ch.To == db.StatusPaid || (ch.To.InFlight() && ch.To != db.StatusUnknown)
-	var code, msg string
-	switch {
-	case p.Status != db.StatusUnknown:
-		// Only an unknown payout is settled by hand: a webhook moved it on.
-	case held && cur.EndedUnpaid() && cur.ErrorCode != db.RefundedCode:
-		// (One whose money came back was paid first: "paid" is not news.)
-		code, msg = db.PaidAfterEnd, paidAfterEndMessage(name, cmp.Or(ch.RawStatus, ch.To.Label()), cur)
-	case ch.To == db.StatusFailed && cur.Status == db.StatusPaid && cur.ErrorCode == db.SettledPaidByHand:
-		code, msg = db.ReversedAfterPaid, afterPaidMessage(name, cmp.Or(ch.RawStatus, "failed"), ch.ErrorMessage, true)
-	}
+	code := contradiction(cur, ch.To)
 	if code != "" {
+		msg := contradictionMessage(providers.Name(p.Provider), code, ch.To, cmp.Or(ch.RawStatus, string(ch.To)), ch.ErrorMessage, cur)
 		news := older
 		news.Only, news.Record, news.RawStatus = []db.Status{cur.Status}, true, ch.RawStatus
 		news.ErrorCode, news.ErrorMessage = code, msg

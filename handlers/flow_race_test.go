@@ -101,8 +101,7 @@ func settlingManager(t *testing.T, d *db.DB) db.Actor {
 // settleFailed is a manager settling an unknown payout as failed.
 func settleFailed(t *testing.T, d *db.DB, id int64) {
 	ev := db.Event{Actor: settlingManager(t, d), Action: "payout.resolved", Reason: "the provider's support found nothing"}
-	if err := db.NewPayouts(d).Change(context.Background(), id, db.Change{Only: []db.Status{db.StatusUnknown}, To: db.StatusFailed,
-		ErrorMessage: "Settled as failed by hand: the provider's support found nothing"}, ev); err != nil {
+	if err := db.NewPayouts(d).Change(context.Background(), id, settled(db.StatusFailed, ev.Reason), ev); err != nil {
 		t.Error(err)
 	}
 }
@@ -150,8 +149,8 @@ func TestReconcileSkipsAPayoutSettledWhileWaiting(t *testing.T) {
 		t.Errorf("payout B was sent %d times after a manager settled it as failed", n)
 	}
 	got, _ := store.Get(t.Context(), b.ID)
-	if got.Status != db.StatusFailed || got.ProviderID != "" || got.ErrorCode != "" {
-		t.Errorf("B is %s, provider id %q, code %q; want failed as settled, untouched", got.Status, got.ProviderID, got.ErrorCode)
+	if got.Status != db.StatusFailed || got.ProviderID != "" || got.ErrorCode != db.SettledFailedByHand {
+		t.Errorf("B is %s, provider id %q, code %q; want failed as settled (%s), untouched", got.Status, got.ProviderID, got.ErrorCode, db.SettledFailedByHand)
 	}
 }
 
@@ -316,17 +315,16 @@ func TestOneCheckOfAPayoutAtATime(t *testing.T) {
 // records it.
 func settlePaid(t *testing.T, d *db.DB, id int64) {
 	ev := db.Event{Actor: settlingManager(t, d), Action: "payout.resolved", Reason: "the provider's support says it was paid"}
-	if err := db.NewPayouts(d).Change(context.Background(), id, db.Change{Only: []db.Status{db.StatusUnknown}, To: db.StatusPaid,
-		ErrorCode: db.SettledPaidByHand}, ev); err != nil {
+	if err := db.NewPayouts(d).Change(context.Background(), id, settled(db.StatusPaid, ev.Reason), ev); err != nil {
 		t.Error(err)
 	}
 }
 
 // A payout a manager settled as paid, which the provider then reports
-// failed, stays paid (final) but says the beneficiary may not have the
-// money: whether the word comes by webhook or as the late answer to a
-// call made before the settling.
-func TestFailedAfterSettledPaidIsContradiction(t *testing.T) {
+// failed, cancelled or expired, stays paid (final) but says the
+// beneficiary may not have the money: whether the word comes by webhook
+// or as the late answer to a call made before the settling.
+func TestUnpaidAfterSettledPaidIsContradiction(t *testing.T) {
 	f, d, sending := flowOnDB(t)
 	store := db.NewPayouts(d)
 	f.Webhooks, f.SendTimeout = db.NewWebhooks(d), 5*time.Second
@@ -342,21 +340,107 @@ func TestFailedAfterSettledPaidIsContradiction(t *testing.T) {
 			t.Errorf("%s: the payout's events %v have no payout.contradicted", how, acts)
 		}
 	}
+	for _, said := range []providers.Status{providers.StatusFailed, providers.StatusCancelled, providers.StatusExpired} {
+		hooked := unknownPayout(t, d, sending())
+		settlePaid(t, d, hooked.ID)
+		u := providers.Update{EventID: "evt-" + string(said), Reference: hooked.Reference, ProviderID: "prov-" + string(said),
+			Status: said, RawStatus: string(said)}
+		if err := f.ApplyWebhook(t.Context(), providers.FedaPay, u, webhookEvent()); err != nil {
+			t.Fatal(err)
+		}
+		check(hooked.ID, string(said)+" by webhook")
+
+		asked := unknownPayout(t, d, sending())
+		rail.lookup = func() (providers.Result, error) {
+			settlePaid(t, d, asked.ID) // the manager's click lands during the call
+			return providers.Result{Status: said, RawStatus: string(said)}, nil
+		}
+		f.Reconcile(t.Context(), asked, systemEvent("payout.status_changed"))
+		check(asked.ID, string(said)+" as a late answer")
+	}
+}
+
+// A payout a manager settled as failed, which the provider then says it
+// holds, may still be paid: by webhook as by a late answer, it stays failed
+// but is no longer offered to be created again. The same word after the
+// provider's own "failed" is a late delivery, and changes nothing.
+func TestHeldAfterSettledFailedIsContradiction(t *testing.T) {
+	f, d, sending := flowOnDB(t)
+	store := db.NewPayouts(d)
+	f.Webhooks, f.SendTimeout = db.NewWebhooks(d), 5*time.Second
+	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true}}
+	f.Rails.Add(rail, providers.ModeLive)
+	started := func(p db.Payout, id string) providers.Update {
+		return providers.Update{EventID: id, Reference: p.Reference, ProviderID: "prov-" + id, Status: providers.StatusProcessing, RawStatus: "started"}
+	}
+	check := func(id int64, how string) {
+		t.Helper()
+		got, _ := store.Get(t.Context(), id)
+		if got.Status != db.StatusFailed || got.ErrorCode != db.PaidAfterEnd || got.EndedUnpaid() {
+			t.Errorf("%s: the payout is %s, code %q, ended unpaid %v; want failed, %s, not ended unpaid",
+				how, got.Status, got.ErrorCode, got.EndedUnpaid(), db.PaidAfterEnd)
+		}
+	}
 
 	hooked := unknownPayout(t, d, sending())
-	settlePaid(t, d, hooked.ID)
-	u := providers.Update{EventID: "evt-failed", Reference: hooked.Reference, ProviderID: "prov-9", Status: providers.StatusFailed, RawStatus: "failed"}
-	ev := db.Event{Actor: db.Actor{Type: db.ActorProvider, ID: "fedapay"}, Action: "webhook.received"}
-	if err := f.ApplyWebhook(t.Context(), providers.FedaPay, u, ev); err != nil {
+	settleFailed(t, d, hooked.ID)
+	if err := f.ApplyWebhook(t.Context(), providers.FedaPay, started(hooked, "1"), webhookEvent()); err != nil {
 		t.Fatal(err)
 	}
 	check(hooked.ID, "by webhook")
 
 	asked := unknownPayout(t, d, sending())
 	rail.lookup = func() (providers.Result, error) {
-		settlePaid(t, d, asked.ID) // the manager's click lands during the call
-		return providers.Result{Status: providers.StatusFailed, RawStatus: "failed"}, nil
+		settleFailed(t, d, asked.ID)
+		return providers.Result{Status: providers.StatusProcessing, RawStatus: "started"}, nil
 	}
 	f.Reconcile(t.Context(), asked, systemEvent("payout.status_changed"))
 	check(asked.ID, "as a late answer")
+
+	failed := submittedPayout(t, d, unknownPayout(t, d, sending()), db.StatusProcessing, "prov-3")
+	for i, u := range []providers.Update{
+		{EventID: "3", Reference: failed.Reference, Status: providers.StatusFailed, RawStatus: "failed"},
+		started(failed, "4"),
+	} {
+		if err := f.ApplyWebhook(t.Context(), providers.FedaPay, u, webhookEvent()); err != nil {
+			t.Fatalf("webhook %d: %v", i, err)
+		}
+	}
+	if got, _ := store.Get(t.Context(), failed.ID); got.ErrorCode != "" || !got.EndedUnpaid() {
+		t.Errorf("a late 'started' after the provider's own failure made the payout code %q, ended unpaid %v", got.ErrorCode, got.EndedUnpaid())
+	}
+}
+
+// A lookup of a payout in flight answers "paid" after a "failed" webhook
+// ended the payout meanwhile: the provider has said both, so the payout
+// is marked maybe paid, as when the two words come by webhook, and not
+// offered to be created again.
+func TestLatePaidAfterFailedWebhookIsContradiction(t *testing.T) {
+	f, d, sending := flowOnDB(t)
+	store := db.NewPayouts(d)
+	f.Webhooks, f.SendTimeout = db.NewWebhooks(d), 5*time.Second
+	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true}}
+	f.Rails.Add(rail, providers.ModeLive)
+	p := submittedPayout(t, d, unknownPayout(t, d, sending()), db.StatusProcessing, "prov-1")
+	rail.lookup = func() (providers.Result, error) {
+		u := providers.Update{EventID: "1", Reference: p.Reference, ProviderID: "prov-1", Status: providers.StatusFailed, RawStatus: "failed"}
+		if err := f.ApplyWebhook(t.Context(), providers.FedaPay, u, webhookEvent()); err != nil {
+			t.Error(err)
+		}
+		return providers.Result{Status: providers.StatusPaid, RawStatus: "sent", ProviderID: "prov-1"}, nil
+	}
+	f.Reconcile(t.Context(), p, systemEvent("payout.status_changed"))
+	got, _ := store.Get(t.Context(), p.ID)
+	if got.Status != db.StatusFailed || got.ErrorCode != db.PaidAfterEnd || got.EndedUnpaid() {
+		t.Errorf("the payout is %s, code %q, ended unpaid %v; want failed, %s, not ended unpaid",
+			got.Status, got.ErrorCode, got.EndedUnpaid(), db.PaidAfterEnd)
+	}
+	if acts := actionsOf(t, d, p.ID); !slices.Contains(acts, "payout.contradicted") {
+		t.Errorf("the payout's events %v have no payout.contradicted", acts)
+	}
+}
+
+// webhookEvent is the record of a FedaPay delivery, as Receive starts it.
+func webhookEvent() db.Event {
+	return db.Event{Actor: db.Actor{Type: db.ActorProvider, ID: "fedapay"}, Action: "webhook.received"}
 }

@@ -401,17 +401,13 @@ func webhookChange(name providers.Name, p db.Payout, news webhookNews, details m
 	// because its money came back was paid first: a "paid" arriving after
 	// the refund is a late delivery, not news.
 	var contradicted bool
-	switch {
+	switch code := contradiction(p, to); {
 	case p.Status == db.StatusPaid && news.refunded:
 		contradicted = true
 		ch.ErrorCode, ch.ErrorMessage = db.ReversedAfterPaid, afterPaidMessage(name, news.word, news.message, false)
-	case p.Status == db.StatusPaid && p.ErrorCode == db.SettledPaidByHand && to == db.StatusFailed:
-		// The provider never said paid; a manager did.
+	case code != "":
 		contradicted = true
-		ch.ErrorCode, ch.ErrorMessage = db.ReversedAfterPaid, afterPaidMessage(name, news.word, news.message, true)
-	case p.Status.Final() && p.Status != db.StatusPaid && to == db.StatusPaid && p.ErrorCode != db.RefundedCode:
-		contradicted = true
-		ch.ErrorCode, ch.ErrorMessage = db.PaidAfterEnd, paidAfterEndMessage(name, news.word, p)
+		ch.ErrorCode, ch.ErrorMessage = code, contradictionMessage(name, code, to, news.word, news.message, p)
 	case news.refunded && to == db.StatusFailed && ch.ErrorCode == "":
 		ch.ErrorCode = db.RefundedCode
 	}
@@ -430,6 +426,39 @@ func webhookChange(name providers.Name, p db.Payout, news webhookNews, details m
 	return ch, to, contradicted
 }
 
+// contradiction is the error code that marks final payout p when its
+// provider's word, read as status to, says otherwise, or "": paid after it
+// ended unpaid (creating it again could pay twice), ended unpaid after a
+// manager settled it as paid, or still held after a manager settled it as
+// failed. Against the provider's own final word, an unpaid end or a word
+// that it holds the payout is a late delivery, not news; and a payout
+// whose money came back was paid first, so a "paid" after it is late too.
+func contradiction(p db.Payout, to db.Status) string {
+	switch {
+	case !p.Status.Final():
+	case p.Status == db.StatusPaid:
+		if p.ErrorCode == db.SettledPaidByHand && to.Final() && to != db.StatusPaid {
+			return db.ReversedAfterPaid
+		}
+	case p.ErrorCode == db.RefundedCode:
+	case to == db.StatusPaid:
+		return db.PaidAfterEnd
+	case p.ErrorCode == db.SettledFailedByHand && to.InFlight() && to != db.StatusUnknown:
+		return db.PaidAfterEnd
+	}
+	return ""
+}
+
+// contradictionMessage tells people what contradiction's code means for
+// payout p, given the provider's word (read as status to) and its own
+// message.
+func contradictionMessage(name providers.Name, code string, to db.Status, word, said string, p db.Payout) string {
+	if code == db.ReversedAfterPaid {
+		return afterPaidMessage(name, word, said, true)
+	}
+	return paidAfterEndMessage(name, word, to == db.StatusPaid, p)
+}
+
 // afterPaidMessage tells people what a provider said (word, and its own
 // message when it gave one) of a payout that read as paid: paid by the
 // provider, or settled as paid by a manager (byHand).
@@ -446,16 +475,30 @@ func afterPaidMessage(name providers.Name, word, said string, byHand bool) strin
 	return msg
 }
 
-// paidAfterEndMessage tells people that a provider reported paid (word)
-// payout p, which had ended unpaid; what ended it is kept after.
-func paidAfterEndMessage(name providers.Name, word string, p db.Payout) string {
-	msg := fmt.Sprintf("%s reported %s after this payout had ended as %s: the money may have been paid after all. "+
-		"Check with %s before creating it again, or it may be paid twice.", name.Title(), cmp.Or(word, "it paid"), p.Status.Label(), name.Title())
-	if p.ErrorMessage != "" {
-		msg += " It had ended with: " + p.ErrorMessage
+// paidAfterEndMessage tells people that a provider reported paid, or
+// still under way (word), payout p, which had ended unpaid; what ended it
+// is kept after.
+func paidAfterEndMessage(name providers.Name, word string, paid bool, p db.Payout) string {
+	maybe := "the money may have been paid after all"
+	if !paid {
+		maybe = "the money may yet be paid"
+	}
+	msg := fmt.Sprintf("%s reported %s after this payout had ended as %s: %s. "+
+		"Check with %s before creating it again, or it may be paid twice.", name.Title(), cmp.Or(word, "it paid"), p.Status.Label(), maybe, name.Title())
+	ended := p.ErrorMessage
+	if p.ErrorCode == db.PaidAfterEnd {
+		// Said before ("under way", now "paid"): how the payout had ended
+		// is at the end of that message, after the first endedWith.
+		_, ended, _ = strings.Cut(ended, endedWith)
+	}
+	if ended != "" {
+		msg += endedWith + ended
 	}
 	return msg
 }
+
+// endedWith introduces, in paidAfterEndMessage, how the payout had ended.
+const endedWith = " It had ended with: "
 
 // unchangedDropped clears the values of ch that the payout already holds,
 // so that a webhook repeating what we know writes nothing but its record.

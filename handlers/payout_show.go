@@ -328,6 +328,20 @@ func eventTitle(action string) string {
 	return action
 }
 
+// settled is the change a manager's settling of an unknown payout as
+// outcome (paid or failed), for reason, makes. Its code marks the status
+// as a person's finding, so that a provider's later word against it reads
+// as news, not as a stale delivery (see contradiction).
+func settled(outcome db.Status, reason string) db.Change {
+	ch := db.Change{Only: []db.Status{db.StatusUnknown}, To: outcome, ErrorCode: db.SettledPaidByHand}
+	if outcome == db.StatusFailed {
+		// What the page shows as the failure is the manager's finding, not
+		// the timeout that made the outcome unknown (still in the timeline).
+		ch.ErrorCode, ch.ErrorMessage = db.SettledFailedByHand, "Settled as failed by hand: "+reason
+	}
+	return ch
+}
+
 // Refresh asks the provider now (POST /payouts/{id}/refresh): the "Refresh
 // status" button, which works without JavaScript.
 func (h *Payouts) Refresh(w http.ResponseWriter, r *http.Request) {
@@ -423,14 +437,7 @@ func (h *Payouts) Resolve(w http.ResponseWriter, r *http.Request) {
 	}
 	ev := event(r, "payout.resolved")
 	ev.Reason = reason
-	ch := db.Change{Only: []db.Status{db.StatusUnknown}, To: outcome, Fields: h.Flow.finalFields(p, outcome)}
-	if outcome == db.StatusFailed {
-		// What the page shows as the failure is the manager's finding, not
-		// the timeout that made the outcome unknown (still in the timeline).
-		ch.ErrorMessage = "Settled as failed by hand: " + reason
-	} else {
-		// Marks it so that a provider's later "failed" reads as news.
-		ch.ErrorCode = db.SettledPaidByHand
-	}
+	ch := settled(outcome, reason)
+	ch.Fields = h.Flow.finalFields(p, outcome)
 	h.decide(w, r, p, ch, ev, "This payout is no longer unknown; nothing was changed.", "Decision recorded: "+outcome.Label()+".")
 }

@@ -1206,7 +1206,8 @@ func TestCompletedAfterRefundedIsLate(t *testing.T) {
 // A Monime payout whose create answer was lost, settled as failed by a
 // manager, then paid by Monime after all: Monime's hints name its id, which
 // the app asks about, and the payout is marked as possibly paid, so that
-// nobody creates it again.
+// nobody creates it again: from Monime's first word that it holds the
+// payout, then again, once "completed", saying how it had ended once.
 func TestMonimePaidAfterSettledFailed(t *testing.T) {
 	ts := newTestServerWith(t, false) // only the webhooks may say anything
 	p, fields := ts.unknownMonime("SETTLEDKEY", 1000, 48*time.Hour)
@@ -1222,12 +1223,13 @@ func TestMonimePaidAfterSettledFailed(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		got, _ := db.NewPayouts(ts.DB).Get(t.Context(), p.ID)
-		if got.ErrorCode == db.PaidAfterEnd {
+		if got.ErrorCode == db.PaidAfterEnd && strings.Contains(got.ErrorMessage, "Monime reported completed") {
 			if got.Status != db.StatusFailed || got.ProviderID != res.ProviderID || got.EndedUnpaid() {
 				t.Errorf("the payout is %s with id %q, ended unpaid %v; want failed, %s, false", got.Status, got.ProviderID, got.EndedUnpaid(), res.ProviderID)
 			}
-			if !strings.Contains(got.ErrorMessage, "Monime reported completed") || !strings.Contains(got.ErrorMessage, "Settled as failed by hand") {
-				t.Errorf("the payout says %q, want Monime's word and how it had ended", got.ErrorMessage)
+			if n := strings.Count(got.ErrorMessage, "ended with: Settled as failed by hand: Monime support found no such payout."); n != 1 ||
+				strings.Count(got.ErrorMessage, "Monime reported") != 1 {
+				t.Errorf("the payout says %q, want Monime's last word and how it had ended, once", got.ErrorMessage)
 			}
 			break
 		}

@@ -143,7 +143,8 @@ func (h *Payouts) endWithReason(w http.ResponseWriter, r *http.Request, p db.Pay
 	}
 	ev := event(r, action)
 	ev.Reason = reason
-	ch := db.Change{Only: []db.Status{db.StatusPendingApproval}, To: to, ErrorMessage: verb + " by " + me.Email + ": " + reason}
+	ch := db.Change{Only: []db.Status{db.StatusPendingApproval}, To: to, ErrorMessage: verb + " by " + me.Email + ": " + reason,
+		Fields: h.Flow.finalFields(p, to)}
 	h.decide(w, r, p, ch, ev, raced, done)
 }
 

@@ -20,6 +20,15 @@ func bigFedaPay(ts *testServer) url.Values {
 	return withValues(validForms(ts)[providers.FedaPay], map[string]string{"amount": "600000"})
 }
 
+// wantStoredMasked checks that FedaPay payout p, final, stores its phone
+// number masked to its last digits, however it ended.
+func wantStoredMasked(t *testing.T, p db.Payout) {
+	t.Helper()
+	if got := p.Fields["phone_number"]; got == "97808080" || !strings.HasPrefix(got, "•") || !strings.HasSuffix(got, "8080") {
+		t.Errorf("payout %d, %s, stores phone number %q: want it masked to its last digits", p.ID, p.Status, got)
+	}
+}
+
 func TestMakerChecker(t *testing.T) {
 	ts := newTestServer(t)
 	agent, manager, admin := ts.as(db.RoleAgent), ts.as(db.RoleManager), ts.as(db.RoleAdmin)
@@ -338,13 +347,14 @@ func TestRejectAndExpire(t *testing.T) {
 	if page.Find(`[data-testid="not-sent"]`).Length() != 1 {
 		t.Error("the rejected payout's card does not say it was never sent")
 	}
+	wantStoredMasked(t, p)
 	if ev := ts.events("payout.rejected"); len(ev) != 1 || ev[0].Reason != reason {
 		t.Errorf("rejections audited as %+v", ev)
 	}
 
 	// 72 hours later the other one has expired on its own.
 	ts.Clock.Advance(73 * time.Hour)
-	ts.waitStatus(b, db.StatusExpired)
+	wantStoredMasked(t, ts.waitStatus(b, db.StatusExpired))
 	if ev := ts.events("payout.expired"); len(ev) != 1 || ev[0].Actor.Type != db.ActorSystem {
 		t.Errorf("expiry audited as %+v", ev)
 	}
@@ -491,6 +501,7 @@ func TestWithdraw(t *testing.T) {
 	if err != nil || p.Status != db.StatusCancelled || !strings.Contains(p.ErrorMessage, reason) {
 		t.Fatalf("withdrawn payout: %s %q, %v", p.Status, p.ErrorMessage, err)
 	}
+	wantStoredMasked(t, p)
 	ev := ts.events("payout.withdrawn")
 	if len(ev) != 1 || ev[0].Reason != reason || ev[0].Actor.Email != "agent@example.com" || ev[0].Outcome != db.OutcomeSuccess {
 		t.Errorf("withdrawals audited as %+v", ev)

@@ -55,8 +55,10 @@ const maxFilterLen = 200
 var pageSizes = map[string]int{"25": 25, "50": 50, "100": 100, "200": 200}
 
 // parseFilter reads the list's filters from the query. Values it cannot use
-// are dropped and listed in problems, so a typo never becomes a 500.
-func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f db.AuditFilter, v auditview.Filters, problems []string) {
+// are dropped and listed in problems, so a typo never becomes a 500. An
+// actor who is nobody is kept, matching nothing (shown everyone's events,
+// a manager could take them for that person's), and said in nobody.
+func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f db.AuditFilter, v auditview.Filters, problems []string, nobody string) {
 	v = auditview.Filters{From: q.Get("from"), To: q.Get("to"), Actor: strings.TrimSpace(q.Get("actor")),
 		Action: q.Get("action"), Provider: q.Get("provider"), Payout: strings.TrimSpace(q.Get("payout")),
 		Outcome: q.Get("outcome"), Text: strings.TrimSpace(q.Get("q")), Size: q.Get("size")}
@@ -112,7 +114,7 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f 
 	if v.Actor != "" {
 		var err error
 		if f.ActorType, f.ActorID, err = h.parseActor(ctx, v.Actor); err != nil {
-			problems = append(problems, err.Error())
+			nobody = err.Error()
 			f.ActorType, f.ActorID = db.ActorUser, "none"
 		}
 	}
@@ -186,7 +188,7 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f 
 		shown.Del("before")
 		v.ShowViewsURL = "/audit?" + shown.Encode()
 	}
-	return f, v, problems
+	return f, v, problems, nobody
 }
 
 // viewedAction is the event of a page of the audit log being viewed.
@@ -227,14 +229,14 @@ func (h *Audit) parseActor(ctx context.Context, s string) (kind, id string, err 
 	}
 	u, err := h.Users.ByEmail(ctx, s)
 	if err != nil {
-		return "", "", fmt.Errorf("no user %s", s)
+		return "", "", fmt.Errorf("no user has the email %q, so no event matches it: the actor is a whole email, system, anonymous, cli:NAME or provider:NAME", s)
 	}
 	return db.ActorUser, strconv.FormatInt(u.ID, 10), nil
 }
 
 // List shows the audit log, newest first (GET /audit).
 func (h *Audit) List(w http.ResponseWriter, r *http.Request) {
-	f, v, problems := h.parseFilter(r.Context(), r.URL.Query(), viewsHidden)
+	f, v, problems, nobody := h.parseFilter(r.Context(), r.URL.Query(), viewsHidden)
 	events, err := h.Store.Search(r.Context(), f)
 	if err != nil {
 		serverError(w, r, h.Log, err)
@@ -249,6 +251,9 @@ func (h *Audit) List(w http.ResponseWriter, r *http.Request) {
 	page := auditview.ListPage{Filters: v}
 	if len(problems) > 0 {
 		page.Problem = "Some filters were ignored: " + strings.Join(problems, "; ") + "."
+	}
+	if nobody != "" {
+		page.Problem = strings.TrimSpace(page.Problem + " " + strings.ToUpper(nobody[:1]) + nobody[1:] + ".")
 	}
 	for _, e := range events {
 		page.Rows = append(page.Rows, auditRow(e))

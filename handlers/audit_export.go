@@ -26,16 +26,19 @@ const flushEvery = 2000
 // event at a time, so memory stays flat however large the export. The
 // export is recorded before its first byte.
 func (h *Audit) Export(w http.ResponseWriter, r *http.Request) {
+	f, v, problems, nobody := h.parseFilter(r.Context(), r.URL.Query(), viewsShown)
+	f.Before, f.Limit = 0, 0
 	format := r.URL.Query().Get("format")
 	if format != "csv" && format != "jsonl" {
-		ErrorPage(w, r, http.StatusBadRequest)
-		return
+		problems = append([]string{"the format is csv or jsonl"}, problems...)
 	}
-	f, v, problems := h.parseFilter(r.Context(), r.URL.Query(), viewsShown)
-	f.Before, f.Limit = 0, 0
+	if nobody != "" {
+		problems = append(problems, nobody)
+	}
 	if len(problems) > 0 {
 		// An export must be exactly what was asked for, or nothing.
-		ErrorPage(w, r, http.StatusBadRequest)
+		errorPage(w, r, http.StatusBadRequest, "Nothing was exported",
+			"The export was refused: "+strings.Join(problems, "; ")+". Correct the filters on the audit log page and export again.")
 		return
 	}
 	ev := event(r, "audit.exported")

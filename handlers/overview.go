@@ -132,7 +132,7 @@ func choosePeriod(q url.Values, today time.Time) (p overview.Period, from, to ti
 	p.Days = int(to.Sub(from) / day)
 	if len(problems) > 0 {
 		problem = "Some period settings were ignored: " + strings.Join(problems, "; ") + ". Showing " +
-			strings.ToLower(p.Label[:1]) + p.Label[1:] + " instead."
+			midSentence(p.Label) + " instead."
 	}
 	return p, from, to, problem
 }

@@ -248,6 +248,17 @@ func approvalHint(rules ApprovalRules, provider providers.Name, spec providers.F
 	return strings.Join(parts, " ")
 }
 
+// midSentence writes a label as it reads inside a sentence: "Card number"
+// becomes "card number", while an initialism ("IBAN") keeps its capitals.
+func midSentence(label string) string {
+	first, _, _ := strings.Cut(label, " ")
+	if label == "" || len(first) > 1 && strings.ToUpper(first) == first {
+		return label
+	}
+	r, n := utf8.DecodeRuneInString(label)
+	return string(unicode.ToLower(r)) + label[n:]
+}
+
 // orList joins items as "a, b or c".
 func orList(items []string) string {
 	if len(items) < 2 {

@@ -22,3 +22,21 @@ func TestFieldValidateTag(t *testing.T) {
 		}
 	}
 }
+
+// A label inside a sentence starts in lower case, unless its first word is
+// an initialism.
+func TestMidSentence(t *testing.T) {
+	for in, want := range map[string]string{
+		"Card number":         "card number",
+		"IBAN":                "IBAN",
+		"IBAN of the account": "IBAN of the account",
+		"Mobile money number": "mobile money number",
+		"Évaluation":          "évaluation",
+		"A":                   "a",
+		"":                    "",
+	} {
+		if got := midSentence(in); got != want {
+			t.Errorf("midSentence(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -317,6 +317,7 @@ var eventTitles = map[string]string{
 	"payout.confirmation_refused": "Not confirmed: session differs",
 	"payout.resolved":             "Settled by hand",
 	"payout.cashier_launched":     "Cashier opened",
+	"payout.cashier_refused":      "Cashier refused to someone else",
 	"payout.contradicted":         "Final status contradicted by the provider",
 	"payout.reversed":             "Reported back after it was paid",
 }

@@ -121,7 +121,7 @@ func (h *Payouts) copyValues(w http.ResponseWriter, r *http.Request, rail provid
 		switch {
 		case !ok:
 		case fl.Account:
-			retype = append(retype, strings.ToLower(fl.Label))
+			retype = append(retype, midSentence(fl.Label))
 		default:
 			values[fl.Name] = v
 		}

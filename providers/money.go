@@ -134,13 +134,25 @@ func parseDecimal(intPart, frac string, hasDot bool, code string) (Money, error)
 	return Money{Minor: minor, Currency: code}, nil
 }
 
-// stripGrouping removes "," thousands separators, accepting them only in
-// well-formed positions ("1,000,000" but not "1,00").
+// noBreakSpaces makes no-break spaces (plain and narrow) plain spaces.
+var noBreakSpaces = strings.NewReplacer("\u00a0", " ", "\u202f", " ")
+
+// stripGrouping removes thousands separators, accepting them only in
+// well-formed positions ("1,000,000" but not "1,00"): commas, or spaces
+// as much of French-speaking Africa writes them ("1 000 000", with
+// ordinary or no-break spaces), one kind in an amount.
 func stripGrouping(s string) (string, bool) {
-	if !strings.Contains(s, ",") {
+	sep := ","
+	if spaced := noBreakSpaces.Replace(s); strings.Contains(spaced, " ") {
+		if strings.Contains(s, ",") {
+			return "", false
+		}
+		s, sep = spaced, " "
+	}
+	if !strings.Contains(s, sep) {
 		return s, true
 	}
-	groups := strings.Split(s, ",")
+	groups := strings.Split(s, sep)
 	// A leading zero ("0,500", "012,000") reads as a decimal comma in
 	// much of the world: refused rather than taken as thousands.
 	if len(groups[0]) == 0 || len(groups[0]) > 3 || groups[0][0] == '0' {

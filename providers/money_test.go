@@ -38,7 +38,14 @@ func TestParseMoney(t *testing.T) {
 		{"1,00", "USD", 0, true},
 		{"0,500", "XOF", 0, true},
 		{"012,000", "XOF", 0, true},
-		{"1 000", "USD", 0, true},
+		{"1 000", "USD", 100000, false},
+		{"1\u00a0000\u202f000", "XOF", 1000000, false},
+		{"12 500.50", "USD", 1250050, false},
+		{"1 00", "XOF", 0, true},
+		{"1  000", "XOF", 0, true},
+		{"1 000,000", "XOF", 0, true},
+		{"1 000,50", "EUR", 0, true},
+		{"0 500", "XOF", 0, true},
 		{"١٢", "USD", 0, true},
 		{"9999999999999", "USD", 0, true},
 		{"999999999999", "USD", 99999999999900, false},
@@ -153,7 +160,7 @@ func TestWholeUnits(t *testing.T) {
 }
 
 func FuzzParseMoney(f *testing.F) {
-	for _, s := range []string{"150", "1,500.25", "1.005", "0", "NaN", "9999999999999", "00001.10"} {
+	for _, s := range []string{"150", "1,500.25", "1 500 000", "1.005", "0", "NaN", "9999999999999", "00001.10"} {
 		f.Add(s, "USD")
 		f.Add(s, "XOF")
 	}

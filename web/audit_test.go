@@ -117,8 +117,12 @@ func TestAuditLogFiltersAndEventPage(t *testing.T) {
 	// Bad filters are ignored with a message, never a 500.
 	r := manager.get("/audit?from=yesterday&provider=paypal&payout=abc&outcome=maybe&actor=nobody@example.com&size=7")
 	wantStatus(t, r, http.StatusOK)
-	if msg := r.doc(t).Find(`[data-testid="filter-problem"]`).Text(); !strings.Contains(msg, "no user nobody@example.com") {
+	if msg := r.doc(t).Find(`[data-testid="filter-problem"]`).Text(); !strings.Contains(msg, "ignored: times must look like") ||
+		!strings.Contains(msg, `No user has the email "nobody@example.com", so no event matches it`) {
 		t.Errorf("bad filters say %q", msg)
+	}
+	if r.doc(t).Find(`[data-testid="no-events"]`).Length() != 1 {
+		t.Error("a filter on nobody's email shows events")
 	}
 	// The full-text engine reads its query as a C string: a NUL would cut it.
 	r = manager.get("/audit?q=a%00b")
@@ -256,8 +260,19 @@ func TestAuditExportEscapesFormulas(t *testing.T) {
 	if len(exported) != 2 || exported[0].Details["format"] != "csv" || exported[1].Details["filter"] != "action=payout.&views=shown" {
 		t.Errorf("exports audited as %+v", exported)
 	}
-	wantStatus(t, manager.get("/audit/export?format=xlsx"), http.StatusBadRequest)
-	wantStatus(t, manager.get("/audit/export?format=csv&payout=abc"), http.StatusBadRequest)
+	// A refused export says why.
+	for query, want := range map[string]string{
+		"format=xlsx":                         "the format is csv or jsonl",
+		"format=csv&payout=abc":               "a payout is a number",
+		"format=csv&actor=nobody@example.com": `no user has the email "nobody@example.com"`,
+		"format=jsonl&from=yesterday":         "times must look like",
+	} {
+		r := manager.get("/audit/export?" + query)
+		wantStatus(t, r, http.StatusBadRequest)
+		if msg := r.doc(t).Find(`[data-testid="error-page"]`).Text(); !strings.Contains(msg, "Nothing was exported") || !strings.Contains(msg, want) {
+			t.Errorf("export ?%s refused with %q, want it to say %q", query, msg, want)
+		}
+	}
 }
 
 func TestVerifyIntegrityAndCheckpoints(t *testing.T) {

@@ -1328,6 +1328,9 @@ func TestCashierLinkIsForItsCreatorAndManagers(t *testing.T) {
 	if refused := ts.events("payout.cashier_refused"); len(refused) != 1 || refused[0].Actor.Email != "colleague@example.com" {
 		t.Errorf("refused launches audited as %+v, want one by the colleague", refused)
 	}
+	if got := creator.get(path).doc(t).Find(`[data-testid="timeline"]`).Text(); !strings.Contains(got, "Cashier refused to someone else") {
+		t.Errorf("the creator's timeline does not say in words that the cashier was refused: %q", got)
+	}
 
 	for _, c := range []*client{creator, ts.as(db.RoleManager)} {
 		page := c.get(path)

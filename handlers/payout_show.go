@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -210,6 +211,14 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 		return page, err
 	}
 	page.Timeline = timeline(events, xs)
+	if p.Status == db.StatusPaid && p.ErrorCode == db.SettledPaidByHand {
+		for _, e := range slices.Backward(events) {
+			if e.Action == "payout.resolved" {
+				page.SettledPaid = "Settled as paid by hand by " + actorName(e.Actor) + ": " + e.Reason
+				break
+			}
+		}
+	}
 	if page.Withheld {
 		for i := range page.Timeline {
 			// Kibramoa's answer carries the cashier link.

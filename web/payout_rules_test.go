@@ -470,6 +470,19 @@ func TestAgentsCannotResolveManagersMust(t *testing.T) {
 	if again, _ := db.NewPayouts(ts.DB).Get(context.Background(), p.ID); again.Status != db.StatusFailed {
 		t.Errorf("a resolved payout moved to %s", again.Status)
 	}
+	// Settled as paid, a payout says by whom and why where its status is:
+	// no provider said it.
+	paid := agent.submit(providers.Kibramoa, agent.openForm(providers.Kibramoa), withValues(validForms(ts)[providers.Kibramoa], map[string]string{"amount": "408"}))
+	ts.waitStatus(paid, db.StatusUnknown)
+	paidPath := "/payouts/" + strconv.FormatInt(paid, 10)
+	because := "The customer sent a screenshot of the credit."
+	wantStatus(t, manager.postForm(paidPath+"/resolve", url.Values{"outcome": {"paid"}, "reason": {because}}), http.StatusSeeOther)
+	if got := agent.get(paidPath).doc(t).Find(`[data-testid="settled-paid"]`).Text(); !strings.Contains(got, "Settled as paid by hand by manager@example.com: "+because) {
+		t.Errorf("the payout settled as paid says %q", got)
+	}
+	if got := agent.get(path).doc(t).Find(`[data-testid="settled-paid"]`).Length(); got != 0 {
+		t.Error("the payout settled as failed says it was settled as paid")
+	}
 	// Only an unknown outcome is settled by hand: a payout still with its
 	// provider (here waiting for the Kibramoa customer) is left to it.
 	open := agent.submit(providers.Kibramoa, agent.openForm(providers.Kibramoa), validForms(ts)[providers.Kibramoa])
@@ -478,8 +491,8 @@ func TestAgentsCannotResolveManagersMust(t *testing.T) {
 	if got, _ := db.NewPayouts(ts.DB).Get(context.Background(), open); got.Status != db.StatusAwaitingCustomer {
 		t.Errorf("a manager settled a payout waiting for its customer as %s", got.Status)
 	}
-	if n := len(ts.events("payout.resolved")); n != 1 {
-		t.Errorf("%d payout.resolved events, want the one", n)
+	if n := len(ts.events("payout.resolved")); n != 2 {
+		t.Errorf("%d payout.resolved events, want the two", n)
 	}
 }
 

@@ -86,20 +86,21 @@ func (c *Client) destination(code string) (Destination, bool) {
 func (c *Client) Check(p providers.Payout) map[string]string {
 	errs := make(map[string]string)
 	if p.Amount.Minor <= 0 {
-		errs[providers.FieldNameAmount] = "must be greater than zero"
+		errs[providers.FieldNameAmount] = "Enter an amount greater than zero."
 	}
 	d, ok := c.destination(p.Fields[FieldProviderCode])
 	if !ok {
-		errs[FieldProviderCode] = "choose one of the listed operators or banks"
+		errs[FieldProviderCode] = "Choose one of the listed operators or banks."
 	} else if _, ok := NormalizeAccount(d.Kind, p.Fields[FieldAccountID]); !ok {
 		if d.Kind == KindMobileMoney {
-			errs[FieldAccountID] = "enter the phone number as +232 followed by 8 digits, e.g. +23278123456, or 0 and 8 digits, e.g. 078123456"
+			errs[FieldAccountID] = "Enter the phone number as +232 followed by 8 digits, e.g. +23278123456, or 0 and 8 digits, e.g. 078123456."
 		} else {
-			errs[FieldAccountID] = "enter the bank account number: 6 to 34 letters or digits"
+			errs[FieldAccountID] = "Enter the bank account number: 6 to 34 letters or digits."
 		}
 	}
 	if _, problems := ParseMetadata(p.Fields[FieldMetadata]); len(problems) > 0 {
-		errs[FieldMetadata] = strings.Join(problems, "; ")
+		msg := strings.Join(problems, "; ")
+		errs[FieldMetadata] = strings.ToUpper(msg[:1]) + msg[1:] + "."
 	}
 	return errs
 }

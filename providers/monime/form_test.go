@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -130,6 +132,13 @@ func TestCheck(t *testing.T) {
 			}
 			if len(got) != len(errs) {
 				t.Errorf("messages for unexpected fields: %v", errs)
+			}
+			// Shown under their fields as the other providers' are:
+			// sentences.
+			for f, msg := range errs {
+				if first, _ := utf8.DecodeRuneInString(msg); !unicode.IsUpper(first) || !strings.HasSuffix(msg, ".") {
+					t.Errorf("the message for %s is not a sentence: %q", f, msg)
+				}
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("fields with messages (-want +got):\n%s\nmessages: %v", diff, errs)

@@ -53,7 +53,7 @@ func ParseMetadata(text string) (map[string]string, []string) {
 	}
 	// The reference entry the client adds counts toward Monime's limit.
 	if len(out)+1 > MaxMetadataEntries {
-		problems = append(problems, fmt.Sprintf("%d entries, at most %d allowed (one is used for the payout reference)", len(out), MaxMetadataEntries-1))
+		problems = append(problems, fmt.Sprintf("there are %d entries, at most %d allowed (one is used for the payout reference)", len(out), MaxMetadataEntries-1))
 	}
 	if len(problems) > 0 {
 		return nil, problems

@@ -111,7 +111,10 @@ type ShowPage struct {
 	// that creating it again cannot pay twice.
 	Unpaid bool
 	// Contradicted: ended unpaid, but the provider later reported it paid.
-	Contradicted       bool
+	Contradicted bool
+	// SettledPaid says who settled the payout as paid by hand, and why:
+	// no provider ever said so.
+	SettledPaid        string
 	Amount             string
 	Reference          string
 	BeneficiaryName    string

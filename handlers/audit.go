@@ -263,6 +263,12 @@ func (h *Audit) List(w http.ResponseWriter, r *http.Request) {
 		next.Set("before", strconv.FormatInt(events[len(events)-1].Seq, 10))
 		page.NextURL = "/audit?" + next.Encode()
 	}
+	if f.Before > 0 {
+		// Keyset pages go one way; the way back is the first page.
+		first := r.URL.Query()
+		first.Del("before")
+		page.FirstURL = "/audit?" + first.Encode()
+	}
 	if page.Filters.Actions, err = h.actionOptions(r.Context()); err != nil {
 		serverError(w, r, h.Log, err)
 		return

@@ -524,3 +524,24 @@ func TestAuditViewsLeftOut(t *testing.T) {
 		t.Errorf("filters recorded %q, want %q", filters, want)
 	}
 }
+
+// The log pages one way, older and older; a later page leads back to the
+// newest events of the same filter.
+func TestAuditPages(t *testing.T) {
+	ts := newTestServer(t)
+	manager := ts.as(db.RoleManager)
+	for range 30 {
+		wantStatus(t, manager.get("/audit"), http.StatusOK)
+	}
+	first := manager.get("/audit?views=shown&size=25").doc(t)
+	older, ok := first.Find(`[data-testid="next-page"]`).Attr("href")
+	if !ok || first.Find(`[data-testid="first-page"]`).Length() != 0 {
+		t.Fatalf("the first page offers older events at %q (%v), or a way to itself", older, ok)
+	}
+	second := manager.get(older).doc(t)
+	back, _ := second.Find(`[data-testid="first-page"]`).Attr("href")
+	u, err := url.Parse(back)
+	if err != nil || u.Path != "/audit" || u.Query().Has("before") || u.Query().Get("views") != "shown" || u.Query().Get("size") != "25" {
+		t.Errorf("a later page leads back to %q: want the first page of the same filter", back)
+	}
+}

@@ -46,6 +46,8 @@ type ListPage struct {
 	Filters Filters
 	Rows    []Row
 	NextURL string
+	// FirstURL, on a later page, is the first page of the same filter.
+	FirstURL string
 	// Problem explains filter values that were ignored.
 	Problem string
 }

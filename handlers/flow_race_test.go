@@ -325,11 +325,8 @@ func settlePaid(t *testing.T, d *db.DB, id int64) {
 // beneficiary may not have the money: whether the word comes by webhook
 // or as the late answer to a call made before the settling.
 func TestUnpaidAfterSettledPaidIsContradiction(t *testing.T) {
-	f, d, sending := flowOnDB(t)
+	f, d, sending, rail := lookupFlow(t)
 	store := db.NewPayouts(d)
-	f.Webhooks, f.SendTimeout = db.NewWebhooks(d), 5*time.Second
-	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true}}
-	f.Rails.Add(rail, providers.ModeLive)
 	check := func(id int64, how string) {
 		t.Helper()
 		got, _ := store.Get(t.Context(), id)
@@ -365,11 +362,8 @@ func TestUnpaidAfterSettledPaidIsContradiction(t *testing.T) {
 // but is no longer offered to be created again. The same word after the
 // provider's own "failed" is a late delivery, and changes nothing.
 func TestHeldAfterSettledFailedIsContradiction(t *testing.T) {
-	f, d, sending := flowOnDB(t)
+	f, d, sending, rail := lookupFlow(t)
 	store := db.NewPayouts(d)
-	f.Webhooks, f.SendTimeout = db.NewWebhooks(d), 5*time.Second
-	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true}}
-	f.Rails.Add(rail, providers.ModeLive)
 	started := func(p db.Payout, id string) providers.Update {
 		return providers.Update{EventID: id, Reference: p.Reference, ProviderID: "prov-" + id, Status: providers.StatusProcessing, RawStatus: "started"}
 	}
@@ -416,11 +410,8 @@ func TestHeldAfterSettledFailedIsContradiction(t *testing.T) {
 // is marked maybe paid, as when the two words come by webhook, and not
 // offered to be created again.
 func TestLatePaidAfterFailedWebhookIsContradiction(t *testing.T) {
-	f, d, sending := flowOnDB(t)
+	f, d, sending, rail := lookupFlow(t)
 	store := db.NewPayouts(d)
-	f.Webhooks, f.SendTimeout = db.NewWebhooks(d), 5*time.Second
-	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true}}
-	f.Rails.Add(rail, providers.ModeLive)
 	p := submittedPayout(t, d, unknownPayout(t, d, sending()), db.StatusProcessing, "prov-1")
 	rail.lookup = func() (providers.Result, error) {
 		u := providers.Update{EventID: "1", Reference: p.Reference, ProviderID: "prov-1", Status: providers.StatusFailed, RawStatus: "failed"}
@@ -438,6 +429,17 @@ func TestLatePaidAfterFailedWebhookIsContradiction(t *testing.T) {
 	if acts := actionsOf(t, d, p.ID); !slices.Contains(acts, "payout.contradicted") {
 		t.Errorf("the payout's events %v have no payout.contradicted", acts)
 	}
+}
+
+// lookupFlow is flowOnDB taking webhooks, with a live provider whose
+// status lookups the test steers.
+func lookupFlow(t *testing.T) (*Flow, *db.DB, func() db.Payout, *steeredRail) {
+	t.Helper()
+	f, d, sending := flowOnDB(t)
+	f.Webhooks, f.SendTimeout = db.NewWebhooks(d), 5*time.Second
+	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true}}
+	f.Rails.Add(rail, providers.ModeLive)
+	return f, d, sending, rail
 }
 
 // webhookEvent is the record of a FedaPay delivery, as Receive starts it.

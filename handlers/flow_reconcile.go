@@ -394,12 +394,9 @@ func webhookChange(name providers.Name, p db.Payout, news webhookNews, details m
 	}
 	// A final status is final, yet the provider may say otherwise later:
 	// the money came back after it was paid (Kibramoa's REFUNDED after
-	// COMPLETED), or a payout that ended unpaid (failed, cancelled, or so
-	// settled by hand) was paid after all, which creating it again would
-	// pay twice. The status stays; the payout says so in red, audited as
-	// a failure, and its creator's dashboard lists it. A payout that ended
-	// because its money came back was paid first: a "paid" arriving after
-	// the refund is a late delivery, not news.
+	// COMPLETED), or one of the words contradiction finds. The status
+	// stays; the payout says so in red, audited as a failure, and its
+	// creator's dashboard lists it.
 	var contradicted bool
 	switch code := contradiction(p, to); {
 	case p.Status == db.StatusPaid && news.refunded:

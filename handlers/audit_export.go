@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"payoutdesk/db"
 )
@@ -135,9 +137,13 @@ func eventCells(e db.Event) []string {
 
 // csvSafe stops a spreadsheet from running a cell as a formula: a cell
 // starting with =, +, -, @, tab or carriage return gets a leading
-// apostrophe (OWASP's advice for CSV injection).
+// apostrophe (OWASP's advice for CSV injection). Some spreadsheets skip
+// leading blanks, and some read the full-width forms (＝ and the like) as
+// the ASCII ones, so those count too: an unknown webhook sender's path, for
+// one, reaches the log as it was sent.
 func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	first, _ := utf8.DecodeRuneInString(strings.TrimLeftFunc(s, unicode.IsSpace))
+	if s != "" && (strings.ContainsRune("=+-@\t\r", rune(s[0])) || strings.ContainsRune("=+-@＝＋－＠", first)) {
 		return "'" + s
 	}
 	return s

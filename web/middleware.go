@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -293,6 +294,10 @@ func (s *Server) errorPages(mux *http.ServeMux) http.Handler {
 			mux.ServeHTTP(w, r)
 			return
 		}
+		if to, ok := withoutTrailingSlash(mux, r); ok {
+			http.Redirect(w, r, to, http.StatusMovedPermanently)
+			return
+		}
 		probe := &headerProbe{header: http.Header{}}
 		h.ServeHTTP(probe, r)
 		if probe.status != http.StatusNotFound && probe.status != http.StatusMethodNotAllowed {
@@ -304,6 +309,28 @@ func (s *Server) errorPages(mux *http.ServeMux) http.Handler {
 		}
 		handlers.ErrorPage(w, r.WithContext(views.WithChrome(r.Context(), &views.Chrome{})), probe.status)
 	})
+}
+
+// withoutTrailingSlash returns where a GET for a page's address with a
+// slash added (/payouts/, typed or pasted) should go: the page itself, if
+// there is one, with the same query.
+func withoutTrailingSlash(mux *http.ServeMux, r *http.Request) (string, bool) {
+	p := r.URL.Path
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || len(p) < 2 || !strings.HasSuffix(p, "/") {
+		return "", false
+	}
+	// Only a clean path: "//host" would leave the site, and the mux has
+	// its own answer for dots.
+	p = strings.TrimSuffix(p, "/")
+	if p != path.Clean(p) {
+		return "", false
+	}
+	u := *r.URL
+	u.Path, u.RawPath = p, ""
+	if _, pattern := mux.Handler(&http.Request{Method: r.Method, Host: r.Host, URL: &u}); pattern == "" {
+		return "", false
+	}
+	return u.RequestURI(), true
 }
 
 // headerProbe records what a handler would answer, discarding the body.

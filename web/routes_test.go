@@ -213,6 +213,33 @@ func TestHeadersAndErrorPages(t *testing.T) {
 			t.Errorf("%s %s: not the friendly error page", tt.method, tt.path)
 		}
 	}
+
+	// A page's address typed with a slash after it leads to the page; an
+	// address that is no page stays a 404, and nothing leads off the site.
+	for path, want := range map[string]string{
+		"/payouts/":              "/payouts",
+		"/payouts/?status=paid":  "/payouts?status=paid",
+		"/payouts/new/fedapay/":  "/payouts/new/fedapay",
+		"/payouts/123/":          "/payouts/123",
+		"/no/such/page/":         "",
+		"//example.com/":         "",
+		"/%2F%2Fexample.com/":    "",
+		"/payouts%2F/":           "",
+		"/payouts/%2e%2e/login/": "",
+	} {
+		r := c.get(path)
+		if want == "" {
+			// The mux itself turns "//x/" into "/x/" (307), which is fine.
+			if loc := r.Header.Get("Location"); r.StatusCode != notFound && (r.StatusCode != http.StatusTemporaryRedirect || !strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, "//")) {
+				t.Errorf("GET %s: status %d to %q, want 404", path, r.StatusCode, loc)
+			}
+			continue
+		}
+		wantStatus(t, r, http.StatusMovedPermanently)
+		if got := r.Header.Get("Location"); got != want {
+			t.Errorf("GET %s: Location %q, want %q", path, got, want)
+		}
+	}
 }
 
 func TestHealthAndMetrics(t *testing.T) {

@@ -28,6 +28,13 @@ const flushEvery = 2000
 // event at a time, so memory stays flat however large the export. The
 // export is recorded before its first byte.
 func (h *Audit) Export(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		// A link on another site would download the log and write an
+		// audit event in a manager's name, neither of them asked for.
+		errorPage(w, r, http.StatusForbidden, "Nothing was exported",
+			"The export was asked for from another site. Export from the audit log page.")
+		return
+	}
 	f, v, problems, nobody := h.parseFilter(r.Context(), r.URL.Query(), viewsShown)
 	f.Before, f.Limit = 0, 0
 	format := r.URL.Query().Get("format")

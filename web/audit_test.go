@@ -276,6 +276,18 @@ func TestAuditExportEscapesFormulas(t *testing.T) {
 			t.Errorf("export ?%s refused with %q, want it to say %q", query, msg, want)
 		}
 	}
+	// A link from another site exports nothing and writes nothing; the
+	// same link followed from the app's own pages works.
+	for site, want := range map[string]int{"cross-site": http.StatusForbidden, "same-origin": http.StatusOK, "none": http.StatusOK} {
+		before := len(ts.events("audit.exported"))
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/audit/export?format=csv", nil)
+		req.Header.Set("Sec-Fetch-Site", site)
+		r := manager.do(req)
+		wantStatus(t, r, want)
+		if got := len(ts.events("audit.exported")) - before; got != map[bool]int{true: 1}[want == http.StatusOK] {
+			t.Errorf("Sec-Fetch-Site %s: %d exports audited", site, got)
+		}
+	}
 }
 
 func TestVerifyIntegrityAndCheckpoints(t *testing.T) {

@@ -69,6 +69,9 @@ func (h *Payouts) Show(w http.ResponseWriter, r *http.Request) {
 	if n, ok := notices[notice]; ok {
 		if notice == "created" && p.Provider == string(providers.Kibramoa) {
 			n = kibramoaCreated
+			if page.CashierShown() {
+				n = kibramoaCreatedReady
+			}
 		}
 		c := views.ChromeFrom(r.Context())
 		c.Flashes = append(c.Flashes, n)

@@ -251,7 +251,12 @@ func windowText(d time.Duration) string {
 // notices are the messages a payout page shows for its ?notice= value.
 // The cashier link, not the sending, is what a Kibramoa payout's creator
 // waits for.
-var kibramoaCreated = views.Flash{Kind: "success", Message: "Payout created. Its cashier link appears here in a moment: open it for the customer, or copy it and send it to them."}
+// Once the link is there (the page loaded late, or again without
+// JavaScript), the notice says so rather than promise it.
+var (
+	kibramoaCreated      = views.Flash{Kind: "success", Message: "Payout created. Its cashier link appears here in a moment: open it for the customer, or copy it and send it to them."}
+	kibramoaCreatedReady = views.Flash{Kind: "success", Message: "Payout created. Its cashier link is below: open it for the customer, or copy it and send it to them."}
+)
 
 var notices = map[string]views.Flash{
 	"created":   {Kind: "success", Message: "Payout created and queued for sending. Its status below updates by itself."},

@@ -149,10 +149,15 @@ func createPayoutInBrowser(t *testing.T, ctx context.Context, ts *testServer, na
 
 	id := submitPayoutForm(t, ctx, ts, name, form)
 	want := "Payout created and queued for sending. Its status below updates by itself."
+	got := value(t, ctx, "flash", chromedp.Text(chromedp.CSS(`[data-testid="flash"]`)))
 	if name == providers.Kibramoa {
+		// Which one depends on whether the link was in when the page loaded.
 		want = "Payout created. Its cashier link appears here in a moment: open it for the customer, or copy it and send it to them."
+		if got == "Payout created. Its cashier link is below: open it for the customer, or copy it and send it to them." {
+			want = got
+		}
 	}
-	if got := value(t, ctx, "flash", chromedp.Text(chromedp.CSS(`[data-testid="flash"]`))); got != want {
+	if got != want {
 		t.Errorf("after submitting, the page says %q, want %q", got, want)
 	}
 	// Shown once: a reload must not say "created" again.

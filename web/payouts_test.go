@@ -204,6 +204,9 @@ func TestPayoutJourneyPerProvider(t *testing.T) {
 			want := "Payout created and queued for sending. Its status below updates by itself."
 			if tt.provider == providers.Kibramoa {
 				want = "Payout created. Its cashier link appears here in a moment: open it for the customer, or copy it and send it to them."
+				if page.doc(t).Find(`[data-testid="open-cashier"]`).Length() > 0 {
+					want = "Payout created. Its cashier link is below: open it for the customer, or copy it and send it to them."
+				}
 			}
 			if msg := page.doc(t).Find(`[data-testid="flash"]`).Text(); msg != want {
 				t.Errorf("after submitting the page says %q", msg)
@@ -229,6 +232,11 @@ func TestPayoutJourneyPerProvider(t *testing.T) {
 			var option string // what the Kibramoa customer picks
 			if tt.provider == providers.Kibramoa {
 				p := ts.waitStatus(id, db.StatusAwaitingCustomer)
+				// Loaded again once the link is in, the notice points to it.
+				again := agent.get("/payouts/" + strconv.FormatInt(id, 10) + "?notice=created")
+				if msg := again.doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "Its cashier link is below") {
+					t.Errorf("with the cashier link in, the page says %q", msg)
+				}
 				r := agent.postForm("/payouts/"+strconv.FormatInt(id, 10)+"/cashier", nil)
 				wantStatus(t, r, http.StatusSeeOther)
 				wantLocation(t, r, p.CashierURL)

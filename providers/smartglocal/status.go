@@ -23,13 +23,20 @@ const (
 //
 // Session "error" is explicitly not final at Smart Glocal (their support
 // settles it), so it is unknown whatever the payout says. A failed payout
-// is final otherwise. Contradictions (a succeeded payout in a cancelled
-// session) are unknown rather than guessed.
+// is final otherwise. Contradictions are unknown rather than guessed: a
+// succeeded payout in a cancelled session, a failed one in an accepted
+// ("completed successfully") session, and a cancelled session whose payout
+// is still under way (cancel is only offered before the payout starts).
+// Read as an unpaid end, any of them would offer to create the payout
+// again while the money may have gone.
 func mapStatus(sessionStatus, paymentStatus, nextAction string) providers.Status {
 	switch {
 	case sessionStatus == sessionError:
 		return providers.StatusUnknown
 	case paymentStatus == paymentFailed:
+		if sessionStatus == sessionAccepted {
+			return providers.StatusUnknown
+		}
 		return providers.StatusFailed
 	case paymentStatus == paymentSucceeded:
 		if sessionStatus == sessionCancelled || sessionStatus == sessionCreated {
@@ -46,6 +53,9 @@ func mapStatus(sessionStatus, paymentStatus, nextAction string) providers.Status
 		// for the payout's own final status.
 		return providers.StatusProcessing
 	case sessionCancelled:
+		if paymentStatus != "" && paymentStatus != paymentPending {
+			return providers.StatusUnknown
+		}
 		return providers.StatusCancelled
 	case sessionInProgress:
 		if nextAction == actionConfirm {

@@ -26,6 +26,8 @@ func TestMapStatus(t *testing.T) {
 		{"failed, session in progress", "in_progress", "failed", "", providers.StatusFailed},
 		{"cancelled before confirm", "cancelled", "pending", "", providers.StatusCancelled},
 		{"cancelled, no payout", "cancelled", "", "", providers.StatusCancelled},
+		{"cancelled while the payout is under way", "cancelled", "in_progress", "", providers.StatusUnknown},
+		{"failed in an accepted session", "accepted", "failed", "", providers.StatusUnknown},
 		{"session error, payout failed", "error", "failed", "", providers.StatusUnknown},
 		{"session error, payout succeeded", "error", "succeeded", "", providers.StatusUnknown},
 		{"session error alone", "error", "", "", providers.StatusUnknown},

@@ -293,7 +293,15 @@ func TestOneCheckOfAPayoutAtATime(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() { f.Reconcile(t.Context(), p, systemEvent("payout.status_changed")) })
 	<-inCall
-	f.Reconcile(t.Context(), p, systemEvent("payout.status_changed")) // returns at once
+	if f.Reconcile(t.Context(), p, systemEvent("payout.status_changed")) {
+		t.Error("a second check of a payout under way says it ran")
+	}
+	// The worker finds it due, but it is not checked: reported as checked,
+	// the worker would run again at once, over and over, until the first
+	// check ends.
+	if n, err := f.ReconcileDue(t.Context()); n != 0 || err != nil {
+		t.Errorf("ReconcileDue while the only due payout is being checked: %d checked, %v; want 0", n, err)
+	}
 	close(release)
 	wg.Wait()
 	if n := calls.Load(); n != 1 {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"payoutdesk/db"
@@ -22,7 +23,9 @@ import (
 const replayWindow = 24 * time.Hour
 
 // ReconcileDue asks providers about every payout whose check is due and
-// returns how many it checked.
+// returns how many it checked. One that a person's "Refresh status" is
+// checking meanwhile is not counted: it stays due, and counting it would
+// have the worker run again at once, over and over, until that call ends.
 func (f *Flow) ReconcileDue(ctx context.Context) (int, error) {
 	due, err := f.Payouts.Due(ctx, f.Now(), 4*max(f.Parallel, 1))
 	if err != nil || len(due) == 0 {
@@ -30,7 +33,7 @@ func (f *Flow) ReconcileDue(ctx context.Context) (int, error) {
 	}
 	sem := make(chan struct{}, max(f.Parallel, 1))
 	var wg sync.WaitGroup
-	checked := 0
+	var checked atomic.Int64
 	// A check under way finishes even when ctx ends (shutting down): the
 	// provider may already have acted on its call (a confirm, a replayed
 	// create), and what it answered must be recorded and audited. Each
@@ -44,14 +47,15 @@ func (f *Flow) ReconcileDue(ctx context.Context) (int, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		checked++
 		wg.Go(func() {
 			defer func() { <-sem }()
-			f.Reconcile(run, p, systemEvent("payout.status_changed"))
+			if f.Reconcile(run, p, systemEvent("payout.status_changed")) {
+				checked.Add(1)
+			}
 		})
 	}
 	wg.Wait()
-	return checked, ctx.Err()
+	return int(checked.Load()), ctx.Err()
 }
 
 // ReconcileNow is Reconcile for a person waiting on it ("Refresh status"):
@@ -70,14 +74,21 @@ func (f *Flow) ReconcileNow(ctx context.Context, p db.Payout, ev db.Event) {
 // settled by resuming from the provider's id from the first attempt, or by
 // replaying the create where that is safe (an idempotency key, within
 // replayWindow of the attempt), else by a lookup. ev is
-// the audit event to record a status change with.
-func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) {
+// the audit event to record a status change with. It reports false if
+// another check of p was under way, and it left p to that one.
+func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) bool {
 	// One check of a payout at a time: the worker's and a person's
 	// "Refresh status" could otherwise both resume or replay it.
 	if _, busy := f.checking.LoadOrStore(p.ID, struct{}{}); busy {
-		return
+		return false
 	}
 	defer f.checking.Delete(p.ID)
+	f.check(ctx, p, ev)
+	return true
+}
+
+// check is Reconcile's work, once the payout is its own to check.
+func (f *Flow) check(ctx context.Context, p db.Payout, ev db.Event) {
 	// The caller's copy may be a minute old (a batch of due payouts is
 	// worked through a few at a time), and a manager may have settled the
 	// payout since: replaying or resuming it then would send it after all.

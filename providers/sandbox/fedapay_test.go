@@ -19,6 +19,12 @@ import (
 // fpCall sends one raw request to the FedaPay simulator and decodes the answer.
 func fpCall(t *testing.T, env *sandboxtest.Env, method, path, key, body string) (int, map[string]any) {
 	t.Helper()
+	return fpCallAs(t, env, method, path, key, "application/json", body)
+}
+
+// fpCallAs is fpCall with the given Content-Type, none if empty.
+func fpCallAs(t *testing.T, env *sandboxtest.Env, method, path, key, contentType, body string) (int, map[string]any) {
+	t.Helper()
 	req, err := http.NewRequest(method, env.BaseURL(providers.FedaPay)+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +32,9 @@ func fpCall(t *testing.T, env *sandboxtest.Env, method, path, key, body string) 
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +110,40 @@ func TestFedaPaySimValidation(t *testing.T) {
 	}
 	if got := env.Sandbox.Count(providers.FedaPay, "payout created"); got != 1 {
 		t.Errorf("payouts created: got %d, want 1", got)
+	}
+}
+
+// FedaPay reads no JSON from a body not sent as application/json, so a
+// payout sent without that Content-Type is refused as missing every field.
+func TestFedaPaySimNeedsJSONContentType(t *testing.T) {
+	env := sandboxtest.Start(t, sandbox.Config{})
+	key := env.Credentials.FedaPaySecretKey
+	tests := []struct {
+		name, method, path, contentType, body string
+		wantErrors                            []string
+	}{
+		{"create without Content-Type", "POST", "/payouts", "", fpBody, []string{"amount", "currency", "customer", "mode"}},
+		{"create as text", "POST", "/payouts", "text/plain", fpBody, []string{"amount", "currency", "customer", "mode"}},
+		{"start without Content-Type", "PUT", "/payouts/start", "", `{"payouts": [{"id": 1}]}`, []string{"payouts"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, m := fpCallAs(t, env, tt.method, tt.path, key, tt.contentType, tt.body)
+			errs, _ := m["errors"].(map[string]any)
+			var fields []string
+			for k := range errs {
+				fields = append(fields, k)
+			}
+			if status != http.StatusUnprocessableEntity || m["message"] != "The given data was invalid." || !sameSet(fields, tt.wantErrors) {
+				t.Errorf("got %d %v, want 422 with errors on %v", status, m, tt.wantErrors)
+			}
+		})
+	}
+	if got := env.Sandbox.Count(providers.FedaPay, "payout created"); got != 0 {
+		t.Errorf("payouts created: got %d, want 0", got)
+	}
+	if status, m := fpCallAs(t, env, "POST", "/payouts", key, "application/json; charset=utf-8", fpBody); status != http.StatusCreated {
+		t.Errorf("create with a charset: got %d %v, want 201", status, m)
 	}
 }
 

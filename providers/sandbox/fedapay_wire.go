@@ -119,8 +119,13 @@ func fpWriteError(w http.ResponseWriter, status int, msg string, errs map[string
 }
 
 // fpDecode reads a JSON body; a wrong type is a 422 on that field, anything
-// else unreadable a 400.
+// else unreadable a 400. Like the Laravel API FedaPay answers as, it reads
+// no JSON from a body not sent as application/json: v is then left empty,
+// so the caller's validation answers 422 with every required field missing.
 func fpDecode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if !jsonContent(r) {
+		return true
+	}
 	err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(v)
 	var te *json.UnmarshalTypeError
 	switch {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -66,7 +65,7 @@ func kibValidate(r *http.Request, minorUnits bool) (req kibSessionReq, amount pr
 	fields := map[string]json.RawMessage{}
 	// Like express's JSON parser, a body sent as another content type is
 	// not read at all, so every required property is then missing.
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" && len(strings.TrimSpace(string(body))) > 0 {
+	if jsonContent(r) && len(strings.TrimSpace(string(body))) > 0 {
 		if err := json.Unmarshal(body, &fields); err != nil {
 			var se *json.SyntaxError
 			if errors.As(err, &se) {

@@ -86,7 +86,7 @@ func (m *monimeSim) create(w http.ResponseWriter, r *http.Request) {
 			[]monimeDetail{{Field: "Idempotency-Key", Message: "is required, at most 64 characters"}})
 		return
 	}
-	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+	if !jsonContent(r) {
 		monimeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json", nil)
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"html/template"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -334,6 +335,13 @@ func decodeStrict(body []byte, v any) error {
 // secret want, in constant time; an unset secret matches nothing.
 func secretOK(got, want string) bool {
 	return want != "" && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(want)) == 1
+}
+
+// jsonContent reports whether r says its body is JSON, as every simulated
+// provider requires: Content-Type application/json, with any parameters.
+func jsonContent(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "application/json"
 }
 
 // writeJSON writes v as JSON with the given status.

@@ -90,6 +90,11 @@ func (k *smartglocalSim) auth(next func(http.ResponseWriter, *http.Request, []by
 			sgFail(w, http.StatusUnauthorized, sgCodeSignature, "X-PARTNER-SIGN does not match the request body")
 			return
 		}
+		// Every Smart Glocal request is a JSON body sent as application/json.
+		if !jsonContent(r) {
+			sgFail(w, http.StatusBadRequest, sgCodeRequest, "Content-Type must be application/json")
+			return
+		}
 		next(w, r, body)
 	}
 }

@@ -163,6 +163,39 @@ func TestSmartGlocalSessionErrors(t *testing.T) {
 	}
 }
 
+// Every Smart Glocal request is sent as application/json; one without that
+// Content-Type is refused as an invalid request and changes nothing.
+func TestSmartGlocalNeedsJSONContentType(t *testing.T) {
+	env := sandboxtest.Start(t, sandbox.Config{Step: time.Hour})
+	id := sgSession(t, env, `{}`)
+	start := `{"session_id":"` + id + `",` + sgMethod + `,` + sgAmount + `,` + sgPeople + `}`
+	tests := []struct {
+		name, method, body, contentType string
+	}{
+		{"create without Content-Type", "session/create", `{}`, ""},
+		{"create as text", "session/create", `{}`, "text/plain"},
+		{"start without Content-Type", "session/start/payout", start, ""},
+		{"status without Content-Type", "session/status", `{"session_id":"` + id + `"}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, a := sgPost(t, env, tt.method, tt.body, map[string]string{"Content-Type": tt.contentType})
+			if status != http.StatusBadRequest || a.Status != "error" || a.Error == nil || a.Error.Code != "invalid_request" || a.Error.Description == "" {
+				t.Errorf("got %d %+v, want 400 with code invalid_request and a description", status, a.Error)
+			}
+		})
+	}
+	if got := env.Sandbox.Count(providers.SmartGlocal, "session created"); got != 1 {
+		t.Errorf("got %d sessions created, want 1", got)
+	}
+	if got := env.Sandbox.Count(providers.SmartGlocal, "payout created"); got != 0 {
+		t.Errorf("got %d payouts created, want 0", got)
+	}
+	if status, a := sgPost(t, env, "session/start/payout", start, map[string]string{"Content-Type": "application/json; charset=utf-8"}); status != 200 {
+		t.Errorf("start with a charset: got %d %+v, want 200", status, a.Error)
+	}
+}
+
 func TestSmartGlocalIdempotentCreate(t *testing.T) {
 	env := sandboxtest.Start(t, sandbox.Config{})
 	key := map[string]string{smartglocal.DefaultIdempotencyHeader: "key-1"}

@@ -50,7 +50,8 @@ func TestGoldenAnswers(t *testing.T) {
 		{name: "start refused after create",
 			create: cannedAnswer{201, readTestdata(t, "create_response.json")},
 			start:  cannedAnswer{422, []byte(`{"message": "Insufficient balance", "errors": {}}`)},
-			wantErr: &providers.Error{Provider: providers.FedaPay, Op: opStart, Outcome: providers.OutcomeRejected, HTTPStatus: 422,
+			// The created payout stays at FedaPay, pending: not a failure.
+			wantErr: &providers.Error{Provider: providers.FedaPay, Op: opStart, Outcome: providers.OutcomeUnknown, HTTPStatus: 422,
 				Message: "Insufficient balance"}},
 		{name: "create 2xx without id", create: cannedAnswer{201, []byte(`{"v1/payout": {"status": "pending"}}`)},
 			wantOutcome: providers.OutcomeUnknown},

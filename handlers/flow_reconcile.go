@@ -359,6 +359,14 @@ func (f *Flow) ApplyWebhook(ctx context.Context, name providers.Name, u provider
 			case db.StatusUnknown:
 				pe.Details["why"] = unsettled
 				change.CheckAt = f.nextCheck(0)
+			default:
+				if to.InFlight() && cur.NextCheckAt.IsZero() {
+					// Moved on while its send was under way (a payout
+					// being sent has no check date): should the send's
+					// answer never be recorded (the process dies), the
+					// payout must still be asked about.
+					change.CheckAt = f.nextCheck(0)
+				}
 			}
 		}
 		if change.IsZero() {

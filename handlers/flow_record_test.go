@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -294,5 +295,99 @@ func TestLateAnswerOutlivesItsAsker(t *testing.T) {
 	xs, err := store.Exchanges(t.Context(), p.ID)
 	if err != nil || len(xs) != 1 || got.Status != db.StatusPaid {
 		t.Errorf("the payout is %s with %d exchanges (%v), want paid with the late lookup kept", got.Status, len(xs), err)
+	}
+}
+
+// A webhook that moves a payout on while its send is under way gives it a
+// check date: should the send's answer never be recorded (the process dies
+// before it is), the payout is still asked about after the restart.
+func TestWebhookDuringSendIsCheckedAfterACrash(t *testing.T) {
+	ctx := context.Background()
+	f, d, sending := flowOnDB(t)
+	f.Webhooks, f.SendTimeout = db.NewWebhooks(d), 5*time.Second
+	var looked atomic.Int32
+	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true, Resumable: true}}
+	rail.lookup = func() (providers.Result, error) {
+		looked.Add(1)
+		return providers.Result{Status: providers.StatusPaid, RawStatus: "sent", ProviderID: "fp-1"}, nil
+	}
+	f.Rails.Add(rail, providers.ModeLive)
+	p := sending()
+	if _, err := d.W.Exec(`UPDATE payouts SET submitted_at = ? WHERE id = ?`, time.Now().UTC().Format(db.TimeLayout), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	u := providers.Update{EventID: "ev-1", Reference: p.Reference, ProviderID: "fp-1", Status: providers.StatusProcessing, RawStatus: "processing"}
+	if err := f.ApplyWebhook(ctx, providers.FedaPay, u, webhookEvent()); err != nil {
+		t.Fatal(err)
+	}
+	// The process dies before the send's answer is recorded; after the
+	// restart, recovery runs, then reconciliation, as the workers do.
+	if err := f.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.Now = func() time.Time { return time.Now().Add(time.Hour) }
+	if _, err := f.ReconcileDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.NewPayouts(d).Get(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if looked.Load() != 1 || got.Status != db.StatusPaid {
+		t.Errorf("an hour after the restart: %d lookups, payout %s (next check %v); want it asked about and paid", looked.Load(), got.Status, got.NextCheckAt)
+	}
+}
+
+// A send whose last call never reached the provider (429: try again) after
+// a webhook said the payout was under way does not leave it waiting for
+// ever: it is unknown, checked at once, and resumed from the provider's id.
+func TestRetryAfterWebhookResumesThePayout(t *testing.T) {
+	ctx := context.Background()
+	f, d, _ := flowOnDB(t)
+	f.Webhooks, f.SendTimeout, f.Parallel = db.NewWebhooks(d), 5*time.Second, 1
+	store := db.NewPayouts(d)
+	u, err := db.NewUsers(d).ByEmail(ctx, "agent@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := store.Create(ctx, db.NewPayout{
+		Provider: "fedapay", Status: db.StatusQueued, AmountMinor: 2000, Currency: "XOF", IdempotencyKey: "RETRY", Reference: "PD-RETRY",
+		Fields: map[string]string{"amount": "2000"}, BeneficiaryName: "x", BeneficiaryAccount: "•••• 8080", CreatedBy: u.ID,
+	}, db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "1"}, Action: "payout.created"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true, Resumable: true}}
+	var submits atomic.Int32
+	rail.submit = func(pp providers.Payout) (providers.Result, error) {
+		res := providers.Result{ProviderID: "fp-7", RawStatus: "started", Status: providers.StatusProcessing}
+		if submits.Add(1) > 1 {
+			return res, nil // resumed: started
+		}
+		// A webhook for the payout just created overtakes the answer ...
+		wu := providers.Update{EventID: "ev-p", Reference: pp.Reference, ProviderID: "fp-7", Status: providers.StatusProcessing, RawStatus: "processing"}
+		if err := f.ApplyWebhook(ctx, providers.FedaPay, wu, webhookEvent()); err != nil {
+			t.Error(err)
+		}
+		// ... and the start is refused for now: nothing was started.
+		return res, providers.Classify(providers.FedaPay, "start payout", http.StatusTooManyRequests, "", "Too many requests", nil)
+	}
+	rail.lookup = func() (providers.Result, error) {
+		return providers.Result{}, errors.New("a lookup cannot start the payout")
+	}
+	f.Rails.Add(rail, providers.ModeLive)
+	if n, err := f.SendDue(ctx); err != nil || n != 1 {
+		t.Fatalf("SendDue: %d, %v", n, err)
+	}
+	f.Wait()
+	got, _ := store.Get(ctx, p.ID)
+	if got.Status != db.StatusUnknown || got.NextCheckAt.After(time.Now()) || !strings.Contains(got.ErrorMessage, "did not reach FedaPay") {
+		t.Fatalf("after the refused start: %s, next check %v, %q; want unknown, due now, saying why", got.Status, got.NextCheckAt, got.ErrorMessage)
+	}
+	if _, err := f.ReconcileDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = store.Get(ctx, p.ID); submits.Load() != 2 || got.Status != db.StatusProcessing {
+		t.Errorf("after the check: %d submits, payout %s; want it resumed (2 submits) and processing", submits.Load(), got.Status)
 	}
 }

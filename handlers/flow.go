@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -381,13 +382,32 @@ func (f *Flow) record(ctx context.Context, p db.Payout, ch db.Change, ev db.Even
 // (final), but the payout is marked, so that nobody creates it again or
 // tells the customer it was paid. Provider ids it learns are audited.
 func (f *Flow) recordLate(ctx context.Context, p db.Payout, ch db.Change, ev db.Event) error {
-	older := olderOutcome(ch)
+	older, name := olderOutcome(ch), providers.Name(p.Provider)
 	cur, err := f.Payouts.Get(ctx, p.ID)
 	if err != nil {
 		return err
 	}
 	if cur.ProviderID != "" {
 		older.ProviderID = "" // never overwrite an id we already hold
+	}
+	if slices.Contains(ch.Only, db.StatusSubmitting) && ch.To == db.StatusQueued && cur.Status.InFlight() && cur.Status != db.StatusUnknown {
+		// The provider said the payout was under way while its send was,
+		// yet the send's last call provably never reached it and was to be
+		// tried again: a webhook for the payout just created, then its
+		// start refused with "too many requests". Left in flight, nothing
+		// would ever send that call. Unknown, the payout is checked now and
+		// resumed where it stands at the provider.
+		news := older
+		news.To, news.Only, news.CheckAt, news.Dequeue = db.StatusUnknown, []db.Status{cur.Status}, f.Now(), true
+		news.ErrorMessage = fmt.Sprintf("%s said it was %s while it was being sent, but the send's last step did not reach %s. Checking with %s.",
+			name.Title(), cmp.Or(cur.RawStatus, string(cur.Status)), name.Title(), name.Title())
+		uev := systemEvent("payout.outcome_unknown")
+		uev.Details = map[string]any{"source": "late answer", "answer": "requeue", "status": string(cur.Status)}
+		err := f.Payouts.Change(ctx, p.ID, news, uev)
+		if !errors.Is(err, db.ErrIllegalTransition) {
+			return err
+		}
+		// Moved on again meanwhile: keep only what was learnt.
 	}
 	code := contradiction(cur, ch.To)
 	if code != "" {

@@ -159,7 +159,9 @@ func TestMapStatus(t *testing.T) {
 		deleted bool
 		want    providers.Status
 	}{
-		{"pending", false, providers.StatusProcessing},
+		// Created, not started: checked, and started again from its id.
+		{"pending", false, providers.StatusUnknown},
+		{" Pending", false, providers.StatusUnknown},
 		{"scheduled", false, providers.StatusProcessing},
 		{"started", false, providers.StatusProcessing},
 		{"processing", false, providers.StatusProcessing},

@@ -130,3 +130,40 @@ func (a *Audit) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
 	}
 	return out, rows.Err()
 }
+
+// VerifySince checks what a checkpoint of the event at seq to would vouch
+// for beyond the checkpoint (seq from, hash): that the event at from still
+// has that hash (the genesis hash is seq 0's), and that every event after
+// it, up to to, chains from it. That is at most a checkpoint's worth of
+// events, so it runs before each signature. The result names where the
+// history breaks, if it does, and its Head is the hash at to.
+func (a *Audit) VerifySince(ctx context.Context, from int64, hash string, to int64) (Verification, error) {
+	v := Verification{Head: hash}
+	if from > 0 {
+		var stored string
+		err := a.db.R.QueryRowContext(ctx, `SELECT hash FROM audit_events WHERE seq = ?`, from).Scan(&stored)
+		if errors.Is(err, sql.ErrNoRows) {
+			return v.broken(from, fmt.Sprintf("the event at seq %d is missing: it had hash %s", from, hash)), nil
+		}
+		if err != nil {
+			return v, fmt.Errorf("db: verify audit chain after %d: %w", from, err)
+		}
+		if stored != hash {
+			return v.broken(from, fmt.Sprintf("the event at seq %d was changed: it had hash %s", from, hash)), nil
+		}
+	} else if hash != GenesisHash {
+		return v.broken(1, "the checkpoint of the empty log does not name the genesis hash"), nil
+	}
+	if to <= from {
+		return v, nil
+	}
+	res, err := a.verifyRange(ctx, from+1, to, nil)
+	if err != nil {
+		return v, fmt.Errorf("db: verify audit chain after %d: %w", from, err)
+	}
+	v.Events, v.Head = res.verified-from, res.head
+	if res.brokenAt != 0 {
+		return v.broken(res.brokenAt, res.problem), nil
+	}
+	return v, nil
+}

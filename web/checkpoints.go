@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -10,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"slices"
 	"strconv"
@@ -303,12 +305,20 @@ func CopyCheckpoints(cfg Config, dbPath, dest string, head int64) (int, error) {
 // the checkpoint file.
 type checkpointer struct {
 	audit *db.Audit
+	log   *slog.Logger
 	key   ed25519.PrivateKey
 	keyID string
 	ring  string // the key ring, KEY.pub
 	file  string
 	every int64
 	now   func() time.Time
+	// reported is the last refusal reported, so that each is reported once.
+	reported string
+	// seenSeq and seenHash are the head when run last found the log
+	// intact: events after the last checkpoint are signed by nothing yet,
+	// but a running server notices if one it saw is changed or cut off.
+	seenSeq  int64
+	seenHash string
 }
 
 // newCheckpointer returns the checkpointer of the open database d, with
@@ -316,7 +326,7 @@ type checkpointer struct {
 // half added to the key ring. If the database's last checkpoint names
 // another key, the change is audited; warnings, for the log, say what it
 // means for verification.
-func newCheckpointer(ctx context.Context, cfg Config, d *db.DB, now func() time.Time) (c *checkpointer, warnings []string, err error) {
+func newCheckpointer(ctx context.Context, cfg Config, d *db.DB, log *slog.Logger, now func() time.Time) (c *checkpointer, warnings []string, err error) {
 	keyPath, ringPath, file := checkpointPaths(cfg, d.Path)
 	key, created, err := loadSigningKey(keyPath)
 	if err != nil {
@@ -324,7 +334,7 @@ func newCheckpointer(ctx context.Context, cfg Config, d *db.DB, now func() time.
 	}
 	pub := key.Public().(ed25519.PublicKey)
 	id := db.KeyID(pub)
-	c = &checkpointer{audit: db.NewAudit(d), key: key, keyID: id, ring: ringPath, file: file, every: max(cfg.CheckpointEvery, 1), now: now}
+	c = &checkpointer{audit: db.NewAudit(d), log: log, key: key, keyID: id, ring: ringPath, file: file, every: max(cfg.CheckpointEvery, 1), now: now}
 	// A key mounted read-only, from a secret store say, must still sign:
 	// its checkpoints are then verified with the key itself.
 	if err := addToKeyRing(c.ring, pub); err != nil {
@@ -365,23 +375,101 @@ const daily = 24 * time.Hour
 // run makes a checkpoint if one is due, and reports 1 if it made one.
 func (c *checkpointer) run(ctx context.Context) (int, error) {
 	seq, hash, err := c.audit.Head(ctx)
-	if err != nil || seq == 0 {
+	if err != nil {
 		return 0, err
 	}
 	last, err := c.lastCheckpoint(ctx)
 	if err != nil {
 		return 0, err
 	}
+	if c.seenSeq > 0 {
+		v, err := c.audit.VerifySince(ctx, c.seenSeq, c.seenHash, c.seenSeq)
+		if err != nil {
+			return 0, err
+		}
+		if !v.OK() {
+			return 0, c.refuse(ctx, last, refusal{seq: v.BrokenAt, problem: v.Problem})
+		}
+	}
+	if seq == 0 {
+		return 0, nil
+	}
+	c.seenSeq, c.seenHash = seq, hash
 	// A new key signs at once, so that the change is itself proven.
 	renewed := last.KeyID != "" && last.KeyID != c.keyID
 	due := seq-last.Seq >= c.every || (seq > last.Seq && c.now().Sub(last.At) >= daily) || renewed
 	if !due {
 		return 0, nil
 	}
+	if err := c.check(ctx, last, seq, hash); err != nil {
+		return 0, c.refuse(ctx, last, err)
+	}
 	if _, err := c.sign(ctx, seq, hash, last); err != nil {
 		return 0, err
 	}
 	return 1, nil
+}
+
+// ErrCheckpointRefused marks a head the checkpointer would not sign: the
+// history since the last checkpoint does not descend from it.
+var ErrCheckpointRefused = errors.New("checkpoint refused")
+
+// refusal is why a head was not signed: the seq where the history breaks,
+// and how. It names nothing that changes as events are appended, so that
+// the same break is reported once.
+type refusal struct {
+	seq     int64
+	problem string
+}
+
+func (r refusal) Error() string {
+	return fmt.Sprintf("checkpoint refused: the audit log is broken at seq %d: %s", r.seq, r.problem)
+}
+
+func (r refusal) Unwrap() error { return ErrCheckpointRefused }
+
+// check makes sure that the head (seq, hash) descends from last, the
+// newest checkpoint: a checkpoint signed without looking would vouch for
+// whatever the database holds, a tail rewritten with recomputed hashes or
+// cut off and appended to again included.
+func (c *checkpointer) check(ctx context.Context, last db.Checkpoint, seq int64, hash string) error {
+	from, fromHash := last.Seq, last.Hash
+	if last.KeyID == "" {
+		from, fromHash = 0, db.GenesisHash
+	}
+	v, err := c.audit.VerifySince(ctx, from, fromHash, seq)
+	switch {
+	case err != nil:
+		return err
+	case !v.OK():
+		return refusal{seq: v.BrokenAt, problem: v.Problem}
+	case v.Head != hash:
+		return refusal{seq: seq, problem: "the head's hash changed while it was checked"}
+	}
+	return nil
+}
+
+// refuse reports a refused checkpoint, once for each cause: in the log and
+// as a failed audit event, which the audit log shows (the event is
+// appended after the break and changes nothing the check looked at). It
+// returns err unless it is a refusal reported here.
+func (c *checkpointer) refuse(ctx context.Context, last db.Checkpoint, err error) error {
+	var r refusal
+	if !errors.As(err, &r) {
+		return err
+	}
+	if r.Error() == c.reported {
+		return nil
+	}
+	c.log.ErrorContext(ctx, "audit checkpoint refused", "broken_at", r.seq, "problem", r.problem, "last_checkpoint_seq", last.Seq)
+	err = c.audit.Record(ctx, db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "audit.checkpoint_refused", Outcome: db.OutcomeFailure,
+		TargetType: "audit_event", TargetID: strconv.FormatInt(r.seq, 10),
+		Details: map[string]any{"broken_at": r.seq, "problem": r.problem, "last_checkpoint_seq": last.Seq}})
+	if err != nil {
+		return fmt.Errorf("%w (and it could not be audited: %w)", r, err)
+	}
+	c.reported = r.Error()
+	return nil
 }
 
 // lastCheckpoint returns the database's newest checkpoint; a zero one
@@ -498,7 +586,7 @@ func VerifyAudit(ctx context.Context, d *db.DB, cfg Config) (v db.Verification, 
 // warnings say whether the key changed since the last checkpoint, and what
 // that means for verification.
 func CheckpointNow(ctx context.Context, d *db.DB, cfg Config) (cp db.Checkpoint, warnings []string, err error) {
-	c, warnings, err := newCheckpointer(ctx, cfg, d, time.Now)
+	c, warnings, err := newCheckpointer(ctx, cfg, d, slog.New(slog.DiscardHandler), time.Now)
 	if err != nil {
 		return cp, nil, err
 	}
@@ -512,6 +600,10 @@ func CheckpointNow(ctx context.Context, d *db.DB, cfg Config) (cp db.Checkpoint,
 	last, err := c.lastCheckpoint(ctx)
 	if err != nil {
 		return cp, warnings, err
+	}
+	if err := c.check(ctx, last, seq, hash); err != nil {
+		// Audited, and returned for the caller to show.
+		return cp, warnings, cmp.Or(c.refuse(ctx, last, err), err)
 	}
 	cp, err = c.sign(ctx, seq, hash, last)
 	return cp, warnings, err

@@ -70,7 +70,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	}
 	var warnings []string
 	var err error
-	s.checks, warnings, err = newCheckpointer(context.Background(), cfg, deps.DB, deps.Now)
+	s.checks, warnings, err = newCheckpointer(context.Background(), cfg, deps.DB, deps.Log, deps.Now)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}

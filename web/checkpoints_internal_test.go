@@ -1,0 +1,218 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"payoutdesk/db"
+)
+
+// checkpointDB opens a fresh database for the checkpointer's tests and
+// returns a function that records n events.
+func checkpointDB(t *testing.T) (*db.DB, func(n int)) {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	audit := db.NewAudit(d)
+	return d, func(n int) {
+		t.Helper()
+		for range n {
+			err := audit.Record(ctx, db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "2", Email: "m@example.com", Role: db.RoleManager},
+				Action: "payout.approved", TargetType: "payout", TargetID: "9"})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// tamper runs statements on the database behind the application's back,
+// as someone with write access to the file (but not the key) would.
+func tamper(t *testing.T, d *db.DB, stmts ...string) {
+	t.Helper()
+	for _, q := range stmts {
+		if _, err := d.W.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// rechain recomputes every event's hash from seq from on, as someone who
+// edited or deleted rows would, so that the chain checks out by itself.
+func rechain(t *testing.T, d *db.DB, from int64) {
+	t.Helper()
+	prevHex := db.GenesisHash
+	if from > 1 {
+		if err := d.R.QueryRow(`SELECT hash FROM audit_events WHERE seq = ?`, from-1).Scan(&prevHex); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := d.R.Query(`SELECT seq, canon FROM audit_events WHERE seq >= ? ORDER BY seq`, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stmts []string
+	for rows.Next() {
+		var seq int64
+		var canon string
+		if err := rows.Scan(&seq, &canon); err != nil {
+			t.Fatal(err)
+		}
+		var fields []string
+		if err := json.Unmarshal([]byte(canon), &fields); err != nil {
+			t.Fatal(err)
+		}
+		fields[0] = strconv.FormatInt(seq, 10)
+		b, _ := json.Marshal(fields)
+		prev, _ := hex.DecodeString(prevHex)
+		sum := sha256.Sum256(append(prev, b...))
+		prevHex = hex.EncodeToString(sum[:])
+		stmts = append(stmts, `UPDATE audit_events SET canon = '`+strings.ReplaceAll(string(b), `'`, `''`)+`', hash = '`+prevHex+`' WHERE seq = `+strconv.FormatInt(seq, 10))
+	}
+	rows.Close()
+	tamper(t, d, append([]string{`DROP TRIGGER IF EXISTS audit_events_no_update`}, stmts...)...)
+}
+
+// refusals returns the audited refusals to sign, oldest first.
+func refusals(t *testing.T, d *db.DB) []db.Event {
+	t.Helper()
+	evs, err := db.NewAudit(d).Search(context.Background(), db.AuditFilter{Action: "audit.checkpoint_refused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
+		evs[i], evs[j] = evs[j], evs[i]
+	}
+	return evs
+}
+
+// TestCheckpointRefusesRewrittenTail: a checkpoint is signed only for a
+// head that descends from the last checkpoint. A tail edited after it, a
+// history rewritten from the checkpointed event on (hashes recomputed), or
+// cut there (and appended to again, or not) is refused and audited, with
+// the seq where it breaks, and the last checkpoint stays the newest.
+func TestCheckpointRefusesRewrittenTail(t *testing.T) {
+	tests := []struct {
+		name         string
+		tamper       func(t *testing.T, d *db.DB, record func(int))
+		wantBrokenAt int64
+	}{
+		{"an event after the checkpoint edited", func(t *testing.T, d *db.DB, _ func(int)) {
+			tamper(t, d, `DROP TRIGGER audit_events_no_update`,
+				`UPDATE audit_events SET canon = replace(canon, 'm@example.com', 'cfo@example.com') WHERE seq = 4`)
+		}, 4},
+		{"rewritten from the checkpointed event, hashes recomputed", func(t *testing.T, d *db.DB, _ func(int)) {
+			tamper(t, d, `DROP TRIGGER audit_events_no_update`,
+				`UPDATE audit_events SET canon = replace(canon, 'm@example.com', 'cfo@example.com') WHERE seq = 3`)
+			rechain(t, d, 3)
+		}, 3},
+		{"cut at the checkpointed event and appended to again", func(t *testing.T, d *db.DB, record func(int)) {
+			tamper(t, d, `DROP TRIGGER audit_events_no_delete`, `DELETE FROM audit_events WHERE seq >= 3`)
+			record(3)
+		}, 3},
+		{"cut below the checkpoint", func(t *testing.T, d *db.DB, _ func(int)) {
+			tamper(t, d, `DROP TRIGGER audit_events_no_delete`, `DELETE FROM audit_events WHERE seq >= 3`)
+		}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			d, record := checkpointDB(t)
+			cfg := DefaultConfig()
+			record(3)
+			first, _, err := CheckpointNow(ctx, d, cfg)
+			if err != nil || first.Seq != 3 {
+				t.Fatalf("first checkpoint %+v, %v", first, err)
+			}
+			record(2)
+			tt.tamper(t, d, record)
+
+			cp, _, err := CheckpointNow(ctx, d, cfg)
+			if !errors.Is(err, ErrCheckpointRefused) {
+				t.Fatalf("checkpoint of the tampered log: %+v, %v; want it refused", cp, err)
+			}
+			if last, err := db.NewAudit(d).LastCheckpoint(ctx); err != nil || last != first {
+				t.Errorf("last checkpoint %+v, %v; want still %+v", last, err, first)
+			}
+			got := refusals(t, d)
+			if len(got) != 1 || got[0].Outcome != db.OutcomeFailure || got[0].Details["broken_at"] != float64(tt.wantBrokenAt) ||
+				got[0].Details["problem"] == "" || got[0].Details["last_checkpoint_seq"] != float64(3) {
+				t.Errorf("refusals audited: %+v; want one, broken at %d", got, tt.wantBrokenAt)
+			}
+		})
+	}
+}
+
+// TestCheckpointerNoticesChangedUnsignedEvents: events after the last
+// checkpoint are signed by nothing yet, and a rewrite of them with
+// recomputed hashes chains from it as well as the truth does. The running
+// server's checkpointer remembers the head it last saw, so a rewrite or cut
+// of events it saw is refused, logged and audited once, not signed.
+func TestCheckpointerNoticesChangedUnsignedEvents(t *testing.T) {
+	tests := []struct {
+		name   string
+		tamper func(t *testing.T, d *db.DB, record func(int))
+	}{
+		{"rewritten, hashes recomputed", func(t *testing.T, d *db.DB, _ func(int)) {
+			tamper(t, d, `DROP TRIGGER audit_events_no_update`,
+				`UPDATE audit_events SET canon = replace(canon, 'm@example.com', 'cfo@example.com') WHERE seq = 6`)
+			rechain(t, d, 6)
+		}},
+		{"cut and appended to again", func(t *testing.T, d *db.DB, record func(int)) {
+			tamper(t, d, `DROP TRIGGER audit_events_no_delete`, `DELETE FROM audit_events WHERE seq >= 6`)
+			record(1)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			d, record := checkpointDB(t)
+			cfg := DefaultConfig()
+			cfg.CheckpointEvery = 5
+			var logs bytes.Buffer
+			c, _, err := newCheckpointer(ctx, cfg, d, slog.New(slog.NewTextHandler(&logs, nil)), time.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			record(5)
+			if n, err := c.run(ctx); err != nil || n != 1 {
+				t.Fatalf("first checkpoint: %d, %v", n, err)
+			}
+			record(2)
+			if n, err := c.run(ctx); err != nil || n != 0 {
+				t.Fatalf("run before a checkpoint is due: %d, %v", n, err)
+			}
+			tt.tamper(t, d, record)
+			record(5)
+			for range 2 {
+				if n, err := c.run(ctx); err != nil || n != 0 {
+					t.Errorf("run after the tampering: %d, %v; want nothing signed, and no error", n, err)
+				}
+			}
+			if last, err := db.NewAudit(d).LastCheckpoint(ctx); err != nil || last.Seq != 5 {
+				t.Errorf("last checkpoint %+v, %v; want still the one at seq 5", last, err)
+			}
+			got := refusals(t, d)
+			if len(got) != 1 || got[0].Details["broken_at"] != float64(7) {
+				t.Errorf("refusals audited: %+v; want one, at seq 7, the head last seen", got)
+			}
+			if !strings.Contains(logs.String(), `level=ERROR msg="audit checkpoint refused" broken_at=7`) {
+				t.Errorf("no error logged:\n%s", logs.String())
+			}
+		})
+	}
+}

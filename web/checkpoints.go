@@ -304,14 +304,15 @@ func CopyCheckpoints(cfg Config, dbPath, dest string, head int64) (int, error) {
 // least daily, storing each checkpoint in the database and appending it to
 // the checkpoint file.
 type checkpointer struct {
-	audit *db.Audit
-	log   *slog.Logger
-	key   ed25519.PrivateKey
-	keyID string
-	ring  string // the key ring, KEY.pub
-	file  string
-	every int64
-	now   func() time.Time
+	audit   *db.Audit
+	log     *slog.Logger
+	key     ed25519.PrivateKey
+	keyID   string
+	keyPath string
+	ring    string // the key ring, KEY.pub
+	file    string
+	every   int64
+	now     func() time.Time
 	// reported is the last refusal reported, so that each is reported once.
 	reported string
 	// seenSeq and seenHash are the head when run last found the log
@@ -319,6 +320,8 @@ type checkpointer struct {
 	// but a running server notices if one it saw is changed or cut off.
 	seenSeq  int64
 	seenHash string
+	// trusted is the last checkpoint whose signature was checked.
+	trusted db.Checkpoint
 }
 
 // newCheckpointer returns the checkpointer of the open database d, with
@@ -334,7 +337,7 @@ func newCheckpointer(ctx context.Context, cfg Config, d *db.DB, log *slog.Logger
 	}
 	pub := key.Public().(ed25519.PublicKey)
 	id := db.KeyID(pub)
-	c = &checkpointer{audit: db.NewAudit(d), log: log, key: key, keyID: id, ring: ringPath, file: file, every: max(cfg.CheckpointEvery, 1), now: now}
+	c = &checkpointer{audit: db.NewAudit(d), log: log, key: key, keyID: id, keyPath: keyPath, ring: ringPath, file: file, every: max(cfg.CheckpointEvery, 1), now: now}
 	// A key mounted read-only, from a secret store say, must still sign:
 	// its checkpoints are then verified with the key itself.
 	if err := addToKeyRing(c.ring, pub); err != nil {
@@ -391,13 +394,19 @@ func (c *checkpointer) run(ctx context.Context) (int, error) {
 			return 0, c.refuse(ctx, last, refusal{seq: v.BrokenAt, problem: v.Problem})
 		}
 	}
+	// The next checkpoint is reckoned from the last: one inserted by
+	// hand, at a seq far ahead say, must not stop the signing unnoticed.
+	if err := c.trust(last); err != nil {
+		return 0, c.refuse(ctx, last, err)
+	}
 	if seq == 0 {
 		return 0, nil
 	}
 	c.seenSeq, c.seenHash = seq, hash
-	// A new key signs at once, so that the change is itself proven.
+	// A new key signs at once, so that the change is itself proven. A
+	// head behind the last checkpoint is checked at once, and refused.
 	renewed := last.KeyID != "" && last.KeyID != c.keyID
-	due := seq-last.Seq >= c.every || (seq > last.Seq && c.now().Sub(last.At) >= daily) || renewed
+	due := seq-last.Seq >= c.every || seq < last.Seq || (seq > last.Seq && c.now().Sub(last.At) >= daily) || renewed
 	if !due {
 		return 0, nil
 	}
@@ -433,6 +442,9 @@ func (r refusal) Unwrap() error { return ErrCheckpointRefused }
 // whatever the database holds, a tail rewritten with recomputed hashes or
 // cut off and appended to again included.
 func (c *checkpointer) check(ctx context.Context, last db.Checkpoint, seq int64, hash string) error {
+	if err := c.trust(last); err != nil {
+		return err
+	}
 	from, fromHash := last.Seq, last.Hash
 	if last.KeyID == "" {
 		from, fromHash = 0, db.GenesisHash
@@ -446,6 +458,35 @@ func (c *checkpointer) check(ctx context.Context, last db.Checkpoint, seq int64,
 	case v.Head != hash:
 		return refusal{seq: seq, problem: "the head's hash changed while it was checked"}
 	}
+	return nil
+}
+
+// trust checks that last, the database's newest checkpoint (none if it
+// has no KeyID), is validly signed by a key of the key ring, or by the
+// signing key, that was not retired before its seq: the database is
+// what this guards against, so a row in it proves nothing by itself.
+func (c *checkpointer) trust(last db.Checkpoint) error {
+	if last.KeyID == "" || last == c.trusted {
+		return nil
+	}
+	// A damaged ring still leaves the signing key to check with.
+	ring, ringErr := trustedKeys(c.keyPath, c.ring)
+	ring.add(keyRing{keys: []ed25519.PublicKey{c.key.Public().(ed25519.PublicKey)}})
+	i := ring.index(last.KeyID)
+	upTo, retired := ring.retired[last.KeyID]
+	switch {
+	case i < 0:
+		problem := fmt.Sprintf("the last checkpoint, at seq %d, names key %s, which is not in the key ring", last.Seq, last.KeyID)
+		if ringErr != nil {
+			problem += fmt.Sprintf(" (%v)", ringErr)
+		}
+		return refusal{seq: last.Seq, problem: problem}
+	case !last.Valid(ring.keys[i]):
+		return refusal{seq: last.Seq, problem: fmt.Sprintf("the last checkpoint, at seq %d, is not validly signed by key %s (forged or damaged)", last.Seq, last.KeyID)}
+	case retired && last.Seq > upTo:
+		return refusal{seq: upTo + 1, problem: fmt.Sprintf("the last checkpoint, at seq %d, is signed by key %s, which was retired after seq %d: it is forged", last.Seq, last.KeyID, upTo)}
+	}
+	c.trusted = last
 	return nil
 }
 

@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -211,6 +213,79 @@ func TestCheckpointerNoticesChangedUnsignedEvents(t *testing.T) {
 				t.Errorf("refusals audited: %+v; want one, at seq 7, the head last seen", got)
 			}
 			if !strings.Contains(logs.String(), `level=ERROR msg="audit checkpoint refused" broken_at=7`) {
+				t.Errorf("no error logged:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+// TestCheckpointRefusesBogusStoredCheckpoint: the next checkpoint is
+// reckoned from the newest row of audit_checkpoints, which anyone with
+// write access to the database can insert. One that no trusted key signed
+// (a junk signature far ahead, which would make no checkpoint due ever
+// again, or a valid signature by a key not in the key ring) is refused,
+// logged and audited at once, rather than trusted.
+func TestCheckpointRefusesBogusStoredCheckpoint(t *testing.T) {
+	_, otherKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name         string
+		row          func(head int64, hash string, now time.Time) db.Checkpoint
+		wantBrokenAt int64
+		wantProblem  string
+	}{
+		{"a junk signature far ahead", func(_ int64, _ string, now time.Time) db.Checkpoint {
+			return db.Checkpoint{Seq: 1_000_000_000, Hash: db.GenesisHash, At: now, Signature: "AAAA"}
+		}, 1_000_000_000, "is not validly signed"},
+		{"signed by a key not in the key ring", func(head int64, hash string, now time.Time) db.Checkpoint {
+			return db.SignCheckpoint(otherKey, head, hash, now)
+		}, 6, "which is not in the key ring"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			d, record := checkpointDB(t)
+			now := time.Now()
+			cfg := DefaultConfig()
+			cfg.CheckpointEvery = 5
+			var logs bytes.Buffer
+			c, _, err := newCheckpointer(ctx, cfg, d, slog.New(slog.NewTextHandler(&logs, nil)), func() time.Time { return now })
+			if err != nil {
+				t.Fatal(err)
+			}
+			record(5)
+			if n, err := c.run(ctx); err != nil || n != 1 {
+				t.Fatalf("first checkpoint: %d, %v", n, err)
+			}
+			record(1)
+			head, hash, err := c.audit.Head(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			row := tt.row(head, hash, now)
+			if row.KeyID == "" {
+				row.KeyID = c.keyID
+			}
+			if err := c.audit.AddCheckpoint(ctx, row); err != nil {
+				t.Fatal(err)
+			}
+			record(50)
+			now = now.Add(3 * 24 * time.Hour)
+			for range 2 {
+				if n, err := c.run(ctx); err != nil || n != 0 {
+					t.Errorf("run after the bogus checkpoint: %d, %v; want nothing signed, and no error", n, err)
+				}
+			}
+			if last, err := c.audit.LastCheckpoint(ctx); err != nil || last.Signature != row.Signature {
+				t.Errorf("last checkpoint %+v, %v; want still the bogus one, nothing signed after it", last, err)
+			}
+			got := refusals(t, d)
+			if len(got) != 1 || got[0].Details["broken_at"] != float64(tt.wantBrokenAt) || !strings.Contains(got[0].Details["problem"].(string), tt.wantProblem) {
+				t.Errorf("refusals audited: %+v; want one, at seq %d, saying %q", got, tt.wantBrokenAt, tt.wantProblem)
+			}
+			if !strings.Contains(logs.String(), `level=ERROR msg="audit checkpoint refused"`) {
 				t.Errorf("no error logged:\n%s", logs.String())
 			}
 		})

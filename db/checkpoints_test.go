@@ -101,7 +101,6 @@ func TestCheckpointsCatchRewritesAndCutTails(t *testing.T) {
 			}
 			cps = append(cps, c)
 		}
-		dropTriggers(t, d)
 		return d, cps
 	}
 	// exec runs tampering statements, each of which must change something.
@@ -145,6 +144,7 @@ func TestCheckpointsCatchRewritesAndCutTails(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d, cps := setup(t)
+			dropTriggers(t, d)
 			tt.tamper(t, d)
 			v, err := db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: cps, Keys: []ed25519.PublicKey{pub}})
 			if err != nil {

@@ -454,12 +454,17 @@ func (h *Audit) VerifyIntegrity(w http.ResponseWriter, r *http.Request) {
 		ev.Details["problem"] = "could not run: " + unverified
 	case !v.OK():
 		ev.Outcome = db.OutcomeFailure
-		ev.Details["broken_at"], ev.Details["problem"] = v.BrokenAt, v.Problem
+		if v.BrokenAt != 0 {
+			ev.Details["broken_at"], ev.Details["problem"] = v.BrokenAt, v.Problem
+		}
+		if v.Schema != "" {
+			ev.Details["schema"] = v.Schema
+		}
 	}
 	if err := h.Store.Record(r.Context(), ev); err != nil {
 		serverError(w, r, h.Log, err)
 		return
 	}
 	render(w, r, h.Log, http.StatusOK, auditview.Verify(auditview.VerifyPage{OK: v.OK(), Unverified: unverified, Events: v.Events, Head: v.Head,
-		Checkpoints: v.Checkpoints, BrokenAt: v.BrokenAt, Problem: v.Problem, Note: note, Took: took.Round(time.Millisecond)}))
+		Checkpoints: v.Checkpoints, BrokenAt: v.BrokenAt, Problem: v.Problem, Schema: v.Schema, Note: note, Took: took.Round(time.Millisecond)}))
 }

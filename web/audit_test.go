@@ -560,3 +560,28 @@ func TestAuditPages(t *testing.T) {
 		t.Errorf("a later page leads back to %q: want the first page of the same filter", back)
 	}
 }
+
+// TestVerifyPageNamesAnAlteredAuditSchema: a readable column redefined
+// behind the application's back changes what the pages show but no hashed
+// byte; the Verify page says the table was altered, and the failed check
+// is audited with what differs.
+func TestVerifyPageNamesAnAlteredAuditSchema(t *testing.T) {
+	ts := newTestServerWith(t, false)
+	manager := ts.as(db.RoleManager)
+	for _, q := range []string{`ALTER TABLE audit_events DROP COLUMN actor_email`,
+		`ALTER TABLE audit_events ADD COLUMN actor_email TEXT GENERATED ALWAYS AS ('cfo@example.com') VIRTUAL`} {
+		if _, err := ts.DB.W.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := manager.postForm("/audit/verify", nil)
+	wantStatus(t, r, http.StatusOK)
+	doc := r.doc(t)
+	if msg := doc.Find(`[data-testid="verify-schema"]`).Text(); !strings.Contains(msg, "table audit_events differs") || doc.Find(`[data-testid="verify-ok"], [data-testid="verify-broken"]`).Length() != 0 {
+		t.Errorf("verify of an altered schema says %q", doc.Find(`.alert`).Text())
+	}
+	verified := ts.events("audit.verified")
+	if len(verified) != 1 || verified[0].Outcome != db.OutcomeFailure || !strings.Contains(fmt.Sprint(verified[0].Details["schema"]), "table audit_events differs") {
+		t.Errorf("check audited as %+v", verified)
+	}
+}

@@ -95,6 +95,8 @@ type VerifyPage struct {
 	Checkpoints int
 	BrokenAt    int64
 	Problem     string
-	Note        string
-	Took        time.Duration
+	// Schema says how the audit table's schema was changed, if it was.
+	Schema string
+	Note   string
+	Took   time.Duration
 }

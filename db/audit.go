@@ -64,7 +64,10 @@ type Event struct {
 	Details  map[string]any
 	// DetailsJSON is the stored details text, as hashed.
 	DetailsJSON string
-	Hash        string
+	// Canon is the canonical encoding, the bytes the hash covers; only
+	// Append and Stream set it.
+	Canon string
+	Hash  string
 }
 
 // GenesisHash is the "previous hash" of the first event.
@@ -105,6 +108,7 @@ func Append(ctx context.Context, tx *sql.Tx, e *Event) error {
 	if err != nil {
 		return err
 	}
+	e.Canon = canon
 	if e.Hash, err = chainHash(prev, canon); err != nil {
 		return err
 	}

@@ -339,7 +339,7 @@ func (c *canonScanner) scan(row interface{ Scan(...any) error }) (Event, error) 
 	}
 	e := Event{Seq: seq, At: at, Actor: Actor{Type: f[2], ID: f[3], Email: f[4], Role: f[5]}, Action: f[6],
 		TargetType: f[7], TargetID: f[8], Outcome: f[9], Origin: Origin{IP: f[10], UserAgent: f[11], RequestID: f[12]},
-		Reason: f[13], DetailsJSON: f[14], Hash: hash}
+		Reason: f[13], DetailsJSON: f[14], Canon: canon, Hash: hash}
 	if len(f) > 15 {
 		e.Provider = f[15]
 	}

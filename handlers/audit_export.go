@@ -174,6 +174,9 @@ type exportLine struct {
 	Reason     string          `json:"reason"`
 	Details    json.RawMessage `json:"details"`
 	Hash       string          `json:"hash"`
+	// Canon is the exact text the hash covers, so that the chain can be
+	// checked without re-encoding the fields as Go does.
+	Canon string `json:"canon"`
 }
 
 func exportRecord(e db.Event) exportLine {
@@ -183,7 +186,7 @@ func exportRecord(e db.Event) exportLine {
 	}
 	return exportLine{e.Seq, e.At.Format(db.TimeLayout), e.Actor.Type, e.Actor.ID, e.Actor.Email, e.Actor.Role, e.Action,
 		e.TargetType, e.TargetID, e.Outcome, e.Provider, e.Origin.IP, e.Origin.UserAgent, e.Origin.RequestID, e.Reason,
-		details, e.Hash}
+		details, e.Hash, e.Canon}
 }
 
 // indentJSON formats stored details for reading.

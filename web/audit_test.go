@@ -3,8 +3,10 @@ package web_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -583,5 +585,50 @@ func TestVerifyPageNamesAnAlteredAuditSchema(t *testing.T) {
 	verified := ts.events("audit.verified")
 	if len(verified) != 1 || verified[0].Outcome != db.OutcomeFailure || !strings.Contains(fmt.Sprint(verified[0].Details["schema"]), "table audit_events differs") {
 		t.Errorf("check audited as %+v", verified)
+	}
+}
+
+// TestAuditExportCarriesTheHashedBytes: an outsider given the whole log as
+// JSON Lines checks the chain as the README says, from the bytes in each
+// line's canon alone: hash = hex(SHA-256(previous hash's 32 bytes ‖
+// canon)), from the genesis hash, oldest line (the last) first. The
+// details here hold &, < and >, which Go's encoder escapes in the hashed
+// text and an ordinary one would not: re-encoding the fields would fail.
+func TestAuditExportCarriesTheHashedBytes(t *testing.T) {
+	ts := newTestServerWith(t, false)
+	manager := ts.as(db.RoleManager)
+	manager.get("/audit?action=user.&outcome=success&text=" + url.QueryEscape("<b>"))
+	r := manager.get("/audit/export?format=jsonl")
+	wantStatus(t, r, http.StatusOK)
+	lines := strings.Split(strings.TrimSpace(r.Body), "\n")
+	prev := db.GenesisHash
+	escaped := false
+	for i := len(lines) - 1; i >= 0; i-- {
+		var line struct {
+			Seq    int64  `json:"seq"`
+			Action string `json:"action"`
+			Hash   string `json:"hash"`
+			Canon  string `json:"canon"`
+		}
+		if err := json.Unmarshal([]byte(lines[i]), &line); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := hex.DecodeString(prev)
+		if err != nil || len(raw) != sha256.Size {
+			t.Fatalf("previous hash %q", prev)
+		}
+		sum := sha256.Sum256(append(raw, line.Canon...))
+		if got := hex.EncodeToString(sum[:]); got != line.Hash {
+			t.Fatalf("seq %d (%s): SHA-256 of the previous hash and canon is %s, the line's hash %s", line.Seq, line.Action, got, line.Hash)
+		}
+		var fields []string
+		if err := json.Unmarshal([]byte(line.Canon), &fields); err != nil || fields[0] != strconv.FormatInt(line.Seq, 10) || fields[6] != line.Action {
+			t.Errorf("seq %d: canon %s does not encode the line's event (%v)", line.Seq, line.Canon, err)
+		}
+		escaped = escaped || strings.Contains(line.Canon, `\u0026`)
+		prev = line.Hash
+	}
+	if len(lines) < 3 || !escaped {
+		t.Errorf("%d lines, escaped & in a canon: %v; want the whole log, with details holding &", len(lines), escaped)
 	}
 }

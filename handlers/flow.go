@@ -380,7 +380,9 @@ func (f *Flow) record(ctx context.Context, p db.Payout, ch db.Change, ev db.Even
 // ended unpaid meanwhile, an unpaid end for one a manager settled as paid,
 // or "still held" for one a manager settled as failed. The status stays
 // (final), but the payout is marked, so that nobody creates it again or
-// tells the customer it was paid. Provider ids it learns are audited.
+// tells the customer it was paid. Provider ids it learns are audited. A
+// send to be tried again after a webhook said the payout was under way
+// makes it unknown, due for a check at once.
 func (f *Flow) recordLate(ctx context.Context, p db.Payout, ch db.Change, ev db.Event) error {
 	older, name := olderOutcome(ch), providers.Name(p.Provider)
 	cur, err := f.Payouts.Get(ctx, p.ID)
@@ -411,7 +413,7 @@ func (f *Flow) recordLate(ctx context.Context, p db.Payout, ch db.Change, ev db.
 	}
 	code := contradiction(cur, ch.To)
 	if code != "" {
-		msg := contradictionMessage(providers.Name(p.Provider), code, ch.To, cmp.Or(ch.RawStatus, string(ch.To)), ch.ErrorMessage, cur)
+		msg := contradictionMessage(name, code, ch.To, cmp.Or(ch.RawStatus, string(ch.To)), ch.ErrorMessage, cur)
 		news := older
 		news.Only, news.Record, news.RawStatus = []db.Status{cur.Status}, true, ch.RawStatus
 		news.ErrorCode, news.ErrorMessage = code, msg

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -145,28 +146,34 @@ func (a *Audit) VerifyWith(ctx context.Context, o VerifyOptions) (Verification, 
 	return checkCheckpoints(v, last, hashes, o), nil
 }
 
+// Distrust says why checkpoint c proves nothing with o's keys, and the seq
+// from which the history it would vouch for is unproven: a key not among
+// them, a signature that is not its key's, or a key retired before c's
+// seq. It returns 0 and "" for a checkpoint that may be trusted.
+func (o VerifyOptions) Distrust(c Checkpoint) (int64, string) {
+	i := slices.IndexFunc(o.Keys, func(k ed25519.PublicKey) bool { return KeyID(k) == c.KeyID })
+	upTo, retired := o.RetiredAfter[c.KeyID]
+	switch {
+	case i < 0:
+		return c.Seq, fmt.Sprintf("the checkpoint at seq %d names key %s, which is not a trusted key (%s): it is forged, or its key's public half is missing from the key ring", c.Seq, c.KeyID, keyIDs(o.Keys))
+	case !c.Valid(o.Keys[i]):
+		return c.Seq, fmt.Sprintf("the checkpoint at seq %d is not validly signed by key %s (forged or damaged)", c.Seq, c.KeyID)
+	case retired && c.Seq > upTo:
+		return upTo + 1, fmt.Sprintf("the checkpoint at seq %d is signed by key %s, which was retired after seq %d: it is forged", c.Seq, c.KeyID, upTo)
+	}
+	return 0, ""
+}
+
 // checkCheckpoints compares the chain, valid up to seq last, with the
 // checkpoints, keeping the earliest break found.
 func checkCheckpoints(v Verification, last int64, hashes map[int64]string, o VerifyOptions) Verification {
 	cps := append([]Checkpoint(nil), o.Checkpoints...)
 	sort.Slice(cps, func(i, j int) bool { return cps[i].Seq < cps[j].Seq })
-	keys := map[string]ed25519.PublicKey{}
-	for _, k := range o.Keys {
-		keys[KeyID(k)] = k
-	}
 	prev := int64(0)
 	for _, c := range cps {
-		var seq int64
-		var problem string
-		key, known := keys[c.KeyID]
-		upTo, retired := o.RetiredAfter[c.KeyID]
+		seq, problem := o.Distrust(c)
 		switch {
-		case !known:
-			seq, problem = c.Seq, fmt.Sprintf("the checkpoint at seq %d names key %s, which is not a trusted key (%s): it is forged, or its key's public half is missing from the key ring", c.Seq, c.KeyID, keyIDs(o.Keys))
-		case !c.Valid(key):
-			seq, problem = c.Seq, fmt.Sprintf("the checkpoint at seq %d is not validly signed by key %s (forged or damaged)", c.Seq, c.KeyID)
-		case retired && c.Seq > upTo:
-			seq, problem = upTo+1, fmt.Sprintf("the checkpoint at seq %d is signed by key %s, which was retired after seq %d: it is forged", c.Seq, c.KeyID, upTo)
+		case problem != "":
 		case c.Seq > last && v.BrokenAt == 0:
 			seq, problem = last+1, fmt.Sprintf("events after seq %d are missing: a signed checkpoint records seq %d with hash %s", last, c.Seq, c.Hash)
 		case c.Seq > last:

@@ -472,19 +472,11 @@ func (c *checkpointer) trust(last db.Checkpoint) error {
 	// A damaged ring still leaves the signing key to check with.
 	ring, ringErr := trustedKeys(c.keyPath, c.ring)
 	ring.add(keyRing{keys: []ed25519.PublicKey{c.key.Public().(ed25519.PublicKey)}})
-	i := ring.index(last.KeyID)
-	upTo, retired := ring.retired[last.KeyID]
-	switch {
-	case i < 0:
-		problem := fmt.Sprintf("the last checkpoint, at seq %d, names key %s, which is not in the key ring", last.Seq, last.KeyID)
+	if seq, problem := (db.VerifyOptions{Keys: ring.keys, RetiredAfter: ring.retired}).Distrust(last); problem != "" {
 		if ringErr != nil {
-			problem += fmt.Sprintf(" (%v)", ringErr)
+			problem += fmt.Sprintf(" (the key ring: %v)", ringErr)
 		}
-		return refusal{seq: last.Seq, problem: problem}
-	case !last.Valid(ring.keys[i]):
-		return refusal{seq: last.Seq, problem: fmt.Sprintf("the last checkpoint, at seq %d, is not validly signed by key %s (forged or damaged)", last.Seq, last.KeyID)}
-	case retired && last.Seq > upTo:
-		return refusal{seq: upTo + 1, problem: fmt.Sprintf("the last checkpoint, at seq %d, is signed by key %s, which was retired after seq %d: it is forged", last.Seq, last.KeyID, upTo)}
+		return refusal{seq: seq, problem: "the last checkpoint cannot be trusted: " + problem}
 	}
 	c.trusted = last
 	return nil

@@ -241,7 +241,7 @@ func TestCheckpointRefusesBogusStoredCheckpoint(t *testing.T) {
 		}, 1_000_000_000, "is not validly signed"},
 		{"signed by a key not in the key ring", func(head int64, hash string, now time.Time) db.Checkpoint {
 			return db.SignCheckpoint(otherKey, head, hash, now)
-		}, 6, "which is not in the key ring"},
+		}, 6, "which is not a trusted key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

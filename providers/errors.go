@@ -104,6 +104,20 @@ func Unknown(p Name, op string, status int, err error) *Error {
 	return &Error{Provider: p, Op: op, Outcome: OutcomeUnknown, HTTPStatus: status, Err: err}
 }
 
+// AboutHeld returns err with a final refusal read as an unknown outcome,
+// for a call about a payout the provider already holds (an earlier attempt
+// created it). The refusal says nothing of that payout, which may be paid
+// or started by someone else: read as failed, it would be offered to be
+// created again and could be paid twice. Other errors are returned as they
+// are.
+func AboutHeld(err error) error {
+	var pe *Error
+	if errors.As(err, &pe) && pe.Outcome == OutcomeRejected && !pe.Retryable {
+		pe.Outcome = OutcomeUnknown
+	}
+	return err
+}
+
 // Is matches the outcome sentinels.
 func (e *Error) Is(target error) bool {
 	switch target {

@@ -117,3 +117,21 @@ func TestGoldenLookupFailed(t *testing.T) {
 		t.Errorf("Lookup mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// A payout an earlier attempt created is never read as failed because a
+// later read of it is refused: it is still at FedaPay, and may be started.
+func TestGoldenResumeRefusedIsUnknown(t *testing.T) {
+	for _, status := range []int{http.StatusNotFound, http.StatusUnauthorized, http.StatusUnprocessableEntity} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			fake, srv := startFake(t, map[string]cannedAnswer{"GET /v1/payouts/1": {status, []byte(`{"message": "No query results"}`)}})
+			c := New(Config{BaseURL: srv.URL + "/v1", SecretKey: "sk_sandbox_golden"})
+			_, err := c.Submit(context.Background(), examplePayout("97808080"), providers.Ref{ProviderID: "1", Reference: "PD-1"})
+			if got := providers.OutcomeOf(err); err == nil || got != providers.OutcomeUnknown {
+				t.Errorf("got error %v (outcome %v), want outcome unknown", err, got)
+			}
+			if len(fake.got) != 1 || fake.got[0].Method != http.MethodGet {
+				t.Errorf("got %d requests, want the one read and nothing created", len(fake.got))
+			}
+		})
+	}
+}

@@ -44,6 +44,7 @@ func (c *Client) Submit(ctx context.Context, p providers.Payout, prev providers.
 	switch {
 	case prev.ProviderID != "":
 		po, err = c.get(ctx, &res, opLookup, "/payouts/"+url.PathEscape(prev.ProviderID))
+		err = providers.AboutHeld(err)
 	case prev.Reference != "" && c.cfg.LookupByReference:
 		po, err = c.get(ctx, &res, opFind, "/payouts/merchant/"+url.PathEscape(prev.Reference))
 		if isNotFound(err) {
@@ -68,15 +69,11 @@ func (c *Client) Submit(ctx context.Context, p providers.Payout, prev providers.
 		return res, providers.NotSent(providers.FedaPay, opStart, err)
 	}
 	answer, err := c.call(ctx, &res, opStart, http.MethodPut, "/payouts/start", body, nil)
-	if pe := (*providers.Error)(nil); errors.As(err, &pe) && pe.Outcome == providers.OutcomeRejected && !pe.Retryable {
-		// The start is refused ("Insufficient balance"), but the payout
-		// exists at FedaPay, pending, and anyone may still start it: from
-		// the dashboard, or once the balance is topped up. Read as failed,
-		// it would be offered to be created again and could be paid twice;
-		// unknown, it is checked (and started, if still pending) until it
-		// moves on or a manager settles it.
-		pe.Outcome = providers.OutcomeUnknown
-	}
+	// A refused start ("Insufficient balance") leaves the payout at FedaPay,
+	// pending, where anyone may still start it: from the dashboard, or once
+	// the balance is topped up. Unknown, it is checked (and started, if
+	// still pending) until it moves on or a manager settles it.
+	err = providers.AboutHeld(err)
 	if err != nil {
 		return res, err
 	}

@@ -74,6 +74,9 @@ func TestSubmitResume(t *testing.T) {
 			wantPaths: []string{"/api/v1/session/status"}, wantStatus: providers.StatusCancelled},
 		{name: "status unknown", status: fakeAnswer{500, serverErr},
 			wantPaths: []string{"/api/v1/session/status"}, wantErr: providers.ErrOutcomeUnknown},
+		// The session exists whatever the refusal says: never failed.
+		{name: "status refused", status: fakeAnswer{401, `{"status":"error","error":{"code":"invalid_signature","description":"x"}}`},
+			wantPaths: []string{"/api/v1/session/status"}, wantErr: providers.ErrOutcomeUnknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

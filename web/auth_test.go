@@ -223,6 +223,7 @@ func TestPollingDoesNotKeepASessionAlive(t *testing.T) {
 	if err := json.Unmarshal([]byte(headers), &extra); err != nil || len(extra) == 0 {
 		t.Fatalf("the polling element's hx-headers %q: %v", headers, err)
 	}
+	extra["HX-Current-URL"] = ts.URL + path // as htmx sends it
 	poll := func() response { t.Helper(); return agent.poll(pollURL, extra) }
 	for range 3 {
 		ts.Clock.Advance(9 * time.Minute)
@@ -230,8 +231,9 @@ func TestPollingDoesNotKeepASessionAlive(t *testing.T) {
 	}
 	ts.Clock.Advance(5 * time.Minute) // 32 minutes since the agent last did anything
 	r := poll()
-	if r.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(r.Header.Get("HX-Redirect"), "/login?expired=1") {
-		t.Errorf("poll after 32 idle minutes: status %d, HX-Redirect %q; want 401 to the login form", r.StatusCode, r.Header.Get("HX-Redirect"))
+	// After signing in again, the agent is back on the payout's page.
+	if want := "/login?expired=1&next=" + url.QueryEscape(path); r.StatusCode != http.StatusUnauthorized || r.Header.Get("HX-Redirect") != want {
+		t.Errorf("poll after 32 idle minutes: status %d, HX-Redirect %q; want 401 to %q", r.StatusCode, r.Header.Get("HX-Redirect"), want)
 	}
 }
 

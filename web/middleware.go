@@ -257,7 +257,12 @@ func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
 	q := url.Values{}
 	switch {
 	case r.Method == http.MethodGet:
-		q.Set("next", r.URL.RequestURI())
+		next := r.URL.RequestURI()
+		// A page's own poll goes back to the page, not to what it polls.
+		if cur, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil && r.Header.Get("HX-Request") == "true" && cur.Host == r.Host && cur.Path != "" {
+			next = cur.RequestURI()
+		}
+		q.Set("next", next)
 	case r.URL.Path == "/logout":
 		// Signing out of a session that has ended already is done.
 		http.Redirect(w, r, "/login?signed_out=1", http.StatusSeeOther)

@@ -15,6 +15,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"payoutdesk/db"
@@ -322,6 +323,9 @@ type checkpointer struct {
 	seenHash string
 	// trusted is the last checkpoint whose signature was checked.
 	trusted db.Checkpoint
+	// refused is set from a refusal until the next checkpoint is signed,
+	// for the metrics: a break in the log is something to be woken for.
+	refused atomic.Bool
 }
 
 // newCheckpointer returns the checkpointer of the open database d, with
@@ -416,6 +420,7 @@ func (c *checkpointer) run(ctx context.Context) (int, error) {
 	if _, err := c.sign(ctx, seq, hash, last); err != nil {
 		return 0, err
 	}
+	c.refused.Store(false)
 	return 1, nil
 }
 
@@ -491,6 +496,7 @@ func (c *checkpointer) refuse(ctx context.Context, last db.Checkpoint, err error
 	if !errors.As(err, &r) {
 		return err
 	}
+	c.refused.Store(true)
 	if r.Error() == c.reported {
 		return nil
 	}

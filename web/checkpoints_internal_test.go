@@ -198,6 +198,9 @@ func TestCheckpointerNoticesChangedUnsignedEvents(t *testing.T) {
 			if n, err := c.run(ctx); err != nil || n != 0 {
 				t.Fatalf("run before a checkpoint is due: %d, %v", n, err)
 			}
+			if c.refused.Load() {
+				t.Error("the refusal metric is set before any tampering")
+			}
 			tt.tamper(t, d, record)
 			record(5)
 			for range 2 {
@@ -214,6 +217,9 @@ func TestCheckpointerNoticesChangedUnsignedEvents(t *testing.T) {
 			}
 			if !strings.Contains(logs.String(), `level=ERROR msg="audit checkpoint refused" broken_at=7`) {
 				t.Errorf("no error logged:\n%s", logs.String())
+			}
+			if !c.refused.Load() {
+				t.Error("the refusal metric is not set")
 			}
 		})
 	}

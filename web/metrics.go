@@ -58,6 +58,19 @@ func (m *metrics) watchDB(d *db.DB) {
 	)
 }
 
+// watchCheckpoints exports whether the checkpointer refuses to sign the
+// audit log's head because the log is broken.
+func (m *metrics) watchCheckpoints(c *checkpointer) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "payoutdesk_audit_checkpoint_refused",
+		Help: "1 while the audit log is found broken and no checkpoint is signed (see the audit.checkpoint_refused event), else 0."},
+		func() float64 {
+			if c.refused.Load() {
+				return 1
+			}
+			return 0
+		}))
+}
+
 func (m *metrics) observe(route, method string, code int, d time.Duration) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())

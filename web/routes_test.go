@@ -272,6 +272,7 @@ func TestHealthAndMetrics(t *testing.T) {
 		`payoutdesk_http_requests_total{code="200",method="GET",route="GET /login"} 1`,
 		`payoutdesk_http_request_duration_seconds_bucket{route="GET /healthz"`,
 		"go_goroutines",
+		"\npayoutdesk_audit_checkpoint_refused 0\n",
 	} {
 		if !strings.Contains(r.Body, s) {
 			t.Errorf("metrics lack %s", s)

@@ -74,6 +74,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
+	s.metrics.watchCheckpoints(s.checks)
 	for _, w := range warnings {
 		deps.Log.Warn(w)
 	}

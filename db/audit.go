@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 )
@@ -93,15 +94,18 @@ func Append(ctx context.Context, tx *sql.Tx, e *Event) error {
 	}
 	e.DetailsJSON = string(details)
 	prev := GenesisHash
-	var headAt string
-	err = tx.QueryRowContext(ctx, `SELECT seq, hash, at FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&e.Seq, &prev, &headAt)
+	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&e.Seq, &prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("db: audit head: %w", err)
 	}
 	// Times never go backwards along the chain, even if the clock does:
 	// the log's time filters rely on time rising with seq.
-	if t, err := parseTime(headAt); err == nil && e.At.Before(t) {
-		e.At = t
+	headAt, err := headTime(ctx, tx, e.Seq, prev)
+	if err != nil {
+		return err
+	}
+	if e.At.Before(headAt) {
+		e.At = headAt
 	}
 	e.Seq++
 	canon, err := canonical(formatTime(e.At), e)
@@ -116,7 +120,42 @@ func Append(ctx context.Context, tx *sql.Tx, e *Event) error {
 	if err != nil {
 		return fmt.Errorf("db: append audit event %s: %w", e.Action, err)
 	}
+	lastAppended.Store(&chainHead{seq: e.Seq, hash: e.Hash, at: e.At})
 	return nil
+}
+
+// chainHead is an event's place in the chain and its time.
+type chainHead struct {
+	seq  int64
+	hash string
+	at   time.Time
+}
+
+// lastAppended is the newest event appended by this process. The head's
+// time is a field of its canonical bytes, which SQLite would parse as JSON
+// at every append to read it; remembered here, it is read only when the
+// head is another event. An event with the same seq and hash is this one,
+// time included (the hash covers it), whichever database or transaction it
+// is in, so a rolled-back append or another process's can do no harm.
+var lastAppended atomic.Pointer[chainHead]
+
+// headTime returns the time of the event (seq, hash), the head; zero for
+// an empty chain.
+func headTime(ctx context.Context, tx *sql.Tx, seq int64, hash string) (time.Time, error) {
+	if seq == 0 {
+		return time.Time{}, nil
+	}
+	if h := lastAppended.Load(); h != nil && h.seq == seq && h.hash == hash {
+		return h.at, nil
+	}
+	var at string
+	if err := tx.QueryRowContext(ctx, `SELECT at FROM audit_events WHERE seq = ?`, seq).Scan(&at); err != nil {
+		return time.Time{}, fmt.Errorf("db: audit head: %w", err)
+	}
+	// A time that cannot be read (verification names that event) orders
+	// nothing: it must not stop every change from being recorded.
+	t, _ := parseTime(at)
+	return t, nil
 }
 
 // canonical encodes e as the bytes its hash covers: a JSON array of its

@@ -323,22 +323,30 @@ func TestChangeRolledBackWhenAuditFails(t *testing.T) {
 func TestAppendTimeNeverGoesBackwards(t *testing.T) {
 	d := newTestDB(t)
 	a := db.NewAudit(d)
+	// Another database's events come between, as another process's would:
+	// the head's time is then read from the log, not remembered.
+	other := db.NewAudit(newTestDB(t))
 	later := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	for _, at := range []time.Time{later, later.Add(-time.Hour), later.Add(time.Minute)} {
+	for i, at := range []time.Time{later, later.Add(-time.Hour), later.Add(time.Minute), later.Add(-2 * time.Hour)} {
+		if i == 3 {
+			if err := other.Record(context.Background(), db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "test.elsewhere"}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if err := a.Record(context.Background(), db.Event{At: at, Actor: db.Actor{Type: db.ActorSystem}, Action: "test.clock"}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var got []time.Time
-	for seq := int64(1); seq <= 3; seq++ {
+	for seq := int64(1); seq <= 4; seq++ {
 		e, err := a.Get(context.Background(), seq)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got = append(got, e.At)
 	}
-	if !got[1].Equal(later) || !got[2].Equal(later.Add(time.Minute)) {
-		t.Errorf("event times %v, want the second held at the first's %v", got, later)
+	if !got[1].Equal(later) || !got[2].Equal(later.Add(time.Minute)) || !got[3].Equal(later.Add(time.Minute)) {
+		t.Errorf("event times %v, want the second held at the first's %v, the fourth at the third's", got, later)
 	}
 	if v, err := a.Verify(context.Background()); err != nil || !v.OK() {
 		t.Errorf("verify after a held time: %v, %v", v, err)

@@ -98,7 +98,18 @@ func newLogger(e env, cfg web.Config) *slog.Logger {
 // empty one, and serves until ctx is cancelled by SIGINT or SIGTERM.
 func serve(ctx context.Context, e env, args []string) error {
 	start := time.Now()
-	cfg, d, err := openDB(ctx, e, "serve", args, nil, nil)
+	cfg, err := commandConfig(e, "serve", args, nil, nil)
+	if err != nil {
+		return err
+	}
+	// Before opening: a second server must not even migrate the database
+	// under the first one.
+	release, err := lockServing(cfg.DBPath)
+	if err != nil {
+		return err
+	}
+	defer release()
+	d, err := db.Open(ctx, cfg.DBPath)
 	if err != nil {
 		return err
 	}

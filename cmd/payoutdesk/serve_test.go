@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -215,4 +216,43 @@ func TestServeFreshDatabase(t *testing.T) {
 		t.Errorf("second start printed %q, want nothing (no new accounts)", out)
 	}
 	second.stop(t)
+}
+
+// TestASecondServerOnTheSameDatabaseIsRefused starts a server, then a
+// second one on the same database: two would each send the outbox, and the
+// second would mark the payouts the first is sending as interrupted. It
+// must refuse at once, and the database must be servable again once the
+// first has stopped.
+func TestASecondServerOnTheSameDatabaseIsRefused(t *testing.T) {
+	bin := buildBinary(t)
+	dbPath := filepath.Join(t.TempDir(), "one.db")
+	addr := freeAddr(t)
+	env := append(os.Environ(), "PAYOUTDESK_ADDR="+addr, "PAYOUTDESK_DB="+dbPath)
+	first := startServer(t, bin, env, addr)
+
+	second := exec.Command(bin)
+	var stdout, stderr lockedBuffer
+	second.Env, second.Stdout, second.Stderr = append(os.Environ(), "PAYOUTDESK_ADDR="+freeAddr(t), "PAYOUTDESK_DB="+dbPath), &stdout, &stderr
+	if err := second.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- second.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Errorf("second server: %v, want exit status 1", err)
+		}
+	case <-time.After(20 * time.Second):
+		second.Process.Kill()
+		t.Fatalf("a second server on the same database is still running after 20 s:\n%s", stderr.String())
+	}
+	if got := stderr.String(); !strings.Contains(got, "another server is serving "+dbPath) || strings.Count(got, "\n") != 1 {
+		t.Errorf("second server said %q, want one line naming the database", got)
+	}
+	first.stop(t)
+
+	third := startServer(t, bin, env, addr)
+	third.stop(t)
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -239,8 +240,10 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	if _, port, err := net.SplitHostPort(cfg.Addr); err != nil || !validPort(port) {
 		return Config{}, fmt.Errorf("PAYOUTDESK_ADDR: want host:port with a port from 0 to 65535, got %q", cfg.Addr)
 	}
-	if cfg.BaseURL != "" && !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
-		return Config{}, fmt.Errorf("PAYOUTDESK_BASE_URL: want an http:// or https:// URL, got %q", cfg.BaseURL)
+	if cfg.BaseURL != "" {
+		if err := checkBaseURL(cfg.BaseURL); err != nil {
+			return Config{}, fmt.Errorf("PAYOUTDESK_BASE_URL: %w", err)
+		}
 	}
 	// A live provider posts its webhooks to the base URL and sends the
 	// customer back to it: the listen address is no such thing.
@@ -248,6 +251,27 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		return Config{}, errors.New("PAYOUTDESK_BASE_URL is required once a provider is live: the address at which the provider reaches this app")
 	}
 	return cfg, nil
+}
+
+// checkBaseURL refuses a base URL that the app's paths cannot be appended
+// to (a query or fragment would swallow them), and one with a user or
+// password, which the log and the URLs given to providers would repeat.
+// Its errors never repeat the URL's password.
+func checkBaseURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		// Not err itself, a *url.Error, which quotes the whole URL.
+		return fmt.Errorf("want an http:// or https:// URL: %v", errors.Unwrap(err))
+	}
+	switch {
+	case (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "":
+		return fmt.Errorf("want an http:// or https:// URL with a host, got %q", u.Redacted())
+	case u.User != nil:
+		return fmt.Errorf("want a URL without a user or password in it, got %q", u.Redacted())
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return fmt.Errorf("want a URL without a query or fragment, got %q", u.Redacted())
+	}
+	return nil
 }
 
 // Secure reports whether the app is served over HTTPS, which makes session

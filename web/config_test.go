@@ -48,6 +48,11 @@ func TestLoadConfigPrecedence(t *testing.T) {
 		{"-addr", "127.0.0.1:99999"},
 		{"-addr", "127.0.0.1:http"},
 		{"-base-url", "desk.example.com"},
+		{"-base-url", "https://desk example.com"},
+		{"-base-url", "https://:8443"},
+		{"-base-url", "https://desk.example.com/?tenant=1"},
+		{"-base-url", "https://desk.example.com#top"},
+		{"-base-url", "https://admin:s3cret@desk.example.com"},
 		{"-trust-proxy", "maybe"},
 		{"-log-level", "bogus"},
 		{"-log-format", "xml"},
@@ -55,8 +60,11 @@ func TestLoadConfigPrecedence(t *testing.T) {
 		{"-checkpoint-every", "0"},
 	}
 	for _, args := range bad {
-		if _, _, err := loadConfig(args, nil); err == nil {
+		_, _, err := loadConfig(args, nil)
+		if err == nil {
 			t.Errorf("LoadConfig(%q) accepted a bad value", args)
+		} else if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("LoadConfig(%q) = %v: the error repeats the password", args, err)
 		}
 	}
 }

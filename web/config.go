@@ -291,22 +291,36 @@ func baseURLFor(listen net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// exposureWarnings names what is left unguarded when the server listens on
-// listen, an address other machines may reach: a set-up fit for a laptop
-// that is not for a network.
+// exposureWarnings names what is left unguarded when other machines may
+// reach the server: it listens on listen, an address beyond loopback, or
+// people reach it at a base URL that is not a loopback one (through a
+// reverse proxy on the same host, say). A set-up fit for a laptop is not
+// for a network.
 func exposureWarnings(cfg Config, listen net.Addr) []string {
 	host, _, err := net.SplitHostPort(listen.String())
+	reach := listen.String()
 	if ip := net.ParseIP(host); err == nil && ip != nil && ip.IsLoopback() {
-		return nil
+		if u, err := url.Parse(cfg.BaseURL); err != nil || isLoopbackHost(u.Hostname()) {
+			return nil
+		}
+		reach = cfg.BaseURL
 	}
 	var w []string
 	if cfg.MetricsToken == "" {
-		w = append(w, "/metrics answers anyone who can reach "+listen.String()+": set PAYOUTDESK_METRICS_TOKEN")
+		w = append(w, "/metrics answers anyone who can reach "+reach+": set PAYOUTDESK_METRICS_TOKEN")
 	}
 	if !cfg.Secure() {
 		w = append(w, "the base URL is not https://, so passwords and session cookies cross the network in the clear: serve behind TLS and set PAYOUTDESK_BASE_URL to its https:// address")
 	}
 	return w
+}
+
+// isLoopbackHost reports whether host, a URL's host name, is this machine.
+func isLoopbackHost(host string) bool {
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	return strings.EqualFold(host, "localhost")
 }
 
 // validPort reports whether port is a port number (0 picks a free one).

@@ -63,8 +63,9 @@ func TestShutdownDoesNotWaitForHeldSandboxRequests(t *testing.T) {
 }
 
 // TestServeWarnsOfAnExposedSetUp: on an address other machines can reach,
-// an open /metrics and a plain-http base URL are logged as warnings; on
-// loopback, or once guarded, nothing is.
+// or at a base URL they can (a reverse proxy's), an open /metrics and a
+// plain-http base URL are logged as warnings; on loopback only, or once
+// guarded, nothing is.
 func TestServeWarnsOfAnExposedSetUp(t *testing.T) {
 	d, _ := newAppDB(t)
 	serve := func(addr, token, baseURL string) string {
@@ -88,8 +89,17 @@ func TestServeWarnsOfAnExposedSetUp(t *testing.T) {
 			t.Errorf("serving on all interfaces with no metrics token over http: no warning naming %q in\n%s", want, logs)
 		}
 	}
+	// Behind a reverse proxy, the base URL says who can reach it.
+	logs = serve("127.0.0.1:0", "", "http://payouts.example")
+	for _, want := range []string{"PAYOUTDESK_METRICS_TOKEN", "not https://"} {
+		if !strings.Contains(logs, `level=WARN msg="exposed: `) || !strings.Contains(logs, want) {
+			t.Errorf("serving on loopback at a public http base URL: no warning naming %q in\n%s", want, logs)
+		}
+	}
 	for _, s := range []struct{ addr, token, baseURL string }{
 		{"127.0.0.1:0", "", ""},
+		{"127.0.0.1:0", "", "http://localhost:8080"},
+		{"127.0.0.1:0", "a-long-metrics-token", "https://payouts.example"},
 		{"0.0.0.0:0", "a-long-metrics-token", "https://payouts.example"},
 	} {
 		if logs := serve(s.addr, s.token, s.baseURL); strings.Contains(logs, "level=WARN") {

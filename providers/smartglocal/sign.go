@@ -22,6 +22,11 @@ func ParsePrivateKey(b []byte) (*rsa.PrivateKey, error) {
 	if block == nil {
 		return nil, errors.New("smartglocal: private key: no PEM block")
 	}
+	// A public key, or another kind of private key, in its place (the two
+	// files swapped, say) is said so, not as an ASN.1 decoding error.
+	if block.Type != "RSA PRIVATE KEY" && block.Type != "PRIVATE KEY" {
+		return nil, fmt.Errorf("smartglocal: private key: want an RSA private key (PEM \"RSA PRIVATE KEY\" or \"PRIVATE KEY\"), got a %q block", block.Type)
+	}
 	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
 		return k, nil
 	}
@@ -42,6 +47,9 @@ func ParsePublicKey(b []byte) (*rsa.PublicKey, error) {
 	block, _ := pem.Decode(b)
 	if block == nil {
 		return nil, errors.New("smartglocal: public key: no PEM block")
+	}
+	if block.Type != "RSA PUBLIC KEY" && block.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("smartglocal: public key: want Smart Glocal's RSA public key (PEM \"PUBLIC KEY\" or \"RSA PUBLIC KEY\"), got a %q block", block.Type)
 	}
 	if k, err := x509.ParsePKCS1PublicKey(block.Bytes); err == nil {
 		return k, nil

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"strings"
 	"testing"
 
 	"payoutdesk/providers"
@@ -136,6 +137,37 @@ func TestParseKeys(t *testing.T) {
 			}
 			if err == nil && !k.Equal(&partner.PublicKey) {
 				t.Error("got a different key")
+			}
+		})
+	}
+}
+
+// TestParseKeyNamesAKeyOfTheWrongKind: the two key files swapped, or an
+// EC key given, is said in those words, not as an ASN.1 decoding error.
+func TestParseKeyNamesAKeyOfTheWrongKind(t *testing.T) {
+	partner, _, _ := testKeys(t)
+	pkix, _ := x509.MarshalPKIXPublicKey(&partner.PublicKey)
+	enc := func(typ string, der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}) }
+	tests := []struct {
+		name  string
+		parse func([]byte) error
+		pem   []byte
+		want  string
+	}{
+		{"public key as the private one", func(b []byte) error { _, err := ParsePrivateKey(b); return err },
+			enc("PUBLIC KEY", pkix), `got a "PUBLIC KEY"`},
+		{"pkcs1 public key as the private one", func(b []byte) error { _, err := ParsePrivateKey(b); return err },
+			enc("RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(&partner.PublicKey)), `got a "RSA PUBLIC KEY"`},
+		{"private key as the public one", func(b []byte) error { _, err := ParsePublicKey(b); return err },
+			enc("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(partner)), `got a "RSA PRIVATE KEY"`},
+		{"ec private key", func(b []byte) error { _, err := ParsePrivateKey(b); return err },
+			enc("EC PRIVATE KEY", []byte{1, 2, 3}), `got a "EC PRIVATE KEY"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.parse(tt.pem)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "asn1") {
+				t.Errorf("got %v, want an error saying %s", err, tt.want)
 			}
 		})
 	}

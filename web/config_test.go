@@ -76,7 +76,9 @@ func TestLoadConfigProviders(t *testing.T) {
 	dir := t.TempDir()
 	creds := sandboxtest.Credentials(t)
 	keyFile, pubFile, junk := filepath.Join(dir, "key.pem"), filepath.Join(dir, "pub.pem"), filepath.Join(dir, "junk.pem")
+	ownPub := filepath.Join(dir, "own-pub.pem")
 	for path, b := range map[string][]byte{
+		ownPub:  pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&creds.SmartGlocalPartnerKey.PublicKey)}),
 		keyFile: pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(creds.SmartGlocalPartnerKey)}),
 		pubFile: pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&creds.SmartGlocalProviderKey.PublicKey)}),
 		junk:    []byte("not a key"),
@@ -112,6 +114,9 @@ func TestLoadConfigProviders(t *testing.T) {
 		{"smart glocal without key files", map[string]string{"PAYOUTDESK_SMARTGLOCAL_PROJECT": "p"}, "PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE", nil},
 		{"smart glocal key file missing", map[string]string{"PAYOUTDESK_SMARTGLOCAL_PROJECT": "p",
 			"PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE": filepath.Join(dir, "absent.pem"), "PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE": pubFile}, "PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE", nil},
+		{"smart glocal public key is our own", map[string]string{"PAYOUTDESK_SMARTGLOCAL_PROJECT": "p",
+			"PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE": keyFile, "PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE": ownPub,
+			"PAYOUTDESK_BASE_URL": "https://desk.example.com"}, "PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE", nil},
 		{"smart glocal public key unreadable", map[string]string{"PAYOUTDESK_SMARTGLOCAL_PROJECT": "p",
 			"PAYOUTDESK_SMARTGLOCAL_PRIVATE_KEY_FILE": keyFile, "PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE": junk}, "PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE", nil},
 	}

@@ -134,6 +134,11 @@ func loadProviderConfig(get func(env string) string) (ProviderConfig, error) {
 		if pc.SmartGlocal.ProviderKey, err = readPEM(pubFile, smartglocal.ParsePublicKey); err != nil {
 			return pc, fmt.Errorf("PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE: %w", err)
 		}
+		// Smart Glocal signs its webhooks with its own key: with ours in
+		// its place, every webhook would be refused as forged.
+		if pc.SmartGlocal.ProviderKey.Equal(&pc.SmartGlocal.Key.PublicKey) {
+			return pc, errors.New("PAYOUTDESK_SMARTGLOCAL_PUBLIC_KEY_FILE holds the public half of your own private key: want Smart Glocal's public key, which signs its webhooks")
+		}
 	}
 	return pc, nil
 }

@@ -22,6 +22,10 @@ type Deps struct {
 	Log *slog.Logger
 	// Now is the clock; tests move it to expire sessions (default time.Now).
 	Now func() time.Time
+	// Setup, if set, is run by Serve once it has bound its address: the
+	// first start's set-up, such as the first accounts, whose passwords
+	// are shown once and must not be spent on a start that cannot listen.
+	Setup func(ctx context.Context) error
 }
 
 // Server is the Payout Desk web application.
@@ -120,6 +124,12 @@ func Serve(ctx context.Context, cfg Config, deps Deps, ready func(baseURL string
 	}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = baseURLFor(ln.Addr())
+	}
+	if deps.Setup != nil {
+		if err := deps.Setup(ctx); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	s, err := NewServer(cfg, deps)
 	if err != nil {

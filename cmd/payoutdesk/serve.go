@@ -95,7 +95,8 @@ func newLogger(e env, cfg web.Config) *slog.Logger {
 }
 
 // serve opens the database (migrating it), creates the first accounts on an
-// empty one, and serves until ctx is cancelled by SIGINT or SIGTERM.
+// empty one once it can listen, and serves until ctx is cancelled by SIGINT
+// or SIGTERM.
 func serve(ctx context.Context, e env, args []string) error {
 	start := time.Now()
 	cfg, err := commandConfig(e, "serve", args, nil, nil)
@@ -115,10 +116,8 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	defer d.Close()
 	log := newLogger(e, cfg)
-	if err := web.Bootstrap(ctx, d, cfg.AllSandbox(), e.stdout); err != nil {
-		return err
-	}
-	return web.Serve(ctx, cfg, web.Deps{DB: d, Log: log}, func(baseURL string) {
+	setup := func(ctx context.Context) error { return web.Bootstrap(ctx, d, cfg.AllSandbox(), e.stdout) }
+	return web.Serve(ctx, cfg, web.Deps{DB: d, Log: log, Setup: setup}, func(baseURL string) {
 		log.Info("ready", "url", baseURL, "startup", time.Since(start).Round(time.Microsecond))
 	})
 }

@@ -256,3 +256,31 @@ func TestASecondServerOnTheSameDatabaseIsRefused(t *testing.T) {
 	third := startServer(t, bin, env, addr)
 	third.stop(t)
 }
+
+// TestFirstStartOnABusyAddressCreatesNoAccounts: a first start that cannot
+// listen creates no accounts, so the start that works is the one that
+// shows their passwords.
+func TestFirstStartOnABusyAddressCreatesNoAccounts(t *testing.T) {
+	bin := buildBinary(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	dbPath := filepath.Join(t.TempDir(), "busy.db")
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "PAYOUTDESK_ADDR="+busy.Addr().String(), "PAYOUTDESK_DB="+dbPath)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err == nil || !strings.Contains(stderr.String(), "address already in use") {
+		t.Fatalf("serve on a busy address: %v, %q; want it to fail naming the address", err, stderr.String())
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("serve on a busy address printed %q, want nothing", stdout.String())
+	}
+
+	addr := freeAddr(t)
+	next := startServer(t, bin, append(os.Environ(), "PAYOUTDESK_ADDR="+addr, "PAYOUTDESK_DB="+dbPath), addr)
+	waitFor(t, &next.stdout, regexp.MustCompile(`admin\s+admin@\S+\s+\S+`), 5*time.Second)
+	next.stop(t)
+}

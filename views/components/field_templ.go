@@ -706,18 +706,17 @@ func inputType(t string) string {
 	return t
 }
 
+// describedBy names the error before the hint, in the order they are on
+// screen, so that the error is read first.
 func describedBy(id string, p FieldProps) string {
-	s := ""
-	if p.Hint != "" {
-		s = id + "-hint"
-	}
+	var ids []string
 	if p.Error != "" {
-		if s != "" {
-			s += " "
-		}
-		s += id + "-error"
+		ids = append(ids, id+"-error")
 	}
-	return s
+	if p.Hint != "" {
+		ids = append(ids, id+"-hint")
+	}
+	return strings.Join(ids, " ")
 }
 
 var _ = templruntime.GeneratedTemplate

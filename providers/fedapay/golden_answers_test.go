@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -133,5 +134,26 @@ func TestGoldenResumeRefusedIsUnknown(t *testing.T) {
 				t.Errorf("got %d requests, want the one read and nothing created", len(fake.got))
 			}
 		})
+	}
+}
+
+// A payout object that names its currency is started only in the payout's
+// own: FedaPay holding 2000 EUR is not 2000 XOF.
+func TestGoldenResumeRefusesAnotherCurrency(t *testing.T) {
+	obj := strings.Replace(string(readTestdata(t, "create_response.json")), `"currency_id":1,`, `"currency":{"iso":"EUR"},`, 1)
+	fake, srv := startFake(t, map[string]cannedAnswer{
+		"GET /v1/payouts/1":     {http.StatusOK, []byte(obj)},
+		"PUT /v1/payouts/start": {http.StatusOK, readTestdata(t, "start_response.json")},
+	})
+	c := New(Config{BaseURL: srv.URL + "/v1", SecretKey: "sk_sandbox_golden"})
+	_, err := c.Submit(context.Background(), examplePayout("97808080"), providers.Ref{ProviderID: "1"})
+	var pe *providers.Error
+	if !errors.As(err, &pe) || pe.Outcome != providers.OutcomeUnknown {
+		t.Errorf("Submit of a payout FedaPay holds in EUR: got %v, want an unknown outcome", err)
+	}
+	for _, r := range fake.got {
+		if r.Method == http.MethodPut {
+			t.Errorf("the payout was started (%s %s)", r.Method, r.Path)
+		}
 	}
 }

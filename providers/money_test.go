@@ -38,6 +38,10 @@ func TestParseMoney(t *testing.T) {
 		{"1,00", "USD", 0, true},
 		{"0,500", "XOF", 0, true},
 		{"012,000", "XOF", 0, true},
+		// A first group of more than three digits is not thousands: in
+		// XOF, "1000,000" may well mean one thousand, not a million.
+		{"1000,000", "XOF", 0, true},
+		{"1234,567.89", "USD", 0, true},
 		{"1 000", "USD", 100000, false},
 		{"1\u00a0000\u202f000", "XOF", 1000000, false},
 		{"12 500.50", "USD", 1250050, false},
@@ -75,6 +79,11 @@ func TestMoneyFormats(t *testing.T) {
 	}{
 		{Money{15000, "BRL"}, "150.00", "150.00 BRL"},
 		{Money{5, "USD"}, "0.05", "0.05 USD"},
+		// As many digits as the currency has decimals: the zero before
+		// the dot is still written.
+		{Money{50, "USD"}, "0.50", "0.50 USD"},
+		{Money{100, "KWD"}, "0.100", "0.100 KWD"},
+		{Money{-50, "USD"}, "-0.50", "-0.50 USD"},
 		{Money{123456789, "USD"}, "1234567.89", "1,234,567.89 USD"},
 		{Money{2000, "XOF"}, "2000", "2,000 XOF"},
 		{Money{1000000, "XOF"}, "1000000", "1,000,000 XOF"},

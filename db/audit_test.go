@@ -198,30 +198,7 @@ func TestVerifyFindsAGapInARechainedLog(t *testing.T) {
 	if _, err := d.W.Exec(`DELETE FROM audit_events WHERE seq = 4`); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := d.R.Query(`SELECT seq, canon FROM audit_events ORDER BY seq`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prev := make([]byte, 32)
-	rechained := map[int64]string{}
-	for rows.Next() {
-		var seq int64
-		var canon string
-		if err := rows.Scan(&seq, &canon); err != nil {
-			t.Fatal(err)
-		}
-		sum := sha256.Sum256(append(prev, canon...))
-		rechained[seq], prev = hex.EncodeToString(sum[:]), sum[:]
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	rows.Close()
-	for seq, h := range rechained {
-		if _, err := d.W.Exec(`UPDATE audit_events SET hash = ? WHERE seq = ?`, h, seq); err != nil {
-			t.Fatal(err)
-		}
-	}
+	rechain(t, d)
 	v, err := db.NewAudit(d).Verify(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -351,4 +328,65 @@ func TestAppendTimeNeverGoesBackwards(t *testing.T) {
 	if v, err := a.Verify(context.Background()); err != nil || !v.OK() {
 		t.Errorf("verify after a held time: %v, %v", v, err)
 	}
+}
+
+// TestVerifyFindsARenumberedLog: someone who deletes an event, numbers
+// the later ones down to close the hole and recomputes every hash leaves
+// a chain that holds and has no gap; but each moved event's encoding
+// still names the number it was written with.
+func TestVerifyFindsARenumberedLog(t *testing.T) {
+	d := newTestDB(t)
+	appendEvents(t, d, 40)
+	dropTriggers(t, d)
+	for _, s := range []string{
+		`DELETE FROM audit_events WHERE seq = 4`,
+		`UPDATE audit_events SET seq = seq + 1000 WHERE seq > 4`,
+		`UPDATE audit_events SET seq = seq - 1001 WHERE seq > 1000`,
+	} {
+		if _, err := d.W.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	if n := rechain(t, d); n != 39 {
+		t.Fatalf("%d events after the deletion, want 39", n)
+	}
+	v, err := db.NewAudit(d).Verify(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.BrokenAt != 4 || !strings.Contains(v.Problem, "sequence number") {
+		t.Errorf("verification = broken at %d (%s), want seq 4, whose encoding names another number", v.BrokenAt, v.Problem)
+	}
+}
+
+// rechain recomputes every stored hash over the stored encodings, as
+// someone who edited the table would to make the chain hold again. It
+// returns the number of events.
+func rechain(t *testing.T, d *db.DB) int {
+	t.Helper()
+	rows, err := d.R.Query(`SELECT seq, canon FROM audit_events ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := make([]byte, 32)
+	rechained := map[int64]string{}
+	for rows.Next() {
+		var seq int64
+		var canon string
+		if err := rows.Scan(&seq, &canon); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(append(prev, canon...))
+		rechained[seq], prev = hex.EncodeToString(sum[:]), sum[:]
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	for seq, h := range rechained {
+		if _, err := d.W.Exec(`UPDATE audit_events SET hash = ? WHERE seq = ?`, h, seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return len(rechained)
 }

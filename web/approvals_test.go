@@ -394,25 +394,34 @@ func TestDecisionsPastTheApprovalTimeExpire(t *testing.T) {
 }
 
 func TestWorkerRefusesWhatWasNotApproved(t *testing.T) {
-	ts := newTestServerWith(t, false)
-	agent, manager := ts.as(db.RoleAgent), ts.as(db.RoleManager)
-	id := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
-	manager.approve(id)
 	// After the approval and before the worker sends it, the payout is
-	// changed behind the application's back.
-	if _, err := ts.DB.W.Exec(`UPDATE payouts SET amount_minor = 900000, fields = replace(fields, '600000', '900000') WHERE id = ?`, id); err != nil {
-		t.Fatal(err)
-	}
-	ts.startWorkers()
-	p := ts.waitStatus(id, db.StatusFailed)
-	if p.ErrorCode != "approval_mismatch" {
-		t.Errorf("failed with %s %q, want approval_mismatch", p.ErrorCode, p.ErrorMessage)
-	}
-	if n := ts.App.Sandbox().Count(providers.FedaPay, "payout created"); n != 0 {
-		t.Errorf("FedaPay saw %d payouts, want none", n)
-	}
-	if ev := ts.events("payout.send_refused"); len(ev) != 1 || ev[0].Outcome != db.OutcomeFailure {
-		t.Errorf("refusal audited as %+v", ev)
+	// changed behind the application's back: its amount with the field
+	// typed, or only the amount sent (the field keeps what was approved).
+	for name, set := range map[string]string{
+		"amount and its field": `amount_minor = 900000, fields = replace(fields, '600000', '900000')`,
+		"amount only":          `amount_minor = 900000`,
+		"currency only":        `currency = 'GNF'`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			ts := newTestServerWith(t, false)
+			agent, manager := ts.as(db.RoleAgent), ts.as(db.RoleManager)
+			id := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
+			manager.approve(id)
+			if _, err := ts.DB.W.Exec(`UPDATE payouts SET `+set+` WHERE id = ?`, id); err != nil {
+				t.Fatal(err)
+			}
+			ts.startWorkers()
+			p := ts.waitStatus(id, db.StatusFailed)
+			if p.ErrorCode != "approval_mismatch" {
+				t.Errorf("failed with %s %q, want approval_mismatch", p.ErrorCode, p.ErrorMessage)
+			}
+			if n := ts.App.Sandbox().Count(providers.FedaPay, "payout created"); n != 0 {
+				t.Errorf("FedaPay saw %d payouts, want none", n)
+			}
+			if ev := ts.events("payout.send_refused"); len(ev) != 1 || ev[0].Outcome != db.OutcomeFailure {
+				t.Errorf("refusal audited as %+v", ev)
+			}
+		})
 	}
 }
 

@@ -214,6 +214,23 @@ func TestCheckpointsCatchRewritesAndCutTails(t *testing.T) {
 			t.Errorf("verify without the new key's checkpoints = %v; want them missed", v)
 		}
 	})
+	t.Run("a retired key's checkpoint just past its last seq", func(t *testing.T) {
+		d, cps := setup(t)
+		newPub, newKey, _ := ed25519.GenerateKey(nil)
+		next, err := db.NewAudit(d).Get(ctx, cps[0].Seq+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A leaked old key signs the very next event: one seq is enough
+		// to vouch for a history rewritten from there.
+		leaked := db.SignCheckpoint(key, next.Seq, next.Hash, time.Now())
+		later := db.SignCheckpoint(newKey, cps[1].Seq, cps[1].Hash, time.Now())
+		keys, retired := []ed25519.PublicKey{newPub, pub}, map[string]int64{cps[0].KeyID: cps[0].Seq}
+		v, _ := db.NewAudit(d).VerifyWith(ctx, db.VerifyOptions{Checkpoints: []db.Checkpoint{cps[0], leaked, later}, Keys: keys, RetiredAfter: retired})
+		if v.BrokenAt != next.Seq || !strings.Contains(v.Problem, "retired after seq "+strconv.FormatInt(cps[0].Seq, 10)) {
+			t.Errorf("verify = %v; want the checkpoint at seq %d refused as its key's retired", v, next.Seq)
+		}
+	})
 	t.Run("stored checkpoints round trip", func(t *testing.T) {
 		d, cps := setup(t)
 		got, err := db.NewAudit(d).Checkpoints(ctx)

@@ -391,3 +391,28 @@ func TestRetryAfterWebhookResumesThePayout(t *testing.T) {
 		t.Errorf("after the check: %d submits, payout %s; want it resumed (2 submits) and processing", submits.Load(), got.Status)
 	}
 }
+
+// A webhook that names our payout by its reference but carries another
+// provider id does not replace the id we hold: reconciliation goes on
+// asking the provider about the payout it created for us.
+func TestWebhookKeepsTheProviderIDWeHold(t *testing.T) {
+	ctx := context.Background()
+	f, d, sending := flowOnDB(t)
+	f.Webhooks = db.NewWebhooks(d)
+	p := sending()
+	if _, err := d.W.Exec(`UPDATE payouts SET submitted_at = ? WHERE id = ?`, time.Now().UTC().Format(db.TimeLayout), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	p = submittedPayout(t, d, p, db.StatusProcessing, "fp-1")
+	u := providers.Update{EventID: "ev-1", Reference: p.Reference, ProviderID: "fp-2", Status: providers.StatusProcessing, RawStatus: "processing"}
+	if err := f.ApplyWebhook(ctx, providers.FedaPay, u, webhookEvent()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.NewPayouts(d).Get(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ProviderID != "fp-1" {
+		t.Errorf("after a webhook naming provider id fp-2, the payout holds %q, want fp-1 still", got.ProviderID)
+	}
+}

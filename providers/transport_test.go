@@ -24,6 +24,19 @@ func TestDoOutcomes(t *testing.T) {
 		w.Write([]byte(`{"card":{"number":"4111111111111111"},"msg":"hi"}`))
 	}))
 	defer okSrv.Close()
+	// cut answers 200 and promises a body it never finishes: the provider
+	// had the request and began its answer.
+	cut := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte(`{"id":"po_1",`))
+		w.(http.Flusher).Flush()
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	defer cut.Close()
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	closedURL := "http://" + ln.Addr().String()
 	ln.Close()
@@ -60,6 +73,15 @@ func TestDoOutcomes(t *testing.T) {
 		}
 		if got := Describe(err); !strings.HasPrefix(got, "Monime, “create payout”: ") || !strings.Contains(got, "connection refused") || strings.Contains(got, "(not sent)") {
 			t.Errorf("described as %q", got)
+		}
+	})
+	t.Run("answer cut off: unknown", func(t *testing.T) {
+		_, ex, err := Do(context.Background(), http.DefaultClient, call(cut.URL))
+		if !errors.Is(err, ErrOutcomeUnknown) || OutcomeOf(err) != OutcomeUnknown {
+			t.Fatalf("err = %v, want outcome unknown: the provider began to answer", err)
+		}
+		if ex.Status != http.StatusOK || ex.Error == "" {
+			t.Errorf("exchange status %d, error %q; want the 200 begun and the cause", ex.Status, ex.Error)
 		}
 	})
 	t.Run("deadline after connecting: unknown", func(t *testing.T) {

@@ -454,3 +454,54 @@ func lookupFlow(t *testing.T) (*Flow, *db.DB, func() db.Payout, *steeredRail) {
 func webhookEvent() db.Event {
 	return db.Event{Actor: db.Actor{Type: db.ActorProvider, ID: "fedapay"}, Action: "webhook.received"}
 }
+
+// The confirm step releases the money only for the session the payout
+// describes: a session for another amount, currency or recipient, or one
+// that does not say its amount, is not confirmed, and the payout says why.
+func TestConfirmStepRefusesASessionThatDiffers(t *testing.T) {
+	f, d, sending := flowOnDB(t)
+	f.SendTimeout = 5 * time.Second
+	same := providers.Result{Status: providers.StatusAwaitingConfirmation, RawStatus: "ready_to_confirm", ProviderID: "sess-1",
+		Amount: &providers.Money{Minor: 2000, Currency: "XOF"}, Beneficiary: providers.Beneficiary{Name: "x", AccountMasked: "•••• 8080"}}
+	var answer providers.Result
+	rail := &steeredRail{caps: providers.Capabilities{ConfirmStep: true, StatusLookup: true}}
+	rail.lookup = func() (providers.Result, error) { return answer, nil }
+	rail.confirm = func() (providers.Result, error) {
+		return providers.Result{Status: providers.StatusProcessing, RawStatus: "confirmed"}, nil
+	}
+	f.Rails.Add(rail, providers.ModeLive)
+	for name, change := range map[string]func(*providers.Result){
+		"another amount":   func(r *providers.Result) { r.Amount = &providers.Money{Minor: 2001, Currency: "XOF"} },
+		"another currency": func(r *providers.Result) { r.Amount = &providers.Money{Minor: 2000, Currency: "XAF"} },
+		"no amount":        func(r *providers.Result) { r.Amount = nil },
+		"another name":     func(r *providers.Result) { r.Beneficiary.Name = "y" },
+		"another account":  func(r *providers.Result) { r.Beneficiary.AccountMasked = "•••• 9999" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			answer = same
+			change(&answer)
+			p := submittedPayout(t, d, sending(), db.StatusAwaitingConfirmation, "sess-1")
+			before := rail.confirms.Load()
+			f.Reconcile(t.Context(), p, systemEvent("payout.status_changed"))
+			if n := rail.confirms.Load() - before; n != 0 {
+				t.Errorf("%d confirms sent for a session with %s, want none", n, name)
+			}
+			got, err := db.NewPayouts(d).Get(t.Context(), p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ErrorCode != "session_mismatch" || !slices.Contains(actionsOf(t, d, p.ID), "payout.confirmation_refused") {
+				t.Errorf("the payout says %s %q, events %v; want session_mismatch and a refusal on record", got.ErrorCode, got.ErrorMessage, actionsOf(t, d, p.ID))
+			}
+		})
+	}
+	// The same session is confirmed: it is the differences above that
+	// held the confirms back.
+	answer = same
+	p := submittedPayout(t, d, sending(), db.StatusAwaitingConfirmation, "sess-1")
+	before := rail.confirms.Load()
+	f.Reconcile(t.Context(), p, systemEvent("payout.status_changed"))
+	if n := rail.confirms.Load() - before; n != 1 {
+		t.Errorf("%d confirms sent for the session the payout describes, want 1", n)
+	}
+}

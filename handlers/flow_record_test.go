@@ -2,14 +2,17 @@ package handlers
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -414,5 +417,44 @@ func TestWebhookKeepsTheProviderIDWeHold(t *testing.T) {
 	}
 	if got.ProviderID != "fp-1" {
 		t.Errorf("after a webhook naming provider id fp-2, the payout holds %q, want fp-1 still", got.ProviderID)
+	}
+}
+
+// A send that never reached the provider is tried again later when the
+// network failed it (the provider was briefly unreachable), and fails
+// when the request itself could not be made: sending it again would not
+// help.
+func TestUnsentPayoutRetriedOnlyAfterANetworkFailure(t *testing.T) {
+	ctx := context.Background()
+	f, d, sending := flowOnDB(t)
+	f.SendTimeout = 5 * time.Second
+	var fail error
+	rail := &steeredRail{submit: func(providers.Payout) (providers.Result, error) { return providers.Result{}, fail }}
+	f.Rails.Add(rail, providers.ModeLive)
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	for _, tt := range []struct {
+		name string
+		err  error
+		want db.Status
+	}{
+		{"connection refused", providers.NotSent(providers.FedaPay, "create payout", refused), db.StatusQueued},
+		{"request not built", providers.NotSent(providers.FedaPay, "create payout", errors.New("amount must be positive")), db.StatusFailed},
+	} {
+		fail = tt.err
+		p := sending()
+		before := time.Now()
+		f.send(ctx, p)
+		got, err := db.NewPayouts(d).Get(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != tt.want {
+			t.Errorf("%s: the payout is %s, want %s", tt.name, got.Status, tt.want)
+		}
+		var due sql.NullString
+		if err := d.R.QueryRow(`SELECT available_at FROM outbox WHERE payout_id = ?`, p.ID).Scan(&due); tt.want == db.StatusQueued &&
+			(err != nil || !due.Valid || due.String <= before.Add(time.Second).UTC().Format(db.TimeLayout)) {
+			t.Errorf("%s: back in the outbox for %v (%v), want a few seconds from now at least", tt.name, due.String, err)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -137,5 +138,30 @@ func TestFinalStatusLeavesTheOutbox(t *testing.T) {
 	}
 	if f.state(f.d.R, p.ID).outbox {
 		t.Error("a cancelled payout is still in the outbox")
+	}
+}
+
+// TestStatusChangeEventCarriesTheProvidersWords: the audit event of a
+// status change says what came with it (the provider's id, status word,
+// error code and message, the payout option), as it was written on the
+// payout, so that the log alone tells why a payout ended as it did.
+func TestStatusChangeEventCarriesTheProvidersWords(t *testing.T) {
+	f := newLifecycleFixture(t)
+	ctx := context.Background()
+	id := f.payout(StatusProcessing, false)
+	ch := Change{To: StatusFailed, ProviderID: "po_1", RawStatus: "DECLINED", ErrorCode: "insufficient_funds",
+		ErrorMessage: "The wallet cannot receive this amount.", PayoutOption: "mtn"}
+	if err := f.store.Change(ctx, id, ch, lifecycleEvent); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := NewAudit(f.d).ByTarget(ctx, "payout", strconv.FormatInt(id, 10))
+	if err != nil || len(evs) == 0 {
+		t.Fatalf("events of the payout: %d, %v", len(evs), err)
+	}
+	after, _ := evs[len(evs)-1].Details["after"].(map[string]any)
+	want := map[string]any{"status": "failed", "provider_id": "po_1", "raw_status": "DECLINED", "error_code": "insufficient_funds",
+		"error_message": "The wallet cannot receive this amount.", "payout_option": "mtn"}
+	if diff := cmp.Diff(want, after); diff != "" {
+		t.Errorf("the event's after (-want +got):\n%s", diff)
 	}
 }

@@ -209,6 +209,38 @@ func TestUnsettledAnswerMakesThePayoutUnknown(t *testing.T) {
 	if p = ask(p, providers.StatusPaid); p.Status != db.StatusPaid {
 		t.Errorf("after the provider says paid the payout is %s", p.Status)
 	}
+	// Whatever the provider held it for: waiting for its customer or for
+	// our confirm, a payout it cannot say anything of is for a person.
+	for _, held := range []db.Status{db.StatusAwaitingCustomer, db.StatusAwaitingConfirmation} {
+		p := sending()
+		if err := store.Change(ctx, p.ID, db.Change{To: held}, systemEvent("payout.submitted")); err != nil {
+			t.Fatal(err)
+		}
+		if p = ask(p, providers.StatusUnknown); p.Status != db.StatusUnknown {
+			t.Errorf("%s, after an unsettling answer the payout is %s, want unknown", held, p.Status)
+		}
+	}
+}
+
+// Each status a provider reports is the lifecycle status of the same
+// name: an expired cashier session is not a failure, a cancellation not a
+// refusal; a status the lifecycle does not have is unknown.
+func TestProviderStatusesMapOntoTheLifecycle(t *testing.T) {
+	for s, want := range map[providers.Status]db.Status{
+		providers.StatusProcessing:           db.StatusProcessing,
+		providers.StatusAwaitingCustomer:     db.StatusAwaitingCustomer,
+		providers.StatusAwaitingConfirmation: db.StatusAwaitingConfirmation,
+		providers.StatusPaid:                 db.StatusPaid,
+		providers.StatusFailed:               db.StatusFailed,
+		providers.StatusCancelled:            db.StatusCancelled,
+		providers.StatusExpired:              db.StatusExpired,
+		providers.StatusUnknown:              db.StatusUnknown,
+		providers.Status("refunded"):         db.StatusUnknown,
+	} {
+		if got := lifecycleStatus(s); got != want {
+			t.Errorf("provider status %q is %q on the payout, want %q", s, got, want)
+		}
+	}
 }
 
 // A payout confirmed with Smart Glocal whose copy there still reads

@@ -235,6 +235,11 @@ func TestRecipientCap(t *testing.T) {
 	// FedaPay refused C outright (no id, never with FedaPay): its place is free.
 	f.send("C", db.Change{To: db.StatusFailed, ErrorCode: "validation"})
 	f.mustCreate("F", capNumber)
+	// C's form sent again once the others have filled the cap shows C,
+	// not the cap.
+	if p, created, err := f.create("C", capNumber, db.StatusQueued); err != nil || created || p.Reference != "PD-C" {
+		t.Errorf("C's form resubmitted over the cap: %q created %v, err %v; want C", p.Reference, created, err)
+	}
 
 	var n int
 	if err := f.d.R.QueryRow(`SELECT count(*) FROM payouts WHERE recipient_key LIKE '%97808080%'`).Scan(&n); err != nil || n != 0 {

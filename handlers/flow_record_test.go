@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -488,5 +489,43 @@ func TestUnsentPayoutRetriedOnlyAfterANetworkFailure(t *testing.T) {
 			(err != nil || !due.Valid || due.String <= before.Add(time.Second).UTC().Format(db.TimeLayout)) {
 			t.Errorf("%s: back in the outbox for %v (%v), want a few seconds from now at least", tt.name, due.String, err)
 		}
+	}
+}
+
+// A payout whose send the process stopped in the middle (recorded as
+// being sent, its outcome never recorded) may have reached its provider:
+// at the next start it is unknown, due for a check, and never sent again
+// as new.
+func TestInterruptedSendBecomesUnknownNeverResent(t *testing.T) {
+	ctx := context.Background()
+	f, d, sending := flowOnDB(t)
+	f.SendTimeout = 5 * time.Second
+	var submits atomic.Int32
+	rail := &steeredRail{submit: func(providers.Payout) (providers.Result, error) {
+		submits.Add(1)
+		return providers.Result{Status: providers.StatusProcessing, ProviderID: "fp-2"}, nil
+	}}
+	f.Rails.Add(rail, providers.ModeLive)
+	p := sending()
+	if err := f.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.NewPayouts(d).Get(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != db.StatusUnknown || got.NextCheckAt.IsZero() || got.NextCheckAt.After(time.Now()) || got.ErrorMessage == "" {
+		t.Errorf("after the restart the payout is %s, next check %v, saying %q; want unknown, due now, and why",
+			got.Status, got.NextCheckAt, got.ErrorMessage)
+	}
+	if acts := actionsOf(t, d, p.ID); !slices.Contains(acts, "payout.outcome_unknown") {
+		t.Errorf("the payout's events are %v, with no payout.outcome_unknown", acts)
+	}
+	if n, err := f.SendDue(ctx); err != nil || n != 0 {
+		t.Errorf("the sender claimed %d payouts (%v), want none", n, err)
+	}
+	f.Wait()
+	if n := submits.Load(); n != 0 {
+		t.Errorf("the interrupted payout was sent %d times again", n)
 	}
 }

@@ -249,3 +249,29 @@ func TestReconciliationFinishesItsCheckWhenStopping(t *testing.T) {
 		t.Errorf("%d more events by the workers after they stopped", n-before)
 	}
 }
+
+// A payout the server was sending when it stopped (its attempt recorded,
+// its answer never) may have reached its provider: the next start makes
+// it unknown, for reconciliation or a manager, and does not send it again.
+func TestRestartMakesAnInterruptedSendUnknown(t *testing.T) {
+	ts := newTestServerWith(t, false)
+	agent := ts.as(db.RoleAgent)
+	// Kibramoa: no idempotency key, no lookup by reference; sent again, a
+	// second session would be opened.
+	id := agent.submit(providers.Kibramoa, agent.openForm(providers.Kibramoa), validForms(ts)[providers.Kibramoa])
+	claimed, err := db.NewPayouts(ts.DB).ClaimOutbox(t.Context(), time.Now(), 10, func(db.Payout) db.Event {
+		return db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.submitting"}
+	})
+	if err != nil || len(claimed) != 1 || claimed[0].ID != id {
+		t.Fatalf("claimed %d payouts (%v), want payout %d", len(claimed), err, id)
+	}
+	// The server stops here; the next one starts its workers.
+	ts.startWorkers()
+	p := ts.waitStatus(id, db.StatusUnknown)
+	if ev := ts.events("payout.outcome_unknown"); len(ev) != 1 || !strings.Contains(ev[0].Reason, "stopped") {
+		t.Errorf("outcome_unknown events %+v, want one saying the server stopped", ev)
+	}
+	if n := ts.App.Sandbox().Count(providers.Kibramoa, "payout created"); n != 0 {
+		t.Errorf("Kibramoa saw %d payouts after the restart, want none (payout %d is %s)", n, id, p.Status)
+	}
+}

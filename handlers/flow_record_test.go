@@ -529,3 +529,20 @@ func TestInterruptedSendBecomesUnknownNeverResent(t *testing.T) {
 		t.Errorf("the interrupted payout was sent %d times again", n)
 	}
 }
+
+// Expiring a payout found waiting for approval changes nothing if it
+// stopped waiting meanwhile: approved and already being sent, it is not
+// ended as expired while its provider may be paying it.
+func TestExpireLeavesAPayoutThatStoppedWaiting(t *testing.T) {
+	ctx := context.Background()
+	f, d, sending := flowOnDB(t)
+	p := sending() // read while it waited; approved and claimed since
+	p.Status = db.StatusPendingApproval
+	ended, err := f.expire(ctx, p, time.Hour)
+	if err != nil || ended {
+		t.Errorf("expire = %v, %v; want false, nil", ended, err)
+	}
+	if got, err := db.NewPayouts(d).Get(ctx, p.ID); err != nil || got.Status != db.StatusSubmitting {
+		t.Errorf("the payout is %s (%v), want still being sent", got.Status, err)
+	}
+}

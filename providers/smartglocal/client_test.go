@@ -239,21 +239,30 @@ func TestTimeouts(t *testing.T) {
 }
 
 func TestNoCredentialsInRecords(t *testing.T) {
-	fake := newFakeSG(t, map[string]fakeAnswer{"session/create": {200, createdOK}, "session/start/payout": {401, `{"status":"error","error":{"code":"invalid_signature","description":"x"}}`}})
-	c := fake.client(t, Config{Project: "project-secret-42"})
-	res, err := c.Submit(context.Background(), bankPayout("BE71096123456769"), providers.Ref{})
-	if err == nil {
-		t.Fatal("got nil error, want the 401")
-	}
-	records, _ := json.Marshal(res.Exchanges)
-	text := string(records) + err.Error()
-	secrets := []string{"project-secret-42"}
-	for _, r := range fake.requests() {
-		secrets = append(secrets, r.Header.Get(HeaderSignature))
-	}
-	for _, s := range append(secrets, "BE71096123456769") {
-		if strings.Contains(text, s) {
-			t.Errorf("exchanges or error contain %q", s)
+	// An IBAN and a card number: neither may be recorded whole.
+	for account, p := range map[string]providers.Payout{
+		"BE71096123456769": bankPayout("BE71096123456769"),
+		"4111111111111111": cardPayout("4111 1111 1111 1111"),
+	} {
+		fake := newFakeSG(t, map[string]fakeAnswer{"session/create": {200, createdOK}, "session/start/payout": {401, `{"status":"error","error":{"code":"invalid_signature","description":"x"}}`}})
+		c := fake.client(t, Config{Project: "project-secret-42"})
+		res, err := c.Submit(context.Background(), p, providers.Ref{})
+		if err == nil {
+			t.Fatal("got nil error, want the 401")
+		}
+		records, _ := json.Marshal(res.Exchanges)
+		text := string(records) + err.Error()
+		secrets := []string{"project-secret-42"}
+		for _, r := range fake.requests() {
+			secrets = append(secrets, r.Header.Get(HeaderSignature))
+		}
+		for _, s := range append(secrets, account) {
+			if strings.Contains(text, s) {
+				t.Errorf("exchanges or error contain %q", s)
+			}
+		}
+		if !strings.Contains(text, providers.MaskAccount(account)) {
+			t.Errorf("exchanges %s do not show the account masked, %s", records, providers.MaskAccount(account))
 		}
 	}
 }

@@ -261,3 +261,26 @@ func TestGoldenLookupAndCancelRequests(t *testing.T) {
 		})
 	}
 }
+
+// The newer API names the destination's account phoneNumber or
+// accountNumber: either is read as the account, and neither is recorded
+// whole in the exchange.
+func TestGoldenNewerAccountNamesMasked(t *testing.T) {
+	for _, name := range []string{"phoneNumber", "accountNumber"} {
+		t.Run(name, func(t *testing.T) {
+			body := bytes.Replace(seedResponse(t), []byte(`"accountId": "<string>"`), []byte(`"`+name+`": "+23278123456"`), 1)
+			srv, _ := fakeMonime(t, http.StatusOK, body)
+			res, err := New(seedConfig(srv.URL)).Submit(context.Background(), seedPayout(), providers.Ref{})
+			if err != nil {
+				t.Fatalf("Submit: %v", err)
+			}
+			if res.Beneficiary.AccountMasked != "•••• 3456" {
+				t.Errorf("account read as %q, want •••• 3456", res.Beneficiary.AccountMasked)
+			}
+			ex, _ := json.Marshal(res.Exchanges)
+			if strings.Contains(string(ex), "23278123456") || !strings.Contains(string(ex), "•••• 3456") {
+				t.Errorf("exchange does not mask the %s: %s", name, ex)
+			}
+		})
+	}
+}

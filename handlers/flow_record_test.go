@@ -546,3 +546,56 @@ func TestExpireLeavesAPayoutThatStoppedWaiting(t *testing.T) {
 		t.Errorf("the payout is %s (%v), want still being sent", got.Status, err)
 	}
 }
+
+// hookRail is a steeredRail whose webhooks verify and say u.
+type hookRail struct {
+	*steeredRail
+	u providers.Update
+}
+
+func (r *hookRail) Webhook(http.Header, []byte, time.Time) (providers.Update, error) { return r.u, nil }
+
+// A verified delivery that could not be recorded is answered with a 5xx,
+// so that the provider delivers it again, rather than acknowledged and
+// lost.
+func TestUnrecordedWebhookAsksForItAgain(t *testing.T) {
+	ctx := context.Background()
+	f, d, sending := flowOnDB(t)
+	f.Webhooks = db.NewWebhooks(d)
+	rail := &hookRail{steeredRail: &steeredRail{}}
+	f.Rails.Add(rail, providers.ModeLive)
+	h := &Webhooks{Log: slog.New(slog.DiscardHandler), Rails: f.Rails, Store: db.NewWebhooks(d), Flow: f, Now: time.Now}
+	deliver := func(p db.Payout, event string) int {
+		t.Helper()
+		if _, err := d.W.Exec(`UPDATE payouts SET submitted_at = ? WHERE id = ?`, time.Now().UTC().Format(db.TimeLayout), p.ID); err != nil {
+			t.Fatal(err)
+		}
+		rail.u = providers.Update{EventID: event, Reference: p.Reference, ProviderID: "fp-" + event, Status: providers.StatusPaid, RawStatus: "sent"}
+		r := httptest.NewRequest(http.MethodPost, "/webhooks/fedapay", strings.NewReader(`{}`))
+		r.SetPathValue("provider", "fedapay")
+		w := httptest.NewRecorder()
+		h.Receive(w, r)
+		return w.Code
+	}
+	status := func(p db.Payout) db.Status {
+		t.Helper()
+		got, err := db.NewPayouts(d).Get(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Status
+	}
+	recorded := sending()
+	if code := deliver(recorded, "ev-1"); code != http.StatusOK || status(recorded) != db.StatusPaid {
+		t.Fatalf("a delivery recorded: HTTP %d, payout %s; want 200 and paid", code, status(recorded))
+	}
+	// The deliveries' table is gone (a failing disk would do): nothing
+	// can be recorded.
+	lost := sending()
+	if _, err := d.W.Exec(`DROP TABLE webhook_deliveries`); err != nil {
+		t.Fatal(err)
+	}
+	if code := deliver(lost, "ev-2"); code < 500 || status(lost) != db.StatusSubmitting {
+		t.Errorf("a delivery not recorded: HTTP %d, payout %s; want a 5xx and the payout as it was", code, status(lost))
+	}
+}

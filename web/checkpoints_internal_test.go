@@ -159,6 +159,45 @@ func TestCheckpointRefusesRewrittenTail(t *testing.T) {
 	}
 }
 
+// TestRestartedCheckpointerRefusesARewrittenHistory: the server's
+// checkpointer, newly started, has seen no head yet; a history rewritten
+// from the last checkpoint's event on while the server was down (hashes
+// recomputed, events appended since) is still refused when the next
+// checkpoint falls due, and not signed.
+func TestRestartedCheckpointerRefusesARewrittenHistory(t *testing.T) {
+	ctx := context.Background()
+	d, record := checkpointDB(t)
+	cfg := DefaultConfig()
+	cfg.CheckpointEvery = 5
+	before, _, err := newCheckpointer(ctx, cfg, d, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	record(5)
+	if n, err := before.run(ctx); err != nil || n != 1 {
+		t.Fatalf("first checkpoint: %d, %v", n, err)
+	}
+	// The server is down: the checkpointed event is rewritten, the chain
+	// recomputed, and events added to make the next checkpoint due.
+	tamper(t, d, `DROP TRIGGER audit_events_no_update`,
+		`UPDATE audit_events SET canon = replace(canon, 'm@example.com', 'cfo@example.com') WHERE seq = 5`)
+	rechain(t, d, 5)
+	record(5)
+	after, _, err := newCheckpointer(ctx, cfg, d, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := after.run(ctx); err != nil || n != 0 {
+		t.Errorf("run after the restart: %d, %v; want nothing signed, and no error", n, err)
+	}
+	if last, err := db.NewAudit(d).LastCheckpoint(ctx); err != nil || last.Seq != 5 {
+		t.Errorf("last checkpoint %+v, %v; want still the one at seq 5", last, err)
+	}
+	if got := refusals(t, d); len(got) != 1 || got[0].Details["broken_at"] != float64(5) {
+		t.Errorf("refusals audited: %+v; want one, at seq 5", got)
+	}
+}
+
 // TestCheckpointerNoticesChangedUnsignedEvents: events after the last
 // checkpoint are signed by nothing yet, and a rewrite of them with
 // recomputed hashes chains from it as well as the truth does. The running

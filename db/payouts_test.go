@@ -87,6 +87,22 @@ func TestCheckDateOnlyWhileInFlight(t *testing.T) {
 	if due, err := store.Due(ctx, now.Add(time.Minute), 10); err != nil || len(due) != 1 {
 		t.Fatalf("due while processing: %d payouts, %v; want it", len(due), err)
 	}
+	// Whatever the provider holds it for, it is asked about: a webhook
+	// lost while it waits for its customer must not leave it there.
+	for _, s := range []db.Status{db.StatusAwaitingConfirmation, db.StatusUnknown, db.StatusAwaitingCustomer} {
+		if err := store.Change(ctx, p.ID, db.Change{To: s, CheckAt: now}, ev); err != nil {
+			t.Fatal(err)
+		}
+		if due, err := store.Due(ctx, now.Add(time.Minute), 10); err != nil || len(due) != 1 {
+			t.Errorf("due while %s: %d payouts, %v; want it", s, len(due), err)
+		}
+	}
+	if err := store.Change(ctx, p.ID, db.Change{To: db.StatusPaid}, ev); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := store.Due(ctx, now.Add(time.Minute), 10); err != nil || len(due) != 0 {
+		t.Errorf("due once paid: %d payouts, %v; want none", len(due), err)
+	}
 }
 
 // IsZero must know every field of Change: one set field, whichever, is a

@@ -233,6 +233,40 @@ func TestHostilePayoutInputsGet422(t *testing.T) {
 	}
 }
 
+// A value outside a field's list or format is refused for every
+// provider, where no rule of the provider's own would catch it: a
+// currency Smart Glocal is not offered in, a device or language
+// Kibramoa's cashier does not know, a Monime account id with a space.
+func TestUnlistedChoicesAndFormatsGet422(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	for _, tt := range []struct {
+		provider providers.Name
+		set      map[string]string
+		field    string
+	}{
+		{providers.SmartGlocal, map[string]string{"currency": "JPY"}, "currency"},
+		{providers.Kibramoa, map[string]string{"user_device": "PHONE"}, "user_device"},
+		{providers.Kibramoa, map[string]string{"language": "FR"}, "language"},
+		{providers.Monime, map[string]string{"source_account": "fa 123"}, "source_account"},
+	} {
+		t.Run(string(tt.provider)+" "+tt.field, func(t *testing.T) {
+			c := agent.forT(t)
+			form := withValues(validForms(ts)[tt.provider], tt.set)
+			form.Set("provider", string(tt.provider))
+			form.Set("idempotency_key", c.openForm(tt.provider))
+			r := c.postForm("/payouts", form)
+			wantStatus(t, r, http.StatusUnprocessableEntity)
+			if msg := r.doc(t).Find(`[data-testid="error-` + tt.field + `"]`).Text(); strings.TrimSpace(msg) == "" {
+				t.Errorf("no message at %s", tt.field)
+			}
+		})
+	}
+	if got := countPayouts(t, ts); got != 0 {
+		t.Errorf("%d payouts were created from unlisted values", got)
+	}
+}
+
 func TestAmountAndProviderLimits(t *testing.T) {
 	ts := newTestServer(t)
 	agent := ts.as(db.RoleAgent)

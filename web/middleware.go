@@ -259,8 +259,8 @@ func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet:
 		next := r.URL.RequestURI()
 		// A page's own poll goes back to the page, not to what it polls.
-		if cur, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil && r.Header.Get("HX-Request") == "true" && cur.Host == r.Host && cur.Path != "" {
-			next = cur.RequestURI()
+		if page, ok := pageOf(r, r.Header.Get("HX-Current-URL")); ok && r.Header.Get("HX-Request") == "true" {
+			next = page
 		}
 		q.Set("next", next)
 	case r.URL.Path == "/logout":
@@ -271,8 +271,8 @@ func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
 		// A form sent after the session ended: nothing of it was done.
 		// Back to the page it was sent from, so it can be sent again.
 		q.Set("unsent", "1")
-		if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && ref.Path != "" {
-			q.Set("next", ref.RequestURI())
+		if page, ok := pageOf(r, r.Referer()); ok {
+			q.Set("next", page)
 		}
 	}
 	if sess, err := s.sessions.Session(r); err == nil && handlers.SessionExpired(sess) {
@@ -288,6 +288,17 @@ func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// pageOf returns the path and query of raw, an address the browser sent
+// about r (its Referer, htmx's HX-Current-URL), if it is a page of this
+// site: never a way off it.
+func pageOf(r *http.Request, raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host != r.Host || u.Path == "" {
+		return "", false
+	}
+	return u.RequestURI(), true
 }
 
 // errorPages renders the friendly page for requests the mux cannot route

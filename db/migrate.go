@@ -6,6 +6,8 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"net/url"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,6 +61,22 @@ func (db *DB) Version(ctx context.Context) (current, latest int, err error) {
 		return 0, 0, fmt.Errorf("db: read schema version: %w", err)
 	}
 	return current, len(ms), nil
+}
+
+// SchemaVersion is Version for the database at path, read without
+// opening a writer or migrating: how a command finds out whether opening
+// the database would change its schema under a server that is using it.
+func SchemaVersion(ctx context.Context, path string) (current, latest int, err error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	r, err := openReaders(abs, url.Values{"mode": {"ro"}})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer r.Close()
+	return (&DB{R: r}).Version(ctx)
 }
 
 // migrate applies, in order and each in its own transaction, the embedded

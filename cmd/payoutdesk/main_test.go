@@ -602,3 +602,27 @@ func TestKeyRingElsewhere(t *testing.T) {
 		t.Errorf("verify without the ring = %v, want exit 2 for the missing key", err)
 	}
 }
+
+// TestAMistypedFlagIsSaidOnce: a flag the command does not have is one
+// line and a pointer to -h, not the whole list of flags with the mistake
+// above it and again below; -h still lists them.
+func TestAMistypedFlagIsSaidOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flags.db")
+	for _, args := range [][]string{{"-bogus"}, {"user", "add", "-bogus"}, {"migrate", "-addr"}} {
+		_, stderr, err := runCmdErr(t, path, "", args...)
+		if exitCode(err) != 2 || stderr != "" {
+			t.Errorf("payoutdesk %s: exit %d, wrote %q; want exit 2 and nothing but the exit message", strings.Join(args, " "), exitCode(err), stderr)
+			continue
+		}
+		if msg := err.Error(); strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "-h\" for its flags") {
+			t.Errorf("payoutdesk %s said %q, want the mistake and a pointer to -h", strings.Join(args, " "), msg)
+		}
+	}
+	_, stderr, err := runCmdErr(t, path, "", "migrate", "-h")
+	if exitCode(err) != 0 || !strings.Contains(stderr, "Usage of payoutdesk migrate:") || !strings.Contains(stderr, "-db string") {
+		t.Errorf("payoutdesk migrate -h = %v, wrote %q; want the flags", err, stderr)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Error("a mistyped flag created the database")
+	}
+}

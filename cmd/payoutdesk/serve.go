@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -16,16 +18,24 @@ import (
 // command's own flags first.
 func config(e env, name string, args []string, extra func(fs *flag.FlagSet)) (web.Config, *flag.FlagSet, error) {
 	fs := flag.NewFlagSet("payoutdesk "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	// What the flag package writes, the list of flags after any mistyped
+	// one, is shown for -h only: a mistake is one line, said once.
+	var flagOut bytes.Buffer
+	fs.SetOutput(&flagOut)
 	if extra != nil {
 		extra(fs)
 	}
 	cfg, err := web.LoadConfig(fs, args, e.getenv)
 	if errors.Is(err, flag.ErrHelp) {
+		e.stderr.Write(flagOut.Bytes())
 		return cfg, fs, exitError{code: 0}
 	}
 	if err != nil {
-		return cfg, fs, exitError{code: 2, msg: err.Error()}
+		msg := err.Error()
+		if flagOut.Len() > 0 {
+			msg += fmt.Sprintf("\nRun \"payoutdesk %s -h\" for its flags.", name)
+		}
+		return cfg, fs, exitError{code: 2, msg: msg}
 	}
 	return cfg, fs, nil
 }
@@ -59,6 +69,11 @@ func openDB(ctx context.Context, e env, name string, args []string, extra func(f
 		d, err := db.OpenReadOnly(ctx, cfg.DBPath)
 		return cfg, d, err
 	}
+	release, err := lockForCommand(ctx, name, cfg.DBPath)
+	if err != nil {
+		return cfg, nil, err
+	}
+	defer release()
 	d, err := db.Open(ctx, cfg.DBPath)
 	return cfg, d, err
 }

@@ -64,8 +64,17 @@ func (s *Server) routeTable() []route {
 	users := &handlers.Users{Log: s.log, Store: db.NewUsers(s.db), Sessions: s.sessions}
 	health := &handlers.Health{Log: s.log, DB: s.db}
 	overview := &handlers.Overview{Log: s.log, Reports: db.NewReports(s.db), Now: s.now}
+	// Each check reads the whole log: managers pressing Verify together
+	// share one, rather than each adding a full read to the others'.
+	verify := newCoalesced(func(ctx context.Context) (verified, error) {
+		v, note, err := VerifyAudit(ctx, s.db, s.cfg)
+		return verified{v, note}, err
+	})
 	audit := &handlers.Audit{Log: s.log, Store: db.NewAudit(s.db), Users: db.NewUsers(s.db), Rails: s.provs.rails,
-		Verify: func(ctx context.Context) (db.Verification, string, error) { return VerifyAudit(ctx, s.db, s.cfg) }}
+		Verify: func(ctx context.Context) (db.Verification, string, error) {
+			r, err := verify.Do(ctx)
+			return r.v, r.note, err
+		}}
 	webhooks := &handlers.Webhooks{Log: s.log, Rails: s.provs.rails, Store: db.NewWebhooks(s.db), Flow: s.flow, Now: s.now}
 	payouts := &handlers.Payouts{Log: s.log, Rails: s.provs.rails, Store: db.NewPayouts(s.db), Audit: db.NewAudit(s.db),
 		Users: db.NewUsers(s.db), Flow: s.flow, Sessions: s.sessions, Approvals: s.cfg.ApprovalRules, ApprovalTTL: s.cfg.ApprovalTTL, Now: s.now}

@@ -1,0 +1,80 @@
+package web
+
+import (
+	"context"
+	"sync"
+
+	"payoutdesk/db"
+)
+
+// coalesced runs fn one call at a time for any number of callers. A caller
+// that arrives while a call runs waits for the next one, which it shares
+// with everyone else who arrived meanwhile: each result comes from a call
+// that started after its caller asked, and no more than one runs at once
+// however many ask. It is how the audit check, which reads the whole log,
+// is run for every manager pressing Verify.
+type coalesced[T any] struct {
+	fn func(context.Context) (T, error)
+
+	mu      sync.Mutex
+	running bool
+	next    *sharedCall[T] // the call the newest callers wait for
+}
+
+type sharedCall[T any] struct {
+	done    chan struct{}
+	callers int // how many share it, for the tests
+	val     T
+	err     error
+}
+
+func newCoalesced[T any](fn func(context.Context) (T, error)) *coalesced[T] {
+	return &coalesced[T]{fn: fn}
+}
+
+// Do returns the result of a call of fn that started after Do was called,
+// or ctx's error if ctx ends first. The call itself runs on without ctx's
+// cancellation, for the others who share it.
+func (c *coalesced[T]) Do(ctx context.Context) (T, error) {
+	c.mu.Lock()
+	if c.next == nil {
+		c.next = &sharedCall[T]{done: make(chan struct{})}
+	}
+	call := c.next
+	call.callers++
+	if !c.running {
+		c.running = true
+		go c.run(context.WithoutCancel(ctx))
+	}
+	c.mu.Unlock()
+	select {
+	case <-call.done:
+		return call.val, call.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// run makes the waiting calls, one after another, until none is waiting.
+func (c *coalesced[T]) run(ctx context.Context) {
+	for {
+		c.mu.Lock()
+		call := c.next
+		c.next = nil
+		if call == nil {
+			c.running = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		call.val, call.err = c.fn(ctx)
+		close(call.done)
+	}
+}
+
+// verified is VerifyAudit's result.
+type verified struct {
+	v    db.Verification
+	note string
+}

@@ -169,7 +169,9 @@ func Serve(ctx context.Context, cfg Config, deps Deps, ready func(baseURL string
 		return fmt.Errorf("web: serve: %w", err)
 	case <-ctx.Done():
 	}
-	deps.Log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	// Two waits, each with its own bound; a second signal ends both (see
+	// cmd/payoutdesk).
+	deps.Log.Info("shutting down", "requests_timeout", cfg.ShutdownTimeout, "sends_timeout", cfg.SendTimeout)
 	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(shutCtx)

@@ -139,7 +139,7 @@ func TestASecondSignalStopsAtOnce(t *testing.T) {
 	if err := h.server.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, &h.server.stderr, regexp.MustCompile(`msg="shutting down"`), 5*time.Second)
+	waitFor(t, &h.server.stderr, regexp.MustCompile(`msg="shutting down" requests_timeout=15s sends_timeout=2m0s`), 5*time.Second)
 	select {
 	case err := <-done:
 		t.Fatalf("the server stopped (%v) while a payout was being sent, want it to wait for the answer", err)

@@ -323,6 +323,11 @@ type checkpointer struct {
 	seenHash string
 	// trusted is the last checkpoint whose signature was checked.
 	trusted db.Checkpoint
+	// fileLast is the newest checkpoint in the file: read at start, then
+	// the one signed last. The database's rows are the weaker copy, and
+	// with them deleted the next checkpoint would otherwise be reckoned
+	// from the genesis and vouch for a history rewritten meanwhile.
+	fileLast db.Checkpoint
 	// refused is set from a refusal until the next checkpoint is signed,
 	// for the metrics: a break in the log is something to be woken for.
 	refused atomic.Bool
@@ -346,6 +351,19 @@ func newCheckpointer(ctx context.Context, cfg Config, d *db.DB, log *slog.Logger
 	// its checkpoints are then verified with the key itself.
 	if err := addToKeyRing(c.ring, pub); err != nil {
 		warnings = append(warnings, fmt.Sprintf("checkpoint key %s is not in the key ring: %v", id, err))
+	}
+	// A file that cannot be read is for verification to report; signing
+	// goes on, from the database's checkpoints.
+	switch inFile, err := readCheckpointFile(file); {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		warnings = append(warnings, fmt.Sprintf("checkpoint file: %v", err))
+	default:
+		for _, cp := range inFile {
+			if cp.Seq >= c.fileLast.Seq {
+				c.fileLast = cp
+			}
+		}
 	}
 	last, err := c.lastCheckpoint(ctx)
 	if err != nil {
@@ -511,14 +529,20 @@ func (c *checkpointer) refuse(ctx context.Context, last db.Checkpoint, err error
 	return nil
 }
 
-// lastCheckpoint returns the database's newest checkpoint; a zero one
-// (no KeyID) when there is none yet.
+// lastCheckpoint returns the newest checkpoint, of the database's and the
+// file's; a zero one (no KeyID) when there is none yet.
 func (c *checkpointer) lastCheckpoint(ctx context.Context) (db.Checkpoint, error) {
 	last, err := c.audit.LastCheckpoint(ctx)
-	if errors.Is(err, db.ErrNotFound) {
-		return db.Checkpoint{}, nil
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		last = db.Checkpoint{}
+	case err != nil:
+		return last, err
 	}
-	return last, err
+	if c.fileLast.Seq > last.Seq {
+		return c.fileLast, nil
+	}
+	return last, nil
 }
 
 // sign signs the head (seq, hash), appends the checkpoint to the file and
@@ -539,6 +563,7 @@ func (c *checkpointer) sign(ctx context.Context, seq int64, hash string, last db
 		}
 		return cp, err
 	}
+	c.fileLast = cp
 	// The first checkpoint of a new key retires the old one: from now on
 	// it vouches for nothing after its last checkpoint. Before the
 	// database, so that a crash in between is retried; not fatal, as a

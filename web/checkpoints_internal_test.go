@@ -198,6 +198,68 @@ func TestRestartedCheckpointerRefusesARewrittenHistory(t *testing.T) {
 	}
 }
 
+// TestCheckpointerReckonsFromTheFileToo: with the database's checkpoint
+// rows deleted as well, a restarted checkpointer reckons from the newest
+// checkpoint in the file, not from the genesis, and so refuses a history
+// rewritten while the server was down rather than signing it.
+func TestCheckpointerReckonsFromTheFileToo(t *testing.T) {
+	ctx := context.Background()
+	d, record := checkpointDB(t)
+	cfg := DefaultConfig()
+	cfg.CheckpointEvery = 5
+	before, _, err := newCheckpointer(ctx, cfg, d, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	record(5)
+	if n, err := before.run(ctx); err != nil || n != 1 {
+		t.Fatalf("first checkpoint: %d, %v", n, err)
+	}
+	tamper(t, d, `DROP TRIGGER audit_events_no_update`,
+		`UPDATE audit_events SET canon = replace(canon, 'm@example.com', 'cfo@example.com') WHERE seq = 3`,
+		`DROP TRIGGER audit_checkpoints_no_delete`, `DELETE FROM audit_checkpoints`)
+	rechain(t, d, 3)
+	record(5)
+	after, _, err := newCheckpointer(ctx, cfg, d, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := after.run(ctx); err != nil || n != 0 {
+		t.Errorf("run after the restart: %d, %v; want nothing signed, and no error", n, err)
+	}
+	if _, err := db.NewAudit(d).LastCheckpoint(ctx); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("a checkpoint was stored (%v); want none: the rewritten history must not be signed", err)
+	}
+	// The break shows at the checkpointed event, whose hash changed.
+	if got := refusals(t, d); len(got) != 1 || got[0].Details["broken_at"] != float64(5) || got[0].Details["last_checkpoint_seq"] != float64(5) {
+		t.Errorf("refusals audited: %+v; want one, at seq 5, reckoned from the file's checkpoint there", got)
+	}
+
+	// Left alone, the history checks out against the file's checkpoint:
+	// signing goes on from it, and the database gets its rows again.
+	d2, record2 := checkpointDB(t)
+	first, _, err := newCheckpointer(ctx, cfg, d2, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	record2(5)
+	if n, err := first.run(ctx); err != nil || n != 1 {
+		t.Fatalf("first checkpoint: %d, %v", n, err)
+	}
+	tamper(t, d2, `DROP TRIGGER audit_checkpoints_no_delete`, `DELETE FROM audit_checkpoints`)
+	record2(5)
+	again, _, err := newCheckpointer(ctx, cfg, d2, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := again.run(ctx); err != nil || n != 1 {
+		t.Errorf("run on an intact history: %d, %v; want a checkpoint signed", n, err)
+	}
+	if last, err := db.NewAudit(d2).LastCheckpoint(ctx); err != nil || last.Seq != 10 {
+		t.Errorf("last checkpoint %+v, %v; want one at seq 10", last, err)
+	}
+}
+
 // TestCheckpointerNoticesChangedUnsignedEvents: events after the last
 // checkpoint are signed by nothing yet, and a rewrite of them with
 // recomputed hashes chains from it as well as the truth does. The running

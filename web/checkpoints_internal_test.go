@@ -159,6 +159,36 @@ func TestCheckpointRefusesRewrittenTail(t *testing.T) {
 	}
 }
 
+// checkpointedAtFive returns a database whose checkpointer, due every 5
+// events, has signed its first checkpoint, at seq 5, into the file and the
+// database.
+func checkpointedAtFive(t *testing.T) (*db.DB, func(n int), Config) {
+	t.Helper()
+	d, record := checkpointDB(t)
+	cfg := DefaultConfig()
+	cfg.CheckpointEvery = 5
+	c, _, err := newCheckpointer(context.Background(), cfg, d, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	record(5)
+	if n, err := c.run(context.Background()); err != nil || n != 1 {
+		t.Fatalf("first checkpoint: %d, %v", n, err)
+	}
+	return d, record, cfg
+}
+
+// restartAndRun starts a new checkpointer on d, as a restarted server
+// does, and runs it once.
+func restartAndRun(t *testing.T, d *db.DB, cfg Config) (int, error) {
+	t.Helper()
+	c, _, err := newCheckpointer(context.Background(), cfg, d, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.run(context.Background())
+}
+
 // TestRestartedCheckpointerRefusesARewrittenHistory: the server's
 // checkpointer, newly started, has seen no head yet; a history rewritten
 // from the last checkpoint's event on while the server was down (hashes
@@ -166,28 +196,14 @@ func TestCheckpointRefusesRewrittenTail(t *testing.T) {
 // checkpoint falls due, and not signed.
 func TestRestartedCheckpointerRefusesARewrittenHistory(t *testing.T) {
 	ctx := context.Background()
-	d, record := checkpointDB(t)
-	cfg := DefaultConfig()
-	cfg.CheckpointEvery = 5
-	before, _, err := newCheckpointer(ctx, cfg, d, slog.New(slog.DiscardHandler), time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	record(5)
-	if n, err := before.run(ctx); err != nil || n != 1 {
-		t.Fatalf("first checkpoint: %d, %v", n, err)
-	}
+	d, record, cfg := checkpointedAtFive(t)
 	// The server is down: the checkpointed event is rewritten, the chain
 	// recomputed, and events added to make the next checkpoint due.
 	tamper(t, d, `DROP TRIGGER audit_events_no_update`,
 		`UPDATE audit_events SET canon = replace(canon, 'm@example.com', 'cfo@example.com') WHERE seq = 5`)
 	rechain(t, d, 5)
 	record(5)
-	after, _, err := newCheckpointer(ctx, cfg, d, slog.New(slog.DiscardHandler), time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, err := after.run(ctx); err != nil || n != 0 {
+	if n, err := restartAndRun(t, d, cfg); err != nil || n != 0 {
 		t.Errorf("run after the restart: %d, %v; want nothing signed, and no error", n, err)
 	}
 	if last, err := db.NewAudit(d).LastCheckpoint(ctx); err != nil || last.Seq != 5 {
@@ -204,27 +220,13 @@ func TestRestartedCheckpointerRefusesARewrittenHistory(t *testing.T) {
 // rewritten while the server was down rather than signing it.
 func TestCheckpointerReckonsFromTheFileToo(t *testing.T) {
 	ctx := context.Background()
-	d, record := checkpointDB(t)
-	cfg := DefaultConfig()
-	cfg.CheckpointEvery = 5
-	before, _, err := newCheckpointer(ctx, cfg, d, slog.New(slog.DiscardHandler), time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	record(5)
-	if n, err := before.run(ctx); err != nil || n != 1 {
-		t.Fatalf("first checkpoint: %d, %v", n, err)
-	}
+	d, record, cfg := checkpointedAtFive(t)
 	tamper(t, d, `DROP TRIGGER audit_events_no_update`,
 		`UPDATE audit_events SET canon = replace(canon, 'm@example.com', 'cfo@example.com') WHERE seq = 3`,
 		`DROP TRIGGER audit_checkpoints_no_delete`, `DELETE FROM audit_checkpoints`)
 	rechain(t, d, 3)
 	record(5)
-	after, _, err := newCheckpointer(ctx, cfg, d, slog.New(slog.DiscardHandler), time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, err := after.run(ctx); err != nil || n != 0 {
+	if n, err := restartAndRun(t, d, cfg); err != nil || n != 0 {
 		t.Errorf("run after the restart: %d, %v; want nothing signed, and no error", n, err)
 	}
 	if _, err := db.NewAudit(d).LastCheckpoint(ctx); !errors.Is(err, db.ErrNotFound) {
@@ -237,22 +239,10 @@ func TestCheckpointerReckonsFromTheFileToo(t *testing.T) {
 
 	// Left alone, the history checks out against the file's checkpoint:
 	// signing goes on from it, and the database gets its rows again.
-	d2, record2 := checkpointDB(t)
-	first, _, err := newCheckpointer(ctx, cfg, d2, slog.New(slog.DiscardHandler), time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	record2(5)
-	if n, err := first.run(ctx); err != nil || n != 1 {
-		t.Fatalf("first checkpoint: %d, %v", n, err)
-	}
+	d2, record2, _ := checkpointedAtFive(t)
 	tamper(t, d2, `DROP TRIGGER audit_checkpoints_no_delete`, `DELETE FROM audit_checkpoints`)
 	record2(5)
-	again, _, err := newCheckpointer(ctx, cfg, d2, slog.New(slog.DiscardHandler), time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, err := again.run(ctx); err != nil || n != 1 {
+	if n, err := restartAndRun(t, d2, cfg); err != nil || n != 1 {
 		t.Errorf("run on an intact history: %d, %v; want a checkpoint signed", n, err)
 	}
 	if last, err := db.NewAudit(d2).LastCheckpoint(ctx); err != nil || last.Seq != 10 {

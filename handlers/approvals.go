@@ -30,7 +30,7 @@ func (h *Payouts) Inbox(w http.ResponseWriter, r *http.Request) {
 		_, why := h.Approvals.Needs(p.Provider, amountOf(p))
 		page.Rows = append(page.Rows, payoutsview.ApprovalRow{
 			ID: p.ID, CreatedAt: p.CreatedAt, ExpiresAt: p.CreatedAt.Add(h.ApprovalTTL), Provider: providers.Name(p.Provider).Title(),
-			Amount: amountOf(p).String(), Beneficiary: p.BeneficiaryName,
+			Sandbox: sandboxed(h.Rails, providers.Name(p.Provider)), Amount: amountOf(p).String(), Beneficiary: p.BeneficiaryName,
 			Account: p.BeneficiaryAccount, CreatedBy: p.CreatedByEmail, Own: p.CreatedBy == me.ID, Why: why,
 		})
 	}

@@ -46,6 +46,8 @@ type Dashboard struct {
 	Users    UserGetter
 	Payouts  AttentionReader
 	Backlog  BacklogReader
+	// Rails says which providers are on the sandbox, for their label.
+	Rails *providers.Registry
 	// Now is the clock failures are recent by.
 	Now func() time.Time
 }
@@ -172,7 +174,7 @@ func (h *Dashboard) attention(ctx context.Context, user int64) ([]dashboard.Grou
 		}
 		for _, p := range list {
 			row := dashboard.Payout{ID: p.ID, CreatedAt: p.CreatedAt,
-				Provider: providers.Name(p.Provider).Title(), Amount: amountOf(p).String(),
+				Provider: providers.Name(p.Provider).Title(), Sandbox: sandboxed(h.Rails, providers.Name(p.Provider)), Amount: amountOf(p).String(),
 				Beneficiary: p.BeneficiaryName, Account: p.BeneficiaryAccount}
 			if kind == endedKind || kind == contradictedKind {
 				row.Status, row.Why = p.Status.Label(), shorten(p.ErrorMessage, 300)

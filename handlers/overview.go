@@ -29,6 +29,8 @@ type ReportReader interface {
 type Overview struct {
 	Log     *slog.Logger
 	Reports ReportReader
+	// Rails says which providers are on the sandbox, for their label.
+	Rails *providers.Registry
 	// Now is the clock that says which day is today (UTC); nil is time.Now.
 	Now func() time.Time
 }
@@ -96,6 +98,9 @@ func (h *Overview) Show(w http.ResponseWriter, r *http.Request) {
 			Href: "/overview?period=" + pr.key, Current: pr.key == period.Key})
 	}
 	page.Summary, page.Providers = summarise(totals)
+	for i := range page.Providers {
+		page.Providers[i].Sandbox = sandboxed(h.Rails, providers.Name(page.Providers[i].Provider))
+	}
 	for _, f := range fails {
 		page.Failures = append(page.Failures, overview.Failure{Provider: f.Provider, Title: providers.Name(f.Provider).Title(),
 			Code: f.ErrorCode, Message: f.ErrorMessage, Count: f.Count})

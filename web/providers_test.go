@@ -186,3 +186,38 @@ func TestRefusedWebhooksAuditedWithinABudget(t *testing.T) {
 		t.Errorf("a signed delivery after the budget was spent left the payout %s, want paid", got.Status)
 	}
 }
+
+// TestSandboxLabelWherePayoutsAppear: a payout of a provider on the sandbox
+// is labelled SANDBOX wherever it is listed, so that nobody takes it for
+// money moving: the manager deciding on it in the approvals inbox, its
+// creator's dashboard, the overview's totals, the list and its own page.
+func TestSandboxLabelWherePayoutsAppear(t *testing.T) {
+	ts := newTestServer(t)
+	agent, manager := ts.as(db.RoleAgent), ts.as(db.RoleManager)
+	id := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
+	row := `[data-testid="payout-` + strconv.FormatInt(id, 10) + `"]`
+	places := []struct {
+		name string
+		c    *client
+		path string
+		in   string
+	}{
+		{"approvals inbox", manager, "/approvals", `[data-testid="approval-` + strconv.FormatInt(id, 10) + `"]`},
+		{"dashboard", agent, "/", `[data-testid="attention-payout-` + strconv.FormatInt(id, 10) + `"]`},
+		{"overview", manager, "/overview", `[data-testid="overview-provider"][data-provider="fedapay"] [data-testid="overview-provider-total"]`},
+		{"payout list", agent, "/payouts", row},
+		{"payout page", agent, "/payouts/" + strconv.FormatInt(id, 10), `h1`},
+	}
+	for _, p := range places {
+		r := p.c.get(p.path)
+		wantStatus(t, r, ok)
+		el := r.doc(t).Find(p.in)
+		if el.Length() != 1 {
+			t.Errorf("%s: found %d of %s, want 1", p.name, el.Length(), p.in)
+			continue
+		}
+		if !strings.Contains(el.Text(), "SANDBOX") {
+			t.Errorf("%s: the sandbox payout reads %q, without SANDBOX", p.name, strings.Join(strings.Fields(el.Text()), " "))
+		}
+	}
+}

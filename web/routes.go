@@ -60,10 +60,10 @@ func (s *Server) routeTable() []route {
 		Now:      s.now,
 	}
 	dash := &handlers.Dashboard{Log: s.log, Activity: db.NewAudit(s.db), Users: db.NewUsers(s.db),
-		Payouts: db.NewPayouts(s.db), Backlog: db.NewReports(s.db), Now: s.now}
+		Payouts: db.NewPayouts(s.db), Backlog: db.NewReports(s.db), Rails: s.provs.rails, Now: s.now}
 	users := &handlers.Users{Log: s.log, Store: db.NewUsers(s.db), Sessions: s.sessions}
 	health := &handlers.Health{Log: s.log, DB: s.db}
-	overview := &handlers.Overview{Log: s.log, Reports: db.NewReports(s.db), Now: s.now}
+	overview := &handlers.Overview{Log: s.log, Reports: db.NewReports(s.db), Rails: s.provs.rails, Now: s.now}
 	// Each check reads the whole log: managers pressing Verify together
 	// share one, rather than each adding a full read to the others'.
 	verify := newCoalesced(func(ctx context.Context) (verified, error) {

@@ -64,6 +64,8 @@ type Backlog struct {
 type ProviderTotals struct {
 	Provider string
 	Title    string
+	// Sandbox marks a provider served by the sandbox: no money moved.
+	Sandbox  bool
 	Count    int64
 	Amounts  []Amount
 	Statuses []StatusTotals

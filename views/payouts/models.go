@@ -210,10 +210,12 @@ type Approval struct {
 
 // ApprovalRow is one payout in the approvals inbox.
 type ApprovalRow struct {
-	ID          int64
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
-	Provider    string
+	ID        int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	Provider  string
+	// Sandbox marks a provider served by the sandbox: no money moves.
+	Sandbox     bool
 	Amount      string
 	Beneficiary string
 	Account     string

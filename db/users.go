@@ -219,9 +219,9 @@ func (s *Users) Count(ctx context.Context) (int, error) {
 
 // Errors of Disable.
 var (
-	// ErrLastAdmin refuses to disable the only active admin: nobody could
-	// manage users any more.
-	ErrLastAdmin = errors.New("the last active admin cannot be disabled")
+	// ErrLastAdmin refuses to disable the only active admin, or to take
+	// its role away: nobody could manage users any more.
+	ErrLastAdmin = errors.New("the last active admin cannot be disabled or lose the admin role")
 	// ErrActorDisabled refuses a user's action taken after their own
 	// account was disabled (two admins disabling each other at once).
 	ErrActorDisabled = errors.New("the acting user is disabled")
@@ -355,6 +355,51 @@ func (s *Users) ResetPassword(ctx context.Context, id, seen int64, password stri
 		return false, fmt.Errorf("db: reset password of user %d: %w", id, err)
 	}
 	return wasDisabled, nil
+}
+
+// ChangeRole gives user id the role role, appending ev in the same
+// transaction, provided the account is still at version seen (AnyVersion:
+// whatever it is). The role applies from the user's next request: sessions
+// read it from the account. It returns the role the user had; the same
+// role again changes nothing and records nothing. An unknown user is
+// ErrNotFound; another version, ErrChanged; taking the admin role from the
+// last active admin, ErrLastAdmin; a disabled actor, ErrActorDisabled.
+func (s *Users) ChangeRole(ctx context.Context, id, seen int64, role string, ev Event) (before string, err error) {
+	if RoleRank(role) == 0 {
+		return "", fmt.Errorf("db: change role of user %d: unknown role %q", id, role)
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := actorActive(ctx, tx, ev.Actor); err != nil {
+			return err
+		}
+		var version int64
+		var lastAdmin bool
+		err := tx.QueryRowContext(ctx, `SELECT role, version, role = ? AND disabled_at IS NULL AND
+			(SELECT count(*) FROM users WHERE role = ? AND disabled_at IS NULL) = 1 FROM users WHERE id = ?`,
+			RoleAdmin, RoleAdmin, id).Scan(&before, &version, &lastAdmin)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return ErrNotFound
+		case err != nil:
+			return err
+		case seen != AnyVersion && seen != version:
+			return ErrChanged
+		case before == role:
+			return nil
+		case lastAdmin:
+			return ErrLastAdmin
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, version = version + 1 WHERE id = ?`, role, id); err != nil {
+			return err
+		}
+		ev.TargetType, ev.TargetID = "user", strconv.FormatInt(id, 10)
+		ev.Details = mergeDetails(ev.Details, map[string]any{"before": map[string]any{"role": before}, "after": map[string]any{"role": role}})
+		return Append(ctx, tx, &ev)
+	})
+	if err != nil {
+		return "", fmt.Errorf("db: change role of user %d: %w", id, err)
+	}
+	return before, nil
 }
 
 // dummyHash is checked against when an email is unknown, so that such an

@@ -19,6 +19,7 @@ type UserStore interface {
 	Create(ctx context.Context, email, role, password string, ev db.Event) (db.User, error)
 	Disable(ctx context.Context, id int64, ev db.Event) error
 	ResetPassword(ctx context.Context, id, seen int64, password string, ev db.Event) (wasDisabled bool, err error)
+	ChangeRole(ctx context.Context, id, seen int64, role string, ev db.Event) (before string, err error)
 	Get(ctx context.Context, id int64) (db.User, error)
 }
 
@@ -176,6 +177,61 @@ func (h *Users) ResetPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	render(w, r, h.Log, http.StatusOK, usersview.Created(usersview.CreatedPage{Email: u.Email, Role: u.Role, Password: password,
 		Reset: true, Enabled: wasDisabled}))
+}
+
+// ChangeRole gives another user a new role (POST /users/{id}/role): an
+// admin grants only roles it holds itself, never changes its own, and
+// never takes the admin role from the last active admin. The form carries
+// the account's version as the page showed it, as a new password's does.
+// The new role applies from the user's next request.
+func (h *Users) ChangeRole(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		NotFound(w, r)
+		return
+	}
+	if !parseForm(w, r, 4<<10) {
+		return
+	}
+	seen, err := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
+	if err != nil || seen < 0 {
+		seen = db.AnyVersion - 1 // not a form of ours: see ResetPassword
+	}
+	me, _ := UserFrom(r.Context())
+	role := r.PostForm.Get("role")
+	switch {
+	case id == me.ID:
+		h.flashBack(w, r, "error", "You cannot change your own role: ask another admin.")
+		return
+	case db.RoleRank(role) == 0:
+		h.flashBack(w, r, "error", "Choose agent, manager or admin.")
+		return
+	case db.RoleRank(role) > db.RoleRank(me.Role):
+		h.flashBack(w, r, "error", "You can only grant roles you hold yourself.")
+		return
+	}
+	u, err := h.Store.Get(r.Context(), id)
+	if errors.Is(err, db.ErrNotFound) {
+		NotFound(w, r)
+		return
+	}
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	before, err := h.Store.ChangeRole(r.Context(), id, seen, role, event(r, "user.role_changed"))
+	switch {
+	case errors.Is(err, db.ErrChanged):
+		h.flashBack(w, r, "warning", u.Email+" changed since the page was shown (a second click, or another admin's change): nothing was done. Check the list and try again.")
+	case errors.Is(err, db.ErrLastAdmin):
+		h.flashBack(w, r, "error", u.Email+" is the last active admin: make another user admin first.")
+	case err != nil: // a disabled admin's change too: see serverError
+		serverError(w, r, h.Log, err)
+	case before == role:
+		h.flashBack(w, r, "info", u.Email+" is already "+role+"; nothing was changed.")
+	default:
+		h.flashBack(w, r, "success", u.Email+" is now "+role+" (was "+before+"), from their next page.")
+	}
 }
 
 // flashBack shows the users page again with a message.

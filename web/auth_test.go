@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"payoutdesk/db"
 	"payoutdesk/providers"
@@ -542,4 +545,74 @@ func TestResetPasswordAndEnable(t *testing.T) {
 	if n := len(ts.events("user.password_reset")); n != 2 {
 		t.Errorf("%d resets audited, want still 2", n)
 	}
+}
+
+// TestAdminChangesRole: an admin gives another user a new role, which
+// applies from their next request without signing them out, and is
+// audited with the role before and after. Nobody changes their own role,
+// the last active admin keeps theirs, and a form drawn before another
+// change is refused.
+func TestAdminChangesRole(t *testing.T) {
+	ts := newTestServer(t)
+	agent, admin := ts.as(db.RoleAgent), ts.as(db.RoleAdmin)
+	id := strconv.FormatInt(ts.Users[db.RoleAgent].ID, 10)
+	form := func(user string) *goquery.Selection {
+		t.Helper()
+		f := admin.get("/users").doc(t).Find(`form[action="/users/` + user + `/role"]`)
+		if f.Length() != 1 {
+			t.Fatalf("user %s has %d change-role forms, want 1", user, f.Length())
+		}
+		return f
+	}
+	flash := func() string { return admin.get("/users").doc(t).Find(`[data-testid="flash"]`).Text() }
+	version, _ := form(id).Find(`input[name="version"]`).Attr("value")
+
+	wantStatus(t, agent.get("/approvals"), http.StatusForbidden)
+	wantLocation(t, admin.postForm("/users/"+id+"/role", url.Values{"version": {version}, "role": {db.RoleManager}}), "/users")
+	if msg := flash(); !strings.Contains(msg, "is now manager") {
+		t.Errorf("after the change the page says %q", msg)
+	}
+	// The agent's session goes on, with the new role.
+	wantStatus(t, agent.get("/approvals"), http.StatusOK)
+	if u, _ := db.NewUsers(ts.DB).Get(t.Context(), ts.Users[db.RoleAgent].ID); u.Role != db.RoleManager {
+		t.Errorf("stored role %q, want manager", u.Role)
+	}
+	ev := ts.events("user.role_changed")
+	if len(ev) != 1 || ev[0].TargetID != id || ev[0].Actor.Email != "admin@example.com" {
+		t.Fatalf("role events = %+v", ev)
+	}
+	before, _ := ev[0].Details["before"].(map[string]any)
+	after, _ := ev[0].Details["after"].(map[string]any)
+	if before["role"] != db.RoleAgent || after["role"] != db.RoleManager {
+		t.Errorf("the event says %v → %v, want agent → manager", ev[0].Details["before"], ev[0].Details["after"])
+	}
+
+	// Refused, each changing nothing: a form drawn before that change, an
+	// unknown role, one's own role, and the last active admin's.
+	self := strconv.FormatInt(ts.Users[db.RoleAdmin].ID, 10)
+	refused := []struct {
+		name, user string
+		form       url.Values
+		want       string
+	}{
+		{"stale form", id, url.Values{"version": {version}, "role": {db.RoleAgent}}, "nothing was done"},
+		{"unknown role", id, url.Values{"role": {"root"}}, "Choose agent, manager or admin"},
+		{"own role", self, url.Values{"role": {db.RoleAgent}}, "your own role"},
+	}
+	for _, tt := range refused {
+		wantLocation(t, admin.postForm("/users/"+tt.user+"/role", tt.form), "/users")
+		if msg := flash(); !strings.Contains(msg, tt.want) {
+			t.Errorf("%s: the page says %q, want %q", tt.name, msg, tt.want)
+		}
+	}
+	if n := len(ts.events("user.role_changed")); n != 1 {
+		t.Errorf("%d role changes audited, want still 1", n)
+	}
+	// The last active admin keeps the role, whoever asks.
+	users := db.NewUsers(ts.DB)
+	if _, err := users.ChangeRole(t.Context(), ts.Users[db.RoleAdmin].ID, db.AnyVersion, db.RoleManager,
+		db.Event{Actor: db.Actor{Type: db.ActorCLI}, Action: "user.role_changed"}); !errors.Is(err, db.ErrLastAdmin) {
+		t.Errorf("demoting the last active admin: %v, want ErrLastAdmin", err)
+	}
+	wantStatus(t, admin.get("/users"), http.StatusOK)
 }

@@ -130,6 +130,7 @@ func (s *Server) routeTable() []route {
 		{"POST /users", db.RoleAdmin, http.HandlerFunc(users.Create)},
 		{"POST /users/{id}/disable", db.RoleAdmin, http.HandlerFunc(users.Disable)},
 		{"POST /users/{id}/password", db.RoleAdmin, http.HandlerFunc(users.ResetPassword)},
+		{"POST /users/{id}/role", db.RoleAdmin, http.HandlerFunc(users.ChangeRole)},
 	}
 }
 

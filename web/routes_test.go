@@ -87,6 +87,8 @@ func accessMatrix(ts *testServer) []matrixRow {
 		{"GET /users", "GET", "/users", nil, adminsOnly},
 		// An invalid form: the admin gets 422 rather than creating a user.
 		{"POST /users", "POST", "/users", url.Values{"email": {"bad"}, "role": {"agent"}}, access{see, forbidden, forbidden, invalid}},
+		// The role it has already: nothing changes, back to the list.
+		{"POST /users/{id}/role", "POST", "/users/" + agentID + "/role", url.Values{"role": {"agent"}}, adminsOnly.withAdmin(see)},
 		// The admin disables the agent last, after the others were refused.
 		// Reset the admin's own password: refused, back to the list.
 		{"POST /users/{id}/password", "POST", "/users/" + strconv.FormatInt(ts.Users[db.RoleAdmin].ID, 10) + "/password", nil, adminsOnly.withAdmin(see)},

@@ -209,6 +209,7 @@ var activityTitles = map[string]string{
 	"user.created":                 "Added a user",
 	"user.disabled":                "Disabled a user",
 	"user.password_reset":          "Gave a user a new password",
+	"user.role_changed":            "Changed a user's role",
 	"audit.exported":               "Exported the audit log",
 	"audit.verified":               "Verified the audit log",
 	"audit.checkpoint_key_changed": "Changed the checkpoint key",

@@ -225,6 +225,9 @@ var (
 	// ErrActorDisabled refuses a user's action taken after their own
 	// account was disabled (two admins disabling each other at once).
 	ErrActorDisabled = errors.New("the acting user is disabled")
+	// ErrActorDemoted refuses a user's action taken after their own role
+	// was lowered below the one their request was allowed with.
+	ErrActorDemoted = errors.New("the acting user's role was lowered")
 )
 
 // Disable disables a user and revokes all of its sessions, appending ev in
@@ -270,18 +273,24 @@ func (s *Users) Disable(ctx context.Context, id int64, ev Event) error {
 }
 
 // actorActive returns ErrActorDisabled if a is a user whose account was
-// disabled: two admins acting on each other at once.
+// disabled, and ErrActorDemoted if their role is now below a.Role, the
+// one their request was allowed with: an admin acting on someone who is
+// acting at the same moment. The request checked both when it began.
 func actorActive(ctx context.Context, tx *sql.Tx, a Actor) error {
 	if a.Type != ActorUser {
 		return nil
 	}
 	var active bool
-	err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NULL FROM users WHERE id = ?`, a.ID).Scan(&active)
+	var role string
+	err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NULL, role FROM users WHERE id = ?`, a.ID).Scan(&active, &role)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	if !active {
+	switch {
+	case !active:
 		return ErrActorDisabled
+	case RoleRank(role) < RoleRank(a.Role):
+		return ErrActorDemoted
 	}
 	return nil
 }

@@ -366,3 +366,49 @@ func TestResetPassword(t *testing.T) {
 		t.Errorf("a reset by a disabled admin: %v, want ErrActorDisabled", err)
 	}
 }
+
+// An admin who lowers the role of someone acting at the same moment wins:
+// the other's change, allowed by the role they had when their request
+// began, is refused and writes nothing, as a disabled user's is. What the
+// new role allows still goes through.
+func TestDemotedUserChangesNothingAboveTheirRole(t *testing.T) {
+	d := newTestDB(t)
+	ctx := context.Background()
+	users, store := db.NewUsers(d), db.NewPayouts(d)
+	p := newPayout(t, d) // by user 1, an agent
+	cli := db.Event{Actor: db.Actor{Type: db.ActorCLI}, Action: "user.created"}
+	m, err := users.Create(ctx, "m@example.com", db.RoleManager, "a long enough password", cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := users.Create(ctx, "a@example.com", db.RoleAdmin, "a long enough password", cli); err != nil {
+		t.Fatal(err)
+	}
+	asManager := db.Actor{Type: db.ActorUser, ID: strconv.FormatInt(m.ID, 10), Role: db.RoleManager}
+	if _, err := users.ChangeRole(ctx, m.ID, db.AnyVersion, db.RoleAgent, db.Event{Actor: db.Actor{Type: db.ActorCLI}, Action: "user.role_changed"}); err != nil {
+		t.Fatal(err)
+	}
+	var before int
+	if err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM audit_events`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	withdraw := db.Change{To: db.StatusCancelled, Only: []db.Status{db.StatusQueued}, Dequeue: true}
+	if err := store.Change(ctx, p.ID, withdraw, db.Event{Actor: asManager, Action: "payout.rejected"}); !errors.Is(err, db.ErrActorDemoted) {
+		t.Errorf("a change allowed as manager, by a user now agent: %v, want ErrActorDemoted", err)
+	}
+	if _, err := users.Create(ctx, "x@example.com", db.RoleAgent, "a long enough password", db.Event{Actor: asManager, Action: "user.created"}); !errors.Is(err, db.ErrActorDemoted) {
+		t.Errorf("an account created by a demoted user: %v, want ErrActorDemoted", err)
+	}
+	var after int
+	if err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM audit_events`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := store.Get(ctx, p.ID); got.Status != db.StatusQueued || after != before {
+		t.Errorf("payout %s, audit events %d → %d; want it still queued and nothing recorded", got.Status, before, after)
+	}
+	asAgent := asManager
+	asAgent.Role = db.RoleAgent
+	if err := store.Change(ctx, p.ID, db.Change{Record: true}, db.Event{Actor: asAgent, Action: "payout.cashier_launched"}); err != nil {
+		t.Errorf("a change allowed as agent, by the user now agent: %v", err)
+	}
+}

@@ -47,6 +47,12 @@ func serverError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err e
 			"Your account was disabled while this was being done, so nothing was changed. Ask an administrator if this is a mistake.")
 		return
 	}
+	if errors.Is(err, db.ErrActorDemoted) {
+		log.WarnContext(r.Context(), "change by a demoted account refused", slog.Any("error", err), req)
+		errorPage(w, r, http.StatusForbidden, "Refused: your role changed",
+			"An administrator changed your role while this was being done, so nothing was changed. Reload the page to see what you can do now.")
+		return
+	}
 	log.ErrorContext(r.Context(), "server error", slog.Any("error", err), req)
 	ErrorPage(w, r, http.StatusInternalServerError)
 }

@@ -2,6 +2,7 @@ package components
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 
@@ -44,5 +45,91 @@ func TestFieldDescribedByErrorFirst(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// render renders c and parses it.
+func render(t *testing.T, c interface {
+	Render(context.Context, io.Writer) error
+}) *goquery.Document {
+	t.Helper()
+	var sb strings.Builder
+	if err := c.Render(context.Background(), &sb); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(sb.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// TestFieldKeepsARefusedValue: a value refused is shown as it was sent,
+// next to its error, so that the user sees what to correct. A select shows
+// a value that is none of its choices rather than another choice, and a
+// date the browser could not read is in a text input, which a browser
+// does not empty.
+func TestFieldKeepsARefusedValue(t *testing.T) {
+	opts := []Option{{Value: "monime", Label: "Monime"}}
+	tests := []struct {
+		name      string
+		field     FieldProps
+		wantType  string
+		wantValue string
+	}{
+		{"select, unknown value", FieldProps{Name: "provider", Label: "Provider", Type: "select", Value: "paypal", Options: opts, Error: "Choose a provider from the list."}, "", "paypal"},
+		{"required select, unknown value", FieldProps{Name: "provider", Label: "Provider", Type: "select", Value: "paypal", Options: opts, Required: true}, "", "paypal"},
+		{"select, known value", FieldProps{Name: "provider", Label: "Provider", Type: "select", Value: "monime", Options: opts}, "", "monime"},
+		{"date, unreadable", FieldProps{Name: "from", Label: "From", Type: "date", Value: "yesterday", Error: "Enter a date like 2026-11-21."}, "text", "yesterday"},
+		{"datetime, unreadable", FieldProps{Name: "from", Label: "From", Type: "datetime-local", Value: "noon", Error: "Enter a time."}, "text", "noon"},
+		{"date, fine", FieldProps{Name: "from", Label: "From", Type: "date", Value: "2026-11-21"}, "date", "2026-11-21"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := render(t, Field(tt.field))
+			control := doc.Find("#f-" + tt.field.Name)
+			var got string
+			if tt.field.Type == "select" {
+				selected := control.Find("option[selected]")
+				if selected.Length() != 1 {
+					t.Fatalf("%d options selected, want 1", selected.Length())
+				}
+				got, _ = selected.Attr("value")
+				if n := control.Find(`option[value="` + tt.wantValue + `"]`).Length(); n != 1 {
+					t.Errorf("the value is %d options, want 1", n)
+				}
+			} else {
+				got, _ = control.Attr("value")
+				if typ, _ := control.Attr("type"); typ != tt.wantType {
+					t.Errorf("type %q, want %q", typ, tt.wantType)
+				}
+			}
+			if got != tt.wantValue {
+				t.Errorf("value %q, want %q", got, tt.wantValue)
+			}
+		})
+	}
+}
+
+// TestErrorSummary: each field with an error is listed, linked to its
+// input, and its label is not said twice.
+func TestErrorSummary(t *testing.T) {
+	errs := Invalid([]FieldProps{
+		{Name: "from", Label: "From", Error: "Enter a date like 2026-11-21."},
+		{Name: "to", Label: "To"},
+		{Name: "amount", Label: "Amount", Error: "Amount is required."},
+	})
+	doc := render(t, ErrorSummary("Nothing was listed", "filter-errors", errs))
+	if got := doc.Find(`[data-testid="filter-errors"][role="alert"] p`).Text(); got != "Nothing was listed, because of these 2 fields:" {
+		t.Errorf("lead %q", got)
+	}
+	var got []string
+	doc.Find(`[data-testid="filter-errors"] li`).Each(func(_ int, li *goquery.Selection) {
+		href, _ := li.Find("a").Attr("href")
+		got = append(got, href+" "+li.Text())
+	})
+	want := []string{"#f-from From: Enter a date like 2026-11-21.", "#f-amount Amount is required."}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("items %q, want %q", got, want)
 	}
 }

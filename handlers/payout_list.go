@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,28 +16,55 @@ import (
 )
 
 // List shows payouts with filters, newest first (GET /payouts). Agents see
-// their own unless they ask for everyone's.
+// their own unless they ask for everyone's. A filter value it cannot use
+// is kept as typed, with its error next to its field, and nothing is
+// listed (422): a list that left one filter out would pass for the answer
+// to all of them.
 func (h *Payouts) List(w http.ResponseWriter, r *http.Request) {
 	me, _ := UserFrom(r.Context())
-	q := r.URL.Query()
 	page := payoutsview.ListPage{Title: "Payouts"}
-	f := db.PayoutFilter{Limit: 50}
+	if err := h.filterChoices(r.Context(), &page); err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	f, errs := parsePayoutFilter(r.URL.Query(), me, &page)
 	for _, n := range h.Rails.Names() {
 		f.IDProviders = append(f.IDProviders, string(n))
 	}
-	var problems []string
-	if v := q.Get("provider"); v != "" {
-		if _, ok := h.Rails.Get(providers.Name(v)); ok {
-			f.Provider, page.Provider = v, v
+	if page.CreatedBy == "me" {
+		// An agent's list shows their own payouts by default: when none
+		// matches, the page offers the same search over everyone's.
+		all := r.URL.Query()
+		all.Set("created_by", "anyone")
+		all.Del("before")
+		page.EveryoneURL = "/payouts?" + all.Encode()
+	}
+	if len(errs) > 0 {
+		h.refuseList(w, r, page, errs)
+		return
+	}
+	h.renderList(w, r, page, f)
+}
+
+// parsePayoutFilter reads the list's filters from q into page, as typed,
+// and into the filter they select. errs holds, by field, each value that
+// cannot be used; "before" is the page's link, which has no field.
+func parsePayoutFilter(q url.Values, me db.User, page *payoutsview.ListPage) (f db.PayoutFilter, errs map[string]string) {
+	errs = map[string]string{}
+	f.Limit = 50
+	page.Provider, page.Status, page.From, page.To = q.Get("provider"), q.Get("status"), q.Get("from"), q.Get("to")
+	if page.Provider != "" {
+		if slices.ContainsFunc(page.Providers, func(o payoutsview.Option) bool { return o.Value == page.Provider }) {
+			f.Provider = page.Provider
 		} else {
-			problems = append(problems, "unknown provider")
+			errs["provider"] = "Choose a provider from the list."
 		}
 	}
-	if v := db.Status(q.Get("status")); v != "" {
+	if v := db.Status(page.Status); v != "" {
 		if slices.Contains(db.Statuses, v) {
-			f.Status, page.Status = v, string(v)
+			f.Status = v
 		} else {
-			problems = append(problems, "unknown status")
+			errs["status"] = "Choose a status from the list."
 		}
 	}
 	page.CreatedBy = q.Get("created_by")
@@ -51,62 +80,83 @@ func (h *Payouts) List(w http.ResponseWriter, r *http.Request) {
 	case "anyone":
 	default:
 		id, err := strconv.ParseInt(page.CreatedBy, 10, 64)
-		if err != nil || id <= 0 {
-			problems = append(problems, "unknown creator")
-			page.CreatedBy = "anyone"
+		known := slices.ContainsFunc(page.Creators, func(o payoutsview.Option) bool { return o.Value == page.CreatedBy })
+		if err != nil || !known {
+			errs["created_by"] = "Choose who created the payouts from the list."
 		} else {
 			f.CreatedBy = id
 		}
 	}
 	for _, d := range []struct {
 		name string
+		in   string
 		dst  *time.Time
-		view *string
 		add  time.Duration
-	}{{"from", &f.From, &page.From, 0}, {"to", &f.To, &page.To, 24 * time.Hour}} {
-		if v := q.Get(d.name); v != "" {
-			t, err := time.Parse("2006-01-02", v)
-			if err != nil || t.Year() < 1000 || t.Year() > 9998 {
-				// Stored times compare as text: a five-digit year would
-				// sort before every real one.
-				problems = append(problems, "dates must look like 2026-11-21")
-				continue
-			}
-			*d.dst, *d.view = t.Add(d.add), v
+	}{{"from", page.From, &f.From, 0}, {"to", page.To, &f.To, 24 * time.Hour}} {
+		if d.in == "" {
+			continue
+		}
+		t, err := time.Parse("2006-01-02", d.in)
+		switch {
+		case err != nil:
+			errs[d.name] = "Enter a date like 2026-11-21."
+		case t.Year() < 1000 || t.Year() > 9998:
+			// Stored times compare as text: a five-digit year would sort
+			// before every real one.
+			errs[d.name] = "Enter a year from 1000 to 9998."
+		default:
+			*d.dst = t.Add(d.add)
 		}
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
 		// Applied, the range would match nothing and look like an empty
 		// list; said, the agent sees the dates were swapped.
-		problems = append(problems, `the "from" date is after the "to" date`)
-		f.From, f.To, page.From, page.To = time.Time{}, time.Time{}, "", ""
+		errs["to"] = "Enter a date on or after the From date."
 	}
 	if v := strings.TrimSpace(q.Get("q")); v != "" {
+		page.Text = truncate(v, 100)
 		if strings.ContainsFunc(v, unicode.IsControl) {
 			// A NUL would end SQLite's LIKE pattern early, matching all.
-			problems = append(problems, "text cannot hold control characters")
+			errs["q"] = "Remove the control characters from the text."
 		} else {
-			page.Text = truncate(v, 100)
 			f.Text = page.Text
 		}
 	}
-	if v := q.Get("before"); v != "" {
-		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
-			f.Before = id
+	var msg string
+	if f.Before, msg = parseCursor(q); msg != "" {
+		errs["before"] = msg
+	}
+	return f, errs
+}
+
+// parseCursor reads the "before" of a keyset page's link: none is the first
+// page, and anything but a positive number is a link damaged on its way.
+func parseCursor(q url.Values) (int64, string) {
+	v := q.Get("before")
+	if v == "" {
+		return 0, ""
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, "The link to this page is damaged: it does not say where the list goes on."
+	}
+	return n, ""
+}
+
+// refuseList shows the list's filters as typed with their errors, and no
+// payouts (422). A damaged page link alone is offered the first page.
+func (h *Payouts) refuseList(w http.ResponseWriter, r *http.Request, page payoutsview.ListPage, errs map[string]string) {
+	if msg, ok := errs["before"]; ok {
+		delete(errs, "before")
+		page.CursorError = msg
+		if len(errs) == 0 {
+			first := r.URL.Query()
+			first.Del("before")
+			page.FirstURL = r.URL.Path + "?" + first.Encode()
 		}
 	}
-	if len(problems) > 0 {
-		page.FilterError = "Some filters were ignored: " + strings.Join(problems, ", ") + "."
-	}
-	if page.CreatedBy == "me" {
-		// An agent's list shows their own payouts by default: when none
-		// matches, the page offers the same search over everyone's.
-		all := r.URL.Query()
-		all.Set("created_by", "anyone")
-		all.Del("before")
-		page.EveryoneURL = "/payouts?" + all.Encode()
-	}
-	h.renderList(w, r, page, f)
+	page.Errors = errs
+	render(w, r, h.Log, http.StatusUnprocessableEntity, payoutsview.List(page))
 }
 
 // Unknown is the queue of payouts whose outcome is unknown, for managers
@@ -114,14 +164,34 @@ func (h *Payouts) List(w http.ResponseWriter, r *http.Request) {
 func (h *Payouts) Unknown(w http.ResponseWriter, r *http.Request) {
 	page := payoutsview.ListPage{Title: "Unknown outcomes", Queue: true}
 	f := db.PayoutFilter{Status: db.StatusUnknown, Limit: 50}
-	if id, err := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64); err == nil && id > 0 {
-		f.Before = id
+	var msg string
+	if f.Before, msg = parseCursor(r.URL.Query()); msg != "" {
+		h.refuseList(w, r, page, map[string]string{"before": msg})
+		return
 	}
 	h.renderList(w, r, page, f)
 }
 
-// renderList shows the payouts f selects, with a link to the next page and,
-// unless page is the queue, the filters' choices.
+// filterChoices fills in the choices of the list's filters.
+func (h *Payouts) filterChoices(ctx context.Context, page *payoutsview.ListPage) error {
+	for _, n := range h.Rails.Names() {
+		page.Providers = append(page.Providers, payoutsview.Option{Value: string(n), Label: n.Title()})
+	}
+	for _, s := range db.Statuses {
+		page.Statuses = append(page.Statuses, payoutsview.Option{Value: string(s), Label: s.Label()})
+	}
+	page.Creators = []payoutsview.Option{{Value: "me", Label: "Me"}, {Value: "anyone", Label: "Anyone"}}
+	users, err := h.Users.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		page.Creators = append(page.Creators, payoutsview.Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Email})
+	}
+	return nil
+}
+
+// renderList shows the payouts f selects, with a link to the next page.
 func (h *Payouts) renderList(w http.ResponseWriter, r *http.Request, page payoutsview.ListPage, f db.PayoutFilter) {
 	// One more than shown: the link to the next page is offered only if
 	// there is something on it.
@@ -163,20 +233,6 @@ func (h *Payouts) renderList(w http.ResponseWriter, r *http.Request, page payout
 		first := r.URL.Query()
 		first.Del("before")
 		page.FirstURL = r.URL.Path + "?" + first.Encode()
-	}
-	if !page.Queue {
-		for _, n := range h.Rails.Names() {
-			page.Providers = append(page.Providers, payoutsview.Option{Value: string(n), Label: n.Title()})
-		}
-		for _, s := range db.Statuses {
-			page.Statuses = append(page.Statuses, payoutsview.Option{Value: string(s), Label: s.Label()})
-		}
-		page.Creators = []payoutsview.Option{{Value: "me", Label: "Me"}, {Value: "anyone", Label: "Anyone"}}
-		if users, err := h.Users.List(r.Context()); err == nil {
-			for _, u := range users {
-				page.Creators = append(page.Creators, payoutsview.Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Email})
-			}
-		}
 	}
 	render(w, r, h.Log, http.StatusOK, payoutsview.List(page))
 }

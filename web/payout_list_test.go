@@ -104,12 +104,6 @@ func TestPayoutListFiltersAndPages(t *testing.T) {
 			}
 		})
 	}
-	// Bad filter values are ignored with a message, never a 500.
-	r = manager.get("/payouts?provider=paypal&status=lost&created_by=-4&from=yesterday&before=abc")
-	wantStatus(t, r, ok)
-	if !strings.Contains(r.Body, "Some filters were ignored") {
-		t.Error("bad filters are ignored silently")
-	}
 }
 
 // TestPayoutListNextOnlyWhenMore: a list of exactly one page's worth offers
@@ -165,32 +159,140 @@ func TestPayoutListNamesTheExactNumber(t *testing.T) {
 	}
 }
 
-func TestPayoutListSwappedDates(t *testing.T) {
-	ts := newTestServer(t)
-	ts.seedMany(2, ts.Users[db.RoleManager])
-	r := ts.as(db.RoleManager).get("/payouts?from=2026-11-22&to=2026-11-20")
-	wantStatus(t, r, http.StatusOK)
-	if msg := r.doc(t).Text(); !strings.Contains(msg, `the "from" date is after the "to" date`) {
-		t.Errorf("no word of the swapped dates")
+// wantFieldError checks that the filter field name shows value as typed,
+// is marked invalid with msg tied to it, error before any hint, and is
+// listed in the summary at the top.
+func wantFieldError(t *testing.T, doc *goquery.Document, name, value, msg string) {
+	t.Helper()
+	control := doc.Find("#f-" + name)
+	if control.Length() != 1 {
+		t.Fatalf("no field %s", name)
 	}
-	if n := len(rowIDs(t, r)); n != 2 {
-		t.Errorf("%d rows, want the 2 payouts, the dates ignored", n)
+	got, _ := control.Attr("value")
+	if goquery.NodeName(control) == "select" {
+		got, _ = control.Find("option[selected]").Attr("value")
+	}
+	if got != value {
+		t.Errorf("%s shows %q, want the value typed, %q", name, got, value)
+	}
+	if inv, _ := control.Attr("aria-invalid"); inv != "true" {
+		t.Errorf("%s: aria-invalid=%q, want true", name, inv)
+	}
+	if d, _ := control.Attr("aria-describedby"); strings.Fields(d + " ")[0] != "f-"+name+"-error" {
+		t.Errorf("%s: aria-describedby=%q, want its error first", name, d)
+	}
+	if got := doc.Find("#f-" + name + "-error").Text(); got != msg {
+		t.Errorf("%s: error %q, want %q", name, got, msg)
+	}
+	if doc.Find(`[data-testid="filter-errors"][role="alert"] li a[href="#f-`+name+`"]`).Length() != 1 {
+		t.Errorf("%s is not linked from the error summary", name)
 	}
 }
 
-// TestPayoutListOddFilters: a text of spaces or holding a NUL, and a date
-// beyond year 9998, are refused with a message rather than matching all
-// payouts or none.
+// TestPayoutListRefusesBadFilters: a filter value the list cannot use is
+// kept in its field, marked invalid with its message, and summed up at the
+// top; nothing is listed (422), and no page link carries the value. A list
+// with one filter left out would pass for the answer to all of them.
+func TestPayoutListRefusesBadFilters(t *testing.T) {
+	ts := newTestServer(t)
+	ts.seedMany(55, ts.Users[db.RoleManager])
+	manager := ts.as(db.RoleManager)
+	type fieldErr struct{ name, value, msg string }
+	tests := []struct {
+		name  string
+		query url.Values
+		want  []fieldErr
+	}{
+		{"unreadable date", url.Values{"from": {"yesterday"}}, []fieldErr{{"from", "yesterday", "Enter a date like 2026-11-21."}}},
+		{"year beyond 9998", url.Values{"to": {"9999-12-31"}}, []fieldErr{{"to", "9999-12-31", "Enter a year from 1000 to 9998."}}},
+		{"swapped dates", url.Values{"from": {"2026-11-22"}, "to": {"2026-11-20"}}, []fieldErr{{"to", "2026-11-20", "Enter a date on or after the From date."}}},
+		{"unknown status", url.Values{"status": {"lost"}}, []fieldErr{{"status", "lost", "Choose a status from the list."}}},
+		{"unknown provider", url.Values{"provider": {"paypal"}}, []fieldErr{{"provider", "paypal", "Choose a provider from the list."}}},
+		{"creator not a number", url.Values{"created_by": {"-4"}}, []fieldErr{{"created_by", "-4", "Choose who created the payouts from the list."}}},
+		{"creator nobody", url.Values{"created_by": {"99999"}}, []fieldErr{{"created_by", "99999", "Choose who created the payouts from the list."}}},
+		{"text with a control character", url.Values{"q": {"x\x1by"}}, []fieldErr{{"q", "x\x1by", "Remove the control characters from the text."}}},
+		{"several, and a cursor", url.Values{"provider": {"paypal"}, "from": {"yesterday"}, "before": {"abc"}},
+			[]fieldErr{{"provider", "paypal", "Choose a provider from the list."}, {"from", "yesterday", "Enter a date like 2026-11-21."}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := manager.forT(t).get("/payouts?" + tt.query.Encode())
+			wantStatus(t, r, http.StatusUnprocessableEntity)
+			doc := r.doc(t)
+			for _, fe := range tt.want {
+				wantFieldError(t, doc, fe.name, fe.value, fe.msg)
+			}
+			if n := doc.Find(`[data-testid="filter-errors"] li`).Length(); n != len(tt.want) {
+				t.Errorf("the summary lists %d fields, want %d", n, len(tt.want))
+			}
+			if n := doc.Find(`[aria-invalid="true"]`).Length(); n != len(tt.want) {
+				t.Errorf("%d fields marked invalid, want %d", n, len(tt.want))
+			}
+			if n := len(rowIDs(t, r)); n != 0 {
+				t.Errorf("%d payouts listed, want none", n)
+			}
+			if n := doc.Find(`[data-testid="next-page"], [data-testid="first-page"], [data-testid="search-everyone"]`).Length(); n != 0 {
+				t.Errorf("%d page links, which would carry the refused values; want none", n)
+			}
+			if title := doc.Find("title").Text(); !strings.HasPrefix(title, "Error: ") {
+				t.Errorf("title %q, want it to start with Error", title)
+			}
+		})
+	}
+	// A good value beside a bad one is kept, and not marked.
+	doc := manager.get("/payouts?provider=monime&status=lost").doc(t)
+	if v, _ := doc.Find("#f-provider option[selected]").Attr("value"); v != "monime" {
+		t.Errorf("the good provider shows as %q, want monime", v)
+	}
+	if inv, _ := doc.Find("#f-provider").Attr("aria-invalid"); inv == "true" {
+		t.Error("the good provider is marked invalid")
+	}
+}
+
+// TestPayoutListDamagedPageLink: a page link whose "before" is not a payout
+// number lists nothing (422), says so, and offers the first page of the
+// same filters; on the unknown-outcome queue too.
+func TestPayoutListDamagedPageLink(t *testing.T) {
+	ts := newTestServer(t)
+	ts.seedMany(3, ts.Users[db.RoleManager])
+	manager := ts.as(db.RoleManager)
+	for _, path := range []string{"/payouts?before=abc&status=pending_approval", "/payouts?before=-3&status=pending_approval", "/payouts/unknown?before=x"} {
+		r := manager.get(path)
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		doc := r.doc(t)
+		if doc.Find(`[data-testid="cursor-error"][role="alert"]`).Length() != 1 {
+			t.Errorf("%s: no word of the damaged link", path)
+		}
+		if n := len(rowIDs(t, r)); n != 0 {
+			t.Errorf("%s: %d payouts listed, want none", path, n)
+		}
+		want := strings.Split(path, "?")[0] + "?"
+		if strings.Contains(path, "status") {
+			want += "status=pending_approval"
+		}
+		if href, _ := doc.Find(`[data-testid="cursor-first-page"]`).Attr("href"); href != want {
+			t.Errorf("%s: first page offered as %q, want %q", path, href, want)
+		}
+	}
+	// With a bad filter as well, the first page would carry it: the form
+	// is the way on.
+	doc := manager.get("/payouts?before=abc&status=lost").doc(t)
+	if doc.Find(`[data-testid="cursor-first-page"]`).Length() != 0 {
+		t.Error("the first page is offered with the refused status")
+	}
+}
+
+// TestPayoutListOddFilters: a text of spaces filters nothing; one holding
+// a NUL, which would end SQLite's LIKE pattern early, is refused rather
+// than matching all payouts.
 func TestPayoutListOddFilters(t *testing.T) {
 	ts := newTestServer(t)
 	ts.seedMany(3, ts.Users[db.RoleManager])
 	manager := ts.as(db.RoleManager)
-	for _, q := range []url.Values{{"q": {"x\x00"}}, {"to": {"9999-12-31"}}} {
-		r := manager.get("/payouts?" + q.Encode())
-		wantStatus(t, r, http.StatusOK)
-		if !strings.Contains(r.doc(t).Text(), "Some filters were ignored") {
-			t.Errorf("%s: no message about the ignored filter", q.Encode())
-		}
+	r := manager.get("/payouts?q=x%00")
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	if n := len(rowIDs(t, r)); n != 0 {
+		t.Errorf("a text holding a NUL: %d rows, want none", n)
 	}
 	if n := len(rowIDs(t, manager.get("/payouts?q=+++"))); n != 3 {
 		t.Errorf("a text of spaces: %d rows, want the unfiltered 3", n)

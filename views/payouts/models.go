@@ -86,8 +86,11 @@ type ListPage struct {
 	NextURL string
 	// FirstURL, on a later page, is the first page of the same list.
 	FirstURL string
-	// FilterError explains a filter value that was ignored.
-	FilterError string
+	// Errors are the filter values that cannot be used, by field: none
+	// of the payouts is then listed.
+	Errors map[string]string
+	// CursorError says that the link to this page of the list is damaged.
+	CursorError string
 	// EveryoneURL, when the list shows the user's own payouts, is the same
 	// search over everyone's.
 	EveryoneURL string

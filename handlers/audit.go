@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,34 +55,42 @@ const maxFilterLen = 200
 // pageSizes are the page sizes offered.
 var pageSizes = map[string]int{"25": 25, "50": 50, "100": 100, "200": 200}
 
-// parseFilter reads the list's filters from the query. Values it cannot use
-// are dropped and listed in problems, so a typo never becomes a 500. An
-// actor who is nobody is kept, matching nothing (shown everyone's events,
-// a manager could take them for that person's), and said in nobody.
-func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f db.AuditFilter, v auditview.Filters, problems []string, nobody string) {
+// parseFilter reads the log's filters from the query into v, as typed, and
+// into the filter they select. errs holds, by field, each value it cannot
+// use, a typo or a link's never becoming a 500; "before" is the page's
+// link, which has no field. An actor who is nobody is such a value: shown
+// everyone's events, a manager could take them for that person's.
+func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f db.AuditFilter, v auditview.Filters, errs map[string]string, err error) {
 	v = auditview.Filters{From: q.Get("from"), To: q.Get("to"), Actor: strings.TrimSpace(q.Get("actor")),
 		Action: q.Get("action"), Provider: q.Get("provider"), Payout: strings.TrimSpace(q.Get("payout")),
-		Outcome: q.Get("outcome"), Text: strings.TrimSpace(q.Get("q")), Size: q.Get("size")}
+		Outcome: q.Get("outcome"), Text: strings.TrimSpace(q.Get("q")), Size: cmp.Or(q.Get("size"), "50")}
+	if v.Actions, err = h.actionOptions(ctx); err != nil {
+		return f, v, nil, err
+	}
+	for _, n := range h.Rails.Names() {
+		v.Providers = append(v.Providers, components.Option{Value: string(n), Label: n.Title()})
+	}
+	errs = map[string]string{}
 	f.Limit = 50
 	if n, ok := pageSizes[v.Size]; ok {
 		f.Limit = n
 	} else {
-		v.Size = "50"
+		errs["size"] = "Choose 25, 50, 100 or 200."
 	}
 	for _, t := range []struct {
-		in  *string
-		out *time.Time
+		name string
+		in   string
+		out  *time.Time
 		// through makes the bound include the whole of the minute (or
 		// second, or day) written: "to 14:30" takes in 14:30:59.
 		through bool
-	}{{&v.From, &f.From, false}, {&v.To, &f.To, true}} {
-		if *t.in == "" {
+	}{{"from", v.From, &f.From, false}, {"to", v.To, &f.To, true}} {
+		if t.in == "" {
 			continue
 		}
-		when, span, err := parseWhen(*t.in)
+		when, span, err := parseWhen(t.in)
 		if err != nil {
-			problems = append(problems, "times must look like 2026-11-21T14:30")
-			*t.in = ""
+			errs[t.name] = "Enter a time like 2026-11-21T14:30, or a date like 2026-11-21."
 			continue
 		}
 		if t.through {
@@ -97,28 +106,28 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f 
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
 		// Applied, the range would match nothing and look like an empty
 		// log; said, the manager sees the times were swapped.
-		problems = append(problems, `the "from" time is after the "to" time`)
-		f.From, f.To, v.From, v.To = time.Time{}, time.Time{}, "", ""
+		errs["to"] = "Enter a time on or after the From time."
 	}
 	// Each page and export records its filter in the log: a filter of
 	// any length would let a link write that much.
-	for _, p := range []struct {
-		name string
-		v    *string
-	}{{"actor", &v.Actor}, {"action", &v.Action}} {
-		if len(*p.v) > maxFilterLen {
-			problems = append(problems, fmt.Sprintf("%s is at most %d characters", p.name, maxFilterLen))
-			*p.v = ""
+	for name, val := range map[string]string{"actor": v.Actor, "action": v.Action, "q": v.Text} {
+		if len(val) > maxFilterLen {
+			errs[name] = fmt.Sprintf("Enter at most %d characters.", maxFilterLen)
 		}
 	}
-	if v.Actor != "" {
-		var err error
+	if v.Actor != "" && errs["actor"] == "" {
 		if f.ActorType, f.ActorID, err = h.parseActor(ctx, v.Actor); err != nil {
-			nobody = err.Error()
-			f.ActorType, f.ActorID = db.ActorUser, "none"
+			errs["actor"], err = fmt.Sprintf("No user has the email %q. Enter a whole email, a user's number, "+
+				"system, anonymous, cli:NAME or provider:NAME.", v.Actor), nil
 		}
 	}
-	f.Action = v.Action
+	if v.Action != "" && errs["action"] == "" {
+		if slices.ContainsFunc(v.Actions, func(o components.Option) bool { return o.Value == v.Action }) {
+			f.Action = v.Action
+		} else {
+			errs["action"] = "Choose an action from the list: no event has this one."
+		}
+	}
 	// Each page of the log is itself an event, and may be left out (views
 	// "hidden"), unless its action is what is asked for. views is the
 	// caller's default: the list hides them, or browsing would bury what
@@ -130,22 +139,19 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f 
 			f.ExceptAction = viewedAction
 		}
 	default:
-		problems = append(problems, "views are hidden or shown")
-		v.Views = views
+		errs["views"] = "Choose whether views of this log are listed."
 	}
 	if v.Provider != "" {
 		if _, ok := h.Rails.Get(providers.Name(v.Provider)); ok {
 			f.Provider = v.Provider
 		} else {
-			problems = append(problems, "unknown provider")
-			v.Provider = ""
+			errs["provider"] = "Choose a provider from the list."
 		}
 	}
 	if v.Payout != "" {
 		id, err := strconv.ParseInt(strings.TrimPrefix(v.Payout, "#"), 10, 64)
 		if err != nil || id <= 0 {
-			problems = append(problems, "a payout is a number")
-			v.Payout = ""
+			errs["payout"] = "Enter a payout number, like 1234."
 		} else {
 			// As read: leading zeros would otherwise be recorded with the
 			// filter, however many.
@@ -156,21 +162,19 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f 
 	case "", db.OutcomeSuccess, db.OutcomeFailure:
 		f.Outcome = v.Outcome
 	default:
-		problems = append(problems, "outcome is success or failure")
-		v.Outcome = ""
+		errs["outcome"] = "Choose success or failure."
 	}
-	switch {
-	case len(v.Text) > maxFilterLen:
-		problems = append(problems, fmt.Sprintf("text is at most %d characters", maxFilterLen))
-		v.Text = ""
-	case strings.ContainsFunc(v.Text, unicode.IsControl):
+	if errs["q"] == "" && strings.ContainsFunc(v.Text, unicode.IsControl) {
 		// The full-text engine reads its query as a C string.
-		problems = append(problems, "text cannot hold control characters")
-		v.Text = ""
+		errs["q"] = "Remove the control characters from the text."
 	}
 	f.Text = v.Text
-	if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && b > 0 {
-		f.Before = b
+	var msg string
+	if f.Before, msg = parseCursor(q); msg != "" {
+		errs["before"] = msg
+	}
+	if len(errs) > 0 {
+		return f, v, errs, nil
 	}
 	keep := url.Values{}
 	for k, val := range map[string]string{"from": v.From, "to": v.To, "actor": v.Actor, "action": v.Action,
@@ -188,7 +192,7 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f 
 		shown.Del("before")
 		v.ShowViewsURL = "/audit?" + shown.Encode()
 	}
-	return f, v, problems, nobody
+	return f, v, nil, nil
 }
 
 // viewedAction is the event of a page of the audit log being viewed.
@@ -229,14 +233,36 @@ func (h *Audit) parseActor(ctx context.Context, s string) (kind, id string, err 
 	}
 	u, err := h.Users.ByEmail(ctx, s)
 	if err != nil {
-		return "", "", fmt.Errorf("no user has the email %q, so no event matches it: the actor is a whole email, system, anonymous, cli:NAME or provider:NAME", s)
+		return "", "", fmt.Errorf("no user has the email %q", s)
 	}
 	return db.ActorUser, strconv.FormatInt(u.ID, 10), nil
 }
 
-// List shows the audit log, newest first (GET /audit).
+// List shows the audit log, newest first (GET /audit). A filter value it
+// cannot use is kept as typed, with its error next to its field, and no
+// event is listed (422), nor is a view recorded: a log with one filter
+// left out would pass for the answer to all of them.
 func (h *Audit) List(w http.ResponseWriter, r *http.Request) {
-	f, v, problems, nobody := h.parseFilter(r.Context(), r.URL.Query(), viewsHidden)
+	f, v, errs, err := h.parseFilter(r.Context(), r.URL.Query(), viewsHidden)
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	page := auditview.ListPage{Filters: v}
+	if len(errs) > 0 {
+		if msg, ok := errs["before"]; ok {
+			delete(errs, "before")
+			page.CursorError = msg
+			if len(errs) == 0 {
+				first := r.URL.Query()
+				first.Del("before")
+				page.FirstURL = "/audit?" + first.Encode()
+			}
+		}
+		page.Errors = errs
+		render(w, r, h.Log, http.StatusUnprocessableEntity, auditview.List(page))
+		return
+	}
 	events, err := h.Store.Search(r.Context(), f)
 	if err != nil {
 		serverError(w, r, h.Log, err)
@@ -247,13 +273,6 @@ func (h *Audit) List(w http.ResponseWriter, r *http.Request) {
 	if err := h.Store.Record(r.Context(), ev); err != nil {
 		serverError(w, r, h.Log, err)
 		return
-	}
-	page := auditview.ListPage{Filters: v}
-	if len(problems) > 0 {
-		page.Problem = "Some filters were ignored: " + strings.Join(problems, "; ") + "."
-	}
-	if nobody != "" {
-		page.Problem = strings.TrimSpace(page.Problem + " " + strings.ToUpper(nobody[:1]) + nobody[1:] + ".")
 	}
 	for _, e := range events {
 		page.Rows = append(page.Rows, auditRow(e))
@@ -268,13 +287,6 @@ func (h *Audit) List(w http.ResponseWriter, r *http.Request) {
 		first := r.URL.Query()
 		first.Del("before")
 		page.FirstURL = "/audit?" + first.Encode()
-	}
-	if page.Filters.Actions, err = h.actionOptions(r.Context()); err != nil {
-		serverError(w, r, h.Log, err)
-		return
-	}
-	for _, n := range h.Rails.Names() {
-		page.Filters.Providers = append(page.Filters.Providers, components.Option{Value: string(n), Label: n.Title()})
 	}
 	render(w, r, h.Log, http.StatusOK, auditview.List(page))
 }

@@ -20,6 +20,10 @@ import (
 var exportColumns = []string{"seq", "at", "actor_type", "actor_id", "actor_email", "actor_role", "action",
 	"target_type", "target_id", "outcome", "provider", "ip", "user_agent", "request_id", "reason", "details", "hash"}
 
+// filterParams are the audit log's filter parameters, in the order its
+// page shows them.
+var filterParams = []string{"from", "to", "actor", "action", "provider", "payout", "outcome", "q", "views", "size"}
+
 // flushEvery is how many rows an export writes between flushes to the client.
 const flushEvery = 2000
 
@@ -35,19 +39,28 @@ func (h *Audit) Export(w http.ResponseWriter, r *http.Request) {
 			"The export was asked for from another site. Export from the audit log page.")
 		return
 	}
-	f, v, problems, nobody := h.parseFilter(r.Context(), r.URL.Query(), viewsShown)
+	f, v, errs, err := h.parseFilter(r.Context(), r.URL.Query(), viewsShown)
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
+	}
+	// An export starts at the newest event, whatever page its link was on.
+	delete(errs, "before")
 	f.Before, f.Limit = 0, 0
+	var problems []string
 	format := r.URL.Query().Get("format")
 	if format != "csv" && format != "jsonl" {
-		problems = append([]string{"the format is csv or jsonl"}, problems...)
+		problems = append(problems, "format: Choose csv or jsonl.")
 	}
-	if nobody != "" {
-		problems = append(problems, nobody)
+	for _, name := range filterParams {
+		if msg, ok := errs[name]; ok {
+			problems = append(problems, name+": "+msg)
+		}
 	}
 	if len(problems) > 0 {
 		// An export must be exactly what was asked for, or nothing.
 		errorPage(w, r, http.StatusBadRequest, "Nothing was exported",
-			"The export was refused: "+strings.Join(problems, "; ")+". Correct the filters on the audit log page and export again.")
+			"The export was refused. "+strings.Join(problems, " ")+" Correct the filters on the audit log page and export again.")
 		return
 	}
 	ev := event(r, "audit.exported")
@@ -99,7 +112,7 @@ func (h *Audit) Export(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	n := 0
-	err := h.Store.Stream(r.Context(), f, func(e db.Event) error {
+	err = h.Store.Stream(r.Context(), f, func(e db.Event) error {
 		if err := write(e); err != nil {
 			return err
 		}

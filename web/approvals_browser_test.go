@@ -169,8 +169,8 @@ func TestBrowserApprovalJourney(t *testing.T) {
 		if loc := value(t, manager, "location", chromedp.Location()); !strings.Contains(loc, "payout="+ids) {
 			t.Errorf("the filtered audit log is at %s, want a payout=%s filter in its URL", loc, ids)
 		}
-		if got := textOf(t, manager, `[data-testid="filter-problem"]`); got != notOnPage {
-			t.Errorf("the audit log ignored filters: %q", got)
+		if got := textOf(t, manager, `[data-testid="filter-errors"]`); got != notOnPage {
+			t.Errorf("the audit log refused its filters: %q", got)
 		}
 		listed = auditTable(t, manager)
 		t.Logf("the audit log lists for payout %d: %s", id, describeRows(listed))

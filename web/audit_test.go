@@ -116,31 +116,13 @@ func TestAuditLogFiltersAndEventPage(t *testing.T) {
 	if len(viewed) < len(tests) || viewed[0].Actor.Email != "manager@example.com" || !strings.Contains(viewed[0].Details["filter"].(string), "payout=") {
 		t.Errorf("views audited as %+v", viewed[:min(len(viewed), 1)])
 	}
-	// Bad filters are ignored with a message, never a 500.
-	r := manager.get("/audit?from=yesterday&provider=paypal&payout=abc&outcome=maybe&actor=nobody@example.com&size=7")
-	wantStatus(t, r, http.StatusOK)
-	if msg := r.doc(t).Find(`[data-testid="filter-problem"]`).Text(); !strings.Contains(msg, "ignored: times must look like") ||
-		!strings.Contains(msg, `No user has the email "nobody@example.com", so no event matches it`) {
-		t.Errorf("bad filters say %q", msg)
-	}
-	if r.doc(t).Find(`[data-testid="no-events"]`).Length() != 1 {
-		t.Error("a filter on nobody's email shows events")
-	}
-	// The full-text engine reads its query as a C string: a NUL would cut it.
-	r = manager.get("/audit?q=a%00b")
-	wantStatus(t, r, http.StatusOK)
-	if !strings.Contains(r.doc(t).Find(`[data-testid="filter-problem"]`).Text(), "control characters") {
-		t.Error("a NUL in the text filter: the page does not say why the text was ignored")
-	}
-	// Each view records its filter: a link cannot make it write 64 KiB.
+	// Each view records its filter: a link cannot make it write 64 KiB. An
+	// overlong filter is refused, and nothing viewed is recorded.
 	long := strings.Repeat("x", 5000)
-	r = manager.get("/audit?action=" + long + "&actor=" + long)
-	wantStatus(t, r, http.StatusOK)
-	if msg := r.doc(t).Find(`[data-testid="filter-problem"]`).Text(); !strings.Contains(msg, "action is at most 200 characters") || !strings.Contains(msg, "actor is at most 200 characters") {
-		t.Errorf("overlong filters say %q", msg)
-	}
-	if viewed := ts.events("audit.viewed"); strings.Contains(viewed[len(viewed)-1].DetailsJSON, long) {
-		t.Error("an overlong filter was recorded with the view")
+	seen := len(ts.events("audit.viewed"))
+	wantStatus(t, manager.get("/audit?action="+long+"&actor="+long), http.StatusUnprocessableEntity)
+	if got := len(ts.events("audit.viewed")); got != seen {
+		t.Errorf("a refused filter recorded %d views", got-seen)
 	}
 	wantStatus(t, manager.get("/audit?payout="+strings.Repeat("0", 5000)+"1"), http.StatusOK)
 	if viewed := ts.events("audit.viewed"); strings.Contains(viewed[len(viewed)-1].DetailsJSON, "00000") || !strings.Contains(viewed[len(viewed)-1].DetailsJSON, "payout=1") {
@@ -171,6 +153,82 @@ func TestAuditLogFiltersAndEventPage(t *testing.T) {
 		if r := manager.get(alias); r.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s: status %d, want 404", alias, r.StatusCode)
 		}
+	}
+}
+
+// TestAuditLogRefusesBadFilters: a filter value the log cannot use is
+// kept in its field, marked invalid with its message, and summed up at the
+// top; no event is listed (422), no view is recorded, and neither a page
+// link nor an export link carries the value.
+func TestAuditLogRefusesBadFilters(t *testing.T) {
+	ts := newTestServerWith(t, false)
+	manager := ts.as(db.RoleManager)
+	type fieldErr struct{ name, value, msg string }
+	nobody := fieldErr{"actor", "nobody@example.com", `No user has the email "nobody@example.com". Enter a whole email, a user's number, system, anonymous, cli:NAME or provider:NAME.`}
+	long := strings.Repeat("x", 201)
+	tests := []struct {
+		name  string
+		query url.Values
+		want  []fieldErr
+	}{
+		{"unreadable time", url.Values{"from": {"yesterday"}}, []fieldErr{{"from", "yesterday", "Enter a time like 2026-11-21T14:30, or a date like 2026-11-21."}}},
+		{"swapped times", url.Values{"from": {"2030-11-22T10:00"}, "to": {"2030-11-20T10:00"}}, []fieldErr{{"to", "2030-11-20T10:00", "Enter a time on or after the From time."}}},
+		{"actor nobody", url.Values{"actor": {"nobody@example.com"}}, []fieldErr{nobody}},
+		{"actor too long", url.Values{"actor": {long}}, []fieldErr{{"actor", long, "Enter at most 200 characters."}}},
+		{"unknown action", url.Values{"action": {"nothing.ever"}}, []fieldErr{{"action", "nothing.ever", "Choose an action from the list: no event has this one."}}},
+		{"unknown provider", url.Values{"provider": {"paypal"}}, []fieldErr{{"provider", "paypal", "Choose a provider from the list."}}},
+		{"payout not a number", url.Values{"payout": {"abc"}}, []fieldErr{{"payout", "abc", "Enter a payout number, like 1234."}}},
+		{"unknown outcome", url.Values{"outcome": {"maybe"}}, []fieldErr{{"outcome", "maybe", "Choose success or failure."}}},
+		{"text with a control character", url.Values{"q": {"a\x1bb"}}, []fieldErr{{"q", "a\x1bb", "Remove the control characters from the text."}}},
+		{"views neither", url.Values{"views": {"all"}}, []fieldErr{{"views", "all", "Choose whether views of this log are listed."}}},
+		{"page size", url.Values{"size": {"7"}}, []fieldErr{{"size", "7", "Choose 25, 50, 100 or 200."}}},
+		{"several, and a cursor", url.Values{"from": {"yesterday"}, "provider": {"paypal"}, "actor": {"nobody@example.com"}, "before": {"abc"}},
+			[]fieldErr{{"from", "yesterday", "Enter a time like 2026-11-21T14:30, or a date like 2026-11-21."}, nobody, {"provider", "paypal", "Choose a provider from the list."}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			seen := len(ts.events("audit.viewed"))
+			r := manager.forT(t).get("/audit?" + tt.query.Encode())
+			wantStatus(t, r, http.StatusUnprocessableEntity)
+			doc := r.doc(t)
+			for _, fe := range tt.want {
+				wantFieldError(t, doc, fe.name, fe.value, fe.msg)
+			}
+			if n := doc.Find(`[data-testid="filter-errors"] li`).Length(); n != len(tt.want) {
+				t.Errorf("the summary lists %d fields, want %d", n, len(tt.want))
+			}
+			if n := doc.Find(`[aria-invalid="true"]`).Length(); n != len(tt.want) {
+				t.Errorf("%d fields marked invalid, want %d", n, len(tt.want))
+			}
+			if n := doc.Find(`[data-testid="events"] tbody tr`).Length(); n != 0 {
+				t.Errorf("%d events listed, want none", n)
+			}
+			links := `[data-testid="next-page"], [data-testid="first-page"], [data-testid="cursor-first-page"], [data-testid="export-csv"], [data-testid="export-jsonl"], [data-testid="views-hidden"]`
+			if n := doc.Find(links).Length(); n != 0 {
+				t.Errorf("%d page or export links, which would carry the refused values or drop them; want none", n)
+			}
+			if got := len(ts.events("audit.viewed")); got != seen {
+				t.Errorf("%d views recorded, want none: nothing was listed", got-seen)
+			}
+		})
+	}
+	// A good value beside a bad one is kept, and not marked.
+	doc := manager.get("/audit?outcome=failure&payout=abc").doc(t)
+	if v, _ := doc.Find("#f-outcome option[selected]").Attr("value"); v != "failure" {
+		t.Errorf("the good outcome shows as %q, want failure", v)
+	}
+	if inv, _ := doc.Find("#f-outcome").Attr("aria-invalid"); inv == "true" {
+		t.Error("the good outcome is marked invalid")
+	}
+	// A damaged page link alone is offered the first page, filters kept.
+	r := manager.get("/audit?before=abc&outcome=success")
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	doc = r.doc(t)
+	if doc.Find(`[data-testid="cursor-error"][role="alert"]`).Length() != 1 {
+		t.Error("no word of the damaged page link")
+	}
+	if href, _ := doc.Find(`[data-testid="cursor-first-page"]`).Attr("href"); href != "/audit?outcome=success" {
+		t.Errorf("first page offered as %q, want /audit?outcome=success", href)
 	}
 }
 
@@ -267,16 +325,22 @@ func TestAuditExportEscapesFormulas(t *testing.T) {
 	}
 	// A refused export says why.
 	for query, want := range map[string]string{
-		"format=xlsx":                         "the format is csv or jsonl",
-		"format=csv&payout=abc":               "a payout is a number",
-		"format=csv&actor=nobody@example.com": `no user has the email "nobody@example.com"`,
-		"format=jsonl&from=yesterday":         "times must look like",
+		"format=xlsx":                         "format: Choose csv or jsonl.",
+		"format=csv&payout=abc":               "payout: Enter a payout number, like 1234.",
+		"format=csv&actor=nobody@example.com": `actor: No user has the email "nobody@example.com".`,
+		"format=jsonl&from=yesterday":         "from: Enter a time like 2026-11-21T14:30",
+		"format=csv&provider=paypal":          "provider: Choose a provider from the list.",
+		"format=csv&outcome=maybe":            "outcome: Choose success or failure.",
+		"format=csv&action=nothing.ever":      "action: Choose an action from the list",
 	} {
 		r := manager.get("/audit/export?" + query)
 		wantStatus(t, r, http.StatusBadRequest)
 		if msg := r.doc(t).Find(`[data-testid="error-page"]`).Text(); !strings.Contains(msg, "Nothing was exported") || !strings.Contains(msg, want) {
 			t.Errorf("export ?%s refused with %q, want it to say %q", query, msg, want)
 		}
+	}
+	if n := len(ts.events("audit.exported")); n != 2 {
+		t.Errorf("%d exports audited, want the 2 made, none of those refused", n)
 	}
 	// A link from another site exports nothing and writes nothing; the
 	// same link followed from the app's own pages works.
@@ -426,15 +490,12 @@ func TestAuditToIncludesTheTimeWritten(t *testing.T) {
 			t.Errorf("from %q to %q: %d events, want %d", tt.from, tt.to, got, tt.want)
 		}
 	}
-	// Swapped times are said, not applied as a range that holds nothing.
+	// Swapped times are said, at the "to" field, not applied as a range
+	// that holds nothing.
 	q := url.Values{"action": {"test.when"}, "from": {"2030-11-22"}, "to": {"2030-11-20"}}
-	doc := manager.get("/audit?" + q.Encode()).doc(t)
-	if msg := doc.Find(`[data-testid="filter-problem"]`).Text(); !strings.Contains(msg, `"from" time is after the "to" time`) {
-		t.Errorf("swapped times: the page says %q", msg)
-	}
-	if got := doc.Find(`[data-testid="events"] tbody tr`).Length(); got != 6 {
-		t.Errorf("swapped times: %d events listed, want all 6 of the action", got)
-	}
+	r := manager.get("/audit?" + q.Encode())
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	wantFieldError(t, r.doc(t), "to", "2030-11-20", "Enter a time on or after the From time.")
 }
 
 // TestSlowExportIsNotCutShort: an export takes as long as the client takes

@@ -48,8 +48,11 @@ type ListPage struct {
 	NextURL string
 	// FirstURL, on a later page, is the first page of the same filter.
 	FirstURL string
-	// Problem explains filter values that were ignored.
-	Problem string
+	// Errors are the filter values that cannot be used, by field: no
+	// event is then listed.
+	Errors map[string]string
+	// CursorError says that the link to this page of the log is damaged.
+	CursorError string
 }
 
 // Change is one value an event changed. A status also has the labels the

@@ -298,3 +298,19 @@ func TestPayoutListOddFilters(t *testing.T) {
 		t.Errorf("a text of spaces: %d rows, want the unfiltered 3", n)
 	}
 }
+
+// TestNoEmptyDescribedBy: a field with neither hint nor error has no
+// aria-describedby; an empty one names nothing and some checkers flag it.
+func TestNoEmptyDescribedBy(t *testing.T) {
+	ts := newTestServerWith(t, false)
+	admin := ts.as(db.RoleAdmin)
+	for _, path := range []string{"/payouts", "/audit", "/payouts/new/monime", "/users"} {
+		doc := admin.get(path).doc(t)
+		if n := doc.Find(`[aria-describedby=""]`).Length(); n != 0 {
+			t.Errorf("%s: %d empty aria-describedby", path, n)
+		}
+		if doc.Find(`input, select, textarea`).Length() == 0 {
+			t.Errorf("%s: no fields to check", path)
+		}
+	}
+}

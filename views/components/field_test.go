@@ -12,7 +12,8 @@ import (
 // TestFieldDescribedByErrorFirst: a screen reader reads a field's
 // description in aria-describedby's order, so the error comes before the
 // hint, as on screen: after a refused form the reader hears what is wrong
-// at once, not after a long hint (the amount's approval limits).
+// at once, not after a long hint (the amount's approval limits). A field
+// with neither has no aria-describedby at all.
 func TestFieldDescribedByErrorFirst(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -24,6 +25,9 @@ func TestFieldDescribedByErrorFirst(t *testing.T) {
 		{"select with hint and error", FieldProps{Name: "mode", Label: "Operator", Type: "select", Hint: "The operator.", Error: "Operator is required."}, "f-mode-error f-mode-hint"},
 		{"error only", FieldProps{Name: "email", Label: "Email", Error: "Email is required."}, "f-email-error"},
 		{"hint only", FieldProps{Name: "email", Label: "Email", Hint: "Work address."}, "f-email-hint"},
+		{"input with neither", FieldProps{Name: "email", Label: "Email"}, ""},
+		{"textarea with neither", FieldProps{Name: "reason", Label: "Reason", Type: "textarea"}, ""},
+		{"select with neither", FieldProps{Name: "mode", Label: "Operator", Type: "select"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -36,8 +40,13 @@ func TestFieldDescribedByErrorFirst(t *testing.T) {
 				t.Fatal(err)
 			}
 			control := doc.Find("#f-" + tt.field.Name)
-			if got, _ := control.Attr("aria-describedby"); got != tt.want {
+			got, present := control.Attr("aria-describedby")
+			if got != tt.want {
 				t.Errorf("aria-describedby %q, want %q", got, tt.want)
+			}
+			// Empty, it names nothing: it is left out.
+			if present != (tt.want != "") {
+				t.Errorf("aria-describedby present %v, want %v", present, tt.want != "")
 			}
 			for _, id := range strings.Fields(tt.want) {
 				if doc.Find("#"+id).Length() != 1 {

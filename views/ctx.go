@@ -18,6 +18,9 @@ const BackgroundHeader = "X-Background"
 type NavLink struct {
 	Label string
 	Href  string
+	// Counted says what the number shown next to the link counts, as a
+	// screen reader reads it after the label: "Approvals, 2 waiting".
+	Counted string
 }
 
 // Flash is a one-time message shown at the top of the next page.

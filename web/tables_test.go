@@ -37,3 +37,23 @@ func TestTablesHaveCaptions(t *testing.T) {
 		})
 	}
 }
+
+// TestNavCountsReadInWords: the number next to a navigation link is read
+// with what it counts, "Approvals, 1 waiting", not "Approvals 1"; the
+// badge shows the number alone, as before.
+func TestNavCountsReadInWords(t *testing.T) {
+	ts := newTestServerWith(t, false)
+	ts.seedMany(1, ts.Users[db.RoleAgent])
+	doc := ts.as(db.RoleManager).get("/payouts").doc(t)
+	link := doc.Find(`nav a[href="/approvals"]`)
+	if got := link.Find(`[data-testid="count/approvals"]`).Text(); got != "1" {
+		t.Errorf("the badge shows %q, want 1", got)
+	}
+	// What a screen reader reads: the link's text without what is hidden
+	// from it.
+	read := link.Clone()
+	read.Find(`[aria-hidden="true"]`).Remove()
+	if got := strings.Join(strings.Fields(read.Text()), " "); got != "Approvals, 1 waiting" {
+		t.Errorf("the link reads %q, want %q", got, "Approvals, 1 waiting")
+	}
+}

@@ -1,6 +1,7 @@
 package layout
 
 import (
+	"strconv"
 	"strings"
 
 	"payoutdesk/views"
@@ -27,4 +28,10 @@ func ariaCurrent(items []views.NavLink, href, path string) string {
 		return "page"
 	}
 	return "false"
+}
+
+// countText is a navigation link's number as a screen reader reads it
+// after the link's label: ", 2 waiting".
+func countText(n int, counted string) string {
+	return strings.TrimSpace(", " + strconv.Itoa(n) + " " + counted)
 }

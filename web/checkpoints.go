@@ -354,7 +354,8 @@ func newCheckpointer(ctx context.Context, cfg Config, d *db.DB, log *slog.Logger
 	}
 	// A file that cannot be read is for verification to report; signing
 	// goes on, from the database's checkpoints.
-	switch inFile, err := readCheckpointFile(file); {
+	inFile, err := readCheckpointFile(file)
+	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
 		warnings = append(warnings, fmt.Sprintf("checkpoint file: %v", err))
@@ -368,6 +369,9 @@ func newCheckpointer(ctx context.Context, cfg Config, d *db.DB, log *slog.Logger
 	last, err := c.lastCheckpoint(ctx)
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := c.finishRetiring(ctx, inFile); err != nil {
+		warnings = append(warnings, err.Error())
 	}
 	if last.KeyID == "" || last.KeyID == id {
 		return c, warnings, nil
@@ -526,6 +530,40 @@ func (c *checkpointer) refuse(ctx context.Context, last db.Checkpoint, err error
 		return fmt.Errorf("%w (and it could not be audited: %w)", r, err)
 	}
 	c.reported = r.Error()
+	return nil
+}
+
+// finishRetiring retires the key that signed before the newest checkpoint
+// of the file, inFile, if that checkpoint is this key's and the database
+// lacks it: its signing stopped after the file (a crash, say), maybe before
+// sign retired the previous key, and reckoned from the file it is not
+// retried. Retiring a retired key again changes nothing.
+func (c *checkpointer) finishRetiring(ctx context.Context, inFile []db.Checkpoint) error {
+	fl := c.fileLast
+	if fl.KeyID != c.keyID || !fl.Valid(c.key.Public().(ed25519.PublicKey)) {
+		return nil
+	}
+	stored, err := c.audit.LastCheckpoint(ctx)
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+	case err != nil:
+		return err
+	case stored.Seq >= fl.Seq:
+		return nil
+	}
+	// The key change is after the newest checkpoint of another key.
+	var prev db.Checkpoint
+	for _, cp := range append(inFile, stored) {
+		if cp.KeyID != "" && cp.KeyID != fl.KeyID && cp.Seq < fl.Seq && cp.Seq >= prev.Seq {
+			prev = cp
+		}
+	}
+	if prev.KeyID == "" {
+		return nil
+	}
+	if err := retireInKeyRing(c.ring, prev.KeyID, prev.Seq); err != nil {
+		return fmt.Errorf("checkpoint at seq %d signed, but key %s could not be marked retired in the key ring: %w", fl.Seq, prev.KeyID, err)
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -247,6 +248,54 @@ func TestCheckpointerReckonsFromTheFileToo(t *testing.T) {
 	}
 	if last, err := db.NewAudit(d2).LastCheckpoint(ctx); err != nil || last.Seq != 10 {
 		t.Errorf("last checkpoint %+v, %v; want one at seq 10", last, err)
+	}
+}
+
+// TestInterruptedKeyChangeStillRetiresTheOldKey: the first checkpoint of a
+// new key reaches the file, and then the process stops before the old key
+// is marked retired in the key ring and before the database has the row.
+// The restarted checkpointer reckons from that checkpoint in the file, and
+// finishes the retirement: a leaked old key must not vouch for anything
+// after its last checkpoint.
+func TestInterruptedKeyChangeStillRetiresTheOldKey(t *testing.T) {
+	ctx := context.Background()
+	d, record, cfg := checkpointedAtFive(t)
+	keyPath, ringPath, file := checkpointPaths(cfg, d.Path)
+	old, err := db.NewAudit(d).LastCheckpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The key is moved away: the next start makes a new one, which signs
+	// at once. It gets as far as the file.
+	if err := os.Remove(keyPath); err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := newCheckpointer(ctx, cfg, d, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq, hash, err := c.audit.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeSynced(file, os.O_WRONLY|os.O_APPEND, 0o644, db.SignCheckpoint(c.key, seq, hash, time.Now()).Line()); err != nil {
+		t.Fatal(err)
+	}
+
+	// Restarted, with the same new key; events go on.
+	record(5)
+	if _, err := restartAndRun(t, d, cfg); err != nil {
+		t.Fatal(err)
+	}
+	ring, err := trustedKeys(keyPath, ringPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if upTo, ok := ring.retired[old.KeyID]; !ok || upTo != old.Seq {
+		t.Errorf("old key %s retired after %d (%v); want retired after its last checkpoint, seq %d", old.KeyID, upTo, ok, old.Seq)
+	}
+	if v, _, err := VerifyAudit(ctx, d, cfg); err != nil || !v.OK() {
+		t.Errorf("verify after the restart = %+v, %v; want ok", v, err)
 	}
 }
 

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 	"sync"
 
 	"payoutdesk/db"
@@ -68,9 +70,21 @@ func (c *coalesced[T]) run(ctx context.Context) {
 			return
 		}
 		c.mu.Unlock()
-		call.val, call.err = c.fn(ctx)
+		call.val, call.err = c.call(ctx)
 		close(call.done)
 	}
+}
+
+// call runs fn once. A panic is an error for the callers who share the
+// call, as a handler's own panic is a 500 for its request: on this
+// goroutine, outside any handler, it would end the whole server.
+func (c *coalesced[T]) call(ctx context.Context) (val T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return c.fn(ctx)
 }
 
 // verified is VerifyAudit's result.

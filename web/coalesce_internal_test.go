@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -103,5 +104,25 @@ func waitUntil(t *testing.T, cond func() bool) {
 			t.Fatal("timed out waiting")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestCoalescedCallPanicking: a call that panics is an error for those who
+// share it, as a handler's own panic is a 500 for its request, not the end
+// of the server; the next call runs as usual.
+func TestCoalescedCallPanicking(t *testing.T) {
+	var calls atomic.Int32
+	c := newCoalesced(func(context.Context) (int32, error) {
+		if calls.Add(1) == 1 {
+			var m map[string]int
+			m["boom"]++ // a nil map: panics
+		}
+		return calls.Load(), nil
+	})
+	if _, err := c.Do(context.Background()); err == nil || !strings.Contains(err.Error(), "panic") {
+		t.Errorf("a panicking call: %v, want an error saying it panicked", err)
+	}
+	if n, err := c.Do(context.Background()); err != nil || n != 2 {
+		t.Errorf("the call after it: %d, %v; want 2, nil", n, err)
 	}
 }

@@ -138,19 +138,9 @@ func (h *Users) Disable(w http.ResponseWriter, r *http.Request) {
 // a change by another admin since (disabling it, say), is refused rather
 // than undone or shown with a password that no longer works.
 func (h *Users) ResetPassword(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r, "id")
+	id, seen, ok := accountForm(w, r)
 	if !ok {
-		NotFound(w, r)
 		return
-	}
-	if !parseForm(w, r, 4<<10) {
-		return
-	}
-	seen, err := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
-	if err != nil || seen < 0 {
-		// Not a form of ours: no account is at a negative version other
-		// than AnyVersion, so it is refused as changed.
-		seen = db.AnyVersion - 1
 	}
 	if me, _ := UserFrom(r.Context()); id == me.ID {
 		h.flashBack(w, r, "error", "You cannot reset your own password here: ask another admin, or run payoutdesk user reset-password.")
@@ -169,7 +159,7 @@ func (h *Users) ResetPassword(w http.ResponseWriter, r *http.Request) {
 	wasDisabled, err := h.Store.ResetPassword(r.Context(), id, seen, password, event(r, "user.password_reset"))
 	switch {
 	case errors.Is(err, db.ErrChanged):
-		h.flashBack(w, r, "warning", u.Email+" changed since the page was shown (a second click, or another admin's change): nothing was done. Check the list and try again.")
+		h.flashBack(w, r, "warning", changedMeanwhile(u.Email))
 		return
 	case err != nil: // a disabled admin's reset too: see serverError
 		serverError(w, r, h.Log, err)
@@ -185,17 +175,9 @@ func (h *Users) ResetPassword(w http.ResponseWriter, r *http.Request) {
 // the account's version as the page showed it, as a new password's does.
 // The new role applies from the user's next request.
 func (h *Users) ChangeRole(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r, "id")
+	id, seen, ok := accountForm(w, r)
 	if !ok {
-		NotFound(w, r)
 		return
-	}
-	if !parseForm(w, r, 4<<10) {
-		return
-	}
-	seen, err := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
-	if err != nil || seen < 0 {
-		seen = db.AnyVersion - 1 // not a form of ours: see ResetPassword
 	}
 	me, _ := UserFrom(r.Context())
 	role := r.PostForm.Get("role")
@@ -222,7 +204,7 @@ func (h *Users) ChangeRole(w http.ResponseWriter, r *http.Request) {
 	before, err := h.Store.ChangeRole(r.Context(), id, seen, role, event(r, "user.role_changed"))
 	switch {
 	case errors.Is(err, db.ErrChanged):
-		h.flashBack(w, r, "warning", u.Email+" changed since the page was shown (a second click, or another admin's change): nothing was done. Check the list and try again.")
+		h.flashBack(w, r, "warning", changedMeanwhile(u.Email))
 	case errors.Is(err, db.ErrLastAdmin):
 		h.flashBack(w, r, "error", u.Email+" is the last active admin: make another user admin first.")
 	case err != nil: // a disabled admin's change too: see serverError
@@ -232,6 +214,31 @@ func (h *Users) ChangeRole(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.flashBack(w, r, "success", u.Email+" is now "+role+" (was "+before+"), from their next page.")
 	}
+}
+
+// accountForm reads the account a form acts on, from the path, and the
+// version of it the page showed; ok is false once it has answered.
+func accountForm(w http.ResponseWriter, r *http.Request) (id, seen int64, ok bool) {
+	id, ok = pathID(r, "id")
+	if !ok {
+		NotFound(w, r)
+		return 0, 0, false
+	}
+	if !parseForm(w, r, 4<<10) {
+		return 0, 0, false
+	}
+	seen, err := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
+	if err != nil || seen < 0 {
+		// Not a form of ours: no account is at a negative version other
+		// than AnyVersion, so it is refused as changed.
+		seen = db.AnyVersion - 1
+	}
+	return id, seen, true
+}
+
+// changedMeanwhile is the message for a form drawn before the account changed.
+func changedMeanwhile(email string) string {
+	return email + " changed since the page was shown (a second click, or another admin's change): nothing was done. Check the list and try again."
 }
 
 // flashBack shows the users page again with a message.

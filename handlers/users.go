@@ -146,13 +146,8 @@ func (h *Users) ResetPassword(w http.ResponseWriter, r *http.Request) {
 		h.flashBack(w, r, "error", "You cannot reset your own password here: ask another admin, or run payoutdesk user reset-password.")
 		return
 	}
-	u, err := h.Store.Get(r.Context(), id)
-	if errors.Is(err, db.ErrNotFound) {
-		NotFound(w, r)
-		return
-	}
-	if err != nil {
-		serverError(w, r, h.Log, err)
+	u, ok := h.account(w, r, id)
+	if !ok {
 		return
 	}
 	password := db.GeneratePassword()
@@ -192,13 +187,8 @@ func (h *Users) ChangeRole(w http.ResponseWriter, r *http.Request) {
 		h.flashBack(w, r, "error", "You can only grant roles you hold yourself.")
 		return
 	}
-	u, err := h.Store.Get(r.Context(), id)
-	if errors.Is(err, db.ErrNotFound) {
-		NotFound(w, r)
-		return
-	}
-	if err != nil {
-		serverError(w, r, h.Log, err)
+	u, ok := h.account(w, r, id)
+	if !ok {
 		return
 	}
 	before, err := h.Store.ChangeRole(r.Context(), id, seen, role, event(r, "user.role_changed"))
@@ -234,6 +224,20 @@ func accountForm(w http.ResponseWriter, r *http.Request) (id, seen int64, ok boo
 		seen = db.AnyVersion - 1
 	}
 	return id, seen, true
+}
+
+// account reads the user a form acts on; ok is false once it has answered.
+func (h *Users) account(w http.ResponseWriter, r *http.Request, id int64) (u db.User, ok bool) {
+	u, err := h.Store.Get(r.Context(), id)
+	if errors.Is(err, db.ErrNotFound) {
+		NotFound(w, r)
+		return u, false
+	}
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return u, false
+	}
+	return u, true
 }
 
 // changedMeanwhile is the message for a form drawn before the account changed.

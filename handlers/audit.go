@@ -57,15 +57,7 @@ func (h *Audit) List(w http.ResponseWriter, r *http.Request) {
 	}
 	page := auditview.ListPage{Filters: v}
 	if len(errs) > 0 {
-		if msg, ok := errs["before"]; ok {
-			delete(errs, "before")
-			page.CursorError = msg
-			if len(errs) == 0 {
-				first := r.URL.Query()
-				first.Del("before")
-				page.FirstURL = "/audit?" + first.Encode()
-			}
-		}
+		page.CursorError, page.FirstURL = cursorRefusal(r, errs)
 		page.Errors = errs
 		render(w, r, h.Log, http.StatusUnprocessableEntity, auditview.List(page))
 		return
@@ -90,10 +82,7 @@ func (h *Audit) List(w http.ResponseWriter, r *http.Request) {
 		page.NextURL = "/audit?" + next.Encode()
 	}
 	if f.Before > 0 {
-		// Keyset pages go one way; the way back is the first page.
-		first := r.URL.Query()
-		first.Del("before")
-		page.FirstURL = "/audit?" + first.Encode()
+		page.FirstURL = firstPageURL(r)
 	}
 	render(w, r, h.Log, http.StatusOK, auditview.List(page))
 }

@@ -39,16 +39,17 @@ func (h *Audit) Export(w http.ResponseWriter, r *http.Request) {
 			"The export was asked for from another site. Export from the audit log page.")
 		return
 	}
-	f, v, errs, err := h.parseFilter(r.Context(), r.URL.Query(), viewsShown)
+	// An export starts at the newest event, whatever page its link was on.
+	q := r.URL.Query()
+	q.Del("before")
+	f, v, errs, err := h.parseFilter(r.Context(), q, viewsShown)
 	if err != nil {
 		serverError(w, r, h.Log, err)
 		return
 	}
-	// An export starts at the newest event, whatever page its link was on.
-	delete(errs, "before")
-	f.Before, f.Limit = 0, 0
+	f.Limit = 0
 	var problems []string
-	format := r.URL.Query().Get("format")
+	format := q.Get("format")
 	if format != "csv" && format != "jsonl" {
 		problems = append(problems, "format: Choose csv or jsonl.")
 	}

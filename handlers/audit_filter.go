@@ -86,9 +86,13 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f 
 		}
 	}
 	if v.Actor != "" && errs["actor"] == "" {
-		if f.ActorType, f.ActorID, err = h.parseActor(ctx, v.Actor); err != nil {
+		f.ActorType, f.ActorID, err = h.parseActor(ctx, v.Actor)
+		switch {
+		case errors.Is(err, db.ErrNotFound):
 			errs["actor"], err = fmt.Sprintf("No user has the email %q. Enter a whole email, a user's number, "+
 				"system, anonymous, cli:NAME or provider:NAME.", v.Actor), nil
+		case err != nil:
+			return f, v, nil, err
 		}
 	}
 	if v.Action != "" && errs["action"] == "" {
@@ -189,7 +193,7 @@ func parseWhen(s string) (time.Time, time.Duration, error) {
 }
 
 // parseActor reads "system", "anonymous", "provider:NAME", "cli:NAME", a
-// user's email or a user's id.
+// user's email or a user's id; an email nobody has is db.ErrNotFound.
 func (h *Audit) parseActor(ctx context.Context, s string) (kind, id string, err error) {
 	if kind, id, ok := strings.Cut(s, ":"); ok && (kind == db.ActorProvider || kind == db.ActorCLI) {
 		return kind, id, nil
@@ -203,7 +207,7 @@ func (h *Audit) parseActor(ctx context.Context, s string) (kind, id string, err 
 	}
 	u, err := h.Users.ByEmail(ctx, s)
 	if err != nil {
-		return "", "", fmt.Errorf("no user has the email %q", s)
+		return "", "", err
 	}
 	return db.ActorUser, strconv.FormatInt(u.ID, 10), nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"payoutdesk/db"
 	"payoutdesk/handlers"
+	"payoutdesk/providers"
 	"payoutdesk/views"
 )
 
@@ -93,7 +94,7 @@ func (e *overviewEnv) seed(t *testing.T, rows ...dated) {
 }
 
 func (e *overviewEnv) handler(log *slog.Logger) *handlers.Overview {
-	return &handlers.Overview{Log: log, Reports: db.NewReports(e.d), Now: func() time.Time { return overviewNow }}
+	return &handlers.Overview{Log: log, Reports: db.NewReports(e.d), Rails: providers.NewRegistry(), Now: func() time.Time { return overviewNow }}
 }
 
 func getOverview(t *testing.T, h *handlers.Overview, target string) (int, *goquery.Document) {

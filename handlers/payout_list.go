@@ -143,18 +143,33 @@ func parseCursor(q url.Values) (int64, string) {
 	return n, ""
 }
 
-// refuseList shows the list's filters as typed with their errors, and no
-// payouts (422). A damaged page link alone is offered the first page.
-func (h *Payouts) refuseList(w http.ResponseWriter, r *http.Request, page payoutsview.ListPage, errs map[string]string) {
-	if msg, ok := errs["before"]; ok {
-		delete(errs, "before")
-		page.CursorError = msg
-		if len(errs) == 0 {
-			first := r.URL.Query()
-			first.Del("before")
-			page.FirstURL = r.URL.Path + "?" + first.Encode()
-		}
+// firstPageURL is the first page of the keyset list r is a page of:
+// keyset pages go one way, and the way back is the first.
+func firstPageURL(r *http.Request) string {
+	first := r.URL.Query()
+	first.Del("before")
+	return r.URL.Path + "?" + first.Encode()
+}
+
+// cursorRefusal takes the damaged page link's error out of errs, the
+// refused values by field. A damaged link alone is offered the first page;
+// with other values refused, a link would carry them.
+func cursorRefusal(r *http.Request, errs map[string]string) (msg, firstURL string) {
+	msg, ok := errs["before"]
+	if !ok {
+		return "", ""
 	}
+	delete(errs, "before")
+	if len(errs) == 0 {
+		firstURL = firstPageURL(r)
+	}
+	return msg, firstURL
+}
+
+// refuseList shows the list's filters as typed with their errors, and no
+// payouts (422).
+func (h *Payouts) refuseList(w http.ResponseWriter, r *http.Request, page payoutsview.ListPage, errs map[string]string) {
+	page.CursorError, page.FirstURL = cursorRefusal(r, errs)
 	page.Errors = errs
 	render(w, r, h.Log, http.StatusUnprocessableEntity, payoutsview.List(page))
 }
@@ -229,10 +244,7 @@ func (h *Payouts) renderList(w http.ResponseWriter, r *http.Request, page payout
 		page.NextURL = r.URL.Path + "?" + next.Encode()
 	}
 	if f.Before > 0 {
-		// Keyset pages go one way; the way back is the first page.
-		first := r.URL.Query()
-		first.Del("before")
-		page.FirstURL = r.URL.Path + "?" + first.Encode()
+		page.FirstURL = firstPageURL(r)
 	}
 	render(w, r, h.Log, http.StatusOK, payoutsview.List(page))
 }

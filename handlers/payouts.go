@@ -131,10 +131,9 @@ func (h *Payouts) copyValues(w http.ResponseWriter, r *http.Request, rail provid
 	return values, true
 }
 
-// sandboxed reports whether the provider n is served by the sandbox. A
-// handler given no registry (a report in a test) labels nothing.
+// sandboxed reports whether the provider n is served by the sandbox.
 func sandboxed(rails *providers.Registry, n providers.Name) bool {
-	return rails != nil && rails.Mode(n) == providers.ModeSandbox
+	return rails.Mode(n) == providers.ModeSandbox
 }
 
 // Create validates a payout form and creates the payout, queued for sending

@@ -342,6 +342,19 @@ func TestAuditExportEscapesFormulas(t *testing.T) {
 	if n := len(ts.events("audit.exported")); n != 2 {
 		t.Errorf("%d exports audited, want the 2 made, none of those refused", n)
 	}
+	// An export from a later page, or one whose page link was damaged,
+	// starts at the newest event, and records the filter it exported by.
+	for _, before := range []string{"5", "x"} {
+		r := manager.get("/audit/export?format=jsonl&action=payout.&before=" + before)
+		wantStatus(t, r, http.StatusOK)
+		exported := ts.events("audit.exported")
+		if got := exported[len(exported)-1].Details["filter"]; got != "action=payout.&views=shown" {
+			t.Errorf("export with before=%s recorded filter %q, want the one it exported by", before, got)
+		}
+		if n := strings.Count(r.Body, "\n"); n != lines {
+			t.Errorf("export with before=%s: %d lines, want all %d", before, n, lines)
+		}
+	}
 	// A link from another site exports nothing and writes nothing; the
 	// same link followed from the app's own pages works.
 	for site, want := range map[string]int{"cross-site": http.StatusForbidden, "same-origin": http.StatusOK, "none": http.StatusOK} {

@@ -300,14 +300,17 @@ func TestChangeRolledBackWhenAuditFails(t *testing.T) {
 func TestAppendTimeNeverGoesBackwards(t *testing.T) {
 	d := newTestDB(t)
 	a := db.NewAudit(d)
-	// Another database's events come between, as another process's would:
-	// the head's time is then read from the log, not remembered.
+	// Another database's events come between, as another process's would,
+	// up to the same seq with an earlier time: the head's time is then
+	// read from the log, not taken from the other's last append.
 	other := db.NewAudit(newTestDB(t))
 	later := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	for i, at := range []time.Time{later, later.Add(-time.Hour), later.Add(time.Minute), later.Add(-2 * time.Hour)} {
 		if i == 3 {
-			if err := other.Record(context.Background(), db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "test.elsewhere"}); err != nil {
-				t.Fatal(err)
+			for range 3 {
+				if err := other.Record(context.Background(), db.Event{At: later.Add(-5 * time.Hour), Actor: db.Actor{Type: db.ActorSystem}, Action: "test.elsewhere"}); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 		if err := a.Record(context.Background(), db.Event{At: at, Actor: db.Actor{Type: db.ActorSystem}, Action: "test.clock"}); err != nil {

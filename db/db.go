@@ -117,6 +117,23 @@ var ErrReadOnly = errors.New("db: opened read-only")
 // or an auditor's copy of one, is checked without being changed. Its schema
 // must be this program's.
 func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
+	db, err := openReadOnly(path)
+	if err != nil {
+		return nil, err
+	}
+	current, latest, err := db.Version(ctx)
+	if err == nil && current != latest {
+		err = fmt.Errorf("db: %s has schema version %d, this program %d: migrate it (or a copy of it) first", db.Path, current, latest)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// openReadOnly is OpenReadOnly whatever the database's schema version.
+func openReadOnly(path string) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
@@ -128,14 +145,6 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 	}
 	db := &DB{R: r, Path: abs, closed: make(chan struct{}), done: make(chan struct{})}
 	close(db.done) // no commit loop to wait for
-	current, latest, err := db.Version(ctx)
-	if err == nil && current != latest {
-		err = fmt.Errorf("db: %s has schema version %d, this program %d: migrate it (or a copy of it) first", abs, current, latest)
-	}
-	if err != nil {
-		r.Close()
-		return nil, err
-	}
 	return db, nil
 }
 

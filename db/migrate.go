@@ -6,8 +6,6 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"net/url"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,16 +65,12 @@ func (db *DB) Version(ctx context.Context) (current, latest int, err error) {
 // opening a writer or migrating: how a command finds out whether opening
 // the database would change its schema under a server that is using it.
 func SchemaVersion(ctx context.Context, path string) (current, latest int, err error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return 0, 0, fmt.Errorf("db: open %s: %w", path, err)
-	}
-	r, err := openReaders(abs, url.Values{"mode": {"ro"}})
+	db, err := openReadOnly(path)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer r.Close()
-	return (&DB{R: r}).Version(ctx)
+	defer db.Close()
+	return db.Version(ctx)
 }
 
 // migrate applies, in order and each in its own transaction, the embedded

@@ -354,8 +354,7 @@ func newCheckpointer(ctx context.Context, cfg Config, d *db.DB, log *slog.Logger
 	}
 	// A file that cannot be read is for verification to report; signing
 	// goes on, from the database's checkpoints.
-	inFile, err := readCheckpointFile(file)
-	switch {
+	switch inFile, err := readCheckpointFile(file); {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
 		warnings = append(warnings, fmt.Sprintf("checkpoint file: %v", err))
@@ -369,9 +368,6 @@ func newCheckpointer(ctx context.Context, cfg Config, d *db.DB, log *slog.Logger
 	last, err := c.lastCheckpoint(ctx)
 	if err != nil {
 		return nil, nil, err
-	}
-	if err := c.finishRetiring(ctx, inFile); err != nil {
-		warnings = append(warnings, err.Error())
 	}
 	if last.KeyID == "" || last.KeyID == id {
 		return c, warnings, nil
@@ -533,40 +529,6 @@ func (c *checkpointer) refuse(ctx context.Context, last db.Checkpoint, err error
 	return nil
 }
 
-// finishRetiring retires the key that signed before the newest checkpoint
-// of the file, inFile, if that checkpoint is this key's and the database
-// lacks it: its signing stopped after the file (a crash, say), maybe before
-// sign retired the previous key, and reckoned from the file it is not
-// retried. Retiring a retired key again changes nothing.
-func (c *checkpointer) finishRetiring(ctx context.Context, inFile []db.Checkpoint) error {
-	fl := c.fileLast
-	if fl.KeyID != c.keyID || !fl.Valid(c.key.Public().(ed25519.PublicKey)) {
-		return nil
-	}
-	stored, err := c.audit.LastCheckpoint(ctx)
-	switch {
-	case errors.Is(err, db.ErrNotFound):
-	case err != nil:
-		return err
-	case stored.Seq >= fl.Seq:
-		return nil
-	}
-	// The key change is after the newest checkpoint of another key.
-	var prev db.Checkpoint
-	for _, cp := range append(inFile, stored) {
-		if cp.KeyID != "" && cp.KeyID != fl.KeyID && cp.Seq < fl.Seq && cp.Seq >= prev.Seq {
-			prev = cp
-		}
-	}
-	if prev.KeyID == "" {
-		return nil
-	}
-	if err := retireInKeyRing(c.ring, prev.KeyID, prev.Seq); err != nil {
-		return fmt.Errorf("checkpoint at seq %d signed, but key %s could not be marked retired in the key ring: %w", fl.Seq, prev.KeyID, err)
-	}
-	return nil
-}
-
 // lastCheckpoint returns the newest checkpoint, of the database's and the
 // file's; a zero one (no KeyID) when there is none yet.
 func (c *checkpointer) lastCheckpoint(ctx context.Context) (db.Checkpoint, error) {
@@ -594,6 +556,18 @@ func (c *checkpointer) sign(ctx context.Context, seq int64, hash string, last db
 	if last.KeyID == "" {
 		flags |= os.O_CREATE
 	}
+	// The first checkpoint of a new key retires the old one: from now on
+	// it vouches for nothing after its last checkpoint, which last is.
+	// Before the new checkpoint is anywhere: once it is in the file, the
+	// next start reckons from it and would not retire the old key again,
+	// whereas a stop in between just retires it again (a no-op) and signs.
+	// Not fatal, as a ring on a read-only mount must not stop the signing.
+	var retireErr error
+	if last.KeyID != "" && last.KeyID != cp.KeyID {
+		if err := retireInKeyRing(c.ring, last.KeyID, last.Seq); err != nil {
+			retireErr = fmt.Errorf("checkpoint at seq %d signed, but key %s could not be marked retired in the key ring: %w", seq, last.KeyID, err)
+		}
+	}
 	// The file first: a checkpoint in the database only is the weaker copy.
 	if err := writeSynced(c.file, flags, 0o644, cp.Line()); err != nil {
 		if errors.Is(err, fs.ErrNotExist) && flags&os.O_CREATE == 0 {
@@ -601,17 +575,8 @@ func (c *checkpointer) sign(ctx context.Context, seq int64, hash string, last db
 		}
 		return cp, err
 	}
-	c.fileLast = cp
-	// The first checkpoint of a new key retires the old one: from now on
-	// it vouches for nothing after its last checkpoint. Before the
-	// database, so that a crash in between is retried; not fatal, as a
-	// ring on a read-only mount must not stop the signing.
-	var retireErr error
-	if last.KeyID != "" && last.KeyID != cp.KeyID {
-		if err := retireInKeyRing(c.ring, last.KeyID, last.Seq); err != nil {
-			retireErr = fmt.Errorf("checkpoint at seq %d signed, but key %s could not be marked retired in the key ring: %w", seq, last.KeyID, err)
-		}
-	}
+	// Signed here: the next run need not check its signature from disk.
+	c.fileLast, c.trusted = cp, cp
 	return cp, errors.Join(c.audit.AddCheckpoint(ctx, cp), retireErr)
 }
 

@@ -251,13 +251,14 @@ func TestCheckpointerReckonsFromTheFileToo(t *testing.T) {
 	}
 }
 
-// TestInterruptedKeyChangeStillRetiresTheOldKey: the first checkpoint of a
-// new key reaches the file, and then the process stops before the old key
-// is marked retired in the key ring and before the database has the row.
-// The restarted checkpointer reckons from that checkpoint in the file, and
-// finishes the retirement: a leaked old key must not vouch for anything
-// after its last checkpoint.
-func TestInterruptedKeyChangeStillRetiresTheOldKey(t *testing.T) {
+// TestKeyChangeRetiresTheOldKeyFirst: a new key's first checkpoint is
+// written only after the old key is marked retired in the key ring. Once
+// that checkpoint is in the file, a restart reckons from it and would not
+// retire the old key again; so a stop at any point leaves either the old
+// key retired or no new checkpoint. Here the file write fails (the file
+// was moved away), and the old key is already retired; with the file
+// back, signing goes on and the log verifies.
+func TestKeyChangeRetiresTheOldKeyFirst(t *testing.T) {
 	ctx := context.Background()
 	d, record, cfg := checkpointedAtFive(t)
 	keyPath, ringPath, file := checkpointPaths(cfg, d.Path)
@@ -266,36 +267,38 @@ func TestInterruptedKeyChangeStillRetiresTheOldKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The key is moved away: the next start makes a new one, which signs
-	// at once. It gets as far as the file.
+	// at once; the file is away too, so that signing stops short.
 	if err := os.Remove(keyPath); err != nil {
 		t.Fatal(err)
 	}
-	c, _, err := newCheckpointer(ctx, cfg, d, slog.New(slog.DiscardHandler), time.Now)
-	if err != nil {
+	if err := os.Rename(file, file+".away"); err != nil {
 		t.Fatal(err)
 	}
-	seq, hash, err := c.audit.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := writeSynced(file, os.O_WRONLY|os.O_APPEND, 0o644, db.SignCheckpoint(c.key, seq, hash, time.Now()).Line()); err != nil {
-		t.Fatal(err)
-	}
-
-	// Restarted, with the same new key; events go on.
 	record(5)
-	if _, err := restartAndRun(t, d, cfg); err != nil {
+	if n, err := restartAndRun(t, d, cfg); err == nil || n != 0 {
+		t.Fatalf("signing without the checkpoint file: %d, %v; want it refused", n, err)
+	}
+	retired := func() {
+		t.Helper()
+		ring, err := trustedKeys(keyPath, ringPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if upTo, ok := ring.retired[old.KeyID]; !ok || upTo != old.Seq {
+			t.Errorf("old key %s retired after %d (%v); want retired after its last checkpoint, seq %d", old.KeyID, upTo, ok, old.Seq)
+		}
+	}
+	retired()
+
+	if err := os.Rename(file+".away", file); err != nil {
 		t.Fatal(err)
 	}
-	ring, err := trustedKeys(keyPath, ringPath)
-	if err != nil {
-		t.Fatal(err)
+	if n, err := restartAndRun(t, d, cfg); err != nil || n != 1 {
+		t.Fatalf("signing with the file back: %d, %v; want a checkpoint", n, err)
 	}
-	if upTo, ok := ring.retired[old.KeyID]; !ok || upTo != old.Seq {
-		t.Errorf("old key %s retired after %d (%v); want retired after its last checkpoint, seq %d", old.KeyID, upTo, ok, old.Seq)
-	}
-	if v, _, err := VerifyAudit(ctx, d, cfg); err != nil || !v.OK() {
-		t.Errorf("verify after the restart = %+v, %v; want ok", v, err)
+	retired()
+	if v, _, err := VerifyAudit(ctx, d, cfg); err != nil || !v.OK() || v.Checkpoints != 2 {
+		t.Errorf("verify after the key change = %+v, %v; want ok with both checkpoints", v, err)
 	}
 }
 

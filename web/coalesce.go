@@ -25,7 +25,7 @@ type coalesced[T any] struct {
 
 type sharedCall[T any] struct {
 	done    chan struct{}
-	callers int // how many share it, for the tests
+	callers int // how many wait for it: with none left, it is not made
 	val     T
 	err     error
 }
@@ -53,6 +53,9 @@ func (c *coalesced[T]) Do(ctx context.Context) (T, error) {
 	case <-call.done:
 		return call.val, call.err
 	case <-ctx.Done():
+		c.mu.Lock()
+		call.callers--
+		c.mu.Unlock()
 		var zero T
 		return zero, ctx.Err()
 	}
@@ -69,8 +72,13 @@ func (c *coalesced[T]) run(ctx context.Context) {
 			c.mu.Unlock()
 			return
 		}
+		abandoned := call.callers == 0
 		c.mu.Unlock()
-		call.val, call.err = c.call(ctx)
+		// Everyone who asked for it has gone (pages closed while an
+		// earlier check ran): a whole read of the log for nobody.
+		if !abandoned {
+			call.val, call.err = c.call(ctx)
+		}
 		close(call.done)
 	}
 }

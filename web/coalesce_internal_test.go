@@ -72,9 +72,11 @@ func TestCoalescedSharesTheNextCall(t *testing.T) {
 	}
 
 	// A caller who gives up gets its context's error; the call goes on
-	// for whoever else shares it.
+	// for whoever else shares it, and a call everyone gave up on before
+	// it started is not made.
 	block := make(chan struct{})
-	c.fn = func(context.Context) (int32, error) { <-block; return 4, nil }
+	var made atomic.Int32
+	c.fn = func(context.Context) (int32, error) { made.Add(1); <-block; return 4, nil }
 	ctx, cancel := context.WithCancel(context.Background())
 	other := make(chan int32)
 	go func() {
@@ -93,6 +95,14 @@ func TestCoalescedSharesTheNextCall(t *testing.T) {
 	close(block)
 	if n := <-other; n != 4 {
 		t.Errorf("the caller who waited got %d, want 4", n)
+	}
+	waitUntil(t, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return !c.running
+	})
+	if n := made.Load(); n != 1 {
+		t.Errorf("%d calls made, want 1: the one the cancelled caller alone waited for is not made", n)
 	}
 }
 

@@ -299,7 +299,7 @@ func baseURLFor(listen net.Addr) string {
 func exposureWarnings(cfg Config, listen net.Addr) []string {
 	host, _, err := net.SplitHostPort(listen.String())
 	reach := listen.String()
-	if ip := net.ParseIP(host); err == nil && ip != nil && ip.IsLoopback() {
+	if err == nil && isLoopbackHost(host) {
 		if u, err := url.Parse(cfg.BaseURL); err != nil || isLoopbackHost(u.Hostname()) {
 			return nil
 		}

@@ -31,16 +31,8 @@ func TestFieldDescribedByErrorFirst(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var sb strings.Builder
-			if err := Field(tt.field).Render(context.Background(), &sb); err != nil {
-				t.Fatal(err)
-			}
-			doc, err := goquery.NewDocumentFromReader(strings.NewReader(sb.String()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			control := doc.Find("#f-" + tt.field.Name)
-			got, present := control.Attr("aria-describedby")
+			doc := render(t, Field(tt.field))
+			got, present := doc.Find("#f-" + tt.field.Name).Attr("aria-describedby")
 			if got != tt.want {
 				t.Errorf("aria-describedby %q, want %q", got, tt.want)
 			}

@@ -114,13 +114,16 @@ func (h *Users) Disable(w http.ResponseWriter, r *http.Request) {
 		h.flashBack(w, r, "error", "You cannot disable your own account.")
 		return
 	}
-	u, err := h.Store.Get(r.Context(), id)
-	if err == nil {
-		err = h.Store.Disable(r.Context(), id, event(r, "user.disabled"))
+	u, ok := h.account(w, r, id)
+	if !ok {
+		return
 	}
+	err := h.Store.Disable(r.Context(), id, event(r, "user.disabled"))
 	switch {
 	case errors.Is(err, db.ErrNotFound):
-		h.flashBack(w, r, "warning", "That user does not exist or is already disabled.")
+		// The account is there (read above): another admin, or a second
+		// click, disabled it first.
+		h.flashBack(w, r, "info", u.Email+" is already disabled; nothing was changed.")
 	case errors.Is(err, db.ErrLastAdmin):
 		h.flashBack(w, r, "error", "That is the last active admin: add another admin before disabling this one.")
 	case err != nil: // a disabled admin's change too: see serverError
@@ -201,6 +204,8 @@ func (h *Users) ChangeRole(w http.ResponseWriter, r *http.Request) {
 		serverError(w, r, h.Log, err)
 	case before == role:
 		h.flashBack(w, r, "info", u.Email+" is already "+role+"; nothing was changed.")
+	case u.Disabled():
+		h.flashBack(w, r, "success", u.Email+" is now "+role+" (was "+before+"). The account is disabled: the role applies once a new password enables it.")
 	default:
 		h.flashBack(w, r, "success", u.Email+" is now "+role+" (was "+before+"), from their next page.")
 	}

@@ -294,6 +294,15 @@ func TestDisabledUserSessionEndsAtOnce(t *testing.T) {
 	if len(ev) != 1 || ev[0].TargetID != id || ev[0].Actor.Email != "admin@example.com" || ev[0].Details["sessions_revoked"] != float64(1) {
 		t.Errorf("disable events = %+v, want one by the admin revoking one session", ev)
 	}
+	// A second click says so and changes nothing; no such user is 404.
+	wantLocation(t, admin.postForm("/users/"+id+"/disable", nil), "/users")
+	if msg := admin.get("/users").doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "agent@example.com is already disabled") {
+		t.Errorf("flash after disabling again = %q", msg)
+	}
+	wantStatus(t, admin.postForm("/users/999999/disable", nil), http.StatusNotFound)
+	if n := len(ts.events("user.disabled")); n != 1 {
+		t.Errorf("%d disable events, want still 1", n)
+	}
 	// An admin cannot lock themselves out.
 	self := strconv.FormatInt(ts.Users[db.RoleAdmin].ID, 10)
 	wantStatus(t, admin.postForm("/users/"+self+"/disable", nil), http.StatusSeeOther)
@@ -615,4 +624,13 @@ func TestAdminChangesRole(t *testing.T) {
 		t.Errorf("demoting the last active admin: %v, want ErrLastAdmin", err)
 	}
 	wantStatus(t, admin.get("/users"), http.StatusOK)
+
+	// A disabled account's new role waits for a new password to enable it,
+	// and the page says so rather than "from their next page".
+	wantStatus(t, admin.postForm("/users/"+id+"/disable", nil), http.StatusSeeOther)
+	version, _ = form(id).Find(`input[name="version"]`).Attr("value")
+	wantLocation(t, admin.postForm("/users/"+id+"/role", url.Values{"version": {version}, "role": {db.RoleAgent}}), "/users")
+	if msg := flash(); !strings.Contains(msg, "is now agent") || !strings.Contains(msg, "once a new password enables it") || strings.Contains(msg, "next page") {
+		t.Errorf("after changing a disabled user's role the page says %q", msg)
+	}
 }

@@ -628,7 +628,11 @@ func TestAdminChangesRole(t *testing.T) {
 	// A disabled account's new role waits for a new password to enable it,
 	// and the page says so rather than "from their next page".
 	wantStatus(t, admin.postForm("/users/"+id+"/disable", nil), http.StatusSeeOther)
-	version, _ = form(id).Find(`input[name="version"]`).Attr("value")
+	disabledForm := form(id)
+	if hint := disabledForm.Find(".hint").Text(); !strings.Contains(hint, "once a new password enables it") {
+		t.Errorf("a disabled user's role form says %q", hint)
+	}
+	version, _ = disabledForm.Find(`input[name="version"]`).Attr("value")
 	wantLocation(t, admin.postForm("/users/"+id+"/role", url.Values{"version": {version}, "role": {db.RoleAgent}}), "/users")
 	if msg := flash(); !strings.Contains(msg, "is now agent") || !strings.Contains(msg, "once a new password enables it") || strings.Contains(msg, "next page") {
 		t.Errorf("after changing a disabled user's role the page says %q", msg)

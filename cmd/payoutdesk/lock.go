@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"payoutdesk/db"
 )
@@ -37,6 +40,11 @@ func lockForCommand(ctx context.Context, name, path string) (release func(), err
 	release, owner, err := lockDB(path, name)
 	if err != nil || owner == nil {
 		return release, err
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		// A server starting on a new database: it creates and migrates it
+		// under the lock, in a moment.
+		return nil, exitError{code: 1, msg: fmt.Sprintf("payoutdesk %s: payoutdesk %s (pid %s) is creating %s; try again once it has started", name, owner.cmd, owner.pid, path)}
 	}
 	current, latest, err := db.SchemaVersion(ctx, path)
 	if err != nil {

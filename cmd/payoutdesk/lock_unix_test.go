@@ -4,6 +4,9 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,6 +54,21 @@ func TestCommandsDoNotMigrateUnderAServer(t *testing.T) {
 	}
 	if _, err := runCmd(t, path, "", "user", "add", "--email", "b@example.com", "--role", "agent"); err != nil {
 		t.Errorf("user add beside a server, nothing to migrate: %v", err)
+	}
+	release()
+
+	// A server holding the lock of a database it has yet to create: the
+	// command says so rather than that SQLite cannot open the file.
+	fresh := filepath.Join(t.TempDir(), "starting.db")
+	release, err = lockServing(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCmd(t, fresh, "", "user", "add", "--email", "b@example.com", "--role", "agent"); exitCode(err) != 1 || !strings.Contains(err.Error(), "is creating "+fresh) {
+		t.Errorf("user add while a server creates the database: %v; want exit 1 saying the server is creating it", err)
+	}
+	if _, err := os.Stat(fresh); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the command created the database the server was about to: %v", err)
 	}
 	release()
 

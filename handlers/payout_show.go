@@ -96,7 +96,13 @@ func (h *Payouts) poll(w http.ResponseWriter, r *http.Request, page payoutsview.
 	q := r.URL.Query()
 	shown := q.Get("shown")
 	if (shown != "" && shown != page.Status) || (shown == "" && (page.Decides() || page.CashierShown())) || (page.CashierURL != "" && q.Get("cashier") == "") {
-		w.Header().Set("HX-Redirect", payoutPath(page.ID)+"?notice=moved")
+		// The cashier link coming in is what a Kibramoa payout's page
+		// waits for ("appears here in a moment"), not a surprise.
+		notice := "moved"
+		if q.Get("cashier") == "" && page.CashierShown() {
+			notice = "cashier"
+		}
+		w.Header().Set("HX-Redirect", payoutPath(page.ID)+"?notice="+notice)
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}

@@ -262,7 +262,8 @@ var notices = map[string]views.Flash{
 		"which is as first submitted. To pay different details, start a new payout."},
 	"pending": {Kind: "info", Message: "Payout created. It needs a manager's approval before it is sent."},
 	// The page reloads itself when what it offers must change (see poll).
-	"moved": {Kind: "info", Message: "This payout moved on while its page was open: here it is as it is now."},
+	"moved":   {Kind: "info", Message: "This payout moved on while its page was open: here it is as it is now."},
+	"cashier": {Kind: "success", Message: "The cashier link is ready below: open it for the customer, or copy it and send it to them."},
 }
 
 // sameSubmission reports whether a form sent again with the key of payout

@@ -720,7 +720,9 @@ func TestUnknownPayoutChangedSinceApprovalIsNotReplayed(t *testing.T) {
 // TestCashierArrivingByPollReloadsThePage: a page drawn before the
 // cashier's address was known only lets forms go to this site; once the
 // address comes in, polling asks for the page afresh (whose policy lets
-// "Open cashier" go there), and a page that knows it polls on.
+// "Open cashier" go there), saying the link is there, which is what the
+// page promised ("appears here in a moment"), rather than that the payout
+// moved on; and a page that knows it polls on.
 func TestCashierArrivingByPollReloadsThePage(t *testing.T) {
 	ts := newTestServer(t)
 	agent := ts.as(db.RoleAgent)
@@ -728,8 +730,14 @@ func TestCashierArrivingByPollReloadsThePage(t *testing.T) {
 	ts.waitStatus(id, db.StatusAwaitingCustomer)
 	path := "/payouts/" + strconv.FormatInt(id, 10)
 	poll := func(target string) response { t.Helper(); return agent.poll(target, nil) }
-	if r := poll(path); r.Header.Get("HX-Redirect") != path+"?notice=moved" {
-		t.Errorf("a poll from a page drawn without the cashier: status %d, HX-Redirect %q; want a reload", r.StatusCode, r.Header.Get("HX-Redirect"))
+	r := poll(path)
+	reload := r.Header.Get("HX-Redirect")
+	if !strings.HasPrefix(reload, path+"?notice=") {
+		t.Fatalf("a poll from a page drawn without the cashier: status %d, HX-Redirect %q; want a reload", r.StatusCode, reload)
+	}
+	const want = "The cashier link is ready below: open it for the customer, or copy it and send it to them."
+	if got := strings.TrimSpace(agent.get(reload).doc(t).Find(`[data-testid="flash"]`).Text()); got != want {
+		t.Errorf("the page reloaded for the cashier link says %q, want %q", got, want)
 	}
 	page := agent.get(path)
 	if csp := page.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' "+ts.URL) {

@@ -58,14 +58,21 @@ func (f *Flow) ReconcileDue(ctx context.Context) (int, error) {
 	return int(checked.Load()), ctx.Err()
 }
 
+// errChecking: another check of the payout was under way, and was left
+// to answer.
+var errChecking = errors.New("another check of this payout is under way")
+
 // ReconcileNow is Reconcile for a person waiting on it ("Refresh status"):
 // it runs to its end even if they leave, and stopping the server waits for
 // it as for the worker's sends, since the provider may act on the call (a
-// replayed create, a confirm) and what it answered must be recorded.
-func (f *Flow) ReconcileNow(ctx context.Context, p db.Payout, ev db.Event) {
+// replayed create, a confirm) and what it answered must be recorded. Its
+// error says why the provider was not asked, or did not answer:
+// errChecking, providers.ErrUnsupported when there is nothing it can be
+// asked about the payout yet, or the call's error.
+func (f *Flow) ReconcileNow(ctx context.Context, p db.Payout, ev db.Event) error {
 	f.sending.Add(1)
 	defer f.sending.Done()
-	f.Reconcile(context.WithoutCancel(ctx), p, ev)
+	return f.reconcile(context.WithoutCancel(ctx), p, ev)
 }
 
 // Reconcile asks the provider where payout p stands and applies the answer.
@@ -77,18 +84,22 @@ func (f *Flow) ReconcileNow(ctx context.Context, p db.Payout, ev db.Event) {
 // the audit event to record a status change with. It reports false if
 // another check of p was under way, and it left p to that one.
 func (f *Flow) Reconcile(ctx context.Context, p db.Payout, ev db.Event) bool {
+	return !errors.Is(f.reconcile(ctx, p, ev), errChecking)
+}
+
+func (f *Flow) reconcile(ctx context.Context, p db.Payout, ev db.Event) error {
 	// One check of a payout at a time: the worker's and a person's
 	// "Refresh status" could otherwise both resume or replay it.
 	if _, busy := f.checking.LoadOrStore(p.ID, struct{}{}); busy {
-		return false
+		return errChecking
 	}
 	defer f.checking.Delete(p.ID)
-	f.check(ctx, p, ev)
-	return true
+	return f.check(ctx, p, ev)
 }
 
-// check is Reconcile's work, once the payout is its own to check.
-func (f *Flow) check(ctx context.Context, p db.Payout, ev db.Event) {
+// check is Reconcile's work, once the payout is its own to check. It
+// returns the error of a provider call that told nothing.
+func (f *Flow) check(ctx context.Context, p db.Payout, ev db.Event) error {
 	// The caller's copy may be a minute old (a batch of due payouts is
 	// worked through a few at a time), and a manager may have settled the
 	// payout since: replaying or resuming it then would send it after all.
@@ -97,7 +108,7 @@ func (f *Flow) check(ctx context.Context, p db.Payout, ev db.Event) {
 	now, err := f.Payouts.Get(ctx, p.ID)
 	if err != nil {
 		f.Log.ErrorContext(ctx, "reconcile: read payout", "payout", p.ID, slog.Any("error", err))
-		return
+		return err
 	}
 	p = now
 	rail, ok := f.Rails.Get(providers.Name(p.Provider))
@@ -107,11 +118,11 @@ func (f *Flow) check(ctx context.Context, p db.Payout, ev db.Event) {
 			// Nothing to ask: drop the date, or the payout stays due.
 			f.record(ctx, p, db.Change{ClearCheck: true}, db.Event{})
 		}
-		return
+		return nil
 	case !ok:
 		// Its provider is not configured (any more): ask again later.
 		f.record(ctx, p, db.Change{CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1)}, db.Event{})
-		return
+		return fmt.Errorf("%s is not configured: %w", providers.Name(p.Provider).Title(), providers.ErrUnsupported)
 	}
 	caps := rail.Capabilities()
 	cctx, cancel := context.WithTimeout(ctx, f.SendTimeout)
@@ -123,7 +134,7 @@ func (f *Flow) check(ctx context.Context, p db.Payout, ev db.Event) {
 	switch {
 	case p.Status == db.StatusAwaitingConfirmation && caps.ConfirmStep && p.ConfirmedAt.IsZero():
 		f.confirm(ctx, cctx, rail, p)
-		return
+		return nil
 	case p.Status == db.StatusUnknown && approved && caps.Resumable && p.ProviderID != "":
 		res, err = rail.Submit(cctx, providerPayout(p), refOf(p))
 	case p.Status == db.StatusUnknown && approved && caps.IdempotencyHeader && f.Now().Sub(p.SubmittedAt) < replayWindow:
@@ -141,9 +152,10 @@ func (f *Flow) check(ctx context.Context, p db.Payout, ev db.Event) {
 		if !errors.Is(err, providers.ErrUnsupported) {
 			f.Log.InfoContext(ctx, "reconcile: no answer", "payout", p.ID, slog.Any("error", err))
 		}
-		return
+		return err
 	}
 	f.applyAnswer(ctx, p, res, ev)
+	return nil
 }
 
 // applyAnswer records what the provider said of p when asked: its status,

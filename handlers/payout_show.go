@@ -373,13 +373,25 @@ func (h *Payouts) Refresh(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, payoutPath(p.ID))
 		return
 	}
-	h.Flow.ReconcileNow(r.Context(), p, event(r, "payout.status_changed"))
+	asked := h.Flow.ReconcileNow(r.Context(), p, event(r, "payout.status_changed"))
 	after, err := h.Store.Get(r.Context(), p.ID)
 	if err != nil {
 		serverError(w, r, h.Log, err)
 		return
 	}
-	h.flash(w, r, p.ID, "info", "Asked the provider. Status: "+after.Status.Label()+".")
+	// Said as it went: a status the provider was not asked about, or did
+	// not answer on, is only the last one known.
+	status := "Status: " + after.Status.Label() + "."
+	switch {
+	case asked == nil:
+		h.flash(w, r, p.ID, "info", "Asked the provider. "+status)
+	case errors.Is(asked, errChecking):
+		h.flash(w, r, p.ID, "info", "The provider was being asked already. "+status)
+	case errors.Is(asked, providers.ErrUnsupported):
+		h.flash(w, r, p.ID, "info", "Not asked: there is no way yet to look this payout up at the provider; its status changes when the provider reports. "+status)
+	default:
+		h.flash(w, r, p.ID, "warning", "No answer from the provider: "+providers.Describe(asked)+" Payout Desk asks again later. "+status)
+	}
 	redirect(w, r, payoutPath(p.ID))
 }
 

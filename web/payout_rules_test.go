@@ -1306,7 +1306,9 @@ func TestRefreshStatusWithoutJavaScript(t *testing.T) {
 	r := agent.postForm(path+"/refresh", nil)
 	wantStatus(t, r, http.StatusSeeOther)
 	wantLocation(t, r, path)
-	if msg := agent.get(path).doc(t).Find(`[data-testid="flash"]`).Text(); msg != "Payout "+strconv.FormatInt(id, 10)+": Asked the provider. Status: waiting for customer." {
+	// Kibramoa can be asked about a payout only once its customer has
+	// acted in the cashier: the page must not claim it was asked.
+	if msg := agent.get(path).doc(t).Find(`[data-testid="flash"]`).Text(); msg != "Payout "+strconv.FormatInt(id, 10)+": Not asked: there is no way yet to look this payout up at the provider; its status changes when the provider reports. Status: waiting for customer." {
 		t.Errorf("after refreshing the page says %q", msg)
 	}
 	if link, _ := page.Find(`[data-testid="cashier-link"]`).Attr("value"); link == "" {
@@ -1315,6 +1317,18 @@ func TestRefreshStatusWithoutJavaScript(t *testing.T) {
 	csp := agent.get(path).Header.Get("Content-Security-Policy")
 	if !strings.Contains(csp, "form-action 'self' "+ts.URL) {
 		t.Errorf("CSP %q does not let the Open cashier form reach the cashier", csp)
+	}
+
+	// A provider that does not answer is not said to have been asked.
+	form := validForms(ts)[providers.Monime]
+	form.Set("amount", "500")
+	failing := agent.submit(providers.Monime, agent.openForm(providers.Monime), form)
+	ts.waitStatus(failing, db.StatusUnknown)
+	path = "/payouts/" + strconv.FormatInt(failing, 10)
+	agent.postForm(path+"/refresh", nil)
+	if msg := agent.get(path).doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, ": No answer from the provider: Monime answered HTTP 500") ||
+		!strings.HasSuffix(msg, "Payout Desk asks again later. Status: outcome unknown.") {
+		t.Errorf("refreshing a payout whose provider answers HTTP 500 says %q", msg)
 	}
 
 	// A payout waiting for approval was never sent: there is no provider

@@ -28,3 +28,22 @@ func TestManagersSaysNothingOnlyWhenEmpty(t *testing.T) {
 		}
 	}
 }
+
+// A payout waiting on somebody names its provider, sandbox badge and
+// number apart: "Kibramoa SANDBOX · #16", not "KibramoaSANDBOX· #16".
+func TestAttentionSpacesTheSandboxBadge(t *testing.T) {
+	g := Group{Status: "awaiting_customer", Title: "Waiting for the customer",
+		Payouts: []Payout{{ID: 16, Provider: "Kibramoa", Sandbox: true, Amount: "666.00 BRL", Beneficiary: "c1"}}}
+	var sb strings.Builder
+	if err := attention([]Group{g}).Render(context.Background(), &sb); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(sb.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(doc.Find(`[data-testid="attention-payout-16"]`).Text()), " ")
+	if !strings.Contains(text, "· Kibramoa SANDBOX · #16 ·") {
+		t.Errorf("the payout reads %q, want its provider, badge and number spaced apart", text)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -389,8 +390,13 @@ func (h *Payouts) Refresh(w http.ResponseWriter, r *http.Request) {
 		h.flash(w, r, p.ID, "info", "The provider was being asked already. "+status)
 	case errors.Is(asked, providers.ErrUnsupported):
 		h.flash(w, r, p.ID, "info", "Not asked: there is no way yet to look this payout up at the provider; its status changes when the provider reports. "+status)
-	default:
+	case errors.As(asked, new(*providers.Error)):
 		h.flash(w, r, p.ID, "warning", "No answer from the provider: "+providers.Describe(asked)+" Payout Desk asks again later. "+status)
+	default:
+		// Not the provider's doing (the payout could not be read, say):
+		// its words are for the log, not the agent.
+		h.Log.ErrorContext(r.Context(), "refresh status", "payout", p.ID, slog.Any("error", asked))
+		h.flash(w, r, p.ID, "warning", "The provider could not be asked just now; Payout Desk asks again later. "+status)
 	}
 	redirect(w, r, payoutPath(p.ID))
 }

@@ -538,7 +538,10 @@ func TestSlowExportIsNotCutShort(t *testing.T) {
 	slow.Config.WriteTimeout = 300 * time.Millisecond
 	slow.Start()
 	defer slow.Close()
-	resp, err := manager.hc.Get(slow.URL + "/audit/export?format=jsonl&action=test.bulk")
+	// The slow reading below must not meet the test client's own timeout.
+	hc := *manager.hc
+	hc.Timeout = time.Minute
+	resp, err := hc.Get(slow.URL + "/audit/export?format=jsonl&action=test.bulk")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -557,7 +560,11 @@ func TestSlowExportIsNotCutShort(t *testing.T) {
 		if err != nil {
 			t.Fatalf("after %d lines and %v: %v", lines, time.Since(start).Round(time.Millisecond), err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		// Slow for a few write timeouts (the server's writes block on full
+		// socket buffers meanwhile), then at full speed.
+		if time.Since(start) < 4*slow.Config.WriteTimeout {
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 	if lines != events || time.Since(start) < slow.Config.WriteTimeout {
 		t.Errorf("read %d lines in %v; want all %d, over longer than the write timeout", lines, time.Since(start), events)

@@ -198,6 +198,7 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 		page.Approval = payoutsview.Approval{ApprovedBy: p.ApprovedByEmail, ApprovedAt: p.ApprovedAt}
 	}
 	if rail, ok := h.Rails.Get(name); ok {
+		page.EndedWhy = endedWhy(p, rail.Capabilities())
 		for _, fl := range rail.Form().Fields {
 			v, ok := p.Fields[fl.Name]
 			if !ok || v == "" || fl.Name == providers.FieldNameAmount || fl.Name == providers.FieldNameCurrency {
@@ -244,6 +245,24 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 // for an agent; not the other agents, who may read the payout.
 func mayUseCashier(u db.User, p db.Payout) bool {
 	return p.CreatedBy == u.ID || db.RoleRank(u.Role) >= db.RoleRank(db.RoleManager)
+}
+
+// endedWhy says how payout p ended unpaid when its provider gave no words
+// for it: a status alone ("USER_CANCEL") leaves the agent with nothing to
+// tell the customer. On a hosted cashier, cancelling and expiring are the
+// customer's doing.
+func endedWhy(p db.Payout, caps providers.Capabilities) string {
+	if !p.EndedUnpaid() || p.ErrorMessage != "" || p.SubmittedAt.IsZero() {
+		return ""
+	}
+	name := providers.Name(p.Provider).Title()
+	switch {
+	case caps.HostedCashier && p.Status == db.StatusCancelled:
+		return "The customer cancelled in " + name + "'s cashier."
+	case caps.HostedCashier && p.Status == db.StatusExpired:
+		return "The customer did not finish in " + name + "'s cashier before it expired."
+	}
+	return name + " reported it " + p.Status.Label() + " without saying why."
 }
 
 // timeline merges audit events and provider exchanges by time.

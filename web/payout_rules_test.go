@@ -1140,6 +1140,41 @@ func TestKibramoaStatusCountsWhateverItsAmount(t *testing.T) {
 	}
 }
 
+// A payout that ended with a status alone, no words from its provider,
+// says what the status means: a Kibramoa customer cancelling in the
+// cashier, or never finishing there.
+func TestEndedWithoutWordsIsExplained(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	id := agent.submit(providers.Kibramoa, agent.openForm(providers.Kibramoa), validForms(ts)[providers.Kibramoa])
+	p := ts.waitStatus(id, db.StatusAwaitingCustomer)
+	ts.cashierAction(p.CashierURL, "", "cancel")
+	ts.waitStatus(id, db.StatusCancelled)
+	advice := agent.get("/payouts/" + strconv.FormatInt(id, 10)).doc(t).Find(`[data-testid="unpaid-advice"]`)
+	if got := advice.Find(`[data-testid="ended-why"]`).Text(); got != "The customer cancelled in Kibramoa's cashier." {
+		t.Errorf("a payout its customer cancelled says %q", got)
+	}
+
+	// Expired, told by a notification with no message.
+	id = agent.submit(providers.Kibramoa, agent.openForm(providers.Kibramoa), validForms(ts)[providers.Kibramoa])
+	p = ts.waitStatus(id, db.StatusAwaitingCustomer)
+	ts.kibramoaNotifies(fmt.Sprintf(`{"internalId":%q,"sessionId":%q,"merchantReference":%q,"status":"EXPIRED","currency":"BRL","paymentAmount":%d}`,
+		p.ProviderID, p.PaymentID, p.Reference, p.AmountMinor/100))
+	ts.waitStatus(id, db.StatusExpired)
+	if got := agent.get("/payouts/" + strconv.FormatInt(id, 10)).doc(t).Find(`[data-testid="ended-why"]`).Text(); got != "The customer did not finish in Kibramoa's cashier before it expired." {
+		t.Errorf("a payout whose cashier expired says %q", got)
+	}
+
+	// A failure with the provider's own words keeps to them.
+	form := validForms(ts)[providers.Monime]
+	form.Set("amount", "666")
+	id = agent.submit(providers.Monime, agent.openForm(providers.Monime), form)
+	ts.waitStatus(id, db.StatusFailed)
+	if n := agent.get("/payouts/" + strconv.FormatInt(id, 10)).doc(t).Find(`[data-testid="ended-why"]`).Length(); n != 0 {
+		t.Error("a failure the provider explained is explained again")
+	}
+}
+
 // Kibramoa's REFUNDED after COMPLETED: the payout stays paid, as the
 // lifecycle's final statuses do, but its page says in red that the money
 // came back, the event is audited as a failure, and a repeat adds nothing.

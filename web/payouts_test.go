@@ -76,6 +76,13 @@ func (ts *testServer) waitStatus(id int64, want db.Status) db.Payout {
 // picks the first payout option and completes. It returns the option.
 func (ts *testServer) completeCashier(cashierURL, account string) (option string) {
 	ts.t.Helper()
+	return ts.cashierAction(cashierURL, account, "complete")
+}
+
+// cashierAction plays the Kibramoa customer choosing action in the
+// cashier ("complete" or "cancel"), with the first payout option.
+func (ts *testServer) cashierAction(cashierURL, account, action string) (option string) {
+	ts.t.Helper()
 	customer := ts.client()
 	r := customer.get(strings.TrimPrefix(cashierURL, ts.URL))
 	wantStatus(ts.t, r, http.StatusOK)
@@ -83,7 +90,7 @@ func (ts *testServer) completeCashier(cashierURL, account string) (option string
 	session, _ := doc.Find(`input[name="sessionId"]`).Attr("value")
 	option, _ = doc.Find(`[data-testid="cashier-option"]`).First().Attr("value")
 	u, _ := url.Parse(cashierURL)
-	r = customer.postForm(u.Path, url.Values{"sessionId": {session}, "option": {option}, "account": {account}, "action": {"complete"}})
+	r = customer.postForm(u.Path, url.Values{"sessionId": {session}, "option": {option}, "account": {account}, "action": {action}})
 	wantStatus(ts.t, r, http.StatusSeeOther)
 	return option
 }

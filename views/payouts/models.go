@@ -113,6 +113,10 @@ type ShowPage struct {
 	// Unpaid: ended without paying anything, as far as anyone knows, so
 	// that creating it again cannot pay twice.
 	Unpaid bool
+	// EndedWhy says in people's words how an unpaid payout ended, when its
+	// provider gave no words of its own (a Kibramoa customer cancelling in
+	// the cashier, say).
+	EndedWhy string
 	// Contradicted: ended unpaid, but the provider later reported it paid.
 	Contradicted bool
 	// SettledPaid says who settled the payout as paid by hand, and why:

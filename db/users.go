@@ -230,8 +230,8 @@ var (
 	ErrActorDemoted = errors.New("the acting user's role was lowered")
 )
 
-// Disable disables a user and revokes all of its sessions, appending ev in
-// the same transaction. Disabling a disabled user is ErrNotFound; the last
+// Disable disables a user and revokes all of its sessions, appending ev,
+// which names the account by its email, in the same transaction. Disabling a disabled user is ErrNotFound; the last
 // active admin, ErrLastAdmin; and a user whose own account was disabled
 // meanwhile (ev's actor) cannot disable anyone, ErrActorDisabled.
 func (s *Users) Disable(ctx context.Context, id int64, ev Event) error {
@@ -240,9 +240,10 @@ func (s *Users) Disable(ctx context.Context, id int64, ev Event) error {
 			return err
 		}
 		var lastAdmin bool
-		err := tx.QueryRowContext(ctx, `SELECT role = ? AND disabled_at IS NULL AND
+		var email string
+		err := tx.QueryRowContext(ctx, `SELECT email, role = ? AND disabled_at IS NULL AND
 			(SELECT count(*) FROM users WHERE role = ? AND disabled_at IS NULL) = 1 FROM users WHERE id = ?`,
-			RoleAdmin, RoleAdmin, id).Scan(&lastAdmin)
+			RoleAdmin, RoleAdmin, id).Scan(&email, &lastAdmin)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -263,7 +264,8 @@ func (s *Users) Disable(ctx context.Context, id int64, ev Event) error {
 		}
 		n, _ := revoked.RowsAffected()
 		ev.TargetType, ev.TargetID = "user", strconv.FormatInt(id, 10)
-		ev.Details = mergeDetails(ev.Details, map[string]any{"sessions_revoked": n, "before": map[string]any{"disabled": false}, "after": map[string]any{"disabled": true}})
+		ev.Details = mergeDetails(ev.Details, map[string]any{"email": email, "sessions_revoked": n,
+			"before": map[string]any{"disabled": false}, "after": map[string]any{"disabled": true}})
 		return Append(ctx, tx, &ev)
 	})
 	if err != nil {
@@ -309,8 +311,9 @@ func AccountThrottleKey(email string) string { return "account:" + NormalizeEmai
 // ResetPassword gives user id a new password, ends all of its sessions,
 // lifts its login lock and enables it if it was disabled, appending ev in
 // the same transaction, provided the account is still at version seen
-// (AnyVersion: whatever it is). The event says whether it was disabled
-// and how many sessions ended, never the password or its hash. An unknown
+// (AnyVersion: whatever it is). The event names the account by its email,
+// says whether it was disabled and how many sessions ended, never the
+// password or its hash. An unknown
 // user is ErrNotFound; another version, ErrChanged (a second click, or
 // another admin's change since the page was drawn); a disabled actor,
 // ErrActorDisabled.
@@ -356,7 +359,7 @@ func (s *Users) ResetPassword(ctx context.Context, id, seen int64, password stri
 			return err
 		}
 		ev.TargetType, ev.TargetID = "user", strconv.FormatInt(id, 10)
-		ev.Details = mergeDetails(ev.Details, map[string]any{"sessions_revoked": n,
+		ev.Details = mergeDetails(ev.Details, map[string]any{"email": email, "sessions_revoked": n,
 			"before": map[string]any{"disabled": wasDisabled}, "after": map[string]any{"disabled": false}})
 		return Append(ctx, tx, &ev)
 	})
@@ -366,8 +369,8 @@ func (s *Users) ResetPassword(ctx context.Context, id, seen int64, password stri
 	return wasDisabled, nil
 }
 
-// ChangeRole gives user id the role role, appending ev in the same
-// transaction, provided the account is still at version seen (AnyVersion:
+// ChangeRole gives user id the role role, appending ev, which names the
+// account by its email, in the same transaction, provided the account is still at version seen (AnyVersion:
 // whatever it is). The role applies from the user's next request: sessions
 // read it from the account. It returns the role the user had; the same
 // role again changes nothing and records nothing. An unknown user is
@@ -381,11 +384,12 @@ func (s *Users) ChangeRole(ctx context.Context, id, seen int64, role string, ev 
 		if err := actorActive(ctx, tx, ev.Actor); err != nil {
 			return err
 		}
+		var email string
 		var version int64
 		var lastAdmin bool
-		err := tx.QueryRowContext(ctx, `SELECT role, version, role = ? AND disabled_at IS NULL AND
+		err := tx.QueryRowContext(ctx, `SELECT email, role, version, role = ? AND disabled_at IS NULL AND
 			(SELECT count(*) FROM users WHERE role = ? AND disabled_at IS NULL) = 1 FROM users WHERE id = ?`,
-			RoleAdmin, RoleAdmin, id).Scan(&before, &version, &lastAdmin)
+			RoleAdmin, RoleAdmin, id).Scan(&email, &before, &version, &lastAdmin)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return ErrNotFound
@@ -402,7 +406,7 @@ func (s *Users) ChangeRole(ctx context.Context, id, seen int64, role string, ev 
 			return err
 		}
 		ev.TargetType, ev.TargetID = "user", strconv.FormatInt(id, 10)
-		ev.Details = mergeDetails(ev.Details, map[string]any{"before": map[string]any{"role": before}, "after": map[string]any{"role": role}})
+		ev.Details = mergeDetails(ev.Details, map[string]any{"email": email, "before": map[string]any{"role": before}, "after": map[string]any{"role": role}})
 		return Append(ctx, tx, &ev)
 	})
 	if err != nil {

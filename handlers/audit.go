@@ -128,11 +128,21 @@ func payoutTarget(e db.Event) int64 {
 	return id
 }
 
+// targetName names an event's target; an account also by the email its
+// event recorded, as no page shows an account's id.
+func targetName(e db.Event) string {
+	name := strings.TrimSpace(e.TargetType + " " + e.TargetID)
+	if email, _ := e.Details["email"].(string); e.TargetType == "user" && email != "" {
+		name += " (" + email + ")"
+	}
+	return name
+}
+
 func auditRow(e db.Event) auditview.Row {
 	row := auditview.Row{Seq: e.Seq, At: e.At, Actor: actorName(e.Actor), Action: e.Action, Outcome: e.Outcome,
 		Provider: providers.Name(e.Provider).Title(), PayoutID: payoutTarget(e)}
 	if e.TargetType != "" {
-		row.Target = strings.TrimSpace(e.TargetType + " " + e.TargetID)
+		row.Target = targetName(e)
 	}
 	var parts []string
 	if t := eventTitle(e.Action); t != e.Action {
@@ -173,7 +183,7 @@ func (h *Audit) Show(w http.ResponseWriter, r *http.Request) {
 	// The next event always exists: viewing this one recorded it.
 	page := auditview.EventPage{
 		Seq: e.Seq, At: e.At, Actor: actorName(e.Actor), Role: e.Actor.Role, Action: e.Action,
-		Target: strings.TrimSpace(e.TargetType + " " + e.TargetID), PayoutID: payoutTarget(e), Outcome: e.Outcome,
+		Target: targetName(e), PayoutID: payoutTarget(e), Outcome: e.Outcome,
 		Provider: providers.Name(e.Provider).Title(), IP: e.Origin.IP, UserAgent: e.Origin.UserAgent, RequestID: e.Origin.RequestID,
 		Reason: e.Reason, Details: indentJSON(e.DetailsJSON), Hash: e.Hash, PrevSeq: e.Seq - 1, NextSeq: e.Seq + 1,
 		Changes: diff(e.Details),

@@ -145,10 +145,8 @@ func (h *Dashboard) Show(w http.ResponseWriter, r *http.Request) {
 			if id, err := strconv.ParseInt(e.TargetID, 10, 64); err == nil {
 				a.TargetURL = payoutPath(id)
 			}
-		case e.TargetID != "":
-			a.Target = e.TargetType + " " + e.TargetID
 		default:
-			a.Target = e.TargetType
+			a.Target = targetName(e)
 		}
 		p.Activity = append(p.Activity, a)
 	}

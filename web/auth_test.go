@@ -638,3 +638,43 @@ func TestAdminChangesRole(t *testing.T) {
 		t.Errorf("after changing a disabled user's role the page says %q", msg)
 	}
 }
+
+// An account change names the account in the audit log, on its list, its
+// event page and the admin's dashboard, by the email the event recorded:
+// no page shows an account's id, so "user 3" alone says nobody.
+func TestAccountChangesNameTheAccountInTheLog(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.as(db.RoleAdmin)
+	agent := ts.Users[db.RoleAgent]
+	id := strconv.FormatInt(agent.ID, 10)
+	version := func() string {
+		t.Helper()
+		v, _ := admin.get("/users").doc(t).Find(`form[action="/users/` + id + `/role"] input[name="version"]`).Attr("value")
+		return v
+	}
+	wantLocation(t, admin.postForm("/users/"+id+"/role", url.Values{"version": {version()}, "role": {db.RoleManager}}), "/users")
+	wantStatus(t, admin.postForm("/users/"+id+"/password", url.Values{"version": {version()}}), http.StatusOK)
+	wantLocation(t, admin.postForm("/users/"+id+"/disable", url.Values{}), "/users")
+
+	want := "user " + id + " (" + agent.Email + ")"
+	for _, action := range []string{"user.role_changed", "user.password_reset", "user.disabled"} {
+		ev := ts.events(action)
+		if len(ev) != 1 {
+			t.Fatalf("%d %s events, want 1", len(ev), action)
+		}
+		if ev[0].Details["email"] != agent.Email {
+			t.Errorf("%s details %v name no account email", action, ev[0].Details)
+		}
+		seq := strconv.FormatInt(ev[0].Seq, 10)
+		row := admin.get("/audit?action=" + action).doc(t).Find(`[data-testid="event-` + seq + `"] [data-testid="row-target"]`)
+		if got := strings.TrimSpace(row.Text()); got != want {
+			t.Errorf("%s: the log's target reads %q, want %q", action, got, want)
+		}
+		if page := admin.get("/audit/" + seq).doc(t).Text(); !strings.Contains(page, want) {
+			t.Errorf("%s: the event page does not say %q", action, want)
+		}
+	}
+	if dash := admin.get("/").doc(t).Text(); !strings.Contains(dash, want) {
+		t.Errorf("the admin's recent activity does not say %q", want)
+	}
+}

@@ -156,7 +156,14 @@ func (h *Payouts) decide(w http.ResponseWriter, r *http.Request, p db.Payout, ch
 	err := h.Store.Change(r.Context(), p.ID, ch, ev)
 	switch {
 	case errors.Is(err, db.ErrIllegalTransition):
-		h.tooLate(w, r, p, ev, err.Error(), raced)
+		// Worded as when the status read before the change was already
+		// another: what the payout is now, not the store's error.
+		now, err := h.Store.Get(r.Context(), p.ID)
+		if err != nil {
+			serverError(w, r, h.Log, err)
+			return false
+		}
+		h.tooLate(w, r, p, ev, "it is "+string(now.Status), raced)
 		return false
 	case err != nil:
 		serverError(w, r, h.Log, err)

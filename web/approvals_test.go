@@ -168,6 +168,9 @@ func TestLateDecisionAudited(t *testing.T) {
 		if len(late) != 1 || late[0].Outcome != db.OutcomeFailure || late[0].Actor.Email != "admin@example.com" || late[0].TargetID != strconv.FormatInt(id, 10) {
 			t.Errorf("%s events = %+v, want one failure by the admin on the payout", action, late)
 		}
+		if len(late) == 1 && late[0].Details["problem"] != "it is rejected" {
+			t.Errorf("%s says %q, want %q", action, late[0].Details["problem"], "it is rejected")
+		}
 	}
 }
 

@@ -521,7 +521,7 @@ func (f *Flow) expire(ctx context.Context, p db.Payout, ttl time.Duration) (bool
 	ev := systemEvent("payout.expired")
 	ev.Reason = "not approved within " + ttl.String()
 	err := f.Payouts.Change(ctx, p.ID, db.Change{Only: []db.Status{db.StatusPendingApproval}, To: db.StatusExpired,
-		ErrorMessage: "Expired: nobody approved it within " + ttl.String() + ".", Fields: f.finalFields(p, db.StatusExpired)}, ev)
+		ErrorMessage: "Expired: nobody approved it within " + windowText(ttl) + ".", Fields: f.finalFields(p, db.StatusExpired)}, ev)
 	if errors.Is(err, db.ErrIllegalTransition) {
 		return false, nil
 	}

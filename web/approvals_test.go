@@ -357,7 +357,11 @@ func TestRejectAndExpire(t *testing.T) {
 
 	// 72 hours later the other one has expired on its own.
 	ts.Clock.Advance(73 * time.Hour)
-	wantStoredMasked(t, ts.waitStatus(b, db.StatusExpired))
+	expired := ts.waitStatus(b, db.StatusExpired)
+	wantStoredMasked(t, expired)
+	if want := "Expired: nobody approved it within 72 hours."; expired.ErrorMessage != want {
+		t.Errorf("the expired payout says %q, want %q", expired.ErrorMessage, want)
+	}
 	if ev := ts.events("payout.expired"); len(ev) != 1 || ev[0].Actor.Type != db.ActorSystem {
 		t.Errorf("expiry audited as %+v", ev)
 	}

@@ -210,6 +210,10 @@ func TestOverviewShowsThePeriod(t *testing.T) {
 			if got := s.Find("a").AttrOr("href", ""); got != tt.href {
 				t.Errorf("%s links to %q, want %s", tt.testid, got, tt.href)
 			}
+			// Counted whatever the period, they say so beside its totals.
+			if got := s.Find("h2").Text(); !strings.HasSuffix(got, " now") {
+				t.Errorf("%s is headed %q, which does not say it is counted now rather than in the period", tt.testid, got)
+			}
 		}
 	})
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"payoutdesk/db"
@@ -47,8 +48,11 @@ func (h *Webhooks) Receive(w http.ResponseWriter, r *http.Request) {
 	ev.Actor, ev.Provider = db.Actor{Type: db.ActorProvider, ID: string(name)}, string(name)
 	rail, ok := h.Rails.Get(name)
 	if !ok {
-		// No provider of ours: the name is the sender's text, kept short.
-		ev.Actor, ev.Provider = db.Actor{Type: db.ActorProvider, ID: truncate(string(name), 64)}, ""
+		// No provider of ours: the name is the sender's text, kept short
+		// and quoted, with what is not plainly visible escaped, so that it
+		// never reads as one of ours (a direction override shows
+		// "yapadef" as "fedapay").
+		ev.Actor, ev.Provider = db.Actor{Type: db.ActorProvider, ID: strconv.QuoteToGraphic(truncate(string(name), 64))}, ""
 		h.reject(w, r, ev, http.StatusNotFound, errors.New("unknown provider"), nil)
 		return
 	}

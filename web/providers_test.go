@@ -114,6 +114,8 @@ func TestForgedWebhooksRejectedAndAudited(t *testing.T) {
 		{"monime wrong secret", "monime", map[string]string{"X-Webhook-Secret": "guess"}, `{"data":{"id":"pyt-1","status":"completed"}}`, http.StatusUnauthorized},
 		{"smartglocal bad signature", "smartglocal", map[string]string{"X-PARTNER-SIGN": "AAAA"}, `{"type":"payment_finished","session":{"id":"ps_1"}}`, http.StatusUnauthorized},
 		{"unknown provider", "paypal", nil, `{}`, http.StatusNotFound},
+		// Reversed by a direction override, "yapadef" would read as fedapay.
+		{"unknown provider posing as one", "%E2%80%AEyapadef", nil, `{}`, http.StatusNotFound},
 		{"body over 1 MiB", "fedapay", nil, `{"x":"` + strings.Repeat("x", 1<<20) + `"}`, http.StatusRequestEntityTooLarge},
 	}
 	for _, tt := range tests {
@@ -139,14 +141,22 @@ func TestForgedWebhooksRejectedAndAudited(t *testing.T) {
 	if len(rejected) != len(tests) {
 		t.Fatalf("got %d rejected-webhook events, want %d", len(rejected), len(tests))
 	}
+	// A name that is no provider of ours is the sender's text: it is
+	// quoted, with what is not plainly visible escaped, so that it can
+	// never read as one of ours.
+	unknown := map[string]string{"paypal": `"paypal"`, "%E2%80%AEyapadef": `"\u202eyapadef"`}
 	for i, e := range rejected {
 		read := tests[i].want != http.StatusNotFound && tests[i].want != http.StatusRequestEntityTooLarge
-		if e.Outcome != db.OutcomeFailure || e.Actor.Type != db.ActorProvider || e.Actor.ID != tests[i].provider || e.Details["reason"] == "" || (e.Details["body_sha256"] != nil) != read {
-			t.Errorf("%s: rejected event %+v: want a failure by the provider with a reason, and the body's hash if it was read", tests[i].name, e)
+		actor := tests[i].provider
+		if quoted, ok := unknown[actor]; ok {
+			actor = quoted
 		}
-	}
-	if p := rejected[len(rejected)-2].Provider; p != "" {
-		t.Errorf("a delivery to an unknown provider is filed under provider %q", p)
+		if e.Outcome != db.OutcomeFailure || e.Actor.Type != db.ActorProvider || e.Actor.ID != actor || e.Details["reason"] == "" || (e.Details["body_sha256"] != nil) != read {
+			t.Errorf("%s: rejected event %+v: want a failure by %s with a reason, and the body's hash if it was read", tests[i].name, e, actor)
+		}
+		if _, ok := unknown[tests[i].provider]; ok && e.Provider != "" {
+			t.Errorf("a delivery to an unknown provider is filed under provider %q", e.Provider)
+		}
 	}
 	if n := len(ts.events("webhook.received")); n != 0 {
 		t.Errorf("forged webhooks produced %d received events", n)

@@ -231,9 +231,10 @@ var (
 )
 
 // Disable disables a user and revokes all of its sessions, appending ev,
-// which names the account by its email, in the same transaction. Disabling a disabled user is ErrNotFound; the last
-// active admin, ErrLastAdmin; and a user whose own account was disabled
-// meanwhile (ev's actor) cannot disable anyone, ErrActorDisabled.
+// which names the account by its email, in the same transaction.
+// Disabling a disabled user is ErrNotFound; the last active admin,
+// ErrLastAdmin; and a user whose own account was disabled meanwhile (ev's
+// actor) cannot disable anyone, ErrActorDisabled.
 func (s *Users) Disable(ctx context.Context, id int64, ev Event) error {
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if err := actorActive(ctx, tx, ev.Actor); err != nil {
@@ -313,10 +314,9 @@ func AccountThrottleKey(email string) string { return "account:" + NormalizeEmai
 // the same transaction, provided the account is still at version seen
 // (AnyVersion: whatever it is). The event names the account by its email,
 // says whether it was disabled and how many sessions ended, never the
-// password or its hash. An unknown
-// user is ErrNotFound; another version, ErrChanged (a second click, or
-// another admin's change since the page was drawn); a disabled actor,
-// ErrActorDisabled.
+// password or its hash. An unknown user is ErrNotFound; another version,
+// ErrChanged (a second click, or another admin's change since the page was
+// drawn); a disabled actor, ErrActorDisabled.
 func (s *Users) ResetPassword(ctx context.Context, id, seen int64, password string, ev Event) (wasDisabled bool, err error) {
 	if problem := PasswordProblem(password); problem != "" {
 		return false, fmt.Errorf("db: reset password of user %d: %s", id, problem)
@@ -370,8 +370,8 @@ func (s *Users) ResetPassword(ctx context.Context, id, seen int64, password stri
 }
 
 // ChangeRole gives user id the role role, appending ev, which names the
-// account by its email, in the same transaction, provided the account is still at version seen (AnyVersion:
-// whatever it is). The role applies from the user's next request: sessions
+// account by its email, in the same transaction, provided the account is
+// still at version seen (AnyVersion: whatever it is). The role applies from the user's next request: sessions
 // read it from the account. It returns the role the user had; the same
 // role again changes nothing and records nothing. An unknown user is
 // ErrNotFound; another version, ErrChanged; taking the admin role from the

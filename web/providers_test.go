@@ -226,8 +226,9 @@ func TestSandboxLabelWherePayoutsAppear(t *testing.T) {
 			t.Errorf("%s: found %d of %s, want 1", p.name, el.Length(), p.in)
 			continue
 		}
-		if !strings.Contains(el.Text(), "SANDBOX") {
-			t.Errorf("%s: the sandbox payout reads %q, without SANDBOX", p.name, strings.Join(strings.Fields(el.Text()), " "))
+		// Spaced from what it follows: "FedaPaySANDBOX" reads as one word.
+		if text := strings.Join(strings.Fields(el.Text()), " "); !strings.Contains(text, " SANDBOX") {
+			t.Errorf("%s: the sandbox payout reads %q, want SANDBOX as a word of its own", p.name, text)
 		}
 	}
 }

@@ -176,6 +176,9 @@ func (h *Dashboard) attention(ctx context.Context, user int64) ([]dashboard.Grou
 				Beneficiary: p.BeneficiaryName, Account: p.BeneficiaryAccount}
 			if kind == endedKind || kind == contradictedKind {
 				row.Status, row.Why = p.Status.Label(), shorten(p.ErrorMessage, 300)
+				if rail, ok := h.Rails.Get(providers.Name(p.Provider)); ok && row.Why == "" {
+					row.Why = endedWhy(p, rail.Capabilities())
+				}
 			}
 			g.Payouts = append(g.Payouts, row)
 		}

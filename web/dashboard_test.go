@@ -83,8 +83,8 @@ func TestDashboardAttention(t *testing.T) {
 	if got := rows("ended"); !slices.Equal(got, want) {
 		t.Errorf("ended: %v, want %v", got, want)
 	}
-	if why := doc.Find(`[data-testid="attention-ended"] [data-testid="attention-why"]`).First().Text(); why != "failed" {
-		t.Errorf("a failure without a message reads %q, want failed", why)
+	if why := doc.Find(`[data-testid="attention-ended"] [data-testid="attention-why"]`).First().Text(); why != "failed: Monime reported it failed without saying why." {
+		t.Errorf("a failure without a message reads %q, want failed, saying the provider gave no reason", why)
 	}
 	more, _ := doc.Find(`[data-testid="attention-ended"] [data-testid="attention-more"]`).Attr("href")
 	u, err := url.Parse(more)
@@ -102,7 +102,7 @@ func TestDashboardAttention(t *testing.T) {
 	if got := rows("ended"); len(got) == 0 || got[0] != strconv.FormatInt(pending, 10) {
 		t.Errorf("after a rejection, ended: %v, want the rejected payout %d first", got, pending)
 	}
-	if why := doc.Find(`[data-testid="attention-ended"] [data-testid="attention-why"]`).First().Text(); !strings.HasPrefix(why, "rejected: Rejected by manager@example.com: "+reason) {
+	if why := doc.Find(`[data-testid="attention-ended"] [data-testid="attention-why"]`).First().Text(); !strings.HasPrefix(why, "Rejected by manager@example.com: "+reason) {
 		t.Errorf("the rejected payout reads %q, want how and why", why)
 	}
 	// The manager's activity says it in words, with the way to the payout;

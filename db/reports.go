@@ -146,15 +146,20 @@ func (r *Reports) Contradicted(ctx context.Context, since time.Time) (int64, err
 
 // The unary + keeps the planner off payouts_status, which would read every
 // failed payout ever made instead of the period's payouts.
-const failuresSQL = `SELECT provider, error_code, error_message, count(*) AS n
+//
+// A failure settled by hand has its manager's name and reason for message,
+// each its own: they are counted together, with no message.
+const failuresSQL = `SELECT provider, error_code,
+		iif(error_code = '` + SettledFailedByHand + `', '', error_message) AS message, count(*) AS n
 	FROM payouts
 	WHERE created_at >= ? AND created_at < ? AND +status = ?
-	GROUP BY provider, error_code, error_message
-	ORDER BY n DESC, provider, error_code, error_message
+	GROUP BY provider, error_code, message
+	ORDER BY n DESC, provider, error_code, message
 	LIMIT ?`
 
 // FailureReasons returns the most frequent reasons of failure among the
-// payouts created in [from, to), most frequent first, at most limit.
+// payouts created in [from, to), most frequent first, at most limit. Those
+// settled as failed by hand are one reason, without a message.
 func (r *Reports) FailureReasons(ctx context.Context, from, to time.Time, limit int) ([]FailureReason, error) {
 	rows, err := r.db.R.QueryContext(ctx, failuresSQL, formatTime(from), formatTime(to), StatusFailed, limit)
 	if err != nil {

@@ -131,6 +131,9 @@ func TestReportsFailureReasons(t *testing.T) {
 	add(5, "kibramoa", "E42", "Account closed", at)
 	add(3, "fedapay", "declined", "Declined by bank", at)
 	add(1, "kibramoa", "", "", at)
+	// Settled by hand, each with its manager's own words: one reason.
+	add(1, "monime", SettledFailedByHand, "Settled as failed by a@example.com: the bank says no", at)
+	add(1, "monime", SettledFailedByHand, "Settled as failed by b@example.com: never arrived", at)
 	add(9, "kibramoa", "E99", "Outside the period", repTo)
 	// The same reason on a payout that did not fail is not a failure.
 	rows = append(rows, reportRow{"kibramoa", StatusPaid, "USD", 100, at, "E42", "Account closed"})
@@ -144,6 +147,7 @@ func TestReportsFailureReasons(t *testing.T) {
 		{Provider: "kibramoa", ErrorCode: "E42", ErrorMessage: "Account closed", Count: 5},
 		{Provider: "fedapay", ErrorCode: "declined", ErrorMessage: "Declined by bank", Count: 3},
 		{Provider: "monime", ErrorCode: "insufficient_funds", ErrorMessage: "Not enough money", Count: 3},
+		{Provider: "monime", ErrorCode: SettledFailedByHand, Count: 2},
 		{Provider: "kibramoa", Count: 1},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

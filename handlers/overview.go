@@ -102,6 +102,9 @@ func (h *Overview) Show(w http.ResponseWriter, r *http.Request) {
 		page.Providers[i].Sandbox = sandboxed(h.Rails, providers.Name(page.Providers[i].Provider))
 	}
 	for _, f := range fails {
+		if f.ErrorCode == db.SettledFailedByHand {
+			f.ErrorMessage = "Settled as failed by a manager: each payout's page says who and why."
+		}
 		page.Failures = append(page.Failures, overview.Failure{Provider: f.Provider, Title: providers.Name(f.Provider).Title(),
 			Code: f.ErrorCode, Message: f.ErrorMessage, Count: f.Count})
 	}

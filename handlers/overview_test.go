@@ -337,6 +337,24 @@ func TestOverviewPeriods(t *testing.T) {
 	}
 }
 
+// Failures settled by hand, each with its manager's own words, are one
+// reason, which says where the words are.
+func TestOverviewHandSettledFailuresAreOneReason(t *testing.T) {
+	e := newOverviewEnv(t)
+	e.seed(t,
+		dated{"smartglocal", db.StatusFailed, "EUR", 100, "2026-03-05T02:00:00.000000Z", db.SettledFailedByHand, "Settled as failed by a@example.com: the bank says no"},
+		dated{"smartglocal", db.StatusFailed, "EUR", 100, "2026-03-05T03:00:00.000000Z", db.SettledFailedByHand, "Settled as failed by b@example.com: never arrived"},
+	)
+	_, doc := getOverview(t, e.handler(slog.New(slog.DiscardHandler)), "/overview?from=2026-03-01&to=2026-03-07")
+	rows := doc.Find(`[data-testid="overview-failure"]`)
+	if rows.Length() != 1 || rows.AttrOr("data-count", "") != "2" {
+		t.Fatalf("%d failure rows (%q), want one of 2", rows.Length(), texts(rows))
+	}
+	if text := rows.Text(); !strings.Contains(text, "each payout's page says who and why") || strings.Contains(text, "example.com") {
+		t.Errorf("the failures settled by hand read %q", text)
+	}
+}
+
 func TestOverviewEmpty(t *testing.T) {
 	e := newOverviewEnv(t)
 	code, doc := getOverview(t, e.handler(slog.New(slog.DiscardHandler)), "/overview?period=today")

@@ -278,8 +278,14 @@ func timeline(events []db.Event, xs []db.Exchange) []payoutsview.TimelineItem {
 			parts = append(parts, "Reason: "+e.Reason)
 		}
 		// In people's words: the audit log's event page has the raw details.
+		// A message is the provider's own only when the provider told it
+		// (a webhook); Payout Desk words others ("No clear answer: …").
+		message := "Message"
+		if e.Actor.Type == db.ActorProvider {
+			message = "Provider's message"
+		}
 		for _, f := range [...]struct{ key, label string }{
-			{"error_message", "Provider's message"}, {"raw_status", "Provider's status"}, {"payout_option", "Payout option"},
+			{"error_message", message}, {"raw_status", "Provider's status"}, {"payout_option", "Payout option"},
 		} {
 			if after, ok := e.Details["after"].(map[string]any); ok {
 				// A rejection's reason is stored as its message too.

@@ -598,8 +598,13 @@ func TestTimeoutSettledByReconciliation(t *testing.T) {
 	if msg := page.Find(`[data-testid="provider-error"]`).Text(); msg != "" {
 		t.Errorf("the paid payout shows an error: %q", msg)
 	}
-	if !strings.Contains(page.Find(`[data-testid="timeline"]`).Text(), "unknown") {
+	timeline := page.Find(`[data-testid="timeline"]`).Text()
+	if !strings.Contains(timeline, "unknown") {
 		t.Error("the timeline lost the unknown outcome")
+	}
+	// "No clear answer" is Payout Desk's own account, not Monime's words.
+	if !strings.Contains(timeline, "Message: No clear answer") || strings.Contains(timeline, "Provider's message: No clear answer") {
+		t.Errorf("the timeline gives the unknown outcome's message as %q", timeline)
 	}
 	// Depending on how far the provider got by the time of the replay, the
 	// payout goes through processing or straight to paid.

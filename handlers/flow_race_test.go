@@ -505,3 +505,32 @@ func TestConfirmStepRefusesASessionThatDiffers(t *testing.T) {
 		t.Errorf("%d confirms sent for the session the payout describes, want 1", n)
 	}
 }
+
+// "Refresh status" says the provider was asked only when it answered:
+// ReconcileNow returns why it was not asked, or the call that went
+// unanswered, the confirm step's too.
+func TestReconcileNowSaysWhetherTheProviderAnswered(t *testing.T) {
+	f, d, sending := flowOnDB(t)
+	f.SendTimeout = 5 * time.Second
+	unanswered := &providers.Error{Provider: providers.SmartGlocal, Op: "look up payout", Outcome: providers.OutcomeUnknown, Err: context.DeadlineExceeded}
+	rail := &steeredRail{caps: providers.Capabilities{ConfirmStep: true, StatusLookup: true}}
+	rail.lookup = func() (providers.Result, error) { return providers.Result{}, unanswered }
+	f.Rails.Add(rail, providers.ModeLive)
+	tests := []struct {
+		name    string
+		payout  func() db.Payout
+		wantErr error
+	}{
+		{"being sent", sending, errNotInFlight},
+		{"ended", func() db.Payout { return submittedPayout(t, d, sending(), db.StatusFailed, "po-1") }, errNotInFlight},
+		{"confirm step, lookup unanswered", func() db.Payout { return submittedPayout(t, d, sending(), db.StatusAwaitingConfirmation, "sess-1") }, unanswered},
+		{"lookup unanswered", func() db.Payout { return submittedPayout(t, d, sending(), db.StatusProcessing, "po-2") }, unanswered},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := f.ReconcileNow(t.Context(), tt.payout(), systemEvent("payout.status_changed")); !errors.Is(err, tt.wantErr) {
+				t.Errorf("got %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -62,13 +62,17 @@ func (f *Flow) ReconcileDue(ctx context.Context) (int, error) {
 // to answer.
 var errChecking = errors.New("another check of this payout is under way")
 
+// errNotInFlight: the payout has ended, or is being sent, so its provider
+// has nothing to tell about it.
+var errNotInFlight = errors.New("the payout is not with its provider")
+
 // ReconcileNow is Reconcile for a person waiting on it ("Refresh status"):
 // it runs to its end even if they leave, and stopping the server waits for
 // it as for the worker's sends, since the provider may act on the call (a
 // replayed create, a confirm) and what it answered must be recorded. Its
 // error says why the provider was not asked, or did not answer:
-// errChecking, providers.ErrUnsupported when there is nothing it can be
-// asked about the payout yet, or the call's error.
+// errChecking, errNotInFlight, providers.ErrUnsupported when there is
+// nothing it can be asked about the payout yet, or the call's error.
 func (f *Flow) ReconcileNow(ctx context.Context, p db.Payout, ev db.Event) error {
 	f.sending.Add(1)
 	defer f.sending.Done()
@@ -98,7 +102,8 @@ func (f *Flow) reconcile(ctx context.Context, p db.Payout, ev db.Event) error {
 }
 
 // check is Reconcile's work, once the payout is its own to check. It
-// returns the error of a provider call that told nothing.
+// returns errNotInFlight for a payout not to ask about, or the error of a
+// provider call that told nothing.
 func (f *Flow) check(ctx context.Context, p db.Payout, ev db.Event) error {
 	// The caller's copy may be a minute old (a batch of due payouts is
 	// worked through a few at a time), and a manager may have settled the
@@ -118,7 +123,7 @@ func (f *Flow) check(ctx context.Context, p db.Payout, ev db.Event) error {
 			// Nothing to ask: drop the date, or the payout stays due.
 			f.record(ctx, p, db.Change{ClearCheck: true}, db.Event{})
 		}
-		return nil
+		return errNotInFlight
 	case !ok:
 		// Its provider is not configured (any more): ask again later.
 		f.record(ctx, p, db.Change{CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1)}, db.Event{})
@@ -133,8 +138,7 @@ func (f *Flow) check(ctx context.Context, p db.Payout, ev db.Event) error {
 	approved := p.ApprovalHash == "" || approvalHash(p) == p.ApprovalHash
 	switch {
 	case p.Status == db.StatusAwaitingConfirmation && caps.ConfirmStep && p.ConfirmedAt.IsZero():
-		f.confirm(ctx, cctx, rail, p)
-		return nil
+		return f.confirm(ctx, cctx, rail, p)
 	case p.Status == db.StatusUnknown && approved && caps.Resumable && p.ProviderID != "":
 		res, err = rail.Submit(cctx, providerPayout(p), refOf(p))
 	case p.Status == db.StatusUnknown && approved && caps.IdempotencyHeader && f.Now().Sub(p.SubmittedAt) < replayWindow:
@@ -209,18 +213,19 @@ func answered(p db.Payout, s providers.Status) db.Status {
 // confirm answers Smart Glocal's confirm step: the provider's session must
 // still hold the payout's amount, currency and recipient, else the session
 // is cancelled and the payout says why. call bounds the provider calls;
-// ctx, which outlives it, records what they answered.
-func (f *Flow) confirm(ctx, call context.Context, rail providers.Rail, p db.Payout) {
+// ctx, which outlives it, records what they answered. It returns the
+// error of a lookup or confirm that went unanswered.
+func (f *Flow) confirm(ctx, call context.Context, rail providers.Rail, p db.Payout) error {
 	res, err := rail.Lookup(call, refOf(p))
 	if err != nil {
 		f.record(ctx, p, db.Change{CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1), Exchanges: exchanges(res.Exchanges)}, db.Event{})
-		return
+		return err
 	}
 	if lifecycleStatus(res.Status) != db.StatusAwaitingConfirmation {
 		// Already moved on (confirmed elsewhere, cancelled by the provider):
 		// record what the lookup said, without asking again.
 		f.applyAnswer(ctx, p, res, systemEvent("payout.status_changed"))
-		return
+		return nil
 	}
 	seen := exchanges(res.Exchanges)
 	if diffs := sessionDiffs(p, res); len(diffs) > 0 {
@@ -235,7 +240,7 @@ func (f *Flow) confirm(ctx, call context.Context, rail providers.Rail, p db.Payo
 			ch.To = db.StatusCancelled
 		}
 		f.record(ctx, p, ch, ev)
-		return
+		return nil
 	}
 	// The confirm releases the money: that it was sent is on record
 	// before it is, as the create's attempt is, so that a crash or a lost
@@ -245,7 +250,7 @@ func (f *Flow) confirm(ctx, call context.Context, rail providers.Rail, p db.Payo
 		// Moved on meanwhile (a webhook), or not recorded: no confirm
 		// without its record. The next check asks again.
 		f.Log.InfoContext(ctx, "confirm not sent", "payout", p.ID, slog.Any("error", err))
-		return
+		return nil
 	}
 	cres, cerr := rail.Confirm(call, refOf(p))
 	ch := withResult(db.Change{}, cres)
@@ -256,7 +261,7 @@ func (f *Flow) confirm(ctx, call context.Context, rail providers.Rail, p db.Payo
 		ev := systemEvent("payout.confirm_unanswered")
 		ev.Outcome, ev.Reason = db.OutcomeFailure, cerr.Error()
 		f.record(ctx, p, ch, ev)
-		return
+		return cerr
 	}
 	ch.Confirmed, ch.Record = true, true
 	ch.To = lifecycleStatus(cres.Status)
@@ -267,6 +272,7 @@ func (f *Flow) confirm(ctx, call context.Context, rail providers.Rail, p db.Payo
 	ev := systemEvent("payout.confirmed")
 	ev.Details = map[string]any{"checked": "amount, currency and recipient match the payout"}
 	f.record(ctx, p, ch, ev)
+	return nil
 }
 
 // sessionDiffs lists how the provider's view of a payout differs from ours.

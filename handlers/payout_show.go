@@ -413,6 +413,10 @@ func (h *Payouts) Refresh(w http.ResponseWriter, r *http.Request) {
 		h.flash(w, r, p.ID, "info", "Asked the provider. "+status)
 	case errors.Is(asked, errChecking):
 		h.flash(w, r, p.ID, "info", "The provider was being asked already. "+status)
+	case errors.Is(asked, errNotInFlight) && after.Status.Final():
+		h.flash(w, r, p.ID, "info", "Not asked: this payout has ended. "+status)
+	case errors.Is(asked, errNotInFlight):
+		h.flash(w, r, p.ID, "info", "Not asked: this payout is still being sent. "+status)
 	case errors.Is(asked, providers.ErrUnsupported):
 		h.flash(w, r, p.ID, "info", "Not asked: there is no way yet to look this payout up at the provider; its status changes when the provider reports. "+status)
 	case errors.As(asked, new(*providers.Error)):

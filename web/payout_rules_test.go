@@ -1337,7 +1337,7 @@ func TestRefreshStatusWithoutJavaScript(t *testing.T) {
 	agent := ts.as(db.RoleAgent)
 	key := agent.openForm(providers.Kibramoa)
 	id := agent.submit(providers.Kibramoa, key, validForms(ts)[providers.Kibramoa])
-	ts.waitStatus(id, db.StatusAwaitingCustomer)
+	p := ts.waitStatus(id, db.StatusAwaitingCustomer)
 	path := "/payouts/" + strconv.FormatInt(id, 10)
 	page := agent.get(path).doc(t)
 	if page.Find(`form[action="`+path+`/refresh"][method="post"] [data-testid="refresh"]`).Length() != 1 {
@@ -1357,6 +1357,15 @@ func TestRefreshStatusWithoutJavaScript(t *testing.T) {
 	csp := agent.get(path).Header.Get("Content-Security-Policy")
 	if !strings.Contains(csp, "form-action 'self' "+ts.URL) {
 		t.Errorf("CSP %q does not let the Open cashier form reach the cashier", csp)
+	}
+
+	// Ended since its page was drawn (the customer cancelled): there is
+	// nothing to ask, and the page does not claim it asked.
+	ts.cashierAction(p.CashierURL, "", "cancel")
+	ts.waitStatus(id, db.StatusCancelled)
+	agent.postForm(path+"/refresh", nil)
+	if msg := agent.get(path).doc(t).Find(`[data-testid="flash"]`).Text(); msg != "Payout "+strconv.FormatInt(id, 10)+": Not asked: this payout has ended. Status: cancelled." {
+		t.Errorf("refreshing a payout that has ended says %q", msg)
 	}
 
 	// A provider that does not answer is not said to have been asked.

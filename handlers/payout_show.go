@@ -250,9 +250,10 @@ func mayUseCashier(u db.User, p db.Payout) bool {
 // endedWhy says how payout p ended unpaid when its provider gave no words
 // for it: a status alone ("USER_CANCEL") leaves the agent with nothing to
 // tell the customer. On a hosted cashier, cancelling and expiring are the
-// customer's doing.
+// customer's doing. An error code is the provider's reason, shown as it
+// is.
 func endedWhy(p db.Payout, caps providers.Capabilities) string {
-	if !p.EndedUnpaid() || p.ErrorMessage != "" || p.SubmittedAt.IsZero() {
+	if !p.EndedUnpaid() || p.ErrorMessage != "" || p.ErrorCode != "" || p.SubmittedAt.IsZero() {
 		return ""
 	}
 	name := providers.Name(p.Provider).Title()

@@ -41,3 +41,36 @@ func TestCapMessage(t *testing.T) {
 		}
 	}
 }
+
+// A payout that ended unpaid is explained only when its provider said
+// nothing: neither a message nor an error code.
+func TestEndedWhy(t *testing.T) {
+	sent := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	cashier := providers.Capabilities{HostedCashier: true}
+	tests := []struct {
+		name string
+		p    db.Payout
+		caps providers.Capabilities
+		want string
+	}{
+		{"cancelled in the cashier", db.Payout{Provider: "kibramoa", Status: db.StatusCancelled, SubmittedAt: sent}, cashier,
+			"The customer cancelled in Kibramoa's cashier."},
+		{"cashier expired", db.Payout{Provider: "kibramoa", Status: db.StatusExpired, SubmittedAt: sent}, cashier,
+			"The customer did not finish in Kibramoa's cashier before it expired."},
+		{"failed without a word", db.Payout{Provider: "monime", Status: db.StatusFailed, SubmittedAt: sent}, providers.Capabilities{},
+			"Monime reported it failed without saying why."},
+		{"failed with a code only", db.Payout{Provider: "smartglocal", Status: db.StatusFailed, SubmittedAt: sent, ErrorCode: "insufficient_funds"},
+			providers.Capabilities{}, ""},
+		{"failed with a message", db.Payout{Provider: "monime", Status: db.StatusFailed, SubmittedAt: sent, ErrorMessage: "Wallet closed"},
+			providers.Capabilities{}, ""},
+		{"never sent", db.Payout{Provider: "fedapay", Status: db.StatusRejected}, providers.Capabilities{}, ""},
+		{"paid", db.Payout{Provider: "monime", Status: db.StatusPaid, SubmittedAt: sent}, providers.Capabilities{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := endedWhy(tt.p, tt.caps); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -42,9 +42,13 @@ func lockForCommand(ctx context.Context, name, path string) (release func(), err
 		return release, err
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		// A server starting on a new database: it creates and migrates it
-		// under the lock, in a moment.
-		return nil, exitError{code: 1, msg: fmt.Sprintf("payoutdesk %s: payoutdesk %s (pid %s) is creating %s; try again once it has started", name, owner.cmd, owner.pid, path)}
+		// A server starting, or a command, on a new database: it creates
+		// and migrates it under the lock, in a moment.
+		when := "once it has finished"
+		if owner.cmd == "serve" {
+			when = "once it has started"
+		}
+		return nil, exitError{code: 1, msg: fmt.Sprintf("payoutdesk %s: payoutdesk %s (pid %s) is creating %s; try again %s", name, owner.cmd, owner.pid, path, when)}
 	}
 	current, latest, err := db.SchemaVersion(ctx, path)
 	if err != nil {

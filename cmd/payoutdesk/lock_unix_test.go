@@ -64,11 +64,21 @@ func TestCommandsDoNotMigrateUnderAServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := runCmd(t, fresh, "", "user", "add", "--email", "b@example.com", "--role", "agent"); exitCode(err) != 1 || !strings.Contains(err.Error(), "is creating "+fresh) {
+	if _, err := runCmd(t, fresh, "", "user", "add", "--email", "b@example.com", "--role", "agent"); exitCode(err) != 1 || !strings.Contains(err.Error(), "is creating "+fresh+"; try again once it has started") {
 		t.Errorf("user add while a server creates the database: %v; want exit 1 saying the server is creating it", err)
 	}
 	if _, err := os.Stat(fresh); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the command created the database the server was about to: %v", err)
+	}
+	release()
+	// A command creating it finishes rather than starts.
+	release, err = lockForCommand(context.Background(), "migrate", fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCmd(t, fresh, "", "user", "add", "--email", "b@example.com", "--role", "agent"); exitCode(err) != 1 ||
+		!strings.Contains(err.Error(), "payoutdesk migrate (pid ") || !strings.Contains(err.Error(), "try again once it has finished") {
+		t.Errorf("user add while migrate creates the database: %v; want exit 1 saying to try again once migrate has finished", err)
 	}
 	release()
 

@@ -519,7 +519,7 @@ func (f *Flow) ExpireApprovals(ctx context.Context, ttl time.Duration) (int, err
 // false, and changes nothing, if p no longer waits.
 func (f *Flow) expire(ctx context.Context, p db.Payout, ttl time.Duration) (bool, error) {
 	ev := systemEvent("payout.expired")
-	ev.Reason = "not approved within " + ttl.String()
+	ev.Reason = "not approved within " + windowText(ttl)
 	err := f.Payouts.Change(ctx, p.ID, db.Change{Only: []db.Status{db.StatusPendingApproval}, To: db.StatusExpired,
 		ErrorMessage: "Expired: nobody approved it within " + windowText(ttl) + ".", Fields: f.finalFields(p, db.StatusExpired)}, ev)
 	if errors.Is(err, db.ErrIllegalTransition) {

@@ -362,7 +362,9 @@ func TestRejectAndExpire(t *testing.T) {
 	if want := "Expired: nobody approved it within 72 hours."; expired.ErrorMessage != want {
 		t.Errorf("the expired payout says %q, want %q", expired.ErrorMessage, want)
 	}
-	if ev := ts.events("payout.expired"); len(ev) != 1 || ev[0].Actor.Type != db.ActorSystem {
+	// The timeline shows the event's reason beside the payout's message:
+	// both say the time alike.
+	if ev := ts.events("payout.expired"); len(ev) != 1 || ev[0].Actor.Type != db.ActorSystem || ev[0].Reason != "not approved within 72 hours" {
 		t.Errorf("expiry audited as %+v", ev)
 	}
 	if n := ts.App.Sandbox().Count(providers.FedaPay, "payout created"); n != 0 {

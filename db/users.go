@@ -371,11 +371,12 @@ func (s *Users) ResetPassword(ctx context.Context, id, seen int64, password stri
 
 // ChangeRole gives user id the role role, appending ev, which names the
 // account by its email, in the same transaction, provided the account is
-// still at version seen (AnyVersion: whatever it is). The role applies from the user's next request: sessions
-// read it from the account. It returns the role the user had; the same
-// role again changes nothing and records nothing. An unknown user is
-// ErrNotFound; another version, ErrChanged; taking the admin role from the
-// last active admin, ErrLastAdmin; a disabled actor, ErrActorDisabled.
+// still at version seen (AnyVersion: whatever it is). The role applies
+// from the user's next request: sessions read it from the account. It
+// returns the role the user had; the same role again changes nothing and
+// records nothing. An unknown user is ErrNotFound; another version,
+// ErrChanged; taking the admin role from the last active admin,
+// ErrLastAdmin; a disabled actor, ErrActorDisabled.
 func (s *Users) ChangeRole(ctx context.Context, id, seen int64, role string, ev Event) (before string, err error) {
 	if RoleRank(role) == 0 {
 		return "", fmt.Errorf("db: change role of user %d: unknown role %q", id, role)

@@ -41,20 +41,23 @@ func lockForCommand(ctx context.Context, name, path string) (release func(), err
 	if err != nil || owner == nil {
 		return release, err
 	}
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	current, latest := 0, 0
+	if _, err = os.Stat(path); err == nil {
+		current, latest, err = db.SchemaVersion(ctx, path)
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || (err == nil && current == 0):
 		// A server starting, or a command, on a new database: it creates
-		// and migrates it under the lock, in a moment.
+		// and migrates it under the lock, in a moment. Nothing serves or
+		// writes a database at version 0 otherwise.
 		when := "once it has finished"
 		if owner.cmd == "serve" {
 			when = "once it has started"
 		}
 		return nil, exitError{code: 1, msg: fmt.Sprintf("payoutdesk %s: payoutdesk %s (pid %s) is creating %s; try again %s", name, owner.cmd, owner.pid, path, when)}
-	}
-	current, latest, err := db.SchemaVersion(ctx, path)
-	if err != nil {
+	case err != nil:
 		return nil, err
-	}
-	if current < latest {
+	case current < latest:
 		return nil, exitError{code: 1, msg: fmt.Sprintf("payoutdesk %s: %s has schema version %d and this program would migrate it to %d, but payoutdesk %s (pid %s) is using it; stop that first", name, path, current, latest, owner.cmd, owner.pid)}
 	}
 	return func() {}, nil

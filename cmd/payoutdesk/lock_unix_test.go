@@ -71,6 +71,19 @@ func TestCommandsDoNotMigrateUnderAServer(t *testing.T) {
 		t.Errorf("the command created the database the server was about to: %v", err)
 	}
 	release()
+	// The file made, not yet migrated: still being created, not a schema
+	// to stop the server for.
+	if err := os.WriteFile(fresh, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	release, err = lockServing(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCmd(t, fresh, "", "user", "add", "--email", "b@example.com", "--role", "agent"); exitCode(err) != 1 || !strings.Contains(err.Error(), "is creating "+fresh+"; try again once it has started") {
+		t.Errorf("user add while a server migrates the database it created: %v; want exit 1 saying the server is creating it", err)
+	}
+	release()
 	// A command creating it finishes rather than starts.
 	release, err = lockForCommand(context.Background(), "migrate", fresh)
 	if err != nil {

@@ -52,7 +52,7 @@ func (h *Payouts) Approve(w http.ResponseWriter, r *http.Request) {
 	me, _ := UserFrom(r.Context())
 	switch {
 	case p.Status != db.StatusPendingApproval:
-		h.tooLate(w, r, p, event(r, "payout.approved"), "it is "+string(p.Status),
+		h.tooLate(w, r, p, event(r, "payout.approved"),
 			"This payout is not waiting for approval (it is "+p.Status.Label()+"); nothing was changed.")
 		return
 	case p.CreatedBy == me.ID:
@@ -119,7 +119,7 @@ func (h *Payouts) Withdraw(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	case p.Status != db.StatusPendingApproval:
-		h.tooLate(w, r, p, event(r, "payout.withdrawn"), "it is "+string(p.Status),
+		h.tooLate(w, r, p, event(r, "payout.withdrawn"),
 			"This payout is not waiting for approval any more (it is "+p.Status.Label()+"); nothing was withdrawn.")
 		return
 	case h.expired(p):
@@ -156,14 +156,13 @@ func (h *Payouts) decide(w http.ResponseWriter, r *http.Request, p db.Payout, ch
 	err := h.Store.Change(r.Context(), p.ID, ch, ev)
 	switch {
 	case errors.Is(err, db.ErrIllegalTransition):
-		// Worded as when the status read before the change was already
-		// another: what the payout is now, not the store's error.
+		// Recorded with what the payout is now, not the store's error.
 		now, err := h.Store.Get(r.Context(), p.ID)
 		if err != nil {
 			serverError(w, r, h.Log, err)
 			return false
 		}
-		h.tooLate(w, r, p, ev, "it is "+string(now.Status), raced)
+		h.tooLate(w, r, now, ev, raced)
 		return false
 	case err != nil:
 		serverError(w, r, h.Log, err)
@@ -174,12 +173,12 @@ func (h *Payouts) decide(w http.ResponseWriter, r *http.Request, p db.Payout, ch
 	return true
 }
 
-// tooLate records a decision ev that came after p stopped waiting for it
-// (another manager decided first, or the payout moved on) as a failure,
-// and shows the payout with msg.
-func (h *Payouts) tooLate(w http.ResponseWriter, r *http.Request, p db.Payout, ev db.Event, problem, msg string) {
+// tooLate records a decision ev that came after payout p, as it is now,
+// stopped waiting for it (another manager decided first, or the payout
+// moved on) as a failure, and shows the payout with msg.
+func (h *Payouts) tooLate(w http.ResponseWriter, r *http.Request, p db.Payout, ev db.Event, msg string) {
 	ev.Action, ev.Outcome = ev.Action+"_too_late", db.OutcomeFailure
-	ev.Details = map[string]any{"problem": problem}
+	ev.Details = map[string]any{"problem": "it is " + string(p.Status)}
 	if err := h.Store.Change(r.Context(), p.ID, db.Change{Record: true}, ev); err != nil {
 		serverError(w, r, h.Log, err)
 		return

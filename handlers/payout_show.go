@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -424,8 +423,8 @@ func (h *Payouts) Refresh(w http.ResponseWriter, r *http.Request) {
 		h.flash(w, r, p.ID, "warning", "No answer from the provider: "+providers.Describe(asked)+" Payout Desk asks again later. "+status)
 	default:
 		// Not the provider's doing (the payout could not be read, say):
-		// its words are for the log, not the agent.
-		h.Log.ErrorContext(r.Context(), "refresh status", "payout", p.ID, slog.Any("error", asked))
+		// its words are for the log, where the check put them, not for
+		// the agent.
 		h.flash(w, r, p.ID, "warning", "The provider could not be asked just now; Payout Desk asks again later. "+status)
 	}
 	redirect(w, r, payoutPath(p.ID))

@@ -189,6 +189,25 @@ func wantFieldError(t *testing.T, doc *goquery.Document, name, value, msg string
 	}
 }
 
+// fieldErr is a filter field refused: its name, the value it keeps as
+// typed, and its message.
+type fieldErr struct{ name, value, msg string }
+
+// wantFieldErrors checks each of want with wantFieldError, and that no
+// other field is listed in the summary or marked invalid.
+func wantFieldErrors(t *testing.T, doc *goquery.Document, want []fieldErr) {
+	t.Helper()
+	for _, fe := range want {
+		wantFieldError(t, doc, fe.name, fe.value, fe.msg)
+	}
+	if n := doc.Find(`[data-testid="filter-errors"] li`).Length(); n != len(want) {
+		t.Errorf("the summary lists %d fields, want %d", n, len(want))
+	}
+	if n := doc.Find(`[aria-invalid="true"]`).Length(); n != len(want) {
+		t.Errorf("%d fields marked invalid, want %d", n, len(want))
+	}
+}
+
 // TestPayoutListRefusesBadFilters: a filter value the list cannot use is
 // kept in its field, marked invalid with its message, and summed up at the
 // top; nothing is listed (422), and no page link carries the value. A list
@@ -197,7 +216,6 @@ func TestPayoutListRefusesBadFilters(t *testing.T) {
 	ts := newTestServer(t)
 	ts.seedMany(55, ts.Users[db.RoleManager])
 	manager := ts.as(db.RoleManager)
-	type fieldErr struct{ name, value, msg string }
 	tests := []struct {
 		name  string
 		query url.Values
@@ -219,15 +237,7 @@ func TestPayoutListRefusesBadFilters(t *testing.T) {
 			r := manager.forT(t).get("/payouts?" + tt.query.Encode())
 			wantStatus(t, r, http.StatusUnprocessableEntity)
 			doc := r.doc(t)
-			for _, fe := range tt.want {
-				wantFieldError(t, doc, fe.name, fe.value, fe.msg)
-			}
-			if n := doc.Find(`[data-testid="filter-errors"] li`).Length(); n != len(tt.want) {
-				t.Errorf("the summary lists %d fields, want %d", n, len(tt.want))
-			}
-			if n := doc.Find(`[aria-invalid="true"]`).Length(); n != len(tt.want) {
-				t.Errorf("%d fields marked invalid, want %d", n, len(tt.want))
-			}
+			wantFieldErrors(t, doc, tt.want)
 			if n := len(rowIDs(t, r)); n != 0 {
 				t.Errorf("%d payouts listed, want none", n)
 			}

@@ -152,6 +152,21 @@ func (f *Flow) check(ctx context.Context, p db.Payout, ev db.Event) error {
 		// Nothing learnt: keep the status, keep what was exchanged, ask again later.
 		ch := withResult(db.Change{CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1)}, res)
 		ch.ErrorCode, ch.ErrorMessage = "", ""
+		if p.ProviderID != "" && providers.NotFound(err) {
+			// The provider accepted this payout and now says it has no
+			// such thing (it lost it, or a restarted sandbox forgot it).
+			// Left in flight, nobody would see it again: as unknown, a
+			// manager does, while it is still asked about.
+			if p.Status != db.StatusUnknown {
+				ch.To, ch.ErrorMessage = db.StatusUnknown, "Unknown to the provider: "+providers.Describe(err)
+				ev.Details = map[string]any{"source": "reconciliation", "why": disowned}
+				f.record(ctx, p, ch, ev)
+			} else {
+				f.record(ctx, p, ch, db.Event{})
+			}
+			f.Log.WarnContext(ctx, "reconcile: provider has no such payout", "payout", p.ID, slog.Any("error", err))
+			return fmt.Errorf("%w: %w", errDisowned, err)
+		}
 		f.record(ctx, p, ch, db.Event{})
 		if !errors.Is(err, providers.ErrUnsupported) {
 			f.Log.InfoContext(ctx, "reconcile: no answer", "payout", p.ID, slog.Any("error", err))
@@ -184,6 +199,13 @@ func (f *Flow) applyAnswer(ctx context.Context, p db.Payout, res providers.Resul
 	}
 	f.record(ctx, p, ch, ev)
 }
+
+// errDisowned: the provider answered that it has no such payout, and the
+// payout became unknown.
+var errDisowned = errors.New("the provider has no such payout")
+
+// disowned says why a payout the provider no longer knows became unknown.
+const disowned = "the provider answered that it has no such payout, though it had accepted it: it is asked again, and a manager may settle it by hand"
 
 // unsettled says why a provider's status made a payout unknown.
 const unsettled = "the provider's status does not say whether the payout was paid: it is asked again, and a manager may settle it by hand"

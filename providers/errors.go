@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 )
@@ -140,6 +141,16 @@ func OutcomeOf(err error) Outcome {
 		return pe.Outcome
 	}
 	return OutcomeUnknown
+}
+
+// NotFound reports whether err is the provider answering that it has
+// nothing by the reference asked about (HTTP 404): asked about a payout
+// it had accepted, that it does not know it, or no longer does.
+func NotFound(err error) bool {
+	var pe *Error
+	// Whatever its outcome: AboutHeld reads the refusal of a call about a
+	// payout held as unknown.
+	return errors.As(err, &pe) && pe.HTTPStatus == http.StatusNotFound
 }
 
 // Describe says what went wrong with a provider call in a support agent's

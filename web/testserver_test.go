@@ -375,3 +375,25 @@ func (ts *testServer) startWorkers() {
 		waitWork()
 	})
 }
+
+// restart returns a second server over ts's database, without its
+// workers, as after the process was started again: its sandbox is a new
+// one, which knows nothing of what the first one was asked. The caller
+// stops ts's workers first.
+func (ts *testServer) restart() *testServer {
+	ts.t.Helper()
+	next := &testServer{t: ts.t, DB: ts.DB, Clock: ts.Clock, Users: ts.Users}
+	next.Server = httptest.NewUnstartedServer(nil)
+	cfg := testConfig()
+	cfg.BaseURL = "http://" + next.Listener.Addr().String()
+	app, err := web.NewServer(cfg, web.Deps{DB: ts.DB, Now: ts.Clock.Now})
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	next.App = app
+	ts.t.Cleanup(app.Close)
+	next.Config.Handler = app.Handler()
+	next.Start()
+	ts.t.Cleanup(next.Close)
+	return next
+}

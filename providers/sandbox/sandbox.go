@@ -4,7 +4,8 @@
 // app, the Smart Glocal confirm step, Monime idempotency replay and the
 // Kibramoa cashier page. Magic amounts trigger faults (see MagicValues).
 //
-// State lives in memory: a restarted sandbox has forgotten its payouts.
+// State lives in memory: a restarted sandbox has forgotten its payouts, and
+// answers HTTP 404 about them, as a provider that lost one would.
 package sandbox
 
 import (

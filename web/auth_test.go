@@ -267,6 +267,39 @@ func TestSessionIDChangesAtLogin(t *testing.T) {
 	wantStatus(t, old.get("/"), http.StatusSeeOther)
 }
 
+// The session cookie is never readable by scripts nor sent with another
+// site's forms; served over HTTPS (however the base URL spells its
+// scheme), it is Secure and __Host- prefixed, and the answers ask for
+// HTTPS from then on.
+func TestSessionCookieFlags(t *testing.T) {
+	for _, tt := range []struct {
+		scheme string
+		secure bool
+	}{{"http://", false}, {"https://", true}, {"HTTPS://", true}} {
+		t.Run(tt.scheme, func(t *testing.T) {
+			ts := newTestServerConfig(t, false, func(c *web.Config) {
+				c.BaseURL = tt.scheme + strings.TrimPrefix(c.BaseURL, "http://")
+			})
+			r := ts.client().login("agent@example.com", testPassword)
+			wantStatus(t, r, http.StatusSeeOther)
+			cookies := r.Cookies()
+			if len(cookies) != 1 {
+				t.Fatalf("login set %d cookies, want 1: %v", len(cookies), r.Header["Set-Cookie"])
+			}
+			ck, name := cookies[0], cookieName
+			if tt.secure {
+				name = "__Host-payoutdesk"
+			}
+			if ck.Name != name || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Domain != "" || ck.Secure != tt.secure {
+				t.Errorf("session cookie %q, want %s, HttpOnly, SameSite=Lax, Path=/, no Domain, Secure %v", r.Header.Get("Set-Cookie"), name, tt.secure)
+			}
+			if hsts := r.Header.Get("Strict-Transport-Security"); (hsts != "") != tt.secure {
+				t.Errorf("Strict-Transport-Security = %q, want it only over HTTPS", hsts)
+			}
+		})
+	}
+}
+
 func TestDisabledUserSessionEndsAtOnce(t *testing.T) {
 	ts := newTestServer(t)
 	agent := ts.as(db.RoleAgent)

@@ -275,8 +275,11 @@ func checkBaseURL(s string) error {
 }
 
 // Secure reports whether the app is served over HTTPS, which makes session
-// cookies Secure.
-func (c Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+// cookies Secure. A URL's scheme is case-insensitive: HTTPS:// is HTTPS too.
+func (c Config) Secure() bool {
+	u, err := url.Parse(c.BaseURL)
+	return err == nil && u.Scheme == "https"
+}
 
 // baseURLFor returns the URL people and providers reach the server at,
 // given the address it actually listens on.

@@ -77,7 +77,7 @@ func newTestServerWith(t *testing.T, workers bool) *testServer {
 }
 
 // newTestServerConfig builds the test server with testConfig changed by
-// tweak, when set.
+// tweak, when set; the base URL, the server's own, is set before tweak.
 func newTestServerConfig(t *testing.T, workers bool, tweak func(*web.Config)) *testServer {
 	t.Helper()
 	d, users := newAppDB(t, db.Roles...)
@@ -86,10 +86,10 @@ func newTestServerConfig(t *testing.T, workers bool, tweak func(*web.Config)) *t
 	// an unstarted server, learn its address, then build the app.
 	ts.Server = httptest.NewUnstartedServer(nil)
 	cfg := testConfig()
+	cfg.BaseURL = "http://" + ts.Listener.Addr().String()
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	cfg.BaseURL = "http://" + ts.Listener.Addr().String()
 	app, err := web.NewServer(cfg, web.Deps{DB: d, Now: ts.Clock.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -168,9 +168,11 @@ func (m *monimeSim) store(key string, hash [32]byte, body *monimeCreateBody, amo
 	}}
 	p.json.Destination.ProviderCode = body.Destination.ProviderCode
 	p.json.Destination.AccountID = body.Destination.AccountID
-	// Monime pays from the space's main account when no source is given.
+	// Monime pays from the space's main account when no source account is
+	// given: no source, or one whose financialAccountId is null or empty
+	// (the legacy spec makes it nullable, defaulting to Main).
 	p.json.Source.FinancialAccountID = "fac-main"
-	if body.Source != nil {
+	if body.Source != nil && body.Source.FinancialAccountID != "" {
 		p.json.Source.FinancialAccountID = body.Source.FinancialAccountID
 	}
 	m.payouts[p.json.ID] = p

@@ -41,6 +41,10 @@ func TestMonimeChecksRequests(t *testing.T) {
 		{"usd", "POST", "/payouts", nil, with(`"SLE"`, `"USD"`), 200, ""},
 		{"bank", "POST", "/payouts", nil, with(`"m17", "accountId": "+23276123456"`, `"slb007", "accountId": "0012345678"`), 200, ""},
 		{"with source", "POST", "/payouts", nil, with(`}}`, `}, "source": {"financialAccountId": "fac-1"}}`), 200, ""},
+		// The legacy spec makes financialAccountId nullable: Monime then
+		// pays from the space's main account, as with no source at all.
+		{"source account null", "POST", "/payouts", nil, with(`}}`, `}, "source": {"financialAccountId": null}}`), 200, ""},
+		{"source without account", "POST", "/payouts", nil, with(`}}`, `}, "source": {}}`), 200, ""},
 		{"no token", "POST", "/payouts", map[string]string{"Authorization": ""}, valid, 401, "unauthenticated"},
 		{"basic auth", "POST", "/payouts", map[string]string{"Authorization": "Basic " + creds.MonimeToken}, valid, 401, "unauthenticated"},
 		{"no space", "POST", "/payouts", map[string]string{"Monime-Space-Id": ""}, valid, 400, "invalid_request"},

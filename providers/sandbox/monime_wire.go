@@ -124,9 +124,6 @@ func (b *monimeCreateBody) validate() (amount monimeAmount, details []monimeDeta
 			bad("destination.accountId", "must be a bank account number of 6 to 34 letters or digits")
 		}
 	}
-	if b.Source != nil && b.Source.FinancialAccountID == "" {
-		bad("source.financialAccountId", "is required when source is given")
-	}
 	if len(b.Metadata) > monimeMaxMDKeys {
 		bad("metadata", fmt.Sprintf("must have at most %d properties", monimeMaxMDKeys))
 	}

@@ -135,7 +135,7 @@ func (s *Sessions) Prune(ctx context.Context, idleBefore, createdBefore time.Tim
 	var n int64
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?
-			RETURNING user_id, created_at, last_seen_at`, formatTime(idleBefore), formatTime(createdBefore))
+			RETURNING user_id, (SELECT email FROM users WHERE users.id = sessions.user_id), created_at, last_seen_at`, formatTime(idleBefore), formatTime(createdBefore))
 		if err != nil {
 			return err
 		}
@@ -144,15 +144,16 @@ func (s *Sessions) Prune(ctx context.Context, idleBefore, createdBefore time.Tim
 		for rows.Next() {
 			var (
 				uid               sql.NullInt64
+				email             sql.NullString
 				created, lastSeen string
 			)
-			if err := rows.Scan(&uid, &created, &lastSeen); err != nil {
+			if err := rows.Scan(&uid, &email, &created, &lastSeen); err != nil {
 				rows.Close()
 				return err
 			}
 			n++
 			if uid.Valid {
-				events = append(events, ExpiryEvent(uid.Int64, created, lastSeen))
+				events = append(events, ExpiryEvent(uid.Int64, email.String, created, lastSeen))
 			}
 		}
 		rows.Close()
@@ -173,14 +174,15 @@ func (s *Sessions) Prune(ctx context.Context, idleBefore, createdBefore time.Tim
 }
 
 // ExpiryEvent is the audit event of a signed-in session that timed out: the
-// system ends it; the target is its user.
-func ExpiryEvent(userID int64, signedInAt, lastSeenAt string) Event {
+// system ends it; the target is its user, also by email, as the account
+// events name the account they change.
+func ExpiryEvent(userID int64, email, signedInAt, lastSeenAt string) Event {
 	return Event{
 		Actor:      Actor{Type: ActorSystem},
 		Action:     "auth.session.expired",
 		TargetType: "user",
 		TargetID:   strconv.FormatInt(userID, 10),
-		Details:    map[string]any{"signed_in_at": signedInAt, "last_seen_at": lastSeenAt},
+		Details:    map[string]any{"email": email, "signed_in_at": signedInAt, "last_seen_at": lastSeenAt},
 	}
 }
 

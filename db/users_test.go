@@ -127,9 +127,14 @@ func TestSessionsPrune(t *testing.T) {
 	ctx := context.Background()
 	s := db.NewSessions(d)
 	now := time.Now().UTC()
+	u, err := db.NewUsers(d).Create(ctx, "idle@example.com", db.RoleAgent, "correct horse battery staple",
+		db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "user.created"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rows := []db.Session{
 		{IDHash: []byte("fresh"), Data: []byte{}, CreatedAt: now, LastSeenAt: now},
-		{IDHash: []byte("idle"), Data: []byte{}, CreatedAt: now, LastSeenAt: now.Add(-time.Hour)},
+		{IDHash: []byte("idle"), Data: []byte{}, CreatedAt: now, LastSeenAt: now.Add(-time.Hour), UserID: u.ID},
 		{IDHash: []byte("old"), Data: []byte{}, CreatedAt: now.Add(-24 * time.Hour), LastSeenAt: now},
 	}
 	for _, r := range rows {
@@ -143,6 +148,20 @@ func TestSessionsPrune(t *testing.T) {
 	}
 	if _, err := s.Get(ctx, []byte("fresh")); err != nil {
 		t.Errorf("fresh session pruned: %v", err)
+	}
+	// The signed-in one's end is audited, naming its account.
+	events, err := db.NewAudit(d).ByTarget(ctx, "user", strconv.FormatInt(u.ID, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var expired []db.Event
+	for _, e := range events {
+		if e.Action == "auth.session.expired" {
+			expired = append(expired, e)
+		}
+	}
+	if len(expired) != 1 || expired[0].Details["email"] != "idle@example.com" {
+		t.Errorf("expiry events of the signed-in session = %+v, want one naming idle@example.com", expired)
 	}
 }
 

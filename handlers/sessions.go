@@ -111,7 +111,7 @@ func (st *SessionStore) New(r *http.Request, name string) (*sessions.Session, er
 		if row.UserID == 0 {
 			return s, st.DB.Delete(r.Context(), hash)
 		}
-		ev := db.ExpiryEvent(row.UserID, row.CreatedAt.Format(db.TimeLayout), row.LastSeenAt.Format(db.TimeLayout))
+		ev := db.ExpiryEvent(row.UserID, row.User.Email, row.CreatedAt.Format(db.TimeLayout), row.LastSeenAt.Format(db.TimeLayout))
 		ev.Origin = origin(r)
 		if _, err := st.DB.End(r.Context(), hash, ev); err != nil {
 			return s, err

@@ -175,7 +175,8 @@ func TestSessionIdleAndAbsoluteExpiry(t *testing.T) {
 	r := c.get("/")
 	wantStatus(t, r, http.StatusSeeOther)
 	wantLocation(t, r, "/login?expired=1&next=%2F")
-	if got := ts.events("auth.session.expired"); len(got) != 1 || got[0].TargetID != strconv.FormatInt(ts.Users[db.RoleAgent].ID, 10) {
+	if got := ts.events("auth.session.expired"); len(got) != 1 || got[0].TargetID != strconv.FormatInt(ts.Users[db.RoleAgent].ID, 10) ||
+		got[0].Details["email"] != "agent@example.com" {
 		t.Errorf("expiry events = %+v, want one for the agent", got)
 	}
 	r = c.get("/login?expired=1&next=%2F")

@@ -534,3 +534,41 @@ func TestReconcileNowSaysWhetherTheProviderAnswered(t *testing.T) {
 		})
 	}
 }
+
+// A provider answering 404 about a payout it accepted no longer has it:
+// whatever step the payout waits at, it becomes unknown, where a manager
+// sees it; one already unknown stays so, and the check says why.
+func TestAPayoutItsProviderNoLongerHasBecomesUnknown(t *testing.T) {
+	f, d, sending := flowOnDB(t)
+	f.SendTimeout = 5 * time.Second
+	gone := providers.Classify(providers.SmartGlocal, "check session", http.StatusNotFound, "session_not_found", "no session", nil)
+	rail := &steeredRail{caps: providers.Capabilities{ConfirmStep: true, StatusLookup: true}}
+	rail.lookup = func() (providers.Result, error) { return providers.Result{}, gone }
+	f.Rails.Add(rail, providers.ModeLive)
+	tests := []struct {
+		name   string
+		status db.Status
+	}{
+		{"waiting for its confirm", db.StatusAwaitingConfirmation},
+		{"processing", db.StatusProcessing},
+		{"unknown already", db.StatusUnknown},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := submittedPayout(t, d, sending(), tt.status, "sess-"+strconv.Itoa(i))
+			if err := f.ReconcileNow(t.Context(), p, systemEvent("payout.status_changed")); !errors.Is(err, errDisowned) || !errors.Is(err, gone) {
+				t.Errorf("check = %v, want errDisowned with the provider's answer", err)
+			}
+			after, err := f.Payouts.Get(t.Context(), p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after.Status != db.StatusUnknown || after.NextCheckAt.IsZero() {
+				t.Errorf("payout is %s, next check %v; want unknown, still checked", after.Status, after.NextCheckAt)
+			}
+			if rail.confirms.Load() != 0 {
+				t.Errorf("%d confirms sent for a session the provider does not have", rail.confirms.Load())
+			}
+		})
+	}
+}

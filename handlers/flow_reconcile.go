@@ -138,7 +138,7 @@ func (f *Flow) check(ctx context.Context, p db.Payout, ev db.Event) error {
 	approved := p.ApprovalHash == "" || approvalHash(p) == p.ApprovalHash
 	switch {
 	case p.Status == db.StatusAwaitingConfirmation && caps.ConfirmStep && p.ConfirmedAt.IsZero():
-		return f.confirm(ctx, cctx, rail, p)
+		return f.confirm(ctx, cctx, rail, p, ev)
 	case p.Status == db.StatusUnknown && approved && caps.Resumable && p.ProviderID != "":
 		res, err = rail.Submit(cctx, providerPayout(p), refOf(p))
 	case p.Status == db.StatusUnknown && approved && caps.IdempotencyHeader && f.Now().Sub(p.SubmittedAt) < replayWindow:
@@ -152,29 +152,35 @@ func (f *Flow) check(ctx context.Context, p db.Payout, ev db.Event) error {
 		// Nothing learnt: keep the status, keep what was exchanged, ask again later.
 		ch := withResult(db.Change{CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1)}, res)
 		ch.ErrorCode, ch.ErrorMessage = "", ""
-		if p.ProviderID != "" && providers.NotFound(err) {
-			// The provider accepted this payout and now says it has no
-			// such thing (it lost it, or a restarted sandbox forgot it).
-			// Left in flight, nobody would see it again: as unknown, a
-			// manager does, while it is still asked about.
-			if p.Status != db.StatusUnknown {
-				ch.To, ch.ErrorMessage = db.StatusUnknown, "Unknown to the provider: "+providers.Describe(err)
-				ev.Details = map[string]any{"source": "reconciliation", "why": disowned}
-				f.record(ctx, p, ch, ev)
-			} else {
-				f.record(ctx, p, ch, db.Event{})
-			}
-			f.Log.WarnContext(ctx, "reconcile: provider has no such payout", "payout", p.ID, slog.Any("error", err))
-			return fmt.Errorf("%w: %w", errDisowned, err)
-		}
+		return f.unanswered(ctx, p, ch, ev, err)
+	}
+	f.applyAnswer(ctx, p, res, ev)
+	return nil
+}
+
+// unanswered records ch, a check of p whose call failed with err and told
+// nothing of the payout's status, and returns err. A provider answering
+// that it has no such payout, though it accepted it (it lost it, or a
+// restarted sandbox forgot it), makes p unknown with ev: left in flight,
+// nobody would look at it again; as unknown, a manager does, while it is
+// still asked about. The error is then errDisowned.
+func (f *Flow) unanswered(ctx context.Context, p db.Payout, ch db.Change, ev db.Event, err error) error {
+	if p.ProviderID == "" || !providers.NotFound(err) {
 		f.record(ctx, p, ch, db.Event{})
 		if !errors.Is(err, providers.ErrUnsupported) {
 			f.Log.InfoContext(ctx, "reconcile: no answer", "payout", p.ID, slog.Any("error", err))
 		}
 		return err
 	}
-	f.applyAnswer(ctx, p, res, ev)
-	return nil
+	if p.Status == db.StatusUnknown {
+		ev = db.Event{}
+	} else {
+		ch.To, ch.ErrorMessage = db.StatusUnknown, "Unknown to the provider: "+providers.Describe(err)
+		ev.Details = map[string]any{"source": "reconciliation", "why": disowned}
+	}
+	f.record(ctx, p, ch, ev)
+	f.Log.WarnContext(ctx, "reconcile: provider has no such payout", "payout", p.ID, slog.Any("error", err))
+	return fmt.Errorf("%w: %w", errDisowned, err)
 }
 
 // applyAnswer records what the provider said of p when asked: its status,
@@ -235,13 +241,14 @@ func answered(p db.Payout, s providers.Status) db.Status {
 // confirm answers Smart Glocal's confirm step: the provider's session must
 // still hold the payout's amount, currency and recipient, else the session
 // is cancelled and the payout says why. call bounds the provider calls;
-// ctx, which outlives it, records what they answered. It returns the
+// ctx, which outlives it, records what they answered; changed is the event
+// of a session the provider no longer has (see unanswered). It returns the
 // error of a lookup or confirm that went unanswered.
-func (f *Flow) confirm(ctx, call context.Context, rail providers.Rail, p db.Payout) error {
+func (f *Flow) confirm(ctx, call context.Context, rail providers.Rail, p db.Payout, changed db.Event) error {
 	res, err := rail.Lookup(call, refOf(p))
 	if err != nil {
-		f.record(ctx, p, db.Change{CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1), Exchanges: exchanges(res.Exchanges)}, db.Event{})
-		return err
+		ch := db.Change{CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1), Exchanges: exchanges(res.Exchanges)}
+		return f.unanswered(ctx, p, ch, changed, err)
 	}
 	if lifecycleStatus(res.Status) != db.StatusAwaitingConfirmation {
 		// Already moved on (confirmed elsewhere, cancelled by the provider):

@@ -85,11 +85,17 @@ func (h *Payouts) Reject(w http.ResponseWriter, r *http.Request) {
 	}
 	me, _ := UserFrom(r.Context())
 	switch {
-	case p.Status == db.StatusPendingApproval && p.CreatedBy == me.ID:
+	case p.Status != db.StatusPendingApproval:
+		// Before the reason is read: the page has no reject form that a
+		// message about it could be next to.
+		h.tooLate(w, r, p, event(r, "payout.rejected"),
+			"This payout is not waiting for approval any more (it is "+p.Status.Label()+"); nothing was changed.")
+		return
+	case p.CreatedBy == me.ID:
 		h.refuse(w, r, p, "payout.rejection_refused", http.StatusForbidden,
 			"Nobody rejects their own payout: another manager must decide on it. To take it back, withdraw it.")
 		return
-	case p.Status == db.StatusPendingApproval && h.expired(p):
+	case h.expired(p):
 		// Past its time it has expired, whoever finds it first, as when
 		// approved or withdrawn.
 		h.expire(w, r, p)

@@ -485,6 +485,13 @@ func (h *Payouts) Resolve(w http.ResponseWriter, r *http.Request) {
 		h.renderShow(w, r, http.StatusForbidden, page)
 		return
 	}
+	if p.Status != db.StatusUnknown {
+		// Before the form is read: the page has no settle form that a
+		// message about it could be next to.
+		h.tooLate(w, r, p, event(r, "payout.resolved"),
+			"Only an unknown outcome is settled by hand, and this payout is "+p.Status.Label()+"; nothing was changed.")
+		return
+	}
 	outcome := db.Status(r.PostForm.Get("outcome"))
 	reason := strings.TrimSpace(r.PostForm.Get("reason"))
 	errs := map[string]string{}

@@ -174,6 +174,40 @@ func TestLateDecisionAudited(t *testing.T) {
 	}
 }
 
+// TestDecisionOnMovedPayoutSaysSo: a reject or a settle-by-hand sent for a
+// payout no longer waiting for it says so, whatever its reason: the page
+// shows no form that a message about the reason could be next to.
+func TestDecisionOnMovedPayoutSaysSo(t *testing.T) {
+	ts := newTestServerWith(t, false)
+	manager := ts.as(db.RoleManager)
+	queued := ts.seedPayout()
+	path := "/payouts/" + strconv.FormatInt(queued.ID, 10)
+	tests := []struct {
+		name, action string
+		form         url.Values
+		want         string
+	}{
+		{"reject, no reason", "/reject", nil, "not waiting for approval any more (it is queued)"},
+		{"reject, short reason", "/reject", url.Values{"reason": {"no"}}, "not waiting for approval"},
+		{"settle, no reason", "/resolve", url.Values{"outcome": {"paid"}}, "this payout is queued"},
+		{"settle, no outcome", "/resolve", url.Values{"reason": {"Confirmed in the provider's dashboard."}}, "this payout is queued"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := manager.forT(t)
+			r := c.postForm(path+tt.action, tt.form)
+			wantStatus(t, r, see)
+			wantLocation(t, r, path)
+			if got := c.get(path).doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(got, tt.want) || !strings.Contains(got, "nothing was changed") {
+				t.Errorf("the payout's page says %q, want %q and that nothing was changed", got, tt.want)
+			}
+		})
+	}
+	if p, _ := db.NewPayouts(ts.DB).Get(t.Context(), queued.ID); p.Status != db.StatusQueued {
+		t.Errorf("the payout is %s, want queued still", p.Status)
+	}
+}
+
 // TestRejectOwnPayout: as with approving, nobody rejects their own payout;
 // the page offers no button for it, and the server refuses it, audited.
 func TestRejectOwnPayout(t *testing.T) {

@@ -71,12 +71,13 @@ func accessMatrix(ts *testServer) []matrixRow {
 		{"GET /payouts/{id}", "GET", payout, nil, signedIn},
 		{"POST /payouts/{id}/refresh", "POST", payout + "/refresh", nil, access{see, see, see, see}},
 		{"POST /payouts/{id}/cashier", "POST", payout + "/cashier", nil, access{see, see, see, see}},
-		// Without a reason: managers get 422, agents may not resolve at all.
-		{"POST /payouts/{id}/resolve", "POST", payout + "/resolve", url.Values{"outcome": {"paid"}}, access{see, forbidden, invalid, invalid}},
+		// The payout's outcome is not unknown: nothing is settled, back to
+		// it; agents may not resolve at all.
+		{"POST /payouts/{id}/resolve", "POST", payout + "/resolve", url.Values{"outcome": {"paid"}}, access{see, forbidden, see, see}},
 		{"GET /approvals", "GET", "/approvals", nil, managersUp},
 		// The payout is not waiting for approval: nothing changes, back to it.
 		{"POST /payouts/{id}/approve", "POST", payout + "/approve", nil, access{see, forbidden, see, see}},
-		{"POST /payouts/{id}/reject", "POST", payout + "/reject", nil, access{see, forbidden, invalid, invalid}},
+		{"POST /payouts/{id}/reject", "POST", payout + "/reject", nil, access{see, forbidden, see, see}},
 		// Only its creator, the agent, may withdraw it; it is not waiting
 		// for approval, so nothing is withdrawn: back to it.
 		{"POST /payouts/{id}/withdraw", "POST", payout + "/withdraw", nil, access{see, see, forbidden, forbidden}},

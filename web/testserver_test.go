@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -80,6 +81,13 @@ func newTestServerWith(t *testing.T, workers bool) *testServer {
 // tweak, when set; the base URL, the server's own, is set before tweak.
 func newTestServerConfig(t *testing.T, workers bool, tweak func(*web.Config)) *testServer {
 	t.Helper()
+	return newTestServerLog(t, workers, tweak, nil)
+}
+
+// newTestServerLog is newTestServerConfig with the app's log, and the HTTP
+// server's own, written to log when it is set.
+func newTestServerLog(t *testing.T, workers bool, tweak func(*web.Config), log io.Writer) *testServer {
+	t.Helper()
 	d, users := newAppDB(t, db.Roles...)
 	ts := &testServer{t: t, DB: d, Clock: &clock{}, Users: users}
 	// The handler needs its base URL before the listener exists, so start
@@ -90,7 +98,12 @@ func newTestServerConfig(t *testing.T, workers bool, tweak func(*web.Config)) *t
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	app, err := web.NewServer(cfg, web.Deps{DB: d, Now: ts.Clock.Now})
+	deps := web.Deps{DB: d, Now: ts.Clock.Now}
+	if log != nil {
+		deps.Log = slog.New(slog.NewTextHandler(log, nil))
+		ts.Config.ErrorLog = slog.NewLogLogger(deps.Log.Handler(), slog.LevelError)
+	}
+	app, err := web.NewServer(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -298,7 +298,7 @@ func timeline(events []db.Event, xs []db.Exchange) []payoutsview.TimelineItem {
 		items = append(items, it)
 	}
 	for _, x := range xs {
-		it := payoutsview.TimelineItem{At: x.At, Title: "Provider call: " + x.Op, Who: "provider API",
+		it := payoutsview.TimelineItem{At: x.At, Title: "Provider call: " + x.Op, Who: "provider API", Exchange: x.ID,
 			Request: x.Method + " " + x.URL + "\n" + x.RequestBody, Response: x.ResponseBody}
 		it.Summary = fmt.Sprintf("HTTP %d in %d ms", x.Status, x.DurationMillis)
 		if x.Error != "" {

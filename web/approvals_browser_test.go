@@ -618,3 +618,44 @@ func TestBrowserCashierCardKeepsFocusThroughPolling(t *testing.T) {
 		t.Errorf("with the clipboard refused, Copy link says %q and the link is selected: %v", said, selected)
 	}
 }
+
+// TestBrowserOpenExchangeKeptThroughStatusChange: an agent reading a
+// provider's answer in the timeline ("Request and answer" unfolded, the
+// focus on it) keeps it unfolded and keeps the focus there when the
+// payout's status changes and polling redraws the timeline; it used to
+// fold, and the focus fell back to the top of the page.
+func TestBrowserOpenExchangeKeptThroughStatusChange(t *testing.T) {
+	ts := newTestServerWith(t, false)
+	p := ts.seedPayout()
+	payouts := db.NewPayouts(ts.DB)
+	system := db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.status_changed"}
+	sent := db.Change{To: db.StatusSubmitting, SubmittedAt: time.Now(), FromProvider: true}
+	answered := db.Change{To: db.StatusProcessing, ProviderID: "po-1", RawStatus: "pending", FromProvider: true,
+		Exchanges: []db.Exchange{{At: time.Now(), Op: "create", Method: "POST", URL: "https://provider.example/payouts",
+			RequestBody: `{"amount":1000}`, Status: 201, ResponseBody: `{"id":"po-1","status":"pending"}`}}}
+	for _, ch := range []db.Change{sent, answered} {
+		if err := payouts.Change(t.Context(), p.ID, ch, system); err != nil {
+			t.Fatal(err)
+		}
+	}
+	agent := newBrowser(t)
+	signInInBrowser(t, agent, ts, "agent@example.com", db.RoleAgent)
+	step(t, agent, "open the payout and unfold the provider's answer",
+		chromedp.Navigate(ts.URL+"/payouts/"+strconv.FormatInt(p.ID, 10)),
+		chromedp.WaitVisible(chromedp.CSS(`#history details summary`)),
+		chromedp.Click(chromedp.CSS(`#history details summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#history details pre`)),
+	)
+	if err := payouts.Change(t.Context(), p.ID, db.Change{To: db.StatusPaid, RawStatus: "completed", FromProvider: true}, system); err != nil {
+		t.Fatal(err)
+	}
+	step(t, agent, "wait for the page to say the status changed",
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="status"][data-status="paid"]`)))
+	got := value(t, agent, "the timeline", chromedp.Evaluate[[]bool](`(() => {
+		const d = document.querySelector("#history details");
+		return [!!d && d.open, !!d && document.activeElement === d.querySelector("summary")];
+	})()`))
+	if !got[0] || !got[1] {
+		t.Errorf("after the status changed, the provider's answer is unfolded: %v, and holds the focus: %v; want both", got[0], got[1])
+	}
+}

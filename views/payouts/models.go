@@ -253,5 +253,8 @@ type TimelineItem struct {
 	// Payload is a request or answer body, shown folded.
 	Request  string
 	Response string
+	// Exchange is the provider exchange they are from, which names the
+	// fold: polling keeps it as the reader left it.
+	Exchange int64
 	Outcome  string
 }

@@ -86,6 +86,11 @@ func TestLoginFailureSaysNothingAboutTheEmail(t *testing.T) {
 		if doc.Find(`input[name="password"][autofocus]`).Length() != 1 || doc.Find(`input[name="email"][autofocus]`).Length() != 0 {
 			t.Error("after a failed sign-in the focus is not on the password")
 		}
+		// The title says so first, as every refused form's does: it is what
+		// a screen reader reads of the page that came back.
+		if title := doc.Find("title").Text(); !strings.HasPrefix(title, "Error: Sign in") {
+			t.Errorf("after a failed sign-in the title is %q, want it to start with %q", title, "Error: Sign in")
+		}
 	}
 	if texts[0] != "Email or password is incorrect." || texts[1] != texts[0] {
 		t.Errorf("errors for a known and an unknown email: %q, %q; want the same generic message", texts[0], texts[1])
@@ -103,7 +108,11 @@ func TestLoginFailureSaysNothingAboutTheEmail(t *testing.T) {
 
 	// An empty form and a malformed email are refused before any lookup.
 	for _, form := range []url.Values{{}, {"email": {"not-an-email"}, "password": {"x"}}} {
-		wantStatus(t, ts.client().postForm("/login", form), http.StatusUnprocessableEntity)
+		r := ts.client().postForm("/login", form)
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		if title := r.doc(t).Find("title").Text(); !strings.HasPrefix(title, "Error: Sign in") {
+			t.Errorf("after a refused sign-in form the title is %q, want it to start with %q", title, "Error: Sign in")
+		}
 	}
 }
 

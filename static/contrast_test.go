@@ -97,6 +97,9 @@ func TestTextContrast(t *testing.T) {
 		{"waiting badge", ".badge-info", "", 4.5},
 		{"sandbox badge", ".badge-sandbox", "", 4.5},
 		{"error page's status code", ".error-page .code", page, 3},
+		// Browsers draw it pale by default: Firefox at 3.8:1 on white.
+		{"placeholder in a field", "::placeholder", "#fff", 4.5},
+		{"placeholder in a refused field", "::placeholder", "#fffafa", 4.5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

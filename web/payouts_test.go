@@ -342,6 +342,12 @@ func TestRequiredFieldsSayTheyAreRequired(t *testing.T) {
 		if marked == 0 {
 			t.Errorf("%s: no field marked required: the test proves nothing", provider)
 		}
+		// Some fields are optional: the form says what the mark means,
+		// before its first field.
+		if note := doc.Find(`[data-testid="payout-form"] [data-testid="required-note"]`); !strings.Contains(note.Text(), "marked * are required") ||
+			note.NextAllFiltered("fieldset").Length() == 0 {
+			t.Errorf("%s: the form does not say, before its fields, that * marks a required field (note %q)", provider, note.Text())
+		}
 	}
 	// Smart Glocal's account fields are required only for their method:
 	// the case aria-required is for.

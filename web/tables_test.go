@@ -25,7 +25,8 @@ func TestTablesHaveCaptions(t *testing.T) {
 	for _, path := range []string{"/", "/overview", "/payouts", "/approvals", "/audit", "/audit/" + strconv.FormatInt(changed.Seq, 10), "/users", "/providers"} {
 		r := admin.get(path)
 		wantStatus(t, r, ok)
-		tables := r.doc(t).Find("table")
+		doc := r.doc(t)
+		tables := doc.Find("table")
 		if tables.Length() == 0 {
 			t.Errorf("%s: no table to check", path)
 		}
@@ -33,6 +34,23 @@ func TestTablesHaveCaptions(t *testing.T) {
 			caption := table.ChildrenFiltered("caption")
 			if caption.Length() != 1 || strings.TrimSpace(caption.Text()) == "" || goquery.NodeName(table.Children().First()) != "caption" {
 				t.Errorf("%s: table %d has %d captions (%q), want one, first, naming it", path, i+1, caption.Length(), caption.Text())
+			}
+			// Each header says what it heads: its column, or its row's.
+			table.Find("thead th").Each(func(_ int, th *goquery.Selection) {
+				if scope, _ := th.Attr("scope"); scope != "col" {
+					t.Errorf("%s: table %d: column header %q has scope %q, want col", path, i+1, strings.TrimSpace(th.Text()), scope)
+				}
+			})
+			table.Find("tbody th").Each(func(_ int, th *goquery.Selection) {
+				if scope, _ := th.Attr("scope"); scope != "row" && scope != "rowgroup" {
+					t.Errorf("%s: table %d: row header %q has scope %q, want row or rowgroup", path, i+1, strings.TrimSpace(th.Text()), scope)
+				}
+			})
+		})
+		// The chart's numbers are read by day: "Monime, 2026-05-02, 3".
+		doc.Find(`[data-testid="overview-chart-table"] tbody tr`).Each(func(_ int, tr *goquery.Selection) {
+			if !tr.Children().First().Is(`th[scope="row"]`) {
+				t.Errorf("%s: the day %q does not head its row", path, strings.TrimSpace(tr.Children().First().Text()))
 			}
 		})
 	}

@@ -421,7 +421,7 @@ func Event(p EventPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if len(p.Changes) > 0 {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<section class=\"card\"><h2>Before and after</h2><div class=\"table-wrap\"><table data-testid=\"diff\"><caption class=\"visually-hidden\">Values before and after the event</caption> <thead><tr><th>Field</th><th>Before</th><th>After</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<section class=\"card\"><h2>Before and after</h2><div class=\"table-wrap\"><table data-testid=\"diff\"><caption class=\"visually-hidden\">Values before and after the event</caption> <thead><tr><th scope=\"col\">Field</th><th scope=\"col\">Before</th><th scope=\"col\">After</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

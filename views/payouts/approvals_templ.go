@@ -60,7 +60,7 @@ func Approvals(p ApprovalsPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<div class=\"table-wrap\"><table class=\"stack\" data-testid=\"approvals\"><caption class=\"visually-hidden\">Payouts waiting for approval</caption> <thead><tr><th><span class=\"visually-hidden\">Action</span></th><th>#</th><th>Waiting since (UTC)</th><th>Provider</th><th class=\"num\">Amount</th><th>Beneficiary</th><th>By</th><th>Why</th><th>Expires (UTC)</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<div class=\"table-wrap\"><table class=\"stack\" data-testid=\"approvals\"><caption class=\"visually-hidden\">Payouts waiting for approval</caption> <thead><tr><th scope=\"col\"><span class=\"visually-hidden\">Action</span></th><th scope=\"col\">#</th><th scope=\"col\">Waiting since (UTC)</th><th scope=\"col\">Provider</th><th scope=\"col\" class=\"num\">Amount</th><th scope=\"col\">Beneficiary</th><th scope=\"col\">By</th><th scope=\"col\">Why</th><th scope=\"col\">Expires (UTC)</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

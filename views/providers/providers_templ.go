@@ -63,7 +63,7 @@ func List(p Page) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Providers</h1><p class=\"muted\">A provider with credentials in the configuration is live; one without is served by the built-in sandbox. Secrets are never shown.</p><div class=\"table-wrap\"><table data-testid=\"providers\"><caption class=\"visually-hidden\">Providers</caption> <thead><tr><th>Provider</th><th>Mode</th><th>API</th><th>Webhook URL to configure</th><th>Webhook signature</th><th>Capabilities</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Providers</h1><p class=\"muted\">A provider with credentials in the configuration is live; one without is served by the built-in sandbox. Secrets are never shown.</p><div class=\"table-wrap\"><table data-testid=\"providers\"><caption class=\"visually-hidden\">Providers</caption> <thead><tr><th scope=\"col\">Provider</th><th scope=\"col\">Mode</th><th scope=\"col\">API</th><th scope=\"col\">Webhook URL to configure</th><th scope=\"col\">Webhook signature</th><th scope=\"col\">Capabilities</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -69,7 +69,7 @@ func (h *Audit) List(w http.ResponseWriter, r *http.Request) {
 	}
 	ev := event(r, viewedAction)
 	ev.Details = map[string]any{"filter": v.Query, "before": f.Before, "shown": len(events)}
-	if err := h.Store.Record(r.Context(), ev); err != nil {
+	if err := h.recordRead(r, ev); err != nil {
 		serverError(w, r, h.Log, err)
 		return
 	}
@@ -158,6 +158,15 @@ func auditRow(e db.Event) auditview.Row {
 	return row
 }
 
+// recordRead records ev, the audit log being read by r, unless r is a HEAD
+// request: its answer carries no events, so nobody has seen any.
+func (h *Audit) recordRead(r *http.Request, ev db.Event) error {
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	return h.Store.Record(r.Context(), ev)
+}
+
 // Show renders one event with its before/after diff (GET /audit/{seq}).
 func (h *Audit) Show(w http.ResponseWriter, r *http.Request) {
 	seq, ok := pathID(r, "seq")
@@ -176,7 +185,7 @@ func (h *Audit) Show(w http.ResponseWriter, r *http.Request) {
 	}
 	ev := event(r, "audit.viewed")
 	ev.TargetType, ev.TargetID = "audit_event", strconv.FormatInt(seq, 10)
-	if err := h.Store.Record(r.Context(), ev); err != nil {
+	if err := h.recordRead(r, ev); err != nil {
 		serverError(w, r, h.Log, err)
 		return
 	}

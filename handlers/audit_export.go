@@ -66,7 +66,7 @@ func (h *Audit) Export(w http.ResponseWriter, r *http.Request) {
 	}
 	ev := event(r, "audit.exported")
 	ev.Details = map[string]any{"format": format, "filter": v.Query}
-	if err := h.Store.Record(r.Context(), ev); err != nil {
+	if err := h.recordRead(r, ev); err != nil {
 		serverError(w, r, h.Log, err)
 		return
 	}
@@ -79,6 +79,9 @@ func (h *Audit) Export(w http.ResponseWriter, r *http.Request) {
 		name += ".jsonl"
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	if r.Method == http.MethodHead {
+		return
+	}
 	bw := bufio.NewWriterSize(stallWriter{w: w, rc: http.NewResponseController(w)}, 64<<10)
 	flusher, _ := w.(http.Flusher)
 	var write func(db.Event) error

@@ -704,3 +704,31 @@ func TestAuditExportCarriesTheHashedBytes(t *testing.T) {
 		t.Errorf("%d lines, escaped & in a canon: %v; want the whole log, with details holding &", len(lines), escaped)
 	}
 }
+
+// A HEAD request gets the headers of the log's pages and exports, and no
+// events: nobody has seen any, so nothing is recorded as seen or exported,
+// and no export is run for nothing.
+func TestAuditHeadRequestsRecordNoReading(t *testing.T) {
+	ts := newTestServer(t)
+	manager := ts.as(db.RoleManager)
+	seq := strconv.FormatInt(ts.events("user.created")[0].Seq, 10)
+	for _, path := range []string{"/audit", "/audit/" + seq, "/audit/export?format=csv"} {
+		req, err := http.NewRequest(http.MethodHead, ts.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := manager.do(req)
+		if r.StatusCode != http.StatusOK || r.Body != "" {
+			t.Errorf("HEAD %s: %d with %d bytes, want 200 and no body", path, r.StatusCode, len(r.Body))
+		}
+	}
+	if n, m := len(ts.events("audit.viewed")), len(ts.events("audit.exported")); n != 0 || m != 0 {
+		t.Errorf("HEAD requests recorded %d views and %d exports, want none", n, m)
+	}
+	// The same pages read with GET are on record.
+	wantStatus(t, manager.get("/audit/"+seq), http.StatusOK)
+	wantStatus(t, manager.get("/audit/export?format=csv"), http.StatusOK)
+	if n, m := len(ts.events("audit.viewed")), len(ts.events("audit.exported")); n != 1 || m != 1 {
+		t.Errorf("GET recorded %d views and %d exports, want one of each", n, m)
+	}
+}

@@ -18,8 +18,12 @@ const inboxPage = 100
 // Inbox is the managers' inbox of payouts waiting for approval, oldest
 // waiting (soonest to expire) first, a page at a time (GET /approvals).
 func (h *Payouts) Inbox(w http.ResponseWriter, r *http.Request) {
-	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
-	list, err := h.Store.List(r.Context(), db.PayoutFilter{Status: db.StatusPendingApproval, OldestFirst: true, After: max(after, 0), Limit: inboxPage})
+	after, msg := parseAfter(r.URL.Query())
+	if msg != "" {
+		render(w, r, h.Log, http.StatusUnprocessableEntity, payoutsview.Approvals(payoutsview.ApprovalsPage{CursorError: msg}))
+		return
+	}
+	list, err := h.Store.List(r.Context(), db.PayoutFilter{Status: db.StatusPendingApproval, OldestFirst: true, After: after, Limit: inboxPage})
 	if err != nil {
 		serverError(w, r, h.Log, err)
 		return

@@ -509,8 +509,16 @@ func TestApprovalsInboxPages(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("inbox rows, oldest first across pages (-want +got):\n%s", diff)
 	}
-	if r := manager.get("/approvals?after=-5"); r.StatusCode != http.StatusOK {
-		t.Errorf("a negative cursor: got %d, want the first page", r.StatusCode)
+	// A damaged link lists nothing, as the other lists' do, rather than
+	// pass for the first page; it says so and leads there.
+	for _, after := range []string{"-5", "0", "garbage", "9223372036854775808"} {
+		r := manager.get("/approvals?after=" + url.QueryEscape(after))
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		doc := r.doc(t)
+		if msg := doc.Find(`[data-testid="cursor-error"]`).Text(); !strings.Contains(msg, "The link to this page is damaged") ||
+			doc.Find(`[data-testid="cursor-first-page"]`).AttrOr("href", "") != "/approvals" || doc.Find(`table[data-testid="approvals"]`).Length() != 0 {
+			t.Errorf("after=%s: the inbox says %q, want the damaged link explained, nothing listed and the first page offered", after, msg)
+		}
 	}
 }
 

@@ -236,6 +236,8 @@ type ApprovalsPage struct {
 	Rows []ApprovalRow
 	// NextURL continues the inbox with the payouts that came in later.
 	NextURL string
+	// CursorError says the page's link was damaged; nothing is listed.
+	CursorError string
 }
 
 // Detail is one labelled value.

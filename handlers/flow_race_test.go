@@ -572,3 +572,31 @@ func TestAPayoutItsProviderNoLongerHasBecomesUnknown(t *testing.T) {
 		})
 	}
 }
+
+// A 404 answered while a webhook moved the payout on (the provider holds
+// it after all) leaves the webhook's status: the payout is not made
+// unknown from a status it is no longer in.
+func TestANotFoundDuringAWebhookLeavesTheWebhooksStatus(t *testing.T) {
+	f, d, sending := flowOnDB(t)
+	f.SendTimeout = 5 * time.Second
+	gone := providers.Classify(providers.SmartGlocal, "check session", http.StatusNotFound, "session_not_found", "no session", nil)
+	rail := &steeredRail{caps: providers.Capabilities{ConfirmStep: true, StatusLookup: true}}
+	f.Rails.Add(rail, providers.ModeLive)
+	p := submittedPayout(t, d, sending(), db.StatusProcessing, "sess-moved")
+	rail.lookup = func() (providers.Result, error) {
+		webhook := systemEvent("payout.status_changed")
+		webhook.Actor = db.Actor{Type: db.ActorProvider, ID: "smartglocal"}
+		if err := f.Payouts.Change(t.Context(), p.ID, db.Change{To: db.StatusAwaitingConfirmation}, webhook); err != nil {
+			t.Fatal(err)
+		}
+		return providers.Result{}, gone
+	}
+	f.ReconcileNow(t.Context(), p, systemEvent("payout.status_changed"))
+	after, err := f.Payouts.Get(t.Context(), p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Status != db.StatusAwaitingConfirmation || after.ErrorMessage != "" {
+		t.Errorf("payout is %s with message %q; want awaiting_confirmation, as the webhook left it, without one", after.Status, after.ErrorMessage)
+	}
+}

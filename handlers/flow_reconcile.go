@@ -175,7 +175,9 @@ func (f *Flow) unanswered(ctx context.Context, p db.Payout, ch db.Change, ev db.
 	if p.Status == db.StatusUnknown {
 		ev = db.Event{}
 	} else {
-		ch.To, ch.ErrorMessage = db.StatusUnknown, "Unknown to the provider: "+providers.Describe(err)
+		// Only from the status the 404 was asked about: a webhook that
+		// moved the payout on during the call is the provider holding it.
+		ch.To, ch.Only, ch.ErrorMessage = db.StatusUnknown, []db.Status{p.Status}, "Unknown to the provider: "+providers.Describe(err)
 		ev.Details = map[string]any{"source": "reconciliation", "why": disowned}
 	}
 	f.record(ctx, p, ch, ev)

@@ -542,6 +542,7 @@ func TestAPayoutItsProviderNoLongerHasBecomesUnknown(t *testing.T) {
 	f, d, sending := flowOnDB(t)
 	f.SendTimeout = 5 * time.Second
 	gone := providers.Classify(providers.SmartGlocal, "check session", http.StatusNotFound, "session_not_found", "no session", nil)
+	gone.NotFound = true
 	rail := &steeredRail{caps: providers.Capabilities{ConfirmStep: true, StatusLookup: true}}
 	rail.lookup = func() (providers.Result, error) { return providers.Result{}, gone }
 	f.Rails.Add(rail, providers.ModeLive)
@@ -580,6 +581,7 @@ func TestANotFoundDuringAWebhookLeavesTheWebhooksStatus(t *testing.T) {
 	f, d, sending := flowOnDB(t)
 	f.SendTimeout = 5 * time.Second
 	gone := providers.Classify(providers.SmartGlocal, "check session", http.StatusNotFound, "session_not_found", "no session", nil)
+	gone.NotFound = true
 	rail := &steeredRail{caps: providers.Capabilities{ConfirmStep: true, StatusLookup: true}}
 	f.Rails.Add(rail, providers.ModeLive)
 	p := submittedPayout(t, d, sending(), db.StatusProcessing, "sess-moved")

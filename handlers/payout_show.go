@@ -419,7 +419,9 @@ func (h *Payouts) Refresh(w http.ResponseWriter, r *http.Request) {
 		h.flash(w, r, p.ID, "info", "Not asked: this payout is still being sent. "+status)
 	case errors.Is(asked, providers.ErrUnsupported):
 		h.flash(w, r, p.ID, "info", "Not asked: there is no way yet to look this payout up at the provider; its status changes when the provider reports. "+status)
-	case errors.Is(asked, errDisowned):
+	case errors.Is(asked, errDisowned) && after.Status == db.StatusUnknown:
+		// Unless a webhook moved it on meanwhile: then the provider's 404
+		// is older news than the status shown.
 		h.flash(w, r, p.ID, "warning", "The provider says it has no such payout, though it had accepted it: "+providers.Describe(asked)+
 			" Its outcome is unknown until the provider finds it or a manager settles it by hand; do not create it again. "+status)
 	case errors.As(asked, new(*providers.Error)):

@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -68,7 +69,10 @@ type Error struct {
 	// Retryable marks a refusal that did not process the request and may be
 	// sent again later (HTTP 429).
 	Retryable bool
-	Err       error
+	// NotFound marks a lookup's refusal as the provider saying it has no
+	// payout by the id asked about (see MarkNotFound).
+	NotFound bool
+	Err      error
 }
 
 func (e *Error) Error() string {
@@ -143,14 +147,25 @@ func OutcomeOf(err error) Outcome {
 	return OutcomeUnknown
 }
 
-// NotFound reports whether err is the provider answering that it has
-// nothing by the reference asked about (HTTP 404): asked about a payout
-// it had accepted, that it does not know it, or no longer does.
+// NotFound reports whether err is the provider saying, in its own words,
+// that it has no payout by the id it gave us: a lookup's refusal that
+// MarkNotFound marked.
 func NotFound(err error) bool {
 	var pe *Error
-	// Whatever its outcome: AboutHeld reads the refusal of a call about a
-	// payout held as unknown.
-	return errors.As(err, &pe) && pe.HTTPStatus == http.StatusNotFound
+	return errors.As(err, &pe) && pe.NotFound
+}
+
+// MarkNotFound marks err, the refusal of a lookup by the provider's own id
+// of a payout (res its result), as NotFound when the provider answered 404
+// with a JSON error of its own. A 404 page from a proxy or a mistyped base
+// URL is no such answer, and must not make every payout in flight unknown.
+func MarkNotFound(err error, res Result) {
+	var pe *Error
+	if !errors.As(err, &pe) || pe.HTTPStatus != http.StatusNotFound || len(res.Exchanges) == 0 {
+		return
+	}
+	var body map[string]any
+	pe.NotFound = json.Unmarshal([]byte(res.Exchanges[len(res.Exchanges)-1].ResponseBody), &body) == nil
 }
 
 // Describe says what went wrong with a provider call in a support agent's

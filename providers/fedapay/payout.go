@@ -44,6 +44,7 @@ func (c *Client) Submit(ctx context.Context, p providers.Payout, prev providers.
 	switch {
 	case prev.ProviderID != "":
 		po, err = c.get(ctx, &res, opLookup, "/payouts/"+url.PathEscape(prev.ProviderID))
+		providers.MarkNotFound(err, res)
 		err = providers.AboutHeld(err)
 	case prev.Reference != "" && c.cfg.LookupByReference:
 		po, err = c.get(ctx, &res, opFind, "/payouts/merchant/"+url.PathEscape(prev.Reference))
@@ -154,6 +155,7 @@ func (c *Client) Lookup(ctx context.Context, ref providers.Ref) (providers.Resul
 	switch {
 	case ref.ProviderID != "":
 		po, err = c.get(ctx, &res, opLookup, "/payouts/"+url.PathEscape(ref.ProviderID))
+		providers.MarkNotFound(err, res)
 	case ref.Reference != "" && c.cfg.LookupByReference:
 		po, err = c.get(ctx, &res, opFind, "/payouts/merchant/"+url.PathEscape(ref.Reference))
 	default:

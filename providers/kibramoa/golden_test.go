@@ -185,6 +185,9 @@ type errorView struct {
 	Message    string
 	Fields     map[string][]string
 	Retryable  bool
+	// NotFound stays false: a lookup's 404 is not taken to say Kibramoa
+	// has no such payout (see Lookup).
+	NotFound bool
 }
 
 func viewError(t *testing.T, err error) *errorView {
@@ -199,7 +202,7 @@ func viewError(t *testing.T, err error) *errorView {
 	if pe.Provider != providers.Kibramoa {
 		t.Errorf("got provider %q, want kibramoa", pe.Provider)
 	}
-	return &errorView{pe.Outcome, pe.HTTPStatus, pe.Code, pe.Message, pe.Fields, pe.Retryable}
+	return &errorView{pe.Outcome, pe.HTTPStatus, pe.Code, pe.Message, pe.Fields, pe.Retryable, pe.NotFound}
 }
 
 var ignoreExchanges = cmpopts.IgnoreFields(providers.Result{}, "Exchanges")

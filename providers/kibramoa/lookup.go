@@ -13,7 +13,9 @@ import (
 // Lookup reads a transaction by Kibramoa's transaction id (ref.ProviderID,
 // learnt from a notification's internalId). Kibramoa has no lookup by
 // session id or merchant reference, so without it Lookup returns
-// providers.ErrUnsupported.
+// providers.ErrUnsupported. Its 404 is not marked NotFound: that the
+// internalId is the transaction's id is not confirmed, and if it is not,
+// every lookup would say "not found" of payouts Kibramoa holds.
 func (c *Client) Lookup(ctx context.Context, ref providers.Ref) (providers.Result, error) {
 	const op = "get transaction"
 	var res providers.Result

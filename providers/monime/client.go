@@ -140,7 +140,9 @@ func (c *Client) Lookup(ctx context.Context, ref providers.Ref) (providers.Resul
 	if err != nil {
 		return providers.Result{}, providers.NotSent(providers.Monime, op, err)
 	}
-	return c.payoutCall(ctx, op, http.MethodGet, c.payoutURL(ref.ProviderID), h, nil)
+	res, err := c.payoutCall(ctx, op, http.MethodGet, c.payoutURL(ref.ProviderID), h, nil)
+	providers.MarkNotFound(err, res)
+	return res, err
 }
 
 // Confirm is not part of Monime's flow.

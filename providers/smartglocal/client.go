@@ -105,7 +105,9 @@ func (c *Client) Capabilities() providers.Capabilities {
 
 // Lookup reads the session with session/status.
 func (c *Client) Lookup(ctx context.Context, ref providers.Ref) (providers.Result, error) {
-	return c.sessionCall(ctx, "lookup payout", "session/status", ref)
+	res, err := c.sessionCall(ctx, "lookup payout", "session/status", ref)
+	providers.MarkNotFound(err, res)
+	return res, err
 }
 
 // Confirm answers ready_to_confirm with session/confirm.

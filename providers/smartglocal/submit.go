@@ -35,6 +35,7 @@ func (c *Client) Submit(ctx context.Context, p providers.Payout, prev providers.
 	} else {
 		res.ProviderID = prev.ProviderID
 		snap, err = c.call(ctx, &res, "check session", "session/status", sessionRequest{SessionID: prev.ProviderID}, nil)
+		providers.MarkNotFound(err, res)
 		err = providers.AboutHeld(err)
 	}
 	if err != nil {

@@ -535,17 +535,25 @@ func TestReconcileNowSaysWhetherTheProviderAnswered(t *testing.T) {
 	}
 }
 
-// A provider answering 404 about a payout it accepted no longer has it:
-// whatever step the payout waits at, it becomes unknown, where a manager
-// sees it; one already unknown stays so, and the check says why.
-func TestAPayoutItsProviderNoLongerHasBecomesUnknown(t *testing.T) {
+// goneFlow is a flow whose Smart Glocal-like provider the test steers, and
+// that provider's answer that it has no such session.
+func goneFlow(t *testing.T) (*Flow, *db.DB, func() db.Payout, *steeredRail, *providers.Error) {
+	t.Helper()
 	f, d, sending := flowOnDB(t)
 	f.SendTimeout = 5 * time.Second
 	gone := providers.Classify(providers.SmartGlocal, "check session", http.StatusNotFound, "session_not_found", "no session", nil)
 	gone.NotFound = true
 	rail := &steeredRail{caps: providers.Capabilities{ConfirmStep: true, StatusLookup: true}}
-	rail.lookup = func() (providers.Result, error) { return providers.Result{}, gone }
 	f.Rails.Add(rail, providers.ModeLive)
+	return f, d, sending, rail, gone
+}
+
+// A provider answering 404 about a payout it accepted no longer has it:
+// whatever step the payout waits at, it becomes unknown, where a manager
+// sees it; one already unknown stays so, and the check says why.
+func TestAPayoutItsProviderNoLongerHasBecomesUnknown(t *testing.T) {
+	f, d, sending, rail, gone := goneFlow(t)
+	rail.lookup = func() (providers.Result, error) { return providers.Result{}, gone }
 	tests := []struct {
 		name   string
 		status db.Status
@@ -578,12 +586,7 @@ func TestAPayoutItsProviderNoLongerHasBecomesUnknown(t *testing.T) {
 // it after all) leaves the webhook's status: the payout is not made
 // unknown from a status it is no longer in.
 func TestANotFoundDuringAWebhookLeavesTheWebhooksStatus(t *testing.T) {
-	f, d, sending := flowOnDB(t)
-	f.SendTimeout = 5 * time.Second
-	gone := providers.Classify(providers.SmartGlocal, "check session", http.StatusNotFound, "session_not_found", "no session", nil)
-	gone.NotFound = true
-	rail := &steeredRail{caps: providers.Capabilities{ConfirmStep: true, StatusLookup: true}}
-	f.Rails.Add(rail, providers.ModeLive)
+	f, d, sending, rail, gone := goneFlow(t)
 	p := submittedPayout(t, d, sending(), db.StatusProcessing, "sess-moved")
 	rail.lookup = func() (providers.Result, error) {
 		webhook := systemEvent("payout.status_changed")

@@ -18,7 +18,7 @@ const inboxPage = 100
 // Inbox is the managers' inbox of payouts waiting for approval, oldest
 // waiting (soonest to expire) first, a page at a time (GET /approvals).
 func (h *Payouts) Inbox(w http.ResponseWriter, r *http.Request) {
-	after, msg := parseAfter(r.URL.Query())
+	after, msg := pageCursor(r.URL.Query(), "after")
 	if msg != "" {
 		render(w, r, h.Log, http.StatusUnprocessableEntity, payoutsview.Approvals(payoutsview.ApprovalsPage{CursorError: msg}))
 		return

@@ -129,14 +129,13 @@ func parsePayoutFilter(q url.Values, me db.User, page *payoutsview.ListPage) (f 
 	return f, errs
 }
 
-// parseCursor reads the "before" of a keyset page's link: none is the first
-// page, and anything but a positive number is a link damaged on its way.
-func parseCursor(q url.Values) (int64, string) { return cursorParam(q, "before") }
+// parseCursor reads the "before" of a keyset page's link.
+func parseCursor(q url.Values) (int64, string) { return pageCursor(q, "before") }
 
-// parseAfter is parseCursor for a list going the other way, with "after".
-func parseAfter(q url.Values) (int64, string) { return cursorParam(q, "after") }
-
-func cursorParam(q url.Values, name string) (int64, string) {
+// pageCursor reads the keyset cursor named name from a page's link: none
+// is the first page, and anything but a positive number is a link damaged
+// on its way, which the message says.
+func pageCursor(q url.Values, name string) (int64, string) {
 	v := q.Get(name)
 	if v == "" {
 		return 0, ""

@@ -210,6 +210,18 @@ func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change,
 			set(c.col, c.v)
 		}
 	}
+	if moving && cur == StatusUnknown {
+		// What made the outcome unknown (a timeout, "no such payout") no
+		// longer describes a payout the provider has since reported on:
+		// left on its page, it would read as the payout's present trouble.
+		// Its events keep it.
+		if ch.ErrorCode == "" {
+			set("error_code", "")
+		}
+		if ch.ErrorMessage == "" {
+			set("error_message", "")
+		}
+	}
 	if ch.Fields != nil {
 		b, err := json.Marshal(ch.Fields)
 		if err != nil {

@@ -105,6 +105,49 @@ func TestCheckDateOnlyWhileInFlight(t *testing.T) {
 	}
 }
 
+// Leaving unknown, a payout drops the words that explained its unknown
+// outcome, unless the change brings words of its own; staying unknown, it
+// keeps them.
+func TestLeavingUnknownClearsItsExplanation(t *testing.T) {
+	tests := []struct {
+		name                string
+		to                  db.Status
+		code, message       string
+		wantCode, wantWords string
+	}{
+		{"still unknown", db.StatusUnknown, "", "", "", "No clear answer: a timeout."},
+		{"reported processing", db.StatusProcessing, "", "", "", ""},
+		{"reported paid", db.StatusPaid, "", "", "", ""},
+		{"reported failed with its reason", db.StatusFailed, "INSUFFICIENT_FUNDS", "Not enough money.", "INSUFFICIENT_FUNDS", "Not enough money."},
+		{"reported failed, a code only", db.StatusFailed, "E42", "", "E42", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := newTestDB(t)
+			ctx := context.Background()
+			store := db.NewPayouts(d)
+			p := newPayout(t, d)
+			ev := db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.status_changed"}
+			for _, ch := range []db.Change{
+				{To: db.StatusSubmitting},
+				{To: db.StatusUnknown, ErrorMessage: "No clear answer: a timeout."},
+				{To: tt.to, RawStatus: "reported", ErrorCode: tt.code, ErrorMessage: tt.message, FromProvider: true},
+			} {
+				if err := store.Change(ctx, p.ID, ch, ev); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := store.Get(ctx, p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != tt.to || got.ErrorCode != tt.wantCode || got.ErrorMessage != tt.wantWords {
+				t.Errorf("payout is %s with code %q and message %q; want %s, %q, %q", got.Status, got.ErrorCode, got.ErrorMessage, tt.to, tt.wantCode, tt.wantWords)
+			}
+		})
+	}
+}
+
 // IsZero must know every field of Change: one set field, whichever, is a
 // change to write.
 func TestChangeIsZeroSeesEveryField(t *testing.T) {

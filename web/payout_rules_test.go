@@ -592,7 +592,11 @@ func TestTimeoutSettledByReconciliation(t *testing.T) {
 	// after the send timeout and marks the payout unknown. Reconciliation
 	// replays the same request with the same Idempotency-Key.
 	id := agent.submit(providers.Monime, key, withValues(validForms(ts)[providers.Monime], map[string]string{"amount": "408"}))
-	ts.waitStatus(id, db.StatusPaid)
+	// Reported on, it no longer carries the timeout as its trouble: not
+	// while processing, were the page to show it then, nor once paid.
+	if p := ts.waitStatus(id, db.StatusPaid); p.ErrorMessage != "" || p.ErrorCode != "" {
+		t.Errorf("the paid payout keeps %q %q", p.ErrorCode, p.ErrorMessage)
+	}
 	// Paid, it no longer shows the timeout in red (its timeline keeps it).
 	page := agent.get("/payouts/" + strconv.FormatInt(id, 10)).doc(t)
 	if msg := page.Find(`[data-testid="provider-error"]`).Text(); msg != "" {

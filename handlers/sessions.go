@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/gob"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -50,7 +51,8 @@ const (
 	keyExpired
 )
 
-// gorilla keeps flash messages as []any, which gob must know by name.
+// gorilla keeps flash messages as []any, which gob must know by name to
+// read sessions stored by earlier versions (see decodeValues).
 func init() { gob.Register([]any{}) }
 
 // touchEvery limits last-seen writes to one a minute per session, so that
@@ -230,8 +232,10 @@ func hashID(id string) []byte {
 	return h[:]
 }
 
-// encodeValues gob-encodes the values set by handlers (string keys), leaving
-// out the store's own. It also returns how many values were encoded.
+// encodeValues encodes the values set by handlers (string keys) as JSON,
+// leaving out the store's own. It also returns how many values were
+// encoded. The values are flash messages ([]any of strings), which JSON
+// gives back as they were; gob would compile its decoder for every request.
 func encodeValues(values map[any]any) ([]byte, int, error) {
 	out := make(map[string]any)
 	for k, v := range values {
@@ -239,17 +243,22 @@ func encodeValues(values map[any]any) ([]byte, int, error) {
 			out[ks] = v
 		}
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(out); err != nil {
+	b, err := json.Marshal(out)
+	if err != nil {
 		return nil, 0, fmt.Errorf("encode session: %w", err)
 	}
-	return buf.Bytes(), len(out), nil
+	return b, len(out), nil
 }
 
 func decodeValues(data []byte, into map[any]any) error {
 	var m map[string]any
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&m); err != nil {
-		return err
+	if err := json.Unmarshal(data, &m); err != nil {
+		// Stored by an earlier version, in gob: such sessions are gone
+		// within the absolute session lifetime of an upgrade.
+		m = nil
+		if gerr := gob.NewDecoder(bytes.NewReader(data)).Decode(&m); gerr != nil {
+			return err
+		}
 	}
 	for k, v := range m {
 		into[k] = v

@@ -12,6 +12,7 @@ import (
 
 	"payoutdesk/db"
 	"payoutdesk/static"
+	"payoutdesk/web"
 )
 
 // access lists the expected status for a visitor, an agent, a manager and an
@@ -242,6 +243,34 @@ func TestHeadersAndErrorPages(t *testing.T) {
 		if got := r.Header.Get("Location"); got != want {
 			t.Errorf("GET %s: Location %q, want %q", path, got, want)
 		}
+	}
+}
+
+// With a token configured, /metrics answers only the exact bearer token.
+func TestMetricsToken(t *testing.T) {
+	const token = "a-long-metrics-token"
+	ts := newTestServerConfig(t, false, func(cfg *web.Config) { cfg.MetricsToken = token })
+	c := ts.client()
+	for _, auth := range []string{"", "Bearer", "Bearer " + token[:len(token)-1], "Bearer " + token + "x", "bearer " + token, token, "Basic " + token} {
+		req, err := http.NewRequest(http.MethodGet, ts.URL+"/metrics", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		r := c.do(req)
+		if r.StatusCode != http.StatusUnauthorized || r.Header.Get("WWW-Authenticate") == "" || strings.Contains(r.Body, "go_goroutines") {
+			t.Errorf("Authorization %q: status %d, WWW-Authenticate %q", auth, r.StatusCode, r.Header.Get("WWW-Authenticate"))
+		}
+	}
+	req, err := http.NewRequest(http.MethodGet, ts.URL+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if r := c.do(req); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "go_goroutines") {
+		t.Errorf("the right token: status %d", r.StatusCode)
 	}
 }
 

@@ -17,10 +17,12 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -293,12 +295,7 @@ func submit(hc *http.Client, base, provider string) bool {
 // which is later than the measured time when the server falls behind.
 func report(out io.Writer, o options, lat []time.Duration, failures int, before, after db.CommitStats, wall time.Duration) {
 	slices.Sort(lat)
-	pct := func(p float64) time.Duration {
-		if len(lat) == 0 {
-			return 0
-		}
-		return lat[min(len(lat)-1, int(float64(len(lat))*p))]
-	}
+	pct := func(p float64) time.Duration { return percentile(lat, p) }
 	secs := o.duration.Seconds()
 	fmt.Fprintf(out, "submitted: %d payouts in %v = %.0f payouts/s (%d failed)\n", len(lat), o.duration, float64(len(lat))/secs, failures)
 	if wall > o.duration+time.Second {
@@ -321,16 +318,51 @@ func report(out io.Writer, o options, lat []time.Duration, failures int, before,
 }
 
 // finished reports how many payouts reached a final status in the
-// measured time: below the submission rate, the lifecycle is falling behind.
+// measured time (below the submission rate, the lifecycle is falling
+// behind) and, per provider, how long they took from the form's submission
+// to that status: the end-to-end time an agent waits, most of it the
+// sandbox's steps.
 func finished(ctx context.Context, out io.Writer, d *db.DB, from, to time.Time, window time.Duration) error {
-	var n int64
-	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM payouts WHERE finished_at >= ? AND finished_at < ?`,
-		from.UTC().Format(db.TimeLayout), to.UTC().Format(db.TimeLayout)).Scan(&n)
+	rows, err := d.R.QueryContext(ctx, `SELECT provider, created_at, finished_at FROM payouts WHERE finished_at >= ? AND finished_at < ?`,
+		from.UTC().Format(db.TimeLayout), to.UTC().Format(db.TimeLayout))
 	if err != nil {
-		return fmt.Errorf("count finished payouts: %w", err)
+		return fmt.Errorf("read finished payouts: %w", err)
+	}
+	defer rows.Close()
+	took := map[string][]time.Duration{}
+	n := 0
+	for rows.Next() {
+		var provider, created, ended string
+		if err := rows.Scan(&provider, &created, &ended); err != nil {
+			return fmt.Errorf("read finished payouts: %w", err)
+		}
+		c, err1 := time.Parse(db.TimeLayout, created)
+		e, err2 := time.Parse(db.TimeLayout, ended)
+		if err := errors.Join(err1, err2); err != nil {
+			return fmt.Errorf("read finished payouts: %w", err)
+		}
+		took[provider] = append(took[provider], e.Sub(c))
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read finished payouts: %w", err)
 	}
 	fmt.Fprintf(out, "finished:  %d payouts reached a final status in the measured time = %.0f/s\n", n, float64(n)/window.Seconds())
+	for _, provider := range slices.Sorted(maps.Keys(took)) {
+		lat := took[provider]
+		slices.Sort(lat)
+		fmt.Fprintf(out, "           %s, form to final status: p50 %v  p99 %v  max %v\n", provider,
+			percentile(lat, .50).Round(time.Millisecond), percentile(lat, .99).Round(time.Millisecond), percentile(lat, 1).Round(time.Millisecond))
+	}
 	return nil
+}
+
+// percentile returns the p-th percentile (0 to 1) of sorted, 0 if empty.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))]
 }
 
 // backlog reports how far sending and the providers got.

@@ -84,8 +84,8 @@ func (m *metrics) handler(token string) http.Handler {
 		return h
 	}
 	// Digests are compared, not the texts: ConstantTimeCompare returns at
-	// once on texts of different lengths, which would time out the
-	// token's length.
+	// once on texts of different lengths, so a client timing its guesses
+	// would learn the token's length.
 	want := sha256.Sum256([]byte("Bearer " + token))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := sha256.Sum256([]byte(r.Header.Get("Authorization")))

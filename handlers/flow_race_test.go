@@ -596,12 +596,17 @@ func TestANotFoundDuringAWebhookLeavesTheWebhooksStatus(t *testing.T) {
 		}
 		return providers.Result{}, gone
 	}
-	f.ReconcileNow(t.Context(), p, systemEvent("payout.status_changed"))
+	asked := f.ReconcileNow(t.Context(), p, systemEvent("payout.status_changed"))
 	after, err := f.Payouts.Get(t.Context(), p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if after.Status != db.StatusAwaitingConfirmation || after.ErrorMessage != "" {
 		t.Errorf("payout is %s with message %q; want awaiting_confirmation, as the webhook left it, without one", after.Status, after.ErrorMessage)
+	}
+	// "Refresh status" gives the status the webhook brought, not the 404
+	// as if the provider had not answered.
+	if kind, msg := refreshMessage(asked, after); kind != "info" || msg != "Asked the provider. Status: "+db.StatusAwaitingConfirmation.Label()+"." {
+		t.Errorf("Refresh says %s %q", kind, msg)
 	}
 }

@@ -163,7 +163,8 @@ func (f *Flow) check(ctx context.Context, p db.Payout, ev db.Event) error {
 // that it has no such payout, though it accepted it (it lost it, or a
 // restarted sandbox forgot it), makes p unknown with ev: left in flight,
 // nobody would look at it again; as unknown, a manager does, while it is
-// still asked about. The error is then errDisowned.
+// still asked about. The error is then errDisowned, whether or not a
+// webhook moved p on during the call.
 func (f *Flow) unanswered(ctx context.Context, p db.Payout, ch db.Change, ev db.Event, err error) error {
 	if p.ProviderID == "" || !providers.NotFound(err) {
 		f.record(ctx, p, ch, db.Event{})
@@ -208,8 +209,8 @@ func (f *Flow) applyAnswer(ctx context.Context, p db.Payout, res providers.Resul
 	f.record(ctx, p, ch, ev)
 }
 
-// errDisowned: the provider answered that it has no such payout, and the
-// payout became unknown.
+// errDisowned: the provider answered that it has no such payout. The
+// payout became unknown, unless a webhook moved it on meanwhile.
 var errDisowned = errors.New("the provider has no such payout")
 
 // disowned says why a payout the provider no longer knows became unknown.

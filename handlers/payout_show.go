@@ -405,34 +405,44 @@ func (h *Payouts) Refresh(w http.ResponseWriter, r *http.Request) {
 		serverError(w, r, h.Log, err)
 		return
 	}
+	kind, msg := refreshMessage(asked, after)
+	h.flash(w, r, p.ID, kind, msg)
+	redirect(w, r, payoutPath(p.ID))
+}
+
+// refreshMessage is what "Refresh status" tells the person who pressed it:
+// the flash's kind and text, from the check's outcome asked and the payout
+// as it is after it.
+func refreshMessage(asked error, after db.Payout) (kind, msg string) {
 	// Said as it went: a status the provider was not asked about, or did
 	// not answer on, is only the last one known.
 	status := "Status: " + after.Status.Label() + "."
 	switch {
 	case asked == nil:
-		h.flash(w, r, p.ID, "info", "Asked the provider. "+status)
+		return "info", "Asked the provider. " + status
 	case errors.Is(asked, errChecking):
-		h.flash(w, r, p.ID, "info", "The provider was being asked already. "+status)
+		return "info", "The provider was being asked already. " + status
 	case errors.Is(asked, errNotInFlight) && after.Status.Final():
-		h.flash(w, r, p.ID, "info", "Not asked: this payout has ended. "+status)
+		return "info", "Not asked: this payout has ended. " + status
 	case errors.Is(asked, errNotInFlight):
-		h.flash(w, r, p.ID, "info", "Not asked: this payout is still being sent. "+status)
+		return "info", "Not asked: this payout is still being sent. " + status
 	case errors.Is(asked, providers.ErrUnsupported):
-		h.flash(w, r, p.ID, "info", "Not asked: there is no way yet to look this payout up at the provider; its status changes when the provider reports. "+status)
+		return "info", "Not asked: there is no way yet to look this payout up at the provider; its status changes when the provider reports. " + status
 	case errors.Is(asked, errDisowned) && after.Status == db.StatusUnknown:
-		// Unless a webhook moved it on meanwhile: then the provider's 404
-		// is older news than the status shown.
-		h.flash(w, r, p.ID, "warning", "The provider says it has no such payout, though it had accepted it: "+providers.Describe(asked)+
-			" Its outcome is unknown until the provider finds it or a manager settles it by hand; do not create it again. "+status)
+		return "warning", "The provider says it has no such payout, though it had accepted it: " + providers.Describe(asked) +
+			" Its outcome is unknown until the provider finds it or a manager settles it by hand; do not create it again. " + status
+	case errors.Is(asked, errDisowned):
+		// A webhook moved it on while the provider's 404 was on its way:
+		// the provider holds it after all, and its status is the news.
+		return "info", "Asked the provider. " + status
 	case errors.As(asked, new(*providers.Error)):
-		h.flash(w, r, p.ID, "warning", "No answer from the provider: "+providers.Describe(asked)+" Payout Desk asks again later. "+status)
+		return "warning", "No answer from the provider: " + providers.Describe(asked) + " Payout Desk asks again later. " + status
 	default:
 		// Not the provider's doing (the payout could not be read, say):
 		// its words are for the log, where the check put them, not for
 		// the agent.
-		h.flash(w, r, p.ID, "warning", "The provider could not be asked just now; Payout Desk asks again later. "+status)
+		return "warning", "The provider could not be asked just now; Payout Desk asks again later. " + status
 	}
-	redirect(w, r, payoutPath(p.ID))
 }
 
 // LaunchCashier records that an agent opened the Kibramoa cashier, then

@@ -84,6 +84,8 @@ func TestFieldKeepsARefusedValue(t *testing.T) {
 		{"date, unreadable", FieldProps{Name: "from", Label: "From", Type: "date", Value: "yesterday", Error: "Enter a date like 2026-11-21."}, "text", "yesterday"},
 		{"datetime, unreadable", FieldProps{Name: "from", Label: "From", Type: "datetime-local", Value: "noon", Error: "Enter a time."}, "text", "noon"},
 		{"date, fine", FieldProps{Name: "from", Label: "From", Type: "date", Value: "2026-11-21"}, "date", "2026-11-21"},
+		{"date, refused though readable", FieldProps{Name: "to", Label: "To", Type: "date", Value: "2026-11-20", Error: "Must be on or after the From date."}, "date", "2026-11-20"},
+		{"datetime, refused though readable", FieldProps{Name: "to", Label: "To", Type: "datetime-local", Value: "2026-11-20T10:00", Error: "Must be after From."}, "datetime-local", "2026-11-20T10:00"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -144,7 +144,7 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f 
 	}
 	f.Text = v.Text
 	var msg string
-	if f.Before, msg = parseCursor(q); msg != "" {
+	if f.Before, msg = pageCursor(q, "before"); msg != "" {
 		errs["before"] = msg
 	}
 	if len(errs) > 0 {

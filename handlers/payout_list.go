@@ -123,14 +123,11 @@ func parsePayoutFilter(q url.Values, me db.User, page *payoutsview.ListPage) (f 
 		}
 	}
 	var msg string
-	if f.Before, msg = parseCursor(q); msg != "" {
+	if f.Before, msg = pageCursor(q, "before"); msg != "" {
 		errs["before"] = msg
 	}
 	return f, errs
 }
-
-// parseCursor reads the "before" of a keyset page's link.
-func parseCursor(q url.Values) (int64, string) { return pageCursor(q, "before") }
 
 // pageCursor reads the keyset cursor named name from a page's link: none
 // is the first page, and anything but a positive number is a link damaged
@@ -184,7 +181,7 @@ func (h *Payouts) Unknown(w http.ResponseWriter, r *http.Request) {
 	page := payoutsview.ListPage{Title: "Unknown outcomes", Queue: true}
 	f := db.PayoutFilter{Status: db.StatusUnknown, Limit: 50}
 	var msg string
-	if f.Before, msg = parseCursor(r.URL.Query()); msg != "" {
+	if f.Before, msg = pageCursor(r.URL.Query(), "before"); msg != "" {
 		h.refuseList(w, r, page, map[string]string{"before": msg})
 		return
 	}

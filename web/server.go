@@ -22,9 +22,10 @@ type Deps struct {
 	Log *slog.Logger
 	// Now is the clock; tests move it to expire sessions (default time.Now).
 	Now func() time.Time
-	// Setup, if set, is run by Serve once it has bound its address: the
-	// first start's set-up, such as the first accounts, whose passwords
-	// are shown once and must not be spent on a start that cannot listen.
+	// Setup, if set, is run by Serve once it has bound its address and
+	// built the server: the first start's set-up, such as the first
+	// accounts, whose passwords are shown once and must not be spent on a
+	// start that cannot serve.
 	Setup func(ctx context.Context) error
 }
 
@@ -125,18 +126,18 @@ func Serve(ctx context.Context, cfg Config, deps Deps, ready func(baseURL string
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = baseURLFor(ln.Addr())
 	}
-	if deps.Setup != nil {
-		if err := deps.Setup(ctx); err != nil {
-			ln.Close()
-			return err
-		}
-	}
 	s, err := NewServer(cfg, deps)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer s.Close()
+	if deps.Setup != nil {
+		if err := deps.Setup(ctx); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	srv := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

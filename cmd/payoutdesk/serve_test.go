@@ -257,10 +257,10 @@ func TestASecondServerOnTheSameDatabaseIsRefused(t *testing.T) {
 	third.stop(t)
 }
 
-// TestFirstStartOnABusyAddressCreatesNoAccounts: a first start that cannot
-// listen creates no accounts, so the start that works is the one that
-// shows their passwords.
-func TestFirstStartOnABusyAddressCreatesNoAccounts(t *testing.T) {
+// TestFirstStartThatCannotServeCreatesNoAccounts: a first start that cannot
+// listen, or cannot build its server, creates no accounts, so the start
+// that works is the one that shows their passwords.
+func TestFirstStartThatCannotServeCreatesNoAccounts(t *testing.T) {
 	bin := buildBinary(t)
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -279,7 +279,22 @@ func TestFirstStartOnABusyAddressCreatesNoAccounts(t *testing.T) {
 		t.Errorf("serve on a busy address printed %q, want nothing", stdout.String())
 	}
 
+	// Nor on a start whose server cannot be built once it listens: here,
+	// its checkpoint key is to be made in a directory that does not exist.
 	addr := freeAddr(t)
+	cmd = exec.Command(bin)
+	cmd.Env = append(os.Environ(), "PAYOUTDESK_ADDR="+addr, "PAYOUTDESK_DB="+dbPath,
+		"PAYOUTDESK_CHECKPOINT_KEY="+filepath.Join(t.TempDir(), "missing", "checkpoint.key"))
+	stdout.Reset()
+	stderr.Reset()
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatalf("serve with an unusable checkpoint key path started: %q", stderr.String())
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("serve that could not build its server printed %q, want nothing", stdout.String())
+	}
+
 	next := startServer(t, bin, append(os.Environ(), "PAYOUTDESK_ADDR="+addr, "PAYOUTDESK_DB="+dbPath), addr)
 	waitFor(t, &next.stdout, regexp.MustCompile(`admin\s+admin@\S+\s+\S+`), 5*time.Second)
 	next.stop(t)

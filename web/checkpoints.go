@@ -484,8 +484,8 @@ func (c *checkpointer) check(ctx context.Context, last db.Checkpoint, seq int64,
 	return nil
 }
 
-// trust checks that last, the database's newest checkpoint (none if it
-// has no KeyID), is validly signed by a key of the key ring, or by the
+// trust checks that last, the newest checkpoint of the database's and the
+// file's (none if it has no KeyID), is validly signed by a key of the key ring, or by the
 // signing key, that was not retired before its seq: the database is
 // what this guards against, so a row in it proves nothing by itself.
 func (c *checkpointer) trust(last db.Checkpoint) error {

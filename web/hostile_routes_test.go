@@ -339,7 +339,7 @@ func TestHostileInputOnEveryRoute(t *testing.T) {
 		for _, role := range db.Roles {
 			for name, body := range map[string]string{"nul": "a=%00", "bad escape": "a=%zz", "huge": "a=" + hugeValue} {
 				c := ts.as(role)
-				r := s.check(t, hostileRoutes(ts, 0, 0, 0, 0)["POST /logout"], s.request(t, "POST", "/logout", body,
+				r := s.check(t, routes["POST /logout"], s.request(t, "POST", "/logout", body,
 					map[string]string{"Content-Type": "application/x-www-form-urlencoded"}), c)
 				if r.StatusCode != http.StatusSeeOther {
 					t.Errorf("logout as %s with a %s body: status %d, want 303", role, name, r.StatusCode)

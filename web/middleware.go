@@ -156,6 +156,7 @@ func methodLabel(m string) string {
 }
 
 func (s *Server) secureHeaders(next http.Handler) http.Handler {
+	secure := s.cfg.Secure() // parses the base URL: once, not per request
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", handlers.CSP())
@@ -164,7 +165,7 @@ func (s *Server) secureHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-		if s.cfg.Secure() {
+		if secure {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
 		next.ServeHTTP(w, r)

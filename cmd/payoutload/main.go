@@ -295,7 +295,6 @@ func submit(hc *http.Client, base, provider string) bool {
 // which is later than the measured time when the server falls behind.
 func report(out io.Writer, o options, lat []time.Duration, failures int, before, after db.CommitStats, wall time.Duration) {
 	slices.Sort(lat)
-	pct := func(p float64) time.Duration { return percentile(lat, p) }
 	secs := o.duration.Seconds()
 	fmt.Fprintf(out, "submitted: %d payouts in %v = %.0f payouts/s (%d failed)\n", len(lat), o.duration, float64(len(lat))/secs, failures)
 	if wall > o.duration+time.Second {
@@ -304,7 +303,8 @@ func report(out io.Writer, o options, lat []time.Duration, failures int, before,
 	// The writer's work is over the time it took, not the time measured.
 	secs = max(wall, o.duration).Seconds()
 	fmt.Fprintf(out, "latency:   p50 %v  p95 %v  p99 %v  max %v\n",
-		pct(.50).Round(time.Microsecond), pct(.95).Round(time.Microsecond), pct(.99).Round(time.Microsecond), pct(1).Round(time.Microsecond))
+		percentile(lat, .50).Round(time.Microsecond), percentile(lat, .95).Round(time.Microsecond),
+		percentile(lat, .99).Round(time.Microsecond), percentile(lat, 1).Round(time.Microsecond))
 	commits := after.Commits - before.Commits
 	txs := after.Transactions - before.Transactions
 	if commits > 0 {

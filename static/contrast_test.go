@@ -78,6 +78,13 @@ func luminance(t *testing.T, hex string) float64 {
 	return 0.2126*l[0] + 0.7152*l[1] + 0.0722*l[2]
 }
 
+// contrast is the WCAG contrast ratio of two colours.
+func contrast(t *testing.T, fg, bg string) float64 {
+	t.Helper()
+	a, b := luminance(t, fg), luminance(t, bg)
+	return (math.Max(a, b) + 0.05) / (math.Min(a, b) + 0.05)
+}
+
 // TestTextContrast checks text colours against their backgrounds at WCAG
 // AA: 4.5:1, or 3:1 for large text (24px, or 18.7px bold, and over).
 func TestTextContrast(t *testing.T) {
@@ -112,9 +119,7 @@ func TestTextContrast(t *testing.T) {
 			if bg == "" {
 				bg = decls["background"]
 			}
-			a, b := luminance(t, fg), luminance(t, bg)
-			ratio := (math.Max(a, b) + 0.05) / (math.Min(a, b) + 0.05)
-			if ratio < tt.min {
+			if ratio := contrast(t, fg, bg); ratio < tt.min {
 				t.Errorf("%s on %s: contrast %.2f:1, want at least %.1f:1", fg, bg, ratio, tt.min)
 			}
 		})

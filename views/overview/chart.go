@@ -91,11 +91,15 @@ const (
 )
 
 // providerColours keeps each provider's colour the same whatever the period.
+// Each stands out from the card at 3:1 or more, and no two share a
+// lightness (1.3:1 or more between any two), so they can be told apart
+// without telling hues apart; the stylesheet also parts stacked segments
+// with a line of the card's colour.
 var providerColours = map[string]string{
 	"kibramoa":    "#1f5fd1",
 	"smartglocal": "#0f8b7a",
 	"monime":      "#d97706",
-	"fedapay":     "#7c3aed",
+	"fedapay":     "#4c1d95",
 }
 
 var spareColours = []string{"#db2777", "#4b5563", "#65a30d", "#0891b2"}

@@ -273,6 +273,9 @@ func TestPayoutListDamagedPageLink(t *testing.T) {
 		if doc.Find(`[data-testid="cursor-error"][role="alert"]`).Length() != 1 {
 			t.Errorf("%s: no word of the damaged link", path)
 		}
+		if n := strings.Count(doc.Find("main").Text(), "Nothing was listed"); n != 1 {
+			t.Errorf("%s: says nothing was listed %d times, want once", path, n)
+		}
 		if n := len(rowIDs(t, r)); n != 0 {
 			t.Errorf("%s: %d payouts listed, want none", path, n)
 		}
@@ -285,10 +288,17 @@ func TestPayoutListDamagedPageLink(t *testing.T) {
 		}
 	}
 	// With a bad filter as well, the first page would carry it: the form
-	// is the way on.
+	// is the way on. The filter's summary says that nothing was listed;
+	// the damaged link's notice does not say it again.
 	doc := manager.get("/payouts?before=abc&status=lost").doc(t)
 	if doc.Find(`[data-testid="cursor-first-page"]`).Length() != 0 {
 		t.Error("the first page is offered with the refused status")
+	}
+	if n := strings.Count(doc.Find("main").Text(), "Nothing was listed"); n != 1 {
+		t.Errorf("a damaged link and a refused filter: says nothing was listed %d times, want once", n)
+	}
+	if !strings.Contains(doc.Find(`[data-testid="cursor-error"]`).Text(), "damaged") {
+		t.Error("a damaged link and a refused filter: the damaged link is not mentioned")
 	}
 }
 

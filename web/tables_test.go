@@ -47,6 +47,18 @@ func TestTablesHaveCaptions(t *testing.T) {
 				}
 			})
 		})
+		// A link whose text is a bare number says what it opens: "Payout
+		// 34", not "34", in a screen reader's list of the page's links
+		// (or is left out of it, beside a "Review" link to the same page).
+		doc.Find(`table a:not([aria-hidden="true"])`).Each(func(_ int, a *goquery.Selection) {
+			text := strings.TrimSpace(a.Text())
+			if _, err := strconv.ParseInt(text, 10, 64); err != nil {
+				return
+			}
+			if name, _ := a.Attr("aria-label"); !strings.HasSuffix(name, " "+text) {
+				t.Errorf("%s: the link %q is named %q, want what it opens and then %s", path, text, name, text)
+			}
+		})
 		// The chart's numbers are read by day: "Monime, 2026-05-02, 3".
 		doc.Find(`[data-testid="overview-chart-table"] tbody tr`).Each(func(_ int, tr *goquery.Selection) {
 			if !tr.Children().First().Is(`th[scope="row"]`) {

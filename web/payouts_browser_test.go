@@ -36,6 +36,7 @@ func TestBrowserPayoutPerProvider(t *testing.T) {
 	signInInBrowser(t, ctx, ts, "agent@example.com", db.RoleAgent)
 
 	ids := map[providers.Name]int64{}
+	focusedOnRefresh := 0
 	providerOrder := []providers.Name{providers.Kibramoa, providers.SmartGlocal, providers.Monime, providers.FedaPay}
 	for _, name := range providerOrder {
 		t.Run(string(name), func(t *testing.T) {
@@ -68,7 +69,23 @@ func TestBrowserPayoutPerProvider(t *testing.T) {
 				step(t, ctx, "wait for the cashier card", chromedp.WaitVisible(chromedp.CSS(`[data-testid="open-cashier"]`)))
 				completeCashierInNewTab(t, ctx, ts, form.Get("amount")+" "+form.Get("currency"))
 			}
+			// Someone on "Refresh status" when the payout ends keeps their
+			// place: the button goes, and the focus moves to the status
+			// rather than falling back to the start of the page.
+			onRefresh := name != providers.Kibramoa && value(t, ctx, "focus Refresh status", chromedp.Evaluate[bool](
+				`(() => { const b = document.getElementById("refresh-status"); if (b) b.focus(); return !!b && document.activeElement === b })()`))
 			waitPageStatus(t, ctx, db.StatusPaid)
+			if onRefresh {
+				focusedOnRefresh++
+				// htmx settles the new content a moment after the swap.
+				wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				_, err := chromedp.Run(wctx, chromedp.Poll[bool](`document.activeElement.id === "status-heading"`))
+				cancel()
+				if err != nil {
+					got := value(t, ctx, "focus", chromedp.Evaluate[string](`document.activeElement.id || document.activeElement.tagName`))
+					t.Errorf("the payout ended while Refresh status had the focus; the focus is now on %s, want the status heading", got)
+				}
+			}
 
 			if name == providers.Kibramoa {
 				if value(t, ctx, "cashier card", chromedp.Evaluate[bool](`document.querySelector('[data-testid="cashier"]') !== null`)) {
@@ -95,6 +112,10 @@ func TestBrowserPayoutPerProvider(t *testing.T) {
 				t.Errorf("payout %d is stored as %s for provider %q, want paid for %q", id, p.Status, p.Provider, name)
 			}
 		})
+	}
+
+	if focusedOnRefresh == 0 {
+		t.Error("no payout page offered Refresh status before its payout ended, so keeping the focus was not tried")
 	}
 
 	// One payout per provider, and the cashier launch is audited.

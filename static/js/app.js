@@ -106,6 +106,23 @@
       t.textContent = at.substring(11, 19) + " UTC";
     });
   });
+  // A poll keeps the focus where it was when the new content has the
+  // focused element's id (htmx's own doing). When it has not, as when the
+  // payout became final and "Refresh status" went, the focus would fall
+  // back to the start of the page: it goes to the status, what changed.
+  var focusInLive = false;
+  document.addEventListener("htmx:beforeSwap", function () {
+    var live = document.getElementById("live");
+    focusInLive = !!live && live.contains(document.activeElement);
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!focusInLive) return;
+    focusInLive = false;
+    var now = document.activeElement;
+    if (now && now !== document.body && document.contains(now)) return;
+    var status = document.getElementById("status-heading");
+    if (status) status.focus({ preventScroll: true });
+  });
   // A message passed in the address (?notice=created) is for the page it
   // led to, once: the address drops it, so that a reload, or the page
   // bookmarked or shared, does not say "created" again hours later.

@@ -144,7 +144,7 @@ func (c *Client) Form() providers.FormSpec {
 			{Name: FieldPhone, Label: "Mobile money number", Type: providers.FieldTel, Group: "Beneficiary", Required: true, Account: true,
 				Placeholder: "01 97 80 80 80", MaxLen: 24,
 				Pattern:        `^\+?[0-9](?:[ .-]?[0-9]){6,15}$`,
-				PatternMessage: "Use digits only (spaces allowed), optionally starting with + and the country code.",
+				PatternMessage: "Use 7 to 16 digits (spaces allowed), optionally starting with + and the country code.",
 				Hint:           "The wallet's number without the country code, e.g. 01 97 80 80 80 in Benin; +229… is accepted too."},
 			{Name: FieldEmail, Label: "Email", Type: providers.FieldEmail, Group: "Beneficiary", MaxLen: 254,
 				Hint: "Optional. FedaPay keeps one customer per email and overwrites that customer's name and number " +

@@ -46,10 +46,15 @@ func TestForm(t *testing.T) {
 		t.Errorf("phone_number: got account %v required %v, want true, true", phone.Account, phone.Required)
 	}
 	re := regexp.MustCompile(phone.Pattern)
-	for s, want := range map[string]bool{"97808080": true, "+229 97 80 80 80": true, "97-80-80-80": true, "9780": false, "97 80 ab": false, "+": false} {
+	for s, want := range map[string]bool{"97808080": true, "+229 97 80 80 80": true, "97-80-80-80": true, "9780": false, "97 80 ab": false, "+": false,
+		// The bounds its message gives: 7 to 16 digits.
+		"123456": false, "1234567": true, "1234567890123456": true, "12345678901234567": false} {
 		if got := re.MatchString(s); got != want {
 			t.Errorf("phone pattern on %q: got %v, want %v", s, got, want)
 		}
+	}
+	if !strings.Contains(phone.PatternMessage, "7 to 16 digits") {
+		t.Errorf("phone pattern's message %q does not say how many digits, which is what a number of digits only gets wrong", phone.PatternMessage)
 	}
 	mode, _ := f.Field(FieldMode)
 	// Every documented operator but Guinea's: GNF is not configured by default.

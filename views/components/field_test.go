@@ -116,6 +116,21 @@ func TestFieldKeepsARefusedValue(t *testing.T) {
 
 // TestErrorSummary: each field with an error is listed, linked to its
 // input, and its label is not said twice.
+// TestFieldPlaceholderIsAnExample: an empty field's placeholder reads as an
+// example, not as a value already filled in; no placeholder, no example.
+func TestFieldPlaceholderIsAnExample(t *testing.T) {
+	for _, typ := range []string{"text", "textarea"} {
+		doc := render(t, Field(FieldProps{Name: "country", Label: "Country", Type: typ, Placeholder: "BEL"}))
+		if got, _ := doc.Find("#f-country").Attr("placeholder"); got != "e.g. BEL" {
+			t.Errorf("%s: placeholder %q, want %q", typ, got, "e.g. BEL")
+		}
+		doc = render(t, Field(FieldProps{Name: "country", Label: "Country", Type: typ}))
+		if got, ok := doc.Find("#f-country").Attr("placeholder"); ok && got != "" {
+			t.Errorf("%s without a placeholder: placeholder %q, want none", typ, got)
+		}
+	}
+}
+
 func TestErrorSummary(t *testing.T) {
 	errs := Invalid([]FieldProps{
 		{Name: "from", Label: "From", Error: "Enter a date like 2026-11-21."},

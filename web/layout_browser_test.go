@@ -32,3 +32,32 @@ func TestBrowserTablesFitALaptopScreen(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserStackedLabelsKeepToTheirCell: on a phone a table row becomes
+// a card of labelled cells. A label of two lines ("Waiting since (UTC)" on
+// the approvals queue) makes its cell taller, rather than running into the
+// next cell's label; a cell without a label keeps the whole width.
+func TestBrowserStackedLabelsKeepToTheirCell(t *testing.T) {
+	ts := newTestServer(t)
+	ts.seedMany(1, ts.Users[db.RoleAgent])
+	ctx := newBrowser(t)
+	signInInBrowser(t, ctx, ts, "agent@example.com", db.RoleAgent)
+	step(t, ctx, "open the list on a phone", chromedp.EmulateViewport(390, 800), chromedp.Navigate(ts.URL+"/payouts"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="payouts"]`)))
+	got := value(t, ctx, "measure a cell", chromedp.Evaluate[map[string]float64](`(() => {
+		const td = document.querySelector('[data-testid="payouts"] tbody td[data-label="Amount"]');
+		const value = td.firstElementChild;
+		const out = {one: td.getBoundingClientRect().height};
+		td.setAttribute("data-label", "A label long enough to take two lines");
+		out.two = td.getBoundingClientRect().height;
+		td.setAttribute("data-label", "");
+		out.valueLeft = value.getBoundingClientRect().left - td.getBoundingClientRect().left;
+		return out;
+	})()`))
+	if got["two"] < 1.5*got["one"] {
+		t.Errorf("a cell %.0f px high with a label of one line is %.0f px with a label of two, want it to grow to hold the label", got["one"], got["two"])
+	}
+	if got["valueLeft"] > 1 {
+		t.Errorf("a cell without a label starts its value %.0f px in, want 0", got["valueLeft"])
+	}
+}

@@ -476,6 +476,10 @@ func TestAgentsCannotResolveManagersMust(t *testing.T) {
 	if why := row.Find(`[data-testid="queue-problem"]`).Text(); why != p.ErrorMessage || why == "" || queue.Find(`[data-testid="new-payout"]`).Length() != 0 {
 		t.Errorf("the queue says %q for a payout unknown because %q, or offers a new payout", why, p.ErrorMessage)
 	}
+	// The reason's rule is given before it is broken, as the reject's is.
+	if hint := manager.get(path).doc(t).Find(`[data-testid="resolve"] #f-reason-hint`).Text(); !strings.Contains(hint, "10 to 1000 characters") {
+		t.Errorf("the resolve form's reason hint %q does not say how long a reason must be", hint)
+	}
 	r := manager.postForm(path+"/resolve", url.Values{"outcome": {"failed"}, "reason": {"short"}})
 	wantStatus(t, r, http.StatusUnprocessableEntity)
 	// The browser puts the cursor in the reason: the card may be far below.

@@ -1259,7 +1259,7 @@ func resolve(p ShowPage) templ.Component {
 		}
 		templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "reason", Label: "Reason", Type: "textarea", Value: p.ResolveReason, Required: true, MaxLen: 1000,
 			Error: p.ResolveErrors["reason"], Autofocus: p.ResolveErrors["reason"] != "" && p.ResolveErrors["outcome"] == "",
-			Hint: "How you know, for example: confirmed in the provider's dashboard, transaction 123."}).Render(ctx, templ_7745c5c3_Buffer)
+			Hint: "10 to 1000 characters saying how you know, for example: confirmed in the provider's dashboard, transaction 123."}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -194,7 +194,15 @@ func TestBrowserFormUsableAfterBack(t *testing.T) {
 // cards, the cells that matter in sight; a wide window keeps the table.
 func TestBrowserPhoneTablesStack(t *testing.T) {
 	ts := newTestServerWith(t, false)
-	ts.seedPayout()
+	// One failed, for the overview's failure reasons.
+	failed := ts.seedPayout()
+	store, ev := db.NewPayouts(ts.DB), db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.status_changed"}
+	for _, ch := range []db.Change{{To: db.StatusSubmitting, FromProvider: true},
+		{To: db.StatusFailed, FromProvider: true, ErrorCode: "payout_declined", ErrorMessage: "The mobile money operator declined the payout."}} {
+		if err := store.Change(t.Context(), failed.ID, ch, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// One made through the form, with a reference as long as they come.
 	agent := ts.as(db.RoleAgent)
 	agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), validForms(ts)[providers.FedaPay])
@@ -219,6 +227,8 @@ func TestBrowserPhoneTablesStack(t *testing.T) {
 		{db.RoleAgent, "/payouts", "payouts", [2]string{"Status", "By"}},
 		{db.RoleAgent, "/", "activity", [2]string{"What", "From"}},
 		{db.RoleAdmin, "/users", "users", [2]string{"Email", "Status"}},
+		{db.RoleAdmin, "/overview", "overview-totals-table", [2]string{"Status", "Amount"}},
+		{db.RoleAdmin, "/overview", "overview-failures-table", [2]string{"Message", "Payouts"}},
 	} {
 		if page.role != signed {
 			if signed != "" {

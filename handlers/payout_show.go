@@ -302,7 +302,7 @@ func timeline(events []db.Event, xs []db.Exchange) []payoutsview.TimelineItem {
 			Request: x.Method + " " + x.URL + "\n" + x.RequestBody, Response: x.ResponseBody}
 		it.Summary = fmt.Sprintf("HTTP %d in %d ms", x.Status, x.DurationMillis)
 		if x.Error != "" {
-			it.Summary, it.Outcome = "no answer: "+x.Error, db.OutcomeFailure
+			it.Summary, it.Outcome = fmt.Sprintf("no answer after %d ms: %s", x.DurationMillis, x.Error), db.OutcomeFailure
 		}
 		items = append(items, it)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -88,7 +89,7 @@ func Do(ctx context.Context, hc *http.Client, c Call) (Response, Exchange, error
 	}
 	fail := func(o Outcome, err error) (Response, Exchange, error) {
 		ex.DurationMillis = time.Since(ex.Started).Milliseconds()
-		ex.Error = err.Error()
+		ex.Error = exchangeError(err)
 		return Response{}, ex, &Error{Provider: c.Provider, Op: c.Op, Outcome: o, Err: err}
 	}
 
@@ -126,6 +127,20 @@ func Do(ctx context.Context, hc *http.Client, c Call) (Response, Exchange, error
 	ex.ResponseBody = MaskJSON(body, c.MaskKeys...)
 	ex.DurationMillis = time.Since(ex.Started).Milliseconds()
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, ex, nil
+}
+
+// exchangeError is why an exchange got no answer, as its record and the
+// payout's timeline show it: in words for a timeout or a stop, rather
+// than Go's "context deadline exceeded".
+func exchangeError(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timed out"
+	case errors.Is(err, context.Canceled):
+		return "stopped before an answer came"
+	}
+	return err.Error()
 }
 
 // scrubURLError drops the *url.Error wrapper, whose text repeats the method

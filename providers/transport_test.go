@@ -87,15 +87,35 @@ func TestDoOutcomes(t *testing.T) {
 	t.Run("deadline after connecting: unknown", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
-		_, _, err := Do(ctx, http.DefaultClient, call(slow.URL))
+		_, ex, err := Do(ctx, http.DefaultClient, call(slow.URL))
 		if !errors.Is(err, ErrOutcomeUnknown) {
 			t.Fatalf("err = %v, want outcome unknown", err)
+		}
+		if ex.Error != "timed out" {
+			t.Errorf("exchange error %q, want %q", ex.Error, "timed out")
 		}
 		if strings.Contains(err.Error(), slow.URL) {
 			t.Errorf("error %q repeats the URL", err)
 		}
 		if got := Describe(err); got != "Monime did not answer “create payout” in time." {
 			t.Errorf("described as %q", got)
+		}
+	})
+	t.Run("stopped after connecting: unknown", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		_, ex, err := Do(ctx, http.DefaultClient, call(slow.URL))
+		if !errors.Is(err, ErrOutcomeUnknown) {
+			t.Fatalf("err = %v, want outcome unknown", err)
+		}
+		if ex.Error != "stopped before an answer came" {
+			t.Errorf("exchange error %q, want %q", ex.Error, "stopped before an answer came")
+		}
+	})
+	t.Run("client timeout: timed out", func(t *testing.T) {
+		_, ex, err := Do(context.Background(), &http.Client{Timeout: 100 * time.Millisecond}, call(slow.URL))
+		if !errors.Is(err, ErrOutcomeUnknown) || ex.Error != "timed out" {
+			t.Errorf("err = %v, exchange error %q; want outcome unknown, timed out", err, ex.Error)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -613,6 +614,10 @@ func TestTimeoutSettledByReconciliation(t *testing.T) {
 	// "No clear answer" is Payout Desk's own account, not Monime's words.
 	if !strings.Contains(timeline, "Message: No clear answer") || strings.Contains(timeline, "Provider's message: No clear answer") {
 		t.Errorf("the timeline gives the unknown outcome's message as %q", timeline)
+	}
+	// The call that got no answer says so in words, with how long it waited.
+	if !regexp.MustCompile(`no answer after \d+ ms: timed out`).MatchString(timeline) || strings.Contains(timeline, "deadline") {
+		t.Errorf("the timeline gives the timed-out call as %q", timeline)
 	}
 	// Depending on how far the provider got by the time of the replay, the
 	// payout goes through processing or straight to paid.

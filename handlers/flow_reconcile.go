@@ -480,7 +480,7 @@ func webhookChange(name providers.Name, p db.Payout, news webhookNews, details m
 	if contradicted {
 		to = p.Status
 	}
-	ch = unchangedDropped(ch, p)
+	ch = unchangedDropped(ch, p, to)
 	if p.Status.Final() && !contradicted && (ch.RawStatus != "" || ch.ErrorCode != "" || ch.ErrorMessage != "") {
 		// The outcome is settled: a later word (a status we cannot map,
 		// say) is recorded with the delivery, not over the final one.
@@ -568,16 +568,21 @@ const endedWith = " It had ended with: "
 
 // unchangedDropped clears the values of ch that the payout already holds,
 // so that a webhook repeating what we know writes nothing but its record.
-func unchangedDropped(ch db.Change, p db.Payout) db.Change {
+// A payout leaving unknown (moving to to) keeps its error words only if
+// the change gives them again (db.Payouts.ChangeTx drops the words that
+// made it unknown): the provider's own, repeated, stay in the change.
+func unchangedDropped(ch db.Change, p db.Payout, to db.Status) db.Change {
+	leaving := p.Status == db.StatusUnknown && to != p.Status
 	for _, f := range []struct {
 		v    *string
 		have string
+		keep bool
 	}{
-		{&ch.ProviderID, p.ProviderID}, {&ch.PaymentID, p.PaymentID}, {&ch.ProviderReference, p.ProviderReference},
-		{&ch.RawStatus, p.RawStatus}, {&ch.ErrorCode, p.ErrorCode}, {&ch.ErrorMessage, p.ErrorMessage}, {&ch.CashierURL, p.CashierURL},
-		{&ch.PayoutOption, p.PayoutOption},
+		{&ch.ProviderID, p.ProviderID, false}, {&ch.PaymentID, p.PaymentID, false}, {&ch.ProviderReference, p.ProviderReference, false},
+		{&ch.RawStatus, p.RawStatus, false}, {&ch.ErrorCode, p.ErrorCode, leaving}, {&ch.ErrorMessage, p.ErrorMessage, leaving},
+		{&ch.CashierURL, p.CashierURL, false}, {&ch.PayoutOption, p.PayoutOption, false},
 	} {
-		if *f.v == f.have {
+		if !f.keep && *f.v == f.have {
 			*f.v = ""
 		}
 	}

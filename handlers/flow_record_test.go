@@ -599,3 +599,31 @@ func TestUnrecordedWebhookAsksForItAgain(t *testing.T) {
 		t.Errorf("a delivery not recorded: HTTP %d, payout %s; want a 5xx and the payout as it was", code, status(lost))
 	}
 }
+
+// A webhook that moves an unknown payout on with the words it was made
+// unknown with (the provider's own code and message, kept from an earlier
+// answer) keeps them: only the words that made it unknown are dropped.
+func TestWebhookLeavingUnknownKeepsTheProvidersWords(t *testing.T) {
+	ctx := context.Background()
+	f, d, sending := flowOnDB(t)
+	f.Webhooks = db.NewWebhooks(d)
+	store := db.NewPayouts(d)
+	p := sending()
+	if err := store.Change(ctx, p.ID, db.Change{To: db.StatusUnknown, SubmittedAt: time.Now(), FromProvider: true,
+		ErrorCode: "E1", ErrorMessage: "Held for review"}, systemEvent("payout.outcome_unknown")); err != nil {
+		t.Fatal(err)
+	}
+	u := providers.Update{EventID: "evt-1", Reference: p.Reference, ProviderID: "po_1", RawStatus: "failed", Status: providers.StatusFailed,
+		ErrorCode: "E1", ErrorMessage: "Held for review"}
+	ev := db.Event{Actor: db.Actor{Type: db.ActorProvider, ID: "fedapay"}, Action: "webhook.received"}
+	if err := f.ApplyWebhook(ctx, providers.FedaPay, u, ev); err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.Get(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != db.StatusFailed || got.ErrorCode != "E1" || got.ErrorMessage != "Held for review" {
+		t.Errorf("after the webhook: %s, %q, %q; want failed, E1, Held for review", got.Status, got.ErrorCode, got.ErrorMessage)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -133,9 +132,8 @@ func Do(ctx context.Context, hc *http.Client, c Call) (Response, Exchange, error
 // payout's timeline show it: in words for a timeout or a stop, rather
 // than Go's "context deadline exceeded".
 func exchangeError(err error) string {
-	var ne net.Error
 	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+	case isTimeout(err):
 		return "timed out"
 	case errors.Is(err, context.Canceled):
 		return "stopped before an answer came"

@@ -114,8 +114,6 @@ func TestFieldKeepsARefusedValue(t *testing.T) {
 	}
 }
 
-// TestErrorSummary: each field with an error is listed, linked to its
-// input, and its label is not said twice.
 // TestFieldPlaceholderIsAnExample: an empty field's placeholder reads as an
 // example, not as a value already filled in; no placeholder, no example.
 func TestFieldPlaceholderIsAnExample(t *testing.T) {
@@ -131,6 +129,8 @@ func TestFieldPlaceholderIsAnExample(t *testing.T) {
 	}
 }
 
+// TestErrorSummary: each field with an error is listed, linked to its
+// input, and its label is not said twice.
 func TestErrorSummary(t *testing.T) {
 	errs := Invalid([]FieldProps{
 		{Name: "from", Label: "From", Error: "Enter a date like 2026-11-21."},

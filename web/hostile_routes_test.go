@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -376,7 +376,7 @@ func (s *sweep) route(t *testing.T, pattern string, rt hostileRoute, c *client, 
 	send := func(method, path, body string, header map[string]string) response {
 		t.Helper()
 		if method == "POST" && header["Content-Type"] == "" {
-			header = cloneWith(header, "Content-Type", form)
+			header = withDefault(header, "Content-Type", form)
 		}
 		return s.check(t, rt, s.request(t, method, path, body, header), c)
 	}
@@ -463,13 +463,13 @@ func (s *sweep) forms(t *testing.T, rt hostileRoute, send func(method, path, bod
 	}
 	post(`{"email":"x"}`, map[string]string{"Content-Type": "application/json"})
 	for field := range rt.form {
-		without := cloneValues(rt.form)
+		without := withValues(rt.form, nil)
 		without.Del(field)
 		post(without.Encode(), nil)
 		for _, name := range formValues {
 			v := hostileValues[name]
 			post(rt.form.Encode()+"&"+field+"="+v, nil) // duplicated, the hostile one last
-			changed := cloneValues(rt.form)
+			changed := withValues(rt.form, nil)
 			changed.Del(field)
 			post(field+"="+v+"&"+changed.Encode(), nil) // replaced
 		}
@@ -497,18 +497,14 @@ func takes(ts *testServer, path, method string) bool {
 	return false
 }
 
-func cloneValues(v url.Values) url.Values {
-	out := url.Values{}
-	for k, vs := range v {
-		out[k] = slices.Clone(vs)
+// withDefault is a copy of h with k set to v unless h sets k, even to "".
+func withDefault(h map[string]string, k, v string) map[string]string {
+	out := maps.Clone(h)
+	if out == nil {
+		out = map[string]string{}
 	}
-	return out
-}
-
-func cloneWith(h map[string]string, k, v string) map[string]string {
-	out := map[string]string{k: v}
-	for hk, hv := range h {
-		out[hk] = hv
+	if _, ok := out[k]; !ok {
+		out[k] = v
 	}
 	return out
 }
@@ -613,7 +609,7 @@ func (s *sweep) sandbox(t *testing.T) {
 	for _, p := range paths {
 		for _, h := range auth {
 			for _, body := range bodies {
-				header := cloneWith(h, "Content-Type", "application/json")
+				header := withDefault(h, "Content-Type", "application/json")
 				if strings.Contains(p.path, "/cashier/") {
 					header["Content-Type"] = "application/x-www-form-urlencoded"
 				}

@@ -230,6 +230,12 @@ var (
 	ErrActorDemoted = errors.New("the acting user's role was lowered")
 )
 
+// lastActiveAdmin is true of a users row that is the only active admin,
+// the one Disable and ChangeRole must not take away; its two parameters
+// are RoleAdmin.
+const lastActiveAdmin = `role = ? AND disabled_at IS NULL AND
+	(SELECT count(*) FROM users WHERE role = ? AND disabled_at IS NULL) = 1`
+
 // Disable disables a user and revokes all of its sessions, appending ev,
 // which names the account by its email, in the same transaction.
 // Disabling a disabled user is ErrNotFound; the last active admin,
@@ -242,8 +248,7 @@ func (s *Users) Disable(ctx context.Context, id int64, ev Event) error {
 		}
 		var lastAdmin bool
 		var email string
-		err := tx.QueryRowContext(ctx, `SELECT email, role = ? AND disabled_at IS NULL AND
-			(SELECT count(*) FROM users WHERE role = ? AND disabled_at IS NULL) = 1 FROM users WHERE id = ?`,
+		err := tx.QueryRowContext(ctx, `SELECT email, `+lastActiveAdmin+` FROM users WHERE id = ?`,
 			RoleAdmin, RoleAdmin, id).Scan(&email, &lastAdmin)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -388,8 +393,7 @@ func (s *Users) ChangeRole(ctx context.Context, id, seen int64, role string, ev 
 		var email string
 		var version int64
 		var lastAdmin bool
-		err := tx.QueryRowContext(ctx, `SELECT email, role, version, role = ? AND disabled_at IS NULL AND
-			(SELECT count(*) FROM users WHERE role = ? AND disabled_at IS NULL) = 1 FROM users WHERE id = ?`,
+		err := tx.QueryRowContext(ctx, `SELECT email, role, version, `+lastActiveAdmin+` FROM users WHERE id = ?`,
 			RoleAdmin, RoleAdmin, id).Scan(&email, &before, &version, &lastAdmin)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):

@@ -31,19 +31,8 @@ func TestAPayoutItsProviderForgotBecomesUnknown(t *testing.T) {
 		ids[name] = agent.submit(name, agent.openForm(name), forms[name])
 	}
 	for name, id := range ids {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			p, err := db.NewPayouts(ts.DB).Get(t.Context(), id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if p.Status == db.StatusProcessing && p.ProviderID != "" {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s payout is %s with id %q, want processing with an id", name, p.Status, p.ProviderID)
-			}
-			time.Sleep(20 * time.Millisecond)
+		if p := ts.waitStatus(id, db.StatusProcessing); p.ProviderID == "" {
+			t.Fatalf("%s payout is processing without the provider's id", name)
 		}
 	}
 	stopWork()

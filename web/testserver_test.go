@@ -49,6 +49,8 @@ type testServer struct {
 	App   *web.Server
 	Clock *clock
 	Users map[string]db.User // by role
+	// tweak changed the configuration, kept for restart.
+	tweak func(*web.Config)
 }
 
 const testPassword = "correct horse battery staple"
@@ -89,33 +91,39 @@ func newTestServerConfig(t *testing.T, workers bool, tweak func(*web.Config)) *t
 func newTestServerLog(t *testing.T, workers bool, tweak func(*web.Config), log io.Writer) *testServer {
 	t.Helper()
 	d, users := newAppDB(t, db.Roles...)
-	ts := &testServer{t: t, DB: d, Clock: &clock{}, Users: users}
+	ts := &testServer{t: t, DB: d, Clock: &clock{}, Users: users, tweak: tweak}
+	ts.serve(workers, log)
+	return ts
+}
+
+// serve builds the app over ts's database and serves it.
+func (ts *testServer) serve(workers bool, log io.Writer) {
+	ts.t.Helper()
 	// The handler needs its base URL before the listener exists, so start
 	// an unstarted server, learn its address, then build the app.
 	ts.Server = httptest.NewUnstartedServer(nil)
 	cfg := testConfig()
 	cfg.BaseURL = "http://" + ts.Listener.Addr().String()
-	if tweak != nil {
-		tweak(&cfg)
+	if ts.tweak != nil {
+		ts.tweak(&cfg)
 	}
-	deps := web.Deps{DB: d, Now: ts.Clock.Now}
+	deps := web.Deps{DB: ts.DB, Now: ts.Clock.Now}
 	if log != nil {
 		deps.Log = slog.New(slog.NewTextHandler(log, nil))
 		ts.Config.ErrorLog = slog.NewLogLogger(deps.Log.Handler(), slog.LevelError)
 	}
 	app, err := web.NewServer(cfg, deps)
 	if err != nil {
-		t.Fatal(err)
+		ts.t.Fatal(err)
 	}
 	ts.App = app
-	t.Cleanup(app.Close)
+	ts.t.Cleanup(app.Close)
 	if workers {
 		ts.startWorkers()
 	}
 	ts.Config.Handler = app.Handler()
 	ts.Start()
-	t.Cleanup(ts.Close)
-	return ts
+	ts.t.Cleanup(ts.Close)
 }
 
 // newAppDB opens a new database in a test directory, closed when the test
@@ -389,24 +397,13 @@ func (ts *testServer) startWorkers() {
 	})
 }
 
-// restart returns a second server over ts's database, without its
-// workers, as after the process was started again: its sandbox is a new
-// one, which knows nothing of what the first one was asked. The caller
-// stops ts's workers first.
+// restart returns a second server over ts's database, configured alike
+// and without its workers, as after the process was started again: its
+// sandbox is a new one, which knows nothing of what the first one was
+// asked. The caller stops ts's workers first.
 func (ts *testServer) restart() *testServer {
 	ts.t.Helper()
-	next := &testServer{t: ts.t, DB: ts.DB, Clock: ts.Clock, Users: ts.Users}
-	next.Server = httptest.NewUnstartedServer(nil)
-	cfg := testConfig()
-	cfg.BaseURL = "http://" + next.Listener.Addr().String()
-	app, err := web.NewServer(cfg, web.Deps{DB: ts.DB, Now: ts.Clock.Now})
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	next.App = app
-	ts.t.Cleanup(app.Close)
-	next.Config.Handler = app.Handler()
-	next.Start()
-	ts.t.Cleanup(next.Close)
+	next := &testServer{t: ts.t, DB: ts.DB, Clock: ts.Clock, Users: ts.Users, tweak: ts.tweak}
+	next.serve(false, nil)
 	return next
 }

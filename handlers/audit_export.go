@@ -3,10 +3,13 @@ package handlers
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +26,18 @@ var exportColumns = []string{"seq", "at", "actor_type", "actor_id", "actor_email
 // filterParams are the audit log's filter parameters, in the order its
 // page shows them.
 var filterParams = []string{"from", "to", "actor", "action", "provider", "payout", "outcome", "q", "views", "size"}
+
+// byFilterOrder orders filter parameter names as filterParams does, any
+// other after them, by name.
+func byFilterOrder(a, b string) int {
+	rank := func(name string) int {
+		if i := slices.Index(filterParams, name); i >= 0 {
+			return i
+		}
+		return len(filterParams)
+	}
+	return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b))
+}
 
 // flushEvery is how many rows an export writes between flushes to the client.
 const flushEvery = 2000
@@ -53,10 +68,10 @@ func (h *Audit) Export(w http.ResponseWriter, r *http.Request) {
 	if format != "csv" && format != "jsonl" {
 		problems = append(problems, "format: Choose csv or jsonl.")
 	}
-	for _, name := range filterParams {
-		if msg, ok := errs[name]; ok {
-			problems = append(problems, name+": "+msg)
-		}
+	// Every refused filter, in the page's order: one left out would be
+	// dropped from the export rather than refuse it.
+	for _, name := range slices.SortedFunc(maps.Keys(errs), byFilterOrder) {
+		problems = append(problems, name+": "+errs[name])
 	}
 	if len(problems) > 0 {
 		// An export must be exactly what was asked for, or nothing.

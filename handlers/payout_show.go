@@ -61,22 +61,30 @@ func (h *Payouts) Show(w http.ResponseWriter, r *http.Request) {
 		serverError(w, r, h.Log, err)
 		return
 	}
+	if name := r.URL.Query().Get("notice"); name != "" {
+		page.Notice, page.NoticeName = notice(name, page)
+	}
 	if r.Header.Get("HX-Request") == "true" {
 		h.poll(w, r, page)
 		return
 	}
-	notice := r.URL.Query().Get("notice")
-	if n, ok := notices[notice]; ok {
-		if notice == "created" && p.Provider == string(providers.Kibramoa) {
-			n = kibramoaCreated
-			if page.CashierShown() {
-				n = kibramoaCreatedReady
-			}
-		}
-		c := views.ChromeFrom(r.Context())
-		c.Flashes = append(c.Flashes, n)
-	}
 	h.renderShow(w, r, http.StatusOK, page)
+}
+
+// notice is the message a payout page shows for its ?notice= value, and
+// the value itself; nothing for one of no notice's.
+func notice(name string, page payoutsview.ShowPage) (views.Flash, string) {
+	n, ok := notices[name]
+	if !ok {
+		return views.Flash{}, ""
+	}
+	if name == "created" && page.Provider == string(providers.Kibramoa) {
+		n = kibramoaCreated
+		if page.CashierShown() {
+			n = kibramoaCreatedReady
+		}
+	}
+	return n, name
 }
 
 // poll answers the page's htmx polling with its live parts only, and
@@ -130,7 +138,9 @@ func (h *Payouts) poll(w http.ResponseWriter, r *http.Request, page payoutsview.
 // whatever they come to show (a new event, a provider's id, the next
 // check's time) makes another version.
 func pollVersion(ctx context.Context, page payoutsview.ShowPage) (string, error) {
+	// The notice follows the status, which the version starts with.
 	page.AsOf, page.Version, page.StatusSaid = time.Time{}, "", ""
+	page.Notice, page.NoticeName = views.Flash{}, ""
 	sum := sha256.New()
 	if err := templ.RenderFragments(ctx, sum, payoutsview.Show(page), payoutsview.Polled...); err != nil {
 		return "", fmt.Errorf("version payout %d: %w", page.ID, err)

@@ -465,6 +465,20 @@ func TestAgentsCannotResolveManagersMust(t *testing.T) {
 	if !strings.Contains(page.Find(`[data-testid="unknown-advice"]`).Text(), "Do not create this payout again") {
 		t.Error("the agent is not told to leave an unknown payout alone")
 	}
+	// The creation's success is not told above an unknown outcome, on the
+	// page or by its polling, which a page opened earlier still does; a
+	// notice that is no success stays.
+	if msg := agent.get(path + "?notice=created").doc(t).Find(`[data-testid="flash"]`).Text(); msg != "" {
+		t.Errorf("above an unknown outcome the page says %q", msg)
+	}
+	polled := agent.poll(path+"?notice=created&v=queued.stale", nil)
+	wantStatus(t, polled, http.StatusOK)
+	if notice := polled.doc(t).Find("#notice"); notice.Length() != 1 || notice.Find(`[data-testid="flash"]`).Length() != 0 {
+		t.Errorf("the poll answers #notice %d times, holding %q; want it once, empty", notice.Length(), notice.Text())
+	}
+	if msg := agent.get(path + "?notice=changed").doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "NOT applied") {
+		t.Errorf("the changes-not-applied warning reads %q above an unknown outcome", msg)
+	}
 
 	manager := ts.as(db.RoleManager)
 	queue := manager.get("/payouts/unknown").doc(t)

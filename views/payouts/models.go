@@ -5,6 +5,7 @@ package payouts
 import (
 	"time"
 
+	"payoutdesk/views"
 	"payoutdesk/views/components"
 )
 
@@ -155,6 +156,10 @@ type ShowPage struct {
 	// StatusSaid tells screen readers, through a live region, of a status
 	// that changed while the page was open.
 	StatusSaid string
+	// Notice is the message the page was opened with (?notice=, named by
+	// NoticeName), about what was just done: "Payout created", say.
+	Notice     views.Flash
+	NoticeName string
 	// Details are the submitted form values, account numbers masked.
 	Details []Detail
 	// Timeline merges the payout's audit events and provider exchanges.
@@ -175,6 +180,17 @@ type ShowPage struct {
 // rejecting or withdrawing the payout, or settling its outcome by hand.
 // Such forms stay out of the polled parts, which would wipe what is typed.
 func (p ShowPage) Decides() bool { return p.Approval.Decides() || p.CanResolve }
+
+// NoticeShown reports whether the page shows its Notice. A success told
+// on opening is taken back once the payout's status says otherwise (its
+// outcome unknown, or ended unpaid): a green "created and queued" above
+// "Outcome unknown" reads as if all went well.
+func (p ShowPage) NoticeShown() bool {
+	if p.Notice.Message == "" {
+		return false
+	}
+	return p.Notice.Kind != "success" || !(p.Status == "unknown" || p.Unpaid || p.Reversed)
+}
 
 // Refused reports whether a reason or a decision sent from the page was
 // refused.

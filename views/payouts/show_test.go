@@ -9,6 +9,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
 
+	"payoutdesk/views"
 	"payoutdesk/views/payouts"
 )
 
@@ -99,6 +100,57 @@ func TestShowPolledParts(t *testing.T) {
 			}
 			if n := part.Find("form textarea, form select").Length(); n != 0 {
 				t.Errorf("the polled parts hold %d form fields, want none", n)
+			}
+		})
+	}
+}
+
+// TestShowNoticeFollowsStatus checks that a success told on opening the
+// page ("Payout created and queued") is taken back, by the page and by its
+// polling, once the status says otherwise, while a notice that is no
+// success stays, and that polling carries the notice to draw it again.
+func TestShowNoticeFollowsStatus(t *testing.T) {
+	created := views.Flash{Kind: "success", Message: "Payout created and queued for sending."}
+	changed := views.Flash{Kind: "warning", Message: "Your changes were NOT applied."}
+	tests := []struct {
+		name   string
+		page   payouts.ShowPage
+		wantIn bool
+	}{
+		{"created, being sent", payouts.ShowPage{ID: 7, Status: "processing", Notice: created, NoticeName: "created"}, true},
+		{"created, outcome unknown", payouts.ShowPage{ID: 7, Status: "unknown", Notice: created, NoticeName: "created"}, false},
+		{"created, failed", payouts.ShowPage{ID: 7, Status: "failed", Final: true, Unpaid: true, Notice: created, NoticeName: "created"}, false},
+		{"created, paid then reversed", payouts.ShowPage{ID: 7, Status: "paid", Final: true, Reversed: true, Notice: created, NoticeName: "created"}, false},
+		{"created, paid", payouts.ShowPage{ID: 7, Status: "paid", Final: true, Notice: created, NoticeName: "created"}, true},
+		{"changes not applied, outcome unknown", payouts.ShowPage{ID: 7, Status: "unknown", Notice: changed, NoticeName: "changed"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var full, polled strings.Builder
+			if err := payouts.Show(tt.page).Render(context.Background(), &full); err != nil {
+				t.Fatal(err)
+			}
+			if err := templ.RenderFragments(context.Background(), &polled, payouts.Show(tt.page), payouts.Polled...); err != nil {
+				t.Fatal(err)
+			}
+			for name, html := range map[string]string{"page": full.String(), "poll": polled.String()} {
+				doc, err := goquery.NewDocumentFromReader(strings.NewReader(html))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if doc.Find("#notice").Length() != 1 {
+					t.Fatalf("the %s has no #notice to swap", name)
+				}
+				got := doc.Find(`#notice [data-testid="flash"]`).Text()
+				if in := strings.TrimSpace(got) == tt.page.Notice.Message; in != tt.wantIn {
+					t.Errorf("the %s's notice reads %q, want shown %v", name, got, tt.wantIn)
+				}
+			}
+			if !tt.page.Final {
+				doc, _ := goquery.NewDocumentFromReader(strings.NewReader(full.String()))
+				if poll, _ := doc.Find("#live").Attr("hx-get"); !strings.Contains(poll, "notice="+tt.page.NoticeName) {
+					t.Errorf("polls %q, which drops the notice", poll)
+				}
 			}
 		})
 	}

@@ -22,6 +22,9 @@ import (
 // maxFilterLen bounds each text of an audit filter.
 const maxFilterLen = 200
 
+// defaultPageSize is the page size of a log opened without one.
+const defaultPageSize = "50"
+
 // pageSizes are the page sizes offered.
 var pageSizes = map[string]int{"25": 25, "50": 50, "100": 100, "200": 200}
 
@@ -33,7 +36,7 @@ var pageSizes = map[string]int{"25": 25, "50": 50, "100": 100, "200": 200}
 func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f db.AuditFilter, v auditview.Filters, errs map[string]string, err error) {
 	v = auditview.Filters{From: q.Get("from"), To: q.Get("to"), Actor: strings.TrimSpace(q.Get("actor")),
 		Action: q.Get("action"), Provider: q.Get("provider"), Payout: strings.TrimSpace(q.Get("payout")),
-		Outcome: q.Get("outcome"), Text: strings.TrimSpace(q.Get("q")), Size: cmp.Or(q.Get("size"), "50")}
+		Outcome: q.Get("outcome"), Text: strings.TrimSpace(q.Get("q")), Size: cmp.Or(q.Get("size"), defaultPageSize)}
 	if v.Actions, err = h.actionOptions(ctx); err != nil {
 		return f, v, nil, err
 	}
@@ -146,6 +149,12 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f 
 	var msg string
 	if f.Before, msg = pageCursor(q, "before"); msg != "" {
 		errs["before"] = msg
+	}
+	// The page's own links always carry views and size: only values other
+	// than the defaults are filters to clear.
+	if v.From != "" || v.To != "" || v.Actor != "" || v.Action != "" || v.Provider != "" || v.Payout != "" ||
+		v.Outcome != "" || v.Text != "" || v.Views != views || v.Size != defaultPageSize {
+		v.ClearURL = "/audit"
 	}
 	if len(errs) > 0 {
 		return f, v, errs, nil

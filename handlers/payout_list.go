@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"net/url"
@@ -68,11 +69,13 @@ func parsePayoutFilter(q url.Values, me db.User, page *payoutsview.ListPage) (f 
 		}
 	}
 	page.CreatedBy = q.Get("created_by")
-	if page.CreatedBy == "" {
-		page.CreatedBy = "anyone"
-		if me.Role == db.RoleAgent {
-			page.CreatedBy = "me"
-		}
+	mine := "anyone"
+	if me.Role == db.RoleAgent {
+		mine = "me"
+	}
+	page.CreatedBy = cmp.Or(page.CreatedBy, mine)
+	if page.Provider != "" || page.Status != "" || page.From != "" || page.To != "" || q.Get("q") != "" || page.CreatedBy != mine {
+		page.ClearURL = "/payouts"
 	}
 	switch page.CreatedBy {
 	case "me":

@@ -334,3 +334,44 @@ func TestNoEmptyDescribedBy(t *testing.T) {
 		}
 	}
 }
+
+// TestListsOfferToClearTheirFilters: the payout list and the audit log,
+// filtered, link back to themselves unfiltered, refused filters too; as
+// they open by default (an agent's own payouts, everyone's for a manager;
+// the log's views hidden, 50 a page), or on a later page, they do not.
+func TestListsOfferToClearTheirFilters(t *testing.T) {
+	ts := newTestServer(t)
+	ts.seedMany(55, ts.Users[db.RoleAgent])
+	agent, manager := ts.as(db.RoleAgent), ts.as(db.RoleManager)
+	next, _ := agent.get("/payouts").doc(t).Find(`[data-testid="next-page"]`).Attr("href")
+	tests := []struct {
+		c      *client
+		path   string
+		status int
+		want   string // the link's target; "" for none
+	}{
+		{agent, "/payouts", ok, ""},
+		{agent, next, ok, ""},
+		{agent, "/payouts?created_by=me", ok, ""},
+		{agent, "/payouts?provider=monime", ok, "/payouts"},
+		{agent, "/payouts?created_by=anyone", ok, "/payouts"},
+		{agent, "/payouts?q=beneficiary", ok, "/payouts"},
+		{agent, "/payouts?status=bogus", http.StatusUnprocessableEntity, "/payouts"},
+		{manager, "/payouts?created_by=anyone", ok, ""},
+		{manager, "/payouts?created_by=me", ok, "/payouts"},
+		{manager, "/audit", ok, ""},
+		{manager, "/audit?views=hidden&size=50", ok, ""},
+		{manager, "/audit?action=payout.created", ok, "/audit"},
+		{manager, "/audit?size=25", ok, "/audit"},
+		{manager, "/audit?views=shown", ok, "/audit"},
+		{manager, "/audit?payout=abc", http.StatusUnprocessableEntity, "/audit"},
+	}
+	for _, tt := range tests {
+		r := tt.c.get(tt.path)
+		wantStatus(t, r, tt.status)
+		link := r.doc(t).Find(`[data-testid="clear-filters"]`)
+		if got, _ := link.Attr("href"); got != tt.want || link.Length() > 1 {
+			t.Errorf("%s: clear link to %q (%d), want %q", tt.path, got, link.Length(), tt.want)
+		}
+	}
+}

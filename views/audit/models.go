@@ -26,6 +26,8 @@ type Filters struct {
 	Providers    []components.Option
 	// Query is the encoded filter, for export links.
 	Query string
+	// ClearURL, when a filter is set, is the log without any.
+	ClearURL string
 }
 
 // Row is one event in the list.

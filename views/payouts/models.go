@@ -97,6 +97,8 @@ type ListPage struct {
 	EveryoneURL string
 	// Exact is the listed payout whose number is the text searched for.
 	Exact int64
+	// ClearURL, when a filter is set, is the list without any.
+	ClearURL string
 }
 
 // ShowPage is one payout.

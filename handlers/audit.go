@@ -129,10 +129,18 @@ func payoutTarget(e db.Event) int64 {
 }
 
 // targetName names an event's target; an account also by the email its
-// event recorded, as no page shows an account's id.
+// event recorded, as no page shows an account's id: in its details, or as
+// its actor's, when the account acted on itself (signing in or out).
 func targetName(e db.Event) string {
 	name := strings.TrimSpace(e.TargetType + " " + e.TargetID)
-	if email, _ := e.Details["email"].(string); e.TargetType == "user" && email != "" {
+	if e.TargetType != "user" {
+		return name
+	}
+	email, _ := e.Details["email"].(string)
+	if email == "" && e.Actor.Type == db.ActorUser && e.Actor.ID == e.TargetID {
+		email = e.Actor.Email
+	}
+	if email != "" {
 		name += " (" + email + ")"
 	}
 	return name

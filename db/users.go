@@ -374,6 +374,66 @@ func (s *Users) ResetPassword(ctx context.Context, id, seen int64, password stri
 	return wasDisabled, nil
 }
 
+// ChangePassword gives user id, who has just typed their current password,
+// the new one, ends their other sessions (all but keep, the session id
+// hash they changed it from) and appends ev, which names the account by
+// its email and says how many sessions ended, never a password. A current
+// password that does not match is ErrBadCredentials; a password changed or
+// reset meanwhile, ErrChanged; a disabled actor, ErrActorDisabled.
+func (s *Users) ChangePassword(ctx context.Context, id int64, current, password string, keep []byte, ev Event) error {
+	if problem := PasswordProblem(password); problem != "" {
+		return fmt.Errorf("db: change password of user %d: %s", id, problem)
+	}
+	var email, old string
+	err := s.db.R.QueryRowContext(ctx, `SELECT email, password_hash FROM users WHERE id = ?`, id).Scan(&email, &old)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("db: change password of user %d: %w", id, err)
+	}
+	// Checked and hashed before the transaction: argon2id takes tens of
+	// milliseconds that the single writer should not wait through.
+	ok, err := checkPassword(old, current)
+	if err != nil {
+		return fmt.Errorf("db: change password of user %d: %w", id, err)
+	}
+	if !ok {
+		return ErrBadCredentials
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := actorActive(ctx, tx, ev.Actor); err != nil {
+			return err
+		}
+		// Only the password just checked is replaced: one reset or
+		// changed since wins.
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, version = version + 1 WHERE id = ? AND password_hash = ?`,
+			hash, id, old)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrChanged
+		}
+		revoked, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id_hash != ?`, id, keep)
+		if err != nil {
+			return err
+		}
+		n, _ := revoked.RowsAffected()
+		ev.TargetType, ev.TargetID = "user", strconv.FormatInt(id, 10)
+		ev.Details = mergeDetails(ev.Details, map[string]any{"email": email, "other_sessions_revoked": n})
+		return Append(ctx, tx, &ev)
+	})
+	if err != nil {
+		return fmt.Errorf("db: change password of user %d: %w", id, err)
+	}
+	return nil
+}
+
 // ChangeRole gives user id the role role, appending ev, which names the
 // account by its email, in the same transaction, provided the account is
 // still at version seen (AnyVersion: whatever it is). The role applies

@@ -61,6 +61,9 @@ func accessMatrix(ts *testServer) []matrixRow {
 		{"GET /providers", "GET", "/providers", nil, adminsOnly},
 		{"GET /login", "GET", "/login", nil, access{ok, see, see, see}},
 		{"POST /login", "POST", "/login", url.Values{"email": {"nobody@example.com"}, "password": {"wrong password!!"}}, access{invalid, invalid, invalid, invalid}},
+		{"GET /account/password", "GET", "/account/password", nil, signedIn},
+		// An empty form: 422 with messages, nothing changed.
+		{"POST /account/password", "POST", "/account/password", nil, access{see, invalid, invalid, invalid}},
 		{"GET /{$}", "GET", "/", nil, signedIn},
 		{"GET /overview", "GET", "/overview", nil, managersUp},
 		{"GET /payouts", "GET", "/payouts", nil, signedIn},

@@ -650,7 +650,7 @@ func Created(p CreatedPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "\" hidden>Copy</button><span class=\"visually-hidden\" role=\"status\" data-copy-said></span></dd></dl><p class=\"muted\">This password is shown only now and is not stored. Hand it over securely.</p><p><a href=\"/users\">Back to users</a></p></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "\" hidden>Copy</button><span class=\"visually-hidden\" role=\"status\" data-copy-said></span></dd></dl><p class=\"muted\" data-testid=\"hand-over\">This password is shown only now and is not stored. Hand it over securely, and ask its user to change it once signed in (\"Change password\", at the top of every page).</p><p><a href=\"/users\">Back to users</a></p></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

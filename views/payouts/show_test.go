@@ -13,6 +13,19 @@ import (
 	"payoutdesk/views/payouts"
 )
 
+// renderShow draws page whole, and its polled parts as a poll gets them.
+func renderShow(t *testing.T, page payouts.ShowPage) (full, polled string) {
+	t.Helper()
+	var f, p strings.Builder
+	if err := payouts.Show(page).Render(context.Background(), &f); err != nil {
+		t.Fatal(err)
+	}
+	if err := templ.RenderFragments(context.Background(), &p, payouts.Show(page), payouts.Polled...); err != nil {
+		t.Fatal(err)
+	}
+	return f.String(), p.String()
+}
+
 // TestShowPolledParts checks that polling a payout page never reads its
 // decision forms again (it would wipe what is typed in them), while it
 // still reads the status and the timeline.
@@ -50,18 +63,12 @@ func TestShowPolledParts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var full, polled strings.Builder
-			if err := payouts.Show(tt.page).Render(context.Background(), &full); err != nil {
-				t.Fatal(err)
-			}
-			if err := templ.RenderFragments(context.Background(), &polled, payouts.Show(tt.page), payouts.Polled...); err != nil {
-				t.Fatal(err)
-			}
-			page, err := goquery.NewDocumentFromReader(strings.NewReader(full.String()))
+			full, polled := renderShow(t, tt.page)
+			page, err := goquery.NewDocumentFromReader(strings.NewReader(full))
 			if err != nil {
 				t.Fatal(err)
 			}
-			part, err := goquery.NewDocumentFromReader(strings.NewReader(polled.String()))
+			part, err := goquery.NewDocumentFromReader(strings.NewReader(polled))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,14 +133,8 @@ func TestShowNoticeFollowsStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var full, polled strings.Builder
-			if err := payouts.Show(tt.page).Render(context.Background(), &full); err != nil {
-				t.Fatal(err)
-			}
-			if err := templ.RenderFragments(context.Background(), &polled, payouts.Show(tt.page), payouts.Polled...); err != nil {
-				t.Fatal(err)
-			}
-			for name, html := range map[string]string{"page": full.String(), "poll": polled.String()} {
+			full, polled := renderShow(t, tt.page)
+			for name, html := range map[string]string{"page": full, "poll": polled} {
 				doc, err := goquery.NewDocumentFromReader(strings.NewReader(html))
 				if err != nil {
 					t.Fatal(err)
@@ -147,7 +148,7 @@ func TestShowNoticeFollowsStatus(t *testing.T) {
 				}
 			}
 			if !tt.page.Final {
-				doc, _ := goquery.NewDocumentFromReader(strings.NewReader(full.String()))
+				doc, _ := goquery.NewDocumentFromReader(strings.NewReader(full))
 				if poll, _ := doc.Find("#live").Attr("hx-get"); !strings.Contains(poll, "notice="+tt.page.NoticeName) {
 					t.Errorf("polls %q, which drops the notice", poll)
 				}

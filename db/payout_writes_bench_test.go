@@ -46,7 +46,7 @@ func BenchmarkPayoutWrites(b *testing.B) {
 					return
 				}
 				key := fmt.Sprintf("K%08d", i)
-				p, _, err := store.Create(ctx, db.NewPayout{
+				_, _, err := store.Create(ctx, db.NewPayout{
 					Provider: "fedapay", Status: db.StatusQueued, AmountMinor: 150000, Currency: "XOF",
 					IdempotencyKey: key, Reference: "PD-" + key,
 					Fields:          map[string]string{"amount": "150000", "currency": "XOF", "phone": "22997123456", "firstname": "Ama", "lastname": "Mensah"},
@@ -66,7 +66,7 @@ func BenchmarkPayoutWrites(b *testing.B) {
 				for _, c := range claimed {
 					x := db.Exchange{At: time.Now(), Op: "create", Method: "POST", URL: "http://127.0.0.1/v1/payouts",
 						RequestHeaders: map[string]string{"Content-Type": "application/json"}, RequestBody: body, Status: 200,
-						ResponseBody: `{"v1/payout":{"id":` + strconv.FormatInt(p.ID, 10) + `,"status":"pending"}}`, DurationMillis: 1}
+						ResponseBody: `{"v1/payout":{"id":` + strconv.FormatInt(c.ID, 10) + `,"status":"pending"}}`, DurationMillis: 1}
 					err := store.Change(ctx, c.ID, db.Change{To: db.StatusProcessing, Only: []db.Status{db.StatusSubmitting},
 						ProviderID: strconv.FormatInt(c.ID, 10), RawStatus: "pending", Dequeue: true, Record: true,
 						CheckAt: time.Now().Add(time.Minute), Exchanges: []db.Exchange{x, x}},

@@ -375,17 +375,22 @@ func (s *Users) ResetPassword(ctx context.Context, id, seen int64, password stri
 }
 
 // ChangePassword gives user id, who has just typed their current password,
-// the new one, ends their other sessions (all but keep, the session id
-// hash they changed it from) and appends ev, which names the account by
-// its email and says how many sessions ended, never a password. A current
-// password that does not match is ErrBadCredentials; a password changed or
-// reset meanwhile, ErrChanged; a disabled actor, ErrActorDisabled.
-func (s *Users) ChangePassword(ctx context.Context, id int64, current, password string, keep []byte, ev Event) error {
+// the new one. The session they changed it from (old, its id hash) is
+// replaced by next, so that its id, if stolen, is worth nothing after;
+// their other sessions end. ev, appended in the same transaction, names
+// the account by its email and says how many other sessions ended, never a
+// password. A current password that does not match is ErrBadCredentials; a
+// password changed or reset meanwhile, ErrChanged; a disabled actor,
+// ErrActorDisabled.
+func (s *Users) ChangePassword(ctx context.Context, id int64, current, password string, old []byte, next Session, ev Event) error {
 	if problem := PasswordProblem(password); problem != "" {
 		return fmt.Errorf("db: change password of user %d: %s", id, problem)
 	}
-	var email, old string
-	err := s.db.R.QueryRowContext(ctx, `SELECT email, password_hash FROM users WHERE id = ?`, id).Scan(&email, &old)
+	if len(old) == 0 || next.UserID != id {
+		return fmt.Errorf("db: change password of user %d: no session to renew", id)
+	}
+	var email, was string
+	err := s.db.R.QueryRowContext(ctx, `SELECT email, password_hash FROM users WHERE id = ?`, id).Scan(&email, &was)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -394,7 +399,7 @@ func (s *Users) ChangePassword(ctx context.Context, id int64, current, password 
 	}
 	// Checked and hashed before the transaction: argon2id takes tens of
 	// milliseconds that the single writer should not wait through.
-	ok, err := checkPassword(old, current)
+	ok, err := checkPassword(was, current)
 	if err != nil {
 		return fmt.Errorf("db: change password of user %d: %w", id, err)
 	}
@@ -412,18 +417,25 @@ func (s *Users) ChangePassword(ctx context.Context, id int64, current, password 
 		// Only the password just checked is replaced: one reset or
 		// changed since wins.
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, version = version + 1 WHERE id = ? AND password_hash = ?`,
-			hash, id, old)
+			hash, id, was)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrChanged
 		}
-		revoked, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id_hash != ?`, id, keep)
+		others, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id_hash != ?`, id, old)
 		if err != nil {
 			return err
 		}
-		n, _ := revoked.RowsAffected()
+		n, _ := others.RowsAffected()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, old); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, data, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)`,
+			next.IDHash, id, next.Data, formatTime(next.CreatedAt), formatTime(next.LastSeenAt)); err != nil {
+			return err
+		}
 		ev.TargetType, ev.TargetID = "user", strconv.FormatInt(id, 10)
 		ev.Details = mergeDetails(ev.Details, map[string]any{"email": email, "other_sessions_revoked": n})
 		return Append(ctx, tx, &ev)

@@ -44,7 +44,7 @@ func (h *Audit) parseFilter(ctx context.Context, q url.Values, views string) (f 
 		v.Providers = append(v.Providers, components.Option{Value: string(n), Label: n.Title()})
 	}
 	errs = map[string]string{}
-	f.Limit = 50
+	f.Limit = pageSizes[defaultPageSize]
 	if n, ok := pageSizes[v.Size]; ok {
 		f.Limit = n
 	} else {

@@ -31,10 +31,12 @@ type LoginThrottle interface {
 
 // Auth signs users in and out.
 type Auth struct {
-	Log      *slog.Logger
-	Users    Authenticator
-	Logins   LoginThrottle
-	Sessions *SessionStore
+	Log   *slog.Logger
+	Users Authenticator
+	// Passwords changes a signed-in user's own password.
+	Passwords PasswordChanger
+	Logins    LoginThrottle
+	Sessions  *SessionStore
 	// Account and IP limit failed logins per email and per client IP.
 	Account, IP db.ThrottlePolicy
 	Now         func() time.Time

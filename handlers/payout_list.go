@@ -68,15 +68,11 @@ func parsePayoutFilter(q url.Values, me db.User, page *payoutsview.ListPage) (f 
 			errs["status"] = "Choose a status from the list."
 		}
 	}
-	page.CreatedBy = q.Get("created_by")
 	mine := "anyone"
 	if me.Role == db.RoleAgent {
 		mine = "me"
 	}
-	page.CreatedBy = cmp.Or(page.CreatedBy, mine)
-	if page.Provider != "" || page.Status != "" || page.From != "" || page.To != "" || q.Get("q") != "" || page.CreatedBy != mine {
-		page.ClearURL = "/payouts"
-	}
+	page.CreatedBy = cmp.Or(q.Get("created_by"), mine)
 	switch page.CreatedBy {
 	case "me":
 		f.CreatedBy = me.ID
@@ -124,6 +120,9 @@ func parsePayoutFilter(q url.Values, me db.User, page *payoutsview.ListPage) (f 
 		} else {
 			f.Text = page.Text
 		}
+	}
+	if page.Provider != "" || page.Status != "" || page.From != "" || page.To != "" || page.Text != "" || page.CreatedBy != mine {
+		page.ClearURL = "/payouts"
 	}
 	var msg string
 	if f.Before, msg = pageCursor(q, "before"); msg != "" {

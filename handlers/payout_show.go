@@ -72,7 +72,7 @@ func (h *Payouts) Show(w http.ResponseWriter, r *http.Request) {
 }
 
 // notice is the message a payout page shows for its ?notice= value, and
-// the value itself; nothing for one of no notice's.
+// that value; nothing for a value that names no notice.
 func notice(name string, page payoutsview.ShowPage) (views.Flash, string) {
 	n, ok := notices[name]
 	if !ok {
@@ -127,10 +127,14 @@ func (h *Payouts) poll(w http.ResponseWriter, r *http.Request, page payoutsview.
 		return
 	}
 	page.Version = version
-	if before, _, ok := strings.Cut(sent, "."); ok && before != page.Status {
-		page.StatusSaid = "Status changed: " + page.StatusLabel + "."
+	parts := payoutsview.PolledSameStatus
+	if before, _, ok := strings.Cut(sent, "."); !ok || before != page.Status {
+		parts = payoutsview.Polled
+		if ok {
+			page.StatusSaid = "Status changed: " + page.StatusLabel + "."
+		}
 	}
-	render(w, r, h.Log, http.StatusOK, payoutsview.Show(page), payoutsview.Polled...)
+	render(w, r, h.Log, http.StatusOK, payoutsview.Show(page), parts...)
 }
 
 // pollVersion identifies what page's polled parts show, but for the time

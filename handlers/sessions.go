@@ -192,6 +192,18 @@ func (st *SessionStore) Login(w http.ResponseWriter, r *http.Request, u db.User,
 	return nil
 }
 
+// successor makes the session that replaces the request's when u's
+// credentials change: a new id (for the cookie, once the change is
+// stored) and its row, which carries a flash message of kind.
+func (st *SessionStore) successor(u db.User, now time.Time, kind, flash string) (id string, row db.Session, err error) {
+	data, _, err := encodeValues(map[any]any{"_flash_" + kind: []any{flash}})
+	if err != nil {
+		return "", db.Session{}, err
+	}
+	id = newSessionID()
+	return id, db.Session{IDHash: hashID(id), UserID: u.ID, Data: data, CreatedAt: now, LastSeenAt: now}, nil
+}
+
 // Logout ends the request's session, recording ev, and clears the cookie.
 func (st *SessionStore) Logout(w http.ResponseWriter, r *http.Request, ev db.Event) error {
 	http.SetCookie(w, sessions.NewCookie(st.CookieName(), "", st.expiredOptions()))

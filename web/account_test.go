@@ -13,8 +13,8 @@ import (
 // TestChangeOwnPassword: a user replaces the password an administrator
 // gave them. Mistakes are said by field and change nothing; wrong current
 // passwords count against the account as failed sign-ins do, until it is
-// locked; the change keeps the session it was made from, signs out the
-// others and is audited without any password.
+// locked; the user goes on in a renewed session, the others are signed
+// out, and the change is audited without any password.
 func TestChangeOwnPassword(t *testing.T) {
 	ts := newTestServer(t)
 	agent := ts.as(db.RoleAgent)
@@ -84,9 +84,19 @@ func TestChangeOwnPassword(t *testing.T) {
 	if _, err := ts.DB.W.Exec(`DELETE FROM login_throttle`); err != nil {
 		t.Fatal(err)
 	}
+	before := agent.cookie(cookieName)
 	r = agent.postForm("/account/password", url.Values{"current": {testPassword}, "password": {fresh}, "confirm": {fresh}})
 	wantStatus(t, r, http.StatusSeeOther)
 	wantLocation(t, r, "/")
+	// The user goes on in a new session: whoever copied the old id is out.
+	if after := agent.cookie(cookieName); after == before || after == "" {
+		t.Error("the session id was not renewed")
+	}
+	copied := ts.client()
+	copied.setCookie(cookieName, before)
+	if r := copied.get("/payouts"); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("the old session id still opens the payouts: %d", r.StatusCode)
+	}
 	if msg := agent.get("/").doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "Your password is changed") {
 		t.Errorf("after the change the page says %q", msg)
 	}

@@ -356,6 +356,7 @@ func TestListsOfferToClearTheirFilters(t *testing.T) {
 		{agent, "/payouts?provider=monime", ok, "/payouts"},
 		{agent, "/payouts?created_by=anyone", ok, "/payouts"},
 		{agent, "/payouts?q=beneficiary", ok, "/payouts"},
+		{agent, "/payouts?q=%20%20", ok, ""},
 		{agent, "/payouts?status=bogus", http.StatusUnprocessableEntity, "/payouts"},
 		{manager, "/payouts?created_by=anyone", ok, ""},
 		{manager, "/payouts?created_by=me", ok, "/payouts"},

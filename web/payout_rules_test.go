@@ -476,6 +476,13 @@ func TestAgentsCannotResolveManagersMust(t *testing.T) {
 	if notice := polled.doc(t).Find("#notice"); notice.Length() != 1 || notice.Find(`[data-testid="flash"]`).Length() != 0 {
 		t.Errorf("the poll answers #notice %d times, holding %q; want it once, empty", notice.Length(), notice.Text())
 	}
+	// While the status stays, polls leave the notice as it is: drawn
+	// again, its live region would be read out again.
+	same := agent.poll(path+"?notice=changed&v=unknown.stale", nil)
+	wantStatus(t, same, http.StatusOK)
+	if n := same.doc(t).Find("#notice").Length(); n != 0 {
+		t.Errorf("a poll finding the same status answers #notice %d times, want none", n)
+	}
 	if msg := agent.get(path + "?notice=changed").doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "NOT applied") {
 		t.Errorf("the changes-not-applied warning reads %q above an unknown outcome", msg)
 	}

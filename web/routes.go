@@ -51,19 +51,18 @@ const auditExportRoute = "GET /audit/export"
 // routeTable is every route of the application, in one place.
 func (s *Server) routeTable() []route {
 	auth := &handlers.Auth{
-		Log:      s.log,
-		Users:    db.NewUsers(s.db),
-		Logins:   db.NewLogins(s.db),
-		Sessions: s.sessions,
-		Account:  accountThrottle,
-		IP:       ipThrottle,
-		Now:      s.now,
+		Log:       s.log,
+		Users:     db.NewUsers(s.db),
+		Passwords: db.NewUsers(s.db),
+		Logins:    db.NewLogins(s.db),
+		Sessions:  s.sessions,
+		Account:   accountThrottle,
+		IP:        ipThrottle,
+		Now:       s.now,
 	}
 	dash := &handlers.Dashboard{Log: s.log, Activity: db.NewAudit(s.db), Users: db.NewUsers(s.db),
 		Payouts: db.NewPayouts(s.db), Backlog: db.NewReports(s.db), Rails: s.provs.rails, Now: s.now}
 	users := &handlers.Users{Log: s.log, Store: db.NewUsers(s.db), Sessions: s.sessions}
-	account := &handlers.Account{Log: s.log, Users: db.NewUsers(s.db), Logins: db.NewLogins(s.db), Sessions: s.sessions,
-		Limit: accountThrottle, Now: s.now}
 	health := &handlers.Health{Log: s.log, DB: s.db}
 	overview := &handlers.Overview{Log: s.log, Reports: db.NewReports(s.db), Rails: s.provs.rails, Now: s.now}
 	// Each check reads the whole log: managers pressing Verify together
@@ -99,8 +98,8 @@ func (s *Server) routeTable() []route {
 		{"GET /login", accessVisitor, http.HandlerFunc(auth.LoginForm)},
 		{"POST /login", accessVisitor, http.HandlerFunc(auth.Login)},
 		{"POST /logout", db.RoleAgent, http.HandlerFunc(auth.Logout)},
-		{"GET /account/password", db.RoleAgent, http.HandlerFunc(account.PasswordForm)},
-		{"POST /account/password", db.RoleAgent, http.HandlerFunc(account.ChangePassword)},
+		{"GET /account/password", db.RoleAgent, http.HandlerFunc(auth.PasswordForm)},
+		{"POST /account/password", db.RoleAgent, http.HandlerFunc(auth.ChangePassword)},
 
 		// Dashboard
 		{"GET /{$}", db.RoleAgent, http.HandlerFunc(dash.Show)},

@@ -185,8 +185,8 @@ func (p ShowPage) Decides() bool { return p.Approval.Decides() || p.CanResolve }
 
 // NoticeShown reports whether the page shows its Notice. A success told
 // on opening is taken back once the payout's status says otherwise (its
-// outcome unknown, or ended unpaid): a green "created and queued" above
-// "Outcome unknown" reads as if all went well.
+// outcome unknown, ended unpaid, or paid and then reversed): a green
+// "created and queued" above "Outcome unknown" reads as if all went well.
 func (p ShowPage) NoticeShown() bool {
 	if p.Notice.Message == "" {
 		return false

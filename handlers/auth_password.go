@@ -11,39 +11,34 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gorilla/sessions"
+
 	"payoutdesk/db"
 	accountview "payoutdesk/views/account"
 )
 
 // PasswordChanger changes a user's own password.
 type PasswordChanger interface {
-	ChangePassword(ctx context.Context, id int64, current, password string, keep []byte, ev db.Event) error
+	ChangePassword(ctx context.Context, id int64, current, password string, old []byte, next db.Session, ev db.Event) error
 }
 
-// Account lets signed-in users look after their own account: an account
-// made by an administrator starts with a password that administrator saw.
-type Account struct {
-	Log      *slog.Logger
-	Users    PasswordChanger
-	Logins   LoginThrottle
-	Sessions *SessionStore
-	// Limit counts wrong current passwords against the account, as failed
-	// sign-ins are: a session left open is not a way to guess it.
-	Limit db.ThrottlePolicy
-	Now   func() time.Time
+// maxPasswordLength bounds a typed password, in characters, as sign-in's
+// form does.
+const maxPasswordLength = 1024
 
-	gate loginGate
-}
-
-// PasswordForm shows the change-password form (GET /account/password).
-func (h *Account) PasswordForm(w http.ResponseWriter, r *http.Request) {
+// PasswordForm shows the form that changes the user's own password (GET
+// /account/password): an account made by an administrator starts with a
+// password that administrator saw.
+func (h *Auth) PasswordForm(w http.ResponseWriter, r *http.Request) {
 	render(w, r, h.Log, http.StatusOK, accountview.Password(accountview.PasswordPage{MinLength: db.MinPasswordLength}))
 }
 
 // ChangePassword changes the signed-in user's password (POST
-// /account/password), given the current one, and signs out their other
-// sessions.
-func (h *Account) ChangePassword(w http.ResponseWriter, r *http.Request) {
+// /account/password), given the current one. A wrong one counts against
+// the account as a failed sign-in does: a session left open is no way to
+// guess it. The user goes on in a new session (the old id, stolen or not,
+// no longer works) and their other sessions end.
+func (h *Auth) ChangePassword(w http.ResponseWriter, r *http.Request) {
 	if !parseForm(w, r, 16<<10) {
 		return
 	}
@@ -54,9 +49,15 @@ func (h *Account) ChangePassword(w http.ResponseWriter, r *http.Request) {
 		render(w, r, h.Log, http.StatusUnprocessableEntity, accountview.Password(page))
 		return
 	}
+	c, err := r.Cookie(h.Sessions.CookieName())
+	if err != nil || c.Value == "" {
+		// Signed in without a cookie: nothing to renew (cannot happen).
+		ErrorPage(w, r, http.StatusUnauthorized)
+		return
+	}
 	key := db.AccountThrottleKey(me.Email)
-	// From the lock check to the failure counted, one attempt at a time,
-	// shared with sign-ins to the same account.
+	// One attempt at a time per account, sign-ins to it included, from
+	// the lock check to the failure counted.
 	leave, err := h.gate.enter(r.Context(), key)
 	if err != nil {
 		ErrorPage(w, r, http.StatusServiceUnavailable)
@@ -70,59 +71,52 @@ func (h *Account) ChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wait > 0 {
-		h.refuse(w, r, page, wait, "")
+		h.refusePassword(w, r, page, wait, "")
 		return
 	}
-	var keep []byte
-	if c, err := r.Cookie(h.Sessions.CookieName()); err == nil {
-		keep = hashID(c.Value)
+	id, next, err := h.Sessions.successor(me, now, "success", "Your password is changed. Your other sessions, if you had any, are signed out.")
+	if err != nil {
+		serverError(w, r, h.Log, err)
+		return
 	}
-	err = h.Users.ChangePassword(r.Context(), me.ID, current, password, keep, event(r, "user.password_changed"))
+	err = h.Passwords.ChangePassword(r.Context(), me.ID, current, password, hashID(c.Value), next, event(r, "user.password_changed"))
 	switch {
 	case errors.Is(err, db.ErrBadCredentials):
 		ev := event(r, "user.password_change_failed")
 		ev.Outcome, ev.TargetType, ev.TargetID = db.OutcomeFailure, "user", strconv.FormatInt(me.ID, 10)
 		ev.Details = map[string]any{"email": me.Email, "reason": "the current password did not match"}
-		wait, err := h.Logins.Failed(r.Context(), now, []db.Limit{{Key: key, Policy: h.Limit}}, ev)
+		wait, err := h.Logins.Failed(r.Context(), now, []db.Limit{{Key: key, Policy: h.Account}}, ev)
 		if err != nil {
 			serverError(w, r, h.Log, err)
 			return
 		}
-		h.refuse(w, r, page, wait, "This is not your current password.")
+		h.refusePassword(w, r, page, wait, "This is not your current password.")
 		return
 	case errors.Is(err, db.ErrChanged):
-		page.Errors = map[string]string{"current": "Your password was changed meanwhile, elsewhere or by an administrator: type the one you have now."}
+		page.Errors = map[string]string{"current": "Your password was changed meanwhile, elsewhere or by an administrator, so nothing was changed now."}
 		render(w, r, h.Log, http.StatusConflict, accountview.Password(page))
 		return
-	case errors.Is(err, db.ErrActorDisabled), errors.Is(err, db.ErrActorDemoted):
-		ErrorPage(w, r, http.StatusForbidden)
-		return
 	case err != nil:
+		// A disabled or demoted account included: serverError says so.
 		serverError(w, r, h.Log, err)
 		return
 	}
 	if err := h.Logins.Succeeded(r.Context(), key); err != nil {
 		h.Log.WarnContext(r.Context(), "clear login throttle", slog.Any("error", err))
 	}
-	s, err := h.Sessions.Session(r)
-	if err == nil {
-		AddFlash(s, "success", "Your password is changed. Your other sessions, if you had any, are signed out.")
-		err = s.Save(r, w)
-	}
-	if err != nil {
-		// Changed all the same: only the message is lost.
-		h.Log.WarnContext(r.Context(), "flash", slog.Any("error", err))
-	}
+	http.SetCookie(w, sessions.NewCookie(h.Sessions.CookieName(), id, h.Sessions.options()))
 	redirect(w, r, "/")
 }
 
-// refuse answers a wrong current password (msg), or an account locked for
-// wait after too many: 422, or 429 while locked.
-func (h *Account) refuse(w http.ResponseWriter, r *http.Request, page accountview.PasswordPage, wait time.Duration, msg string) {
+// refusePassword answers a wrong current password (msg), or an account
+// locked for wait after too many wrong passwords, its own or sign-ins':
+// 422, or 429 while locked.
+func (h *Auth) refusePassword(w http.ResponseWriter, r *http.Request, page accountview.PasswordPage, wait time.Duration, msg string) {
 	status := http.StatusUnprocessableEntity
 	if wait > 0 {
+		h.Log.InfoContext(r.Context(), "password change throttled", "ip", RequestInfoFrom(r.Context()).IP)
 		status = http.StatusTooManyRequests
-		msg = strings.TrimSpace(msg + fmt.Sprintf(" Too many wrong passwords: try again in %d s.", seconds(wait)))
+		msg = strings.TrimSpace(msg + fmt.Sprintf(" Too many wrong passwords for this account: try again in %d s.", seconds(wait)))
 		w.Header().Set("Retry-After", strconv.Itoa(seconds(wait)))
 	}
 	page.Errors = map[string]string{"current": msg}
@@ -133,16 +127,19 @@ func (h *Account) refuse(w http.ResponseWriter, r *http.Request, page accountvie
 // is compared: by field, what to put right.
 func newPasswordErrors(current, password, confirm string) map[string]string {
 	errs := map[string]string{}
-	if current == "" {
+	switch {
+	case current == "":
 		errs["current"] = "Enter your current password."
+	case utf8.RuneCountInString(current) > maxPasswordLength:
+		errs["current"] = fmt.Sprintf("Use at most %d characters.", maxPasswordLength)
 	}
 	switch problem := db.PasswordProblem(password); {
 	case password == "":
 		errs["password"] = "Enter a new password."
 	case problem != "":
 		errs["password"] = upperFirst(problem) + "."
-	case utf8.RuneCountInString(password) > 1024:
-		errs["password"] = "Use at most 1024 characters."
+	case utf8.RuneCountInString(password) > maxPasswordLength:
+		errs["password"] = fmt.Sprintf("Use at most %d characters.", maxPasswordLength)
 	case password == current:
 		errs["password"] = "Choose a password other than your current one."
 	}

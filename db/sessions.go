@@ -88,14 +88,7 @@ func (s *Sessions) Delete(ctx context.Context, idHash []byte) error {
 // id planted before login is worth nothing after it.
 func (s *Sessions) Login(ctx context.Context, oldHash []byte, sess Session, ev Event) error {
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if len(oldHash) > 0 {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, oldHash); err != nil {
-				return err
-			}
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, data, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)`,
-			sess.IDHash, nullID(sess.UserID), sess.Data, formatTime(sess.CreatedAt), formatTime(sess.LastSeenAt))
-		if err != nil {
+		if err := replaceSession(ctx, tx, oldHash, sess); err != nil {
 			return err
 		}
 		return Append(ctx, tx, &ev)
@@ -104,6 +97,19 @@ func (s *Sessions) Login(ctx context.Context, oldHash []byte, sess Session, ev E
 		return fmt.Errorf("db: login session: %w", err)
 	}
 	return nil
+}
+
+// replaceSession deletes the session oldHash, if any, and inserts sess in
+// its place, inside tx.
+func replaceSession(ctx context.Context, tx *sql.Tx, oldHash []byte, sess Session) error {
+	if len(oldHash) > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, oldHash); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, data, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)`,
+		sess.IDHash, nullID(sess.UserID), sess.Data, formatTime(sess.CreatedAt), formatTime(sess.LastSeenAt))
+	return err
 }
 
 // End deletes a signed-in session and appends ev (logout or expiry) in one

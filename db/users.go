@@ -429,11 +429,7 @@ func (s *Users) ChangePassword(ctx context.Context, id int64, current, password 
 			return err
 		}
 		n, _ := others.RowsAffected()
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, old); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, data, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)`,
-			next.IDHash, id, next.Data, formatTime(next.CreatedAt), formatTime(next.LastSeenAt)); err != nil {
+		if err := replaceSession(ctx, tx, old, next); err != nil {
 			return err
 		}
 		ev.TargetType, ev.TargetID = "user", strconv.FormatInt(id, 10)

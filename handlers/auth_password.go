@@ -74,7 +74,8 @@ func (h *Auth) ChangePassword(w http.ResponseWriter, r *http.Request) {
 		h.refusePassword(w, r, page, wait, "")
 		return
 	}
-	id, next, err := h.Sessions.successor(me, now, "success", "Your password is changed. Your other sessions, if you had any, are signed out.")
+	flash := map[any]any{flashKey("success"): []any{"Your password is changed. Your other sessions, if you had any, are signed out."}}
+	id, next, err := h.Sessions.fresh(me, now, flash)
 	if err != nil {
 		serverError(w, r, h.Log, err)
 		return

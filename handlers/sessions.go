@@ -178,13 +178,10 @@ func (st *SessionStore) Login(w http.ResponseWriter, r *http.Request, u db.User,
 	if c, err := r.Cookie(st.CookieName()); err == nil && c.Value != "" {
 		old = hashID(c.Value)
 	}
-	id := newSessionID()
-	data, _, err := encodeValues(nil)
+	id, row, err := st.fresh(u, st.Now(), nil)
 	if err != nil {
 		return err
 	}
-	now := st.Now()
-	row := db.Session{IDHash: hashID(id), UserID: u.ID, Data: data, CreatedAt: now, LastSeenAt: now}
 	if err := st.DB.Login(r.Context(), old, row, ev); err != nil {
 		return err
 	}
@@ -192,11 +189,12 @@ func (st *SessionStore) Login(w http.ResponseWriter, r *http.Request, u db.User,
 	return nil
 }
 
-// successor makes the session that replaces the request's when u's
-// credentials change: a new id (for the cookie, once the change is
-// stored) and its row, which carries a flash message of kind.
-func (st *SessionStore) successor(u db.User, now time.Time, kind, flash string) (id string, row db.Session, err error) {
-	data, _, err := encodeValues(map[any]any{"_flash_" + kind: []any{flash}})
+// fresh makes a new signed-in session for u, holding values: a new id
+// (for the cookie, once the row is stored) and its row. It is how sign-in
+// starts one, and how a password change replaces the request's, with its
+// flash message in values.
+func (st *SessionStore) fresh(u db.User, now time.Time, values map[any]any) (id string, row db.Session, err error) {
+	data, _, err := encodeValues(values)
 	if err != nil {
 		return "", db.Session{}, err
 	}
@@ -281,15 +279,18 @@ func decodeValues(data []byte, into map[any]any) error {
 // Flash kinds are stored as gorilla flash keys.
 var flashKinds = []string{"success", "error", "info", "warning"}
 
+// flashKey is the session value that holds the flash messages of kind.
+func flashKey(kind string) string { return "_flash_" + kind }
+
 // AddFlash queues a one-time message for the next page the user sees.
 func AddFlash(s *sessions.Session, kind, message string) {
-	s.AddFlash(message, "_flash_"+kind)
+	s.AddFlash(message, flashKey(kind))
 }
 
 // PopFlashes removes and returns the queued messages by kind, in order.
 func PopFlashes(s *sessions.Session) (kinds, messages []string) {
 	for _, k := range flashKinds {
-		for _, m := range s.Flashes("_flash_" + k) {
+		for _, m := range s.Flashes(flashKey(k)) {
 			if ms, ok := m.(string); ok {
 				kinds, messages = append(kinds, k), append(messages, ms)
 			}

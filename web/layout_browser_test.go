@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -59,5 +60,36 @@ func TestBrowserStackedLabelsKeepToTheirCell(t *testing.T) {
 	}
 	if got["valueLeft"] > 1 {
 		t.Errorf("a cell without a label starts its value %.0f px in, want 0", got["valueLeft"])
+	}
+}
+
+// TestBrowserHeaderFits: at 1280 pixels an admin, who has the most links,
+// sees the whole navigation in one row even with both counters showing;
+// on a phone, no link or button of the header breaks inside its words
+// ("Sign" over "out").
+func TestBrowserHeaderFits(t *testing.T) {
+	ts := newTestServer(t)
+	ts.seedMany(12, ts.Users[db.RoleAgent]) // waiting for approval: a counter of two digits
+	ts.unknownMonime("HEADERFITSUNKNOWN0000001", 1234, time.Minute)
+	ctx := newBrowser(t)
+	signInInBrowser(t, ctx, ts, "admin@example.com", db.RoleAdmin)
+	step(t, ctx, "open the payouts on a laptop", chromedp.Navigate(ts.URL+"/payouts"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="count/approvals"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="count/payouts/unknown"]`)))
+	rows := value(t, ctx, "count the navigation's rows", chromedp.Evaluate[int](
+		`new Set([...document.querySelectorAll(".nav > a")].map(a => Math.round(a.getBoundingClientRect().top))).size`))
+	if rows != 1 {
+		t.Errorf("at 1280 px the admin's navigation takes %d rows, want 1", rows)
+	}
+	step(t, ctx, "open the payouts on a phone", chromedp.EmulateViewport(390, 800), chromedp.Navigate(ts.URL+"/payouts"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="logout"]`)))
+	broken := value(t, ctx, "find broken links", chromedp.Evaluate[[]string](`[...document.querySelectorAll(".topbar a, .topbar button")]
+		.filter(e => e.offsetParent !== null && !e.classList.contains("skip"))
+		.filter(e => {
+			const r = document.createRange();
+			r.selectNodeContents(e.firstChild);
+			return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size > 1;
+		}).map(e => e.textContent.trim())`))
+	if len(broken) > 0 {
+		t.Errorf("on a phone the header breaks %q over two lines", broken)
 	}
 }

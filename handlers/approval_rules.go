@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -81,10 +82,33 @@ func (r ApprovalRules) Needs(provider string, amount providers.Money) (bool, str
 	return false, ""
 }
 
-// approvalHash is the SHA-256 of everything a payout would send: what an
-// approver sees on its page, account numbers included. The approval stores
-// it, and the worker refuses to send a payout whose hash has changed since.
-func approvalHash(p db.Payout) string {
+// approvalHash is a keyed hash (HMAC-SHA256, with the installation's
+// ApprovalKey) of everything a payout would send: what an approver sees on
+// its page, account numbers included. The approval stores it, and the
+// worker refuses to send a payout whose hash has changed since. Keyed,
+// because the hash is in the approval form and the audit log beside the
+// masked account number: a plain hash of a phone number with four digits
+// hidden is undone in ten thousand tries.
+func (f *Flow) approvalHash(p db.Payout) string {
+	m := hmac.New(sha256.New, f.ApprovalKey)
+	m.Write(approvalContent(p))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// approvedAsSeen reports whether p, if it was approved, is still what its
+// approver saw.
+func (f *Flow) approvedAsSeen(p db.Payout) bool {
+	if p.ApprovalHash == "" || hmac.Equal([]byte(p.ApprovalHash), []byte(f.approvalHash(p))) {
+		return true
+	}
+	// Approved before the hash was keyed, with its plain SHA-256 stored:
+	// still checked, never again drawn.
+	plain := sha256.Sum256(approvalContent(p))
+	return p.ApprovalHash == hex.EncodeToString(plain[:])
+}
+
+// approvalContent is what approvalHash covers, in a stable encoding.
+func approvalContent(p db.Payout) []byte {
 	keys := make([]string, 0, len(p.Fields))
 	for k := range p.Fields {
 		keys = append(keys, k)
@@ -102,6 +126,5 @@ func approvalHash(p db.Payout) string {
 		Key       string      `json:"idempotency_key"`
 		Fields    [][2]string `json:"fields"`
 	}{p.Provider, p.AmountMinor, p.Currency, p.Reference, p.IdempotencyKey, fields})
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return b
 }

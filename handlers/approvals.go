@@ -62,7 +62,7 @@ func (h *Payouts) Approve(w http.ResponseWriter, r *http.Request) {
 	case p.CreatedBy == me.ID:
 		h.refuse(w, r, p, "payout.approval_refused", http.StatusForbidden, "Nobody approves their own payout: another manager must approve it.")
 		return
-	case r.PostForm.Get("seen") != approvalHash(p):
+	case r.PostForm.Get("seen") != h.Flow.approvalHash(p):
 		h.refuse(w, r, p, "payout.approval_refused", http.StatusConflict, "The payout changed after you opened it. Review it again before approving.")
 		return
 	case h.expired(p):
@@ -72,7 +72,7 @@ func (h *Payouts) Approve(w http.ResponseWriter, r *http.Request) {
 	// An approval carries no free text: the form offers none, and what
 	// the manager approved is the hash of what they saw.
 	ev := event(r, "payout.approved")
-	hash := approvalHash(p)
+	hash := h.Flow.approvalHash(p)
 	ev.Details = map[string]any{"approval_hash": hash}
 	ch := db.Change{Only: []db.Status{db.StatusPendingApproval}, To: db.StatusQueued, Enqueue: true, ApprovalHash: hash, ApprovedBy: me.ID}
 	if h.decide(w, r, p, ch, ev, "Someone else decided on this payout first; nothing was changed.", "Approved. The payout is queued for sending.") {

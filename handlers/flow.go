@@ -48,6 +48,10 @@ type Flow struct {
 	CheckEvery, CheckMax time.Duration
 	// Parallel bounds the provider calls under way at once.
 	Parallel int
+	// ApprovalKey keys approval hashes (approvalHash): the installation's
+	// own secret, kept in the database beside the account numbers it
+	// hides.
+	ApprovalKey []byte
 
 	wakeOnce sync.Once
 	wake     [2]chan struct{}
@@ -246,7 +250,7 @@ func (f *Flow) send(ctx context.Context, p db.Payout) {
 		f.recordSent(ctx, p, db.Change{To: db.StatusFailed, ErrorMessage: "provider not configured"}, systemEvent("payout.send_failed"))
 		return
 	}
-	if p.ApprovalHash != "" && approvalHash(p) != p.ApprovalHash {
+	if !f.approvedAsSeen(p) {
 		// Someone changed the payout after its approval: what would go out
 		// is not what the approver saw.
 		ev := systemEvent("payout.send_refused")

@@ -135,7 +135,7 @@ func (f *Flow) check(ctx context.Context, p db.Payout, ev db.Event) error {
 	var res providers.Result
 	// A payout changed since its approval is never sent again, replayed
 	// or resumed: what would go out is not what the approver saw.
-	approved := p.ApprovalHash == "" || approvalHash(p) == p.ApprovalHash
+	approved := f.approvedAsSeen(p)
 	switch {
 	case p.Status == db.StatusAwaitingConfirmation && caps.ConfirmStep && p.ConfirmedAt.IsZero():
 		return f.confirm(ctx, cctx, rail, p, ev)

@@ -206,7 +206,7 @@ func (h *Payouts) showPage(r *http.Request, p db.Payout) (payoutsview.ShowPage, 
 		manager := db.RoleRank(me.Role) >= db.RoleRank(db.RoleManager)
 		page.Approval = payoutsview.Approval{Pending: true, Why: why, ExpiresAt: p.CreatedAt.Add(h.ApprovalTTL),
 			Own: manager && p.CreatedBy == me.ID, CanDecide: manager && p.CreatedBy != me.ID, CanWithdraw: p.CreatedBy == me.ID,
-			Hash: approvalHash(p)}
+			Hash: h.Flow.approvalHash(p)}
 	case p.ApprovedBy != 0:
 		page.Approval = payoutsview.Approval{ApprovedBy: p.ApprovedByEmail, ApprovedAt: p.ApprovedAt}
 	}

@@ -1,8 +1,13 @@
 package web_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -466,6 +471,67 @@ func TestWorkerRefusesWhatWasNotApproved(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestApprovalHashIsKeyed: the hash an approval form carries (and the
+// audit log keeps) covers the full account number, which the page shows
+// masked. It is keyed by the installation's own secret, so the hidden
+// digits cannot be found by hashing guesses: the same payout in two
+// installations gets two hashes. A payout approved while the hash was a
+// plain SHA-256, stored so, is still sent.
+func TestApprovalHashIsKeyed(t *testing.T) {
+	var hashes []string
+	for range 2 {
+		ts := newTestServerWith(t, false)
+		p := ts.seedMany(1, ts.Users[db.RoleAgent])[0]
+		hashes = append(hashes, ts.as(db.RoleManager).approveHash(p.ID))
+	}
+	if hashes[0] == hashes[1] {
+		t.Errorf("one payout in two installations carries the approval hash %s in both: anyone can compute it", hashes[0])
+	}
+
+	ts := newTestServerWith(t, false)
+	agent, manager := ts.as(db.RoleAgent), ts.as(db.RoleManager)
+	id := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), bigFedaPay(ts))
+	manager.approve(id)
+	p, err := db.NewPayouts(ts.DB).Get(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.DB.W.Exec(`UPDATE payouts SET approval_hash = ? WHERE id = ?`, plainApprovalHash(t, p), id); err != nil {
+		t.Fatal(err)
+	}
+	ts.startWorkers()
+	if p := ts.waitStatus(id, db.StatusPaid); p.ErrorCode != "" {
+		t.Errorf("the payout approved with a plain hash ended with %s %q", p.ErrorCode, p.ErrorMessage)
+	}
+	if n := ts.App.Sandbox().Count(providers.FedaPay, "payout created"); n != 1 {
+		t.Errorf("FedaPay saw %d payouts, want 1", n)
+	}
+}
+
+// plainApprovalHash is the approval hash as it was before it was keyed:
+// the SHA-256 of this JSON.
+func plainApprovalHash(t *testing.T, p db.Payout) string {
+	t.Helper()
+	keys := slices.Sorted(maps.Keys(p.Fields))
+	fields := make([][2]string, len(keys))
+	for i, k := range keys {
+		fields[i] = [2]string{k, p.Fields[k]}
+	}
+	b, err := json.Marshal(struct {
+		Provider  string      `json:"provider"`
+		Amount    int64       `json:"amount_minor"`
+		Currency  string      `json:"currency"`
+		Reference string      `json:"reference"`
+		Key       string      `json:"idempotency_key"`
+		Fields    [][2]string `json:"fields"`
+	}{p.Provider, p.AmountMinor, p.Currency, p.Reference, p.IdempotencyKey, fields})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // The inbox shows the oldest waiting payouts first, a page at a time, and

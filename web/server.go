@@ -86,9 +86,14 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	if s.provs, err = buildProviders(context.Background(), cfg, deps.DB); err != nil {
 		return nil, err
 	}
+	key, err := approvalKey(context.Background(), deps.DB)
+	if err != nil {
+		return nil, err
+	}
 	s.flow = &handlers.Flow{
 		Log: deps.Log, Rails: s.provs.rails, Payouts: db.NewPayouts(deps.DB), Webhooks: db.NewWebhooks(deps.DB), Now: deps.Now,
 		SendTimeout: cfg.SendTimeout, CheckEvery: cfg.ReconcileEvery, CheckMax: cfg.ReconcileMax, Parallel: cfg.SendParallel,
+		ApprovalKey: key,
 	}
 	s.routes = s.routeTable()
 	if s.nav, err = navByRole(s.routes); err != nil {

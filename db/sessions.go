@@ -85,9 +85,28 @@ func (s *Sessions) Delete(ctx context.Context, idHash []byte) error {
 
 // Login replaces the session oldHash (if any) with the new signed-in session
 // and appends ev, in one transaction: the session id changes at login, so an
-// id planted before login is worth nothing after it.
+// id planted before login is worth nothing after it. A signed-in session
+// it replaces (someone else's, in the same browser, or the same account's)
+// ends with an auth.logout event of its own, before ev.
 func (s *Sessions) Login(ctx context.Context, oldHash []byte, sess Session, ev Event) error {
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if len(oldHash) > 0 {
+			var who Actor
+			err := tx.QueryRowContext(ctx, `DELETE FROM sessions WHERE id_hash = ? AND user_id IS NOT NULL
+				RETURNING user_id, coalesce((SELECT email FROM users WHERE id = user_id), ''),
+					coalesce((SELECT role FROM users WHERE id = user_id), '')`, oldHash).Scan(&who.ID, &who.Email, &who.Role)
+			switch {
+			case err == nil:
+				who.Type = ActorUser
+				out := Event{Actor: who, Action: "auth.logout", TargetType: "user", TargetID: who.ID, Origin: ev.Origin,
+					Reason: "signed in again in the same browser, as " + ev.Actor.Email, Details: map[string]any{"email": who.Email}}
+				if err := Append(ctx, tx, &out); err != nil {
+					return err
+				}
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
 		if err := replaceSession(ctx, tx, oldHash, sess); err != nil {
 			return err
 		}

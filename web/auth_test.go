@@ -277,6 +277,36 @@ func TestSessionIDChangesAtLogin(t *testing.T) {
 	wantStatus(t, old.get("/"), http.StatusSeeOther)
 }
 
+// TestSignInOverAnotherSessionEndsItOnRecord: signing in as the agent in a
+// browser where the manager is signed in ends the manager's session, and
+// the log says so (it is an access change), before the agent's sign-in.
+// A planted id that was never signed in ends no session worth an event.
+func TestSignInOverAnotherSessionEndsItOnRecord(t *testing.T) {
+	ts := newTestServer(t)
+	browser := ts.as(db.RoleManager)
+	managerCookie := browser.cookie(cookieName)
+	wantStatus(t, browser.login("agent@example.com", testPassword), http.StatusSeeOther)
+	manager := ts.Users[db.RoleManager]
+	ended := ts.events("auth.logout")
+	if len(ended) != 1 || ended[0].TargetID != strconv.FormatInt(manager.ID, 10) || ended[0].Actor.Email != manager.Email ||
+		!strings.Contains(ended[0].Reason, "agent@example.com") {
+		t.Fatalf("the manager's session ended with events %+v, want one auth.logout of the manager naming the agent", ended)
+	}
+	if in := ts.events("auth.login.succeeded"); in[len(in)-1].Seq < ended[0].Seq || in[len(in)-1].Actor.Email != "agent@example.com" {
+		t.Errorf("the agent's sign-in is recorded at seq %d, the manager's sign-out at %d: want the sign-out first", in[len(in)-1].Seq, ended[0].Seq)
+	}
+	old := ts.client()
+	old.setCookie(cookieName, managerCookie)
+	wantStatus(t, old.get("/"), http.StatusSeeOther)
+
+	planted := ts.client()
+	planted.setCookie(cookieName, strings.Repeat("B", 43))
+	wantStatus(t, planted.login("admin@example.com", testPassword), http.StatusSeeOther)
+	if n := len(ts.events("auth.logout")); n != 1 {
+		t.Errorf("%d auth.logout events after a sign-in over a planted id, want still 1", n)
+	}
+}
+
 // The session cookie is never readable by scripts nor sent with another
 // site's forms; served over HTTPS (however the base URL spells its
 // scheme), it is Secure and __Host- prefixed, and the answers ask for

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -22,6 +23,9 @@ type Total struct {
 	Currency    string
 	Count       int64
 	AmountMinor int64
+	// Overflow says the amounts add up past what an int64 holds;
+	// AmountMinor is then math.MaxInt64.
+	Overflow bool
 }
 
 // Backlog counts the payouts that wait for a person, whatever their age.
@@ -59,7 +63,11 @@ type DayCount struct {
 	Count    int64
 }
 
-const totalsSQL = `SELECT provider, status, currency, count(*), sum(amount_minor)
+// totalsSQL adds amounts up in two parts, the billions and the rest, each
+// far from int64's limit however many payouts there are: a plain sum()
+// fails the whole query with "integer overflow" once one group's amounts
+// pass it, which some ninety thousand of the largest a form takes do.
+const totalsSQL = `SELECT provider, status, currency, count(*), sum(amount_minor / 1000000000), sum(amount_minor % 1000000000)
 	FROM payouts
 	WHERE created_at >= ? AND created_at < ?
 	GROUP BY provider, status, currency
@@ -76,8 +84,14 @@ func (r *Reports) Totals(ctx context.Context, from, to time.Time) ([]Total, erro
 	var out []Total
 	for rows.Next() {
 		var t Total
-		if err := rows.Scan(&t.Provider, &t.Status, &t.Currency, &t.Count, &t.AmountMinor); err != nil {
+		var billions, rest int64
+		if err := rows.Scan(&t.Provider, &t.Status, &t.Currency, &t.Count, &billions, &rest); err != nil {
 			return nil, fmt.Errorf("db: payout totals: %w", err)
+		}
+		if billions > (math.MaxInt64-rest)/1e9 {
+			t.AmountMinor, t.Overflow = math.MaxInt64, true
+		} else {
+			t.AmountMinor = billions*1e9 + rest
 		}
 		out = append(out, t)
 	}

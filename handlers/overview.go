@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -175,12 +176,33 @@ func customPeriod(fs, ts string, today time.Time) (from, to time.Time, problem s
 }
 
 // amounts adds up minor units per currency; currencies stay apart.
-type amounts map[string]int64
+// amounts adds up minor units per currency. A sum past what an int64
+// holds stays at its largest, and says so rather than wrap around.
+type amounts map[string]sum
+
+type sum struct {
+	minor int64
+	over  bool
+}
+
+func (a amounts) add(t db.Total) {
+	s := a[t.Currency]
+	if t.Overflow || s.minor > math.MaxInt64-t.AmountMinor {
+		s.minor, s.over = math.MaxInt64, true
+	} else {
+		s.minor += t.AmountMinor
+	}
+	a[t.Currency] = s
+}
 
 func (a amounts) list() []overview.Amount {
 	out := make([]overview.Amount, 0, len(a))
-	for cur, minor := range a {
-		out = append(out, overview.Amount{Currency: cur, Text: providers.Money{Minor: minor, Currency: cur}.String()})
+	for cur, s := range a {
+		text := providers.Money{Minor: s.minor, Currency: cur}.String()
+		if s.over {
+			text = "more than " + text
+		}
+		out = append(out, overview.Amount{Currency: cur, Text: text})
 	}
 	slices.SortFunc(out, func(x, y overview.Amount) int { return cmp.Compare(x.Currency, y.Currency) })
 	return out
@@ -203,15 +225,15 @@ func summarise(totals []db.Total) (overview.Summary, []overview.ProviderTotals) 
 		if byStatus[k] == nil {
 			byStatus[k] = amounts{}
 		}
-		byProvider[t.Provider][t.Currency] += t.AmountMinor
-		byStatus[k][t.Currency] += t.AmountMinor
+		byProvider[t.Provider].add(t)
+		byStatus[k].add(t)
 		counts[t.Provider] += t.Count
 		statusCounts[k] += t.Count
 		sum.Count += t.Count
 		switch t.Status {
 		case db.StatusPaid:
 			sum.PaidCount += t.Count
-			paid[t.Currency] += t.AmountMinor
+			paid.add(t)
 		case db.StatusFailed:
 			sum.Failed += t.Count
 		}

@@ -262,6 +262,37 @@ func TestOverviewShowsThePeriod(t *testing.T) {
 	})
 }
 
+// TestOverviewAmountsPastInt64: amounts that add up past what an int64
+// holds (two of 5e18 minor units) are said to be more than its largest,
+// rather than fail the page or wrap around to a wrong figure; sums just
+// below it are exact, to the last minor unit.
+func TestOverviewAmountsPastInt64(t *testing.T) {
+	e := newOverviewEnv(t)
+	const half = 4_611_686_018_427_387_903 // twice this is MaxInt64 - 1
+	e.seed(t,
+		dated{"monime", db.StatusPaid, "SLE", 5e18, "2026-03-02T00:00:00.000000Z", "", ""},
+		dated{"monime", db.StatusPaid, "SLE", 5e18, "2026-03-02T01:00:00.000000Z", "", ""},
+		dated{"kibramoa", db.StatusPaid, "USD", half, "2026-03-02T02:00:00.000000Z", "", ""},
+		dated{"kibramoa", db.StatusFailed, "USD", half, "2026-03-02T03:00:00.000000Z", "", ""},
+		dated{"kibramoa", db.StatusFailed, "USD", 1, "2026-03-02T04:00:00.000000Z", "", ""},
+	)
+	code, doc := getOverview(t, e.handler(slog.New(slog.DiscardHandler)), "/overview")
+	if code != http.StatusOK {
+		t.Fatalf("status %d, want 200", code)
+	}
+	got := map[string]string{}
+	doc.Find(`[data-testid="overview-provider"]`).Each(func(_ int, s *goquery.Selection) {
+		got[s.AttrOr("data-provider", "")] = texts(s.Find(`[data-testid="overview-provider-total"] li`))
+	})
+	want := map[string]string{
+		"monime":   "more than 92,233,720,368,547,758.07 SLE",
+		"kibramoa": "92,233,720,368,547,758.07 USD",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("provider totals (-want +got):\n%s", diff)
+	}
+}
+
 func TestOverviewPeriods(t *testing.T) {
 	e := newOverviewEnv(t)
 	// One payout a day from 2025-12-01 to 2026-03-07.

@@ -193,9 +193,9 @@ func (f *Flow) applyAnswer(ctx context.Context, p db.Payout, res providers.Resul
 	to := answered(p, res.Status)
 	if to == p.Status || !db.CanTransition(p.Status, to) {
 		// Nothing new, or something older than what we know: record the
-		// exchange only.
+		// exchange only, and an id the payout did not have.
 		ch.ErrorCode, ch.ErrorMessage = "", ""
-		f.record(ctx, p, ch, db.Event{})
+		f.record(ctx, p, ch, learnt(p, &ch))
 		return
 	}
 	ch.To = to
@@ -207,6 +207,24 @@ func (f *Flow) applyAnswer(ctx context.Context, p db.Payout, res providers.Resul
 		ev.Details["why"] = unsettled
 	}
 	f.record(ctx, p, ch, ev)
+}
+
+// learnt returns the event of an answer about p that moves no status but
+// gives p the provider's id for it, which p did not have: the id says
+// where the money went, so it is audited, as recordLate does. An id p
+// already holds is never replaced. Otherwise no event: the answer is
+// recorded as an exchange only.
+func learnt(p db.Payout, ch *db.Change) db.Event {
+	if p.ProviderID != "" {
+		ch.ProviderID = ""
+	}
+	if ch.ProviderID == "" {
+		return db.Event{}
+	}
+	ch.Record = true
+	ev := systemEvent("payout.provider_id_learned")
+	ev.Details = map[string]any{"source": "reconciliation", "provider_id": ch.ProviderID, "raw_status": ch.RawStatus}
+	return ev
 }
 
 // errDisowned: the provider answered that it has no such payout. The

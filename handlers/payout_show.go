@@ -372,6 +372,7 @@ var eventTitles = map[string]string{
 	"payout.confirm_unanswered":   "Confirm sent, no answer",
 	"payout.confirmed":            "Confirmed with the provider",
 	"payout.late_answer":          "Provider's answer came after a newer status",
+	"payout.provider_id_learned":  "Provider's id for it learnt",
 	"payout.confirmation_refused": "Not confirmed: session differs",
 	"payout.resolved":             "Settled by hand",
 	"payout.cashier_launched":     "Cashier opened",

@@ -1494,3 +1494,27 @@ func TestCashierLinkIsForItsCreatorAndManagers(t *testing.T) {
 		wantLocation(t, r, p.CashierURL)
 	}
 }
+
+// TestLearntProviderIDIsAudited: a FedaPay payout whose create was taken
+// but never answered (408) is unknown, without FedaPay's id. Found by its
+// reference, it is still "pending" (created, not started), which moves no
+// status: the id it now has says where the money would go, so it is
+// audited, and the payout is then resumed with it and paid.
+func TestLearntProviderIDIsAudited(t *testing.T) {
+	ts := newTestServerConfig(t, true, func(c *web.Config) { c.Providers.FedaPay.LookupByReference = true })
+	agent := ts.as(db.RoleAgent)
+	id := agent.submit(providers.FedaPay, agent.openForm(providers.FedaPay), withValues(validForms(ts)[providers.FedaPay], map[string]string{"amount": "408"}))
+	p := ts.waitStatus(id, db.StatusPaid)
+	var learnt []db.Event
+	for _, ev := range ts.events("payout.provider_id_learned") {
+		if ev.TargetID == strconv.FormatInt(id, 10) {
+			learnt = append(learnt, ev)
+		}
+	}
+	if len(learnt) != 1 || learnt[0].Details["provider_id"] != p.ProviderID || p.ProviderID == "" {
+		t.Fatalf("FedaPay's id %q reached the payout with events %+v, want one payout.provider_id_learned naming it", p.ProviderID, learnt)
+	}
+	if n := ts.App.Sandbox().Count(providers.FedaPay, "payout created"); n != 1 {
+		t.Errorf("FedaPay saw %d payouts, want 1", n)
+	}
+}

@@ -175,12 +175,12 @@ func customPeriod(fs, ts string, today time.Time) (from, to time.Time, problem s
 	return from, to, ""
 }
 
-// amounts adds up minor units per currency; currencies stay apart.
-// amounts adds up minor units per currency. A sum past what an int64
-// holds stays at its largest, and says so rather than wrap around.
-type amounts map[string]sum
+// amounts adds up minor units per currency; currencies stay apart. A sum
+// past what an int64 holds stays at its largest, and says so rather than
+// wrap around.
+type amounts map[string]subtotal
 
-type sum struct {
+type subtotal struct {
 	minor int64
 	over  bool
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -89,6 +90,42 @@ func TestReopenKeepsDataAndVersion(t *testing.T) {
 	}
 	if string(got) != "v1" {
 		t.Errorf("setting after reopen = %q, want the first value v1", got)
+	}
+}
+
+// TestGetOrMakeMakesOnce: a setting made on first use is made once, kept
+// across a reopen, and read afterwards without being made again; a value
+// that could not be made stores nothing.
+func TestGetOrMakeMakesOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "make.db")
+	ctx := context.Background()
+	made := 0
+	newValue := func() ([]byte, error) {
+		made++
+		return []byte("v" + strconv.Itoa(made)), nil
+	}
+	for range 2 {
+		d, err := db.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.NewSettings(d).GetOrMake(ctx, "k", newValue)
+		d.Close()
+		if err != nil || string(got) != "v1" {
+			t.Fatalf("GetOrMake = %q, %v; want v1", got, err)
+		}
+	}
+	if made != 1 {
+		t.Errorf("the value was made %d times, want once", made)
+	}
+
+	d := newTestDB(t)
+	broken := errors.New("no entropy")
+	if _, err := db.NewSettings(d).GetOrMake(ctx, "k", func() ([]byte, error) { return nil, broken }); !errors.Is(err, broken) {
+		t.Fatalf("GetOrMake with a failing maker: %v, want its error", err)
+	}
+	if _, err := db.NewSettings(d).Get(ctx, "k"); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("after a failed make the setting reads %v, want ErrNotFound", err)
 	}
 }
 

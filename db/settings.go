@@ -41,3 +41,18 @@ func (s *Settings) Init(ctx context.Context, key string, value []byte) ([]byte, 
 	}
 	return stored, nil
 }
+
+// GetOrMake returns the value stored under key, or, when there is none,
+// one made by newValue and stored (see Init): a value made on first use,
+// such as an installation's secret, without a write at every later start.
+func (s *Settings) GetOrMake(ctx context.Context, key string, newValue func() ([]byte, error)) ([]byte, error) {
+	v, err := s.Get(ctx, key)
+	if !errors.Is(err, ErrNotFound) {
+		return v, err
+	}
+	fresh, err := newValue()
+	if err != nil {
+		return nil, fmt.Errorf("db: make setting %s: %w", key, err)
+	}
+	return s.Init(ctx, key, fresh)
+}

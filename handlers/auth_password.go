@@ -30,7 +30,7 @@ const maxPasswordLength = 1024
 // /account/password): an account made by an administrator starts with a
 // password that administrator saw.
 func (h *Auth) PasswordForm(w http.ResponseWriter, r *http.Request) {
-	render(w, r, h.Log, http.StatusOK, accountview.Password(accountview.PasswordPage{MinLength: db.MinPasswordLength}))
+	render(w, r, h.Log, http.StatusOK, accountview.Password(accountview.PasswordPage{MinLength: db.MinPasswordLength, MaxLength: maxPasswordLength}))
 }
 
 // ChangePassword changes the signed-in user's password (POST
@@ -44,7 +44,7 @@ func (h *Auth) ChangePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	me, _ := UserFrom(r.Context())
 	current, password := r.PostForm.Get("current"), r.PostForm.Get("password")
-	page := accountview.PasswordPage{MinLength: db.MinPasswordLength, Errors: newPasswordErrors(current, password, r.PostForm.Get("confirm"))}
+	page := accountview.PasswordPage{MinLength: db.MinPasswordLength, MaxLength: maxPasswordLength, Errors: newPasswordErrors(current, password, r.PostForm.Get("confirm"))}
 	if len(page.Errors) > 0 {
 		render(w, r, h.Log, http.StatusUnprocessableEntity, accountview.Password(page))
 		return

@@ -15,9 +15,11 @@ const ApprovalKeySetting = "approval.key"
 // approvalKey returns the installation's approval key, making it on first
 // use.
 func approvalKey(ctx context.Context, d *db.DB) ([]byte, error) {
-	fresh := make([]byte, 32)
-	rand.Read(fresh)
-	key, err := db.NewSettings(d).Init(ctx, ApprovalKeySetting, fresh)
+	key, err := db.NewSettings(d).GetOrMake(ctx, ApprovalKeySetting, func() ([]byte, error) {
+		fresh := make([]byte, 32)
+		rand.Read(fresh)
+		return fresh, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("web: approval key: %w", err)
 	}

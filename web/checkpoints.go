@@ -485,9 +485,10 @@ func (c *checkpointer) check(ctx context.Context, last db.Checkpoint, seq int64,
 }
 
 // trust checks that last, the newest checkpoint of the database's and the
-// file's (none if it has no KeyID), is validly signed by a key of the key ring, or by the
-// signing key, that was not retired before its seq: the database is
-// what this guards against, so a row in it proves nothing by itself.
+// file's (none if it has no KeyID), is validly signed by a key of the key
+// ring, or by the signing key, that was not retired before its seq: the
+// database is what this guards against, so a row in it proves nothing by
+// itself.
 func (c *checkpointer) trust(last db.Checkpoint) error {
 	if last.KeyID == "" || last == c.trusted {
 		return nil

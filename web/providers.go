@@ -222,19 +222,13 @@ func mode(live bool) providers.Mode {
 // sandboxCredentials returns the installation's sandbox credentials,
 // generating and storing them on first use.
 func sandboxCredentials(ctx context.Context, d *db.DB) (sandbox.Credentials, error) {
-	settings := db.NewSettings(d)
-	b, err := settings.Get(ctx, SandboxCredentialsKey)
-	if errors.Is(err, db.ErrNotFound) {
-		c, gerr := sandbox.GenerateCredentials()
-		if gerr != nil {
-			return sandbox.Credentials{}, gerr
+	b, err := db.NewSettings(d).GetOrMake(ctx, SandboxCredentialsKey, func() ([]byte, error) {
+		c, err := sandbox.GenerateCredentials()
+		if err != nil {
+			return nil, err
 		}
-		text, merr := c.MarshalText()
-		if merr != nil {
-			return sandbox.Credentials{}, merr
-		}
-		b, err = settings.Init(ctx, SandboxCredentialsKey, text)
-	}
+		return c.MarshalText()
+	})
 	if err != nil {
 		return sandbox.Credentials{}, err
 	}

@@ -23,8 +23,9 @@ import (
 // back into it.
 type PasswordPage struct {
 	Errors map[string]string
-	// MinLength is the shortest password accepted, in characters.
-	MinLength int
+	// MinLength and MaxLength bound the passwords accepted, in
+	// characters.
+	MinLength, MaxLength int
 }
 
 // Password renders the change-password form (GET /account/password).
@@ -97,12 +98,12 @@ func Password(p PasswordPage) templ.Component {
 
 func (p PasswordPage) fields() []components.FieldProps {
 	return []components.FieldProps{
-		{Name: "current", Label: "Current password", Type: "password", Required: true, MaxLen: 1024, Error: p.Errors["current"],
+		{Name: "current", Label: "Current password", Type: "password", Required: true, MaxLen: p.MaxLength, Error: p.Errors["current"],
 			Attributes: templ.Attributes{"autocomplete": "current-password"}},
-		{Name: "password", Label: "New password", Type: "password", Required: true, MaxLen: 1024, Error: p.Errors["password"],
+		{Name: "password", Label: "New password", Type: "password", Required: true, MaxLen: p.MaxLength, Error: p.Errors["password"],
 			Hint:       "At least " + strconv.Itoa(p.MinLength) + " characters. A few unrelated words make a long password that is easy to type.",
 			Attributes: templ.Attributes{"autocomplete": "new-password", "minlength": strconv.Itoa(p.MinLength)}},
-		{Name: "confirm", Label: "New password again", Type: "password", Required: true, MaxLen: 1024, Error: p.Errors["confirm"],
+		{Name: "confirm", Label: "New password again", Type: "password", Required: true, MaxLen: p.MaxLength, Error: p.Errors["confirm"],
 			Attributes: templ.Attributes{"autocomplete": "new-password"}},
 	}
 }

@@ -282,13 +282,16 @@ func (f *Flow) recordSubmit(ctx context.Context, p db.Payout, res providers.Resu
 		ch.To, ch.ErrorMessage = db.StatusFailed, "Not sent: "+providers.Describe(err)
 		ev = systemEvent("payout.send_failed")
 	case providers.OutcomeOf(err) == providers.OutcomeNotSent:
-		ch.To, ch.Requeue = db.StatusQueued, f.Now().Add(retryDelay(p.SendAttempts))
-		ev = systemEvent("payout.requeued")
-		ev.Details = map[string]any{"reason": "the provider could not be reached; nothing was sent", "error": err.Error()}
+		wait := retryDelay(p.SendAttempts)
+		ch.To, ch.Requeue = db.StatusQueued, f.Now().Add(wait)
+		ev = requeued(wait, providers.Name(p.Provider).Title()+" could not be reached; nothing was sent")
 	case providers.OutcomeOf(err) == providers.OutcomeRejected && providerError(err).Retryable:
-		ch.To, ch.Requeue = db.StatusQueued, f.Now().Add(retryDelay(p.SendAttempts))
-		ev = systemEvent("payout.requeued")
-		ev.Details = map[string]any{"reason": "the provider asked to retry later", "http_status": providerError(err).HTTPStatus}
+		pe := providerError(err)
+		// The provider's own wait is kept, within the longest of ours.
+		wait := max(retryDelay(p.SendAttempts), min(pe.RetryAfter, maxRetryDelay))
+		ch.To, ch.Requeue = db.StatusQueued, f.Now().Add(wait)
+		ev = requeued(wait, fmt.Sprintf("%s asked to wait (HTTP %d); nothing was created", pe.Provider.Title(), pe.HTTPStatus))
+		ev.Details["http_status"] = pe.HTTPStatus
 	case providers.OutcomeOf(err) == providers.OutcomeRejected:
 		pe := providerError(err)
 		ch.To, ch.ErrorCode, ch.ErrorMessage = db.StatusFailed, errorCode(pe), errorMessage(pe)
@@ -458,10 +461,24 @@ func transient(err error) bool {
 	return errors.As(err, &ne) && !errors.Is(err, providers.ErrUnsupported)
 }
 
+// requeued is the event of a payout put back in the queue for wait, why
+// saying what happened to it.
+func requeued(wait time.Duration, why string) db.Event {
+	ev := systemEvent("payout.requeued")
+	ev.Reason = fmt.Sprintf("%s; sending again in %d s", why, seconds(wait))
+	ev.Details = map[string]any{"retry_in_s": wait.Seconds()}
+	return ev
+}
+
 // retryDelay spaces out attempts to reach a provider: 2 s doubling to 5 min.
 func retryDelay(attempts int) time.Duration {
-	return min(2*time.Second<<min(max(attempts-1, 0), 10), 5*time.Minute)
+	return min(2*time.Second<<min(max(attempts-1, 0), 10), maxRetryDelay)
 }
+
+// maxRetryDelay bounds the wait before sending a payout again, a
+// provider's Retry-After included: a queued payout is one an agent is
+// waiting on.
+const maxRetryDelay = 5 * time.Minute
 
 func providerError(err error) *providers.Error {
 	var pe *providers.Error

@@ -8,7 +8,9 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Outcome says what a failed provider call means for the money.
@@ -69,6 +71,9 @@ type Error struct {
 	// Retryable marks a refusal that did not process the request and may be
 	// sent again later (HTTP 429).
 	Retryable bool
+	// RetryAfter is how long a retryable refusal asked to be left alone
+	// (its Retry-After header, see NoteRetryAfter); zero when it did not say.
+	RetryAfter time.Duration
 	// NotFound marks a lookup's refusal as the provider saying it has no
 	// payout by the id asked about (see MarkNotFound).
 	NotFound bool
@@ -166,6 +171,25 @@ func MarkNotFound(err error, res Result) {
 	}
 	var body map[string]any
 	pe.NotFound = json.Unmarshal([]byte(res.Exchanges[len(res.Exchanges)-1].ResponseBody), &body) == nil
+}
+
+// NoteRetryAfter records on err, a retryable refusal, how long the answer
+// with header h asked to wait before the next try: Retry-After as seconds
+// or as an HTTP date (RFC 9110 §10.2.3). A value of neither form, or a date
+// already past, says nothing.
+func NoteRetryAfter(err error, h http.Header, now time.Time) {
+	var pe *Error
+	if !errors.As(err, &pe) || !pe.Retryable {
+		return
+	}
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	// Digits only: ParseUint refuses signs, and 32 bits of seconds cannot
+	// overflow a Duration.
+	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
+		pe.RetryAfter = time.Duration(n) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		pe.RetryAfter = t.Sub(now)
+	}
 }
 
 // Describe says what went wrong with a provider call in a support agent's

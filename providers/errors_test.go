@@ -1,8 +1,11 @@
 package providers_test
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"payoutdesk/providers"
 )
@@ -43,4 +46,42 @@ func TestMarkNotFound(t *testing.T) {
 	if providers.NotFound(nil) {
 		t.Error("NotFound(nil) = true")
 	}
+}
+
+// A retryable refusal keeps the wait its Retry-After asked for, given in
+// seconds or as a date; anything else in the header says nothing, and
+// other errors are left alone.
+func TestNoteRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		header string
+		want   time.Duration
+	}{
+		{"3", 3 * time.Second},
+		{" 120 ", 2 * time.Minute},
+		{"0", 0},
+		{"", 0},
+		{"-5", 0},
+		{"+5", 0},
+		{"1.5", 0},
+		{"soon", 0},
+		{"99999999999", 0}, // beyond 32 bits of seconds
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
+	}
+	for _, tt := range tests {
+		e := providers.Classify(providers.Monime, "create payout", http.StatusTooManyRequests, "", "", nil)
+		providers.NoteRetryAfter(fmt.Errorf("send: %w", e), http.Header{"Retry-After": {tt.header}}, now)
+		if e.RetryAfter != tt.want {
+			t.Errorf("Retry-After %q: waits %v, want %v", tt.header, e.RetryAfter, tt.want)
+		}
+	}
+	// Only a retryable refusal waits: a final refusal is not sent again.
+	refused := providers.Classify(providers.Monime, "create payout", http.StatusBadRequest, "", "", nil)
+	providers.NoteRetryAfter(refused, http.Header{"Retry-After": {"3"}}, now)
+	if refused.RetryAfter != 0 {
+		t.Errorf("a 400 keeps a wait of %v", refused.RetryAfter)
+	}
+	providers.NoteRetryAfter(errors.New("not a provider's answer"), http.Header{"Retry-After": {"3"}}, now)
+	providers.NoteRetryAfter(nil, http.Header{"Retry-After": {"3"}}, now)
 }

@@ -17,6 +17,7 @@ import (
 	"payoutdesk/providers/fedapay"
 	"payoutdesk/providers/kibramoa"
 	"payoutdesk/providers/monime"
+	"payoutdesk/providers/sandbox"
 	"payoutdesk/providers/sandbox/sandboxtest"
 	"payoutdesk/web"
 )
@@ -1516,5 +1517,52 @@ func TestLearntProviderIDIsAudited(t *testing.T) {
 	}
 	if n := ts.App.Sandbox().Count(providers.FedaPay, "payout created"); n != 1 {
 		t.Errorf("FedaPay saw %d payouts, want 1", n)
+	}
+}
+
+// TestRateLimitedPayoutIsSentAgain: a provider's HTTP 429 (sandbox amount
+// 429) created nothing, so the payout goes back to the queue, neither
+// failed nor unknown, waits as long as the answer's Retry-After asks, and
+// is sent again as the same payout: one at the provider.
+func TestRateLimitedPayoutIsSentAgain(t *testing.T) {
+	ts := newTestServer(t)
+	agent := ts.as(db.RoleAgent)
+	ids := map[providers.Name]int64{}
+	for _, p := range providers.All {
+		ids[p] = agent.submit(p, agent.openForm(p), withValues(validForms(ts)[p], map[string]string{"amount": "429"}))
+	}
+	for _, p := range providers.All {
+		t.Run(string(p), func(t *testing.T) {
+			ts := ts.forT(t)
+			id := ids[p]
+			want := db.StatusPaid
+			if p == providers.Kibramoa {
+				want = db.StatusAwaitingCustomer
+			}
+			ts.waitStatus(id, want)
+			statuses, _ := ts.trail(id)
+			if got := strings.Join(statuses[:4], " "); got != "queued submitting queued submitting" {
+				t.Errorf("audited statuses %v, want the payout queued again after the refusal", statuses)
+			}
+			var requeued []db.Event
+			for _, ev := range ts.events("payout.requeued") {
+				if ev.TargetID == strconv.FormatInt(id, 10) {
+					requeued = append(requeued, ev)
+				}
+			}
+			if len(requeued) != 1 || requeued[0].Details["http_status"] != float64(http.StatusTooManyRequests) ||
+				requeued[0].Details["retry_in_s"] != sandbox.RateLimitWait.Seconds() {
+				t.Errorf("requeued events %+v, want one after HTTP 429 waiting the %v the provider asked for", requeued, sandbox.RateLimitWait)
+			}
+			// The timeline says why it waited, in people's words.
+			tl := strings.Join(strings.Fields(agent.forT(t).get("/payouts/"+strconv.FormatInt(id, 10)).doc(t).Find(`[data-testid="timeline"]`).Text()), " ")
+			if want := p.Title() + " asked to wait (HTTP 429); nothing was created; sending again in 3 s"; !strings.Contains(tl, want) {
+				t.Errorf("the timeline does not say %q:\n%s", want, tl)
+			}
+			sb := ts.App.Sandbox()
+			if created, limited := sb.Count(p, "payout created"), sb.Count(p, "rate limited"); created != 1 || limited != 1 {
+				t.Errorf("the sandbox refused %d and created %d payouts, want 1 and 1", limited, created)
+			}
+		})
 	}
 }

@@ -154,7 +154,9 @@ func (c *Client) call(ctx context.Context, res *providers.Result, op, method, pa
 		return nil, err
 	}
 	if resp.Status < 200 || resp.Status > 299 {
-		return nil, apiError(op, resp.Status, resp.Body)
+		e := apiError(op, resp.Status, resp.Body)
+		providers.NoteRetryAfter(e, resp.Header, time.Now())
+		return nil, e
 	}
 	return resp.Body, nil
 }

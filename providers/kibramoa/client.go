@@ -237,6 +237,7 @@ func (c *Client) refusal(op string, resp providers.Response) *providers.Error {
 		msg = http.StatusText(resp.Status)
 	}
 	e := providers.Classify(providers.Kibramoa, op, resp.Status, code, msg, fields)
+	providers.NoteRetryAfter(e, resp.Header, time.Now())
 	if ok && isDuplicateReference(env) {
 		// "Reference already used" means a payout with it exists.
 		e.Outcome = providers.OutcomeUnknown

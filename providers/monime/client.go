@@ -239,5 +239,7 @@ func statusError(op string, resp providers.Response) error {
 		return nil
 	}
 	a := parseError(resp.Status, resp.Body)
-	return providers.Classify(providers.Monime, op, resp.Status, a.Code, a.Message, a.Fields)
+	e := providers.Classify(providers.Monime, op, resp.Status, a.Code, a.Message, a.Fields)
+	providers.NoteRetryAfter(e, resp.Header, time.Now())
+	return e
 }

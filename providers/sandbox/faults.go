@@ -36,6 +36,10 @@ const (
 	// the payout failed, which its documents call not final (its support
 	// settles it). The other providers have no such status and pay as usual.
 	FaultUnsettled Fault = "unsettled"
+	// FaultRateLimited: the call that carries the amount answers HTTP 429
+	// with Retry-After the first time, creating nothing; sent again, the
+	// payout goes through (see Sandbox.rateLimited).
+	FaultRateLimited Fault = "rate_limited"
 )
 
 // MagicValue documents one fault trigger for the sandbox index page.
@@ -54,6 +58,7 @@ var MagicValues = []MagicValue{
 	{418, FaultMalformed, "the payout is created and the answer is HTTP 200 with a body that is not JSON"},
 	{222, FaultDuplicateWebhook, "the final webhook is delivered twice"},
 	{333, FaultOutOfOrder, "the final webhook is followed by a stale in-progress one"},
+	{429, FaultRateLimited, "the call that carries the amount answers HTTP 429 (rate limited, Retry-After: 3 s) the first time and creates nothing; sent again, the payout goes through"},
 	{999, FaultUnsettled, "Smart Glocal only: the session ends in status error with the payout failed, which is not final (Smart Glocal's support settles it); the other providers pay as usual"},
 }
 

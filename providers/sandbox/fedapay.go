@@ -102,6 +102,11 @@ func (f *fedapaySim) create(w http.ResponseWriter, r *http.Request) {
 		fpWriteError(w, http.StatusInternalServerError, "Server Error", nil)
 		return
 	}
+	if f.s.rateLimited(w, providers.FedaPay, fault, req.reference()) {
+		// Laravel's throttle, which FedaPay's API is built on.
+		fpWriteError(w, http.StatusTooManyRequests, "Too Many Attempts.", nil)
+		return
+	}
 	obj, errs := f.insert(req, amount, phone, fault)
 	if errs != nil {
 		fpWriteError(w, http.StatusUnprocessableEntity, "The given data was invalid.", errs)
@@ -118,10 +123,7 @@ func (f *fedapaySim) create(w http.ResponseWriter, r *http.Request) {
 func (f *fedapaySim) insert(req fpCreate, amount int64, phone string, fault Fault) (fpPayoutObject, map[string][]string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	ref := ""
-	if req.MerchantReference != nil {
-		ref = *req.MerchantReference
-	}
+	ref := req.reference()
 	if _, dup := f.byRef[ref]; dup && ref != "" {
 		return fpPayoutObject{}, map[string][]string{"merchant_reference": {"The merchant reference has already been taken."}}
 	}

@@ -91,6 +91,14 @@ type fpCreate struct {
 	CustomMetadata    map[string]any `json:"custom_metadata"`
 }
 
+// reference is the create's merchant_reference, "" when absent.
+func (c fpCreate) reference() string {
+	if c.MerchantReference == nil {
+		return ""
+	}
+	return *c.MerchantReference
+}
+
 // fpStart is the body of PUT /payouts/start.
 type fpStart struct {
 	Payouts []struct {

@@ -120,6 +120,11 @@ func (k *kibramoaSim) createSession(w http.ResponseWriter, r *http.Request) {
 		kibError(w, http.StatusInternalServerError, "Internal server error", "")
 		return
 	}
+	if k.s.rateLimited(w, providers.Kibramoa, fault, req.MerchantReference) {
+		// NestJS's throttler, whose envelope Kibramoa's errors have.
+		kibError(w, http.StatusTooManyRequests, "ThrottlerException: Too Many Requests", "")
+		return
+	}
 	now := time.Now().UTC()
 	sess := &kibSession{id: kibUUID(), txID: kibUUID(), req: req, amount: amount, minorUnits: k.s.cfg.KibramoaAmountMinor,
 		fault: fault, status: kibInit, created: now, updated: now}

@@ -114,6 +114,10 @@ func (m *monimeSim) create(w http.ResponseWriter, r *http.Request) {
 	hash := sha256.Sum256(compact.Bytes())
 
 	fault := FaultFor(providers.Money{Minor: amount.Value, Currency: amount.Currency}, body.Destination.AccountID)
+	if m.s.rateLimited(w, providers.Monime, fault, key) {
+		monimeError(w, http.StatusTooManyRequests, "rate_limited", "Too many requests, retry later", nil)
+		return
+	}
 
 	m.mu.Lock()
 	prev, seen := m.keys[key]

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -81,6 +82,9 @@ type Sandbox struct {
 	mu     sync.Mutex
 	timers map[*time.Timer]struct{}
 	counts map[string]int
+	// limited holds the payouts FaultRateLimited has refused once, by
+	// provider and key.
+	limited map[string]bool
 }
 
 // Path prefixes of each simulated API under the sandbox's mount point; the
@@ -123,6 +127,7 @@ func New(cfg Config) *Sandbox {
 		cancel:  cancel,
 		timers:  make(map[*time.Timer]struct{}),
 		counts:  make(map[string]int),
+		limited: make(map[string]bool),
 		senders: make(chan struct{}, webhookSenders),
 	}
 	s.mux.HandleFunc("GET /{$}", s.index)
@@ -289,6 +294,31 @@ func (s *Sandbox) post(url string, header http.Header, body []byte) bool {
 	resp.Body.Close()
 	return resp.StatusCode >= 200 && resp.StatusCode < 300
 }
+
+// rateLimited plays FaultRateLimited for the call of provider p that
+// carries a payout's amount, the payout known by key (its reference,
+// idempotency key or session): it reports whether to refuse this call with
+// HTTP 429, which it does the first time only, after setting Retry-After.
+// The caller writes the provider's own envelope and creates nothing.
+func (s *Sandbox) rateLimited(w http.ResponseWriter, p providers.Name, f Fault, key string) bool {
+	if f != FaultRateLimited {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := string(p) + " " + key
+	if s.limited[k] {
+		return false
+	}
+	s.limited[k] = true
+	s.countLocked(p, "rate limited")
+	w.Header().Set("Retry-After", strconv.Itoa(int(RateLimitWait/time.Second)))
+	return true
+}
+
+// RateLimitWait is the Retry-After of FaultRateLimited's refusal: longer
+// than the app's own first wait, so that a test can tell it was read.
+const RateLimitWait = 3 * time.Second
 
 // answer plays the create-time faults around a handler's normal answer.
 // It returns false when the fault already answered (or withheld) the

@@ -21,6 +21,7 @@ const (
 	sgCodeNotFound      = "session_not_found"
 	sgCodeSessionStatus = "invalid_session_status"
 	sgCodeInternal      = "internal_error"
+	sgCodeRateLimit     = "too_many_requests"
 	sgCodeDeclined      = "recipient_bank_declined"
 )
 
@@ -157,6 +158,11 @@ func (k *smartglocalSim) start(w http.ResponseWriter, r *http.Request, body []by
 	if fault == FaultServerError {
 		k.mu.Unlock()
 		sgFail(w, http.StatusInternalServerError, sgCodeInternal, "internal error")
+		return
+	}
+	if k.s.rateLimited(w, providers.SmartGlocal, fault, sess.id) {
+		k.mu.Unlock()
+		sgFail(w, http.StatusTooManyRequests, sgCodeRateLimit, "too many requests, retry later")
 		return
 	}
 	now := time.Now()

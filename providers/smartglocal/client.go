@@ -167,5 +167,7 @@ func (c *Client) call(ctx context.Context, res *providers.Result, op, method str
 	if err != nil {
 		return snapshot{}, err
 	}
-	return parseAnswer(op, resp.Status, resp.Body)
+	snap, err := parseAnswer(op, resp.Status, resp.Body)
+	providers.NoteRetryAfter(err, resp.Header, time.Now())
+	return snap, err
 }

@@ -2,6 +2,7 @@ package fedapay_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -159,6 +160,36 @@ func TestSandboxDecline(t *testing.T) {
 				t.Errorf("Lookup: got %+v, want failed with %s", got, tt.wantCode)
 			}
 		})
+	}
+}
+
+// FedaPay's cap: three payouts to one Mobile Money number in 24 hours. The
+// fourth is refused before anything is created, with the number blamed; a
+// payout that failed took nothing to the number and does not count, and
+// another number is not held up.
+func TestSandboxNumberCap(t *testing.T) {
+	env := sandboxtest.Start(t, sandbox.Config{})
+	c := newClient(env)
+	const number = "97808080"
+	if _, err := c.Submit(context.Background(), newPayout(666, number), providers.Ref{}); err != nil {
+		t.Fatalf("Submit of the declined payout: %v", err)
+	}
+	if final := updates(t, env, c, 3)[2]; final.Status != providers.StatusFailed {
+		t.Fatalf("the declined payout ended %s", final.Status)
+	}
+	for i := range 3 {
+		if _, err := c.Submit(context.Background(), newPayout(5000, number), providers.Ref{}); err != nil {
+			t.Fatalf("payout %d of 3 to one number: %v", i+1, err)
+		}
+	}
+	_, err := c.Submit(context.Background(), newPayout(5000, number), providers.Ref{})
+	var pe *providers.Error
+	if !errors.As(err, &pe) || pe.Outcome != providers.OutcomeRejected || pe.HTTPStatus != 422 || len(pe.Fields["customer.phone_number.number"]) != 1 {
+		t.Fatalf("the fourth payout to one number: %v, want refused with the number blamed", err)
+	}
+	checkCount(t, env, "payout created", 4)
+	if _, err := c.Submit(context.Background(), newPayout(5000, "97808081"), providers.Ref{}); err != nil {
+		t.Errorf("another number is refused too: %v", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,13 +27,27 @@ type fedapaySim struct {
 	payouts      map[int64]*fpRecord
 	byRef        map[string]int64
 	customers    map[string]int64 // customer ids by email, as FedaPay dedupes them
+	// byNumber holds the payouts of the last day to each Mobile Money
+	// number, for FedaPay's cap (fpNumberCap).
+	byNumber map[string][]*fpRecord
 }
+
+// FedaPay takes at most three payouts to one Mobile Money number in 24
+// hours (providers.md §4.1). How its API refuses the next is not
+// documented: the sandbox refuses the create, as a validation error on the
+// number, so that nothing is created.
+const (
+	fpNumberCap    = 3
+	fpNumberWindow = 24 * time.Hour
+)
 
 // fpRecord is one simulated payout.
 type fpRecord struct {
 	obj   fpPayoutObject
 	fault Fault
 	phone string
+	// created is when the sandbox made it, for fpNumberCap.
+	created time.Time
 	// processing is the payout as it was while processing, for the stale
 	// webhook of FaultOutOfOrder.
 	processing fpPayoutObject
@@ -53,6 +68,7 @@ func newFedaPay(s *Sandbox) *fedapaySim {
 		payouts:      make(map[int64]*fpRecord),
 		byRef:        make(map[string]int64),
 		customers:    make(map[string]int64),
+		byNumber:     make(map[string][]*fpRecord),
 	}
 }
 
@@ -127,6 +143,10 @@ func (f *fedapaySim) insert(req fpCreate, amount int64, phone string, fault Faul
 	if _, dup := f.byRef[ref]; dup && ref != "" {
 		return fpPayoutObject{}, map[string][]string{"merchant_reference": {"The merchant reference has already been taken."}}
 	}
+	if !f.numberFree(phone) {
+		return fpPayoutObject{}, map[string][]string{"customer.phone_number.number": {
+			fmt.Sprintf("This number has already received %d payouts in the last 24 hours.", fpNumberCap)}}
+	}
 	customerID, ok := f.customer(req)
 	if !ok {
 		return fpPayoutObject{}, map[string][]string{"customer.id": {"The selected customer.id is invalid."}}
@@ -148,9 +168,36 @@ func (f *fedapaySim) insert(req fpCreate, amount int64, phone string, fault Faul
 		obj.MerchantReference = &ref
 		f.byRef[ref] = obj.ID
 	}
-	f.payouts[obj.ID] = &fpRecord{obj: obj, fault: fault, phone: phone}
+	rec := &fpRecord{obj: obj, fault: fault, phone: phone, created: time.Now()}
+	f.payouts[obj.ID] = rec
+	if phone != "" {
+		f.byNumber[phone] = append(f.byNumber[phone], rec)
+	}
 	f.s.count(providers.FedaPay, "payout created")
 	return obj, nil
+}
+
+// numberFree reports whether phone may receive another payout under
+// FedaPay's cap; f.mu is held. A payout that failed, or was deleted before
+// it was started, took nothing to the number and does not count.
+func (f *fedapaySim) numberFree(phone string) bool {
+	if phone == "" {
+		return true
+	}
+	since := time.Now().Add(-fpNumberWindow)
+	recent := slices.DeleteFunc(f.byNumber[phone], func(rec *fpRecord) bool { return rec.created.Before(since) })
+	if len(recent) == 0 {
+		delete(f.byNumber, phone)
+	} else {
+		f.byNumber[phone] = recent
+	}
+	n := 0
+	for _, rec := range recent {
+		if rec.obj.Status != "failed" && rec.obj.DeletedAt == nil {
+			n++
+		}
+	}
+	return n < fpNumberCap
 }
 
 // customer finds or makes the payout's customer, by id or by email.

@@ -80,7 +80,8 @@ func (ts *testServer) completeCashier(cashierURL, account string) (option string
 }
 
 // cashierAction plays the Kibramoa customer choosing action in the
-// cashier ("complete" or "cancel"), with the first payout option.
+// cashier ("complete" or "cancel"), with the first payout option that
+// takes the amount.
 func (ts *testServer) cashierAction(cashierURL, account, action string) (option string) {
 	ts.t.Helper()
 	customer := ts.client()
@@ -88,7 +89,7 @@ func (ts *testServer) cashierAction(cashierURL, account, action string) (option 
 	wantStatus(ts.t, r, http.StatusOK)
 	doc := r.doc(ts.t)
 	session, _ := doc.Find(`input[name="sessionId"]`).Attr("value")
-	option, _ = doc.Find(`[data-testid="cashier-option"]`).First().Attr("value")
+	option, _ = doc.Find(`[data-testid="cashier-option"]:not([disabled])`).First().Attr("value")
 	u, _ := url.Parse(cashierURL)
 	r = customer.postForm(u.Path, url.Values{"sessionId": {session}, "option": {option}, "account": {account}, "action": {action}})
 	wantStatus(ts.t, r, http.StatusSeeOther)

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +34,9 @@ type kibCashierView struct {
 type kibOptionView struct {
 	Name    string
 	Checked bool
+	// Refused says why the option cannot carry the amount; it is then
+	// shown disabled.
+	Refused string
 }
 
 func (k *kibramoaSim) cashierPage(w http.ResponseWriter, r *http.Request) {
@@ -75,12 +77,15 @@ func (k *kibramoaSim) cashierSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var problem string
+	opt, offered := kibCountries[sess.req.Country].option(option)
 	switch {
 	case action == "cancel":
 	case action != "complete":
 		problem = "Choose Complete payout or Cancel."
-	case !slices.Contains(kibCountries[sess.req.Country].options, option):
+	case !offered:
 		problem = "Choose how you want to receive the money."
+	case opt.refuses(sess.amount) != "":
+		problem = opt.refuses(sess.amount) + ": choose another way to receive the money."
 	case account == "":
 		problem = "Enter the account that should receive the money."
 	}
@@ -197,7 +202,7 @@ func (sess *kibSession) view() kibCashierView {
 		v.StatusText = "This payout link has expired."
 	}
 	for _, o := range c.options {
-		v.Options = append(v.Options, kibOptionView{Name: o})
+		v.Options = append(v.Options, kibOptionView{Name: o.name, Refused: o.refuses(sess.amount)})
 	}
 	return v
 }

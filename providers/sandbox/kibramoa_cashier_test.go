@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -95,5 +96,61 @@ func TestKibramoaCashierProblems(t *testing.T) {
 	time.Sleep(60 * time.Millisecond)
 	if n := len(env.Webhooks.All(providers.Kibramoa)); n != 0 {
 		t.Errorf("got %d notifications, want none", n)
+	}
+}
+
+// TestKibramoaCashierOptionLimits: an option whose limits leave out the
+// amount is shown disabled, says what it takes, and is refused if posted
+// anyway; the other options still complete the payout.
+func TestKibramoaCashierOptionLimits(t *testing.T) {
+	env := sandboxtest.Start(t, sandbox.Config{})
+	c := kibramoa.New(kibramoa.Config{
+		BaseURL:            env.BaseURL(providers.Kibramoa),
+		APIKey:             env.Credentials.KibramoaAPIKey,
+		DefaultRedirectURL: "https://desk.example/payouts/42",
+	})
+	tests := []struct {
+		country string
+		amount  providers.Money
+		option  string
+		refused string // "" when the option takes the amount
+	}{
+		{"BR", providers.Money{Minor: 5_000_01, Currency: "BRL"}, "PIX", "PIX takes 1.00 to 5,000.00 BRL"},
+		{"BR", providers.Money{Minor: 99, Currency: "BRL"}, "PIX", "PIX takes 1.00 to 5,000.00 BRL"},
+		{"BR", providers.Money{Minor: 5_000_00, Currency: "BRL"}, "PIX", ""},
+		{"BR", providers.Money{Minor: 1_00, Currency: "BRL"}, "PIX", ""},
+		{"MX", providers.Money{Minor: 10_000_01, Currency: "MXN"}, "SPEI", "SPEI takes up to 10,000.00 MXN"},
+		{"MX", providers.Money{Minor: 10_000_00, Currency: "MXN"}, "SPEI", ""},
+	}
+	for i, tt := range tests {
+		t.Run(tt.amount.String(), func(t *testing.T) {
+			res, err := c.Submit(context.Background(), providers.Payout{
+				IdempotencyKey: fmt.Sprintf("idem-limits-%d", i),
+				Reference:      fmt.Sprintf("pd-limits-%d", i),
+				Amount:         tt.amount,
+				Fields:         map[string]string{"country": tt.country, "user_id": "cust-8108"},
+			}, providers.Ref{})
+			if err != nil {
+				t.Fatalf("Submit: %v", err)
+			}
+			_, page := cashierCall(t, res.CashierURL, nil)
+			shown := strings.Contains(page, tt.refused+": not for this amount.") && strings.Contains(page, `value="`+tt.option+`" data-testid="cashier-option" disabled`)
+			if tt.refused != "" && !shown || tt.refused == "" && strings.Contains(page, "not for this amount") {
+				t.Errorf("the cashier page does not show %s as %q:\n%s", tt.option, tt.refused, page)
+			}
+			form := url.Values{"sessionId": {res.PaymentID}, "option": {tt.option}, "account": {"123"}, "action": {"complete"}}
+			status, body := cashierCall(t, env.BaseURL(providers.Kibramoa)+"/cashier/payout/", form)
+			switch {
+			case tt.refused == "" && status != http.StatusSeeOther:
+				t.Errorf("%s for %s: HTTP %d, want it taken", tt.option, tt.amount, status)
+			case tt.refused != "" && (status != http.StatusUnprocessableEntity || !strings.Contains(body, tt.refused+": choose another way to receive the money.")):
+				t.Errorf("%s for %s: HTTP %d, want 422 saying %q:\n%s", tt.option, tt.amount, status, tt.refused, body)
+			case tt.refused != "":
+				form.Set("option", "Bank Transfer")
+				if status, _ := cashierCall(t, env.BaseURL(providers.Kibramoa)+"/cashier/payout/", form); status != http.StatusSeeOther {
+					t.Errorf("Bank Transfer for %s: HTTP %d, want it taken", tt.amount, status)
+				}
+			}
+		})
 	}
 }

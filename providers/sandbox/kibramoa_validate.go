@@ -28,23 +28,59 @@ type kibSessionReq struct {
 // kibCountry is what the simulated cashier offers in one country.
 type kibCountry struct {
 	currency string
-	options  []string
+	options  []kibOption
 	// account labels the account input for that country's options.
 	account string
 }
 
+// kibOption is one way the cashier offers to receive the money, with the
+// amounts it takes in minor units of the country's currency (0: no
+// bound). Kibramoa lists a minimum and maximum per method; the sandbox
+// keeps the two that providers.md §1.8 quotes, and no others.
+type kibOption struct {
+	name     string
+	min, max int64
+}
+
+var bankTransfer = kibOption{name: "Bank Transfer"}
+
 var kibCountries = map[string]kibCountry{
-	"BR": {"BRL", []string{"PIX", "Bank Transfer"}, "PIX key (CPF, e-mail or phone) or bank account"},
-	"MX": {"MXN", []string{"SPEI", "Bank Transfer"}, "CLABE (18 digits)"},
-	"CO": {"COP", []string{"Bank Transfer", "TPaga"}, "Bank account or TPaga phone number"},
-	"PE": {"PEN", []string{"Bank Transfer"}, "Interbank account number (CCI)"},
-	"CL": {"CLP", []string{"Bank Transfer"}, "Bank account number"},
-	"AR": {"ARS", []string{"Bank Transfer"}, "CBU or CVU (22 digits)"},
-	"EC": {"USD", []string{"Bank Transfer"}, "Bank account number"},
-	"PA": {"USD", []string{"Bank Transfer"}, "Bank account number"},
-	"SV": {"USD", []string{"Bank Transfer"}, "Bank account number"},
-	"GT": {"GTQ", []string{"Bank Transfer"}, "Bank account number"},
-	"CR": {"CRC", []string{"Bank Transfer"}, "IBAN (CR…)"},
+	"BR": {"BRL", []kibOption{{"PIX", 1_00, 5_000_00}, bankTransfer}, "PIX key (CPF, e-mail or phone) or bank account"},
+	"MX": {"MXN", []kibOption{{"SPEI", 0, 10_000_00}, bankTransfer}, "CLABE (18 digits)"},
+	"CO": {"COP", []kibOption{bankTransfer, {name: "TPaga"}}, "Bank account or TPaga phone number"},
+	"PE": {"PEN", []kibOption{bankTransfer}, "Interbank account number (CCI)"},
+	"CL": {"CLP", []kibOption{bankTransfer}, "Bank account number"},
+	"AR": {"ARS", []kibOption{bankTransfer}, "CBU or CVU (22 digits)"},
+	"EC": {"USD", []kibOption{bankTransfer}, "Bank account number"},
+	"PA": {"USD", []kibOption{bankTransfer}, "Bank account number"},
+	"SV": {"USD", []kibOption{bankTransfer}, "Bank account number"},
+	"GT": {"GTQ", []kibOption{bankTransfer}, "Bank account number"},
+	"CR": {"CRC", []kibOption{bankTransfer}, "IBAN (CR…)"},
+}
+
+// option returns the country's option called name.
+func (c kibCountry) option(name string) (kibOption, bool) {
+	i := slices.IndexFunc(c.options, func(o kibOption) bool { return o.name == name })
+	if i < 0 {
+		return kibOption{}, false
+	}
+	return c.options[i], true
+}
+
+// refuses says why o cannot carry m ("PIX takes 1.00 to 5,000.00 BRL"),
+// or "" when it can.
+func (o kibOption) refuses(m providers.Money) string {
+	if (o.min == 0 || m.Minor >= o.min) && (o.max == 0 || m.Minor <= o.max) {
+		return ""
+	}
+	bound := func(v int64) string { return providers.Money{Minor: v, Currency: m.Currency}.String() }
+	switch {
+	case o.min == 0:
+		return o.name + " takes up to " + bound(o.max)
+	case o.max == 0:
+		return o.name + " takes from " + bound(o.min)
+	}
+	return o.name + " takes " + strings.TrimSuffix(bound(o.min), " "+m.Currency) + " to " + bound(o.max)
 }
 
 var (

@@ -278,7 +278,7 @@ func (f *Flow) confirm(ctx, call context.Context, rail providers.Rail, p db.Payo
 		return nil
 	}
 	seen := exchanges(res.Exchanges)
-	if diffs := sessionDiffs(p, res); len(diffs) > 0 {
+	if diffs := sessionDiffs(p, rail.Beneficiary(providerPayout(p)), res); len(diffs) > 0 {
 		cres, cerr := rail.Cancel(call, refOf(p))
 		// Recorded even if the provider's webhook reports the cancellation first.
 		ch := withResult(db.Change{Exchanges: seen, CountCheck: true, CheckAt: f.nextCheck(p.Checks + 1), Record: true}, cres)
@@ -325,21 +325,27 @@ func (f *Flow) confirm(ctx, call context.Context, rail providers.Rail, p db.Payo
 	return nil
 }
 
-// sessionDiffs lists how the provider's view of a payout differs from ours.
-func sessionDiffs(p db.Payout, res providers.Result) []string {
+// sessionDiffs lists how the provider's view of a payout differs from ours;
+// want is who the payout's form names.
+func sessionDiffs(p db.Payout, want providers.Beneficiary, res providers.Result) []string {
 	var diffs []string
-	want := amountOf(p)
+	amount := amountOf(p)
 	switch {
 	case res.Amount == nil:
 		diffs = append(diffs, "the provider did not say the amount")
-	case !strings.EqualFold(res.Amount.Currency, want.Currency) || res.Amount.Minor != want.Minor:
-		diffs = append(diffs, fmt.Sprintf("amount %s, expected %s", res.Amount, want))
+	case !strings.EqualFold(res.Amount.Currency, amount.Currency) || res.Amount.Minor != amount.Minor:
+		diffs = append(diffs, fmt.Sprintf("amount %s, expected %s", res.Amount, amount))
 	}
 	if !strings.EqualFold(strings.TrimSpace(res.Beneficiary.Name), strings.TrimSpace(p.BeneficiaryName)) {
 		diffs = append(diffs, fmt.Sprintf("recipient %q, expected %q", res.Beneficiary.Name, p.BeneficiaryName))
 	}
-	if res.Beneficiary.AccountMasked != p.BeneficiaryAccount {
-		diffs = append(diffs, fmt.Sprintf("account %s, expected %s", res.Beneficiary.AccountMasked, p.BeneficiaryAccount))
+	got := res.Beneficiary
+	switch {
+	case got.AccountMasked != p.BeneficiaryAccount:
+		diffs = append(diffs, fmt.Sprintf("account %s, expected %s", got.AccountMasked, p.BeneficiaryAccount))
+	// Both whole: the last four characters are not enough.
+	case got.AccountPrint != "" && want.AccountPrint != "" && got.AccountPrint != want.AccountPrint:
+		diffs = append(diffs, fmt.Sprintf("account %s is another account with the same last characters", got.AccountMasked))
 	}
 	return diffs
 }

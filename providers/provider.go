@@ -130,6 +130,11 @@ type Beneficiary struct {
 	Name          string
 	AccountMasked string
 	Country       string
+	// AccountPrint stands for the whole account, when it was known whole
+	// (see AccountPrint), so that two accounts with the same last four
+	// characters can be told apart without carrying either. Never shown
+	// or stored.
+	AccountPrint string
 }
 
 // RecipientLimit is a provider's cap on payouts to one recipient in a

@@ -823,6 +823,35 @@ func TestSessionMismatchCancelsInsteadOfConfirming(t *testing.T) {
 	}
 }
 
+// The confirm step compares whole accounts, not their last four characters:
+// a session paying another IBAN that ends alike is cancelled, and neither
+// IBAN is written out in saying so.
+func TestConfirmTellsApartAccountsEndingAlike(t *testing.T) {
+	ts := newTestServerConfig(t, true, func(c *web.Config) { c.SandboxStep = 500 * time.Millisecond })
+	agent := ts.as(db.RoleAgent)
+	id := agent.submit(providers.SmartGlocal, agent.openForm(providers.SmartGlocal), validForms(ts)[providers.SmartGlocal])
+	ts.waitStatus(id, db.StatusProcessing)
+	// Sent for BE68 5390 0754 7034; the row now names another valid IBAN
+	// with the same last four digits.
+	if _, err := ts.DB.W.Exec(`UPDATE payouts SET fields = json_set(fields, '$.iban', 'BE15 5391 0754 7034') WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	p := ts.waitStatus(id, db.StatusCancelled)
+	if p.ErrorCode != "session_mismatch" || !strings.Contains(p.ErrorMessage, "another account with the same last characters") {
+		t.Errorf("the payout says %s %q, want the account named as different", p.ErrorCode, p.ErrorMessage)
+	}
+	for _, ev := range ts.waitEvents("payout.confirmation_refused", 1, nil) {
+		for _, iban := range []string{"5390", "5391"} {
+			if strings.Contains(p.ErrorMessage+ev.Reason+ev.DetailsJSON, iban) {
+				t.Errorf("the refusal writes out an IBAN: %q %q %s", p.ErrorMessage, ev.Reason, ev.DetailsJSON)
+			}
+		}
+	}
+	if n := ts.App.Sandbox().Count(providers.SmartGlocal, "session confirmed"); n != 0 {
+		t.Errorf("%d sessions confirmed, want none", n)
+	}
+}
+
 // A payout we still think waits for our confirm, which the provider has
 // already settled (the confirm's answer was lost, say): reconciliation
 // records what the provider says instead of confirming again.

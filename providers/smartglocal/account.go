@@ -1,6 +1,10 @@
 package smartglocal
 
-import "strings"
+import (
+	"strings"
+
+	"payoutdesk/providers"
+)
 
 // compactIBAN removes spaces and upper-cases an IBAN as typed by an agent.
 func compactIBAN(s string) string {
@@ -66,4 +70,24 @@ func luhn(n string) bool {
 		double = !double
 	}
 	return sum%10 == 0
+}
+
+// ibanPrint is the print of a whole IBAN, "" for one that is not whole
+// (masked, as an answer may give it) or not valid, which is then compared
+// by its last characters only.
+func ibanPrint(s string) string {
+	if !validIBAN(s) {
+		return ""
+	}
+	return providers.AccountPrint(compactIBAN(s))
+}
+
+// cardPrint is the print of a whole card number: digits and separators
+// only, passing the Luhn check; "" for a masked one ("411111******1111").
+func cardPrint(s string) string {
+	n := digits(s)
+	if len(n) < 12 || n != strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(s)) || !luhn(n) {
+		return ""
+	}
+	return providers.AccountPrint(n)
 }

@@ -131,9 +131,11 @@ func (c *Client) Beneficiary(p providers.Payout) providers.Beneficiary {
 	if f["payment_method"] == methodCard {
 		b.Name = strings.TrimSpace(f["recipient_full_name"])
 		b.AccountMasked = providers.MaskAccount(digits(f["card_number"]))
+		b.AccountPrint = cardPrint(f["card_number"])
 		return b
 	}
 	b.Name = strings.TrimSpace(strings.TrimSpace(f["recipient_first_name"]) + " " + strings.TrimSpace(f["recipient_last_name"]))
 	b.AccountMasked = providers.MaskAccount(compactIBAN(f["iban"]))
+	b.AccountPrint = ibanPrint(f["iban"])
 	return b
 }

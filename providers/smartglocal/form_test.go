@@ -138,12 +138,43 @@ func TestBeneficiary(t *testing.T) {
 		p    providers.Payout
 		want providers.Beneficiary
 	}{
-		{"bank", bankPayout("be71 0961 2345 6769"), providers.Beneficiary{Name: "John Johnson", AccountMasked: "•••• 6769", Country: "BEL"}},
-		{"card", cardPayout("4111 1111 1111 1234"), providers.Beneficiary{Name: "Ann Lee", AccountMasked: "•••• 1234", Country: "FRA"}},
+		{"bank", bankPayout("be71 0961 2345 6769"), providers.Beneficiary{Name: "John Johnson", AccountMasked: "•••• 6769", Country: "BEL",
+			AccountPrint: providers.AccountPrint("BE71096123456769")}},
+		{"card", cardPayout("4111 1111 1111 1111"), providers.Beneficiary{Name: "Ann Lee", AccountMasked: "•••• 1111", Country: "FRA",
+			AccountPrint: providers.AccountPrint("4111111111111111")}},
+		// Not whole (fails its check): compared by its last characters only.
+		{"card failing Luhn", cardPayout("4111 1111 1111 1234"), providers.Beneficiary{Name: "Ann Lee", AccountMasked: "•••• 1234", Country: "FRA"}},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, c.Beneficiary(tt.p)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
 		}
+	}
+}
+
+// An account is printed only when it is whole: as typed in the form and
+// as an answer gives it, a whole IBAN or card number prints the same;
+// masked ones, as an answer may give them, print nothing rather than a
+// print that would never match.
+func TestAccountPrints(t *testing.T) {
+	for _, tt := range []struct {
+		typed, answered string
+		print           func(string) string
+	}{
+		{"be71 0961 2345 6769", "BE71096123456769", ibanPrint},
+		{"4111 1111 1111 1111", "4111111111111111", cardPrint},
+		{"4111-1111-1111-1111", "4111111111111111", cardPrint},
+	} {
+		if typed, answered := tt.print(tt.typed), tt.print(tt.answered); typed == "" || typed != answered {
+			t.Errorf("%q and %q print %q and %q, want one print", tt.typed, tt.answered, typed, answered)
+		}
+	}
+	for _, masked := range []string{"BE71 **** **** 6769", "BE71XXXXXXXX6769", "411111******1111", "4111 11•• •••• 1111", "•••• 1111", ""} {
+		if p := ibanPrint(masked) + cardPrint(masked); p != "" {
+			t.Errorf("masked %q prints %q", masked, p)
+		}
+	}
+	if ibanPrint("BE71096123456769") == ibanPrint("BE15539107547034") {
+		t.Error("two IBANs print alike")
 	}
 }

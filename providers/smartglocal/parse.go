@@ -156,8 +156,10 @@ func beneficiaryOf(pm *paymentMethodIn, pd *participantDetails) providers.Benefi
 		switch {
 		case pm.BankAccount != nil && pm.BankAccount.Global != nil && pm.BankAccount.Global.IBAN != "":
 			b.AccountMasked = providers.MaskAccount(pm.BankAccount.Global.IBAN)
+			b.AccountPrint = ibanPrint(pm.BankAccount.Global.IBAN)
 		case pm.Card != nil && pm.Card.BankCard != nil && pm.Card.BankCard.Number != "":
 			b.AccountMasked = providers.MaskAccount(pm.Card.BankCard.Number)
+			b.AccountPrint = cardPrint(pm.Card.BankCard.Number)
 		}
 	}
 	return b

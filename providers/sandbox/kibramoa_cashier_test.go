@@ -44,16 +44,21 @@ func cashierCall(t *testing.T, u string, form url.Values) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// TestKibramoaCashierProblems posts what a customer's browser could send
-// wrongly to the simulated cashier: each is refused and leaves the session
-// open, with no notification.
-func TestKibramoaCashierProblems(t *testing.T) {
+// cashierSandbox starts a sandbox and a Kibramoa client of it.
+func cashierSandbox(t *testing.T) (*sandboxtest.Env, *kibramoa.Client) {
 	env := sandboxtest.Start(t, sandbox.Config{})
-	c := kibramoa.New(kibramoa.Config{
+	return env, kibramoa.New(kibramoa.Config{
 		BaseURL:            env.BaseURL(providers.Kibramoa),
 		APIKey:             env.Credentials.KibramoaAPIKey,
 		DefaultRedirectURL: "https://desk.example/payouts/42",
 	})
+}
+
+// TestKibramoaCashierProblems posts what a customer's browser could send
+// wrongly to the simulated cashier: each is refused and leaves the session
+// open, with no notification.
+func TestKibramoaCashierProblems(t *testing.T) {
+	env, c := cashierSandbox(t)
 	res, err := c.Submit(context.Background(), providers.Payout{
 		IdempotencyKey: "idem-cashier-problems",
 		Reference:      "pd-cashier-problems",
@@ -103,12 +108,7 @@ func TestKibramoaCashierProblems(t *testing.T) {
 // amount is shown disabled, says what it takes, and is refused if posted
 // anyway; the other options still complete the payout.
 func TestKibramoaCashierOptionLimits(t *testing.T) {
-	env := sandboxtest.Start(t, sandbox.Config{})
-	c := kibramoa.New(kibramoa.Config{
-		BaseURL:            env.BaseURL(providers.Kibramoa),
-		APIKey:             env.Credentials.KibramoaAPIKey,
-		DefaultRedirectURL: "https://desk.example/payouts/42",
-	})
+	env, c := cashierSandbox(t)
 	tests := []struct {
 		country string
 		amount  providers.Money

@@ -836,11 +836,18 @@ func TestConfirmTellsApartAccountsEndingAlike(t *testing.T) {
 	if _, err := ts.DB.W.Exec(`UPDATE payouts SET fields = json_set(fields, '$.iban', 'BE15 5391 0754 7034') WHERE id = ?`, id); err != nil {
 		t.Fatal(err)
 	}
-	p := ts.waitStatus(id, db.StatusCancelled)
+	ts.waitStatus(id, db.StatusCancelled)
+	// Smart Glocal's webhook may report the cancellation before the answer
+	// to the app's cancel is recorded: wait for that record.
+	refused := ts.waitEvents("payout.confirmation_refused", 1, nil)
+	p, err := db.NewPayouts(ts.DB).Get(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if p.ErrorCode != "session_mismatch" || !strings.Contains(p.ErrorMessage, "another account with the same last characters") {
 		t.Errorf("the payout says %s %q, want the account named as different", p.ErrorCode, p.ErrorMessage)
 	}
-	for _, ev := range ts.waitEvents("payout.confirmation_refused", 1, nil) {
+	for _, ev := range refused {
 		for _, iban := range []string{"5390", "5391"} {
 			if strings.Contains(p.ErrorMessage+ev.Reason+ev.DetailsJSON, iban) {
 				t.Errorf("the refusal writes out an IBAN: %q %q %s", p.ErrorMessage, ev.Reason, ev.DetailsJSON)
@@ -1570,7 +1577,7 @@ func TestRateLimitedPayoutIsSentAgain(t *testing.T) {
 			}
 			ts.waitStatus(id, want)
 			statuses, _ := ts.trail(id)
-			if got := strings.Join(statuses[:4], " "); got != "queued submitting queued submitting" {
+			if len(statuses) < 4 || strings.Join(statuses[:4], " ") != "queued submitting queued submitting" {
 				t.Errorf("audited statuses %v, want the payout queued again after the refusal", statuses)
 			}
 			var requeued []db.Event

@@ -92,22 +92,23 @@ func (s *Sessions) Login(ctx context.Context, oldHash []byte, sess Session, ev E
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if len(oldHash) > 0 {
 			var who Actor
-			err := tx.QueryRowContext(ctx, `DELETE FROM sessions WHERE id_hash = ? AND user_id IS NOT NULL
-				RETURNING user_id, coalesce((SELECT email FROM users WHERE id = user_id), ''),
+			err := tx.QueryRowContext(ctx, `DELETE FROM sessions WHERE id_hash = ?
+				RETURNING coalesce(user_id, ''), coalesce((SELECT email FROM users WHERE id = user_id), ''),
 					coalesce((SELECT role FROM users WHERE id = user_id), '')`, oldHash).Scan(&who.ID, &who.Email, &who.Role)
 			switch {
-			case err == nil:
+			case err == nil && who.ID != "":
 				who.Type = ActorUser
 				out := Event{Actor: who, Action: "auth.logout", TargetType: "user", TargetID: who.ID, Origin: ev.Origin,
 					Reason: "signed in again in the same browser, as " + ev.Actor.Email, Details: map[string]any{"email": who.Email}}
 				if err := Append(ctx, tx, &out); err != nil {
 					return err
 				}
-			case !errors.Is(err, sql.ErrNoRows):
+			case err != nil && !errors.Is(err, sql.ErrNoRows):
 				return err
 			}
 		}
-		if err := replaceSession(ctx, tx, oldHash, sess); err != nil {
+		// The old session, signed in or not, is gone already.
+		if err := replaceSession(ctx, tx, nil, sess); err != nil {
 			return err
 		}
 		return Append(ctx, tx, &ev)

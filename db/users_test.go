@@ -102,6 +102,10 @@ func TestSessionLoginRotatesAndEndsOnce(t *testing.T) {
 	if _, err := s.Get(ctx, []byte("anon")); !errors.Is(err, db.ErrNotFound) {
 		t.Errorf("pre-login session survived login: err = %v", err)
 	}
+	// Nobody was signed in on it: its end is no one's sign-out.
+	if outs, err := db.NewAudit(d).Search(ctx, db.AuditFilter{Action: "auth.logout", Limit: 10}); err != nil || len(outs) != 0 {
+		t.Errorf("replacing a session nobody signed in on recorded sign-outs %+v (%v)", outs, err)
+	}
 	got, err := s.Get(ctx, []byte("new"))
 	if err != nil {
 		t.Fatal(err)

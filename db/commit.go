@@ -18,20 +18,27 @@ const maxBatch = 256
 // CommitStats counts the work of the commit loop, for metrics and load
 // reports.
 type CommitStats struct {
-	// Commits is the number of SQLite commits (fsyncs), Transactions the
-	// number of InTx calls they carried.
+	// Commits is the number of SQLite commits, Transactions the number of
+	// InTx calls they carried, and Syncs the number of fsyncs of the WAL
+	// that made them durable (one covers every commit before it).
 	Commits      int64
 	Transactions int64
-	// CommitNanos is the time spent in COMMIT; BusyNanos the time spent in
-	// whole batches, from BEGIN to COMMIT.
+	Syncs        int64
+	// CommitNanos is the time spent in COMMIT (writing the WAL, not
+	// syncing it); BusyNanos the writer's time in batches, from BEGIN to
+	// COMMIT, less the time a batch was held open waiting for requests
+	// while the WAL was synced; SyncNanos the time spent in fsync, beside
+	// the writer.
 	CommitNanos int64
 	BusyNanos   int64
+	SyncNanos   int64
 }
 
-// ObserveBatches has fn told, from the commit loop, how long each write
-// batch held the writer, from BEGIN to the end of its COMMIT. Every write
-// waits for the batch before its own: a long one shows in everyone's
-// response time, as the text indexes' batches once did.
+// ObserveBatches has fn told, from the commit loop, how long the writer
+// worked on each write batch, from BEGIN to the end of its COMMIT (less
+// its waits, see BusyNanos). Every write waits for the batch before its
+// own: a long one shows in everyone's response time, as the text indexes'
+// batches once did.
 func (db *DB) ObserveBatches(fn func(time.Duration)) { db.observeBatch.Store(&fn) }
 
 // Stats returns the commit loop's counters so far.
@@ -39,33 +46,74 @@ func (db *DB) Stats() CommitStats {
 	return CommitStats{
 		Commits:      db.stats.commits.Load(),
 		Transactions: db.stats.transactions.Load(),
+		Syncs:        db.stats.syncs.Load(),
 		CommitNanos:  db.stats.commitNanos.Load(),
 		BusyNanos:    db.stats.busyNanos.Load(),
+		SyncNanos:    db.stats.syncNanos.Load(),
 	}
 }
 
 type commitCounters struct {
-	commits, transactions, commitNanos, busyNanos atomic.Int64
+	commits, transactions, syncs, commitNanos, busyNanos, syncNanos atomic.Int64
 }
 
+// A writeRequest is one InTx call; a nil fn asks only to be answered once
+// everything committed before it is durable (see Durable).
 type writeRequest struct {
 	ctx  context.Context
 	fn   func(tx *sql.Tx) error
 	done chan error
 }
 
+// A settled batch has been committed (or failed) by the writer, and waits
+// for the WAL's fsync before its callers are answered.
+type settled struct {
+	batch   []writeRequest
+	results []error
+	// committed says the batch wrote to the WAL, which must be synced
+	// before anyone is told so.
+	committed bool
+}
+
 // InTx runs fn in a write transaction on the writer and returns once its
 // changes are durably committed, or fn's error with nothing of fn written.
 //
-// With synchronous=FULL every commit costs an fsync, which bounds a single
-// writer at a few thousand commits a second. So transactions that queue up
-// while a commit is under way are run together in one SQLite transaction,
-// each inside its own SAVEPOINT, and committed with one fsync: each fn is
-// still atomic (its savepoint is rolled back if it fails) and durable when
-// InTx returns, and fns run one after another, as if serially.
+// Durably means that the WAL holding them has been fsynced: a few thousand
+// fsyncs a second at best, each a millisecond or more. Two things keep
+// that off the writer's time:
+//
+//   - Transactions that queue up while the writer is busy run together in
+//     one SQLite transaction, each inside its own SAVEPOINT, and are
+//     committed at once: each fn is still atomic (its savepoint is rolled
+//     back if it fails), and fns run one after another, as if serially.
+//   - The writer commits without syncing (synchronous=NORMAL) and hands
+//     the batch to syncLoop, which fsyncs the WAL and only then answers
+//     the batch's callers, while the writer goes on with the next batch.
+//
+// Other connections may see a batch's changes up to one fsync before they
+// are durable. Anything that tells the world outside the process what it
+// read, as a signed audit checkpoint does, first calls Durable. Anything
+// done after an InTx returns needs nothing more: that InTx's fsync covers
+// every commit before it.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if fn == nil {
+		return errors.New("db: InTx without a function")
+	}
+	return db.queue(ctx, fn)
+}
+
+// Durable returns once every transaction committed before the call is on
+// disk.
+func (db *DB) Durable(ctx context.Context) error {
+	return db.queue(ctx, nil)
+}
+
+func (db *DB) queue(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if db.W == nil {
 		return ErrReadOnly
+	}
+	if err := db.syncFailure(); err != nil {
+		return err
 	}
 	req := writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
@@ -82,85 +130,122 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // commitLoop is the only goroutine that runs write transactions.
 func (db *DB) commitLoop() {
-	defer close(db.done)
+	defer close(db.settled)
 	for {
-		var first writeRequest
 		select {
-		case first = <-db.writes:
+		case first := <-db.writes:
+			db.runBatch(first)
 		case <-db.closed:
 			return
 		}
-		batch := []writeRequest{first}
-	gather:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-db.writes:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
-		db.runBatch(batch)
 	}
 }
 
-func (db *DB) runBatch(batch []writeRequest) {
+// runBatch runs first and the requests that follow it in one transaction,
+// and hands the outcome to syncLoop, which answers the callers in the
+// order their batches ran.
+//
+// The batch is committed as soon as no request is waiting and syncLoop is
+// idle. While syncLoop is fsyncing earlier batches, committing would not
+// answer anyone sooner (the next fsync must wait for this one), so the
+// batch stays open and takes the requests that arrive meanwhile: a commit
+// writes each page it changed to the WAL once, however many requests
+// changed it.
+func (db *DB) runBatch(first writeRequest) {
 	start := time.Now()
+	var waited time.Duration // for syncLoop, not busy
 	defer func() {
-		d := time.Since(start)
+		d := time.Since(start) - waited
 		db.stats.busyNanos.Add(int64(d))
 		if fn := db.observeBatch.Load(); fn != nil {
 			(*fn)(d)
 		}
 	}()
-	results := make([]error, len(batch))
-	finish := func(err error) {
-		for i, r := range batch {
+	batch := []writeRequest{first}
+	results := []error{nil}
+	settle := func(err error, committed bool) {
+		for i := range results {
 			if results[i] == nil {
 				results[i] = err
 			}
-			r.done <- results[i]
 		}
+		if committed {
+			db.unsynced.Add(1)
+		}
+		db.settled <- settled{batch: batch, results: results, committed: committed}
 	}
 	// The transaction does not use any caller's context: one caller giving
 	// up must not roll back the others' work.
 	tx, err := db.W.BeginTx(context.Background(), nil)
 	if err != nil {
-		finish(fmt.Errorf("db: begin: %w", err))
+		settle(fmt.Errorf("db: begin: %w", err), false)
 		return
 	}
 	ran := 0
-	for i, r := range batch {
+	// run runs the newest request of the batch, and reports false if the
+	// transaction was lost with it.
+	run := func() bool {
+		i := len(batch) - 1
+		r := batch[i]
+		if r.fn == nil {
+			return true
+		}
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err
-			continue
+			return true
 		}
 		err := runSaved(tx, r)
 		if errors.Is(err, errTxLost) {
 			// SQLite abandoned the transaction: the work of the requests
 			// run so far is gone, and nothing more may run in it (it would
-			// commit on its own). They fail; the rest get a new one.
+			// commit on its own). They fail; the next get a new one.
 			tx.Rollback()
-			for j := range i + 1 {
-				if results[j] == nil {
+			for j, r := range batch {
+				if results[j] == nil && r.fn != nil {
 					results[j] = err
 				}
-				batch[j].done <- results[j]
 			}
-			if rest := batch[i+1:]; len(rest) > 0 {
-				db.runBatch(rest)
-			}
-			return
+			settle(nil, false)
+			return false
 		}
 		if err != nil {
 			results[i] = err
-			continue
+			return true
 		}
 		ran++
+		return true
+	}
+	if !run() {
+		return
+	}
+gather:
+	for len(batch) < maxBatch {
+		var r writeRequest
+		select {
+		case r = <-db.writes:
+		default:
+			if db.unsynced.Load() == 0 {
+				break gather
+			}
+			wait := time.Now()
+			select {
+			case r = <-db.writes:
+				waited += time.Since(wait)
+			case <-db.syncedRound:
+				waited += time.Since(wait)
+				continue
+			case <-db.closed:
+				break gather
+			}
+		}
+		batch, results = append(batch, r), append(results, nil)
+		if !run() {
+			return
+		}
 	}
 	if ran == 0 {
 		tx.Rollback()
-		finish(nil)
+		settle(nil, false)
 		return
 	}
 	commitStart := time.Now()
@@ -171,12 +256,12 @@ func (db *DB) runBatch(batch []writeRequest) {
 		// transaction open on the writer's only connection, where every
 		// later BEGIN would fail: end it, if it is there.
 		db.W.Exec(`ROLLBACK`)
-		finish(fmt.Errorf("db: commit: %w", err))
+		settle(fmt.Errorf("db: commit: %w", err), false)
 		return
 	}
 	db.stats.commits.Add(1)
 	db.stats.transactions.Add(int64(ran))
-	finish(nil)
+	settle(nil, true)
 }
 
 // errTxLost reports that SQLite rolled back a whole batch's transaction

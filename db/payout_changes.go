@@ -147,6 +147,12 @@ func (s *Payouts) ClaimOutbox(ctx context.Context, now time.Time, limit int, ev 
 	return out, nil
 }
 
+// statusChange is the part of a payout event's details that says which
+// status it moved from and to.
+func statusChange(from, to Status) map[string]any {
+	return map[string]any{"before": map[string]any{"status": string(from)}, "after": map[string]any{"status": string(to)}}
+}
+
 // Change applies ch to payout id and appends ev, in one transaction.
 func (s *Payouts) Change(ctx context.Context, id int64, ch Change, ev Event) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error { return s.ChangeTx(ctx, tx, id, ch, ev) })
@@ -289,7 +295,7 @@ func (s *Payouts) ChangeTx(ctx context.Context, tx *sql.Tx, id int64, ch Change,
 		return nil
 	}
 	ev.TargetType, ev.TargetID, ev.Provider = "payout", strconv.FormatInt(id, 10), provider
-	change := map[string]any{"before": map[string]any{"status": string(cur)}, "after": map[string]any{"status": string(to)}}
+	change := statusChange(cur, to)
 	for k, v := range map[string]string{"provider_id": ch.ProviderID, "raw_status": ch.RawStatus, "error_code": ch.ErrorCode, "error_message": ch.ErrorMessage, "payout_option": ch.PayoutOption} {
 		if v != "" {
 			change["after"].(map[string]any)[k] = v

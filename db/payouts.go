@@ -79,6 +79,19 @@ type NewPayout struct {
 	// Cap, when its Recipient is set, refuses the payout if the provider
 	// already has Max payouts to that recipient in the window.
 	Cap RecipientCap
+	// Claim, set on a queued payout, starts its first attempt in the
+	// transaction that creates it, as ClaimOutbox would in one of its own:
+	// the payout is stored submitting, its attempt counted, and the claim's
+	// event appended after the creation's. The caller then sends it.
+	Claim *Claim
+}
+
+// Claim is the start of a payout's first attempt, recorded as it is
+// created (see NewPayout.Claim).
+type Claim struct {
+	// At is when the attempt started, the payout's SubmittedAt.
+	At    time.Time
+	Event Event
 }
 
 // RecipientCap is a provider's limit of Max payouts to one recipient in any
@@ -237,6 +250,13 @@ func (s *Payouts) Create(ctx context.Context, np NewPayout, ev Event) (p Payout,
 	if np.Status != StatusQueued && np.Status != StatusPendingApproval {
 		return p, false, fmt.Errorf("db: create payout: initial status %q", np.Status)
 	}
+	status, attempts := np.Status, 0
+	if np.Claim != nil {
+		if err := checkTransition(np.Status, StatusSubmitting); err != nil {
+			return p, false, fmt.Errorf("db: create payout claimed: %w", err)
+		}
+		status, attempts = StatusSubmitting, 1
+	}
 	fields, err := json.Marshal(np.Fields)
 	if err != nil {
 		return p, false, fmt.Errorf("db: create payout: %w", err)
@@ -274,13 +294,17 @@ func (s *Payouts) Create(ctx context.Context, np NewPayout, ev Event) (p Payout,
 				return err
 			}
 		}
+		var submittedAt any
+		if np.Claim != nil {
+			submittedAt = formatTime(np.Claim.At)
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO payouts (provider, status, amount_minor, currency, idempotency_key,
 			reference, fields, beneficiary_name, beneficiary_account, beneficiary_country, created_by, created_at, updated_at,
-			search, recipient_key)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			np.Provider, np.Status, np.AmountMinor, np.Currency, np.IdempotencyKey, np.Reference, string(fields),
+			submitted_at, search, recipient_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			np.Provider, status, np.AmountMinor, np.Currency, np.IdempotencyKey, np.Reference, string(fields),
 			np.BeneficiaryName, np.BeneficiaryAccount, np.BeneficiaryCountry, np.CreatedBy, now, now,
-			search, capKey)
+			submittedAt, search, capKey)
 		if err != nil {
 			if isUnique(err) {
 				return ErrDuplicate
@@ -291,7 +315,8 @@ func (s *Payouts) Create(ctx context.Context, np NewPayout, ev Event) (p Payout,
 			return err
 		}
 		if np.Status == StatusQueued {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (payout_id, available_at) VALUES (?, ?)`, id, now); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (payout_id, available_at, attempts) VALUES (?, ?, ?)`,
+				id, now, attempts); err != nil {
 				return err
 			}
 		}
@@ -300,7 +325,13 @@ func (s *Payouts) Create(ctx context.Context, np NewPayout, ev Event) (p Payout,
 			"provider": np.Provider, "amount_minor": np.AmountMinor, "currency": np.Currency, "status": string(np.Status),
 			"reference": np.Reference, "beneficiary": np.BeneficiaryName, "account": np.BeneficiaryAccount,
 		})
-		return Append(ctx, tx, &ev)
+		if err := Append(ctx, tx, &ev); err != nil || np.Claim == nil {
+			return err
+		}
+		claim := np.Claim.Event
+		claim.TargetType, claim.TargetID, claim.Provider = ev.TargetType, ev.TargetID, np.Provider
+		claim.Details = mergeDetails(claim.Details, statusChange(np.Status, status))
+		return Append(ctx, tx, &claim)
 	})
 	if errors.Is(err, ErrDuplicate) {
 		p, err = s.ByKey(ctx, np.IdempotencyKey)
@@ -309,10 +340,14 @@ func (s *Payouts) Create(ctx context.Context, np NewPayout, ev Event) (p Payout,
 	if err != nil {
 		return p, false, fmt.Errorf("db: create payout: %w", err)
 	}
-	return Payout{ID: id, Provider: np.Provider, Status: np.Status, AmountMinor: np.AmountMinor, Currency: np.Currency,
+	p = Payout{ID: id, Provider: np.Provider, Status: status, AmountMinor: np.AmountMinor, Currency: np.Currency,
 		IdempotencyKey: np.IdempotencyKey, Reference: np.Reference, Fields: np.Fields, BeneficiaryName: np.BeneficiaryName,
 		BeneficiaryAccount: np.BeneficiaryAccount, BeneficiaryCountry: np.BeneficiaryCountry, CreatedBy: np.CreatedBy,
-		CreatedAt: createdAt, UpdatedAt: createdAt}, true, nil
+		CreatedAt: createdAt, UpdatedAt: createdAt, SendAttempts: attempts}
+	if np.Claim != nil {
+		p.SubmittedAt = np.Claim.At.UTC().Truncate(time.Microsecond) // as stored
+	}
+	return p, true, nil
 }
 
 // Get returns the payout with the given id.

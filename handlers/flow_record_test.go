@@ -627,3 +627,63 @@ func TestWebhookLeavingUnknownKeepsTheProvidersWords(t *testing.T) {
 		t.Errorf("after the webhook: %s, %q, %q; want failed, E1, Held for review", got.Status, got.ErrorCode, got.ErrorMessage)
 	}
 }
+
+// While the flow runs, a payout created from a form is sent at once if a
+// sending slot is free, its attempt recorded as it is created; otherwise
+// it waits in the outbox, and the worker is woken for it.
+func TestCreateSendsAtOnceWhenItCan(t *testing.T) {
+	ctx := context.Background()
+	f, d, _ := flowOnDB(t)
+	f.Parallel = 1
+	store := db.NewPayouts(d)
+	send, _ := f.Wakeups()
+	n := 0
+	create := func() db.Payout {
+		t.Helper()
+		n++
+		key := "C" + strconv.Itoa(n)
+		p, created, err := f.Create(ctx, db.NewPayout{
+			Provider: "fedapay", Status: db.StatusQueued, AmountMinor: 2000, Currency: "XOF", IdempotencyKey: key, Reference: "PD-" + key,
+			Fields: map[string]string{"amount": "2000"}, BeneficiaryName: "x", BeneficiaryAccount: "•••• 8080", CreatedBy: 1,
+		}, db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "1"}, Action: "payout.created"})
+		if err != nil || !created {
+			t.Fatalf("create: %v, %v", created, err)
+		}
+		return p
+	}
+	waits := func(why string) {
+		t.Helper()
+		p := create()
+		if p.Status != db.StatusQueued {
+			t.Errorf("%s: created %s, want queued", why, p.Status)
+		}
+		select {
+		case <-send:
+		default:
+			t.Errorf("%s: the sending worker was not woken", why)
+		}
+	}
+	waits("before the flow runs")
+
+	f.Start()
+	p := create()
+	if p.Status != db.StatusSubmitting || p.SendAttempts != 1 {
+		t.Errorf("created %s (attempt %d) while the flow runs, want submitting (attempt 1)", p.Status, p.SendAttempts)
+	}
+	f.Wait()
+	// No provider is configured here: the send's outcome says so.
+	sent, err := store.Get(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent.Status != db.StatusFailed || sent.ErrorMessage != "provider not configured" {
+		t.Errorf("after its send: %s (%q), want failed for want of a provider", sent.Status, sent.ErrorMessage)
+	}
+	waits("after Wait")
+
+	f.Start()
+	f.slotPool() <- struct{}{} // the only slot, taken by another send
+	waits("with no free slot")
+	<-f.slotPool()
+	f.Wait()
+}

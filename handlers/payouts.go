@@ -172,7 +172,7 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 			np.Cap = db.RecipientCap{Recipient: limit.Recipient, Max: limit.Max, Window: limit.Window}
 		}
 	}
-	p, created, err := h.Store.Create(r.Context(), np, ev)
+	p, created, err := h.Flow.Create(r.Context(), np, ev)
 	if capErr, ok := errors.AsType[*db.CapError](err); ok {
 		f.errors = map[string]string{limit.Field: capMessage(rail.Name(), limit, capErr)}
 		h.refuseForm(w, r, rail, f)
@@ -203,7 +203,6 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 	case created && p.Status == db.StatusPendingApproval:
 		notice = "pending"
 	case created:
-		h.Flow.Notify()
 		notice = "created"
 	}
 	redirect(w, r, payoutPath(p.ID)+"?notice="+notice)

@@ -19,6 +19,7 @@ func (s *Server) StartWorkers(ctx context.Context) (wait func()) {
 	if err := s.flow.Recover(ctx); err != nil {
 		s.log.Error("recover interrupted payouts", slog.Any("error", err))
 	}
+	s.flow.Start()
 	sendWake, checkWake := s.flow.Wakeups()
 	wg.Go(func() { s.loop(ctx, "send", sendWake, s.flow.SendDue) })
 	wg.Go(func() { s.loop(ctx, "reconcile", checkWake, s.reconcile) })

@@ -310,10 +310,15 @@ func report(out io.Writer, o options, lat []time.Duration, failures int, before,
 	if commits > 0 {
 		fmt.Fprintf(out, "database:  %d write transactions in %d commits (%.1f per commit), %.0f commits/s;\n",
 			txs, commits, float64(txs)/float64(commits), float64(commits)/secs)
-		fmt.Fprintf(out, "           the writer was busy %.0f%% of the time, %.0f%% of it in COMMIT (fsync), %.2f ms per commit\n",
+		fmt.Fprintf(out, "           the writer was busy %.0f%% of the time, %.0f%% of it in COMMIT (writing the WAL), %.2f ms per commit\n",
 			100*time.Duration(after.BusyNanos-before.BusyNanos).Seconds()/secs,
 			100*float64(after.CommitNanos-before.CommitNanos)/float64(max(after.BusyNanos-before.BusyNanos, 1)),
 			time.Duration((after.CommitNanos-before.CommitNanos)/commits).Seconds()*1000)
+		if syncs := after.Syncs - before.Syncs; syncs > 0 {
+			fmt.Fprintf(out, "           beside it, %d fsyncs of the WAL, %.2f ms each, syncing %.0f%% of the time\n",
+				syncs, time.Duration((after.SyncNanos-before.SyncNanos)/syncs).Seconds()*1000,
+				100*time.Duration(after.SyncNanos-before.SyncNanos).Seconds()/secs)
+		}
 	}
 }
 

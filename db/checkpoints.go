@@ -78,8 +78,13 @@ func ReadCheckpoints(r io.Reader) ([]Checkpoint, error) {
 }
 
 // Head returns the newest event's sequence number and hash (0 and the
-// genesis hash for an empty log).
+// genesis hash for an empty log). The event is on disk: a head signed into
+// a checkpoint file, outside the database, must not be lost with a power
+// cut that the database's own copy of it would not survive.
 func (a *Audit) Head(ctx context.Context) (int64, string, error) {
+	if err := a.db.Durable(ctx); err != nil && !errors.Is(err, ErrReadOnly) {
+		return 0, "", fmt.Errorf("db: audit head: %w", err)
+	}
 	var seq int64
 	hash := GenesisHash
 	err := a.db.R.QueryRowContext(ctx, `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash)

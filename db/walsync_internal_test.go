@@ -205,3 +205,34 @@ func TestWALFileFollowsAReplacedFile(t *testing.T) {
 		t.Error("a missing WAL was synced without error")
 	}
 }
+
+// The audit head, which a checkpoint signs into a file outside the
+// database, is read only once the event is on disk.
+func TestAuditHeadWaitsForItsSync(t *testing.T) {
+	h := openHeldSyncs(t)
+	ctx := context.Background()
+	appended := make(chan error, 1)
+	go func() {
+		appended <- h.db.InTx(ctx, func(tx *sql.Tx) error {
+			return Append(ctx, tx, &Event{Actor: Actor{Type: ActorSystem}, Action: "test.event"})
+		})
+	}()
+	h.syncStarted(t)
+	head := make(chan error, 1)
+	var seq int64
+	go func() {
+		var err error
+		seq, _, err = NewAudit(h.db).Head(ctx)
+		head <- err
+	}()
+	if received(head) {
+		t.Fatal("the audit head was read before its event was synced")
+	}
+	h.release <- struct{}{}
+	if err := <-appended; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-head; err != nil || seq == 0 {
+		t.Fatalf("head = %d, %v; want the event", seq, err)
+	}
+}

@@ -46,12 +46,16 @@ type DB struct {
 	syncErr     atomic.Pointer[error]
 	// sync runs the WAL's fsync (its argument); tests wrap it to hold or
 	// fail it.
-	sync      func(fsync func() error) error
-	closed    chan struct{}
-	done      chan struct{}
-	closeOnce sync.Once
-	closeErr  error
-	stats     commitCounters
+	sync func(fsync func() error) error
+	// ckpt is checkpointLoop's connection; checkpointed is closed when the
+	// loop has stopped.
+	ckpt         *sql.DB
+	checkpointed chan struct{}
+	closed       chan struct{}
+	done         chan struct{}
+	closeOnce    sync.Once
+	closeErr     error
+	stats        commitCounters
 	// observeBatch, when set, is told how long each write batch held the
 	// writer (see ObserveBatches).
 	observeBatch atomic.Pointer[func(time.Duration)]
@@ -97,7 +101,11 @@ func openWithSync(ctx context.Context, path string, sync func(fsync func() error
 		// Each queued transaction runs in a savepoint (see commit.go),
 		// whose sub-journal would otherwise be a temporary file: a write
 		// system call for every page a transaction first touches.
-		"_pragma": {"temp_store(memory)"},
+		// checkpointLoop copies the WAL into the file beside the writer;
+		// the writer's own checkpoints, each a stall of two fsyncs, only
+		// start the WAL over, once it reaches 8,000 pages (32 MB) rather
+		// than SQLite's 1,000.
+		"_pragma": {"temp_store(memory)", "wal_autocheckpoint(8000)"},
 	}), true)
 	if err != nil {
 		return nil, fmt.Errorf("db: open writer: %w", err)
@@ -117,10 +125,18 @@ func openWithSync(ctx context.Context, path string, sync func(fsync func() error
 		w.Close()
 		return nil, err
 	}
+	ckpt, err := openCheckpointer(abs)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("db: open checkpointer: %w", err)
+	}
 	db := &DB{W: w, R: r, Path: abs, writes: make(chan writeRequest), settled: make(chan settled, 64), syncedRound: make(chan struct{}, 1),
-		wal: walFile{path: walPath(abs)}, sync: sync, closed: make(chan struct{}), done: make(chan struct{})}
+		wal: walFile{path: walPath(abs)}, sync: sync, ckpt: ckpt, checkpointed: make(chan struct{}),
+		closed: make(chan struct{}), done: make(chan struct{})}
 	go db.commitLoop()
 	go db.syncLoop()
+	go db.checkpointLoop()
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -218,6 +234,10 @@ func (db *DB) Close() error {
 		close(db.closed)
 		<-db.done
 		errR := db.R.Close()
+		if db.ckpt != nil {
+			<-db.checkpointed
+			errR = errors.Join(errR, db.ckpt.Close())
+		}
 		if db.W == nil {
 			db.closeErr = errR
 			return

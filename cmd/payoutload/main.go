@@ -59,6 +59,9 @@ type options struct {
 	step     time.Duration
 	dir      string
 	rate     int
+	// reconcile is the first delay before a payout's provider is asked
+	// about it (the server's -reconcile-every).
+	reconcile time.Duration
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -71,6 +74,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&o.step, "sandbox-step", 2*time.Second, "sandbox time between status changes")
 	fs.StringVar(&o.dir, "dir", "", "directory for the database (default: a new temporary one)")
 	fs.IntVar(&o.rate, "rate", 0, "submissions per second, all agents together, on a fixed schedule (default: as fast as answered)")
+	fs.DurationVar(&o.reconcile, "reconcile-every", web.DefaultConfig().ReconcileEvery,
+		"first delay before reconciliation asks a provider about an open payout, as the server's flag")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured time to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -92,7 +97,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	// The defaults, approval thresholds included: the load's amounts are
 	// below them, as most payouts are.
 	cfg := web.DefaultConfig()
-	cfg.Addr, cfg.SandboxStep = "127.0.0.1:0", o.step
+	cfg.Addr, cfg.SandboxStep, cfg.ReconcileEvery = "127.0.0.1:0", o.step, o.reconcile
 	serveCtx, stopServing := context.WithCancel(context.Background())
 	ready, served := make(chan string, 1), make(chan error, 1)
 	go func() {
@@ -115,8 +120,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if o.rate > 0 {
 		pace = fmt.Sprintf("%d a second on a fixed schedule", o.rate)
 	}
-	fmt.Fprintf(out, "payoutload: %d agents, provider %s, %s, %v warm-up, %v measured, sandbox step %v\n",
-		o.agents, o.provider, pace, o.warmup, o.duration, o.step)
+	fmt.Fprintf(out, "payoutload: %d agents, provider %s, %s, %v warm-up, %v measured, sandbox step %v, reconciliation from %v\n",
+		o.agents, o.provider, pace, o.warmup, o.duration, o.step, o.reconcile)
 
 	warmEnd := time.Now().Add(o.warmup)
 	end := warmEnd.Add(o.duration)

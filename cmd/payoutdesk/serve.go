@@ -131,6 +131,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	defer d.Close()
 	log := newLogger(e, cfg)
+	web.TuneGC(e.getenv)
 	setup := func(ctx context.Context) error { return web.Bootstrap(ctx, d, cfg.AllSandbox(), e.stdout) }
 	return web.Serve(ctx, cfg, web.Deps{DB: d, Log: log, Setup: setup}, func(baseURL string) {
 		log.Info("ready", "url", baseURL, "startup", time.Since(start).Round(time.Microsecond))

@@ -88,6 +88,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		defer os.RemoveAll(dir)
 		o.dir = dir
 	}
+	// As the server sets it.
+	web.TuneGC(os.Getenv)
 	d, err := db.Open(ctx, filepath.Join(o.dir, "load.db"))
 	if err != nil {
 		return err

@@ -50,12 +50,16 @@ func (m *metrics) watchDB(d *db.DB) {
 	})
 	d.ObserveBatches(func(t time.Duration) { batches.Observe(t.Seconds()) })
 	m.reg.MustRegister(batches,
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_commits_total", Help: "SQLite commits (fsyncs) made."},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_commits_total", Help: "SQLite commits made."},
 			func() float64 { return float64(d.Stats().Commits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_wal_syncs_total", Help: "fsyncs of the WAL, beside the writer; each makes every commit before it durable."},
+			func() float64 { return float64(d.Stats().Syncs) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_transactions_total", Help: "Write transactions committed; several share a commit under load."},
 			func() float64 { return float64(d.Stats().Transactions) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_commit_seconds_total", Help: "Time spent in COMMIT."},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_commit_seconds_total", Help: "Time spent in COMMIT, writing the WAL."},
 			func() float64 { return time.Duration(d.Stats().CommitNanos).Seconds() }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "payoutdesk_db_wal_sync_seconds_total", Help: "Time spent in fsyncs of the WAL."},
+			func() float64 { return time.Duration(d.Stats().SyncNanos).Seconds() }),
 	)
 }
 

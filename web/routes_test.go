@@ -317,6 +317,10 @@ func TestHealthAndMetrics(t *testing.T) {
 	if _, count, _ := strings.Cut(r.Body, "\npayoutdesk_db_write_batch_seconds_count "); count == "" || strings.HasPrefix(count, "0\n") {
 		t.Error("metrics count no write batches")
 	}
+	// ... and the fsyncs that made them durable.
+	if _, count, _ := strings.Cut(r.Body, "\npayoutdesk_db_wal_syncs_total "); count == "" || strings.HasPrefix(count, "0\n") {
+		t.Error("metrics count no fsyncs of the WAL")
+	}
 	ts.DB.R.Close()
 	wantStatus(t, c.get("/healthz"), http.StatusServiceUnavailable)
 }

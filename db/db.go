@@ -73,7 +73,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return openWithSync(ctx, path, func(fsync func() error) error { return fsync() })
 }
 
-func openWithSync(ctx context.Context, path string, sync func(fsync func() error) error) (*DB, error) {
+// openWithSync is Open with the WAL's fsyncs run through syncWith (see
+// DB.sync).
+func openWithSync(ctx context.Context, path string, syncWith func(fsync func() error) error) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
@@ -132,7 +134,7 @@ func openWithSync(ctx context.Context, path string, sync func(fsync func() error
 		return nil, fmt.Errorf("db: open checkpointer: %w", err)
 	}
 	db := &DB{W: w, R: r, Path: abs, writes: make(chan writeRequest), settled: make(chan settled, 64), syncedRound: make(chan struct{}, 1),
-		wal: walFile{path: walPath(abs)}, sync: sync, ckpt: ckpt, checkpointed: make(chan struct{}),
+		wal: walFile{path: walPath(abs)}, sync: syncWith, ckpt: ckpt, checkpointed: make(chan struct{}),
 		closed: make(chan struct{}), done: make(chan struct{})}
 	go db.commitLoop()
 	go db.syncLoop()

@@ -40,12 +40,12 @@ func newMetrics() *metrics {
 	return m
 }
 
-// watchDB exports the database's group-commit counters, and how long each
-// write batch held the single writer.
+// watchDB exports the database's group-commit and fsync counters, and how
+// long the single writer worked on each write batch.
 func (m *metrics) watchDB(d *db.DB) {
 	batches := prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "payoutdesk_db_write_batch_seconds",
-		Help:    "How long each batch of write transactions held the writer, COMMIT included; every write waits for the batch before its own.",
+		Help:    "How long the writer worked on each batch of write transactions, COMMIT included (not the waits for a WAL fsync); every write waits for the batch before its own.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 	})
 	d.ObserveBatches(func(t time.Duration) { batches.Observe(t.Seconds()) })

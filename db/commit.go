@@ -95,6 +95,12 @@ type settled struct {
 // read, as a signed audit checkpoint does, first calls Durable. Anything
 // done after an InTx returns needs nothing more: that InTx's fsync covers
 // every commit before it.
+//
+// A ctx marked LowPriority puts fn behind the requests somebody is waiting
+// on: the writer takes it only when none of those is queued, and a batch
+// holding one of those takes no more low-priority requests. Without that,
+// under load, a person's request could wait for a batch of the workers'
+// bookkeeping (reconciliation checks, text indexing) to finish first.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if fn == nil {
 		return errors.New("db: InTx without a function")
@@ -116,8 +122,12 @@ func (db *DB) queue(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	req := writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	lane := db.writes
+	if IsLowPriority(ctx) {
+		lane = db.later
+	}
 	select {
-	case db.writes <- req:
+	case lane <- req:
 	case <-db.closed:
 		return ErrClosed
 	case <-ctx.Done():
@@ -128,12 +138,35 @@ func (db *DB) queue(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return <-req.done
 }
 
-// commitLoop is the only goroutine that runs write transactions.
+// lowPriorityKey marks a context whose writes nobody is waiting on.
+type lowPriorityKey struct{}
+
+// LowPriority returns ctx with its writes marked as work nobody is waiting
+// on (the background workers', for instance): InTx runs them once the
+// writes somebody is waiting on are done. They are still run in the order
+// each goroutine makes them, and are as durable.
+func LowPriority(ctx context.Context) context.Context {
+	return context.WithValue(ctx, lowPriorityKey{}, true)
+}
+
+// IsLowPriority reports whether ctx was marked by LowPriority.
+func IsLowPriority(ctx context.Context) bool { return ctx.Value(lowPriorityKey{}) != nil }
+
+// commitLoop is the only goroutine that runs write transactions. A batch
+// starts with a request somebody is waiting on if one is queued.
 func (db *DB) commitLoop() {
 	defer close(db.settled)
 	for {
 		select {
 		case first := <-db.writes:
+			db.runBatch(first)
+			continue
+		default:
+		}
+		select {
+		case first := <-db.writes:
+			db.runBatch(first)
+		case first := <-db.later:
 			db.runBatch(first)
 		case <-db.closed:
 			return
@@ -151,6 +184,11 @@ func (db *DB) commitLoop() {
 // batch stays open and takes the requests that arrive meanwhile: a commit
 // writes each page it changed to the WAL once, however many requests
 // changed it.
+//
+// Requests somebody is waiting on are taken first. Once the batch holds
+// one, it takes no more low-priority requests: under load they keep
+// coming (a round of reconciliation checks, say), and each would add its
+// time to that person's wait for the commit.
 func (db *DB) runBatch(first writeRequest) {
 	start := time.Now()
 	var waited time.Duration // for syncLoop, not busy
@@ -218,26 +256,38 @@ func (db *DB) runBatch(first writeRequest) {
 	if !run() {
 		return
 	}
+	awaited := !IsLowPriority(first.ctx) // the batch holds a request somebody is waiting on
 gather:
 	for len(batch) < maxBatch {
+		later := db.later
+		if awaited {
+			later = nil // never ready
+		}
 		var r writeRequest
 		select {
 		case r = <-db.writes:
 		default:
-			if db.unsynced.Load() == 0 {
-				break gather
-			}
-			wait := time.Now()
 			select {
-			case r = <-db.writes:
-				waited += time.Since(wait)
-			case <-db.syncedRound:
-				waited += time.Since(wait)
-				continue
-			case <-db.closed:
-				break gather
+			case r = <-later:
+			default:
+				if db.unsynced.Load() == 0 {
+					break gather
+				}
+				wait := time.Now()
+				select {
+				case r = <-db.writes:
+					waited += time.Since(wait)
+				case r = <-later:
+					waited += time.Since(wait)
+				case <-db.syncedRound:
+					waited += time.Since(wait)
+					continue
+				case <-db.closed:
+					break gather
+				}
 			}
 		}
+		awaited = awaited || !IsLowPriority(r.ctx)
 		batch, results = append(batch, r), append(results, nil)
 		if !run() {
 			return

@@ -36,7 +36,10 @@ type DB struct {
 	R    *sql.DB
 	Path string
 
+	// writes carries the write requests somebody is waiting on, later
+	// those marked LowPriority (see InTx).
 	writes  chan writeRequest
+	later   chan writeRequest
 	settled chan settled
 	// unsynced counts the committed batches syncLoop has yet to sync;
 	// syncedRound wakes the writer when it has synced some.
@@ -133,7 +136,7 @@ func openWithSync(ctx context.Context, path string, syncWith func(fsync func() e
 		r.Close()
 		return nil, fmt.Errorf("db: open checkpointer: %w", err)
 	}
-	db := &DB{W: w, R: r, Path: abs, writes: make(chan writeRequest), settled: make(chan settled, 64), syncedRound: make(chan struct{}, 1),
+	db := &DB{W: w, R: r, Path: abs, writes: make(chan writeRequest), later: make(chan writeRequest), settled: make(chan settled, 64), syncedRound: make(chan struct{}, 1),
 		wal: walFile{path: walPath(abs)}, sync: syncWith, ckpt: ckpt, checkpointed: make(chan struct{}),
 		closed: make(chan struct{}), done: make(chan struct{})}
 	go db.commitLoop()

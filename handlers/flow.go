@@ -204,8 +204,9 @@ func (f *Flow) Create(ctx context.Context, np db.NewPayout, ev db.Event) (db.Pay
 	}
 	go func() {
 		defer f.endSend()
-		// As in SendDue: not cut short by the request's end or shutdown.
-		f.send(context.WithoutCancel(ctx), p)
+		// As in SendDue: not cut short by the request's end or shutdown,
+		// and written as the workers' writes are, behind people's.
+		f.send(db.LowPriority(context.WithoutCancel(ctx)), p)
 	}()
 	return p, true, nil
 }

@@ -24,6 +24,8 @@ type steeredRail struct {
 	lookup   func() (providers.Result, error)
 	confirm  func() (providers.Result, error)
 	confirms atomic.Int32
+	// submitsLow counts the creates sent with a low-priority context.
+	submitsLow atomic.Int32
 }
 
 func (r *steeredRail) Name() providers.Name                     { return providers.FedaPay }
@@ -36,7 +38,10 @@ func (r *steeredRail) Beneficiary(providers.Payout) providers.Beneficiary {
 func (r *steeredRail) Webhook(http.Header, []byte, time.Time) (providers.Update, error) {
 	return providers.Update{}, providers.ErrUnsupported
 }
-func (r *steeredRail) Submit(_ context.Context, p providers.Payout, _ providers.Ref) (providers.Result, error) {
+func (r *steeredRail) Submit(ctx context.Context, p providers.Payout, _ providers.Ref) (providers.Result, error) {
+	if db.IsLowPriority(ctx) {
+		r.submitsLow.Add(1)
+	}
 	return r.submit(p)
 }
 func (r *steeredRail) Lookup(context.Context, providers.Ref) (providers.Result, error) {

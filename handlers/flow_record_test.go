@@ -687,3 +687,34 @@ func TestCreateSendsAtOnceWhenItCan(t *testing.T) {
 	<-f.slotPool()
 	f.Wait()
 }
+
+// A send started by the form's request is written as the workers' sends
+// are, behind the requests people are waiting on: the person who sent the
+// form has been answered already.
+func TestCreatesSendIsLowPriority(t *testing.T) {
+	ctx := context.Background()
+	f, d, _ := flowOnDB(t)
+	var sent atomic.Int32
+	rail := &steeredRail{caps: providers.Capabilities{IdempotencyHeader: true, StatusLookup: true}}
+	rail.submit = func(p providers.Payout) (providers.Result, error) {
+		sent.Add(1)
+		return providers.Result{Status: providers.StatusProcessing, ProviderID: "prov-" + p.IdempotencyKey, RawStatus: "pending"}, nil
+	}
+	f.Rails.Add(rail, providers.ModeLive)
+	f.Start()
+	p, created, err := f.Create(ctx, db.NewPayout{
+		Provider: "fedapay", Status: db.StatusQueued, AmountMinor: 2000, Currency: "XOF", IdempotencyKey: "L1", Reference: "PD-L1",
+		Fields: map[string]string{"amount": "2000"}, BeneficiaryName: "x", BeneficiaryAccount: "•••• 8080", CreatedBy: 1,
+	}, db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "1"}, Action: "payout.created"})
+	if err != nil || !created {
+		t.Fatalf("create: %v, %v", created, err)
+	}
+	f.Wait()
+	if sent.Load() != 1 || rail.submitsLow.Load() != 1 {
+		t.Errorf("%d sends, %d of them low-priority; want the one, low-priority", sent.Load(), rail.submitsLow.Load())
+	}
+	got, err := db.NewPayouts(d).Get(ctx, p.ID)
+	if err != nil || got.Status != db.StatusProcessing {
+		t.Errorf("after its send: %s, %v; want processing", got.Status, err)
+	}
+}

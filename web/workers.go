@@ -16,6 +16,9 @@ import (
 // Payouts whose sending was interrupted by a crash are made unknown first.
 func (s *Server) StartWorkers(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
+	// Nobody waits on the workers' writes as on a page: the writer runs
+	// the requests people make first.
+	ctx = db.LowPriority(ctx)
 	if err := s.flow.Recover(ctx); err != nil {
 		s.log.Error("recover interrupted payouts", slog.Any("error", err))
 	}

@@ -192,6 +192,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "cpu:       %.2f ms per submitted payout (the whole process: server, workers, sandbox and agents), %.0f%% of %d cores\n",
 			float64(cpu.Microseconds())/1000/float64(max(len(latencies), 1)), 100*cpu.Seconds()/wall.Seconds()/float64(runtime.NumCPU()), runtime.NumCPU())
 	}
+	if err := answered(ctx, out, d, warmEnd, end); err != nil {
+		return err
+	}
 	if err := finished(ctx, out, d, warmEnd, end, o.duration); err != nil {
 		return err
 	}
@@ -366,6 +369,42 @@ func finished(ctx context.Context, out io.Writer, d *db.DB, from, to time.Time, 
 		fmt.Fprintf(out, "           %s, form to final status: p50 %v  p99 %v  max %v\n", provider,
 			percentile(lat, .50).Round(time.Millisecond), percentile(lat, .99).Round(time.Millisecond), percentile(lat, 1).Round(time.Millisecond))
 	}
+	return nil
+}
+
+// answered prints how long after their forms the providers' answers to the
+// payouts created between from and to were recorded. The send and its
+// recording run behind the requests people are waiting on (see
+// db.LowPriority): this is how far behind them they ran.
+func answered(ctx context.Context, out io.Writer, d *db.DB, from, to time.Time) error {
+	rows, err := d.R.QueryContext(ctx, `SELECT p.created_at, a.at FROM payouts p
+		JOIN audit_events a ON a.target_type = 'payout' AND a.target_id = CAST(p.id AS TEXT)
+		WHERE p.created_at >= ? AND p.created_at < ?
+			AND a.action IN ('payout.submitted', 'payout.send_failed', 'payout.outcome_unknown')`,
+		from.UTC().Format(db.TimeLayout), to.UTC().Format(db.TimeLayout))
+	if err != nil {
+		return fmt.Errorf("read answers: %w", err)
+	}
+	defer rows.Close()
+	var took []time.Duration
+	for rows.Next() {
+		var created, at string
+		if err := rows.Scan(&created, &at); err != nil {
+			return fmt.Errorf("read answers: %w", err)
+		}
+		c, err1 := time.Parse(db.TimeLayout, created)
+		a, err2 := time.Parse(db.TimeLayout, at)
+		if err := errors.Join(err1, err2); err != nil {
+			return fmt.Errorf("read answers: %w", err)
+		}
+		took = append(took, a.Sub(c))
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read answers: %w", err)
+	}
+	slices.Sort(took)
+	fmt.Fprintf(out, "answered:  %d sends recorded, form to the provider's answer on record: p50 %v  p99 %v  max %v\n", len(took),
+		percentile(took, .50).Round(100*time.Microsecond), percentile(took, .99).Round(100*time.Microsecond), percentile(took, 1).Round(100*time.Microsecond))
 	return nil
 }
 

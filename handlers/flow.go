@@ -14,6 +14,8 @@ import (
 
 	"payoutdesk/db"
 	"payoutdesk/providers"
+
+	"golang.org/x/time/rate"
 )
 
 // PayoutStore is the payout storage the workflow needs.
@@ -48,6 +50,9 @@ type Flow struct {
 	CheckEvery, CheckMax time.Duration
 	// Parallel bounds the provider calls under way at once.
 	Parallel int
+	// CheckRate bounds the checks ReconcileDue makes, a second, all
+	// providers together (0: no bound).
+	CheckRate float64
 	// ApprovalKey keys approval hashes (approvalHash): the installation's
 	// own secret, kept in the database beside the account numbers it
 	// hides.
@@ -65,6 +70,9 @@ type Flow struct {
 	running bool
 	// checking holds the ids of the payouts being reconciled.
 	checking sync.Map
+	// checks holds CheckRate's budget.
+	checksOnce sync.Once
+	checks     *rate.Limiter
 
 	// lost holds the outcomes of sends that could not be recorded yet.
 	lostMu sync.Mutex

@@ -14,6 +14,8 @@ import (
 
 	"payoutdesk/db"
 	"payoutdesk/providers"
+
+	"golang.org/x/time/rate"
 )
 
 // replayWindow is how long after an attempt its create may be sent again
@@ -26,10 +28,29 @@ const replayWindow = 24 * time.Hour
 // returns how many it checked. One that a person's "Refresh status" is
 // checking meanwhile is not counted: it stays due, and counting it would
 // have the worker run again at once, over and over, until that call ends.
+//
+// It checks no more than CheckRate payouts a second. Providers limit how
+// often they may be asked (429), and the checks of every open payout must
+// not outgrow what the database and the providers carry: a cashier
+// session waits 15 minutes for its customer, asked about six times
+// meanwhile, and at a thousand payouts a second that would be six thousand
+// checks a second. Past the budget, the payouts due longest go first and
+// the others wait; a person's "Refresh status" is never held back.
 func (f *Flow) ReconcileDue(ctx context.Context) (int, error) {
-	due, err := f.Payouts.Due(ctx, f.Now(), 4*max(f.Parallel, 1))
+	now := f.Now()
+	limit := 4 * max(f.Parallel, 1)
+	budget := f.checkBudget()
+	if budget != nil {
+		if limit = min(limit, int(budget.TokensAt(now))); limit < 1 {
+			return 0, nil
+		}
+	}
+	due, err := f.Payouts.Due(ctx, now, limit)
 	if err != nil || len(due) == 0 {
 		return 0, err
+	}
+	if budget != nil {
+		budget.AllowN(now, len(due))
 	}
 	sem := make(chan struct{}, max(f.Parallel, 1))
 	var wg sync.WaitGroup
@@ -56,6 +77,17 @@ func (f *Flow) ReconcileDue(ctx context.Context) (int, error) {
 	}
 	wg.Wait()
 	return int(checked.Load()), ctx.Err()
+}
+
+// checkBudget returns the limiter of CheckRate, nil without one. Its burst
+// is a second's checks: the worker sleeps a second when it finds nothing
+// it may do.
+func (f *Flow) checkBudget() *rate.Limiter {
+	if f.CheckRate <= 0 {
+		return nil
+	}
+	f.checksOnce.Do(func() { f.checks = rate.NewLimiter(rate.Limit(f.CheckRate), max(int(f.CheckRate), 1)) })
+	return f.checks
 }
 
 // errChecking: another check of the payout was under way, and was left

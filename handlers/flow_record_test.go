@@ -718,3 +718,62 @@ func TestCreatesSendIsLowPriority(t *testing.T) {
 		t.Errorf("after its send: %s, %v; want processing", got.Status, err)
 	}
 }
+
+// ReconcileDue asks about no more than CheckRate payouts a second, those
+// due longest first; the others wait for the next second's budget.
+func TestReconcileDueKeepsToItsRate(t *testing.T) {
+	ctx := context.Background()
+	f, d, sending := flowOnDB(t)
+	store := db.NewPayouts(d)
+	now := time.Now()
+	f.Now = func() time.Time { return now }
+	f.CheckRate = 3
+	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true}}
+	rail.lookup = func() (providers.Result, error) {
+		return providers.Result{Status: providers.StatusProcessing, RawStatus: "pending"}, nil
+	}
+	f.Rails.Add(rail, providers.ModeLive)
+	due := map[int64]time.Duration{}
+	for i := range 5 {
+		p := sending()
+		// Due 5, 4, … 1 minutes ago: the first made is due longest.
+		late := time.Duration(5-i) * time.Minute
+		due[p.ID] = late
+		if err := store.Change(ctx, p.ID, db.Change{To: db.StatusProcessing, Dequeue: true, CheckAt: now.Add(-late)},
+			systemEvent("payout.submitted")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkedSince := func(from time.Time) []time.Duration {
+		t.Helper()
+		var lates []time.Duration
+		for id, late := range due {
+			p, err := store.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Checks > 0 && !p.NextCheckAt.Before(from) {
+				lates = append(lates, late)
+			}
+		}
+		slices.Sort(lates)
+		return lates
+	}
+	n, err := f.ReconcileDue(ctx)
+	if err != nil || n != 3 {
+		t.Fatalf("first round: %d checked (%v), want 3", n, err)
+	}
+	if got := checkedSince(now); !slices.Equal(got, []time.Duration{3 * time.Minute, 4 * time.Minute, 5 * time.Minute}) {
+		t.Errorf("checked the payouts due %v ago, want those due longest (3, 4 and 5 minutes)", got)
+	}
+	if n, err := f.ReconcileDue(ctx); err != nil || n != 0 {
+		t.Errorf("again within the second: %d checked (%v), want none", n, err)
+	}
+	now = now.Add(time.Second)
+	if n, err := f.ReconcileDue(ctx); err != nil || n != 2 {
+		t.Errorf("a second later: %d checked (%v), want the other 2", n, err)
+	}
+	if got := checkedSince(now.Add(-time.Second)); len(got) != 5 {
+		t.Errorf("%d of the 5 payouts checked, want all", len(got))
+	}
+}

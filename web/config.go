@@ -54,6 +54,8 @@ type Config struct {
 	// ReconcileEvery is the first delay before asking a provider about an
 	// open payout again; it doubles up to ReconcileMax.
 	ReconcileEvery, ReconcileMax time.Duration
+	// ReconcileRate bounds the reconciliation checks made a second.
+	ReconcileRate int
 	// SendParallel bounds the provider calls under way at once.
 	SendParallel int
 
@@ -95,6 +97,7 @@ var settings = []setting{
 	{flag: "send-timeout", env: "PAYOUTDESK_SEND_TIMEOUT", def: "30s", usage: "how long one call to a provider may take before its outcome counts as unknown"},
 	{flag: "reconcile-every", env: "PAYOUTDESK_RECONCILE_EVERY", def: "10s", usage: "first delay before asking a provider about an open payout again (doubles each time)"},
 	{flag: "reconcile-max", env: "PAYOUTDESK_RECONCILE_MAX", def: "15m", usage: "longest delay between two questions to a provider about an open payout"},
+	{flag: "reconcile-rate", env: "PAYOUTDESK_RECONCILE_RATE", def: "100", usage: "most questions a second to providers about open payouts, all together (the longest due go first)"},
 	{flag: "send-parallel", env: "PAYOUTDESK_SEND_PARALLEL", def: "64", usage: "how many payouts may be in the middle of being sent at once"},
 	{flag: "approval-thresholds", env: "PAYOUTDESK_APPROVAL_THRESHOLDS", def: handlers.DefaultApprovalThresholds,
 		usage: "amounts above which a payout needs a manager's approval: [provider:]CUR=amount, comma-separated; a currency without one always needs approval"},
@@ -233,6 +236,9 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	}
 	if cfg.ApprovalRules, err = handlers.ParseApprovalRules(get("PAYOUTDESK_APPROVAL_THRESHOLDS")); err != nil {
 		return Config{}, fmt.Errorf("PAYOUTDESK_APPROVAL_THRESHOLDS: %v", err)
+	}
+	if cfg.ReconcileRate, err = strconv.Atoi(get("PAYOUTDESK_RECONCILE_RATE")); err != nil || cfg.ReconcileRate < 1 || cfg.ReconcileRate > 100_000 {
+		return Config{}, fmt.Errorf("PAYOUTDESK_RECONCILE_RATE: want a number from 1 to 100000, got %q", get("PAYOUTDESK_RECONCILE_RATE"))
 	}
 	if cfg.SendParallel, err = strconv.Atoi(get("PAYOUTDESK_SEND_PARALLEL")); err != nil || cfg.SendParallel < 1 || cfg.SendParallel > 1024 {
 		return Config{}, fmt.Errorf("PAYOUTDESK_SEND_PARALLEL: want a number from 1 to 1024, got %q", get("PAYOUTDESK_SEND_PARALLEL"))

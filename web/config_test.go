@@ -58,6 +58,9 @@ func TestLoadConfigPrecedence(t *testing.T) {
 		{"-log-format", "xml"},
 		{"-approval-thresholds", "USD"},
 		{"-checkpoint-every", "0"},
+		{"-reconcile-rate", "0"},
+		{"-reconcile-rate", "2.5"},
+		{"-send-parallel", "0"},
 	}
 	for _, args := range bad {
 		_, _, err := loadConfig(args, nil)
@@ -236,7 +239,7 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 func TestDefaultConfig(t *testing.T) {
 	cfg := web.DefaultConfig()
 	if cfg.Addr != "127.0.0.1:8080" || cfg.DBPath != "./payoutdesk.db" || cfg.ApprovalTTL != 72*time.Hour ||
-		cfg.SessionIdle != 30*time.Minute || cfg.SendParallel < 1 || cfg.LogLevel != slog.LevelInfo || !cfg.AllSandbox() {
+		cfg.SessionIdle != 30*time.Minute || cfg.SendParallel < 1 || cfg.ReconcileRate != 100 || cfg.LogLevel != slog.LevelInfo || !cfg.AllSandbox() {
 		t.Errorf("defaults: %+v", cfg)
 	}
 	if _, ok := cfg.ApprovalRules.Threshold("fedapay", "USD"); !ok {

@@ -93,6 +93,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	s.flow = &handlers.Flow{
 		Log: deps.Log, Rails: s.provs.rails, Payouts: db.NewPayouts(deps.DB), Webhooks: db.NewWebhooks(deps.DB), Now: deps.Now,
 		SendTimeout: cfg.SendTimeout, CheckEvery: cfg.ReconcileEvery, CheckMax: cfg.ReconcileMax, Parallel: cfg.SendParallel,
+		CheckRate:   float64(cfg.ReconcileRate),
 		ApprovalKey: key,
 	}
 	s.routes = s.routeTable()

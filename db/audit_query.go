@@ -170,28 +170,22 @@ func (a *Audit) buildQuery(ctx context.Context, f AuditFilter, canon bool) (q st
 	if f.Text != "" {
 		seqCol = "t.rowid"
 	}
-	// The bounds come from the (at) index, not min(seq)/max(seq), which
-	// SQLite would answer by walking the table in seq order.
-	bound := func(q string, t time.Time) (seq int64, ok bool, err error) {
-		err = a.db.R.QueryRowContext(ctx, q, formatTime(t)).Scan(&seq)
-		if errors.Is(err, sql.ErrNoRows) {
-			return 0, false, nil
-		}
-		return seq, err == nil, err
-	}
 	if !f.From.IsZero() {
-		lo, ok, err := bound(`SELECT seq FROM audit_events WHERE at >= ? ORDER BY at, seq LIMIT 1`, f.From)
-		if err != nil || !ok {
-			return "", nil, !ok, err
+		lo, err := a.firstAtOrAfter(ctx, f.From)
+		if err != nil {
+			return "", nil, false, err
 		}
 		add(seqCol+" >= ?", lo)
 	}
 	if !f.To.IsZero() {
-		hi, ok, err := bound(`SELECT seq FROM audit_events WHERE at < ? ORDER BY at DESC, seq DESC LIMIT 1`, f.To)
-		if err != nil || !ok {
-			return "", nil, !ok, err
+		end, err := a.firstAtOrAfter(ctx, f.To)
+		if err != nil {
+			return "", nil, false, err
 		}
-		add(seqCol+" <= ?", hi)
+		if end <= 1 {
+			return "", nil, true, nil
+		}
+		add(seqCol+" < ?", end)
 	}
 	if f.ActorType != "" {
 		add("e.actor_type = ? AND e.actor_id = ?", f.ActorType, f.ActorID)
@@ -344,4 +338,41 @@ func (c *canonScanner) scan(row interface{ Scan(...any) error }) (Event, error) 
 		e.Provider = f[15]
 	}
 	return e, nil
+}
+
+// firstAtOrAfter returns the sequence number from which events are at t or
+// later: every event before it is earlier than t (one past the newest if
+// all are). Times rise with seq (Append keeps them so), so it bisects the
+// sequence numbers, about thirty point reads on a billion events, rather
+// than keep an index on the time that every append would have to write.
+// Sequence numbers have no gaps, but each probe takes the first event at
+// or past its midpoint, so one would do no harm.
+func (a *Audit) firstAtOrAfter(ctx context.Context, t time.Time) (int64, error) {
+	at := formatTime(t)
+	var lo, hi int64 // the answer is in [lo, hi]
+	// Two subqueries: one query asking for both min and max would walk the
+	// table.
+	if err := a.db.R.QueryRowContext(ctx, `SELECT coalesce((SELECT min(seq) FROM audit_events), 1),
+		coalesce((SELECT max(seq) FROM audit_events), 0) + 1`).
+		Scan(&lo, &hi); err != nil {
+		return 0, fmt.Errorf("db: audit time bound: %w", err)
+	}
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		var seq int64
+		var later bool
+		err := a.db.R.QueryRowContext(ctx, `SELECT seq, at >= ? FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT 1`,
+			at, mid).Scan(&seq, &later)
+		switch {
+		case errors.Is(err, sql.ErrNoRows): // only the end is past mid
+			hi = mid
+		case err != nil:
+			return 0, fmt.Errorf("db: audit time bound: %w", err)
+		case later:
+			hi = mid
+		default:
+			lo = seq + 1
+		}
+	}
+	return lo, nil
 }

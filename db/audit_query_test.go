@@ -148,6 +148,59 @@ func TestAuditSearchMatchesAStraightforwardFilter(t *testing.T) {
 	}
 }
 
+// TestAuditTimeBoundsAtTheEdges: the time filters bisect the sequence
+// numbers, so events sharing a time, bounds falling exactly on an event,
+// and bounds before or after the whole log are where they could go wrong.
+func TestAuditTimeBoundsAtTheEdges(t *testing.T) {
+	d := newTestDB(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	offsets := []time.Duration{0, time.Second, time.Second, time.Second, 2 * time.Second, 5 * time.Second}
+	err := d.InTx(ctx, func(tx *sql.Tx) error {
+		for i, off := range offsets {
+			e := db.Event{At: t0.Add(off), Actor: db.Actor{Type: db.ActorSystem}, Action: "test.tick", Details: map[string]any{"i": i}}
+			if err := db.Append(ctx, tx, &e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	tests := []struct {
+		from, to time.Time
+		want     []int64
+	}{
+		{at(1), time.Time{}, []int64{6, 5, 4, 3, 2}},
+		{time.Time{}, at(1), []int64{1}},
+		{at(1), at(2), []int64{4, 3, 2}},
+		{at(0.5), at(1.5), []int64{4, 3, 2}},
+		{at(-1), at(0), nil},
+		{at(0), at(0.000001), []int64{1}},
+		{at(5), time.Time{}, []int64{6}},
+		{at(5.000001), time.Time{}, nil},
+		{at(3), at(4), nil},
+		{at(-10), at(10), []int64{6, 5, 4, 3, 2, 1}},
+		{at(2), at(1), nil},
+	}
+	a := db.NewAudit(d)
+	for _, tt := range tests {
+		got, err := a.Search(ctx, db.AuditFilter{From: tt.from, To: tt.to, Action: "test.tick"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seqs []int64
+		for _, e := range got {
+			seqs = append(seqs, e.Seq)
+		}
+		if !slices.Equal(seqs, tt.want) {
+			t.Errorf("from %v to %v: events %v, want %v", tt.from.Sub(t0), tt.to.Sub(t0), seqs, tt.want)
+		}
+	}
+}
+
 func head(s []int64) []int64 { return s[:min(len(s), 5)] }
 
 func TestAuditPagesNeverSkipOrRepeatWhileEventsArrive(t *testing.T) {

@@ -150,11 +150,12 @@ func TestFoldMigration(t *testing.T) {
 		`UPDATE payouts SET search = 'pd-k1 komi sénou, lomé •••• 3456'`,
 		`INSERT INTO payout_text (rowid, search) VALUES (1, 'pd-k1 komi sénou, lomé •••• 3456')`,
 		`UPDATE payout_text_position SET payout_id = 1`,
-		`ALTER TABLE payouts DROP COLUMN payout_option`, // added by version 10
-		`DROP INDEX payouts_attention`,                  // added by version 11
-		`DROP INDEX payouts_ended_unpaid`,               // added by version 13, which drops version 11's payouts_failed
-		`DROP INDEX payouts_contradicted`,               // added by version 14
-		`ALTER TABLE users DROP COLUMN version`,         // added by version 12
+		`ALTER TABLE payouts DROP COLUMN payout_option`,     // added by version 10
+		`DROP INDEX payouts_attention`,                      // added by version 11
+		`DROP INDEX payouts_ended_unpaid`,                   // added by version 13, which drops version 11's payouts_failed
+		`DROP INDEX payouts_contradicted`,                   // added by version 14
+		`ALTER TABLE users DROP COLUMN version`,             // added by version 12
+		`CREATE INDEX audit_events_at ON audit_events (at)`, // dropped by version 16
 		`PRAGMA user_version = 8`,
 	} {
 		if _, err := d.W.ExecContext(ctx, q); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -18,11 +19,34 @@ import (
 	payoutsview "payoutdesk/views/payouts"
 )
 
-// idempotencyKeyPattern is the shape of keys minted by newIdempotencyKey
-// (crypto/rand.Text: 26 base32 characters).
+// idempotencyKeyPattern is the shape of keys minted by NewIdempotencyKey
+// (26 base32 characters).
 var idempotencyKeyPattern = regexp.MustCompile(`^[A-Z2-7]{26}$`)
 
-func newIdempotencyKey() string { return rand.Text() }
+// NewIdempotencyKey mints the key of a payout form about to be shown.
+func NewIdempotencyKey() string { return mintKey(time.Now()) }
+
+// sortedBase32 is base32's alphabet in byte order, so that digits compare
+// as their values do.
+const sortedBase32 = "234567ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+// mintKey returns a form's key minted at t: its time in milliseconds as
+// ten digits of sortedBase32, then sixteen random characters (80 bits,
+// from crypto/rand.Text). Keys minted together sort together, so the
+// payouts' unique indexes on the key and on the reference made from it
+// take new payouts near their end, on pages already in memory, rather than
+// one random page each per payout: at a thousand payouts a second those
+// were most of the pages a commit wrote besides the tables'.
+func mintKey(t time.Time) string {
+	ms := uint64(max(t.UnixMilli(), 0))
+	var b [26]byte
+	for i := 9; i >= 0; i-- {
+		b[i] = sortedBase32[ms&31]
+		ms >>= 5
+	}
+	copy(b[10:], rand.Text())
+	return string(b[:])
+}
 
 // formOutOfDate is said above a form whose key could not be used, sent
 // back with a fresh one.
@@ -82,7 +106,7 @@ func parsePayoutForm(rail providers.Rail, form url.Values) payoutForm {
 	}
 	if !idempotencyKeyPattern.MatchString(f.key) {
 		f.errors[""] = formOutOfDate
-		f.key = newIdempotencyKey()
+		f.key = NewIdempotencyKey()
 	}
 	f.payout.IdempotencyKey, f.payout.Reference = f.key, referenceFor(f.key)
 	f.payout.Fields = f.values

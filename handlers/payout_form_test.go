@@ -3,6 +3,7 @@ package handlers
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"payoutdesk/providers"
 )
@@ -38,5 +39,35 @@ func TestMidSentence(t *testing.T) {
 		if got := midSentence(in); got != want {
 			t.Errorf("midSentence(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Keys are still 26 base32 characters, unique, and sort as they were
+// minted, to the millisecond and across a carry of every time digit.
+func TestMintedKeysSortByTime(t *testing.T) {
+	base := time.UnixMilli(1<<45 - 3) // the ten time digits carry at 1<<45
+	var prev string
+	seen := map[string]bool{}
+	for i := range 2000 {
+		k := mintKey(base.Add(time.Duration(i/4) * time.Millisecond))
+		if !idempotencyKeyPattern.MatchString(k) {
+			t.Fatalf("minted %q, not of the form's pattern", k)
+		}
+		if seen[k] {
+			t.Fatalf("minted %q twice", k)
+		}
+		seen[k] = true
+		if i%4 == 0 && prev != "" && k <= prev {
+			t.Fatalf("key %q minted a millisecond after %q sorts before it", k, prev)
+		}
+		if i%4 == 3 {
+			prev = k
+		}
+		if k[:10] != mintKey(base.Add(time.Duration(i/4) * time.Millisecond))[:10] {
+			t.Fatalf("two keys of the same millisecond differ in their time digits: %q", k)
+		}
+	}
+	if a, b := mintKey(time.UnixMilli(1<<45-1)), mintKey(time.UnixMilli(1<<45)); a >= b {
+		t.Errorf("across the carry: %q then %q", a, b)
 	}
 }

@@ -80,7 +80,7 @@ func (h *Payouts) NewForm(w http.ResponseWriter, r *http.Request) {
 			values = copied
 		}
 	}
-	render(w, r, h.Log, http.StatusOK, payoutsview.Form(h.formPage(rail, newIdempotencyKey(), values, nil)))
+	render(w, r, h.Log, http.StatusOK, payoutsview.Form(h.formPage(rail, NewIdempotencyKey(), values, nil)))
 }
 
 // copyValues returns the form values of the payout named by ?copy, for
@@ -189,7 +189,7 @@ func (h *Payouts) Create(w http.ResponseWriter, r *http.Request) {
 		// said; the attempt is on its record.
 		if h.recordRefusal(w, r, p, "payout.create_refused", "a form sent by another user carried this payout's idempotency key") {
 			f.errors = map[string]string{"": formOutOfDate}
-			f.key = newIdempotencyKey()
+			f.key = NewIdempotencyKey()
 			h.refuseForm(w, r, rail, f)
 		}
 		return

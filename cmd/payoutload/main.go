@@ -16,7 +16,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,6 +38,7 @@ import (
 	"time"
 
 	"payoutdesk/db"
+	"payoutdesk/handlers"
 	"payoutdesk/web"
 )
 
@@ -285,7 +285,7 @@ var fedapayNumbers atomic.Int64
 // submit posts one payout form with a fresh idempotency key, as the form
 // page would have minted it, and reports whether it was created.
 func submit(hc *http.Client, base, provider string) bool {
-	form := url.Values{"provider": {provider}, "idempotency_key": {rand.Text()}}
+	form := url.Values{"provider": {provider}, "idempotency_key": {handlers.NewIdempotencyKey()}}
 	for k, v := range forms[provider] {
 		form[k] = v
 	}

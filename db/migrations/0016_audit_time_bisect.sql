@@ -2,4 +2,4 @@
 -- numbers (times rise with seq: Append keeps them so), not through an
 -- index on the time: every event appended wrote that index, the largest of
 -- the log's, and its JSON-extracted key.
-DROP INDEX audit_events_at;
+DROP INDEX IF EXISTS audit_events_at;

@@ -29,28 +29,28 @@ const replayWindow = 24 * time.Hour
 // checking meanwhile is not counted: it stays due, and counting it would
 // have the worker run again at once, over and over, until that call ends.
 //
-// It checks no more than CheckRate payouts a second. Providers limit how
-// often they may be asked (429), and the checks of every open payout must
-// not outgrow what the database and the providers carry: a cashier
+// It starts no more than CheckRate checks a second, evenly: providers limit
+// how often they may be asked (429), and the checks of every open payout
+// must not outgrow what the database and the providers carry: a cashier
 // session waits 15 minutes for its customer, asked about six times
-// meanwhile, and at a thousand payouts a second that would be six thousand
-// checks a second. Past the budget, the payouts due longest go first and
-// the others wait; a person's "Refresh status" is never held back.
+// meanwhile, and at a thousand payouts a second that would be six
+// thousand checks a second. Past the budget, the payouts due longest go
+// first and the others wait; a person's "Refresh status" is never held
+// back. The checks are spread over the second rather than started a
+// second's worth at once: a provider's limit is often a short window with
+// a small burst, which a hundred calls at once would trip, and their
+// writes would come as one burst that everyone's forms wait behind.
 func (f *Flow) ReconcileDue(ctx context.Context) (int, error) {
-	now := f.Now()
 	limit := 4 * max(f.Parallel, 1)
 	budget := f.checkBudget()
 	if budget != nil {
-		if limit = min(limit, int(budget.TokensAt(now))); limit < 1 {
-			return 0, nil
-		}
+		// A second's checks at most: the payouts due longest are asked
+		// about before those that fall due meanwhile.
+		limit = min(limit, max(int(f.CheckRate), 1))
 	}
-	due, err := f.Payouts.Due(ctx, now, limit)
+	due, err := f.Payouts.Due(ctx, f.Now(), limit)
 	if err != nil || len(due) == 0 {
 		return 0, err
-	}
-	if budget != nil {
-		budget.AllowN(now, len(due))
 	}
 	sem := make(chan struct{}, max(f.Parallel, 1))
 	var wg sync.WaitGroup
@@ -61,6 +61,9 @@ func (f *Flow) ReconcileDue(ctx context.Context) (int, error) {
 	// call is bounded by SendTimeout; no new check starts once ctx ends.
 	run := context.WithoutCancel(ctx)
 	for _, p := range due {
+		if budget != nil && budget.Wait(ctx) != nil {
+			break
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -80,13 +83,12 @@ func (f *Flow) ReconcileDue(ctx context.Context) (int, error) {
 }
 
 // checkBudget returns the limiter of CheckRate, nil without one. Its burst
-// is a second's checks: the worker sleeps a second when it finds nothing
-// it may do.
+// is a fiftieth of a second's checks, so that they go out evenly.
 func (f *Flow) checkBudget() *rate.Limiter {
 	if f.CheckRate <= 0 {
 		return nil
 	}
-	f.checksOnce.Do(func() { f.checks = rate.NewLimiter(rate.Limit(f.CheckRate), max(int(f.CheckRate), 1)) })
+	f.checksOnce.Do(func() { f.checks = rate.NewLimiter(rate.Limit(f.CheckRate), max(int(f.CheckRate/50), 1)) })
 	return f.checks
 }
 

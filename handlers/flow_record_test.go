@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -720,31 +721,37 @@ func TestCreatesSendIsLowPriority(t *testing.T) {
 }
 
 // ReconcileDue asks about no more than CheckRate payouts a second, those
-// due longest first; the others wait for the next second's budget.
+// due longest first, and spreads its checks over the second rather than
+// making them at once; the others wait for the next round.
 func TestReconcileDueKeepsToItsRate(t *testing.T) {
 	ctx := context.Background()
 	f, d, sending := flowOnDB(t)
 	store := db.NewPayouts(d)
 	now := time.Now()
 	f.Now = func() time.Time { return now }
-	f.CheckRate = 3
+	f.CheckRate = 4
+	var mu sync.Mutex
+	var asked []time.Time
 	rail := &steeredRail{caps: providers.Capabilities{StatusLookup: true}}
 	rail.lookup = func() (providers.Result, error) {
+		mu.Lock()
+		asked = append(asked, time.Now())
+		mu.Unlock()
 		return providers.Result{Status: providers.StatusProcessing, RawStatus: "pending"}, nil
 	}
 	f.Rails.Add(rail, providers.ModeLive)
 	due := map[int64]time.Duration{}
-	for i := range 5 {
+	for i := range 6 {
 		p := sending()
-		// Due 5, 4, … 1 minutes ago: the first made is due longest.
-		late := time.Duration(5-i) * time.Minute
+		// Due 6, 5, … 1 minutes ago: the first made is due longest.
+		late := time.Duration(6-i) * time.Minute
 		due[p.ID] = late
 		if err := store.Change(ctx, p.ID, db.Change{To: db.StatusProcessing, Dequeue: true, CheckAt: now.Add(-late)},
 			systemEvent("payout.submitted")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	checkedSince := func(from time.Time) []time.Duration {
+	checked := func() []time.Duration {
 		t.Helper()
 		var lates []time.Duration
 		for id, late := range due {
@@ -752,28 +759,36 @@ func TestReconcileDueKeepsToItsRate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Checks > 0 && !p.NextCheckAt.Before(from) {
+			if p.Checks > 0 {
 				lates = append(lates, late)
 			}
 		}
 		slices.Sort(lates)
 		return lates
 	}
+	start := time.Now()
 	n, err := f.ReconcileDue(ctx)
-	if err != nil || n != 3 {
-		t.Fatalf("first round: %d checked (%v), want 3", n, err)
+	if err != nil || n != 4 {
+		t.Fatalf("first round: %d checked (%v), want a second's 4", n, err)
 	}
-	if got := checkedSince(now); !slices.Equal(got, []time.Duration{3 * time.Minute, 4 * time.Minute, 5 * time.Minute}) {
-		t.Errorf("checked the payouts due %v ago, want those due longest (3, 4 and 5 minutes)", got)
+	if got := checked(); !slices.Equal(got, []time.Duration{3 * time.Minute, 4 * time.Minute, 5 * time.Minute, 6 * time.Minute}) {
+		t.Errorf("checked the payouts due %v ago, want those due longest (3 to 6 minutes)", got)
 	}
-	if n, err := f.ReconcileDue(ctx); err != nil || n != 0 {
-		t.Errorf("again within the second: %d checked (%v), want none", n, err)
+	// At 4 a second, a quarter of a second apart: the last starts 3/4 of
+	// a second after the first.
+	if len(asked) != 4 {
+		t.Fatalf("%d calls to the provider, want 4", len(asked))
 	}
-	now = now.Add(time.Second)
-	if n, err := f.ReconcileDue(ctx); err != nil || n != 2 {
-		t.Errorf("a second later: %d checked (%v), want the other 2", n, err)
+	if asked[3].Sub(start) < 700*time.Millisecond {
+		t.Errorf("the round's checks started %v after it began; want them spread over 3/4 of a second", asked[len(asked)-1].Sub(start))
 	}
-	if got := checkedSince(now.Add(-time.Second)); len(got) != 5 {
-		t.Errorf("%d of the 5 payouts checked, want all", len(got))
+	if n, err := f.ReconcileDue(ctx); err != nil || n != 2 || len(checked()) != 6 {
+		t.Errorf("next round: %d checked (%v), %d of 6 in all; want the other 2", n, err, len(checked()))
+	}
+	if len(asked) < 5 {
+		t.Fatalf("%d calls to the provider, want 6", len(asked))
+	}
+	if gap := asked[4].Sub(asked[3]); gap < 200*time.Millisecond {
+		t.Errorf("the next round's first check came %v after the last; want the rate kept across rounds", gap)
 	}
 }

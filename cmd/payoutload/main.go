@@ -134,6 +134,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
+		byWindow  = make([][]time.Duration, windows(o.duration))
 		failures  int
 		statsAt   db.CommitStats // written before wg.Wait returns
 		cpuAt     time.Duration  // likewise
@@ -177,6 +178,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				mu.Lock()
 				if ok {
 					latencies = append(latencies, took)
+					w := min(int(start.Sub(warmEnd)/window), len(byWindow)-1)
+					byWindow[w] = append(byWindow[w], took)
 				} else {
 					failures++
 				}
@@ -191,6 +194,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		wall = time.Since(cpuSince)
 	}
 	report(out, o, latencies, failures, statsAt, statsEnd, wall)
+	reportWindows(out, byWindow)
 	if cpu > 0 && !cpuSince.IsZero() {
 		// From the end of the warm-up until the last agent is answered.
 		fmt.Fprintf(out, "cpu:       %.2f ms per submitted payout (the whole process: server, workers, sandbox and agents), %.0f%% of %d cores\n",
@@ -334,6 +338,26 @@ func report(out io.Writer, o options, lat []time.Duration, failures int, before,
 				100*time.Duration(after.SyncNanos-before.SyncNanos).Seconds()/secs)
 		}
 	}
+}
+
+// window is the span of the p99 reported for each part of the measured
+// time: a sustained rate holds in every one, not on average.
+const window = 10 * time.Second
+
+func windows(d time.Duration) int { return max(int((d+window-1)/window), 1) }
+
+// reportWindows prints the p99 of each window of the measured time, by
+// when the submissions were due.
+func reportWindows(out io.Writer, byWindow [][]time.Duration) {
+	if len(byWindow) < 2 {
+		return
+	}
+	fmt.Fprintf(out, "p99 by %v:", window)
+	for _, lat := range byWindow {
+		slices.Sort(lat)
+		fmt.Fprintf(out, " %.1f", float64(percentile(lat, .99).Microseconds())/1000)
+	}
+	fmt.Fprintln(out, " ms")
 }
 
 // finished reports how many payouts reached a final status in the

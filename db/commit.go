@@ -161,6 +161,10 @@ func (db *DB) commitLoop() {
 		case first := <-db.writes:
 			db.runBatch(first)
 			continue
+		case <-db.restart:
+			// At once: it has least to copy right after the pass.
+			db.restartWAL()
+			continue
 		default:
 		}
 		select {
@@ -168,6 +172,8 @@ func (db *DB) commitLoop() {
 			db.runBatch(first)
 		case first := <-db.later:
 			db.runBatch(first)
+		case <-db.restart:
+			db.restartWAL()
 		case <-db.closed:
 			return
 		}

@@ -54,11 +54,13 @@ type DB struct {
 	// loop has stopped.
 	ckpt         *sql.DB
 	checkpointed chan struct{}
-	closed       chan struct{}
-	done         chan struct{}
-	closeOnce    sync.Once
-	closeErr     error
-	stats        commitCounters
+	// restart asks the writer to let the WAL start over (see restartWAL).
+	restart   chan struct{}
+	closed    chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+	stats     commitCounters
 	// observeBatch, when set, is told how long each write batch held the
 	// writer (see ObserveBatches).
 	observeBatch atomic.Pointer[func(time.Duration)]
@@ -106,11 +108,10 @@ func openWithSync(ctx context.Context, path string, syncWith func(fsync func() e
 		// Each queued transaction runs in a savepoint (see commit.go),
 		// whose sub-journal would otherwise be a temporary file: a write
 		// system call for every page a transaction first touches.
-		// checkpointLoop copies the WAL into the file beside the writer;
-		// the writer's own checkpoints, each a stall of two fsyncs, only
-		// start the WAL over, once it reaches 8,000 pages (32 MB) rather
-		// than SQLite's 1,000.
-		"_pragma": {"temp_store(memory)", "wal_autocheckpoint(8000)"},
+		// checkpointLoop copies the WAL into the file beside the writer,
+		// and has the writer start it over (see restartWAL). The writer's
+		// own checkpoints are only a backstop, should that not happen.
+		"_pragma": {"temp_store(memory)", fmt.Sprintf("wal_autocheckpoint(%d)", 2*walRestartFrames)},
 	}), true)
 	if err != nil {
 		return nil, fmt.Errorf("db: open writer: %w", err)
@@ -138,7 +139,8 @@ func openWithSync(ctx context.Context, path string, syncWith func(fsync func() e
 	}
 	db := &DB{W: w, R: r, Path: abs, writes: make(chan writeRequest), later: make(chan writeRequest), settled: make(chan settled, 64), syncedRound: make(chan struct{}, 1),
 		wal: walFile{path: walPath(abs)}, sync: syncWith, ckpt: ckpt, checkpointed: make(chan struct{}),
-		closed: make(chan struct{}), done: make(chan struct{})}
+		restart: make(chan struct{}, 1),
+		closed:  make(chan struct{}), done: make(chan struct{})}
 	go db.commitLoop()
 	go db.syncLoop()
 	go db.checkpointLoop()

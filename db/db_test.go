@@ -42,7 +42,7 @@ func TestOpenSetsPragmasAndMigrates(t *testing.T) {
 		{"writer foreign keys", false, "foreign_keys", "1"},
 		{"writer busy timeout", false, "busy_timeout", "10000"},
 		{"writer savepoint journals in memory", false, "temp_store", "2"},
-		{"writer checkpoints only a large WAL", false, "wal_autocheckpoint", "8000"},
+		{"writer checkpoints only a very large WAL", false, "wal_autocheckpoint", "64000"},
 		{"reader query only", true, "query_only", "1"},
 		{"reader foreign keys", true, "foreign_keys", "1"},
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -45,5 +47,47 @@ func TestWALIsCheckpointedBesideTheWriter(t *testing.T) {
 			t.Fatalf("the database file is %d bytes, %d before 800 kB were committed: the WAL was not checkpointed", size(), before)
 		}
 		time.Sleep(walCheckpointEvery / 2)
+	}
+}
+
+// Under a steady stream of commits the WAL starts over at about
+// walRestartFrames: the checkpointer copies it and has the writer finish.
+// Requests always queued, the writer is never idle when a pass has copied
+// everything, which would let the WAL start over by itself; and the
+// writer's own checkpoint, its backstop, is put out of reach.
+func TestWALStartsOverUnderSteadyWrites(t *testing.T) {
+	old := walRestartFrames
+	walRestartFrames = 1000 // before Open: no loop reads it yet
+	t.Cleanup(func() { walRestartFrames = old })
+	d := openInternalDB(t)
+	ctx := context.Background()
+	if _, err := d.W.Exec(`PRAGMA wal_autocheckpoint(1000000)`); err != nil {
+		t.Fatal(err)
+	}
+	const rows = 12000 // of a page each: 48 MB of WAL, never started over
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for i := next.Add(1); i <= rows && !t.Failed(); i = next.Add(1) {
+				err := d.InTx(ctx, func(tx *sql.Tx) error {
+					_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)`,
+						fmt.Sprintf("filler-%05d", i), []byte(strings.Repeat("x", 4000)))
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	fi, err := os.Stat(d.wal.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The file keeps its largest size when the WAL starts over.
+	if frames := fi.Size() / (24 + 4096); frames > 10000 {
+		t.Errorf("the WAL reached %d frames; want it started over near %d", frames, walRestartFrames)
 	}
 }

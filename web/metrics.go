@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
@@ -74,6 +75,44 @@ func (m *metrics) watchCheckpoints(c *checkpointer) {
 			}
 			return 0
 		}))
+}
+
+// watchChecks exports reconciliation's backlog: how many payouts are due
+// for a check and how long the longest has waited. Past the checks' rate
+// budget (-reconcile-rate) they wait, and nothing else would show it.
+func (m *metrics) watchChecks(payouts *db.Payouts, now func() time.Time) {
+	m.reg.MustRegister(overdueCollector{payouts: payouts, now: now,
+		count: prometheus.NewDesc("payoutdesk_reconcile_overdue_payouts",
+			"Payouts whose check by reconciliation is due: the backlog behind its rate budget.", nil, nil),
+		age: prometheus.NewDesc("payoutdesk_reconcile_overdue_seconds",
+			"How long the payout overdue longest has waited for its check; 0 when none is.", nil, nil),
+	})
+}
+
+// overdueCollector reads the backlog at each scrape, in one indexed count.
+type overdueCollector struct {
+	payouts    *db.Payouts
+	now        func() time.Time
+	count, age *prometheus.Desc
+}
+
+func (c overdueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.count; ch <- c.age }
+
+func (c overdueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	now := c.now()
+	n, since, err := c.payouts.Overdue(ctx, now)
+	if err != nil {
+		// Left out of this scrape rather than failing the others.
+		return
+	}
+	age := 0.0
+	if n > 0 {
+		age = max(now.Sub(since).Seconds(), 0)
+	}
+	ch <- prometheus.MustNewConstMetric(c.count, prometheus.GaugeValue, float64(n))
+	ch <- prometheus.MustNewConstMetric(c.age, prometheus.GaugeValue, age)
 }
 
 func (m *metrics) observe(route, method string, code int, d time.Duration) {

@@ -1,11 +1,13 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/google/go-cmp/cmp"
@@ -308,6 +310,8 @@ func TestHealthAndMetrics(t *testing.T) {
 		`payoutdesk_http_request_duration_seconds_bucket{route="GET /healthz"`,
 		"go_goroutines",
 		"\npayoutdesk_audit_checkpoint_refused 0\n",
+		"\npayoutdesk_reconcile_overdue_payouts 0\n",
+		"\npayoutdesk_reconcile_overdue_seconds 0\n",
 	} {
 		if !strings.Contains(r.Body, s) {
 			t.Errorf("metrics lack %s", s)
@@ -407,4 +411,44 @@ func TestNavigationOffersWhatEachRoleMayOpen(t *testing.T) {
 			wantStatus(t, c.get(href), http.StatusOK)
 		}
 	}
+}
+
+// /metrics shows reconciliation's backlog: the payouts whose check is due,
+// and how long the longest has waited, by the server's clock.
+func TestMetricsShowOverdueChecks(t *testing.T) {
+	ts := newTestServerWith(t, false) // no worker to check them meanwhile
+	store := db.NewPayouts(ts.DB)
+	ctx := context.Background()
+	ev := db.Event{Actor: db.Actor{Type: db.ActorSystem}, Action: "payout.status_changed"}
+	now := ts.Clock.Now()
+	for _, due := range []time.Duration{-90 * time.Second, -time.Second, time.Hour} {
+		p := ts.seedPayout()
+		if err := store.Change(ctx, p.ID, db.Change{To: db.StatusSubmitting}, ev); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Change(ctx, p.ID, db.Change{To: db.StatusProcessing, CheckAt: now.Add(due)}, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts.Clock.Advance(10 * time.Second)
+	body := ts.client().get("/metrics").Body
+	if !strings.Contains(body, "\npayoutdesk_reconcile_overdue_payouts 2\n") {
+		t.Errorf("metrics do not count the 2 payouts due: %q", grepLines(body, "overdue"))
+	}
+	_, rest, _ := strings.Cut(body, "\npayoutdesk_reconcile_overdue_seconds ")
+	age, err := strconv.ParseFloat(strings.TrimSpace(strings.SplitN(rest, "\n", 2)[0]), 64)
+	if err != nil || age < 100 || age > 160 {
+		t.Errorf("the oldest overdue check waited %v s (%v) by the metrics; want about 100", age, err)
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) []string {
+	var out []string
+	for line := range strings.Lines(s) {
+		if strings.Contains(line, sub) {
+			out = append(out, strings.TrimSpace(line))
+		}
+	}
+	return out
 }

@@ -66,6 +66,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		metrics: newMetrics(),
 	}
 	s.metrics.watchDB(deps.DB)
+	s.metrics.watchChecks(db.NewPayouts(deps.DB), deps.Now)
 	s.sessions = &handlers.SessionStore{
 		DB:       db.NewSessions(deps.DB),
 		Idle:     cfg.SessionIdle,

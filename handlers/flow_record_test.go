@@ -43,10 +43,7 @@ func flowOnDB(t *testing.T) (*Flow, *db.DB, func() db.Payout) {
 		t.Helper()
 		n++
 		key := "K" + strconv.Itoa(n)
-		p, _, err := store.Create(ctx, db.NewPayout{
-			Provider: "fedapay", Status: db.StatusQueued, AmountMinor: 2000, Currency: "XOF", IdempotencyKey: key, Reference: "PD-" + key,
-			Fields: map[string]string{"amount": "2000"}, BeneficiaryName: "x", BeneficiaryAccount: "•••• 8080", CreatedBy: u.ID,
-		}, db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "1"}, Action: "payout.created"})
+		p, _, err := store.Create(ctx, queuedPayout(key, u.ID), createdEvent)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -387,10 +384,7 @@ func TestRetryAfterWebhookResumesThePayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _, err := store.Create(ctx, db.NewPayout{
-		Provider: "fedapay", Status: db.StatusQueued, AmountMinor: 2000, Currency: "XOF", IdempotencyKey: "RETRY", Reference: "PD-RETRY",
-		Fields: map[string]string{"amount": "2000"}, BeneficiaryName: "x", BeneficiaryAccount: "•••• 8080", CreatedBy: u.ID,
-	}, db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "1"}, Action: "payout.created"})
+	p, _, err := store.Create(ctx, queuedPayout("RETRY", u.ID), createdEvent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -643,10 +637,7 @@ func TestCreateSendsAtOnceWhenItCan(t *testing.T) {
 		t.Helper()
 		n++
 		key := "C" + strconv.Itoa(n)
-		p, created, err := f.Create(ctx, db.NewPayout{
-			Provider: "fedapay", Status: db.StatusQueued, AmountMinor: 2000, Currency: "XOF", IdempotencyKey: key, Reference: "PD-" + key,
-			Fields: map[string]string{"amount": "2000"}, BeneficiaryName: "x", BeneficiaryAccount: "•••• 8080", CreatedBy: 1,
-		}, db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "1"}, Action: "payout.created"})
+		p, created, err := f.Create(ctx, queuedPayout(key, 1), createdEvent)
 		if err != nil || !created {
 			t.Fatalf("create: %v, %v", created, err)
 		}
@@ -703,10 +694,7 @@ func TestCreatesSendIsLowPriority(t *testing.T) {
 	}
 	f.Rails.Add(rail, providers.ModeLive)
 	f.Start()
-	p, created, err := f.Create(ctx, db.NewPayout{
-		Provider: "fedapay", Status: db.StatusQueued, AmountMinor: 2000, Currency: "XOF", IdempotencyKey: "L1", Reference: "PD-L1",
-		Fields: map[string]string{"amount": "2000"}, BeneficiaryName: "x", BeneficiaryAccount: "•••• 8080", CreatedBy: 1,
-	}, db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "1"}, Action: "payout.created"})
+	p, created, err := f.Create(ctx, queuedPayout("L1", 1), createdEvent)
 	if err != nil || !created {
 		t.Fatalf("create: %v, %v", created, err)
 	}
@@ -792,3 +780,15 @@ func TestReconcileDueKeepsToItsRate(t *testing.T) {
 		t.Errorf("the next round's first check came %v after the last; want the rate kept across rounds", gap)
 	}
 }
+
+// queuedPayout is a queued FedaPay payout with the given key, made by the
+// given user, as the flow's tests create them.
+func queuedPayout(key string, by int64) db.NewPayout {
+	return db.NewPayout{
+		Provider: "fedapay", Status: db.StatusQueued, AmountMinor: 2000, Currency: "XOF", IdempotencyKey: key, Reference: "PD-" + key,
+		Fields: map[string]string{"amount": "2000"}, BeneficiaryName: "x", BeneficiaryAccount: "•••• 8080", CreatedBy: by,
+	}
+}
+
+// createdEvent is the creation event of queuedPayout's payouts.
+var createdEvent = db.Event{Actor: db.Actor{Type: db.ActorUser, ID: "1"}, Action: "payout.created"}
